@@ -1,0 +1,14 @@
+"""The fault layer: the one place where scenarios sabotage messages. Cores never know.
+
+Every decision draws from a random stream named after the fault, so adding a fault to a
+scenario does not reshuffle the draws of the others.
+"""
+
+from seatrial.faults.layer import (
+    BASELINE_API_LATENCY,
+    BASELINE_WEBHOOK_LATENCY,
+    CallPlan,
+    FaultLayer,
+)
+
+__all__ = ["BASELINE_API_LATENCY", "BASELINE_WEBHOOK_LATENCY", "CallPlan", "FaultLayer"]

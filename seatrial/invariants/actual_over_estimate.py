@@ -1,0 +1,20 @@
+"""actual-over-estimate: an estimate (EST/PLN) never changes the ERP status; only actuals do."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "actual-over-estimate"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order_id, writes in obs.writes_by_order.items():
+        for write in writes:
+            if write.classifier != "ACT" and write.status != write.previous:
+                yield Violation(
+                    NAME, f"order {order_id}: a {write.classifier} (estimate) write moved the "
+                    f"ERP status from {write.previous} to {write.status}",
+                    {"order_id": order_id},
+                    obs.chain(order_id, ("shipment.status", "task.updated"),
+                              ("/logistics-status",)))
+                break

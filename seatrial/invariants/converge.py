@@ -1,0 +1,54 @@
+"""converge: the ERP agrees with what the TMS and last-mile recorded, within the deadline.
+
+For every order not cancelled: the ERP shows the furthest actual stage and the shipment id, and
+a delivered order is invoiced; each by `expect.converge_within` after the fact (counted from the
+end of any windowed fault in the way).
+"""
+
+from collections.abc import Iterator
+
+from seatrial.flows import milestones_of
+from seatrial.invariants.observation import Observation, Violation
+from seatrial.model.vocabulary import RANK
+
+NAME = "converge"
+
+
+def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:
+    """(order_id, what disagrees) for every order the systems do not agree on in time."""
+    for order in obs.erp.orders.values():
+        if order.cancelled_at is not None:
+            continue
+        milestones = milestones_of(obs, order.id)
+        shipments = obs.shipments_of(order.id)
+        if shipments and order.shipment_id not in {s.id for s in shipments}:
+            yield order.id, f"ERP shows shipment {order.shipment_id}, TMS has " \
+                            f"{', '.join(s.id for s in shipments)}"
+            continue
+        if not milestones:
+            continue
+        truth_time, truth = max(milestones, key=lambda m: (RANK[m[1]], m[0]))
+        if shipments and RANK["PLN"] > RANK[truth]:
+            truth_time, truth = shipments[0].created_at, "PLN"
+        deadline = obs.recovery_deadline(truth_time)
+        if order.status != truth:
+            yield order.id, f"ERP status {order.status}, source systems say {truth}"
+            continue
+        writes = obs.writes_by_order.get(order.id, [])
+        settled = next((w.time for w in writes if w.status == truth), None)
+        if settled is not None and settled > deadline:
+            yield order.id, (f"ERP reached {truth} {(settled - truth_time) / 60:.0f} min after "
+                             "the fact, past the converge deadline")
+            continue
+        if truth == "DLV":
+            invoiced = [i.time for i in obs.invoices_by_order.get(order.id, ())]
+            if not invoiced:
+                yield order.id, "delivered with POD but never invoiced"
+            elif min(invoiced) > deadline:
+                yield order.id, "invoice released past the converge deadline"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order_id, what in disagreements(obs):
+        yield Violation(NAME, f"order {order_id} did not converge: {what}",
+                        {"order_id": order_id}, obs.chain(order_id))

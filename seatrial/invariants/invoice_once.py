@@ -1,0 +1,16 @@
+"""invoice-once: an order is invoiced at most once."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "invoice-once"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order_id, invoices in obs.invoices_by_order.items():
+        if len(invoices) > 1:
+            ids = [invoice.id for invoice in invoices]
+            yield Violation(NAME, f"order {order_id} was invoiced {len(ids)} times "
+                            f"({', '.join(ids)})", {"order_id": order_id},
+                            obs.chain(order_id, ("task.updated",), ("/invoice",)))

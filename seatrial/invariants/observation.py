@@ -1,0 +1,187 @@
+"""What the checks may read: the ledger and the simulators' own records. Never the SUT.
+
+Also builds the evidence index: every ledger entry tied to the order it concerns, so each
+violation can show the causal chain of messages behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from seatrial.ledger import Entry, Ledger
+from seatrial.model.envelope import to_datetime
+from seatrial.scenario import Scenario
+from simulators.erp.core import ErpCore
+from simulators.lastmile.core import LastMileCore
+from simulators.tms.core import TmsCore
+
+EVIDENCE_HEAD, EVIDENCE_TAIL = 10, 30
+
+
+@dataclass
+class Violation:
+    invariant: str
+    message: str
+    keys: dict[str, str]
+    evidence: list[Entry]
+
+    def to_json(self, describe: Callable[[Entry], str]) -> dict[str, Any]:
+        return {"invariant": self.invariant, "message": self.message, "keys": self.keys,
+                "evidence": [{**entry.to_json(), "summary": describe(entry)}
+                             for entry in self.evidence]}
+
+
+@dataclass
+class Observation:
+    scenario: Scenario
+    ledger: Ledger
+    erp: ErpCore
+    tms: TmsCore
+    lastmile: LastMileCore
+    end_time: float
+
+    # --- record indexes ---------------------------------------------------------------------
+
+    @cached_property
+    def milestones_by_shipment(self) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for milestone in self.tms.milestones:
+            table.setdefault(milestone.shipment_id, []).append(milestone)
+        return table
+
+    @cached_property
+    def tasks_by_order(self) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for task in self.lastmile.tasks.values():
+            table.setdefault(task.order_id, []).append(task)
+        return table
+
+    @cached_property
+    def tasks_by_shipment(self) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for task in self.lastmile.tasks.values():
+            table.setdefault(task.shipment_id, []).append(task)
+        return table
+
+    @cached_property
+    def writes_by_order(self) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for write in self.erp.status_writes:
+            table.setdefault(write.order_id, []).append(write)
+        return table
+
+    @cached_property
+    def invoices_by_order(self) -> dict[str, list]:
+        table: dict[str, list] = {}
+        for invoice in self.erp.invoices:
+            table.setdefault(invoice.order_id, []).append(invoice)
+        return table
+
+    def shipments_of(self, order_id: str) -> list:
+        return [self.tms.shipments[sid] for sid in self.tms.by_order.get(order_id, ())]
+
+    def first_act(self, shipment_id: str, code: str) -> float | None:
+        for milestone in self.milestones_by_shipment.get(shipment_id, ()):
+            if milestone.code == code and milestone.classifier == "ACT":
+                return milestone.time
+        return None
+
+    def recovery_deadline(self, since: float) -> float:
+        """When the systems must agree about something that happened at `since`: the scenario's
+        converge deadline, counted from the end of any windowed fault still in the way."""
+        within = self.scenario.expect.converge_within
+        start = since
+        for fault in self.scenario.faults:
+            if fault.for_ is not None and fault.at <= start + within:
+                start = max(start, fault.at + fault.for_)
+        return start + within
+
+    # --- evidence ---------------------------------------------------------------------------
+
+    @cached_property
+    def emits(self) -> dict[str, Entry]:
+        return {e.ref: e for e in self.ledger.entries if e.kind == "emit"}
+
+    @cached_property
+    def _by_order(self) -> dict[str, list[Entry]]:
+        shipments, tasks = self.tms.shipments, self.lastmile.tasks
+        call_order: dict[str, str] = {}
+        table: dict[str, list[Entry]] = {}
+        for entry in self.ledger.entries:
+            order_id = entry.order_id
+            if entry.kind == "request":
+                order_id = _order_of_request(entry.data, shipments, tasks)
+                if order_id:
+                    call_order[entry.ref] = order_id
+            elif entry.kind in ("response", "error"):
+                order_id = call_order.get(entry.ref)
+            if order_id:
+                table.setdefault(order_id, []).append(entry)
+        return table
+
+    @cached_property
+    def _call_paths(self) -> dict[str, str]:
+        return {e.ref: f"{e.system}:{e.data['path']}" for e in self.ledger.entries
+                if e.kind == "request"}
+
+    def chain(self, order_id: str, events: tuple[str, ...] = (),
+              calls: tuple[str, ...] = ()) -> list[Entry]:
+        """The order's messages in ledger order. Narrowed, when given, to deliveries of `events`
+        (event type prefixes) and to calls whose "system:path" contains one of `calls`."""
+        entries = self._by_order.get(order_id, [])
+        if events or calls:
+            entries = [e for e in entries if self._relevant(e, events, calls)]
+        if len(entries) > EVIDENCE_HEAD + EVIDENCE_TAIL:
+            entries = entries[:EVIDENCE_HEAD] + entries[-EVIDENCE_TAIL:]
+        return entries
+
+    def _relevant(self, entry: Entry, events: tuple[str, ...], calls: tuple[str, ...]) -> bool:
+        if entry.kind in ("request", "response", "error"):
+            path = self._call_paths.get(entry.ref, "")
+            return any(fragment in path for fragment in calls)
+        if entry.kind == "ack":
+            return False
+        emitted = self.emits.get(entry.ref)
+        return emitted is not None and emitted.data["type"].startswith(events)
+
+    def describe(self, entry: Entry) -> str:
+        """One line a person can read: time, who, what."""
+        when = to_datetime(entry.time).strftime("%a %H:%M:%S")
+        data = entry.data
+        if entry.kind in ("emit", "deliver", "ack", "nack", "abandon", "fault"):
+            emitted = self.emits.get(entry.ref)
+            what = emitted.data["type"] if emitted else "event"
+            code = emitted.data.get("code") if emitted else None
+            label = f"{entry.ref} {what}{' ' + code if code else ''}"
+            if entry.kind == "emit":
+                return f"{when} {entry.system} published {label} ({data['classifier']})"
+            if entry.kind == "fault":
+                detail = ", ".join(f"{k}={v}" for k, v in data.items() if k != "fault")
+                return f"{when} fault {data['fault']} on {label}: {detail}"
+            extra = f": {data['error']}" if entry.kind == "nack" else ""
+            attempt = data.get("attempt", data.get("attempts"))
+            return f"{when} {entry.kind} {label} to SUT (attempt {attempt}){extra}"
+        if entry.kind == "request":
+            key = f" Idempotency-Key={data['idempotency_key']}" if data["idempotency_key"] else ""
+            call = f"{data['method']} {data['path']}"
+            return f"{when} SUT -> {entry.system} {call}{key} [{entry.ref}]"
+        if entry.kind == "response":
+            seen = "" if data["delivered"] else " (never reached the SUT)"
+            return f"{when} {entry.system} -> SUT {data['status']}{seen} [{entry.ref}]"
+        if entry.kind == "error":
+            return f"{when} SUT saw {data['error']} from {entry.system} [{entry.ref}]"
+        return f"{when} {entry.kind} {entry.system} {data}"
+
+
+def _order_of_request(data: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
+    parts = data["path"].strip("/").split("/")
+    if parts[0] == "orders" and len(parts) > 1:
+        return parts[1]
+    if len(parts) > 1:
+        record = (shipments if parts[0] == "shipments" else tasks).get(parts[1])
+        return record.order_id if record else None
+    body = data["body"]
+    return body.get("order_id") if isinstance(body, dict) else None

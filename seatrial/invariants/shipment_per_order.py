@@ -1,0 +1,20 @@
+"""shipment-per-order: each released order gets exactly one shipment (none if cancelled first)."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "shipment-per-order"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order in obs.erp.orders.values():
+        shipments = obs.shipments_of(order.id)
+        if len(shipments) > 1:
+            ids = ", ".join(s.id for s in shipments)
+            yield Violation(NAME, f"order {order.id} has {len(shipments)} shipments ({ids}): "
+                            "duplicate loads", {"order_id": order.id},
+                            obs.chain(order.id, ("order.",), ("tms:/shipments",)))
+        elif not shipments and order.cancelled_at is None:
+            yield Violation(NAME, f"order {order.id} was released but no shipment was created",
+                            {"order_id": order.id}, obs.chain(order.id, ("order.",), ("tms:",)))

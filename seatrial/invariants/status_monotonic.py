@@ -1,0 +1,25 @@
+"""status-monotonic: the ERP's logistics status never moves backwards in the lifecycle."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+from seatrial.model.vocabulary import ERP_STATUS_NAMES, RANK
+
+NAME = "status-monotonic"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order_id, writes in obs.writes_by_order.items():
+        highest = None
+        for write in writes:
+            if highest is not None and RANK[write.status] < RANK[highest]:
+                yield Violation(
+                    NAME, f"order {order_id}: ERP status went back from {highest} "
+                    f"({ERP_STATUS_NAMES[highest]}) to {write.status} "
+                    f"({ERP_STATUS_NAMES[write.status]})",
+                    {"order_id": order_id},
+                    obs.chain(order_id, ("shipment.status", "task.updated"),
+                              ("/logistics-status",)))
+                break
+            if highest is None or RANK[write.status] > RANK[highest]:
+                highest = write.status

@@ -1,0 +1,60 @@
+"""The ledger: append-only history of every message that crosses the SUT boundary.
+
+Jepsen-style separation: the world writes history, checks read it. Entries are plain tuples of
+JSON-like values, so the history hashes identically for the same scenario and seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, NamedTuple
+
+# kind -> meaning; `ref` is an event id for event kinds and a call id for API kinds.
+KINDS = {
+    "emit": "a simulator published an event",
+    "deliver": "a webhook delivery attempt reached the SUT",
+    "ack": "the SUT accepted the delivery (2xx)",
+    "nack": "the SUT failed the delivery (5xx); the source redelivers on its schedule",
+    "abandon": "the source gave up redelivering",
+    "request": "the SUT called a system's API",
+    "response": "the system answered (delivered says whether the SUT received it)",
+    "error": "the SUT saw a transport error (timeout, refused connection)",
+    "fault": "the fault layer did something to a message",
+    "crash": "SUT code raised outside a webhook delivery",
+}
+
+
+class Entry(NamedTuple):
+    seq: int
+    time: float
+    kind: str
+    system: str
+    ref: str
+    order_id: str | None
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": round(self.time, 3), "kind": self.kind,
+                "system": self.system, "ref": self.ref, "order_id": self.order_id,
+                "data": self.data}
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def record(self, time: float, kind: str, system: str, ref: str,
+               order_id: str | None, data: dict[str, Any]) -> Entry:
+        entry = Entry(len(self.entries), time, kind, system, ref, order_id, data)
+        self.entries.append(entry)
+        return entry
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def digest(self) -> str:
+        """sha256 over the entries' reprs: stable across processes (no set or hash ordering)."""
+        sha = hashlib.sha256()
+        for entry in self.entries:
+            sha.update(repr(entry).encode())
+        return sha.hexdigest()

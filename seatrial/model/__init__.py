@@ -1,0 +1,1 @@
+"""The canonical model shared by simulators, SDK and checks: event envelope and vocabularies."""

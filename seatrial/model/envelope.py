@@ -1,0 +1,58 @@
+"""The event envelope every simulator webhook carries (SPEC: Events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+#: Simulated time zero. A Monday morning, so calendars read naturally in reports.
+EPOCH = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+
+CLASSIFIERS = ("PLN", "EST", "ACT")
+SCHEMA_VERSION = "1.0"
+
+
+def to_datetime(sim_seconds: float) -> datetime:
+    return EPOCH + timedelta(seconds=sim_seconds)
+
+
+def to_sim_seconds(moment: datetime) -> float:
+    return (moment - EPOCH).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One business event as the source system publishes it; duplicates share `event_id`."""
+
+    event_id: str
+    type: str
+    source: str
+    source_seq: int
+    event_time: datetime
+    recorded_time: datetime
+    classifier: str
+    correlation_id: str
+    order_id: str | None = None
+    shipment_id: str | None = None
+    task_id: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (ISO-8601 times), as a live webhook body carries it."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "source": self.source,
+            "source_seq": self.source_seq,
+            "event_time": self.event_time.isoformat(),
+            "recorded_time": self.recorded_time.isoformat(),
+            "classifier": self.classifier,
+            "correlation_id": self.correlation_id,
+            "order_id": self.order_id,
+            "shipment_id": self.shipment_id,
+            "task_id": self.task_id,
+            "schema_version": self.schema_version,
+            "payload": self.payload,
+        }

@@ -1,0 +1,66 @@
+"""One run: build the world for a scenario and seed, play it out, judge it, report it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from seatrial.invariants import MODULES, NAMES
+from seatrial.invariants.observation import Observation
+from seatrial.kpis import measure_kpis
+from seatrial.scenario import Scenario
+from seatrial.targets import Target
+from seatrial.world import World
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    seed: int
+    target: str
+    ledger_hash: str
+    messages: int
+    ledger_entries: int
+    sim_seconds: float
+    wall_seconds: float
+    checked: list[str]
+    violations: list[dict[str, Any]]
+    kpis: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def violated(self) -> list[str]:
+        """Names of the invariants that failed, in catalogue order."""
+        failed = {v["invariant"] for v in self.violations}
+        return [name for name in NAMES if name in failed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "seed": self.seed, "target": self.target,
+                "passed": self.passed, "ledger_hash": self.ledger_hash,
+                "messages": self.messages, "ledger_entries": self.ledger_entries,
+                "sim_seconds": round(self.sim_seconds, 3),
+                "wall_seconds": round(self.wall_seconds, 3), "checked": self.checked,
+                "violated": self.violated(), "violations": self.violations, "kpis": self.kpis}
+
+
+def selected_invariants(scenario: Scenario) -> list[str]:
+    wanted = scenario.expect.invariants
+    return list(NAMES) if wanted == "all" else [n for n in NAMES if n in wanted]
+
+
+def run_scenario(scenario: Scenario, target: Target) -> RunResult:
+    started = time.perf_counter()
+    world = World(scenario, target.factory)
+    end = world.run()
+    obs = Observation(scenario, world.ledger, world.erp, world.tms, world.lastmile, end)
+    checked = selected_invariants(scenario)
+    violations = [violation.to_json(obs.describe)
+                  for module in MODULES if module.NAME in checked
+                  for violation in module.check(obs)]
+    kpis = measure_kpis(obs)
+    return RunResult(scenario.name, scenario.seed, target.label, world.ledger.digest(),
+                     world.messages, len(world.ledger), end, time.perf_counter() - started,
+                     checked, violations, kpis)

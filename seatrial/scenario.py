@@ -1,0 +1,185 @@
+"""Scenarios as plain data: workload, faults, expectations and seed, built in code or from YAML.
+
+Models are frozen pydantic objects, so a scenario can be generated (by Hypothesis, later),
+compared, and written back to YAML that loads to an equal object.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from seatrial.durations import format_duration, parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+LineCount = Annotated[int, Field(ge=1, le=200)]
+System = Literal["erp", "tms", "lastmile"]
+WebhookChannel = Literal["erp.webhooks", "tms.webhooks", "lastmile.webhooks"]
+Channel = Literal["erp.api", "tms.api", "lastmile.api",
+                  "erp.webhooks", "tms.webhooks", "lastmile.webhooks"]
+FLOWS = ("order_to_shipment", "milestone_to_erp", "pod_to_invoice")
+PERCENTILES = ("p50", "p90", "p95", "p99")
+SLO_KEYS = tuple(f"{flow}_{p}" for flow in FLOWS for p in PERCENTILES)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Workload(_Model):
+    orders_per_hour: float = Field(60.0, gt=0, le=100_000)
+    lines_per_order: tuple[LineCount, LineCount] = (1, 5)
+    cancel_rate: Probability = 0.0
+    failed_attempt_rate: Probability = 0.03
+    tender_decline_rate: Probability = 0.1
+
+    @field_validator("lines_per_order")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise ValueError("write [min, max] with min <= max, e.g. [1, 5]")
+        return value
+
+
+class _Fault(_Model):
+    at: Duration = 0.0
+    for_: Duration | None = Field(None, alias="for")
+
+    def span(self, horizon: float) -> tuple[float, float]:
+        return self.at, horizon if self.for_ is None else self.at + self.for_
+
+
+class Latency(_Fault):
+    """Extra delay on a channel: fixed `value`, uniform `low`..`high`, or lognormal
+    `median`/`sigma` capped at `cap`."""
+
+    kind: Literal["latency"] = "latency"
+    channel: Channel
+    dist: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    value: Duration | None = None
+    low: Duration | None = None
+    high: Duration | None = None
+    median: Duration | None = None
+    sigma: float = Field(1.0, gt=0, le=5)
+    cap: Duration | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Latency:
+        needed = {"fixed": ("value",), "uniform": ("low", "high"), "lognormal": ("median",)}
+        for name in needed[self.dist]:
+            if getattr(self, name) is None:
+                raise ValueError(f"dist {self.dist} needs {name!r}, e.g. {name}: 2s")
+        if self.dist == "uniform" and self.low > self.high:
+            raise ValueError("low must be <= high")
+        return self
+
+
+class Outage(_Fault):
+    """The system is down: 503s, refused connections, or requests that hang until timeout."""
+
+    kind: Literal["outage"] = "outage"
+    system: System
+    for_: Duration = Field(alias="for")
+    mode: Literal["http_503", "hang", "refused"] = "http_503"
+
+
+class LostResponse(_Fault):
+    """The write commits, the response never arrives: the client sees a timeout."""
+
+    kind: Literal["lost_response"] = "lost_response"
+    system: System
+    probability: Probability
+
+
+class RateLimit(_Fault):
+    """Org-wide token bucket: `rate` requests per second, `burst` deep; 429 + Retry-After."""
+
+    kind: Literal["rate_limit"] = "rate_limit"
+    system: System
+    rate: float = Field(gt=0, le=100_000)
+    burst: int = Field(10, ge=1, le=1_000_000)
+
+
+class Duplicate(_Fault):
+    """At-least-once delivery: the same event `copies` times within `within`."""
+
+    kind: Literal["duplicate"] = "duplicate"
+    channel: WebhookChannel
+    probability: Probability
+    copies: tuple[Annotated[int, Field(ge=2, le=10)], Annotated[int, Field(ge=2, le=10)]] = (2, 3)
+    within: Duration = 10.0
+
+
+class Reorder(_Fault):
+    """An event is held back up to `window`, so later events overtake it."""
+
+    kind: Literal["reorder"] = "reorder"
+    channel: WebhookChannel
+    probability: Probability
+    window: Duration = 3600.0
+
+
+Fault = Annotated[Latency | Outage | LostResponse | RateLimit | Duplicate | Reorder,
+                  Field(discriminator="kind")]
+FAULT_KINDS = ("latency", "outage", "lost_response", "rate_limit", "duplicate", "reorder")
+
+
+class Expectations(_Model):
+    invariants: Literal["all"] | tuple[str, ...] = "all"
+    converge_within: Duration = 7200.0
+    slo: dict[str, Duration] = Field(default_factory=dict)
+
+    @field_validator("invariants")
+    @classmethod
+    def _known_invariants(cls, value: Any) -> Any:
+        from seatrial.invariants import NAMES
+
+        if value != "all":
+            for name in value:
+                if name not in NAMES:
+                    raise ValueError(f"unknown invariant {name!r}; known: {', '.join(NAMES)}")
+        return value
+
+    @field_validator("slo")
+    @classmethod
+    def _known_slos(cls, value: dict[str, float]) -> dict[str, float]:
+        for key in value:
+            if key not in SLO_KEYS:
+                raise ValueError(f"unknown SLO {key!r}; write <flow>_<percentile> with flow one "
+                                 f"of {', '.join(FLOWS)} and percentile one of "
+                                 f"{', '.join(PERCENTILES)}, e.g. order_to_shipment_p95")
+        return value
+
+
+class Scenario(_Model):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
+    description: str = ""
+    seed: int = Field(1, ge=0, lt=2**63)
+    duration: Duration = Field(8 * 3600.0, gt=0, le=30 * 86400)
+    gate: bool = False
+    workload: Workload = Workload()
+    faults: tuple[Fault, ...] = ()
+    expect: Expectations = Expectations()
+
+    @property
+    def summary(self) -> str:
+        """The description's first sentence, for listings."""
+        text = " ".join(self.description.split())
+        return text.split(". ")[0].rstrip(".") if text else ""
+
+    def with_seed(self, seed: int) -> Scenario:
+        return self.model_copy(update={"seed": seed})
+
+    @property
+    def last_fault_end(self) -> float:
+        return max((f.span(self.duration)[1] for f in self.faults), default=0.0)

@@ -1,0 +1,63 @@
+"""The contract between Seatrial and a sync implementation: `SyncImplementation` and `IO`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from datetime import datetime
+from typing import Any, Protocol
+
+from seatrial.model.envelope import Event, to_datetime
+from seatrial.sdk.messages import ApiClient, Call, Sleep
+from seatrial.sdk.store import DurableStore
+
+Handler = Generator[Call | Sleep, Any, Any]
+
+
+class Runtime(Protocol):
+    """What a transport face provides underneath `IO`: a clock and a way to run tasks."""
+
+    def now(self) -> float: ...
+
+    def spawn(self, task: Handler) -> None: ...
+
+
+class IO:
+    """Everything a handler may touch: the three APIs, time, tasks, durable state, randomness."""
+
+    def __init__(self, runtime: Runtime, store: DurableStore, rng: random.Random) -> None:
+        self._runtime = runtime
+        self.erp = ApiClient("erp")
+        self.tms = ApiClient("tms")
+        self.lastmile = ApiClient("lastmile")
+        self.store = store
+        self.random = rng  # seeded by the scenario: use it for jitter, never the global random
+
+    @property
+    def now(self) -> datetime:
+        return to_datetime(self._runtime.now())
+
+    def sleep(self, seconds: float) -> Sleep:
+        return Sleep(seconds)
+
+    def spawn(self, task: Handler) -> None:
+        """Run a generator in the background (a worker, an outbox drain), detached."""
+        self._runtime.spawn(task)
+
+
+class SyncImplementation:
+    """Subclass this. Seatrial constructs it with no arguments, and again after a crash.
+
+    `on_event` is the webhook receipt. Returning (or finishing, for a generator) answers 2xx;
+    raising answers 5xx and the source system redelivers on its schedule. It may be a plain
+    method or a generator that yields calls and sleeps.
+    """
+
+    name = "unnamed"
+
+    def start(self, io: IO) -> Handler | None:
+        """Called once per boot (and after a crash/restart): resume durable work here."""
+        return None
+
+    def on_event(self, event: Event, io: IO) -> Handler | None:
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Transport faces: how a sync implementation's calls reach the simulators' routers."""

@@ -1,0 +1,100 @@
+"""In-process face: calls travel through the fault layer to the routers in virtual time.
+
+Every outcome is scheduled on the SimPy clock; nothing resumes the caller synchronously, so a
+handler can never re-enter itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from seatrial.faults import FaultLayer
+from seatrial.ledger import Ledger
+from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response
+from simulators.api import Router, problem
+
+Resume = Callable[[Response | None, Exception | None], None]
+REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
+
+
+class InProcessTransport:
+    def __init__(self, env: simpy.Environment, routers: dict[str, Router], faults: FaultLayer,
+                 ledger: Ledger) -> None:
+        self.env = env
+        self.routers = routers
+        self.faults = faults
+        self.ledger = ledger
+        self.calls = 0
+
+    def _later(self, delay: float, action: Callable[[], None]) -> None:
+        self.env.timeout(delay).callbacks.append(lambda _event: action())
+
+    def send(self, call: Call, resume: Resume) -> None:
+        self.calls += 1
+        ref = f"c{self.calls}"
+        now = self.env.now
+        if call.system not in self.routers:
+            self._later(REFUSED_AFTER, lambda: resume(None, ConnectError(
+                f"unknown system {call.system!r}; use io.erp, io.tms or io.lastmile")))
+            return
+        plan = self.faults.plan_call(call.system, now)
+        data = {"method": call.method, "path": call.path, "query": call.params,
+                "body": call.json, "idempotency_key": call.idempotency_key,
+                "correlation_id": call.correlation_id}
+        if plan.notes:
+            data["faults"] = plan.notes
+        self.ledger.record(now, "request", call.system, ref, None, data)
+
+        if plan.outage == "refused":
+            self._later(REFUSED_AFTER, lambda: self._fail(call, ref, resume, ConnectError(
+                f"{call.system} refused the connection")))
+        elif plan.outage == "hang" or plan.latency > call.timeout:
+            if plan.outage is None:  # slow, not down: the write still commits, unseen
+                self._later(plan.latency, lambda: self._commit(call, ref, None))
+            self._later(call.timeout, lambda: self._fail(call, ref, resume, RequestTimeout(
+                f"{call.system} did not answer within {call.timeout:g}s")))
+        elif plan.outage == "http_503":
+            reply = problem(503, "unavailable", "Service unavailable",
+                            f"{call.system} is down for maintenance or an outage; retry later")
+            self._later(plan.latency, lambda: self._answer(ref, call, resume, Response(
+                503, reply.body, reply.headers)))
+        elif plan.retry_after is not None:
+            reply = problem(429, "rate-limited", "Too many requests",
+                            f"rate limit exceeded; retry after {plan.retry_after:g}s")
+            headers = {**reply.headers, "retry-after": f"{plan.retry_after:g}"}
+            self._later(plan.latency, lambda: self._answer(ref, call, resume, Response(
+                429, reply.body, headers)))
+        elif plan.lost:
+            self._later(plan.latency, lambda: self._commit(call, ref, None))
+            self._later(call.timeout, lambda: self._fail(call, ref, resume, RequestTimeout(
+                f"{call.system} did not answer within {call.timeout:g}s")))
+        else:
+            self._later(plan.latency, lambda: self._commit(call, ref, resume))
+
+    def _commit(self, call: Call, ref: str, resume: Resume | None) -> None:
+        headers = {}
+        if call.idempotency_key is not None:
+            headers["idempotency-key"] = call.idempotency_key
+        if call.correlation_id is not None:
+            headers["x-correlation-id"] = call.correlation_id
+        reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
+                                                   call.json, headers)
+        response = Response(reply.status, reply.body, reply.headers)
+        if resume is None:
+            self.ledger.record(self.env.now, "response", call.system, ref, None,
+                               {"status": reply.status, "body": reply.body, "delivered": False})
+            return
+        self._answer(ref, call, resume, response)
+
+    def _answer(self, ref: str, call: Call, resume: Resume, response: Response) -> None:
+        self.ledger.record(self.env.now, "response", call.system, ref, None,
+                           {"status": response.status_code, "body": response.body,
+                            "delivered": True})
+        resume(response, None)
+
+    def _fail(self, call: Call, ref: str, resume: Resume, error: Exception) -> None:
+        self.ledger.record(self.env.now, "error", call.system, ref, None,
+                           {"error": type(error).__name__, "detail": str(error)})
+        resume(None, error)

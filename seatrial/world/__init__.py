@@ -1,0 +1,88 @@
+"""The world: one SimPy environment holding the simulators, the fault layer and the SUT."""
+
+from __future__ import annotations
+
+import gc
+import random
+from collections.abc import Callable
+
+import simpy
+
+from seatrial.faults import FaultLayer
+from seatrial.ledger import Ledger
+from seatrial.scenario import Scenario
+from seatrial.sdk.implementation import SyncImplementation
+from seatrial.transport.inprocess import InProcessTransport
+from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.host import SutHost
+from simulators.erp.core import ErpCore
+from simulators.erp.lifecycle import release_orders
+from simulators.events import EventSource
+from simulators.handoff import Handoff
+from simulators.lastmile.core import LastMileCore
+from simulators.lastmile.lifecycle import task_lifecycle
+from simulators.routes import erp_router, lastmile_router, tms_router
+from simulators.tms.core import TmsCore
+from simulators.tms.lifecycle import shipment_lifecycle
+from simulators.workload import OrderFactory
+
+# After the release wave ends, lifecycles play out (days of transit and delivery windows);
+# the run stops at quiescence, or here if something never settles.
+DRAIN = 14 * 86400.0
+
+
+class World:
+    def __init__(self, scenario: Scenario, factory: Callable[[], SyncImplementation]) -> None:
+        self.scenario = scenario
+        self.env = env = simpy.Environment()
+        self.horizon = scenario.duration + DRAIN
+        seed = scenario.seed
+
+        def stream(name: str) -> random.Random:
+            return random.Random(f"{seed}:{name}")
+
+        self.ledger = Ledger()
+        self.faults = FaultLayer(scenario, self.horizon, stream)
+        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger)
+        clock = lambda: env.now  # noqa: E731
+        sink = self.dispatcher.publish
+        handoff = Handoff(env)
+        workload = scenario.workload
+        tms_rng, lastmile_rng = stream("tms.lifecycle"), stream("lastmile.lifecycle")
+
+        self.erp = ErpCore(clock, EventSource("erp", clock, sink))
+        self.tms = TmsCore(clock, EventSource("tms", clock, sink), lambda shipment: env.process(
+            shipment_lifecycle(env, self.tms, shipment, handoff, tms_rng,
+                               workload.tender_decline_rate)))
+        self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink), lambda task:
+                                     env.process(task_lifecycle(env, self.lastmile, task, handoff,
+                                                                lastmile_rng,
+                                                                workload.failed_attempt_rate)))
+        routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
+                   "lastmile": lastmile_router(self.lastmile)}
+        self.transport = InProcessTransport(env, routers, self.faults, self.ledger)
+        self.host = SutHost(env, factory, self.transport, self.ledger, stream("sut"))
+        self.dispatcher.host = self.host
+        env.process(release_orders(env, self.erp, OrderFactory(seed, workload.lines_per_order),
+                                   stream("erp.lifecycle"), workload.orders_per_hour,
+                                   workload.cancel_rate, scenario.duration))
+
+    @property
+    def messages(self) -> int:
+        """Boundary crossings: webhook deliveries plus API calls (a request and its answer)."""
+        return self.dispatcher.deliveries + self.transport.calls
+
+    def run(self) -> float:
+        """Run to quiescence (or the horizon); returns the simulated end time."""
+        env, horizon = self.env, self.horizon
+        # The ledger only grows and handlers leave no cycles behind: full collections would
+        # rescan it over and over for nothing (about a third of the run time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while env.peek() < horizon:
+                env.step()
+        finally:
+            if collecting:
+                gc.enable()
+        return env.now

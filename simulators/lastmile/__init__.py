@@ -1,0 +1,1 @@
+"""The last-mile platform: system of record for delivery tasks, attempts, POD and returns."""

@@ -1,0 +1,130 @@
+"""Last-mile domain core: Onfleet-like delivery tasks, attempts and proof of delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from seatrial.model.envelope import to_datetime
+from simulators.api import ApiRequest, NotFound, Reply, conflict, require
+from simulators.events import EventSource
+
+UNASSIGNED, ASSIGNED, ACTIVE, COMPLETED = 0, 1, 2, 3
+
+
+@dataclass(slots=True)
+class Attempt:
+    started_at: float
+    completed_at: float | None = None
+    success: bool | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(slots=True)
+class Task:
+    id: str
+    shipment_id: str
+    order_id: str
+    destination: dict[str, Any]
+    correlation_id: str
+    created_at: float
+    idempotency_key: str | None
+    state: int = UNASSIGNED
+    worker: str | None = None
+    cancelled_at: float | None = None
+    pod: dict[str, Any] | None = None
+    delivered_at: float | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.cancelled_at is None and self.delivered_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "shipment_id": self.shipment_id, "order_id": self.order_id,
+                "state": self.state, "worker": self.worker,
+                "cancelled": self.cancelled_at is not None, "attempts": len(self.attempts),
+                "pod": self.pod}
+
+
+@dataclass
+class LastMileCore:
+    clock: Callable[[], float]
+    events: EventSource
+    on_created: Callable[[Task], None] = lambda task: None
+    tasks: dict[str, Task] = field(default_factory=dict)
+
+    def create_task(self, request: ApiRequest) -> Reply:
+        body = request.body
+        shipment_id = require(body, "shipment_id", str, "the TMS shipment id the parcel came on")
+        order_id = require(body, "order_id", str, "the ERP order id")
+        destination = require(body, "destination", dict, "the delivery address object")
+        task_id = f"T-{len(self.tasks) + 1:06d}"
+        task = Task(task_id, shipment_id, order_id, destination,
+                    request.correlation_id or f"lm-{task_id}", self.clock(),
+                    request.idempotency_key)
+        self.tasks[task_id] = task
+        self.on_created(task)
+        return Reply(201, task.to_json())
+
+    def _task(self, request: ApiRequest) -> Task:
+        task = self.tasks.get(request.params["task_id"])
+        if task is None:
+            raise NotFound("task", request.params["task_id"])
+        return task
+
+    def get_task(self, request: ApiRequest) -> Reply:
+        return Reply(200, self._task(request).to_json())
+
+    def cancel_task(self, request: ApiRequest) -> Reply:
+        task = self._task(request)
+        if task.cancelled_at is not None:
+            return Reply(200, task.to_json())
+        if task.delivered_at is not None:
+            return conflict(f"task {task.id} was completed with proof of delivery")
+        task.cancelled_at = self.clock()
+        self._publish(task, "taskCancelled")
+        return Reply(200, task.to_json())
+
+    # --- the platform's own business (driven by the lifecycle) ----------------------------------
+
+    def _publish(self, task: Task, trigger: str, *, classifier: str = "ACT",
+                 event_time: float | None = None, **details: Any) -> None:
+        self.events.publish("task.updated", task.correlation_id,
+                            {"trigger": trigger, "state": task.state, "worker": task.worker,
+                             **details},
+                            classifier=classifier, event_time=event_time,
+                            order_id=task.order_id, shipment_id=task.shipment_id,
+                            task_id=task.id)
+
+    def assign(self, task: Task, worker: str) -> None:
+        task.state, task.worker = ASSIGNED, worker
+        self._publish(task, "taskAssigned")
+
+    def start(self, task: Task, eta: float) -> None:
+        task.state = ACTIVE
+        task.attempts.append(Attempt(self.clock()))
+        self._publish(task, "taskStarted")
+        self._publish(task, "taskEta", classifier="EST", event_time=eta,
+                      eta=to_datetime(eta).isoformat())
+
+    def arrive(self, task: Task) -> None:
+        self._publish(task, "taskArrival")
+
+    def complete(self, task: Task, success: bool, reason: str | None = None,
+                 pod: dict[str, Any] | None = None) -> None:
+        attempt = task.attempts[-1]
+        attempt.completed_at = self.clock()
+        attempt.success, attempt.failure_reason = success, reason
+        task.state = COMPLETED
+        if success:
+            task.pod, task.delivered_at = pod, attempt.completed_at
+        details: dict[str, Any] = {"success": success, "attempt": len(task.attempts)}
+        if success:
+            details["pod"] = pod
+        else:
+            details["failure_reason"] = reason
+        self._publish(task, "taskCompleted", completion_details=details)
+        if not success:
+            task.state = ASSIGNED  # re-attempt on the next delivery window

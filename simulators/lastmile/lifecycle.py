@@ -1,0 +1,59 @@
+"""Last-mile lifecycle of one delivery task: assignment, delivery windows, attempts, POD."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+
+import simpy
+
+from seatrial.model.vocabulary import LASTMILE_FAILURE_REASONS
+from simulators.handoff import Handoff
+from simulators.lastmile.core import LastMileCore, Task
+
+MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
+WINDOW_OPENS = 2 * HOUR  # 08:00 (simulated time zero is 06:00)
+WINDOW_HOURS = 10.0
+MAX_ATTEMPTS = 3
+DRIVERS = tuple(f"driver-{n:02d}" for n in range(1, 25))
+
+
+def next_window(now: float) -> float:
+    """Start of the delivery window that has room for a run today, else tomorrow's."""
+    day_start = (now - WINDOW_OPENS) // DAY * DAY + WINDOW_OPENS
+    if now < day_start + (WINDOW_HOURS - 4) * HOUR:
+        return max(now, day_start)
+    return day_start + DAY
+
+
+def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
+                   handoff: Handoff, rng: random.Random,
+                   failed_attempt_rate: float) -> Generator[simpy.Event, None, None]:
+    yield handoff.at_hub(task.shipment_id)  # nothing to deliver before the goods arrive
+    yield env.timeout(rng.uniform(10 * MINUTE, 2 * HOUR))
+    if not task.active:
+        return
+    lastmile.assign(task, rng.choice(DRIVERS))
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        yield env.timeout(next_window(env.now) - env.now + rng.uniform(0, 3 * HOUR))
+        if not task.active:
+            return
+        eta = env.now + rng.uniform(30 * MINUTE, 4 * HOUR)
+        lastmile.start(task, eta)
+        yield env.timeout(eta - env.now)
+        if not task.active:
+            return
+        lastmile.arrive(task)
+        yield env.timeout(rng.uniform(2 * MINUTE, 10 * MINUTE))
+        if not task.active:
+            return
+        if attempt < MAX_ATTEMPTS and rng.random() < failed_attempt_rate:
+            lastmile.complete(task, False, reason=rng.choice(LASTMILE_FAILURE_REASONS))
+            continue
+        lastmile.complete(task, True, pod={
+            "signed_by": task.destination.get("name") or "recipient",
+            "photo": f"pod/{task.id}.jpg",
+            "captured_at_attempt": attempt,
+        })
+        handoff.happen(handoff.delivered(task.shipment_id))
+        return
