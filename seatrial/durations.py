@@ -1,11 +1,12 @@
-"""Human durations ("90s", "30m", "8h", "2d", "1h30m") to seconds and back."""
+"""Human durations ("300ms", "90s", "30m", "8h", "2d", "1h30m") to seconds and back."""
 
 from __future__ import annotations
 
 import re
 
 UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+SCALE = {**UNITS, "ms": 0.001}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[dhms])")
 
 
 def parse_duration(value: object) -> float:
@@ -20,8 +21,8 @@ def parse_duration(value: object) -> float:
         text = value.strip().replace(" ", "")
         parts = _PART.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
-            return float(sum(float(n) * UNITS[u] for n, u in parts))
-    raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 8h, 2d or 1h30m")
+            return float(sum(float(n) * SCALE[u] for n, u in parts))
+    raise ValueError(f"{value!r} is not a duration; write e.g. 300ms, 90s, 30m, 8h, 2d or 1h30m")
 
 
 def format_duration(seconds: float) -> str:

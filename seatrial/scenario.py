@@ -171,6 +171,11 @@ class Scenario(_Model):
     faults: tuple[Fault, ...] = ()
     expect: Expectations = Expectations()
 
+    @field_validator("description")
+    @classmethod
+    def _tidy(cls, value: str) -> str:
+        return value.strip()
+
     @property
     def summary(self) -> str:
         """The description's first sentence, for listings."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +41,8 @@ def resolve(spec: str) -> Target:
 
 def _load(label: str, path: str) -> Target:
     module_name, _, attribute = path.partition(":")
+    if os.getcwd() not in sys.path:  # like uvicorn: the user's modules live where they run us
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # any import-time failure is the user's module, not ours

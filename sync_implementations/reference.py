@@ -207,8 +207,9 @@ class ReferenceSync(SyncImplementation):
             if response is not None:
                 if response.ok or response.status_code in accept:
                     return response
-                if response.status_code == 429:
-                    yield io.sleep((response.retry_after or backoff) + io.random.uniform(0, 1))
+                if response.status_code == 429:  # never before Retry-After; spread the herd
+                    yield io.sleep((response.retry_after or 0) + backoff * io.random.random())
+                    backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
                 if response.status_code < 500:
                     raise Parked(f"{call.method} {call.path} answered {response.status_code}: "

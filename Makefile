@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine:
+#   make gate   the main job: the gate suite against the built-in reference and naive targets
+#   make test   lint and the test suite
+# Both create .venv and install Seatrial into it first.
+
+VENV := .venv
+BIN := $(VENV)/bin
+SEEDS ?= 5
+
+.PHONY: setup gate test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+gate: setup
+	mkdir -p reports
+	$(BIN)/seatrial run --target reference --seeds $(SEEDS) \
+		--json reports/gate-reference.json --junit reports/gate-reference.xml
+	@$(BIN)/seatrial run --target naive --seeds $(SEEDS) --json reports/gate-naive.json; \
+	status=$$?; if [ $$status -ne 1 ]; then \
+		echo "gate: naive should be caught (exit 1) but seatrial exited $$status"; exit 1; fi; \
+	echo "gate: reference held every invariant; naive was caught, as it must be"
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/peak_day.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The scenario catalogue: one YAML file per scenario. `seatrial list` shows them."""

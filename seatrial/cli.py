@@ -1,0 +1,132 @@
+"""`seatrial`: run scenarios against a sync implementation and judge the outcome.
+
+Exit codes: 0 every invariant held, 1 a violation, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from seatrial import __version__
+from seatrial.catalogue import catalogue, find, gate_suite
+from seatrial.report.json_report import write_json
+from seatrial.report.junit import write_junit
+from seatrial.report.terminal import summarize
+from seatrial.run import RunResult, run_scenario
+from seatrial.scenario import Scenario
+from seatrial.scenario_yaml import ScenarioError, dump_scenario
+from seatrial.targets import TargetError, resolve
+
+INPUT_ERROR = 2
+
+
+class InputError(click.ClickException):
+    exit_code = INPUT_ERROR
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="seatrial")
+def main() -> None:
+    """Sea trials for logistics sync implementations: simulate ERP, TMS and last-mile systems
+    with real-world faults, run your sync implementation through them, judge the outcome."""
+
+
+@main.command("list")
+def list_scenarios() -> None:
+    """List the scenario catalogue (* marks the default gate suite)."""
+    try:
+        scenarios = catalogue()
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+    width = max(len(name) for name in scenarios)
+    for name, scenario in scenarios.items():
+        mark = "*" if scenario.gate else " "
+        click.echo(f"{mark} {name:<{width}}  {scenario.summary}")
+
+
+@main.command()
+@click.argument("scenario")
+def show(scenario: str) -> None:
+    """Print a scenario (catalogue name or file) as YAML, ready to copy and edit."""
+    click.echo(dump_scenario(_load([scenario])[0]), nl=False)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1)
+@click.option("--target", "-t", required=True, metavar="TARGET",
+              help="reference, naive, or package.module:attribute (a SyncImplementation).")
+@click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
+@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
+              help="Run each scenario with K seeds: its own seed and the K-1 after it.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON report here.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JUnit XML here (one testcase per scenario x seed x invariant).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
+              help="Runs in parallel processes (default: one per CPU).")
+@click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
+def run(scenarios: tuple[str, ...], target: str, seed: int | None, seeds: int | None,
+        json_path: Path | None, junit_path: Path | None, jobs: int | None,
+        verbose: bool) -> None:
+    """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET."""
+    if seed is not None and seeds is not None:
+        raise click.UsageError("give --seed N or --seeds K, not both")
+    for option, path in (("--json", json_path), ("--junit", junit_path)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
+                             "exist; create it or choose another path")
+    try:
+        resolve(target)
+    except TargetError as error:
+        raise InputError(str(error)) from None
+    chosen = _load(scenarios) if scenarios else gate_suite()
+    plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
+    if seeds is not None:
+        plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
+
+    console = Console(stderr=True)
+    results = _execute(plan, target, jobs or os.cpu_count() or 1, console)
+    summarize(Console(), results, verbose)
+    if json_path is not None:
+        write_json(results, json_path)
+    if junit_path is not None:
+        write_junit(results, junit_path)
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _load(specs: tuple[str, ...] | list[str]) -> list[Scenario]:
+    try:
+        return [find(spec) for spec in specs]
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+
+
+def _run_one(scenario: Scenario, target: str) -> RunResult:
+    return run_scenario(scenario, resolve(target))
+
+
+def _execute(plan: list[Scenario], target: str, jobs: int, console: Console) -> list[RunResult]:
+    """Run the plan with a progress bar; results come back in plan order."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"running against {target}", total=len(plan))
+        if jobs == 1 or len(plan) == 1:
+            results = []
+            for scenario in plan:
+                results.append(_run_one(scenario, target))
+                progress.advance(task)
+            return results
+        with ProcessPoolExecutor(max_workers=min(jobs, len(plan))) as pool:
+            futures = [pool.submit(_run_one, scenario, target) for scenario in plan]
+            for future in futures:
+                future.result()
+                progress.advance(task)
+            return [future.result() for future in futures]

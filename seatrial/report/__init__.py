@@ -1,0 +1,1 @@
+"""Reports of a batch of runs: terminal summary, JSON, JUnit XML."""

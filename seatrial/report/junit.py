@@ -1,0 +1,39 @@
+"""JUnit XML: one testcase per scenario x seed x invariant, so CI shows exactly what broke."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from seatrial.run import RunResult
+
+
+def to_xml(results: list[RunResult]) -> ET.ElementTree:
+    suites = ET.Element("testsuites", name="seatrial")
+    for result in results:
+        cases = [(name, [v for v in result.violations if v["invariant"] == name])
+                 for name in result.checked]
+        failures = sum(1 for _, found in cases if found)
+        suite = ET.SubElement(suites, "testsuite", {
+            "name": f"{result.scenario}[seed={result.seed}]", "tests": str(len(cases)),
+            "failures": str(failures), "errors": "0", "time": f"{result.wall_seconds:.3f}",
+        })
+        properties = ET.SubElement(suite, "properties")
+        for key, value in (("target", result.target), ("ledger_hash", result.ledger_hash),
+                           ("messages", str(result.messages))):
+            ET.SubElement(properties, "property", name=key, value=value)
+        for name, found in cases:
+            case = ET.SubElement(suite, "testcase", name=name, time="0",
+                                 classname=f"{result.scenario}.seed{result.seed}")
+            if found:
+                failure = ET.SubElement(case, "failure", type=name,
+                                        message=f"{len(found)} violation(s): {found[0]['message']}")
+                failure.text = "\n\n".join(
+                    v["message"] + "\n" + "\n".join("  " + e["summary"] for e in v["evidence"])
+                    for v in found[:20])
+    ET.indent(suites)
+    return ET.ElementTree(suites)
+
+
+def write_junit(results: list[RunResult], path: Path) -> None:
+    to_xml(results).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,44 @@
+"""The terminal summary: one row per run, then the evidence of the first violations."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from seatrial.run import RunResult
+
+EVIDENCE_SHOWN = 3  # violations explained in full per failing run
+
+
+def summarize(console: Console, results: list[RunResult], verbose: bool = False) -> None:
+    table = Table(title=f"Seatrial: {len(results)} run(s)", title_justify="left")
+    for column in ("scenario", "seed", "target", "result", "violated invariants", "messages",
+                   "sim", "wall"):
+        table.add_column(column, justify="right" if column in ("seed", "messages") else "left")
+    for r in results:
+        verdict = "[green]held[/]" if r.passed else f"[red]{len(r.violations)} violations[/]"
+        table.add_row(r.scenario, str(r.seed), r.target, verdict, ", ".join(r.violated()) or "-",
+                      f"{r.messages:,}", f"{r.sim_seconds / 3600:.1f}h",
+                      f"{r.wall_seconds:.1f}s")
+    console.print(table)
+    for r in results:
+        if r.passed:
+            continue
+        shown = r.violations if verbose else _one_per_invariant(r)[:EVIDENCE_SHOWN]
+        console.print(f"\n[bold red]{r.scenario}[/] seed {r.seed} on {r.target}: "
+                      f"{', '.join(r.violated())}")
+        for violation in shown:
+            console.print(f"  [red]{violation['invariant']}[/]: {violation['message']}",
+                          highlight=False)
+            for entry in violation["evidence"][-8 if not verbose else None:]:
+                console.print(f"      {entry['summary']}", highlight=False, style="dim")
+    failed = sum(not r.passed for r in results)
+    verdict = "[green]all invariants held[/]" if not failed else f"[red]{failed} failed[/]"
+    console.print(f"\n{len(results) - failed} passed, {failed} failed: {verdict}")
+
+
+def _one_per_invariant(result: RunResult) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for violation in result.violations:
+        seen.setdefault(violation["invariant"], violation)
+    return list(seen.values())
