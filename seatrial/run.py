@@ -11,7 +11,7 @@ from seatrial.invariants.observation import Observation
 from seatrial.kpis import measure_kpis
 from seatrial.scenario import Scenario
 from seatrial.targets import Target
-from seatrial.world import World
+from seatrial.world import World, paused_gc
 
 
 @dataclass
@@ -57,10 +57,12 @@ def run_scenario(scenario: Scenario, target: Target) -> RunResult:
     end = world.run()
     obs = Observation(scenario, world.ledger, world.erp, world.tms, world.lastmile, end)
     checked = selected_invariants(scenario)
-    violations = [violation.to_json(obs.describe)
-                  for module in MODULES if module.NAME in checked
-                  for violation in module.check(obs)]
-    kpis = measure_kpis(obs)
-    return RunResult(scenario.name, scenario.seed, target.label, world.ledger.digest(),
-                     world.messages, len(world.ledger), end, time.perf_counter() - started,
-                     checked, violations, kpis)
+    with paused_gc():  # judging builds indexes over the same large history
+        violations = [violation.to_json(obs.describe)
+                      for module in MODULES if module.NAME in checked
+                      for violation in module.check(obs)]
+        kpis = measure_kpis(obs)
+        digest = world.ledger.digest()
+    return RunResult(scenario.name, scenario.seed, target.label, digest, world.messages,
+                     len(world.ledger), end, time.perf_counter() - started, checked,
+                     violations, kpis)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seatrial.model.envelope import Event, to_datetime
+from seatrial.model.envelope import SCHEMA_VERSION, Event, to_datetime
 
 Sink = Callable[[Event], None]
 
@@ -23,21 +23,11 @@ class EventSource:
                 classifier: str = "ACT", event_time: float | None = None,
                 order_id: str | None = None, shipment_id: str | None = None,
                 task_id: str | None = None) -> Event:
-        self.seq += 1
-        now = self.clock()
-        event = Event(
-            event_id=f"evt_{self.source}_{self.seq:07d}",
-            type=type_,
-            source=self.source,
-            source_seq=self.seq,
-            event_time=to_datetime(now if event_time is None else event_time),
-            recorded_time=to_datetime(now),
-            classifier=classifier,
-            correlation_id=correlation_id,
-            order_id=order_id,
-            shipment_id=shipment_id,
-            task_id=task_id,
-            payload=payload,
-        )
+        self.seq = seq = self.seq + 1
+        recorded = to_datetime(self.clock())
+        happened = recorded if event_time is None else to_datetime(event_time)
+        event = Event(f"evt_{self.source}_{seq:07d}", type_, self.source, seq, happened,
+                      recorded, classifier, correlation_id, order_id, shipment_id, task_id,
+                      SCHEMA_VERSION, payload)
         self.sink(event)
         return event

@@ -10,6 +10,7 @@ from simulators.erp.core import Customer, Order
 
 CATALOGUE_SIZE = 400
 REPEAT_CUSTOMER_SHARE = 0.6
+CUSTOMER_POOL = 600  # past this, customers reorder: faker is the costliest call of a run
 
 
 class OrderFactory:
@@ -26,7 +27,8 @@ class OrderFactory:
                      for n in range(CATALOGUE_SIZE)]
 
     def _customer(self) -> tuple[Customer, bool]:
-        if self.customers and self.rng.random() < REPEAT_CUSTOMER_SHARE:
+        if self.customers and (len(self.customers) >= CUSTOMER_POOL
+                               or self.rng.random() < REPEAT_CUSTOMER_SHARE):
             return self.rng.choice(self.customers), False
         fake = self.fake
         customer = Customer(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from seatrial.faults.latency import sampler
@@ -30,7 +30,7 @@ class CallPlan:
     outage: str | None = None        # http_503 / hang / refused
     retry_after: float | None = None  # set when the rate limit answers 429
     lost: bool = False
-    notes: list[dict[str, Any]] = field(default_factory=list)  # faults applied, for the ledger
+    notes: list[dict[str, Any]] | None = None  # faults applied, for the ledger
 
 
 class _Windowed:
@@ -54,10 +54,17 @@ class FaultLayer:
         self._api_base = {s: seed_stream(f"baseline.{s}.api") for s in SYSTEMS}
         self._hook_base = {s: seed_stream(f"baseline.{s}.webhooks") for s in SYSTEMS}
         self.by_channel: dict[str, list[_Windowed]] = {}
-        for index, fault in enumerate(scenario.faults):
+        for fault in scenario.faults:
             channel = getattr(fault, "channel", None) or f"{fault.system}.api"
-            stream = seed_stream(f"fault.{index}.{fault.kind}")
-            self.by_channel.setdefault(channel, []).append(_Windowed(fault, horizon, stream))
+            same = self.by_channel.setdefault(channel, [])
+            # named by channel, kind and rank among its kind there: faults added elsewhere in
+            # the scenario never shift this fault's draws
+            ordinal = sum(w.fault.kind == fault.kind for w in same)
+            stream = seed_stream(f"fault.{channel}.{fault.kind}.{ordinal}")
+            same.append(_Windowed(fault, horizon, stream))
+        # outages first: a call that never reaches the system spends no rate-limit token
+        for faults in self.by_channel.values():
+            faults.sort(key=lambda w: not isinstance(w.fault, Outage))
         self.outages = {s: [w for w in self.by_channel.get(f"{s}.api", ())
                             if isinstance(w.fault, Outage)] for s in SYSTEMS}
 
@@ -70,7 +77,11 @@ class FaultLayer:
 
     def plan_call(self, system: str, now: float) -> CallPlan:
         plan = CallPlan(self._api_base[system].uniform(*BASELINE_API_LATENCY))
-        for w in self.by_channel.get(f"{system}.api", ()):
+        faults = self.by_channel.get(f"{system}.api")
+        if not faults:
+            return plan
+        plan.notes = []
+        for w in faults:
             if not w.active(now):
                 continue
             fault = w.fault

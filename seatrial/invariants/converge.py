@@ -25,11 +25,12 @@ def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:
             yield order.id, f"ERP shows shipment {order.shipment_id}, TMS has " \
                             f"{', '.join(s.id for s in shipments)}"
             continue
+        if shipments:  # a created shipment is the PLN stage, whatever the carrier says yet
+            milestones.append((shipments[0].created_at, "PLN"))
         if not milestones:
             continue
-        truth_time, truth = max(milestones, key=lambda m: (RANK[m[1]], m[0]))
-        if shipments and RANK["PLN"] > RANK[truth]:
-            truth_time, truth = shipments[0].created_at, "PLN"
+        # the furthest stage, from the moment the source systems first reached it
+        truth_time, truth = max(milestones, key=lambda m: (RANK[m[1]], -m[0]))
         deadline = obs.recovery_deadline(truth_time)
         if order.status != truth:
             yield order.id, f"ERP status {order.status}, source systems say {truth}"

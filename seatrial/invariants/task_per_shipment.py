@@ -11,14 +11,17 @@ def check(obs: Observation) -> Iterator[Violation]:
     for shipment in obs.tms.shipments.values():
         tasks = obs.tasks_by_shipment.get(shipment.id, [])
         keys = {"order_id": shipment.order_id, "shipment_id": shipment.id}
-        chain = obs.chain(shipment.order_id, ("shipment.status",), ("lastmile:",))
         if len(tasks) > 1:
             ids = ", ".join(t.id for t in tasks)
             yield Violation(NAME, f"shipment {shipment.id} has {len(tasks)} delivery tasks "
-                            f"({ids})", keys, chain)
+                            f"({ids})", keys, _chain(obs, shipment.order_id))
             continue
         order = obs.erp.orders.get(shipment.order_id)
         cancelled = order is not None and order.cancelled_at is not None
         if not tasks and obs.first_act(shipment.id, "X4") is not None and not cancelled:
             yield Violation(NAME, f"shipment {shipment.id} reached the hub but no delivery task "
-                            "was created", keys, chain)
+                            "was created", keys, _chain(obs, shipment.order_id))
+
+
+def _chain(obs: Observation, order_id: str) -> list:
+    return obs.chain(order_id, ("shipment.status",), ("lastmile:",))

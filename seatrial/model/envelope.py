@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Simulated time zero. A Monday morning, so calendars read naturally in reports.
 EPOCH = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
@@ -21,9 +20,11 @@ def to_sim_seconds(moment: datetime) -> float:
     return (moment - EPOCH).total_seconds()
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One business event as the source system publishes it; duplicates share `event_id`."""
+class Event(NamedTuple):
+    """One business event as the source system publishes it; duplicates share `event_id`.
+
+    Immutable (a tuple): the same object is handed over again on a duplicate delivery.
+    """
 
     event_id: str
     type: str
@@ -37,7 +38,7 @@ class Event:
     shipment_id: str | None = None
     task_id: str | None = None
     schema_version: str = SCHEMA_VERSION
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = {}  # never mutated: events are read-only
 
     def to_json(self) -> dict[str, Any]:
         """The wire form (ISO-8601 times), as a live webhook body carries it."""

@@ -155,7 +155,8 @@ class ErpCore:
             order.shipment_id = shipment_id
         if eta:
             order.eta = eta
-        return Reply(200, order.to_json())
+        return Reply(200, {"id": order.id, "logistics_status": order.status,
+                           "shipment_id": order.shipment_id, "eta": order.eta})
 
     def post_freight_charges(self, request: ApiRequest) -> Reply:
         order = self._order(request)

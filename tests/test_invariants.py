@@ -1,0 +1,653 @@
+"""Every invariant fires on a broken history and stays quiet on a correct one.
+
+Histories are written with the real domain cores, driven the way the world drives them: the
+lifecycle-facing methods (release, milestones, deliveries, charges) play the source systems, and
+the routers play what a sync implementation sends over the APIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from seatrial import invariants
+from seatrial.flows import percentile
+from seatrial.invariants import (
+    actual_over_estimate,
+    cancel_compensates,
+    charges_reconcile,
+    converge,
+    effect_once,
+    invoice_after_pod,
+    invoice_once,
+    latency_slo,
+    shipment_per_order,
+    status_monotonic,
+    task_per_shipment,
+)
+from seatrial.invariants.observation import Observation, Violation
+from seatrial.ledger import Ledger
+from seatrial.model.envelope import Event
+from seatrial.scenario import Scenario
+from simulators.api import Reply
+from simulators.erp.core import ErpCore, Order
+from simulators.events import EventSource
+from simulators.lastmile.core import LastMileCore
+from simulators.routes import erp_router, lastmile_router, tms_router
+from simulators.tms.core import TmsCore
+
+HOUR = 3600.0
+ADDRESS = {"street": "1 Quay Street", "city": "Bristol", "postcode": "BS1 4DJ", "country": "GB"}
+POD = {"signed_by": "recipient", "photo": "pod/T.jpg"}
+
+
+class Story:
+    """A history told step by step on a clock the story sets (hours since simulated zero)."""
+
+    def __init__(self, **scenario: Any) -> None:
+        self.now = 0.0
+        self.events: list[Event] = []
+
+        def clock() -> float:
+            return self.now
+
+        def source(name: str) -> EventSource:
+            return EventSource(name, clock, self.events.append)
+
+        self.erp = ErpCore(clock, source("erp"))
+        self.tms = TmsCore(clock, source("tms"))
+        self.lastmile = LastMileCore(clock, source("lastmile"))
+        self.api = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
+                    "lastmile": lastmile_router(self.lastmile)}
+        self.scenario = Scenario(name="story", **scenario)
+
+    def at(self, hours: float) -> Story:
+        assert hours * HOUR >= self.now, "a story only moves forward in time"
+        self.now = hours * HOUR
+        return self
+
+    # --- what the sync implementation sends (through the real routers) ----------------------
+
+    def post(self, system: str, path: str, body: dict[str, Any],
+             key: str | None = None) -> Reply:
+        headers = {"x-correlation-id": "corr-story"}
+        if key is not None:
+            headers["idempotency-key"] = key
+        return self.api[system].dispatch("POST", path, body=body, headers=headers)
+
+    def _ok(self, reply: Reply) -> dict[str, Any]:
+        assert reply.status < 300, reply.body
+        return reply.body
+
+    def create_shipment(self, order_id: str, key: str | None = None) -> str:
+        body = {"order_id": order_id, "ship_to": dict(ADDRESS), "lines": []}
+        return self._ok(self.post("tms", "/shipments", body, key))["id"]
+
+    def erp_status(self, order_id: str, status: str, classifier: str = "ACT",
+                   shipment_id: str | None = None) -> None:
+        body: dict[str, Any] = {"status": status, "classifier": classifier}
+        if shipment_id:
+            body["shipment_id"] = shipment_id
+        self._ok(self.post("erp", f"/orders/{order_id}/logistics-status", body))
+
+    def create_task(self, order_id: str, shipment_id: str, key: str | None = None) -> str:
+        body = {"order_id": order_id, "shipment_id": shipment_id, "destination": dict(ADDRESS)}
+        return self._ok(self.post("lastmile", "/tasks", body, key))["id"]
+
+    def post_charges(self, order_id: str, statement_id: str, total: float,
+                     key: str | None = None) -> None:
+        body = {"statement_id": statement_id, "total": total,
+                "lines": [{"code": "LINEHAUL", "amount": total}]}
+        self._ok(self.post("erp", f"/orders/{order_id}/freight-charges", body, key))
+
+    def invoice(self, order_id: str, key: str | None = None) -> None:
+        self._ok(self.post("erp", f"/orders/{order_id}/invoice", {"pod_reference": "x"}, key))
+
+    def cancel_shipment(self, shipment_id: str) -> Reply:
+        return self.post("tms", f"/shipments/{shipment_id}/cancel", {})
+
+    def cancel_task(self, task_id: str) -> None:
+        self._ok(self.post("lastmile", f"/tasks/{task_id}/cancel", {}))
+
+    # --- what the source systems do on their own ---------------------------------------------
+
+    def release(self, order_id: str, value: float = 100.0) -> None:
+        lines = [{"line": 1, "sku": "SKU-00001", "quantity": 1, "unit_price": value}]
+        self.erp.release_order(Order(order_id, "C-00001", lines, value, "GBP", dict(ADDRESS),
+                                     f"corr-{order_id}", self.now))
+
+    def customer_cancels(self, order_id: str) -> None:
+        assert self.erp.cancel_order(order_id, "customer_request")
+
+    def milestone(self, shipment_id: str, code: str, classifier: str = "ACT") -> None:
+        self.tms.milestone(self.tms.shipments[shipment_id], code, classifier=classifier)
+
+    def start_delivery(self, task_id: str) -> None:
+        task = self.lastmile.tasks[task_id]
+        if task.worker is None:
+            self.lastmile.assign(task, "driver-01")
+        self.lastmile.start(task, eta=self.now + HOUR)
+
+    def complete_delivery(self, task_id: str, pod: dict[str, Any] | None = POD) -> None:
+        self.lastmile.complete(self.lastmile.tasks[task_id], True, pod=pod)
+
+    def final_charges(self, shipment_id: str, amount: float) -> str:
+        statement = self.tms.finalize_charges(self.tms.shipments[shipment_id],
+                                              [{"code": "LINEHAUL", "amount": amount}])
+        return statement.id
+
+    # --- whole stories -------------------------------------------------------------------------
+
+    def up_to_hub(self, order_id: str, start: float) -> str:
+        """Release to hub arrival, every step written back to the ERP promptly."""
+        self.at(start).release(order_id)
+        shipment = self.at(start + 0.1).create_shipment(order_id, key=f"ship-{order_id}")
+        self.erp_status(order_id, "PLN", shipment_id=shipment)
+        self.at(start + 1).milestone(shipment, "XB")
+        self.at(start + 2).milestone(shipment, "X3")
+        self.at(start + 3).milestone(shipment, "AF")
+        self.erp_status(order_id, "PCK")
+        self.at(start + 3.5).milestone(shipment, "X4", classifier="EST")
+        self.erp_status(order_id, "PCK", classifier="EST")  # an ETA, status unchanged
+        self.at(start + 5).milestone(shipment, "X6")
+        self.erp_status(order_id, "ITR")
+        self.at(start + 8).milestone(shipment, "X4")
+        self.erp_status(order_id, "HUB")
+        return shipment
+
+    def happy_path(self, order_id: str, start: float = 0.0) -> tuple[str, str]:
+        """The whole order-to-cash path done right; returns (shipment id, task id)."""
+        shipment = self.up_to_hub(order_id, start)
+        task = self.at(start + 8.1).create_task(order_id, shipment, key=f"task-{order_id}")
+        self.at(start + 9).start_delivery(task)
+        self.erp_status(order_id, "OFD")
+        self.at(start + 10).complete_delivery(task)
+        self.erp_status(order_id, "DLV")
+        statement = self.at(start + 10.5).final_charges(shipment, 412.5)
+        self.post_charges(order_id, statement, 412.5, key=f"charges-{statement}")
+        self.at(start + 11).invoice(order_id, key=f"invoice-{order_id}")
+        return shipment, task
+
+    def check(self, module) -> list[Violation]:
+        obs = Observation(self.scenario, Ledger(), self.erp, self.tms, self.lastmile, self.now)
+        return list(module.check(obs))
+
+
+def orders_flagged(violations: list[Violation], name: str) -> list[str]:
+    assert violations, f"{name} stayed quiet"
+    assert {v.invariant for v in violations} == {name}
+    return [v.keys["order_id"] for v in violations]
+
+
+ALL_MODULES = pytest.mark.parametrize("module", invariants.MODULES, ids=invariants.NAMES)
+
+
+@ALL_MODULES
+def test_every_invariant_is_quiet_on_the_happy_path(module):
+    story = Story(expect={"slo": {"order_to_shipment_p95": "30m", "pod_to_invoice_p95": "2h",
+                                  "milestone_to_erp_p95": "5m"}})
+    story.happy_path("SO-1")
+    story.happy_path("SO-2", start=12)
+    story.at(30)
+    assert story.check(module) == []
+
+
+def test_the_happy_path_really_reached_every_system():
+    """Guards the quiet tests above: the story must have produced real records."""
+    story = Story()
+    shipment, task = story.happy_path("SO-1")
+    assert story.erp.orders["SO-1"].status == "DLV"
+    assert story.erp.orders["SO-1"].shipment_id == shipment
+    assert story.lastmile.tasks[task].delivered_at == 10 * HOUR
+    assert len(story.erp.invoices) == 1 and len(story.erp.charge_postings) == 1
+    assert story.erp.invoices[0].amount == 512.5
+    assert {e.type for e in story.events} >= {"order.released", "shipment.status",
+                                                "task.updated", "shipment.charges_finalized"}
+
+
+def test_the_module_list_covers_every_named_invariant():
+    assert set(invariants.NAMES) == {
+        "shipment-per-order", "task-per-shipment", "effect-once", "status-monotonic",
+        "actual-over-estimate", "invoice-after-POD", "invoice-once", "charges-reconcile",
+        "cancel-compensates", "converge", "latency-slo"}
+
+
+# --- shipment-per-order -------------------------------------------------------------------------
+
+
+def test_shipment_per_order_fires_on_a_duplicate_load():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).release("SO-2")
+    story.at(12.1).create_shipment("SO-2", key="ship-SO-2")
+    story.at(12.2).create_shipment("SO-2", key="ship-SO-2-retry")  # a new key on retry
+    assert orders_flagged(story.check(shipment_per_order), "shipment-per-order") == ["SO-2"]
+
+
+def test_shipment_per_order_fires_when_a_released_order_gets_no_shipment():
+    story = Story()
+    story.release("SO-1")
+    violations = story.at(5).check(shipment_per_order)
+    assert orders_flagged(violations, "shipment-per-order") == ["SO-1"]
+    assert "no shipment" in violations[0].message
+
+
+def test_shipment_per_order_quiet_on_a_retry_with_the_same_key_and_on_early_cancel():
+    story = Story()
+    story.release("SO-1")
+    story.at(0.1).create_shipment("SO-1", key="ship-SO-1")
+    replay = story.at(0.2).post("tms", "/shipments", {"order_id": "SO-1", "ship_to": ADDRESS,
+                                                      "lines": []}, key="ship-SO-1")
+    assert replay.headers.get("idempotent-replayed") == "true"
+    story.release("SO-2")
+    story.at(0.3).customer_cancels("SO-2")  # cancelled before any shipment was made
+    assert story.check(shipment_per_order) == []
+
+
+# --- task-per-shipment --------------------------------------------------------------------------
+
+
+def test_task_per_shipment_fires_on_two_tasks():
+    story = Story()
+    shipment = story.up_to_hub("SO-1", 0)
+    story.at(8.1).create_task("SO-1", shipment, key="task-a")
+    story.at(8.2).create_task("SO-1", shipment, key="task-b")
+    violations = story.check(task_per_shipment)
+    assert orders_flagged(violations, "task-per-shipment") == ["SO-1"]
+    assert violations[0].keys["shipment_id"] == shipment
+
+
+def test_task_per_shipment_fires_when_the_hub_arrival_is_missed():
+    story = Story()
+    story.happy_path("SO-1")
+    story.up_to_hub("SO-2", 12)
+    assert orders_flagged(story.at(30).check(task_per_shipment), "task-per-shipment") == ["SO-2"]
+
+
+def test_task_per_shipment_quiet_before_the_hub_and_for_a_cancelled_order():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.at(3).milestone(shipment, "AF")
+    story.at(4).milestone(shipment, "X4", classifier="EST")  # only an estimate of the hub
+    story.up_to_hub("SO-2", 5)
+    story.at(14).customer_cancels("SO-2")  # at the hub, but cancelled: no task wanted
+    assert story.check(task_per_shipment) == []
+
+
+# --- effect-once --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("effect", ["freight-charge posting", "invoice", "delivery task"])
+def test_effect_once_fires_on_a_second_commit(effect):
+    story = Story()
+    story.happy_path("SO-1")
+    shipment, _ = story.happy_path("SO-2", start=12)
+    story.at(24)
+    if effect == "freight-charge posting":
+        story.post_charges("SO-2", story.tms.statements[-1].id, 412.5, key="other-key")
+    elif effect == "invoice":
+        story.invoice("SO-2")
+    else:
+        story.create_task("SO-2", shipment, key="task-again")
+    violations = story.check(effect_once)
+    assert orders_flagged(violations, "effect-once") == ["SO-2"]
+    assert violations[0].keys["effect"] == effect
+
+
+def test_effect_once_quiet_when_retries_reuse_the_idempotency_key():
+    story = Story()
+    shipment, _ = story.happy_path("SO-1")
+    story.at(12)
+    story.post_charges("SO-1", story.tms.statements[0].id, 412.5,
+                       key=f"charges-{story.tms.statements[0].id}")
+    story.invoice("SO-1", key="invoice-SO-1")
+    story.create_task("SO-1", shipment, key="task-SO-1")
+    story.create_shipment("SO-1", key="ship-SO-1")
+    assert len(story.erp.invoices) == 1
+    assert story.check(effect_once) == []
+
+
+# --- status-monotonic ---------------------------------------------------------------------------
+
+
+def test_status_monotonic_fires_when_a_late_event_moves_the_erp_back():
+    story = Story()
+    story.happy_path("SO-1")
+    story.up_to_hub("SO-2", 12)
+    story.at(20.5).erp_status("SO-2", "PCK")  # a reordered "departed" webhook applied blindly
+    violations = story.check(status_monotonic)
+    assert orders_flagged(violations, "status-monotonic") == ["SO-2"]
+    assert "from HUB" in violations[0].message
+
+
+def test_status_monotonic_quiet_on_repeated_writes_of_the_same_status():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.erp_status("SO-1", "PLN", shipment_id=shipment)
+    story.at(1).erp_status("SO-1", "PLN")
+    story.at(2).erp_status("SO-1", "ITR")  # skipping stages is fine
+    story.at(3).erp_status("SO-1", "ITR")
+    assert story.check(status_monotonic) == []
+
+
+# --- actual-over-estimate -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("classifier", ["EST", "PLN"])
+def test_actual_over_estimate_fires_when_an_estimate_moves_the_status(classifier):
+    story = Story()
+    story.happy_path("SO-1")
+    shipment = story.up_to_hub("SO-2", 12)
+    story.at(20.2).create_task("SO-2", shipment)
+    story.at(20.3).erp_status("SO-2", "OFD", classifier=classifier)  # a taskEta taken as fact
+    violations = story.check(actual_over_estimate)
+    assert orders_flagged(violations, "actual-over-estimate") == ["SO-2"]
+    assert classifier in violations[0].message
+
+
+def test_actual_over_estimate_quiet_when_estimates_only_carry_an_eta():
+    story = Story()
+    story.up_to_hub("SO-1", 0)  # includes an EST write that leaves the status at PCK
+    assert any(w.classifier == "EST" for w in story.erp.status_writes)
+    assert story.check(actual_over_estimate) == []
+
+
+# --- invoice-after-POD --------------------------------------------------------------------------
+
+
+def test_invoice_after_pod_fires_on_an_invoice_before_delivery():
+    story = Story()
+    story.happy_path("SO-1")
+    shipment = story.up_to_hub("SO-2", 12)
+    task = story.at(20.1).create_task("SO-2", shipment)
+    story.at(21).start_delivery(task)
+    story.invoice("SO-2")  # on "out for delivery", not on delivery
+    story.at(22).complete_delivery(task)
+    violations = story.check(invoice_after_pod)
+    assert orders_flagged(violations, "invoice-after-POD") == ["SO-2"]
+    assert "before proof of delivery" in violations[0].message
+
+
+def test_invoice_after_pod_fires_on_a_failed_attempt_or_a_completion_without_pod():
+    story = Story()
+    shipment = story.up_to_hub("SO-1", 0)
+    task = story.at(8.1).create_task("SO-1", shipment)
+    story.at(9).start_delivery(task)
+    story.lastmile.complete(story.lastmile.tasks[task], False, reason="RECIPIENT_NOT_HOME")
+    story.at(9.5).invoice("SO-1")
+    shipment = story.up_to_hub("SO-2", 10)
+    task = story.at(18.1).create_task("SO-2", shipment)
+    story.at(19).start_delivery(task)
+    story.complete_delivery(task, pod=None)
+    story.at(19.5).invoice("SO-2")
+    violations = story.check(invoice_after_pod)
+    assert orders_flagged(violations, "invoice-after-POD") == ["SO-1", "SO-2"]
+    assert all("without any proof" in v.message for v in violations)
+
+
+def test_invoice_after_pod_quiet_after_a_failed_attempt_then_delivery():
+    story = Story()
+    shipment = story.up_to_hub("SO-1", 0)
+    task = story.at(8.1).create_task("SO-1", shipment)
+    story.at(9).start_delivery(task)
+    story.lastmile.complete(story.lastmile.tasks[task], False, reason="RECIPIENT_NOT_HOME")
+    story.at(33).start_delivery(task)
+    story.complete_delivery(task)
+    story.invoice("SO-1")  # same instant as the POD counts as after it
+    assert story.check(invoice_after_pod) == []
+
+
+# --- invoice-once -------------------------------------------------------------------------------
+
+
+def test_invoice_once_fires_on_a_second_invoice_under_a_new_key():
+    story = Story()
+    story.happy_path("SO-1")
+    story.happy_path("SO-2", start=12)
+    story.at(24).invoice("SO-2", key="invoice-SO-2-retry")
+    violations = story.check(invoice_once)
+    assert orders_flagged(violations, "invoice-once") == ["SO-2"]
+    assert "2 times" in violations[0].message
+
+
+def test_invoice_once_quiet_on_a_replayed_invoice_request():
+    story = Story()
+    story.happy_path("SO-1")
+    replay = story.at(12).post("erp", "/orders/SO-1/invoice", {"pod_reference": "x"},
+                               key="invoice-SO-1")
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert story.check(invoice_once) == []
+
+
+# --- charges-reconcile --------------------------------------------------------------------------
+
+
+def _delivered(story: Story, order_id: str, start: float) -> str:
+    """Up to delivery and the TMS's final statement; returns the statement id."""
+    shipment = story.up_to_hub(order_id, start)
+    task = story.at(start + 8.1).create_task(order_id, shipment)
+    story.at(start + 9).start_delivery(task)
+    story.at(start + 10).complete_delivery(task)
+    return story.at(start + 10.5).final_charges(shipment, 250.0)
+
+
+@pytest.mark.parametrize("parts", [(), (249.99,), (250.0, 250.0)],
+                         ids=["never-posted", "a-cent-short", "posted-twice"])
+def test_charges_reconcile_fires_when_the_erp_disagrees_with_the_statement(parts):
+    story = Story()
+    story.happy_path("SO-1")
+    statement = _delivered(story, "SO-2", 12)
+    for number, amount in enumerate(parts):
+        story.post_charges("SO-2", statement, amount, key=f"charges-{number}")
+    violations = story.check(charges_reconcile)
+    assert orders_flagged(violations, "charges-reconcile") == ["SO-2"]
+    assert violations[0].keys["statement_id"] == statement
+
+
+def test_charges_reconcile_fires_on_charges_for_a_statement_the_tms_never_issued():
+    story = Story()
+    story.happy_path("SO-1")
+    story.release("SO-2")
+    story.post_charges("SO-2", "ST-999999", 80.0)
+    violations = story.check(charges_reconcile)
+    assert orders_flagged(violations, "charges-reconcile") == ["SO-2"]
+    assert violations[0].keys["statement_id"] == "ST-999999"
+
+
+def test_charges_reconcile_quiet_when_a_statement_is_posted_in_parts_to_the_cent():
+    story = Story()
+    statement = _delivered(story, "SO-1", 0)
+    story.post_charges("SO-1", statement, 100.1, key="part-1")
+    story.post_charges("SO-1", statement, 149.9, key="part-2")
+    assert story.check(charges_reconcile) == []
+
+
+# --- cancel-compensates -------------------------------------------------------------------------
+
+
+def test_cancel_compensates_fires_when_a_cancellable_shipment_is_left_running():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.erp_status("SO-1", "PLN", shipment_id=shipment)
+    story.at(1).customer_cancels("SO-1")
+    story.at(10)  # nobody cancelled the shipment; it never departed
+    violations = story.check(cancel_compensates)
+    assert orders_flagged(violations, "cancel-compensates") == ["SO-1"]
+    assert shipment in violations[0].message
+
+
+def test_cancel_compensates_fires_on_a_live_task_and_an_invoice_after_cancellation():
+    story = Story()
+    shipment = story.up_to_hub("SO-1", 0)
+    story.at(8.05).customer_cancels("SO-1")  # at the hub: still cancellable in the ERP
+    story.at(8.1).create_task("SO-1", shipment)
+    story.at(8.2).invoice("SO-1")
+    violations = story.at(20).check(cancel_compensates)
+    assert orders_flagged(violations, "cancel-compensates") == ["SO-1"]
+    assert "was not cancelled" in violations[0].message
+    assert "after the cancellation" in violations[0].message
+
+
+def test_cancel_compensates_quiet_when_cancelled_in_time_or_already_departed():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.at(1).customer_cancels("SO-1")
+    assert story.at(1.5).cancel_shipment(shipment).status == 200
+    story.release("SO-2")
+    late = story.at(1.6).create_shipment("SO-2")
+    story.at(2).customer_cancels("SO-2")
+    story.at(2.5).milestone(late, "AF")  # departed before the SUT got to it
+    assert story.at(2.6).cancel_shipment(late).status == 409
+    shipment = story.up_to_hub("SO-3", 3)
+    story.at(11.05).customer_cancels("SO-3")
+    task = story.at(11.1).create_task("SO-3", shipment)
+    story.at(11.2).cancel_task(task)
+    assert story.at(20).check(cancel_compensates) == []
+
+
+# --- converge -----------------------------------------------------------------------------------
+
+
+def test_converge_fires_when_the_erp_never_catches_up():
+    story = Story()
+    story.happy_path("SO-1")
+    story.release("SO-2")
+    shipment = story.at(11.1).create_shipment("SO-2")
+    story.erp_status("SO-2", "PLN", shipment_id=shipment)
+    story.at(13).milestone(shipment, "AF")  # the SUT dropped this webhook
+    violations = story.at(20).check(converge)
+    assert orders_flagged(violations, "converge") == ["SO-2"]
+    assert "ERP status PLN, source systems say PCK" in violations[0].message
+
+
+def test_converge_fires_when_the_erp_shows_no_shipment():
+    story = Story()
+    story.release("SO-1")
+    story.at(0.1).create_shipment("SO-1")
+    violations = story.at(5).check(converge)
+    assert orders_flagged(violations, "converge") == ["SO-1"]
+    assert "ERP shows shipment None" in violations[0].message
+
+
+def test_converge_fires_on_a_delivered_order_never_invoiced():
+    story = Story()
+    _delivered(story, "SO-1", 0)
+    story.erp_status("SO-1", "OFD")
+    story.erp_status("SO-1", "DLV")
+    violations = story.at(30).check(converge)
+    assert orders_flagged(violations, "converge") == ["SO-1"]
+    assert "never invoiced" in violations[0].message
+
+
+@pytest.mark.parametrize("outage", [False, True], ids=["no-fault", "tms-outage-in-the-way"])
+def test_converge_deadline_counts_from_the_end_of_an_outage(outage):
+    faults = [{"kind": "outage", "system": "tms", "at": "7h", "for": "3h"}] if outage else []
+    story = Story(faults=faults, expect={"converge_within": "2h"})
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.erp_status("SO-1", "PLN", shipment_id=shipment)
+    story.at(8).milestone(shipment, "AF")
+    story.at(11).erp_status("SO-1", "PCK")  # 3 h after the fact, 1 h after the outage
+    violations = story.at(20).check(converge)
+    if outage:
+        assert violations == []
+    else:
+        assert orders_flagged(violations, "converge") == ["SO-1"]
+        assert "past the converge deadline" in violations[0].message
+
+
+def test_converge_quiet_for_a_cancelled_order_the_erp_never_tracked():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.at(0.5).customer_cancels("SO-1")
+    story.at(0.6).cancel_shipment(shipment)
+    assert story.at(10).check(converge) == []
+
+
+def test_converge_fires_when_the_shipment_reaches_the_erp_past_the_deadline():
+    story = Story(expect={"converge_within": "2h"})
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.at(5).erp_status("SO-1", "PLN", shipment_id=shipment)  # tender still running
+    violations = story.at(6).check(converge)
+    assert orders_flagged(violations, "converge") == ["SO-1"]
+
+
+# --- latency-slo --------------------------------------------------------------------------------
+
+
+def _releases(story: Story, lags_hours: dict[str, float]) -> None:
+    for index, (order_id, lag) in enumerate(lags_hours.items()):
+        start = index * 10.0
+        story.at(start).release(order_id)
+        shipment = story.at(start + lag).create_shipment(order_id)
+        story.erp_status(order_id, "PLN", shipment_id=shipment)
+
+
+def test_latency_slo_fires_and_names_the_slowest_order():
+    story = Story(expect={"slo": {"order_to_shipment_p95": "30m"}})
+    _releases(story, {"SO-1": 0.1, "SO-2": 2.0, "SO-3": 0.2})
+    violations = story.check(latency_slo)
+    assert orders_flagged(violations, "latency-slo") == ["SO-2"]
+    assert violations[0].keys["slo"] == "order_to_shipment_p95"
+    assert "120.0 min" in violations[0].message
+
+
+def test_latency_slo_quiet_when_the_percentile_is_within_target():
+    # p50 of (6, 12, 120 min) is 12 min: the one slow order does not break a median target
+    story = Story(expect={"slo": {"order_to_shipment_p50": "15m"}})
+    _releases(story, {"SO-1": 0.1, "SO-2": 2.0, "SO-3": 0.2})
+    assert story.check(latency_slo) == []
+
+
+def test_latency_slo_quiet_without_targets_however_slow():
+    story = Story()
+    _releases(story, {"SO-1": 9.0})
+    assert story.check(latency_slo) == []
+
+
+@pytest.mark.parametrize("slo, slow", [
+    ("pod_to_invoice_p95", "invoice"),
+    ("milestone_to_erp_p95", "write-back"),
+])
+def test_latency_slo_measures_the_other_flows(slo, slow):
+    story = Story(expect={"slo": {slo: "1h"}})
+    story.happy_path("SO-1")
+    shipment = story.up_to_hub("SO-2", 12)
+    task = story.at(20.1).create_task("SO-2", shipment)
+    story.at(21).start_delivery(task)
+    story.erp_status("SO-2", "OFD")
+    story.at(22).complete_delivery(task)
+    if slow == "write-back":
+        story.at(25).erp_status("SO-2", "DLV")
+        story.invoice("SO-2")
+    else:
+        story.erp_status("SO-2", "DLV")
+        story.at(25).invoice("SO-2")
+    violations = story.check(latency_slo)
+    assert orders_flagged(violations, "latency-slo") == ["SO-2"]
+    assert violations[0].keys["slo"] == slo
+
+
+# --- percentile ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p, expected", [
+    (0, 15), (5, 15), (30, 20), (40, 20), (41, 35), (50, 35), (80, 40), (81, 50), (100, 50),
+])
+def test_percentile_is_nearest_rank(p, expected):
+    assert percentile([50, 15, 40, 20, 35], p) == expected  # order of the input is irrelevant
+
+
+def test_percentile_edge_cases():
+    assert percentile([], 95) is None
+    assert percentile([7.5], 1) == 7.5
+    assert percentile([7.5], 99) == 7.5
+    assert percentile(list(range(1, 101)), 95) == 95
+    assert percentile(list(range(1, 101)), 99.5) == 100
