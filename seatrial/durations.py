@@ -30,7 +30,8 @@ def format_duration(seconds: float) -> str:
     if seconds == 0:
         return "0s"
     if seconds != int(seconds):
-        return f"{seconds:g}s"
+        text = repr(float(seconds))  # shortest spelling that reads back to the same float
+        return (f"{seconds:.20f}".rstrip("0") if "e" in text else text) + "s"
     rest, out = int(seconds), []
     for unit, size in UNITS.items():
         count, rest = divmod(rest, size)

@@ -36,6 +36,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _min_max(value: tuple[int, int]) -> tuple[int, int]:
+    if value[0] > value[1]:
+        raise ValueError(f"write [min, max] with min <= max, e.g. [{value[1]}, {value[0]}]")
+    return value
+
+
 class Workload(_Model):
     orders_per_hour: float = Field(60.0, gt=0, le=100_000)
     lines_per_order: tuple[LineCount, LineCount] = (1, 5)
@@ -43,12 +49,7 @@ class Workload(_Model):
     failed_attempt_rate: Probability = 0.03
     tender_decline_rate: Probability = 0.1
 
-    @field_validator("lines_per_order")
-    @classmethod
-    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if value[0] > value[1]:
-            raise ValueError("write [min, max] with min <= max, e.g. [1, 5]")
-        return value
+    _ordered = field_validator("lines_per_order")(classmethod(lambda cls, v: _min_max(v)))
 
 
 class _Fault(_Model):
@@ -118,6 +119,8 @@ class Duplicate(_Fault):
     probability: Probability
     copies: tuple[Annotated[int, Field(ge=2, le=10)], Annotated[int, Field(ge=2, le=10)]] = (2, 3)
     within: Duration = 10.0
+
+    _ordered = field_validator("copies")(classmethod(lambda cls, v: _min_max(v)))
 
 
 class Reorder(_Fault):

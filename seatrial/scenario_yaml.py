@@ -41,7 +41,7 @@ def load_scenario(text: str, source: str = "<scenario>") -> Scenario:
         problem = getattr(error, "problem", None) or str(error)
         raise ScenarioError(f"{where}: not valid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: a scenario is a YAML mapping with at least `name:`; "
+        raise ScenarioError(f"{source}:1: a scenario is a YAML mapping with at least `name:`; "
                             "see docs/scenarios.md")
     try:
         return Scenario.model_validate(data)

@@ -6,14 +6,14 @@ the same handler runs over any transport (in-process virtual time today, HTTP in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_TIMEOUT = 30.0
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
+    """One API request, as plain immutable data: yield it, get a `Response` back."""
+
     system: str
     method: str
     path: str
@@ -24,8 +24,7 @@ class Call:
     timeout: float = DEFAULT_TIMEOUT
 
 
-@dataclass(frozen=True, slots=True)
-class Sleep:
+class Sleep(NamedTuple):
     seconds: float
 
 

@@ -26,18 +26,19 @@ class InProcessTransport:
         self.routers = routers
         self.faults = faults
         self.ledger = ledger
-        self.calls = 0
+        self.calls = 0    # requests sent
+        self.answers = 0  # responses or transport errors the caller received
 
-    def _later(self, delay: float, action: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _event: action())
+    def _later(self, delay: float, action: Callable[..., None], *args: object) -> None:
+        self.env.timeout(delay, args).callbacks.append(lambda event: action(*event.value))
 
     def send(self, call: Call, resume: Resume) -> None:
         self.calls += 1
         ref = f"c{self.calls}"
         now = self.env.now
         if call.system not in self.routers:
-            self._later(REFUSED_AFTER, lambda: resume(None, ConnectError(
-                f"unknown system {call.system!r}; use io.erp, io.tms or io.lastmile")))
+            self._later(REFUSED_AFTER, self._fail, call, ref, resume, ConnectError(
+                f"unknown system {call.system!r}; use io.erp, io.tms or io.lastmile"))
             return
         plan = self.faults.plan_call(call.system, now)
         data = {"method": call.method, "path": call.path, "query": call.params,
@@ -48,30 +49,26 @@ class InProcessTransport:
         self.ledger.record(now, "request", call.system, ref, None, data)
 
         if plan.outage == "refused":
-            self._later(REFUSED_AFTER, lambda: self._fail(call, ref, resume, ConnectError(
-                f"{call.system} refused the connection")))
-        elif plan.outage == "hang" or plan.latency > call.timeout:
-            if plan.outage is None:  # slow, not down: the write still commits, unseen
-                self._later(plan.latency, lambda: self._commit(call, ref, None))
-            self._later(call.timeout, lambda: self._fail(call, ref, resume, RequestTimeout(
-                f"{call.system} did not answer within {call.timeout:g}s")))
+            self._later(REFUSED_AFTER, self._fail, call, ref, resume,
+                        ConnectError(f"{call.system} refused the connection"))
+        elif plan.outage == "hang" or plan.lost or plan.latency > call.timeout:
+            if plan.outage is None:  # slow or lost, not down: the write still commits, unseen
+                self._later(plan.latency, self._commit, call, ref, None)
+            self._later(call.timeout, self._fail, call, ref, resume, RequestTimeout(
+                f"{call.system} did not answer within {call.timeout:g}s"))
         elif plan.outage == "http_503":
             reply = problem(503, "unavailable", "Service unavailable",
                             f"{call.system} is down for maintenance or an outage; retry later")
-            self._later(plan.latency, lambda: self._answer(ref, call, resume, Response(
-                503, reply.body, reply.headers)))
+            self._later(plan.latency, self._answer, call, ref, resume,
+                        Response(503, reply.body, reply.headers))
         elif plan.retry_after is not None:
             reply = problem(429, "rate-limited", "Too many requests",
                             f"rate limit exceeded; retry after {plan.retry_after:g}s")
             headers = {**reply.headers, "retry-after": f"{plan.retry_after:g}"}
-            self._later(plan.latency, lambda: self._answer(ref, call, resume, Response(
-                429, reply.body, headers)))
-        elif plan.lost:
-            self._later(plan.latency, lambda: self._commit(call, ref, None))
-            self._later(call.timeout, lambda: self._fail(call, ref, resume, RequestTimeout(
-                f"{call.system} did not answer within {call.timeout:g}s")))
+            self._later(plan.latency, self._answer, call, ref, resume,
+                        Response(429, reply.body, headers))
         else:
-            self._later(plan.latency, lambda: self._commit(call, ref, resume))
+            self._later(plan.latency, self._commit, call, ref, resume)
 
     def _commit(self, call: Call, ref: str, resume: Resume | None) -> None:
         headers = {}
@@ -81,20 +78,21 @@ class InProcessTransport:
             headers["x-correlation-id"] = call.correlation_id
         reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
                                                    call.json, headers)
-        response = Response(reply.status, reply.body, reply.headers)
         if resume is None:
             self.ledger.record(self.env.now, "response", call.system, ref, None,
                                {"status": reply.status, "body": reply.body, "delivered": False})
             return
-        self._answer(ref, call, resume, response)
+        self._answer(call, ref, resume, Response(reply.status, reply.body, reply.headers))
 
-    def _answer(self, ref: str, call: Call, resume: Resume, response: Response) -> None:
+    def _answer(self, call: Call, ref: str, resume: Resume, response: Response) -> None:
+        self.answers += 1
         self.ledger.record(self.env.now, "response", call.system, ref, None,
                            {"status": response.status_code, "body": response.body,
                             "delivered": True})
         resume(response, None)
 
     def _fail(self, call: Call, ref: str, resume: Resume, error: Exception) -> None:
+        self.answers += 1
         self.ledger.record(self.env.now, "error", call.system, ref, None,
                            {"error": type(error).__name__, "detail": str(error)})
         resume(None, error)

@@ -84,8 +84,11 @@ class World:
 
     @property
     def messages(self) -> int:
-        """Boundary crossings: webhook deliveries plus API calls (a request and its answer)."""
-        return self.dispatcher.deliveries + self.transport.calls
+        """Messages across the SUT boundary: webhook deliveries and the SUT's answers to them,
+        API requests and the answers (or transport errors) the SUT received."""
+        dispatcher, transport = self.dispatcher, self.transport
+        return (dispatcher.deliveries + dispatcher.outcomes + transport.calls
+                + transport.answers)
 
     def run(self) -> float:
         """Run to quiescence (or the horizon); returns the simulated end time."""

@@ -22,7 +22,8 @@ class WebhookDispatcher:
         self.faults = faults
         self.ledger = ledger
         self.host: SutHost | None = None
-        self.deliveries = 0
+        self.deliveries = 0  # webhook deliveries to the SUT
+        self.outcomes = 0    # the SUT's answers to them (2xx / 5xx)
 
     def publish(self, event: Event) -> None:
         """The simulators' event sink."""
@@ -49,6 +50,7 @@ class WebhookDispatcher:
         self.host.deliver(event, lambda error: self._outcome(event, attempt, error))
 
     def _outcome(self, event: Event, attempt: int, error: str | None) -> None:
+        self.outcomes += 1
         now = self.env.now
         if error is None:
             self.ledger.record(now, "ack", event.source, event.event_id, event.order_id,
