@@ -187,7 +187,3 @@ class Scenario(_Model):
 
     def with_seed(self, seed: int) -> Scenario:
         return self.model_copy(update={"seed": seed})
-
-    @property
-    def last_fault_end(self) -> float:
-        return max((f.span(self.duration)[1] for f in self.faults), default=0.0)

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from seatrial.scenario import Scenario
+from seatrial.scenario import FAULT_KINDS, Scenario
 
 FRIENDLIER = {
     "missing": "missing required field",
@@ -58,15 +58,13 @@ def _explain(error: dict[str, Any], root: yaml.Node, source: str) -> str:
     if error["type"] in FRIENDLIER:
         message = FRIENDLIER[error["type"]]
     if error["type"] == "union_tag_invalid":
-        message = ("unknown fault kind; use one of latency, outage, lost_response, rate_limit, "
-                   "duplicate, reorder")
+        message = f"unknown fault kind; use one of {', '.join(FAULT_KINDS)}"
     return f"{source}:{line}: {field or '(top level)'}: {message}"
 
 
 def _internal(part: object) -> bool:
     """pydantic inserts union tags and validator names into error locations."""
-    return isinstance(part, str) and ("[" in part or part in (
-        "latency", "outage", "lost_response", "rate_limit", "duplicate", "reorder"))
+    return isinstance(part, str) and ("[" in part or part in FAULT_KINDS)
 
 
 def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:

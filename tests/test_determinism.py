@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 from seatrial.catalogue import catalogue
+from seatrial.ledger import KINDS
 from seatrial.run import run_scenario
 from seatrial.targets import resolve
+from seatrial.world import World
 
 SMALL = catalogue()["duplicate-webhooks"].model_copy(update={"duration": 3600.0})
 
@@ -17,6 +19,14 @@ def ledger_hash(seed: int, target: str = "reference") -> str:
 
 def test_same_seed_same_ledger_hash():
     assert ledger_hash(5) == ledger_hash(5)
+
+
+def test_every_ledger_entry_is_a_documented_kind():
+    world = World(SMALL, resolve("naive").factory)
+    world.run()
+    assert {entry.kind for entry in world.ledger.entries} <= set(KINDS)
+    assert {"emit", "deliver", "ack", "request", "response", "fault"} <= {
+        entry.kind for entry in world.ledger.entries}
 
 
 def test_different_seed_different_ledger_hash():

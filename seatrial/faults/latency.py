@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 
 from seatrial.scenario import Latency
 
 
-def sampler(fault: Latency, rng: random.Random):
+def sampler(fault: Latency, rng: random.Random) -> Callable[[], float]:
     """A zero-argument function drawing one delay in seconds."""
     if fault.dist == "fixed":
         value = fault.value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,8 @@ class _Windowed:
 
 
 class FaultLayer:
-    def __init__(self, scenario: Scenario, horizon: float, seed_stream) -> None:
+    def __init__(self, scenario: Scenario, horizon: float,
+                 seed_stream: Callable[[str], random.Random]) -> None:
         self._api_base = {s: seed_stream(f"baseline.{s}.api") for s in SYSTEMS}
         self._hook_base = {s: seed_stream(f"baseline.{s}.webhooks") for s in SYSTEMS}
         self.by_channel: dict[str, list[_Windowed]] = {}

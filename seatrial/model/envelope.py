@@ -16,10 +16,6 @@ def to_datetime(sim_seconds: float) -> datetime:
     return EPOCH + timedelta(seconds=sim_seconds)
 
 
-def to_sim_seconds(moment: datetime) -> float:
-    return (moment - EPOCH).total_seconds()
-
-
 class Event(NamedTuple):
     """One business event as the source system publishes it; duplicates share `event_id`.
 

@@ -49,8 +49,3 @@ LASTMILE_FAILURE_REASONS = ("RECIPIENT_NOT_HOME", "ADDRESS_NOT_FOUND", "ACCESS_D
 # taskCompleted maps to DLV only when completion_details.success is true (a failed attempt is a
 # flag, not a stage: notes/domain-facts.md precedence rules).
 LASTMILE_TO_ERP = {"taskStarted": "OFD", "taskArrival": "OFD"}
-
-
-def rank(erp_status: str | None) -> int:
-    """Lifecycle rank of an ERP code; unknown or absent ranks below everything."""
-    return RANK.get(erp_status, -1) if erp_status else -1

@@ -10,8 +10,8 @@ from seatrial.model.envelope import to_datetime
 from simulators.api import ApiRequest, NotFound, Reply, conflict, require
 from simulators.events import EventSource
 
-# Shipment states in order; a shipment can be cancelled until it departs the pickup loaded.
-STATES = ("created", "planned", "at_pickup", "in_transit", "at_hub", "completed")
+# Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
+# cancelled); a shipment can be cancelled until it departs the pickup location loaded.
 CANCELLABLE = frozenset({"created", "planned", "at_pickup"})
 STATE_AFTER = {"XB": "planned", "X3": "at_pickup", "AF": "in_transit", "X4": "at_hub"}
 
