@@ -54,8 +54,9 @@ def list_scenarios() -> None:
 @main.command()
 @click.argument("scenario")
 def show(scenario: str) -> None:
-    """Print a scenario (catalogue name or file) as YAML, ready to copy and edit."""
-    click.echo(dump_scenario(_load([scenario])[0]), nl=False)
+    """Print a scenario (catalogue name or file) as YAML with every setting spelled out,
+    ready to copy and edit."""
+    click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
 
 
 @main.command()

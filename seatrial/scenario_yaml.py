@@ -88,13 +88,33 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
     return line
 
 
-def dump_scenario(scenario: Scenario) -> str:
-    """YAML that `load_scenario` turns back into an equal `Scenario`."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True,
-                               exclude={"faults"})
+def dump_scenario(scenario: Scenario, complete: bool = False) -> str:
+    """YAML that `load_scenario` turns back into an equal `Scenario`: only what differs from
+    the defaults, or with `complete` every setting spelled out."""
+    options = {"mode": "json", "by_alias": True, "exclude_none": True,
+               "exclude_defaults": not complete}
+    data = scenario.model_dump(exclude={"faults"}, **options)
     data = {"name": scenario.name, "seed": scenario.seed,
             "duration": data.pop("duration", "8h"), **data}
     if scenario.faults:
-        data["faults"] = [{"kind": fault.kind, **fault.model_dump(
-            mode="json", by_alias=True, exclude_defaults=True)} for fault in scenario.faults]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=96)
+        data["faults"] = [{"kind": fault.kind, **fault.model_dump(**options)}
+                          for fault in scenario.faults]
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Reads like the hand-written catalogue: [1, 5] inline, long descriptions folded."""
+
+
+def _list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flat = all(not isinstance(item, dict | list) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+
+
+def _text(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = ">" if len(data) > 80 and "\n" not in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(list, _list)
+_Dumper.add_representer(str, _text)

@@ -19,6 +19,13 @@ RANK = {code: index for index, code in enumerate(ERP_ORDER)}
 FROM_TMS = {"XB": "PLN", "X3": "PLN", "AF": "PCK", "X6": "ITR", "X4": "HUB"}
 FROM_LASTMILE = {"taskStarted": "OFD", "taskArrival": "OFD"}
 
+HANDLERS = {
+    "order.released": "_released",
+    "order.cancelled": "_cancelled",
+    "shipment.status": "_shipment_status",
+    "shipment.charges_finalized": "_charges",
+    "task.updated": "_task_updated",
+}
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 600.0
 GIVE_UP_AFTER = 2 * 86400.0
@@ -75,16 +82,10 @@ class ReferenceSync(SyncImplementation):
         state = io.store.get(key) or {"status": "REL", "shipment": None, "task": None,
                                       "ship_to": None, "cancelled": False, "invoiced": False,
                                       "charges": [], "eta_recorded": None}
-        handler = {
-            "order.released": self._released,
-            "order.cancelled": self._cancelled,
-            "shipment.status": self._shipment_status,
-            "shipment.charges_finalized": self._charges,
-            "task.updated": self._task_updated,
-        }.get(event.type)
+        handler = HANDLERS.get(event.type)
         if handler is None:
             raise Parked(f"unknown event type {event.type!r}")
-        yield from handler(event, state, io)
+        yield from getattr(self, handler)(event, state, io)
         io.store.put(key, state)
 
     def _released(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
@@ -204,17 +205,16 @@ class ReferenceSync(SyncImplementation):
                 response: Response | None = yield call
             except TransportError:
                 response = None
-            if response is not None:
-                if response.ok or response.status_code in accept:
-                    return response
-                if response.status_code == 429:  # never before Retry-After; spread the herd
-                    yield io.sleep((response.retry_after or 0) + backoff * io.random.random())
-                    backoff = min(backoff * 2, MAX_BACKOFF)
-                    continue
-                if response.status_code < 500:
-                    raise Parked(f"{call.method} {call.path} answered {response.status_code}: "
-                                 f"{response.json().get('detail')}")
+            status = None if response is None else response.status_code
+            if response is not None and (response.ok or status in accept):
+                return response
+            if status is not None and status < 500 and status != 429:
+                raise Parked(f"{call.method} {call.path} answered {status}: "
+                             f"{response.json().get('detail')}")
             if (io.now - started).total_seconds() > GIVE_UP_AFTER:
                 raise Parked(f"{call.method} {call.path}: no definite answer in two days")
-            yield io.sleep(backoff * io.random.uniform(0.5, 1.0))
+            if status == 429:  # never before Retry-After; jitter spreads the herd after it
+                yield io.sleep((response.retry_after or 0) + backoff * io.random.random())
+            else:
+                yield io.sleep(backoff * io.random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, MAX_BACKOFF)

@@ -94,7 +94,7 @@ class Observation:
         converge deadline, counted from the end of any windowed fault still in the way."""
         within = self.scenario.expect.converge_within
         start = since
-        for fault in self.scenario.faults:
+        for fault in sorted(self.scenario.faults, key=lambda f: f.at):
             if fault.for_ is not None and fault.at <= start + within:
                 start = max(start, fault.at + fault.for_)
         return start + within

@@ -32,7 +32,6 @@ TMS_STATUS_CODES = {
     "AF": "departed pickup location loaded",
     "X6": "en route to delivery location",
     "SD": "shipment delayed",
-    "AG": "estimated delivery",
     "X4": "arrived at terminal (last-mile hub)",
     "CA": "shipment cancelled",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from seatrial.run import RunResult
@@ -28,10 +29,11 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
         console.print(f"\n[bold red]{r.scenario}[/] seed {r.seed} on {r.target}: "
                       f"{', '.join(r.violated())}")
         for violation in shown:
-            console.print(f"  [red]{violation['invariant']}[/]: {violation['message']}",
+            console.print(f"  [red]{violation['invariant']}[/]: {escape(violation['message'])}",
                           highlight=False)
             for entry in violation["evidence"][-8 if not verbose else None:]:
-                console.print(f"      {entry['summary']}", highlight=False, style="dim")
+                console.print(f"      {entry['summary']}", markup=False, highlight=False,
+                              style="dim")
     failed = sum(not r.passed for r in results)
     verdict = "[green]all invariants held[/]" if not failed else f"[red]{failed} failed[/]"
     console.print(f"\n{len(results) - failed} passed, {failed} failed: {verdict}")

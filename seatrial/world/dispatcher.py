@@ -44,6 +44,10 @@ class WebhookDispatcher:
         self.env.timeout(delay).callbacks.append(lambda _e: self._attempt(event, attempt))
 
     def _attempt(self, event: Event, attempt: int) -> None:
+        back = self.faults.outage_end(event.source, self.env.now)
+        if back is not None:  # a source that is down sends nothing, redeliveries included
+            self._schedule(back - self.env.now, event, attempt)
+            return
         self.deliveries += 1
         self.ledger.record(self.env.now, "deliver", event.source, event.event_id, event.order_id,
                            {"attempt": attempt})

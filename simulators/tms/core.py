@@ -149,6 +149,6 @@ class TmsCore:
         self.statements.append(statement)
         shipment.state = "completed"
         self.events.publish("shipment.charges_finalized", shipment.correlation_id, {
-            "statement_id": statement.id, "lines": lines, "total": total, "currency": "EUR",
+            "statement_id": statement.id, "lines": lines, "total": total, "currency": "GBP",
         }, order_id=shipment.order_id, shipment_id=shipment.id)
         return statement
