@@ -69,6 +69,9 @@ class FaultLayer:
             faults.sort(key=lambda w: not isinstance(w.fault, Outage))
         self.outages = {s: [w for w in self.by_channel.get(f"{s}.api", ())
                             if isinstance(w.fault, Outage)] for s in SYSTEMS}
+        # systems whose webhooks no fault ever touches: deliveries take the short path
+        self._plain_hooks = {s for s in SYSTEMS
+                             if not self.outages[s] and f"{s}.webhooks" not in self.by_channel}
 
     def outage_end(self, system: str, now: float) -> float | None:
         """If `system` is down at `now`, when it comes back."""
@@ -107,8 +110,10 @@ class FaultLayer:
 
     def plan_delivery(self, system: str, now: float) -> tuple[list[float], list[dict[str, Any]]]:
         """Delays (one per copy) for a webhook published now, and the faults applied."""
-        notes: list[dict[str, Any]] = []
         delay = self._hook_base[system].uniform(*BASELINE_WEBHOOK_LATENCY)
+        if system in self._plain_hooks:
+            return [delay], []
+        notes: list[dict[str, Any]] = []
         back = self.outage_end(system, now)
         if back is not None:
             delay += back - now  # a system that is down sends nothing; its backlog follows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 #: Simulated time zero. A Monday morning, so calendars read naturally in reports.
@@ -12,8 +12,11 @@ CLASSIFIERS = ("PLN", "EST", "ACT")
 SCHEMA_VERSION = "1.0"
 
 
+_EPOCH_TS = EPOCH.timestamp()
+
+
 def to_datetime(sim_seconds: float) -> datetime:
-    return EPOCH + timedelta(seconds=sim_seconds)
+    return datetime.fromtimestamp(_EPOCH_TS + sim_seconds, UTC)
 
 
 class Event(NamedTuple):

@@ -83,6 +83,11 @@ class World:
                                    workload.cancel_rate, scenario.duration))
 
     @property
+    def exchanges(self) -> int:
+        """Request/answer pairs: webhook deliveries plus API calls."""
+        return self.dispatcher.deliveries + self.transport.calls
+
+    @property
     def messages(self) -> int:
         """Messages across the SUT boundary: webhook deliveries and the SUT's answers to them,
         API requests and the answers (or transport errors) the SUT received."""
