@@ -10,10 +10,7 @@ from dataclasses import dataclass
 
 from seatrial.sdk import SyncImplementation
 
-BUILTIN = {
-    "reference": "sync_implementations.reference:ReferenceSync",
-    "naive": "sync_implementations.naive:NaiveSync",
-}
+from sync_implementations import SHIPPED as BUILTIN  # name -> "module:attribute"
 
 
 class TargetError(ValueError):
@@ -24,6 +21,11 @@ class TargetError(ValueError):
 class Target:
     label: str
     factory: Callable[[], SyncImplementation]
+
+    @property
+    def defect(self) -> str | None:
+        """The one-line defect a shipped faulty implementation documents (None: none)."""
+        return getattr(self.factory, "defect", None)
 
 
 def resolve(spec: str) -> Target:

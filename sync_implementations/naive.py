@@ -15,6 +15,8 @@ FROM_LASTMILE = {"taskStarted": "OFD", "taskArrival": "OFD", "taskCompleted": "D
 
 class NaiveSync(SyncImplementation):
     name = "naive"
+    defect = ("point-to-point: no dedupe, no Idempotency-Key, no retries, arrival order, "
+              "invoices on any completion")
 
     def on_event(self, event: Event, io: IO) -> Handler:
         order_id = event.order_id
