@@ -47,6 +47,8 @@ def milestones_of(obs: Observation, order_id: str) -> list[tuple[float, str]]:
             found.append((attempt.started_at, "OFD"))
         if task.delivered_at is not None:
             found.append((task.delivered_at, "DLV"))
+        if task.returned_at is not None:
+            found.append((task.returned_at, "RTN"))
     found.sort()
     return found
 

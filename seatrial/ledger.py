@@ -15,12 +15,15 @@ KINDS = {
     "deliver": "a webhook delivery attempt reached the SUT",
     "ack": "the SUT accepted the delivery (2xx)",
     "nack": "the SUT failed the delivery (5xx); the source redelivers on its schedule",
+    "reject": "the SUT refused the delivery (401): not signed, or not by the source",
     "abandon": "the source gave up redelivering",
+    "disable": "the source disabled its subscription after consecutive failures",
+    "drop": "the source did not send an event: its subscription is disabled",
     "request": "the SUT called a system's API",
     "response": "the system answered (delivered says whether the SUT received it)",
     "error": "the SUT saw a transport error (timeout, refused connection)",
     "fault": "the fault layer did something to a message",
-    "crash": "SUT code raised outside a webhook delivery",
+    "crash": "the SUT crashed (fault), or its code raised outside a webhook delivery",
 }
 
 

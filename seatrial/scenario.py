@@ -48,6 +48,10 @@ class Workload(_Model):
     cancel_rate: Probability = 0.0
     failed_attempt_rate: Probability = 0.03
     tender_decline_rate: Probability = 0.1
+    customs_hold_rate: Probability = 0.0
+    damage_rate: Probability = 0.0
+    refusal_rate: Probability = 0.0
+    address_change_rate: Probability = 0.0
 
     _ordered = field_validator("lines_per_order")(classmethod(lambda cls, v: _min_max(v)))
 
@@ -132,9 +136,89 @@ class Reorder(_Fault):
     window: Duration = 3600.0
 
 
-Fault = Annotated[Latency | Outage | LostResponse | RateLimit | Duplicate | Reorder,
+class Redelivery(_Fault):
+    """The source's retry schedule for failed deliveries, and when it gives up on the SUT:
+    after `disable_after` consecutive failures the subscription is disabled (nothing more is
+    sent on the channel)."""
+
+    kind: Literal["redelivery"] = "redelivery"
+    channel: WebhookChannel
+    schedule: tuple[Duration, ...] = (300.0, 1800.0, 7200.0, 86400.0)
+    disable_after: int | None = Field(None, ge=1, le=100_000)
+
+
+class Replay(_Fault):
+    """At `at` the source re-sends everything it published in the `window` before (a backlog
+    replayed after an incident): the same event ids again, in a burst."""
+
+    kind: Literal["replay"] = "replay"
+    channel: WebhookChannel
+    window: Duration = 3600.0
+
+
+class Poison(_Fault):
+    """A malformed message for a real order: fields missing or of the wrong type."""
+
+    kind: Literal["poison"] = "poison"
+    channel: WebhookChannel
+    probability: Probability
+
+
+class SchemaDrift(_Fault):
+    """`v2`: the source switches to its next payload schema (schema_version 2.0, reshaped
+    payload) for every event in the window. `unknown_code`: extra events carry a status code
+    or trigger no vocabulary lists."""
+
+    kind: Literal["schema_drift"] = "schema_drift"
+    channel: WebhookChannel
+    mode: Literal["v2", "unknown_code"] = "v2"
+    probability: Probability = 1.0
+
+
+class Retraction(_Fault):
+    """The source retracts an actual milestone it sent ("entered in error", DCSA
+    retractedEventID) and re-issues it corrected a few minutes later."""
+
+    kind: Literal["retraction"] = "retraction"
+    channel: Literal["tms.webhooks", "lastmile.webhooks"]
+    probability: Probability
+
+
+class ClockSkew(_Fault):
+    """`local_time`: event_time in the source's local time without an offset (X12 without
+    AT7-07). `skew`: the source's clock is off by up to `skew` either way."""
+
+    kind: Literal["clock_skew"] = "clock_skew"
+    channel: WebhookChannel
+    mode: Literal["local_time", "skew"] = "local_time"
+    probability: Probability = 1.0
+    skew: Duration = 300.0
+
+
+class Forged(_Fault):
+    """Someone else posts webhooks to the SUT: a bad or missing signature, or a replayed
+    (stale) timestamp, carrying a harmful payload for a real order."""
+
+    kind: Literal["forged"] = "forged"
+    channel: WebhookChannel
+    probability: Probability
+    mode: Literal["bad_signature", "missing_signature", "stale_timestamp"] = "bad_signature"
+
+
+class Crash(_Fault):
+    """The sync implementation crashes at `at` and restarts `restart_after` later over the
+    same durable store; deliveries meanwhile fail."""
+
+    kind: Literal["crash"] = "crash"
+    restart_after: Duration = 30.0
+
+
+Fault = Annotated[Latency | Outage | LostResponse | RateLimit | Duplicate | Reorder | Redelivery
+                  | Replay | Poison | SchemaDrift | Retraction | ClockSkew | Forged | Crash,
                   Field(discriminator="kind")]
-FAULT_KINDS = ("latency", "outage", "lost_response", "rate_limit", "duplicate", "reorder")
+FAULT_KINDS = ("latency", "outage", "lost_response", "rate_limit", "duplicate", "reorder",
+               "redelivery", "replay", "poison", "schema_drift", "retraction", "clock_skew",
+               "forged", "crash")
 
 
 class Expectations(_Model):

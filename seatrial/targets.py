@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seatrial.sdk import SyncImplementation
-
 from sync_implementations import SHIPPED as BUILTIN  # name -> "module:attribute"
 
 

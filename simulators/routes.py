@@ -31,5 +31,6 @@ def lastmile_router(lastmile: LastMileCore) -> Router:
     return Router("lastmile", [
         Route("POST", "/tasks", lastmile.create_task, True),
         Route("GET", "/tasks/{task_id}", lastmile.get_task),
+        Route("POST", "/tasks/{task_id}/destination", lastmile.change_destination, True),
         Route("POST", "/tasks/{task_id}/cancel", lastmile.cancel_task, True),
     ])

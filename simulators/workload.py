@@ -35,11 +35,15 @@ class OrderFactory:
             id=f"C-{len(self.customers) + 1:05d}",
             name=fake.name(),
             email=fake.email(),
-            address={"street": fake.street_address(), "city": fake.city(),
-                     "postcode": fake.postcode(), "country": "GB"},
+            address=self.new_address(),
         )
         self.customers.append(customer)
         return customer, True
+
+    def new_address(self) -> dict[str, str]:
+        fake = self.fake
+        return {"street": fake.street_address(), "city": fake.city(),
+                "postcode": fake.postcode(), "country": "GB"}
 
     def next_order(self, now: float) -> tuple[Order, Customer, bool]:
         """The next order, its customer, and whether that customer is new."""

@@ -1,27 +1,45 @@
 """The reference sync implementation: everything SPEC.md asks of a correct one.
 
-Shape: the webhook receipt dedupes by event id, appends the event to a durable per-order inbox
-and acks at once; one worker per order drains that inbox in order, so writes for an order never
-race. Every write carries an Idempotency-Key and the correlation id; 5xx, timeouts and refused
-connections are retried with capped exponential backoff and jitter; 429 waits Retry-After;
-anything a retry cannot fix is parked without blocking other orders.
+Shape: `authenticate` checks each webhook's Standard Webhooks signature; the receipt dedupes by
+event id, appends the event to a durable per-order inbox and acks at once; one worker per order
+drains that inbox in order, so writes for an order never race, and a crash loses nothing (the
+inbox and each order's state are durable; work is redone with the same Idempotency-Keys).
+Every write carries an Idempotency-Key and the correlation id; 5xx, timeouts and refused
+connections are retried with capped exponential backoff and jitter; a 429 pauses every call to
+that system until Retry-After has passed; anything a retry cannot fix, a malformed payload
+included, is parked without blocking other orders.
+
+The faulty implementations in `faulty.py` are this class with exactly one method overridden.
 """
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime, timedelta
 from typing import Any
 
-from seatrial.sdk import IO, Call, Event, Handler, Response, SyncImplementation, TransportError
+from seatrial.sdk import (
+    IO,
+    Call,
+    Event,
+    Handler,
+    Response,
+    SyncImplementation,
+    TransportError,
+    Webhook,
+    verify,
+    vocabulary,
+)
 
 # Our own mapping of the source systems' vocabularies onto the ERP's.
 ERP_ORDER = ("REL", "PLN", "PCK", "ITR", "HUB", "OFD", "DLV")
-RANK = {code: index for index, code in enumerate(ERP_ORDER)}
-FROM_TMS = {"XB": "PLN", "X3": "PLN", "AF": "PCK", "X6": "ITR", "X4": "HUB"}
-FROM_LASTMILE = {"taskStarted": "OFD", "taskArrival": "OFD"}
-
+RANK = {code: index for index, code in enumerate(ERP_ORDER)} | {"RTN": 6}  # two endings
+FROM_TMS = {"XB": "PLN", "X3": "PLN", "AF": "PCK", "X6": "ITR", "X4": "HUB", "A3": "RTN"}
+FROM_LASTMILE = {"taskStarted": "OFD", "taskArrival": "OFD", "taskReturned": "RTN"}
 HANDLERS = {
     "order.released": "_released",
     "order.cancelled": "_cancelled",
+    "order.changed": "_changed",
     "shipment.status": "_shipment_status",
     "shipment.charges_finalized": "_charges",
     "task.updated": "_task_updated",
@@ -40,18 +58,27 @@ class ReferenceSync(SyncImplementation):
 
     def __init__(self) -> None:
         self.working: set[str] = set()  # orders with a live worker (process memory only)
+        self.paused_until: dict[str, datetime] = {}  # per system, after a 429
 
     def start(self, io: IO) -> None:
         for key in list(io.store.keys("inbox/")):
             if io.store.get(key):
                 self._wake(key.removeprefix("inbox/"), io)
 
-    # --- receipt: dedupe, persist, ack -----------------------------------------------------------
+    # --- receipt: authenticate, dedupe, persist, ack -------------------------------------------
+
+    def authenticate(self, webhook: Webhook, io: IO) -> bool:
+        secret = io.secrets.get(webhook.event.source)
+        return secret is not None and verify(webhook, secret, io.now)
+
+    def dedupe_key(self, event: Event) -> str:
+        return event.event_id
 
     def on_event(self, event: Event, io: IO) -> None:
-        if f"seen/{event.event_id}" in io.store:
+        seen = f"seen/{self.dedupe_key(event)}"
+        if seen in io.store:
             return
-        io.store.put(f"seen/{event.event_id}", True)
+        io.store.put(seen, True)
         if event.order_id is None:
             io.store.put(f"parked/{event.event_id}", "no order id in the envelope")
             return
@@ -71,27 +98,48 @@ class ReferenceSync(SyncImplementation):
             try:
                 yield from self._apply(event, io)
             except Parked as reason:
-                io.store.put(f"parked/{event.event_id}", str(reason))
+                self.park(event, str(reason), io)
             io.store.put(inbox, io.store.get(inbox)[1:])
         self.working.discard(order_id)
+
+    def park(self, event: Event, reason: str, io: IO) -> None:
+        io.store.put(f"parked/{event.event_id}", reason)
 
     # --- applying one event ----------------------------------------------------------------
 
     def _apply(self, event: Event, io: IO) -> Handler:
         key = f"state/{event.order_id}"
-        state = io.store.get(key) or {"status": "REL", "shipment": None, "task": None,
-                                      "ship_to": None, "cancelled": False, "invoiced": False,
-                                      "charges": [], "eta_recorded": None}
+        state = dict(io.store.get(key) or {
+            "status": "REL", "shipment": None, "task": None, "ship_to": None,
+            "cancelled": False, "invoiced": False, "charges": [], "eta_recorded": None})
         handler = HANDLERS.get(event.type)
         if handler is None:
             raise Parked(f"unknown event type {event.type!r}")
-        yield from getattr(self, handler)(event, state, io)
-        io.store.put(key, state)
+        payload = self.payload(event)
+        if "retracted_event_id" in payload:
+            yield from self.retracted(event, state, io)
+        else:
+            yield from getattr(self, handler)(event, payload, state, io)
+        io.store.put(key, state)  # only a fully applied event changes the durable state
 
-    def _released(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+    def payload(self, event: Event) -> dict[str, Any]:
+        """The v1 payload, whichever schema the source sent; Parked if it is malformed."""
+        payload = event.payload
+        if event.schema_version.startswith("2."):
+            payload = _from_v2(event.source, payload)
+        if not isinstance(payload, dict) or not _well_formed(event.type, payload):
+            raise Parked(f"malformed {event.type} payload (schema {event.schema_version})")
+        return payload
+
+    def retracted(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+        """A retraction never moves status: what was reported stays reported."""
+        state["retracted"] = [*state.get("retracted", []), event.payload["retracted_event_id"]]
+        yield from ()
+
+    def _released(self, event: Event, payload: dict, state: dict[str, Any], io: IO) -> Handler:
         if state["cancelled"] or state["shipment"]:
             return
-        order_id, corr = event.order_id, event.correlation_id
+        order_id, corr = event.order_id, self.correlation(event)
         order = (yield from self._send(io, io.erp.get(f"/orders/{order_id}",
                                                       correlation_id=corr))).json()
         if order["status"] == "CNL":
@@ -103,97 +151,129 @@ class ReferenceSync(SyncImplementation):
                                 "lines": order["lines"]},
             idempotency_key=f"shipment-{order_id}", correlation_id=corr))).json()
         state["shipment"] = shipment["id"]
-        yield from self._advance(state, "PLN", event, io)
+        yield from self.advance(state, "PLN", event, io)
 
-    def _cancelled(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+    def _cancelled(self, event: Event, payload: dict, state: dict[str, Any],
+                   io: IO) -> Handler:
         state["cancelled"] = True
-        corr = event.correlation_id
+        corr = self.correlation(event)
         if state["shipment"]:  # 409: already departed, nothing left to cancel
             yield from self._send(io, io.tms.post(
                 f"/shipments/{state['shipment']}/cancel", json={"reason": "order cancelled"},
                 idempotency_key=f"cancel-{state['shipment']}", correlation_id=corr), accept=(409,))
         if state["task"]:
-            yield from self._send(io, io.lastmile.post(
-                f"/tasks/{state['task']}/cancel", json={"reason": "order cancelled"},
-                idempotency_key=f"cancel-{state['task']}", correlation_id=corr), accept=(409,))
+            yield from self.cancel_task(state["task"], corr, io)
 
-    def _shipment_status(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+    def cancel_task(self, task_id: str, corr: str | None, io: IO) -> Handler:
+        yield from self._send(io, io.lastmile.post(
+            f"/tasks/{task_id}/cancel", json={"reason": "order cancelled"},
+            idempotency_key=f"cancel-{task_id}", correlation_id=corr), accept=(409,))
+
+    def _changed(self, event: Event, payload: dict, state: dict[str, Any], io: IO) -> Handler:
+        """A new delivery address: the task (if any) must go to it."""
+        state["ship_to"] = payload["ship_to"]
+        if state["task"] and not state["cancelled"]:
+            yield from self._send(io, io.lastmile.post(
+                f"/tasks/{state['task']}/destination", json=payload["ship_to"],
+                idempotency_key=f"destination-{event.event_id}",
+                correlation_id=self.correlation(event)), accept=(409,))
+
+    def _shipment_status(self, event: Event, payload: dict, state: dict[str, Any],
+                         io: IO) -> Handler:
         if event.shipment_id != state["shipment"]:
             return  # not the shipment we created for this order
-        code = event.payload.get("status_code")
+        code = payload["status_code"]
         if event.classifier != "ACT":
             if code == "X4" and RANK[state["status"]] < RANK["HUB"]:
-                yield from self._eta(state, event, io)
+                yield from self.estimate(state, event, payload, io)
             return
         if code in FROM_TMS:
-            yield from self._advance(state, FROM_TMS[code], event, io)
+            yield from self.advance(state, FROM_TMS[code], event, io)
         if code == "X4" and not state["cancelled"] and not state["task"]:
             task = (yield from self._send(io, io.lastmile.post(
                 "/tasks", json={"shipment_id": state["shipment"], "order_id": event.order_id,
                                 "destination": state["ship_to"]},
                 idempotency_key=f"task-{state['shipment']}",
-                correlation_id=event.correlation_id))).json()
+                correlation_id=self.correlation(event)))).json()
             state["task"] = task["id"]
 
-    def _task_updated(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+    def _task_updated(self, event: Event, payload: dict, state: dict[str, Any],
+                      io: IO) -> Handler:
         if event.task_id != state["task"]:
             return
-        trigger = event.payload.get("trigger")
+        trigger = payload["trigger"]
         if event.classifier != "ACT":
             if trigger == "taskEta" and RANK[state["status"]] < RANK["DLV"]:
-                yield from self._eta(state, event, io)
+                yield from self.estimate(state, event, payload, io)
             return
         if trigger in FROM_LASTMILE:
-            yield from self._advance(state, FROM_LASTMILE[trigger], event, io)
-        details = event.payload.get("completion_details") or {}
-        if trigger != "taskCompleted" or not details.get("success") or not details.get("pod"):
+            yield from self.advance(state, FROM_LASTMILE[trigger], event, io)
+        details = payload.get("completion_details") or {}
+        if trigger != "taskCompleted" or not self.delivered(details):
             return  # a failed attempt is a flag, not a stage
-        yield from self._advance(state, "DLV", event, io)
+        yield from self.advance(state, "DLV", event, io)
         if state["cancelled"] or state["invoiced"]:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/invoice",
             json={"pod_reference": details["pod"].get("photo"), "task_id": event.task_id},
-            idempotency_key=f"invoice-{event.order_id}", correlation_id=event.correlation_id))
+            idempotency_key=f"invoice-{event.order_id}", correlation_id=self.correlation(event)))
         state["invoiced"] = True
 
-    def _charges(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
-        statement = event.payload
-        if statement["statement_id"] in state["charges"]:
+    def delivered(self, details: dict[str, Any]) -> bool:
+        """Delivered means completed successfully with proof of delivery."""
+        return bool(details.get("success") and details.get("pod"))
+
+    def _charges(self, event: Event, payload: dict, state: dict[str, Any], io: IO) -> Handler:
+        statement_id = payload["statement_id"]
+        if statement_id in state["charges"]:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/freight-charges",
-            json={"statement_id": statement["statement_id"], "shipment_id": event.shipment_id,
-                  "lines": statement["lines"], "total": statement["total"]},
-            idempotency_key=f"charges-{statement['statement_id']}",
-            correlation_id=event.correlation_id))
-        state["charges"] = [*state["charges"], statement["statement_id"]]
+            json={"statement_id": statement_id, "shipment_id": event.shipment_id,
+                  "lines": payload["lines"], "total": payload["total"]},
+            idempotency_key=self.charges_key(statement_id),
+            correlation_id=self.correlation(event)))
+        state["charges"] = [*state["charges"], statement_id]
+
+    def charges_key(self, statement_id: str) -> str:
+        return f"charges-{statement_id}"
 
     # --- writing to the ERP --------------------------------------------------------------------
 
-    def _advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
+    def correlation(self, event: Event) -> str | None:
+        return event.correlation_id
+
+    def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
         """Move the ERP status forward only: ranks, not arrival order, decide."""
         if RANK[status] <= RANK[state["status"]]:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/logistics-status",
             json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
-                  "event_time": event.event_time.isoformat()},
+                  "event_time": self.event_time(event).isoformat()},
             idempotency_key=f"status-{event.order_id}-{status}",
-            correlation_id=event.correlation_id))
+            correlation_id=self.correlation(event)))
         state["status"] = status
 
-    def _eta(self, state: dict[str, Any], event: Event, io: IO) -> Handler:
+    def estimate(self, state: dict[str, Any], event: Event, payload: dict, io: IO) -> Handler:
         """Record an estimate without touching status; an older estimate never wins."""
         recorded = event.recorded_time.isoformat()
         if state["eta_recorded"] is not None and recorded <= state["eta_recorded"]:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/logistics-status",
-            json={"status": state["status"], "classifier": "EST",
-                  "eta": event.payload.get("eta"), "event_time": event.event_time.isoformat()},
-            idempotency_key=f"eta-{event.event_id}", correlation_id=event.correlation_id))
+            json={"status": state["status"], "classifier": "EST", "eta": payload.get("eta"),
+                  "event_time": self.event_time(event).isoformat()},
+            idempotency_key=f"eta-{event.event_id}", correlation_id=self.correlation(event)))
         state["eta_recorded"] = recorded
+
+    def event_time(self, event: Event) -> datetime:
+        """Aware, in UTC: a time without an offset is the source's documented local time."""
+        moment = event.event_time
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=vocabulary.SOURCE_LOCAL_TIME[event.source])
+        return moment
 
     # --- calling with retries -------------------------------------------------------------------
 
@@ -201,10 +281,13 @@ class ReferenceSync(SyncImplementation):
         """Retry until a definite answer; the same Call (and so Idempotency-Key) every time."""
         started, backoff = io.now, FIRST_BACKOFF
         while True:
-            try:
-                response: Response | None = yield call
-            except TransportError:
-                response = None
+            paused = self.paused_until.get(call.system)
+            if paused is not None and paused > io.now:  # org-wide: a 429 pauses every worker
+                yield io.sleep((paused - io.now).total_seconds() + backoff * io.random.random())
+                continue
+            response: Response | None = None
+            with contextlib.suppress(TransportError):
+                response = yield call
             status = None if response is None else response.status_code
             if response is not None and (response.ok or status in accept):
                 return response
@@ -213,8 +296,52 @@ class ReferenceSync(SyncImplementation):
                              f"{response.json().get('detail')}")
             if (io.now - started).total_seconds() > GIVE_UP_AFTER:
                 raise Parked(f"{call.method} {call.path}: no definite answer in two days")
-            if status == 429:  # never before Retry-After; jitter spreads the herd after it
-                yield io.sleep((response.retry_after or 0) + backoff * io.random.random())
+            if status == 429:
+                until = io.now + timedelta(seconds=response.retry_after or backoff)
+                self.paused_until[call.system] = max(until,
+                                                     self.paused_until.get(call.system, until))
             else:
                 yield io.sleep(backoff * io.random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+
+REQUIRED = {
+    "shipment.status": ("status_code",),
+    "shipment.charges_finalized": ("statement_id", "lines", "total"),
+    "task.updated": ("trigger",),
+    "order.changed": ("ship_to",),
+}
+
+
+def _well_formed(event_type: str, payload: dict[str, Any]) -> bool:
+    for name in REQUIRED.get(event_type, ()):
+        if not isinstance(payload.get(name), str | list | dict | int | float):
+            return False
+    details = payload.get("completion_details")
+    return details is None or isinstance(details, dict)
+
+
+def _from_v2(source: str, payload: Any) -> Any:
+    """Schema 2.0 back to 1.0 (vocabulary.V2_FIELDS documents the reshaping)."""
+    if not isinstance(payload, dict):
+        return payload
+    if source == "tms":
+        status = payload.get("status") or {}
+        v1 = {"status_code": status.get("code"), "reason_code": status.get("reason"),
+              "carrier": (payload.get("carrier") or {}).get("name")}
+        if "estimatedArrival" in payload:
+            v1["eta"] = payload["estimatedArrival"]
+        return v1
+    if source == "lastmile":
+        v1 = {"trigger": payload.get("triggerName"), "state": payload.get("taskState"),
+              "worker": payload.get("workerName")}
+        details = payload.get("completionDetails")
+        if isinstance(details, dict):
+            v1["completion_details"] = {
+                "success": details.get("success"), "attempt": details.get("attempt"),
+                "failure_reason": details.get("failureReason"),
+                "pod": details.get("proofOfDelivery")}
+        if "etaTime" in payload:
+            v1["eta"] = payload["etaTime"]
+        return v1
+    return payload.get("data", payload)

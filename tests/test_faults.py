@@ -15,6 +15,7 @@ from seatrial.faults import BASELINE_API_LATENCY, BASELINE_WEBHOOK_LATENCY, Faul
 from seatrial.faults.latency import sampler
 from seatrial.faults.rate_limit import TokenBucket
 from seatrial.ledger import Ledger
+from seatrial.model.envelope import Event, to_datetime
 from seatrial.scenario import Latency, Scenario
 from seatrial.sdk import (
     Call,
@@ -103,6 +104,15 @@ def test_lognormal_latency_never_exceeds_its_cap():
 # --- plan_call / plan_delivery ------------------------------------------------------------------
 
 
+def plan(faults, source: str, now: float) -> tuple[list[float], list[dict]]:
+    """Delays of the deliveries a plain event from `source` turns into, and the fault notes."""
+    event = Event(f"evt_{source}_1", "shipment.status", source, 1, to_datetime(now),
+                  to_datetime(now), "ACT", "corr-SO-1", "SO-1", "SH-1", None, "1.0",
+                  {"status_code": "X6", "reason_code": "NS"})
+    deliveries, notes = faults.plan_delivery(event, now)
+    return [d.delay for d in deliveries], [note for _, note in notes]
+
+
 @pytest.mark.parametrize("mode", ["http_503", "hang", "refused"])
 def test_outage_applies_only_inside_its_window_and_only_to_its_system(mode):
     faults = layer({"kind": "outage", "system": "tms", "at": "1h", "for": "30m", "mode": mode})
@@ -127,18 +137,18 @@ def test_duplicate_delivers_two_or_three_copies_within_the_window():
                     "copies": [2, 3], "within": "10s"})
     counts = set()
     for t in range(300):
-        delays, notes = faults.plan_delivery("lastmile", float(t))
+        delays, notes = plan(faults, "lastmile", float(t))
         counts.add(len(delays))
         assert notes == [{"fault": "duplicate", "copies": len(delays)}]
         first = delays[0]
         assert all(first <= d <= first + 10.0 for d in delays[1:])
     assert counts == {2, 3}
-    assert len(faults.plan_delivery("tms", 5.0)[0]) == 1  # other channels untouched
+    assert len(plan(faults, "tms", 5.0)[0]) == 1  # other channels untouched
 
 
 def test_duplicate_probability_is_honoured():
     faults = layer({"kind": "duplicate", "channel": "tms.webhooks", "probability": 0.1})
-    duplicated = sum(len(faults.plan_delivery("tms", float(t))[0]) > 1 for t in range(4000))
+    duplicated = sum(len(plan(faults, "tms", float(t))[0]) > 1 for t in range(4000))
     assert 300 < duplicated < 500
 
 
@@ -147,8 +157,8 @@ def test_reorder_holds_a_delivery_back_by_up_to_the_window():
     held, plain = layer(fault), layer()  # baseline draws come from their own stream
     extras = []
     for t in range(500):
-        (delay,), notes = held.plan_delivery("tms", float(t))
-        (base,), _ = plain.plan_delivery("tms", float(t))
+        (delay,), notes = plan(held, "tms", float(t))
+        (base,), _ = plan(plain, "tms", float(t))
         extra = delay - base
         assert 0.0 <= extra <= HOUR
         assert notes == [{"fault": "reorder", "held": round(extra, 3)}]
@@ -182,12 +192,12 @@ def test_webhooks_of_a_system_in_outage_are_held_until_it_comes_back():
     faults = layer({"kind": "outage", "system": "tms", "at": "1h", "for": "30m"})
     low, high = BASELINE_WEBHOOK_LATENCY
     now = 1.2 * HOUR
-    (delay,), notes = faults.plan_delivery("tms", now)
+    (delay,), notes = plan(faults, "tms", now)
     assert 1.5 * HOUR + low <= now + delay <= 1.5 * HOUR + high
     assert notes == [{"fault": "outage", "held_until": 1.5 * HOUR}]
-    (delay,), notes = faults.plan_delivery("lastmile", now)
+    (delay,), notes = plan(faults, "lastmile", now)
     assert low <= delay <= high and notes == []
-    (delay,), _ = faults.plan_delivery("tms", 1.5 * HOUR)
+    (delay,), _ = plan(faults, "tms", 1.5 * HOUR)
     assert delay <= high
 
 
@@ -230,9 +240,9 @@ MIXED = (
 def _draws(faults: FaultLayer) -> list[Any]:
     out: list[Any] = []
     for t in range(200):
-        plan = faults.plan_call("tms", t * 0.7)
-        out.append((plan.latency, plan.lost, plan.retry_after, plan.notes))
-        out.append(faults.plan_delivery("tms", t * 0.7))
+        call = faults.plan_call("tms", t * 0.7)
+        out.append((call.latency, call.lost, call.retry_after, call.notes))
+        out.append(plan(faults, "tms", t * 0.7))
     return out
 
 

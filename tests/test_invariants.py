@@ -210,7 +210,9 @@ def test_the_module_list_covers_every_named_invariant():
     assert set(invariants.NAMES) == {
         "shipment-per-order", "task-per-shipment", "effect-once", "status-monotonic",
         "actual-over-estimate", "invoice-after-POD", "invoice-once", "charges-reconcile",
-        "cancel-compensates", "converge", "latency-slo"}
+        "cancel-compensates", "converge", "latency-slo", "terminal-sticky", "poison-isolated",
+        "correlation-propagated", "idempotency-key-on-create", "rate-limit-respected",
+        "signed-only"}
 
 
 # --- shipment-per-order -------------------------------------------------------------------------

@@ -8,7 +8,10 @@ from seatrial.faults.layer import (
     BASELINE_API_LATENCY,
     BASELINE_WEBHOOK_LATENCY,
     CallPlan,
+    Delivery,
     FaultLayer,
+    channel_of,
 )
 
-__all__ = ["BASELINE_API_LATENCY", "BASELINE_WEBHOOK_LATENCY", "CallPlan", "FaultLayer"]
+__all__ = ["BASELINE_API_LATENCY", "BASELINE_WEBHOOK_LATENCY", "CallPlan", "Delivery",
+           "FaultLayer", "channel_of"]

@@ -103,7 +103,9 @@ class Observation:
 
     @cached_property
     def emits(self) -> dict[str, Entry]:
-        return {e.ref: e for e in self.ledger.entries if e.kind == "emit"}
+        """What each event id was: published by a simulator, or injected by a fault."""
+        return {e.ref: e for e in self.ledger.entries
+                if e.kind == "emit" or (e.kind == "fault" and "type" in e.data)}
 
     @cached_property
     def _by_order(self) -> dict[str, list[Entry]]:
@@ -121,6 +123,17 @@ class Observation:
             if order_id:
                 table.setdefault(order_id, []).append(entry)
         return table
+
+    @cached_property
+    def _call_orders(self) -> dict[str, str]:
+        return {e.ref: order for order, entries in self._by_order.items() for e in entries
+                if e.kind == "request"}
+
+    def order_of_call(self, ref: str) -> str | None:
+        return self._call_orders.get(ref)
+
+    def requests_about(self, order_id: str) -> list[Entry]:
+        return [e for e in self._by_order.get(order_id, ()) if e.kind == "request"]
 
     @cached_property
     def _call_paths(self) -> dict[str, str]:
@@ -151,7 +164,8 @@ class Observation:
         """One line a person can read: time, who, what."""
         when = to_datetime(entry.time).strftime("%a %H:%M:%S")
         data = entry.data
-        if entry.kind in ("emit", "deliver", "ack", "nack", "abandon", "fault"):
+        if entry.kind in ("emit", "deliver", "ack", "nack", "reject", "abandon", "drop",
+                          "fault"):
             emitted = self.emits.get(entry.ref)
             what = emitted.data["type"] if emitted else "event"
             code = emitted.data.get("code") if emitted else None
@@ -161,7 +175,9 @@ class Observation:
             if entry.kind == "fault":
                 detail = ", ".join(f"{k}={v}" for k, v in data.items() if k != "fault")
                 return f"{when} fault {data['fault']} on {label}: {detail}"
-            extra = f": {data['error']}" if entry.kind == "nack" else ""
+            extra = f": {data['error']}" if entry.kind in ("nack", "reject") else ""
+            if "forged" in data:
+                extra += f" (forged: {data['forged']})"
             attempt = data.get("attempt", data.get("attempts"))
             return f"{when} {entry.kind} {label} to SUT (attempt {attempt}){extra}"
         if entry.kind == "request":

@@ -22,6 +22,7 @@ from seatrial.sdk.messages import (
     TransportError,
 )
 from seatrial.sdk.store import DurableStore
+from seatrial.sdk.webhooks import Webhook, verify
 
 __all__ = [
     "IO",
@@ -36,5 +37,7 @@ __all__ = [
     "Sleep",
     "SyncImplementation",
     "TransportError",
+    "Webhook",
+    "verify",
     "vocabulary",
 ]

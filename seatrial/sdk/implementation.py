@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from seatrial.model.envelope import Event, to_datetime
 from seatrial.sdk.messages import ApiClient, Call, Sleep
 from seatrial.sdk.store import DurableStore
+from seatrial.sdk.webhooks import Webhook
 
 Handler = Generator[Call | Sleep, Any, Any]
 
@@ -25,13 +26,15 @@ class Runtime(Protocol):
 class IO:
     """Everything a handler may touch: the three APIs, time, tasks, durable state, randomness."""
 
-    def __init__(self, runtime: Runtime, store: DurableStore, rng: random.Random) -> None:
+    def __init__(self, runtime: Runtime, store: DurableStore, rng: random.Random,
+                 secrets: dict[str, str]) -> None:
         self._runtime = runtime
         self.erp = ApiClient("erp")
         self.tms = ApiClient("tms")
         self.lastmile = ApiClient("lastmile")
         self.store = store
         self.random = rng  # seeded by the scenario: use it for jitter, never the global random
+        self.secrets = secrets  # webhook signing secret per source system ("whsec_...")
 
     @property
     def now(self) -> datetime:
@@ -48,12 +51,18 @@ class IO:
 class SyncImplementation:
     """Subclass this. Seatrial constructs it with no arguments, and again after a crash.
 
+    `authenticate` sees each delivery first: False answers 401 and the event goes no further.
     `on_event` is the webhook receipt. Returning (or finishing, for a generator) answers 2xx;
     raising answers 5xx and the source system redelivers on its schedule. It may be a plain
     method or a generator that yields calls and sleeps.
     """
 
     name = "unnamed"
+
+    def authenticate(self, webhook: Webhook, io: IO) -> bool:
+        """Accept or refuse a delivery. The default accepts everything, as an implementation
+        that never checks signatures would; override it with `seatrial.sdk.verify`."""
+        return True
 
     def start(self, io: IO) -> Handler | None:
         """Called once per boot (and after a crash/restart): resume durable work here."""

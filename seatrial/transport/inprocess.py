@@ -86,9 +86,10 @@ class InProcessTransport:
 
     def _answer(self, call: Call, ref: str, resume: Resume, response: Response) -> None:
         self.answers += 1
-        self.ledger.record(self.env.now, "response", call.system, ref, None,
-                           {"status": response.status_code, "body": response.body,
-                            "delivered": True})
+        data = {"status": response.status_code, "body": response.body, "delivered": True}
+        if response.status_code == 429:
+            data["retry_after"] = response.retry_after
+        self.ledger.record(self.env.now, "response", call.system, ref, None, data)
         resume(response, None)
 
     def _fail(self, call: Call, ref: str, resume: Resume, error: Exception) -> None:

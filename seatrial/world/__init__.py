@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import random
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ import simpy
 
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
-from seatrial.scenario import Scenario
+from seatrial.scenario import Crash, Scenario
 from seatrial.sdk.implementation import SyncImplementation
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -46,6 +47,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def webhook_secret(rng: random.Random) -> str:
+    """A Standard Webhooks secret ("whsec_" + base64 of 24 bytes), drawn from the seed."""
+    return "whsec_" + base64.b64encode(rng.randbytes(24)).decode()
+
+
 class World:
     def __init__(self, scenario: Scenario, factory: Callable[[], SyncImplementation]) -> None:
         self.scenario = scenario
@@ -58,7 +64,9 @@ class World:
 
         self.ledger = Ledger()
         self.faults = FaultLayer(scenario, self.horizon, stream)
-        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger)
+        secrets = {source: webhook_secret(stream(f"secret.{source}"))
+                   for source in ("erp", "tms", "lastmile")}
+        self.dispatcher = WebhookDispatcher(env, scenario, self.faults, self.ledger, secrets)
         clock = lambda: env.now  # noqa: E731
         sink = self.dispatcher.publish
         handoff = Handoff(env)
@@ -67,20 +75,21 @@ class World:
 
         self.erp = ErpCore(clock, EventSource("erp", clock, sink))
         self.tms = TmsCore(clock, EventSource("tms", clock, sink), lambda shipment: env.process(
-            shipment_lifecycle(env, self.tms, shipment, handoff, tms_rng,
-                               workload.tender_decline_rate)))
+            shipment_lifecycle(env, self.tms, shipment, handoff, tms_rng, workload)))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink), lambda task:
                                      env.process(task_lifecycle(env, self.lastmile, task, handoff,
-                                                                lastmile_rng,
-                                                                workload.failed_attempt_rate)))
+                                                                lastmile_rng, workload)))
         routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
                    "lastmile": lastmile_router(self.lastmile)}
         self.transport = InProcessTransport(env, routers, self.faults, self.ledger)
-        self.host = SutHost(env, factory, self.transport, self.ledger, stream("sut"))
+        self.host = SutHost(env, factory, self.transport, self.ledger, stream("sut"), secrets)
         self.dispatcher.host = self.host
+        for fault in scenario.faults:
+            if isinstance(fault, Crash):
+                env.timeout(fault.at).callbacks.append(
+                    lambda _e, after=fault.restart_after: self.host.crash(after))
         env.process(release_orders(env, self.erp, OrderFactory(seed, workload.lines_per_order),
-                                   stream("erp.lifecycle"), workload.orders_per_hour,
-                                   workload.cancel_rate, scenario.duration))
+                                   stream("erp.lifecycle"), workload, scenario.duration))
 
     @property
     def exchanges(self) -> int:

@@ -1,29 +1,51 @@
 """Webhook delivery from the simulators to the SUT: at least once, faults applied, redelivered.
 
-Failed deliveries are retried on a common provider schedule (immediately, then 5 min, 30 min,
-2 h, 24 h; notes/domain-facts.md) and abandoned after that.
+Failed deliveries are retried on the provider's schedule (by default the common one:
+immediately, then 5 min, 30 min, 2 h, 24 h; notes/domain-facts.md) and abandoned after that;
+a `redelivery` fault sets another schedule and may disable the subscription after N
+consecutive failures, as Onfleet and Shopify do.
 """
 
 from __future__ import annotations
 
 import simpy
 
-from seatrial.faults import FaultLayer
+from seatrial.faults import Delivery, FaultLayer
 from seatrial.ledger import Ledger
-from seatrial.model.envelope import Event
+from seatrial.model.envelope import EPOCH, Event
+from seatrial.scenario import Redelivery, Replay, Scenario
+from seatrial.sdk.webhooks import Webhook, sign
 from seatrial.world.host import SutHost
 
 REDELIVERY_DELAYS = (300.0, 1800.0, 7200.0, 86400.0)
+STALE_BY = 3600  # a replayed (stale) forged webhook is an hour old
+WRONG_SECRET = "whsec_" + "QXR0YWNrZXIncyBvd24gc2VjcmV0IGtleSEhISE="
 
 
 class WebhookDispatcher:
-    def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, faults: FaultLayer,
+                 ledger: Ledger, secrets: dict[str, str]) -> None:
         self.env = env
         self.faults = faults
         self.ledger = ledger
+        self.secrets = secrets
         self.host: SutHost | None = None
         self.deliveries = 0  # webhook deliveries to the SUT
-        self.outcomes = 0    # the SUT's answers to them (2xx / 5xx)
+        self.outcomes = 0    # the SUT's answers to them
+        self.schedules = {s: REDELIVERY_DELAYS for s in secrets}
+        self.disable_after: dict[str, int] = {}
+        self.failures = dict.fromkeys(secrets, 0)  # consecutive, per source
+        self.disabled: set[str] = set()
+        self.history: dict[str, list[tuple[float, Event]]] = {s: [] for s in secrets}
+        for fault in scenario.faults:
+            source = getattr(fault, "channel", "").removesuffix(".webhooks")
+            if isinstance(fault, Redelivery):
+                self.schedules[source] = fault.schedule
+                if fault.disable_after is not None:
+                    self.disable_after[source] = fault.disable_after
+            elif isinstance(fault, Replay):
+                env.timeout(fault.at).callbacks.append(
+                    lambda _e, src=source, window=fault.window: self._replay(src, window))
 
     def publish(self, event: Event) -> None:
         """The simulators' event sink."""
@@ -31,41 +53,88 @@ class WebhookDispatcher:
         record = self.ledger.record
         record(now, "emit", event.source, event.event_id, event.order_id, {
             "type": event.type, "classifier": event.classifier,
-            "shipment_id": event.shipment_id, "task_id": event.task_id,
-            "code": _code(event),
+            "shipment_id": event.shipment_id, "task_id": event.task_id, "code": _code(event),
         })
-        delays, notes = self.faults.plan_delivery(event.source, now)
-        for note in notes:
-            record(now, "fault", event.source, event.event_id, event.order_id, note)
-        for delay in delays:
-            self._schedule(delay, event, 1)
+        if event.source in self.history:
+            self.history[event.source].append((now, event))
+        deliveries, notes = self.faults.plan_delivery(event, now)
+        for ref, note in notes:
+            record(now, "fault", event.source, ref, event.order_id, note)
+        for delivery in deliveries:
+            self._schedule(delivery, 1)
 
-    def _schedule(self, delay: float, event: Event, attempt: int) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _e: self._attempt(event, attempt))
-
-    def _attempt(self, event: Event, attempt: int) -> None:
-        back = self.faults.outage_end(event.source, self.env.now)
-        if back is not None:  # a source that is down sends nothing, redeliveries included
-            self._schedule(back - self.env.now, event, attempt)
-            return
-        self.deliveries += 1
-        self.ledger.record(self.env.now, "deliver", event.source, event.event_id, event.order_id,
-                           {"attempt": attempt})
-        self.host.deliver(event, lambda error: self._outcome(event, attempt, error))
-
-    def _outcome(self, event: Event, attempt: int, error: str | None) -> None:
-        self.outcomes += 1
+    def _replay(self, source: str, window: float) -> None:
         now = self.env.now
-        if error is None:
-            self.ledger.record(now, "ack", event.source, event.event_id, event.order_id,
-                               {"attempt": attempt})
+        replayed = [event for when, event in self.history[source] if when >= now - window]
+        self.ledger.record(now, "fault", source, f"replay@{now:.0f}", None,
+                           {"fault": "replay", "events": len(replayed)})
+        rng = self.faults.stream(f"replay.{source}")
+        for event in replayed:
+            self._schedule(Delivery(rng.uniform(0.0, 60.0), event), 1)
+
+    def _schedule(self, delivery: Delivery, attempt: int) -> None:
+        self.env.timeout(delivery.delay).callbacks.append(
+            lambda _e: self._attempt(delivery, attempt))
+
+    def _attempt(self, delivery: Delivery, attempt: int) -> None:
+        event, now = delivery.event, self.env.now
+        if delivery.forgery is None:  # the real source: down, or given up on the SUT
+            if event.source in self.disabled:
+                self.ledger.record(now, "drop", event.source, event.event_id, event.order_id,
+                                   {"reason": "subscription disabled"})
+                return
+            back = self.faults.outage_end(event.source, now)
+            if back is not None:  # a source that is down sends nothing, redeliveries included
+                self._schedule(delivery._replace(delay=back - now), attempt)
+                return
+        self.deliveries += 1
+        data = {"attempt": attempt}
+        if delivery.forgery is not None:
+            data["forged"] = delivery.forgery
+        self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
+        webhook = Webhook(event, lambda body: self._headers(event, body, delivery.forgery))
+        self.host.deliver(webhook, lambda outcome, detail: self._outcome(
+            delivery, attempt, outcome, detail))
+
+    def _headers(self, event: Event, body: bytes, forgery: str | None) -> dict[str, str]:
+        """Standard Webhooks headers as the source signs them (or as a forger does)."""
+        timestamp = int(EPOCH.timestamp() + self.env.now)
+        secret = self.secrets[event.source]
+        if forgery == "stale_timestamp":
+            timestamp -= STALE_BY
+        elif forgery == "bad_signature":
+            secret = WRONG_SECRET
+        headers = {"webhook-id": event.event_id, "webhook-timestamp": str(timestamp),
+                   "content-type": "application/json"}
+        if forgery != "missing_signature":
+            headers["webhook-signature"] = sign(secret, event.event_id, timestamp, body)
+        return headers
+
+    def _outcome(self, delivery: Delivery, attempt: int, outcome: str,
+                 detail: str | None) -> None:
+        self.outcomes += 1
+        event, now = delivery.event, self.env.now
+        data: dict[str, object] = {"attempt": attempt}
+        if detail is not None:
+            data["error"] = detail
+        self.ledger.record(now, outcome, event.source, event.event_id, event.order_id, data)
+        if delivery.forgery is not None:
+            return  # whoever forged it does not retry
+        source = event.source
+        if outcome == "ack":
+            self.failures[source] = 0
             return
-        self.ledger.record(now, "nack", event.source, event.event_id, event.order_id,
-                           {"attempt": attempt, "error": error})
-        if attempt <= len(REDELIVERY_DELAYS):
-            self._schedule(REDELIVERY_DELAYS[attempt - 1], event, attempt + 1)
-        else:
-            self.ledger.record(now, "abandon", event.source, event.event_id, event.order_id,
+        self.failures[source] += 1
+        limit = self.disable_after.get(source)
+        if limit is not None and self.failures[source] >= limit and source not in self.disabled:
+            self.disabled.add(source)
+            self.ledger.record(now, "disable", source, f"{source}.webhooks", None,
+                               {"consecutive_failures": self.failures[source]})
+        schedule = self.schedules[source]
+        if outcome == "nack" and attempt <= len(schedule):
+            self._schedule(delivery._replace(delay=schedule[attempt - 1]), attempt + 1)
+        elif outcome == "nack":
+            self.ledger.record(now, "abandon", source, event.event_id, event.order_id,
                                {"attempts": attempt})
 
 

@@ -1,4 +1,9 @@
-"""Hosts an in-process sync implementation: runs its generator handlers on the SimPy clock."""
+"""Hosts an in-process sync implementation: runs its generator handlers on the SimPy clock.
+
+A crash discards the instance and everything it had in flight (tasks of an older generation
+are dropped when they would resume); a restart builds a new instance over the same durable
+store and calls its `start`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ from collections.abc import Callable
 import simpy
 
 from seatrial.ledger import Ledger
-from seatrial.model.envelope import Event
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, Response, Sleep
 from seatrial.sdk.store import DurableStore
+from seatrial.sdk.webhooks import Webhook
 from seatrial.transport.inprocess import InProcessTransport
 
 Done = Callable[[BaseException | None], None]
+# on_result(outcome, detail): outcome is "ack" (2xx), "reject" (401) or "nack" (5xx)
+Result = Callable[[str, str | None], None]
 
 
 def _describe(error: BaseException) -> str:
@@ -25,12 +32,16 @@ def _describe(error: BaseException) -> str:
 class _Task:
     """Trampoline for one handler generator: each yielded Call/Sleep resumes it later."""
 
-    __slots__ = ("done", "gen", "host")
+    __slots__ = ("done", "gen", "generation", "host")
 
     def __init__(self, host: SutHost, gen: Handler, done: Done) -> None:
         self.host, self.gen, self.done = host, gen, done
+        self.generation = host.generation
 
     def step(self, value: Response | None, error: BaseException | None) -> None:
+        if self.generation != self.host.generation:
+            self.gen.close()  # the instance that ran this crashed: its work died with it
+            return
         try:
             op = self.gen.throw(error) if error is not None else self.gen.send(value)
         except StopIteration:
@@ -53,16 +64,31 @@ class _Task:
 
 class SutHost:
     def __init__(self, env: simpy.Environment, factory: Callable[[], SyncImplementation],
-                 transport: InProcessTransport, ledger: Ledger, rng: random.Random) -> None:
+                 transport: InProcessTransport, ledger: Ledger, rng: random.Random,
+                 secrets: dict[str, str]) -> None:
         self.env = env
+        self.factory = factory
         self.transport = transport
         self.ledger = ledger
         self.store = DurableStore()
-        self.io = IO(self, self.store, rng)
-        self.sut = factory()
-        boot = self.sut.start(self.io)
-        if boot is not None:
-            self.spawn(boot)
+        self.io = IO(self, self.store, rng, secrets)
+        self.generation = 0
+        self.sut: SyncImplementation | None = None
+        self.boot()
+
+    def boot(self) -> None:
+        self.sut = self.factory()
+        started = self.sut.start(self.io)
+        if started is not None:
+            self.spawn(started)
+
+    def crash(self, restart_after: float) -> None:
+        self.generation += 1
+        self.sut = None
+        self.ledger.record(self.env.now, "crash", "sut", f"crash{self.generation}", None,
+                           {"error": "the sync implementation crashed (fault)",
+                            "restart_after": restart_after})
+        self.env.timeout(restart_after).callbacks.append(lambda _e: self.boot())
 
     # Runtime protocol (seatrial.sdk.implementation.Runtime)
     def now(self) -> float:
@@ -78,15 +104,23 @@ class SutHost:
             self.ledger.record(self.env.now, "crash", "sut", "task", None,
                                {"error": _describe(error)})
 
-    def deliver(self, event: Event, on_result: Callable[[str | None], None]) -> None:
-        """Hand one webhook to the SUT; `on_result(None)` is a 2xx, else the 5xx reason."""
+    def deliver(self, webhook: Webhook, on_result: Result) -> None:
+        """Hand one webhook to the SUT, as its HTTP endpoint would receive it."""
+        sut = self.sut
+        if sut is None:
+            on_result("nack", "connection refused: the sync implementation is down")
+            return
         try:
-            handler = self.sut.on_event(event, self.io)
+            if not sut.authenticate(webhook, self.io):
+                on_result("reject", "401: refused by authenticate()")
+                return
+            handler = sut.on_event(webhook.event, self.io)
         except Exception as failure:
-            on_result(_describe(failure))
+            on_result("nack", _describe(failure))
             return
         if inspect.isgenerator(handler):
             _Task(self, handler, lambda error: on_result(
+                "ack" if error is None else "nack",
                 None if error is None else _describe(error))).step(None, None)
         else:
-            on_result(None)
+            on_result("ack", None)

@@ -38,6 +38,7 @@ class Order:
     shipment_id: str | None = None
     eta: str | None = None
     cancelled_at: float | None = None
+    changes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +116,17 @@ class ErpCore:
         order.cancelled_at = self.clock()
         self.events.publish("order.cancelled", order.correlation_id, {"reason": reason},
                             order_id=order_id)
+        return True
+
+    def change_order(self, order_id: str, ship_to: dict[str, str]) -> bool:
+        """A new delivery address, accepted until the goods are out for delivery."""
+        order = self.orders[order_id]
+        if order.cancelled_at is not None or RANK.get(order.status, 0) >= RANK["OFD"]:
+            return False
+        order.ship_to = ship_to
+        order.changes += 1
+        self.events.publish("order.changed", order.correlation_id,
+                            {"ship_to": ship_to, "change": order.changes}, order_id=order_id)
         return True
 
     # --- the API a sync implementation calls -----------------------------------------------------

@@ -7,30 +7,40 @@ from collections.abc import Generator
 
 import simpy
 
+from seatrial.scenario import Workload
 from simulators.erp.core import ErpCore
 from simulators.workload import OrderFactory
 
 HOUR = 3600.0
-CANCEL_AFTER = (10 * 60.0, 6 * HOUR)  # a customer changes their mind within hours
+CANCEL_AFTER = (10 * 60.0, 30 * HOUR)  # at any stage until the goods are out for delivery
+CHANGE_AFTER = (30 * 60.0, 24 * HOUR)
 CANCEL_REASONS = ("customer_request", "payment_failed", "duplicate_order")
 
 
 def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
-                   rng: random.Random, orders_per_hour: float, cancel_rate: float,
+                   rng: random.Random, workload: Workload,
                    until: float) -> Generator[simpy.Event, None, None]:
     while True:
-        yield env.timeout(rng.expovariate(orders_per_hour / HOUR))
+        yield env.timeout(rng.expovariate(workload.orders_per_hour / HOUR))
         if env.now >= until:
             return
         order, customer, new = orders.next_order(env.now)
         if new:
             erp.add_customer(customer)
         erp.release_order(order)
-        if rng.random() < cancel_rate:
+        if rng.random() < workload.cancel_rate:
             env.process(cancel_later(env, erp, order.id, rng))
+        if rng.random() < workload.address_change_rate:
+            env.process(change_later(env, erp, order.id, orders.new_address(), rng))
 
 
 def cancel_later(env: simpy.Environment, erp: ErpCore, order_id: str,
                  rng: random.Random) -> Generator[simpy.Event, None, None]:
     yield env.timeout(rng.uniform(*CANCEL_AFTER))
     erp.cancel_order(order_id, rng.choice(CANCEL_REASONS))
+
+
+def change_later(env: simpy.Environment, erp: ErpCore, order_id: str, ship_to: dict[str, str],
+                 rng: random.Random) -> Generator[simpy.Event, None, None]:
+    yield env.timeout(rng.uniform(*CHANGE_AFTER))
+    erp.change_order(order_id, ship_to)

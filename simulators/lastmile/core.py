@@ -35,11 +35,14 @@ class Task:
     cancelled_at: float | None = None
     pod: dict[str, Any] | None = None
     delivered_at: float | None = None
+    delivered_to: dict[str, Any] | None = None
+    returned_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
-        return self.cancelled_at is None and self.delivered_at is None
+        return (self.cancelled_at is None and self.delivered_at is None
+                and self.returned_at is None)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "shipment_id": self.shipment_id, "order_id": self.order_id,
@@ -77,12 +80,21 @@ class LastMileCore:
     def get_task(self, request: ApiRequest) -> Reply:
         return Reply(200, self._task(request).to_json())
 
+    def change_destination(self, request: ApiRequest) -> Reply:
+        task = self._task(request)
+        for name in ("street", "city", "postcode"):
+            require(request.body, name, str, f"the new address's {name}")
+        if not task.active:
+            return conflict(f"task {task.id} is finished; its destination can no longer change")
+        task.destination = dict(request.body)
+        return Reply(200, task.to_json())
+
     def cancel_task(self, request: ApiRequest) -> Reply:
         task = self._task(request)
         if task.cancelled_at is not None:
             return Reply(200, task.to_json())
-        if task.delivered_at is not None:
-            return conflict(f"task {task.id} was completed with proof of delivery")
+        if task.delivered_at is not None or task.returned_at is not None:
+            return conflict(f"task {task.id} is already delivered or returned")
         task.cancelled_at = self.clock()
         self._publish(task, "taskCancelled")
         return Reply(200, task.to_json())
@@ -120,6 +132,7 @@ class LastMileCore:
         task.state = COMPLETED
         if success:
             task.pod, task.delivered_at = pod, attempt.completed_at
+            task.delivered_to = dict(task.destination)
         details: dict[str, Any] = {"success": success, "attempt": len(task.attempts)}
         if success:
             details["pod"] = pod
@@ -128,3 +141,7 @@ class LastMileCore:
         self._publish(task, "taskCompleted", completion_details=details)
         if not success:
             task.state = ASSIGNED  # re-attempt on the next delivery window
+
+    def returned(self, task: Task) -> None:
+        task.state, task.returned_at = COMPLETED, self.clock()
+        self._publish(task, "taskReturned")

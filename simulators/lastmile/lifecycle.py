@@ -7,7 +7,8 @@ from collections.abc import Generator
 
 import simpy
 
-from seatrial.model.vocabulary import LASTMILE_FAILURE_REASONS
+from seatrial.model.vocabulary import LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED
+from seatrial.scenario import Workload
 from simulators.handoff import Handoff
 from simulators.lastmile.core import LastMileCore, Task
 
@@ -28,7 +29,7 @@ def next_window(now: float) -> float:
 
 def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
                    handoff: Handoff, rng: random.Random,
-                   failed_attempt_rate: float) -> Generator[simpy.Event, None, None]:
+                   workload: Workload) -> Generator[simpy.Event, None, None]:
     yield handoff.at_hub(task.shipment_id)  # nothing to deliver before the goods arrive
     yield env.timeout(rng.uniform(10 * MINUTE, 2 * HOUR))
     if not task.active:
@@ -47,7 +48,12 @@ def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
         yield env.timeout(rng.uniform(2 * MINUTE, 10 * MINUTE))
         if not task.active:
             return
-        if attempt < MAX_ATTEMPTS and rng.random() < failed_attempt_rate:
+        if rng.random() < workload.refusal_rate:  # refused at the door: back to the shipper
+            lastmile.complete(task, False, reason=LASTMILE_REFUSED)
+            yield env.timeout(rng.uniform(1 * HOUR, 6 * HOUR))
+            lastmile.returned(task)
+            break
+        if attempt < MAX_ATTEMPTS and rng.random() < workload.failed_attempt_rate:
             lastmile.complete(task, False, reason=rng.choice(LASTMILE_FAILURE_REASONS))
             continue
         lastmile.complete(task, True, pod={
@@ -55,5 +61,5 @@ def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
             "photo": f"pod/{task.id}.jpg",
             "captured_at_attempt": attempt,
         })
-        handoff.happen(handoff.delivered(task.shipment_id))
-        return
+        break
+    handoff.happen(handoff.settled(task.shipment_id))

@@ -13,7 +13,8 @@ from simulators.events import EventSource
 # Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
 # cancelled); a shipment can be cancelled until it departs the pickup location loaded.
 CANCELLABLE = frozenset({"created", "planned", "at_pickup"})
-STATE_AFTER = {"XB": "planned", "X3": "at_pickup", "AF": "in_transit", "X4": "at_hub"}
+STATE_AFTER = {"XB": "planned", "X3": "at_pickup", "AF": "in_transit", "X4": "at_hub",
+               "A3": "returned"}
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Generator
 
 import simpy
 
+from seatrial.scenario import Workload
 from simulators.handoff import Handoff
 from simulators.tms.core import Shipment, TmsCore
 
@@ -25,7 +26,8 @@ DELAY_PROBABILITY = 0.1
 
 def shipment_lifecycle(env: simpy.Environment, tms: TmsCore, shipment: Shipment,
                        handoff: Handoff, rng: random.Random,
-                       tender_decline_rate: float) -> Generator[simpy.Event, None, None]:
+                       workload: Workload) -> Generator[simpy.Event, None, None]:
+    tender_decline_rate = workload.tender_decline_rate
     yield env.timeout(rng.uniform(1 * MINUTE, 10 * MINUTE))  # planning run
     for carrier in (*CARRIERS, SPOT_CARRIER):
         if shipment.state == "cancelled":
@@ -64,11 +66,24 @@ def shipment_lifecycle(env: simpy.Environment, tms: TmsCore, shipment: Shipment,
             hub_at += rng.uniform(30 * MINUTE, 4 * HOUR)
             tms.milestone(shipment, "SD", reason="AO")
             tms.milestone(shipment, "X4", classifier="EST", event_time=hub_at, eta=hub_at)
-    yield env.timeout(hub_at - env.now)
-    tms.milestone(shipment, "X4")
-    handoff.happen(handoff.at_hub(shipment.id))
-
-    yield handoff.delivered(shipment.id)
+    if rng.random() < workload.customs_hold_rate:  # flags, not stages: status stays in transit
+        tms.milestone(shipment, "K1")
+        tms.milestone(shipment, "PR", reason="AS")
+        held = rng.uniform(2 * HOUR, 12 * HOUR)
+        yield env.timeout(held)
+        tms.milestone(shipment, "CT")
+        hub_at += held
+        tms.milestone(shipment, "X4", classifier="EST", event_time=hub_at, eta=hub_at)
+    if rng.random() < workload.damage_rate:  # damaged in transit: back to the shipper
+        yield env.timeout((hub_at - env.now) * rng.uniform(0.2, 0.8))
+        tms.milestone(shipment, "A9", reason="NS")
+        yield env.timeout(rng.uniform(2 * HOUR, 8 * HOUR))
+        tms.milestone(shipment, "A3")
+    else:
+        yield env.timeout(hub_at - env.now)
+        tms.milestone(shipment, "X4")
+        handoff.happen(handoff.at_hub(shipment.id))
+        yield handoff.settled(shipment.id)  # delivered, or returned by the last mile
     yield env.timeout(rng.uniform(1 * HOUR, 24 * HOUR))  # carrier's freight bill (210)
     tms.finalize_charges(shipment, freight_lines(rng, detention_hours=max(0.0, waited / HOUR - 2)))
 

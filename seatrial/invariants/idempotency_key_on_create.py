@@ -1,0 +1,24 @@
+"""idempotency-key-on-create: every create (shipment, delivery task) carries an
+Idempotency-Key, the only thing that makes a retry after a lost response safe."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "idempotency-key-on-create"
+CREATES = {("tms", "/shipments"), ("lastmile", "/tasks")}
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    reported: set[str] = set()
+    for order_id in obs.erp.orders:
+        for entry in obs.requests_about(order_id):
+            data = entry.data
+            if (data["method"] == "POST" and (entry.system, data["path"]) in CREATES
+                    and not data["idempotency_key"] and order_id not in reported):
+                reported.add(order_id)
+                yield Violation(NAME, f"POST {data['path']} to {entry.system} for order "
+                                f"{order_id} had no Idempotency-Key",
+                                {"order_id": order_id, "call": entry.ref},
+                                obs.chain(order_id, ("order.", "shipment.status"),
+                                          ("tms:/shipments", "lastmile:/tasks")))

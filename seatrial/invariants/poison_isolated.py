@@ -1,0 +1,33 @@
+"""poison-isolated: a malformed message is answered (parked or refused, never a 5xx that makes
+the source retry it and count failures against the subscription), and the order it names
+still converges: it neither blocks that order nor moves its status."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants import converge
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "poison-isolated"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    poisoned = {e.ref: e.order_id for e in obs.ledger.entries
+                if e.kind == "fault" and e.data.get("fault") == "poison"}
+    if not poisoned:
+        return
+    failed = {e.ref for e in obs.ledger.entries if e.kind == "nack" and e.ref in poisoned}
+    stuck = {order for order, _ in converge.disagreements(obs)}
+    reported: set[str] = set()
+    for ref, order_id in poisoned.items():
+        if order_id in reported:
+            continue
+        problems = []
+        if ref in failed:
+            problems.append(f"poison message {ref} was answered 5xx, so the source keeps "
+                            "redelivering it")
+        if order_id in stuck:
+            problems.append(f"order {order_id} did not converge after poison message {ref}")
+        if problems:
+            reported.add(order_id)
+            yield Violation(NAME, "; ".join(problems), {"order_id": order_id, "event_id": ref},
+                            obs.chain(order_id))

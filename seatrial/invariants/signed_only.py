@@ -1,0 +1,21 @@
+"""signed-only: a webhook not signed by its source (bad or missing signature, stale
+timestamp) is refused and has no effect."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+
+NAME = "signed-only"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    forged: dict[str, str] = {}
+    for entry in obs.ledger.entries:
+        if entry.kind == "deliver" and "forged" in entry.data:
+            forged[entry.ref] = entry.data["forged"]
+        elif entry.kind in ("ack", "nack") and entry.ref in forged:
+            how = forged.pop(entry.ref)
+            order_id = entry.order_id or ""
+            yield Violation(NAME, f"forged webhook {entry.ref} ({how.replace('_', ' ')}) was "
+                            "accepted, not refused", {"order_id": order_id, "event_id": entry.ref},
+                            obs.chain(order_id) if order_id else [entry])

@@ -1,0 +1,23 @@
+"""terminal-sticky: once the ERP shows an ending (delivered, returned), nothing changes it."""
+
+from collections.abc import Iterator
+
+from seatrial.invariants.observation import Observation, Violation
+from seatrial.model.vocabulary import ERP_TERMINAL
+
+NAME = "terminal-sticky"
+
+
+def check(obs: Observation) -> Iterator[Violation]:
+    for order_id, writes in obs.writes_by_order.items():
+        ending = None
+        for write in writes:
+            if ending is not None and write.status != ending:
+                yield Violation(NAME, f"order {order_id}: ERP status changed from {ending} to "
+                                f"{write.status} after the order had ended",
+                                {"order_id": order_id},
+                                obs.chain(order_id, ("shipment.", "task."),
+                                          ("/logistics-status",)))
+                break
+            if write.status in ERP_TERMINAL:
+                ending = write.status

@@ -1,0 +1,65 @@
+"""Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature).
+
+`signature = "v1," + base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}"))`, with the key the
+base64 part of a `whsec_...` secret. The harness signs with `sign`; a sync implementation checks
+with `verify`, exactly as it would check a live provider's webhooks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from seatrial.model.envelope import Event
+
+TOLERANCE = 300  # seconds: the usual replay window
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+class Webhook:
+    """One delivery as it arrives: the event, its wire body and its headers (built on demand,
+    so implementations that never look pay nothing)."""
+
+    __slots__ = ("_body", "_headers", "_make_headers", "event")
+
+    def __init__(self, event: Event, make_headers: Callable[[bytes], dict[str, str]]) -> None:
+        self.event = event
+        self._make_headers = make_headers
+        self._body: bytes | None = None
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = json.dumps(self.event.to_json(), separators=(",", ":")).encode()
+        return self._body
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = self._make_headers(self.body)
+        return self._headers
+
+
+def verify(webhook: Webhook, secret: str, now: datetime, tolerance: float = TOLERANCE) -> bool:
+    """True only for a webhook signed with `secret` whose timestamp is within `tolerance`."""
+    headers = webhook.headers
+    message_id = headers.get("webhook-id")
+    timestamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (message_id and timestamp and signatures) or not timestamp.isdigit():
+        return False
+    if abs(now.timestamp() - int(timestamp)) > tolerance:
+        return False
+    expected = sign(secret, message_id, int(timestamp), webhook.body)
+    return any(hmac.compare_digest(expected, candidate)
+               for candidate in signatures.split(" ") if candidate.startswith("v1,"))
