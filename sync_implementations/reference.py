@@ -291,18 +291,30 @@ class ReferenceSync(SyncImplementation):
             status = None if response is None else response.status_code
             if response is not None and (response.ok or status in accept):
                 return response
-            if status is not None and status < 500 and status != 429:
+            if status is not None and not self.transient(status):
                 raise Parked(f"{call.method} {call.path} answered {status}: "
                              f"{response.json().get('detail')}")
             if (io.now - started).total_seconds() > GIVE_UP_AFTER:
                 raise Parked(f"{call.method} {call.path}: no definite answer in two days")
             if status == 429:
-                until = io.now + timedelta(seconds=response.retry_after or backoff)
-                self.paused_until[call.system] = max(until,
-                                                     self.paused_until.get(call.system, until))
+                self.throttle(call.system, response, backoff, io)
             else:
                 yield io.sleep(backoff * io.random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, MAX_BACKOFF)
+            call = self.retry(call)
+
+    def transient(self, status: int) -> bool:
+        """Worth retrying: the system is overloaded, down or throttling, not refusing."""
+        return status >= 500 or status == 429
+
+    def throttle(self, system: str, response: Response, backoff: float, io: IO) -> None:
+        """A 429 pauses every call to the system until Retry-After has passed."""
+        until = io.now + timedelta(seconds=response.retry_after or backoff)
+        self.paused_until[system] = max(until, self.paused_until.get(system, until))
+
+    def retry(self, call: Call) -> Call:
+        """What to send again: the very same request, Idempotency-Key included."""
+        return call
 
 
 REQUIRED = {

@@ -1,8 +1,8 @@
 """converge: the ERP agrees with what the TMS and last-mile recorded, within the deadline.
 
-For every order not cancelled: the ERP shows the furthest actual stage and the shipment id, and
-a delivered order is invoiced; each by `expect.converge_within` after the fact (counted from the
-end of any windowed fault in the way).
+For every order not cancelled: the ERP shows the furthest actual stage and the shipment id, a
+delivered order is invoiced, and a parcel goes to the address the ERP holds; each by
+`expect.converge_within` after the fact (counted from the end of any windowed fault in the way).
 """
 
 from collections.abc import Iterator
@@ -41,6 +41,14 @@ def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:
             yield order.id, (f"ERP reached {truth} {(settled - truth_time) / 60:.0f} min after "
                              "the fact, past the converge deadline")
             continue
+        if truth == "DLV" and order.changed_at is not None:
+            late = [t for t in obs.tasks_by_order.get(order.id, ())
+                    if t.delivered_at is not None and t.delivered_to != order.ship_to
+                    and t.delivered_at > obs.recovery_deadline(order.changed_at)]
+            if late:
+                yield order.id, (f"task {late[0].id} delivered to the old address after the "
+                                 "ERP changed it")
+                continue
         if truth == "DLV":
             invoiced = [i.time for i in obs.invoices_by_order.get(order.id, ())]
             if not invoiced:

@@ -39,6 +39,7 @@ class Order:
     eta: str | None = None
     cancelled_at: float | None = None
     changes: int = 0
+    changed_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +126,7 @@ class ErpCore:
             return False
         order.ship_to = ship_to
         order.changes += 1
+        order.changed_at = self.clock()
         self.events.publish("order.changed", order.correlation_id,
                             {"ship_to": ship_to, "change": order.changes}, order_id=order_id)
         return True
