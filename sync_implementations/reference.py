@@ -82,6 +82,8 @@ class ReferenceSync(SyncImplementation):
         if event.order_id is None:
             io.store.put(f"parked/{event.event_id}", "no order id in the envelope")
             return
+        if event.type == "order.cancelled":  # jumps the queue: stops invoicing at once
+            io.store.put(f"cancelled/{event.order_id}", True)
         inbox = f"inbox/{event.order_id}"
         io.store.put(inbox, [*io.store.get(inbox, []), event])
         self._wake(event.order_id, io)
@@ -189,7 +191,8 @@ class ReferenceSync(SyncImplementation):
             return
         if code in FROM_TMS:
             yield from self.advance(state, FROM_TMS[code], event, io)
-        if code == "X4" and not state["cancelled"] and not state["task"]:
+        cancelling = state["cancelled"] or f"cancelled/{event.order_id}" in io.store
+        if code == "X4" and not cancelling and not state["task"]:
             task = (yield from self._send(io, io.lastmile.post(
                 "/tasks", json={"shipment_id": state["shipment"], "order_id": event.order_id,
                                 "destination": state["ship_to"]},
@@ -212,7 +215,7 @@ class ReferenceSync(SyncImplementation):
         if trigger != "taskCompleted" or not self.delivered(details):
             return  # a failed attempt is a flag, not a stage
         yield from self.advance(state, "DLV", event, io)
-        if state["cancelled"] or state["invoiced"]:
+        if state["cancelled"] or state["invoiced"] or f"cancelled/{event.order_id}" in io.store:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/invoice",

@@ -48,12 +48,18 @@ class Story:
     def __init__(self, **scenario: Any) -> None:
         self.now = 0.0
         self.events: list[Event] = []
+        self.ledger = Ledger()
 
         def clock() -> float:
             return self.now
 
+        def publish(event: Event) -> None:  # as the dispatcher records it
+            self.events.append(event)
+            self.ledger.record(self.now, "emit", event.source, event.event_id, event.order_id,
+                               {"type": event.type, "classifier": event.classifier})
+
         def source(name: str) -> EventSource:
-            return EventSource(name, clock, self.events.append)
+            return EventSource(name, clock, publish)
 
         self.erp = ErpCore(clock, source("erp"))
         self.tms = TmsCore(clock, source("tms"))
@@ -71,10 +77,31 @@ class Story:
 
     def post(self, system: str, path: str, body: dict[str, Any],
              key: str | None = None) -> Reply:
-        headers = {"x-correlation-id": "corr-story"}
+        correlation = f"corr-{self._order_of(path, body)}"  # the order's, as a good SUT sends
+        headers = {"x-correlation-id": correlation}
         if key is not None:
             headers["idempotency-key"] = key
+        self.ledger.record(self.now, "request", system, f"c{len(self.ledger)}", None, {
+            "method": "POST", "path": path, "query": None, "body": body,
+            "idempotency_key": key, "correlation_id": correlation})
         return self.api[system].dispatch("POST", path, body=body, headers=headers)
+
+    def _order_of(self, path: str, body: dict[str, Any]) -> str | None:
+        parts = path.strip("/").split("/")
+        if parts[0] == "orders":
+            return parts[1]
+        if len(parts) > 1:
+            records = self.tms.shipments if parts[0] == "shipments" else self.lastmile.tasks
+            return records[parts[1]].order_id
+        return body.get("order_id")
+
+    def sut_acknowledges(self, order_id: str, event_type: str) -> None:
+        """The SUT received and acked the latest such webhook for the order."""
+        event = next(e for e in reversed(self.events)
+                     if e.order_id == order_id and e.type == event_type)
+        for kind in ("deliver", "ack"):
+            self.ledger.record(self.now, kind, event.source, event.event_id, order_id,
+                               {"attempt": 1})
 
     def _ok(self, reply: Reply) -> dict[str, Any]:
         assert reply.status < 300, reply.body
@@ -170,7 +197,7 @@ class Story:
         return shipment, task
 
     def check(self, module) -> list[Violation]:
-        obs = Observation(self.scenario, Ledger(), self.erp, self.tms, self.lastmile, self.now)
+        obs = Observation(self.scenario, self.ledger, self.erp, self.tms, self.lastmile, self.now)
         return list(module.check(obs))
 
 
@@ -486,12 +513,22 @@ def test_cancel_compensates_fires_on_a_live_task_and_an_invoice_after_cancellati
     story = Story()
     shipment = story.up_to_hub("SO-1", 0)
     story.at(8.05).customer_cancels("SO-1")  # at the hub: still cancellable in the ERP
+    story.at(8.06).sut_acknowledges("SO-1", "order.cancelled")
     story.at(8.1).create_task("SO-1", shipment)
     story.at(8.2).invoice("SO-1")
     violations = story.at(20).check(cancel_compensates)
     assert orders_flagged(violations, "cancel-compensates") == ["SO-1"]
     assert "was not cancelled" in violations[0].message
-    assert "after the cancellation" in violations[0].message
+    assert "after the SUT had acknowledged the cancellation" in violations[0].message
+
+
+def test_cancel_compensates_does_not_blame_an_invoice_sent_before_the_sut_knew():
+    story = Story()
+    story.up_to_hub("SO-1", 0)
+    story.at(8.05).customer_cancels("SO-1")  # the ERP decided while its webhook was held back
+    story.at(8.2).invoice("SO-1")
+    story.at(8.3).sut_acknowledges("SO-1", "order.cancelled")
+    assert story.at(20).check(cancel_compensates) == []
 
 
 def test_cancel_compensates_quiet_when_cancelled_in_time_or_already_departed():

@@ -1,5 +1,10 @@
-"""cancel-compensates: a cancelled order is never invoiced, and whatever could still be
-stopped when the cancellation happened is cancelled within the converge deadline."""
+"""cancel-compensates: once the SUT has acknowledged a cancellation it never tries to invoice
+the order, and whatever could still be stopped when the cancellation happened is cancelled
+within the converge deadline.
+
+The invoice clause counts from the SUT's acknowledgement, not the ERP's decision: while a
+cancellation is still on its way (the ERP down, the webhook late) the SUT cannot know of it.
+"""
 
 from collections.abc import Iterator
 
@@ -14,8 +19,12 @@ def check(obs: Observation) -> Iterator[Violation]:
         if cancelled is None:
             continue
         deadline = obs.recovery_deadline(cancelled)
-        problems = [f"invoice {inv.id} released after the cancellation"
-                    for inv in obs.invoices_by_order.get(order.id, ()) if inv.time >= cancelled]
+        problems = []
+        told = obs.first_ack(order.id, "order.cancelled")
+        if told is not None:
+            problems += [f"{e.data['method']} {e.data['path']} [{e.ref}] after the SUT had "
+                         "acknowledged the cancellation" for e in obs.requests_about(order.id)
+                         if e.data["path"].endswith("/invoice") and e.time > told][:1]
         for shipment in obs.shipments_of(order.id):
             departed = obs.first_act(shipment.id, "AF")
             if shipment.cancelled_at is None and (departed is None or departed > deadline):

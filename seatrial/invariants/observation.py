@@ -132,6 +132,14 @@ class Observation:
     def order_of_call(self, ref: str) -> str | None:
         return self._call_orders.get(ref)
 
+    def first_ack(self, order_id: str, event_type: str) -> float | None:
+        """When the SUT first acknowledged a delivery of an event of this type for the order."""
+        for entry in self._by_order.get(order_id, ()):
+            emitted = self.emits.get(entry.ref)
+            if entry.kind == "ack" and emitted is not None and emitted.data["type"] == event_type:
+                return entry.time
+        return None
+
     def requests_about(self, order_id: str) -> list[Entry]:
         return [e for e in self._by_order.get(order_id, ()) if e.kind == "request"]
 

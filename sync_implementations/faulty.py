@@ -1,0 +1,219 @@
+"""Faulty sync implementations: the reference with exactly one realistic defect each.
+
+Every class here is `ReferenceSync` with one method overridden, written the way a team that
+shipped the bug would have written it. Each is a target (`seatrial run --target faulty-...`)
+that the scenario catalogue must catch; `defect` says in one line what is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from seatrial.sdk import IO, Call, Event, Handler, Response, Webhook
+from sync_implementations.reference import (
+    ERP_ORDER,
+    FROM_LASTMILE,
+    FROM_TMS,
+    RANK,
+    Parked,
+    ReferenceSync,
+    _from_v2,
+    _well_formed,
+)
+
+
+class DedupeByBusinessKey(ReferenceSync):
+    """Dedupes on what the event is about instead of which event it is."""
+
+    name = "faulty-dedupe-business-key"
+    defect = "dedupes on order id + event type, not event_id: later milestones are dropped"
+
+    def dedupe_key(self, event: Event) -> str:
+        return f"{event.order_id}:{event.type}"
+
+
+class RetryWithoutKey(ReferenceSync):
+    """Rebuilds each retry as a fresh request, and the Idempotency-Key is lost on the way."""
+
+    name = "faulty-retry-without-key"
+    defect = "retries without the Idempotency-Key: a lost response becomes a second effect"
+
+    def retry(self, call: Call) -> Call:
+        return call._replace(idempotency_key=None)
+
+
+class IgnoresRetryAfter(ReferenceSync):
+    """Treats a 429 like any other error: its own exponential backoff, not the server's word."""
+
+    name = "faulty-ignore-retry-after"
+    defect = "on 429 backs off by its own schedule and ignores Retry-After"
+
+    def throttle(self, system: str, response: Response, backoff: float, io: IO) -> None:
+        self.paused_until[system] = io.now + timedelta(seconds=backoff)
+
+
+class ArrivalOrder(ReferenceSync):
+    """Writes whatever stage the latest message maps to, skipping only no-op writes."""
+
+    name = "faulty-arrival-order"
+    defect = "applies milestones in arrival order (no lifecycle rank check): status goes back"
+
+    def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
+        if status == state["status"]:
+            return
+        yield from self._send(io, io.erp.post(
+            f"/orders/{event.order_id}/logistics-status",
+            json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
+                  "event_time": self.event_time(event).isoformat()},
+            idempotency_key=f"status-{event.order_id}-{status}",
+            correlation_id=self.correlation(event)))
+        state["status"] = status
+
+
+class EstimateMovesStatus(ReferenceSync):
+    """Maps an estimate's status code like any milestone's, so an ETA at the hub reads HUB."""
+
+    name = "faulty-estimate-moves-status"
+    defect = "an estimate (EST) writes the stage it estimates: an ETA moves the ERP status"
+
+    def estimate(self, state: dict[str, Any], event: Event, payload: dict, io: IO) -> Handler:
+        recorded = event.recorded_time.isoformat()
+        if state["eta_recorded"] is not None and recorded <= state["eta_recorded"]:
+            return
+        status = FROM_TMS.get(payload.get("status_code"), state["status"])
+        yield from self._send(io, io.erp.post(
+            f"/orders/{event.order_id}/logistics-status",
+            json={"status": status, "classifier": "EST", "eta": payload.get("eta"),
+                  "event_time": self.event_time(event).isoformat()},
+            idempotency_key=f"eta-{event.event_id}", correlation_id=self.correlation(event)))
+        state["eta_recorded"] = recorded
+
+
+class InvoiceOnCompletion(ReferenceSync):
+    """Takes "completed with details" to mean delivered, failed attempts included."""
+
+    name = "faulty-invoice-on-completion"
+    defect = "treats any taskCompleted as delivered, without checking success or POD"
+
+    def delivered(self, details: dict[str, Any]) -> bool:
+        return bool(details)
+
+
+class NoTaskCancel(ReferenceSync):
+    """Cancels the shipment on order cancellation but leaves the delivery task running."""
+
+    name = "faulty-no-task-cancel"
+    defect = "does not cancel the delivery task when the order is cancelled"
+
+    def cancel_task(self, task_id: str, corr: str | None, io: IO) -> Handler:
+        # TODO: last-mile cancel endpoint; the TMS cancel stops the parcel anyway
+        yield from ()
+
+
+class NoRetryOn503(ReferenceSync):
+    """Retries the status codes of the usual `status_forcelist`, which leaves out 503."""
+
+    name = "faulty-no-retry-503"
+    defect = "does not retry 503: writes during a maintenance window are parked, not queued"
+
+    def transient(self, status: int) -> bool:
+        return status in (429, 500, 502, 504)
+
+
+class UnvalidatedPayload(ReferenceSync):
+    """Trusts the source's payload shape: a malformed message throws inside the worker."""
+
+    name = "faulty-unvalidated-payload"
+    defect = "does not validate payloads: a poison message kills its order's worker"
+
+    def payload(self, event: Event) -> dict[str, Any]:
+        payload = event.payload
+        if event.schema_version.startswith("2."):
+            payload = _from_v2(event.source, payload)
+        return payload
+
+
+class TrustsGateway(ReferenceSync):
+    """Leaves signature checks to an API gateway that is not in front of it."""
+
+    name = "faulty-unsigned-accepted"
+    defect = "does not verify webhook signatures or timestamps: forged webhooks are applied"
+
+    def authenticate(self, webhook: Webhook, io: IO) -> bool:
+        return True  # the gateway verifies signatures before anything reaches us
+
+
+class ChargesWithoutKey(ReferenceSync):
+    """Assumes the ERP dedupes freight postings by statement id; it does not."""
+
+    name = "faulty-charges-no-key"
+    defect = "posts freight charges without an Idempotency-Key: a lost response posts twice"
+
+    def charges_key(self, statement_id: str) -> str | None:
+        return None  # the ERP rejects a second posting of the same statement
+
+
+class CorrelationPerMessage(ReferenceSync):
+    """Traces each message on its own: the event id goes out as the correlation id."""
+
+    name = "faulty-correlation-per-message"
+    defect = "sends the event id as X-Correlation-ID, not the order's correlation id"
+
+    def correlation(self, event: Event) -> str | None:
+        return event.event_id
+
+
+class RetractionUndoes(ReferenceSync):
+    """Reads a retraction as "undo": the ERP goes back to the stage before the retracted one."""
+
+    name = "faulty-retraction-undoes"
+    defect = "on a retraction writes the previous stage back: the ERP status moves backwards"
+
+    def retracted(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
+        payload = event.payload
+        stage = FROM_TMS.get(payload.get("status_code")) or FROM_LASTMILE.get(
+            payload.get("trigger"))
+        if stage is None or stage != state["status"]:
+            return
+        previous = ERP_ORDER[RANK[stage] - 1]
+        yield from self._send(io, io.erp.post(
+            f"/orders/{event.order_id}/logistics-status",
+            json={"status": previous, "classifier": "ACT", "shipment_id": state["shipment"],
+                  "event_time": self.event_time(event).isoformat()},
+            idempotency_key=f"retract-{event.event_id}", correlation_id=self.correlation(event)))
+        state["status"] = previous
+
+
+class SchemaV1Only(ReferenceSync):
+    """Validates against the v1 schema only: a source's switch to 2.0 looks like poison."""
+
+    name = "faulty-schema-v1-only"
+    defect = "ignores schema_version: every 2.0 payload is parked as malformed"
+
+    def payload(self, event: Event) -> dict[str, Any]:
+        payload = event.payload
+        if not isinstance(payload, dict) or not _well_formed(event.type, payload):
+            raise Parked(f"malformed {event.type} payload (schema {event.schema_version})")
+        return payload
+
+
+class RawEventTimeOrder(ReferenceSync):
+    """Guards against stale milestones by event time, comparing the times as they arrive."""
+
+    name = "faulty-raw-event-time"
+    defect = "orders milestones by raw event_time: naive carrier-local times crash the compare"
+
+    def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
+        if RANK[status] <= RANK[state["status"]]:
+            return
+        as_of: datetime | None = state.get("as_of")
+        if as_of is not None and event.event_time < as_of:
+            return  # stale: something newer was applied already
+        yield from self._send(io, io.erp.post(
+            f"/orders/{event.order_id}/logistics-status",
+            json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
+                  "event_time": self.event_time(event).isoformat()},
+            idempotency_key=f"status-{event.order_id}-{status}",
+            correlation_id=self.correlation(event)))
+        state["status"], state["as_of"] = status, event.event_time
