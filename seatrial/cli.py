@@ -5,9 +5,11 @@ Exit codes: 0 every invariant held, 1 a violation, 2 usage or input error.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import click
@@ -15,9 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seatrial import __version__
+from seatrial.calibrate import CalibrationError, Implementation, choose, slim
+from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.report.json_report import write_json
 from seatrial.report.junit import write_junit
+from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import summarize
 from seatrial.run import RunResult, run_scenario
 from seatrial.scenario import Scenario
@@ -93,13 +98,80 @@ def run(scenarios: tuple[str, ...], target: str, seed: int | None, seeds: int | 
         plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
 
     console = Console(stderr=True)
-    results = _execute(plan, target, jobs or os.cpu_count() or 1, console)
+    results = _execute([(scenario, target) for scenario in plan], jobs or os.cpu_count() or 1,
+                       console, f"running against {target}")
     summarize(Console(), results, verbose)
     if json_path is not None:
         write_json(results, json_path)
     if junit_path is not None:
         write_junit(results, junit_path)
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1)
+@click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
+@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
+              help="Run each scenario with K seeds: its own seed and the K-1 after it "
+                   "(default 5).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the calibration report (JSON) here.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
+              help="Runs in parallel processes (default: one per CPU).")
+@click.option("--only", "only", multiple=True, metavar="NAME",
+              help="Calibrate only this shipped implementation (repeatable).")
+def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
+              json_path: Path | None, jobs: int | None, only: tuple[str, ...]) -> None:
+    """Run every shipped implementation over SCENARIO... (none = the gate suite): the
+    reference must hold everything, each faulty one must be caught. Prints the detection
+    matrix, the mutation score and any false positives; exit 0 only when fully calibrated."""
+    if seed is not None and seeds is not None:
+        raise click.UsageError("give --seed N or --seeds K, not both")
+    if json_path is not None and not json_path.resolve().parent.is_dir():
+        raise InputError(f"--json {json_path}: directory {json_path.resolve().parent} does not "
+                         "exist; create it or choose another path")
+    try:
+        names = choose(only)
+        implementations = [Implementation(name, resolve(name).defect) for name in names]
+    except (CalibrationError, TargetError) as error:
+        raise InputError(str(error)) from None
+    chosen = _distinct(_load(scenarios) if scenarios else gate_suite())
+    if seed is not None:
+        plan = [s.with_seed(seed) for s in chosen]
+    else:
+        plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds or 5)]
+
+    pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]
+    results = _execute(pairs, jobs or os.cpu_count() or 1, Console(stderr=True),
+                       f"calibrating {len(implementations)} implementation(s)", _calibrate_one)
+    calibration = build_calibration(implementations, [s.name for s in chosen], results)
+    render_matrix(_wide_console(), calibration)
+    if json_path is not None:
+        json_path.write_text(json.dumps(calibration.to_json(), indent=2) + "\n",
+                             encoding="utf-8")
+    sys.exit(0 if calibration.passed else 1)
+
+
+def _distinct(scenarios: list[Scenario]) -> list[Scenario]:
+    """Each scenario once; two different scenarios under one name are an input error."""
+    kept: dict[str, Scenario] = {}
+    for scenario in scenarios:
+        if scenario.name in kept and kept[scenario.name] != scenario:
+            raise InputError(f"two different scenarios are named {scenario.name!r}; "
+                             "give each scenario once, under its own name")
+        kept.setdefault(scenario.name, scenario)
+    return list(kept.values())
+
+
+def _wide_console() -> Console:
+    """The terminal's width on a terminal; elsewhere (CI logs, files) wide enough for the matrix
+    not to be squeezed into 80 columns."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 240))
+
+
+def _calibrate_one(scenario: Scenario, target: str) -> RunResult:
+    return slim(_run_one(scenario, target))
 
 
 def _load(specs: tuple[str, ...] | list[str]) -> list[Scenario]:
@@ -113,21 +185,23 @@ def _run_one(scenario: Scenario, target: str) -> RunResult:
     return run_scenario(scenario, resolve(target))
 
 
-def _execute(plan: list[Scenario], target: str, jobs: int, console: Console) -> list[RunResult]:
-    """Run the plan with a progress bar; results come back in plan order."""
+def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
+             description: str, worker: Callable[[Scenario, str], RunResult] = _run_one,
+             ) -> list[RunResult]:
+    """Run each (scenario, target) pair with a progress bar; results come back in plan order."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"running against {target}", total=len(plan))
-        if jobs == 1 or len(plan) == 1:
+        task = progress.add_task(description, total=len(pairs))
+        if jobs == 1 or len(pairs) == 1:
             results = []
-            for scenario in plan:
-                results.append(_run_one(scenario, target))
+            for scenario, target in pairs:
+                results.append(worker(scenario, target))
                 progress.advance(task)
             return results
-        with ProcessPoolExecutor(max_workers=min(jobs, len(plan))) as pool:
-            futures = [pool.submit(_run_one, scenario, target) for scenario in plan]
-            for future in futures:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
+            futures = [pool.submit(worker, scenario, target) for scenario, target in pairs]
+            for future in as_completed(futures):
                 future.result()
                 progress.advance(task)
             return [future.result() for future in futures]

@@ -177,7 +177,7 @@ class Observation:
             emitted = self.emits.get(entry.ref)
             what = emitted.data["type"] if emitted else "event"
             code = emitted.data.get("code") if emitted else None
-            label = f"{entry.ref} {what}{' ' + code if code else ''}"
+            label = f"{entry.ref} {what} {code}" if code else f"{entry.ref} {what}"
             if entry.kind == "emit":
                 return f"{when} {entry.system} published {label} ({data['classifier']})"
             if entry.kind == "fault":
