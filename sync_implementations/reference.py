@@ -340,6 +340,15 @@ def _from_v2(source: str, payload: Any) -> Any:
     """Schema 2.0 back to 1.0 (vocabulary.V2_FIELDS documents the reshaping)."""
     if not isinstance(payload, dict):
         return payload
+    v1 = _reshape(source, payload)
+    if isinstance(v1, dict) and "retracted_event_id" in payload:
+        v1 = {**v1, "retracted_event_id": payload["retracted_event_id"]}
+    return v1
+
+
+def _reshape(source: str, payload: dict[str, Any]) -> Any:
+    if "data" in payload:
+        return payload["data"]
     if source == "tms":
         status = payload.get("status") or {}
         v1 = {"status_code": status.get("code"), "reason_code": status.get("reason"),
@@ -359,4 +368,4 @@ def _from_v2(source: str, payload: Any) -> Any:
         if "etaTime" in payload:
             v1["eta"] = payload["etaTime"]
         return v1
-    return payload.get("data", payload)
+    return payload

@@ -7,24 +7,32 @@ the routers play what a sync implementation sends over the APIs.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from seatrial import invariants
+from seatrial.faults import payloads
 from seatrial.flows import percentile
 from seatrial.invariants import (
     actual_over_estimate,
     cancel_compensates,
     charges_reconcile,
     converge,
+    correlation_propagated,
     effect_once,
+    idempotency_key_on_create,
     invoice_after_pod,
     invoice_once,
     latency_slo,
+    poison_isolated,
+    rate_limit_respected,
     shipment_per_order,
+    signed_only,
     status_monotonic,
     task_per_shipment,
+    terminal_sticky,
 )
 from seatrial.invariants.observation import Observation, Violation
 from seatrial.ledger import Ledger
@@ -40,6 +48,7 @@ from simulators.tms.core import TmsCore
 HOUR = 3600.0
 ADDRESS = {"street": "1 Quay Street", "city": "Bristol", "postcode": "BS1 4DJ", "country": "GB"}
 POD = {"signed_by": "recipient", "photo": "pod/T.jpg"}
+ORDERS: Any = "<the order's correlation id>"  # sentinel: Story.post's default header
 
 
 class Story:
@@ -75,16 +84,79 @@ class Story:
 
     # --- what the sync implementation sends (through the real routers) ----------------------
 
-    def post(self, system: str, path: str, body: dict[str, Any],
-             key: str | None = None) -> Reply:
-        correlation = f"corr-{self._order_of(path, body)}"  # the order's, as a good SUT sends
-        headers = {"x-correlation-id": correlation}
+    def post(self, system: str, path: str, body: dict[str, Any], key: str | None = None,
+             correlation: str | None = ORDERS) -> Reply:
+        """`correlation` defaults to the order's own id, as a good SUT sends it; None: none."""
+        if correlation is ORDERS:
+            correlation = f"corr-{self._order_of(path, body)}"
+        headers = {} if correlation is None else {"x-correlation-id": correlation}
         if key is not None:
             headers["idempotency-key"] = key
-        self.ledger.record(self.now, "request", system, f"c{len(self.ledger)}", None, {
+        self.request(system, path, body, key, correlation)
+        return self.api[system].dispatch("POST", path, body=body, headers=headers)
+
+    def request(self, system: str, path: str, body: dict[str, Any], key: str | None = None,
+                correlation: str | None = ORDERS) -> str:
+        """Records a POST as the transport does (the ledger only); returns its call ref."""
+        if correlation is ORDERS:
+            correlation = f"corr-{self._order_of(path, body)}"
+        ref = f"c{len(self.ledger)}"
+        self.ledger.record(self.now, "request", system, ref, None, {
             "method": "POST", "path": path, "query": None, "body": body,
             "idempotency_key": key, "correlation_id": correlation})
-        return self.api[system].dispatch("POST", path, body=body, headers=headers)
+        return ref
+
+    def throttled(self, system: str, path: str, body: dict[str, Any],
+                  retry_after: float) -> str:
+        """The SUT's call is answered 429 with Retry-After (nothing commits); its call ref."""
+        ref = self.request(system, path, body)
+        self.ledger.record(self.now, "response", system, ref, None, {
+            "status": 429, "body": {}, "delivered": True, "retry_after": retry_after})
+        return ref
+
+    def later(self, seconds: float) -> Story:
+        assert seconds >= 0
+        self.now += seconds
+        return self
+
+    def latest(self, order_id: str, event_type: str | None = None) -> Event:
+        return next(e for e in reversed(self.events) if e.order_id == order_id
+                    and (event_type is None or e.type == event_type))
+
+    def delivered(self, event: Event, outcome: str, forged: str | None = None) -> None:
+        """One delivery of `event` to the SUT and its answer (ack, nack or reject)."""
+        data: dict[str, Any] = {"attempt": 1}
+        if forged is not None:
+            data["forged"] = forged
+        self.ledger.record(self.now, "deliver", event.source, event.event_id, event.order_id,
+                           data)
+        answer: dict[str, Any] = {"attempt": 1}
+        if outcome != "ack":
+            answer["error"] = "401: refused" if outcome == "reject" else "ValueError: bad"
+        self.ledger.record(self.now, outcome, event.source, event.event_id, event.order_id,
+                           answer)
+
+    def injected(self, made: Event, fault: str, original: Event) -> None:
+        """The fault layer's note for a message it made (as the dispatcher records it)."""
+        self.ledger.record(self.now, "fault", original.source, made.event_id, original.order_id,
+                           {"fault": fault, "of": original.event_id, "type": made.type,
+                            "code": None})
+
+    def forged_delivery(self, order_id: str, mode: str, outcome: str) -> str:
+        """A forgery about the order's latest event, delivered and answered; its event id."""
+        original = self.latest(order_id)
+        forged = payloads.forged(original)
+        self.injected(forged, "forged", original)
+        self.delivered(forged, outcome, forged=mode)
+        return forged.event_id
+
+    def poisoned(self, order_id: str, outcome: str) -> str:
+        """A poison message about the order's latest event, delivered and answered."""
+        original = self.latest(order_id)
+        bad = payloads.poison(original, random.Random(0))
+        self.injected(bad, "poison", original)
+        self.delivered(bad, outcome)
+        return bad.event_id
 
     def _order_of(self, path: str, body: dict[str, Any]) -> str | None:
         parts = path.strip("/").split("/")
@@ -690,3 +762,247 @@ def test_percentile_edge_cases():
     assert percentile([7.5], 99) == 7.5
     assert percentile(list(range(1, 101)), 95) == 95
     assert percentile(list(range(1, 101)), 99.5) == 100
+
+
+# --- terminal-sticky ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ending, after", [("DLV", "HUB"), ("DLV", "RTN"), ("RTN", "DLV")])
+def test_terminal_sticky_fires_when_an_ended_order_changes_status(ending, after):
+    story = Story()
+    story.happy_path("SO-1")
+    story.up_to_hub("SO-2", 12)
+    story.at(21).erp_status("SO-2", ending)
+    story.at(22).erp_status("SO-2", after)  # a late or retracted event applied blindly
+    story.at(23).erp_status("SO-2", "ITR")  # one violation per order, not one per write
+    violations = story.check(terminal_sticky)
+    assert orders_flagged(violations, "terminal-sticky") == ["SO-2"]
+    assert violations[0].keys == {"order_id": "SO-2"}
+    assert f"from {ending} to {after}" in violations[0].message
+
+
+def test_terminal_sticky_catches_a_switch_between_endings_that_monotonic_allows():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).erp_status("SO-1", "RTN")  # same rank as DLV: never "backwards"
+    assert story.check(status_monotonic) == []
+    assert orders_flagged(story.check(terminal_sticky), "terminal-sticky") == ["SO-1"]
+
+
+def test_terminal_sticky_quiet_on_repeated_endings_and_changes_before_the_end():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).erp_status("SO-1", "DLV")  # a redelivered POD written again
+    story.at(13).erp_status("SO-1", "DLV", classifier="EST")
+    story.up_to_hub("SO-2", 14)  # many changes, none after an ending
+    story.at(23).erp_status("SO-2", "RTN")
+    story.at(24).erp_status("SO-2", "RTN")
+    assert story.check(terminal_sticky) == []
+
+
+# --- poison-isolated ----------------------------------------------------------------------------
+
+
+def test_poison_isolated_fires_when_a_poison_message_is_answered_5xx():
+    story = Story()
+    story.happy_path("SO-1")
+    ref = story.at(12).poisoned("SO-1", "nack")
+    story.poisoned("SO-1", "nack")  # a second one for the same order: still one violation
+    violations = story.check(poison_isolated)
+    assert orders_flagged(violations, "poison-isolated") == ["SO-1"]
+    assert violations[0].keys == {"order_id": "SO-1", "event_id": ref}
+    assert ref.endswith("-poison") and "answered 5xx" in violations[0].message
+    assert "did not converge" not in violations[0].message
+
+
+def test_poison_isolated_fires_when_the_poisoned_order_is_left_behind():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).release("SO-2")
+    shipment = story.at(12.1).create_shipment("SO-2", key="ship-SO-2")
+    story.erp_status("SO-2", "PLN", shipment_id=shipment)
+    story.at(13).milestone(shipment, "AF")
+    ref = story.poisoned("SO-2", "ack")  # parked, but the order's worker stopped with it
+    violations = story.at(20).check(poison_isolated)
+    assert orders_flagged(violations, "poison-isolated") == ["SO-2"]
+    assert violations[0].keys == {"order_id": "SO-2", "event_id": ref}
+    assert f"order SO-2 did not converge after poison message {ref}" in violations[0].message
+    assert "5xx" not in violations[0].message
+
+
+def test_poison_isolated_quiet_when_poison_is_parked_and_only_concerns_poisoned_orders():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).poisoned("SO-1", "ack")
+    story.release("SO-2")  # stuck, but no poison came near it: converge's business
+    shipment = story.at(12.1).create_shipment("SO-2", key="ship-SO-2")
+    story.erp_status("SO-2", "PLN", shipment_id=shipment)
+    story.at(13).milestone(shipment, "AF")
+    story.at(20)
+    assert orders_flagged(story.check(converge), "converge") == ["SO-2"]
+    assert story.check(poison_isolated) == []
+
+
+# --- correlation-propagated ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent, shown", [
+    (None, "no X-Correlation-ID"),
+    ("evt_tms_0000007", "X-Correlation-ID 'evt_tms_0000007'"),
+])
+def test_correlation_propagated_fires_on_a_call_without_the_orders_id(sent, shown):
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).release("SO-2")
+    shipment = story.at(12.1).create_shipment("SO-2", key="ship-SO-2")
+    first = f"c{len(story.ledger)}"  # the call ref Story.post records next
+    story.at(12.2).post("tms", f"/shipments/{shipment}/cancel", {}, correlation=sent)
+    story.post("erp", "/orders/SO-2/logistics-status", {"status": "PLN"}, correlation=sent)
+    violations = story.check(correlation_propagated)
+    assert orders_flagged(violations, "correlation-propagated") == ["SO-2"]  # once per order
+    assert violations[0].keys == {"order_id": "SO-2", "call": first}
+    assert f"/shipments/{shipment}/cancel for order SO-2 carried {shown}, not 'corr-SO-2'" \
+        in violations[0].message
+
+
+def test_correlation_propagated_quiet_when_every_call_carries_the_orders_id():
+    story = Story()
+    shipment, task = story.happy_path("SO-1")
+    story.at(12).post("lastmile", f"/tasks/{task}/cancel", {})  # found through the task
+    story.post("tms", f"/shipments/{shipment}/cancel", {})  # and through the shipment
+    assert len(story.ledger.entries) > 20
+    assert story.check(correlation_propagated) == []
+
+
+# --- idempotency-key-on-create ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("create", ["shipment", "task"])
+def test_idempotency_key_on_create_fires_on_a_create_without_a_key(create):
+    story = Story()
+    story.happy_path("SO-1")
+    if create == "shipment":
+        story.at(12).release("SO-2")
+        story.create_shipment("SO-2")
+        story.create_shipment("SO-2")  # one violation per order
+    else:
+        shipment = story.up_to_hub("SO-2", 12)
+        story.at(20.1).create_task("SO-2", shipment)
+    call = next(e.ref for e in story.ledger.entries if e.kind == "request"
+                and e.data["method"] == "POST" and e.data["idempotency_key"] is None
+                and e.data["path"] in ("/shipments", "/tasks"))
+    violations = story.check(idempotency_key_on_create)
+    assert orders_flagged(violations, "idempotency-key-on-create") == ["SO-2"]
+    assert violations[0].keys == {"order_id": "SO-2", "call": call}
+    assert "had no Idempotency-Key" in violations[0].message
+
+
+def test_idempotency_key_on_create_quiet_on_keyed_creates_and_keyless_other_writes():
+    story = Story()
+    shipment, task = story.happy_path("SO-1")  # status writes there carry no key: not creates
+    story.at(12).post("lastmile", f"/tasks/{task}/cancel", {})
+    story.post("tms", f"/shipments/{shipment}/cancel", {})
+    assert any(e.kind == "request" and e.data["idempotency_key"] is None
+               for e in story.ledger.entries)
+    assert story.check(idempotency_key_on_create) == []
+
+
+# --- rate-limit-respected -----------------------------------------------------------------------
+
+
+def test_rate_limit_respected_fires_on_a_call_before_retry_after_even_from_another_worker():
+    story = Story()
+    story.release("SO-1")
+    story.release("SO-2")
+    told = story.at(1).throttled("erp", "/orders/SO-1/logistics-status", {"status": "REL"}, 30)
+    story.later(10).erp_status("SO-2", "REL")  # another order's worker, not the one told
+    early = story.ledger.entries[-1].ref
+    story.later(5).erp_status("SO-1", "REL")  # one violation per system
+    violations = story.check(rate_limit_respected)
+    assert orders_flagged(violations, "rate-limit-respected") == ["SO-2"]
+    assert violations[0].keys == {"order_id": "SO-2", "system": "erp", "call": early}
+    assert f"went out 20s before the Retry-After of 429 [{told}]" in violations[0].message
+
+
+def test_rate_limit_respected_quiet_when_waiting_out_retry_after_and_other_systems_go_on():
+    story = Story()
+    story.release("SO-1")
+    story.at(1).throttled("erp", "/orders/SO-1/logistics-status", {"status": "REL"}, 30)
+    story.later(0.5).create_shipment("SO-1", key="ship-SO-1")  # the TMS was not limited
+    story.later(29.5).erp_status("SO-1", "REL")  # exactly when Retry-After has passed
+    assert story.check(rate_limit_respected) == []
+
+
+# --- signed-only --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("outcome", ["ack", "nack"])
+@pytest.mark.parametrize("mode", ["bad_signature", "missing_signature", "stale_timestamp"])
+def test_signed_only_fires_on_a_forged_webhook_not_refused(mode, outcome):
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12).forged_delivery("SO-1", mode, "reject")
+    ref = story.forged_delivery("SO-1", mode, outcome)
+    violations = story.check(signed_only)
+    assert orders_flagged(violations, "signed-only") == ["SO-1"]
+    assert violations[0].keys == {"order_id": "SO-1", "event_id": ref}
+    assert f"({mode.replace('_', ' ')}) was accepted, not refused" in violations[0].message
+
+
+def test_signed_only_quiet_when_forgeries_are_refused_and_genuine_webhooks_accepted():
+    story = Story()
+    story.happy_path("SO-1")
+    story.at(12)
+    for mode in ("bad_signature", "missing_signature", "stale_timestamp"):
+        story.forged_delivery("SO-1", mode, "reject")
+    story.sut_acknowledges("SO-1", "order.released")
+    story.delivered(story.latest("SO-1"), "nack")  # a genuine one failed: not signed-only's
+    assert sum(e.kind == "reject" for e in story.ledger.entries) == 3
+    assert story.check(signed_only) == []
+
+
+# --- converge: the delivery-address clause ------------------------------------------------------
+
+NEW_ADDRESS = {"street": "9 Harbour Road", "city": "Bristol", "postcode": "BS1 5TT",
+               "country": "GB"}
+
+
+def _address_change(story: Story, forwarded: bool, delivered_at: float) -> str:
+    """The ERP changes the address at 8.2 h, once the task exists; delivery at `delivered_at`."""
+    shipment = story.up_to_hub("SO-1", 0)
+    task = story.at(8.1).create_task("SO-1", shipment, key="task-SO-1")
+    story.at(8.2)
+    assert story.erp.change_order("SO-1", dict(NEW_ADDRESS))
+    if forwarded:
+        story.at(8.3).post("lastmile", f"/tasks/{task}/destination", dict(NEW_ADDRESS),
+                           key="destination-1")
+    story.at(delivered_at - 0.5).start_delivery(task)
+    story.erp_status("SO-1", "OFD")
+    story.at(delivered_at).complete_delivery(task)
+    story.erp_status("SO-1", "DLV")
+    story.invoice("SO-1", key="invoice-SO-1")
+    story.at(delivered_at + 5)
+    return task
+
+
+def test_converge_fires_when_the_parcel_goes_to_the_old_address_after_the_deadline():
+    story = Story()  # converge_within 2h: the change was due at the task by 10.2 h
+    task = _address_change(story, forwarded=False, delivered_at=13)
+    assert story.lastmile.tasks[task].delivered_to == ADDRESS
+    violations = story.check(converge)
+    assert orders_flagged(violations, "converge") == ["SO-1"]
+    assert violations[0].keys == {"order_id": "SO-1"}
+    assert f"task {task} delivered to the old address after the ERP changed it" \
+        in violations[0].message
+
+
+@pytest.mark.parametrize("forwarded, delivered_at", [(True, 13), (False, 9.5)],
+                         ids=["address-forwarded", "delivered-before-the-deadline"])
+def test_converge_quiet_when_the_new_address_reached_the_task_or_could_not_yet(forwarded,
+                                                                               delivered_at):
+    story = Story()
+    task = _address_change(story, forwarded, delivered_at)
+    expected = NEW_ADDRESS if forwarded else ADDRESS
+    assert story.lastmile.tasks[task].delivered_to == expected
+    assert story.erp.orders["SO-1"].changed_at == 8.2 * HOUR
+    assert story.check(converge) == []

@@ -20,12 +20,12 @@ def derived(event: Event, tag: str, **changes: Any) -> Event:
 def to_v2(event: Event) -> Event:
     """Schema 2.0: the same facts, reshaped (nested status, camelCase), as vendors do."""
     p = event.payload
-    if event.source == "tms" and "status_code" in p:
+    if event.source == "tms" and "status_code" in p:  # other TMS events: wrapped in "data"
         shaped: dict[str, Any] = {"status": {"code": p["status_code"], "reason": p["reason_code"]},
                                   "carrier": {"name": p.get("carrier")}}
         if "eta" in p:
             shaped["estimatedArrival"] = p["eta"]
-    elif event.source == "lastmile":
+    elif event.source == "lastmile" and "trigger" in p:
         details = p.get("completion_details")
         shaped = {"triggerName": p.get("trigger"), "taskState": p.get("state"),
                   "workerName": p.get("worker")}
@@ -38,6 +38,9 @@ def to_v2(event: Event) -> Event:
             shaped["etaTime"] = p["eta"]
     else:
         shaped = {"data": dict(p)}
+    for kept in ("retracted_event_id", "retraction_reason"):  # envelope-level in v2
+        if kept in p:
+            shaped[kept] = p[kept]
     return event._replace(schema_version="2.0", payload=shaped)
 
 

@@ -78,5 +78,5 @@ V2_FIELDS = {
                  "completion_details": "completionDetails", "eta": "etaTime",
                  "completion_details.failure_reason": "completionDetails.failureReason",
                  "completion_details.pod": "completionDetails.proofOfDelivery"},
-    "erp": {"*": "data.*"},
-}
+    "*": {"*": "data.*"},  # every other event (ERP events, TMS charges): the v1 payload
+}                          # under "data"; retracted_event_id stays at the top level

@@ -21,6 +21,7 @@ from seatrial.sdk.webhooks import Webhook
 from seatrial.transport.inprocess import InProcessTransport
 
 Done = Callable[[BaseException | None], None]
+DOWN = "connection refused: the sync implementation is down"
 # on_result(outcome, detail): outcome is "ack" (2xx), "reject" (401) or "nack" (5xx)
 Result = Callable[[str, str | None], None]
 
@@ -73,6 +74,7 @@ class SutHost:
         self.store = DurableStore()
         self.io = IO(self, self.store, rng, secrets)
         self.generation = 0
+        self.inflight: set[Result] = set()  # answers owed for deliveries still being handled
         self.sut: SyncImplementation | None = None
         self.boot()
 
@@ -85,6 +87,9 @@ class SutHost:
     def crash(self, restart_after: float) -> None:
         self.generation += 1
         self.sut = None
+        inflight, self.inflight = self.inflight, set()
+        for answer in inflight:  # the source sees the connection reset, and will redeliver
+            answer("nack", "connection reset: the sync implementation crashed")
         self.ledger.record(self.env.now, "crash", "sut", f"crash{self.generation}", None,
                            {"error": "the sync implementation crashed (fault)",
                             "restart_after": restart_after})
@@ -108,7 +113,7 @@ class SutHost:
         """Hand one webhook to the SUT, as its HTTP endpoint would receive it."""
         sut = self.sut
         if sut is None:
-            on_result("nack", "connection refused: the sync implementation is down")
+            on_result("nack", DOWN)
             return
         try:
             if not sut.authenticate(webhook, self.io):
@@ -118,9 +123,14 @@ class SutHost:
         except Exception as failure:
             on_result("nack", _describe(failure))
             return
-        if inspect.isgenerator(handler):
-            _Task(self, handler, lambda error: on_result(
-                "ack" if error is None else "nack",
-                None if error is None else _describe(error))).step(None, None)
-        else:
+        if not inspect.isgenerator(handler):
             on_result("ack", None)
+            return
+        self.inflight.add(on_result)
+
+        def answered(error: BaseException | None) -> None:
+            self.inflight.discard(on_result)
+            on_result("ack" if error is None else "nack",
+                      None if error is None else _describe(error))
+
+        _Task(self, handler, answered).step(None, None)
