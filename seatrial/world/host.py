@@ -74,7 +74,8 @@ class SutHost:
         self.store = DurableStore()
         self.io = IO(self, self.store, rng, secrets)
         self.generation = 0
-        self.inflight: set[Result] = set()  # answers owed for deliveries still being handled
+        # answers owed for deliveries still being handled (a dict: ordered, so deterministic)
+        self.inflight: dict[Result, None] = {}
         self.sut: SyncImplementation | None = None
         self.boot()
 
@@ -87,13 +88,13 @@ class SutHost:
     def crash(self, restart_after: float) -> None:
         self.generation += 1
         self.sut = None
-        inflight, self.inflight = self.inflight, set()
-        for answer in inflight:  # the source sees the connection reset, and will redeliver
-            answer("nack", "connection reset: the sync implementation crashed")
         self.ledger.record(self.env.now, "crash", "sut", f"crash{self.generation}", None,
                            {"error": "the sync implementation crashed (fault)",
                             "restart_after": restart_after})
         self.env.timeout(restart_after).callbacks.append(lambda _e: self.boot())
+        inflight, self.inflight = self.inflight, {}
+        for answer in inflight:  # the source sees the connection reset, and will redeliver
+            answer("nack", "connection reset: the sync implementation crashed")
 
     # Runtime protocol (seatrial.sdk.implementation.Runtime)
     def now(self) -> float:
@@ -126,10 +127,10 @@ class SutHost:
         if not inspect.isgenerator(handler):
             on_result("ack", None)
             return
-        self.inflight.add(on_result)
+        self.inflight[on_result] = None
 
         def answered(error: BaseException | None) -> None:
-            self.inflight.discard(on_result)
+            self.inflight.pop(on_result, None)
             on_result("ack" if error is None else "nack",
                       None if error is None else _describe(error))
 
