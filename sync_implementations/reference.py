@@ -219,7 +219,8 @@ class ReferenceSync(SyncImplementation):
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/invoice",
-            json={"pod_reference": details["pod"].get("photo"), "task_id": event.task_id},
+            json={"pod_reference": (details.get("pod") or {}).get("photo"),
+                  "task_id": event.task_id},
             idempotency_key=f"invoice-{event.order_id}", correlation_id=self.correlation(event)))
         state["invoiced"] = True
 
