@@ -164,10 +164,12 @@ def _distinct(scenarios: list[Scenario]) -> list[Scenario]:
 
 
 def _wide_console() -> Console:
-    """The terminal's width on a terminal; elsewhere (CI logs, files) wide enough for the matrix
-    not to be squeezed into 80 columns."""
+    """The terminal's width on a terminal (or $COLUMNS); elsewhere (CI logs, files) wide enough
+    for the matrix not to be squeezed into 80 columns (a table takes only the width it needs)."""
     console = Console()
-    return console if console.is_terminal else Console(width=max(console.width, 240))
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(width=400)
 
 
 def _calibrate_one(scenario: Scenario, target: str) -> RunResult:

@@ -9,6 +9,8 @@ from rich.table import Table
 from seatrial.calibrate import Calibration
 from seatrial.invariants import NAMES
 
+CELL_WIDTH = 14  # a scenario column at most; about three invariant codes a line
+
 
 def abbreviations(names: list[str] | tuple[str, ...] = NAMES) -> dict[str, str]:
     """Short codes for invariants (initials: shipment-per-order -> SPO); a name whose initials
@@ -28,10 +30,10 @@ def render(console: Console, calibration: Calibration) -> None:
     table = Table(title=f"Detection matrix: {len(calibration.rows)} implementation(s) x "
                         f"{len(calibration.scenarios)} scenario(s), {per}",
                   title_justify="left", show_lines=True)
-    table.add_column("implementation / defect", min_width=24, max_width=44)
+    table.add_column("implementation / defect", min_width=24, max_width=34)
     table.add_column("caught")
-    for scenario in calibration.scenarios:
-        table.add_column(scenario.replace("-", "-\n"), overflow="fold")
+    for scenario in calibration.scenarios:  # headers break at hyphens, cells after commas
+        table.add_column(scenario.replace("-", "-\n"), max_width=CELL_WIDTH)
     for row in calibration.rows:
         reference = row.implementation.is_reference
         defect = row.defect or ("(the reference: must hold everything)" if reference
