@@ -126,12 +126,19 @@ class ReferenceSync(SyncImplementation):
 
     def payload(self, event: Event) -> dict[str, Any]:
         """The v1 payload, whichever schema the source sent; Parked if it is malformed."""
-        payload = event.payload
+        payload = self.upgrade(event)
+        self.validate(event, payload)
+        return payload
+
+    def upgrade(self, event: Event) -> Any:
+        """Schema 2.0 payloads mapped back to 1.0 (the sources announce both)."""
         if event.schema_version.startswith("2."):
-            payload = _from_v2(event.source, payload)
+            return _from_v2(event.source, event.payload)
+        return event.payload
+
+    def validate(self, event: Event, payload: Any) -> None:
         if not isinstance(payload, dict) or not _well_formed(event.type, payload):
             raise Parked(f"malformed {event.type} payload (schema {event.schema_version})")
-        return payload
 
     def retracted(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
         """A retraction never moves status: what was reported stays reported."""
@@ -252,25 +259,33 @@ class ReferenceSync(SyncImplementation):
         """Move the ERP status forward only: ranks, not arrival order, decide."""
         if RANK[status] <= RANK[state["status"]]:
             return
+        yield from self.write_status(state, status, event, io)
+
+    def write_status(self, state: dict[str, Any], status: str, event: Event, io: IO,
+                     key: str | None = None) -> Handler:
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/logistics-status",
             json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
                   "event_time": self.event_time(event).isoformat()},
-            idempotency_key=f"status-{event.order_id}-{status}",
+            idempotency_key=key or f"status-{event.order_id}-{status}",
             correlation_id=self.correlation(event)))
         state["status"] = status
 
     def estimate(self, state: dict[str, Any], event: Event, payload: dict, io: IO) -> Handler:
-        """Record an estimate without touching status; an older estimate never wins."""
+        """Record an estimate; an older estimate never wins."""
         recorded = event.recorded_time.isoformat()
         if state["eta_recorded"] is not None and recorded <= state["eta_recorded"]:
             return
         yield from self._send(io, io.erp.post(
             f"/orders/{event.order_id}/logistics-status",
-            json={"status": state["status"], "classifier": "EST", "eta": payload.get("eta"),
-                  "event_time": self.event_time(event).isoformat()},
+            json={"status": self.estimated_status(state, payload), "classifier": "EST",
+                  "eta": payload.get("eta"), "event_time": self.event_time(event).isoformat()},
             idempotency_key=f"eta-{event.event_id}", correlation_id=self.correlation(event)))
         state["eta_recorded"] = recorded
+
+    def estimated_status(self, state: dict[str, Any], payload: dict[str, Any]) -> str:
+        """An estimate carries the current status along: only actuals move it."""
+        return state["status"]
 
     def event_time(self, event: Event) -> datetime:
         """Aware, in UTC: a time without an offset is the source's documented local time."""
