@@ -27,7 +27,6 @@ from seatrial.sdk import (
     SyncImplementation,
     TransportError,
     Webhook,
-    verify,
     vocabulary,
 )
 
@@ -68,8 +67,7 @@ class ReferenceSync(SyncImplementation):
     # --- receipt: authenticate, dedupe, persist, ack -------------------------------------------
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
-        secret = io.secrets.get(webhook.event.source)
-        return secret is not None and verify(webhook, secret, io.now)
+        return io.verify(webhook)
 
     def dedupe_key(self, event: Event) -> str:
         return event.event_id

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from seatrial.model.envelope import Event, to_datetime
 from seatrial.sdk.messages import ApiClient, Call, Sleep
 from seatrial.sdk.store import DurableStore
-from seatrial.sdk.webhooks import Webhook
+from seatrial.sdk.webhooks import TOLERANCE, Webhook, verify
 
 Handler = Generator[Call | Sleep, Any, Any]
 
@@ -19,6 +19,8 @@ class Runtime(Protocol):
     """What a transport face provides underneath `IO`: a clock and a way to run tasks."""
 
     def now(self) -> float: ...
+
+    def signing_now(self) -> datetime: ...
 
     def spawn(self, task: Handler) -> None: ...
 
@@ -43,6 +45,14 @@ class IO:
     def sleep(self, seconds: float) -> Sleep:
         return Sleep(seconds)
 
+    def verify(self, webhook: Webhook, tolerance: float = TOLERANCE) -> bool:
+        """True only for a delivery signed with its source's secret, timestamped within
+        `tolerance` seconds of the clock the sources sign with (virtual in-process, the wall
+        clock live)."""
+        secret = self.secrets.get(webhook.event.source)
+        return secret is not None and verify(webhook, secret, self._runtime.signing_now(),
+                                             tolerance)
+
     def spawn(self, task: Handler) -> None:
         """Run a generator in the background (a worker, an outbox drain), detached."""
         self._runtime.spawn(task)
@@ -61,7 +71,7 @@ class SyncImplementation:
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
         """Accept or refuse a delivery. The default accepts everything, as an implementation
-        that never checks signatures would; override it with `seatrial.sdk.verify`."""
+        that never checks signatures would; override it with `return io.verify(webhook)`."""
         return True
 
     def start(self, io: IO) -> Handler | None:
