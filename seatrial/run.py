@@ -55,6 +55,12 @@ def run_scenario(scenario: Scenario, target: Target) -> RunResult:
     started = time.perf_counter()
     world = World(scenario, target.factory)
     end = world.run()
+    return judge(world, end, target.label, started)
+
+
+def judge(world: World, end: float, label: str, started: float) -> RunResult:
+    """The one verdict for every face: the same checks over the ledger and the records."""
+    scenario = world.scenario
     obs = Observation(scenario, world.ledger, world.erp, world.tms, world.lastmile, end)
     checked = selected_invariants(scenario)
     with paused_gc():  # judging builds indexes over the same large history
@@ -63,6 +69,6 @@ def run_scenario(scenario: Scenario, target: Target) -> RunResult:
                       for violation in module.check(obs)]
         kpis = measure_kpis(obs)
         digest = world.ledger.digest()
-    return RunResult(scenario.name, scenario.seed, target.label, digest, world.messages,
+    return RunResult(scenario.name, scenario.seed, label, digest, world.messages,
                      len(world.ledger), end, time.perf_counter() - started, checked,
                      violations, kpis)

@@ -53,7 +53,11 @@ def webhook_secret(rng: random.Random) -> str:
 
 
 class World:
-    def __init__(self, scenario: Scenario, factory: Callable[[], SyncImplementation]) -> None:
+    """Without a factory the world has no SUT of its own: live mode attaches a remote one
+    as `dispatcher.host` and serves `transport` over HTTP."""
+
+    def __init__(self, scenario: Scenario,
+                 factory: Callable[[], SyncImplementation] | None = None) -> None:
         self.scenario = scenario
         self.env = env = simpy.Environment()
         self.horizon = scenario.duration + DRAIN
@@ -82,12 +86,14 @@ class World:
         routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
                    "lastmile": lastmile_router(self.lastmile)}
         self.transport = InProcessTransport(env, routers, self.faults, self.ledger)
-        self.host = SutHost(env, factory, self.transport, self.ledger, stream("sut"), secrets)
+        self.secrets = secrets
+        self.host = None if factory is None else SutHost(
+            env, factory, self.transport, self.ledger, stream("sut"), secrets)
         self.dispatcher.host = self.host
         for fault in scenario.faults:
             if isinstance(fault, Crash):
                 env.timeout(fault.at).callbacks.append(
-                    lambda _e, after=fault.restart_after: self.host.crash(after))
+                    lambda _e, after=fault.restart_after: self.dispatcher.host.crash(after))
         env.process(release_orders(env, self.erp, OrderFactory(seed, workload.lines_per_order),
                                    stream("erp.lifecycle"), workload, scenario.duration))
 

@@ -8,6 +8,9 @@ consecutive failures, as Onfleet and Shopify do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
@@ -15,11 +18,21 @@ from seatrial.ledger import Ledger
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import Redelivery, Replay, Scenario
 from seatrial.sdk.webhooks import Webhook, sign
-from seatrial.world.host import SutHost
+
+if TYPE_CHECKING:
+    from seatrial.world.host import SutHost
 
 REDELIVERY_DELAYS = (300.0, 1800.0, 7200.0, 86400.0)
 STALE_BY = 3600  # a replayed (stale) forged webhook is an hour old
 WRONG_SECRET = "whsec_" + "QXR0YWNrZXIncyBvd24gc2VjcmV0IGtleSEhISE="
+
+
+class Receiver(Protocol):
+    """Where deliveries go: the in-process SutHost, or a remote SUT over HTTP (live mode)."""
+
+    def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
+
+    def crash(self, restart_after: float) -> None: ...
 
 
 class WebhookDispatcher:
@@ -29,7 +42,9 @@ class WebhookDispatcher:
         self.faults = faults
         self.ledger = ledger
         self.secrets = secrets
-        self.host: SutHost | None = None
+        self.host: SutHost | Receiver | None = None
+        # sources sign with this clock (Unix seconds): virtual in-process, the wall clock live
+        self.signing_clock: Callable[[], float] = lambda: EPOCH.timestamp() + env.now
         self.deliveries = 0  # webhook deliveries to the SUT
         self.outcomes = 0    # the SUT's answers to them
         self.schedules = {s: REDELIVERY_DELAYS for s in secrets}
@@ -98,7 +113,7 @@ class WebhookDispatcher:
 
     def _headers(self, event: Event, body: bytes, forgery: str | None) -> dict[str, str]:
         """Standard Webhooks headers as the source signs them (or as a forger does)."""
-        timestamp = int(EPOCH.timestamp() + self.env.now)
+        timestamp = int(self.signing_clock())
         secret = self.secrets[event.source]
         if forgery == "stale_timestamp":
             timestamp -= STALE_BY
