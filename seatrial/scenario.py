@@ -248,6 +248,12 @@ class Expectations(_Model):
         return value
 
 
+class LiveSettings(_Model):
+    """What only live mode uses: how long an OAuth2 access token lives, in wall seconds."""
+
+    token_lifetime: Duration = Field(3600.0, ge=1)
+
+
 class Scenario(_Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
     description: str = ""
@@ -257,6 +263,7 @@ class Scenario(_Model):
     workload: Workload = Workload()
     faults: tuple[Fault, ...] = ()
     expect: Expectations = Expectations()
+    live: LiveSettings = LiveSettings()
 
     @field_validator("description")
     @classmethod

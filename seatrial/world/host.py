@@ -25,6 +25,12 @@ from seatrial.transport.inprocess import InProcessTransport
 DOWN = "connection refused: the sync implementation is down"
 
 
+def record_crash(ledger: Ledger, now: float, generation: int, restart_after: float) -> None:
+    ledger.record(now, "crash", "sut", f"crash{generation}", None,
+                  {"error": "the sync implementation crashed (fault)",
+                   "restart_after": restart_after})
+
+
 class SutHost:
     def __init__(self, env: simpy.Environment, factory: Callable[[], SyncImplementation],
                  transport: InProcessTransport, ledger: Ledger, rng: random.Random,
@@ -50,9 +56,7 @@ class SutHost:
     def crash(self, restart_after: float) -> None:
         self.generation += 1
         self.sut = None
-        self.ledger.record(self.env.now, "crash", "sut", f"crash{self.generation}", None,
-                           {"error": "the sync implementation crashed (fault)",
-                            "restart_after": restart_after})
+        record_crash(self.ledger, self.env.now, self.generation, restart_after)
         self.env.timeout(restart_after).callbacks.append(lambda _e: self.boot())
         inflight, self.inflight = self.inflight, {}
         for answer in inflight:  # the source sees the connection reset, and will redeliver

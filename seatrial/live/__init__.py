@@ -1,0 +1,1 @@
+"""Live mode: the simulators as real HTTP services, a sync implementation over the wire."""

@@ -1,0 +1,83 @@
+"""The SUT on the far side of HTTP: webhook deliveries POSTed to it, answers mapped back.
+
+Stands where the in-process SutHost stands for the dispatcher, so redelivery, duplicates and
+forgeries take the same path. 2xx acknowledges, 401/403 refuses, anything else or no answer in
+`DELIVERY_TIMEOUT` fails the delivery (the source redelivers on its schedule).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+
+from seatrial.ledger import Ledger
+from seatrial.live.clock import LiveClock
+from seatrial.live.process import SutProcess
+from seatrial.model.envelope import to_datetime
+from seatrial.sdk.webhooks import Webhook
+from seatrial.world.host import record_crash
+
+DELIVERY_TIMEOUT = 10.0  # wall seconds
+
+
+class RemoteSut:
+    def __init__(self, url: str, clock: LiveClock, client: httpx.AsyncClient,
+                 process: SutProcess | None, ledger: Ledger) -> None:
+        self.url = url.rstrip("/")
+        self.clock = clock
+        self.client = client
+        self.process = process
+        self.ledger = ledger
+        self.crashes = 0
+        self.inflight = 0
+        self.last = 0.0  # wall (monotonic) time of the last answer
+        self._tasks: set[asyncio.Task] = set()
+
+    def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
+        self.inflight += 1
+        task = asyncio.get_running_loop().create_task(self._post(webhook, on_result))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
+        event = webhook.event
+        headers = {**webhook.headers,
+                   "x-seatrial-sim-time": to_datetime(self.clock.env.now).isoformat()}
+        try:
+            answer = await self.client.post(f"{self.url}/webhooks/{event.source}",
+                                            content=webhook.body, headers=headers,
+                                            timeout=DELIVERY_TIMEOUT)
+        except httpx.TimeoutException:
+            outcome, detail = "nack", f"no answer within {DELIVERY_TIMEOUT:g}s (wall)"
+        except httpx.HTTPError as error:
+            outcome, detail = "nack", f"{type(error).__name__}: {error}"
+        else:
+            status = answer.status_code
+            if 200 <= status < 300:
+                outcome, detail = "ack", None
+            elif status in (401, 403):
+                outcome, detail = "reject", f"{status}: refused by the SUT"
+            else:
+                outcome, detail = "nack", f"HTTP {status}"
+        finally:
+            self.inflight -= 1
+        self.clock.sync()
+        self.last = time.monotonic()
+        on_result(outcome, detail)
+
+    def crash(self, restart_after: float) -> None:
+        """Kill the process now; start it again `restart_after` simulated seconds later."""
+        assert self.process is not None, "crash faults in live mode need --target-cmd"
+        self.crashes += 1
+        record_crash(self.ledger, self.clock.env.now, self.crashes, restart_after)
+        self.process.kill()
+        self.clock.env.timeout(restart_after).callbacks.append(
+            lambda _e: self.process.start())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

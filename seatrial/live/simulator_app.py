@@ -1,0 +1,162 @@
+"""One simulated system's API as an ASGI app: token endpoint, bearer auth, then the very
+transport the in-process face uses (fault layer, ledger, router), played on the live clock.
+
+Transport faults become what a client sees on the wire: a hang or lost response holds the
+connection until the client gives up; a refused connection is closed without an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from seatrial.live.clock import LiveClock
+from seatrial.live.tokens import TokenIssuer
+from seatrial.model.envelope import to_datetime
+from seatrial.sdk.messages import Call, ConnectError
+from seatrial.sdk.messages import Response as SdkResponse
+from seatrial.transport.inprocess import InProcessTransport
+from simulators.api import Reply, problem
+
+
+class ConnectionDropped(Exception):
+    """Closes the connection without a complete answer (a refused connection, on the wire)."""
+
+
+class Activity:
+    """What quiescence watches on the API side: requests open, and when the last one came."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+
+def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
+                  tokens: TokenIssuer, activity: Activity,
+                  spec: Callable[[], dict[str, Any]]) -> Starlette:
+    api = ApiEndpoint(system, transport, clock, tokens, activity)
+
+    async def token(request: Request) -> Response:
+        status, body = tokens.grant(system, await request.body(),
+                                    request.headers.get("authorization"))
+        if status != 200:
+            return _problem(problem(status, body.pop("slug"), body.pop("title"),
+                                    body.pop("detail"), **body), clock)
+        return JSONResponse(body, headers={"cache-control": "no-store"})
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(spec())
+
+    return Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
+                             Route("/openapi.json", openapi, methods=["GET"]),
+                             Route("/{path:path}", api)])
+
+
+def _headers(clock: LiveClock, extra: dict[str, str]) -> dict[str, str]:
+    return {**extra, "x-seatrial-sim-time": to_datetime(clock.env.now).isoformat(),
+            "x-seatrial-time-scale": f"{clock.scale:g}"}
+
+
+def _problem(reply: Reply, clock: LiveClock) -> Response:
+    return Response(json.dumps(reply.body), reply.status, _headers(clock, reply.headers),
+                    media_type="application/problem+json")
+
+
+class ApiEndpoint:
+    """The catch-all: every path not served above belongs to the system's router."""
+
+    def __init__(self, system: str, transport: InProcessTransport, clock: LiveClock,
+                 tokens: TokenIssuer, activity: Activity) -> None:
+        self.system = system
+        self.transport = transport
+        self.clock = clock
+        self.tokens = tokens
+        self.activity = activity
+        self.refused = 0  # requests turned away before reaching the system (auth, bad body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.activity.open += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.activity.open -= 1
+            self.activity.touch()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        method, path = scope["method"], scope["path"]
+        now = self.clock.sync()
+
+        why = self.tokens.check(self.system, headers.get("authorization"))
+        if why is not None:
+            reply = problem(401, "unauthorized", "Unauthorized", why, field="Authorization")
+            reply.headers["www-authenticate"] = 'Bearer error="invalid_token"'
+            return await self._refuse(reply, method, path, send, now)
+        payload = None
+        if body:
+            try:
+                payload = json.loads(body)
+            except (UnicodeDecodeError, ValueError) as error:
+                return await self._refuse(problem(
+                    400, "malformed-json", "Malformed JSON body",
+                    f"the body is not JSON ({error}); send application/json", field="body"),
+                    method, path, send, now)
+
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        call = Call(self.system, method, path, payload, query or None,
+                    headers.get("idempotency-key"), headers.get("x-correlation-id"))
+        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def resume(response: SdkResponse | None, error: Exception | None) -> None:
+            if not answered.done():
+                answered.set_result((response, error))
+
+        self.transport.send(call, resume)
+        response, error = await answered
+        if isinstance(error, ConnectError):
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            raise ConnectionDropped(str(error))
+        if error is not None:  # hung or lost: the client waits until it gives up
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
+        extra = {k: v for k, v in response.headers.items() if k != "retry-after"}
+        if response.retry_after is not None:  # whole wall seconds, rounded up: never early
+            wall = self.clock.wall_seconds(response.retry_after)
+            extra["retry-after"] = str(max(1, math.ceil(wall)))
+        reply = Response(json.dumps(response.body), response.status_code,
+                         _headers(self.clock, extra),
+                         media_type=extra.get("content-type", "application/json"))
+        await reply(scope, receive, send)
+
+    async def _refuse(self, reply: Reply, method: str, path: str, send: Send,
+                      now: float) -> None:
+        self.refused += 1
+        self.transport.ledger.record(now, "refused", self.system, f"x{self.refused}", None, {
+            "method": method, "path": path, "status": reply.status,
+            "detail": reply.body["detail"]})
+        await _problem(reply, self.clock)({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> dict:
+    return {"type": "http.disconnect"}
