@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -20,6 +21,14 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose, slim
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
+from seatrial.live.runner import (
+    DEFAULT_SCALE,
+    LiveOptions,
+    LiveTarget,
+    LiveTargetError,
+    check_live,
+    run_live,
+)
 from seatrial.report.json_report import write_json
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
@@ -66,8 +75,19 @@ def show(scenario: str) -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1)
-@click.option("--target", "-t", required=True, metavar="TARGET",
-              help="reference, naive, or package.module:attribute (a SyncImplementation).")
+@click.option("--target", "-t", metavar="TARGET",
+              help="reference, naive, package.module:attribute (a SyncImplementation, run "
+                   "in-process), or http://HOST:PORT (a SUT already running: live mode).")
+@click.option("--target-cmd", metavar="COMMAND",
+              help="Live mode: start COMMAND (it listens on $PORT), run, stop it.")
+@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6, min_open=False),
+              default=DEFAULT_SCALE, show_default=True,
+              help="Live mode: simulated seconds per wall second.")
+@click.option("--drain", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Live mode: after the release wave, judge after at most this many wall "
+                   "seconds even if traffic has not settled (default: the scenario's horizon).")
+@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, help="Live mode: wall seconds to wait for GET /health.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
 @click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
               help="Run each scenario with K seeds: its own seed and the K-1 after it.")
@@ -78,28 +98,40 @@ def show(scenario: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
               help="Runs in parallel processes (default: one per CPU).")
 @click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
-def run(scenarios: tuple[str, ...], target: str, seed: int | None, seeds: int | None,
-        json_path: Path | None, junit_path: Path | None, jobs: int | None,
+def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
+        time_scale: float, drain: float | None, health_timeout: float, seed: int | None,
+        seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool) -> None:
-    """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET."""
+    """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
+    in-process, or live over HTTP (--target http://... or --target-cmd)."""
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed N or --seeds K, not both")
+    if (target is None) == (target_cmd is None):
+        raise click.UsageError("give --target TARGET or --target-cmd COMMAND (exactly one)")
     for option, path in (("--json", json_path), ("--junit", junit_path)):
         if path is not None and not path.resolve().parent.is_dir():
             raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
                              "exist; create it or choose another path")
-    try:
-        resolve(target)
-    except TargetError as error:
-        raise InputError(str(error)) from None
+    live = target_cmd is not None or target.startswith(("http://", "https://"))
+    if live:
+        live_target = _live_target(target, target_cmd)
+    else:
+        try:
+            resolve(target)
+        except TargetError as error:
+            raise InputError(str(error)) from None
     chosen = _load(scenarios) if scenarios else gate_suite()
     plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
     if seeds is not None:
         plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
 
     console = Console(stderr=True)
-    results = _execute([(scenario, target) for scenario in plan], jobs or os.cpu_count() or 1,
-                       console, f"running against {target}")
+    if live:
+        options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
+        results = _execute_live(plan, live_target, options, console)
+    else:
+        results = _execute([(scenario, target) for scenario in plan],
+                           jobs or os.cpu_count() or 1, console, f"running against {target}")
     summarize(Console(), results, verbose)
     if json_path is not None:
         write_json(results, json_path)
@@ -150,6 +182,69 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
         json_path.write_text(json.dumps(calibration.to_json(), indent=2) + "\n",
                              encoding="utf-8")
     sys.exit(0 if calibration.passed else 1)
+
+
+@main.command()
+@click.argument("name", metavar="TARGET")
+@click.option("--port", type=click.IntRange(0, 65535), envvar="PORT", required=True,
+              help="Port to listen on (default: $PORT, as --target-cmd sets it).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="SEATRIAL_STATE_DIR",
+              help="Keep the durable store here, so it survives a crash and restart "
+                   "(default: $SEATRIAL_STATE_DIR; none: in memory).")
+def sut(name: str, port: int, host: str, state_dir: Path | None) -> None:
+    """Serve TARGET (reference, naive, a faulty one, or package.module:attribute) as an HTTP
+    sync implementation that speaks the live protocol (docs/live-protocol.md)."""
+    import uvicorn
+
+    from seatrial.live.sut import SETTINGS, SettingsError, parse_settings, sut_app
+
+    try:
+        target = resolve(name)
+    except TargetError as error:
+        raise InputError(str(error)) from None
+    if any(os.environ.get(setting) for setting in SETTINGS):
+        try:
+            parse_settings(os.environ)
+        except SettingsError as error:
+            raise InputError(f"environment: {error}") from None
+    if state_dir is not None and not state_dir.is_dir():
+        raise InputError(f"--state-dir {state_dir}: not a directory; create it first")
+    uvicorn.run(sut_app(target.factory, os.environ, state_dir), host=host, port=port,
+                log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+
+
+def _live_target(url: str | None, command: str | None) -> LiveTarget:
+    if command is not None:
+        if not command.strip():
+            raise InputError("--target-cmd is empty; give the command that starts your SUT")
+        return LiveTarget(command=command)
+    parsed = urlsplit(url)
+    if not parsed.hostname or parsed.port is None or parsed.path not in ("", "/"):
+        raise InputError(f"--target {url}: give the SUT's base URL as http://HOST:PORT, e.g. "
+                         "http://127.0.0.1:9000")
+    return LiveTarget(url=url)
+
+
+def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
+                  console: Console) -> list[RunResult]:
+    """Live runs one after another: each owns the simulators' ports and the SUT."""
+    if target.url is not None:
+        for scenario in plan:
+            try:
+                check_live(scenario, target)
+            except LiveTargetError as error:
+                raise InputError(str(error)) from None
+    results = []
+    for index, scenario in enumerate(plan, 1):
+        console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
+                      f"against {target.label} at {options.scale:g}x", highlight=False)
+        try:
+            results.append(run_live(scenario, target, options))
+        except LiveTargetError as error:
+            raise InputError(str(error)) from None
+    return results
 
 
 def _distinct(scenarios: list[Scenario]) -> list[Scenario]:

@@ -31,8 +31,8 @@ def resolve(spec: str) -> Target:
     if spec in BUILTIN:
         return _load(spec, BUILTIN[spec])
     if spec.startswith(("http://", "https://")):
-        raise TargetError(f"--target {spec}: live targets over HTTP are not available in this "
-                          f"version; use {', '.join(BUILTIN)} or package.module:attribute")
+        raise TargetError(f"--target {spec}: a live target runs with `seatrial run`; here use "
+                          f"{', '.join(BUILTIN)} or package.module:attribute")
     if ":" not in spec:
         raise TargetError(f"--target {spec!r}: unknown target; use one of "
                           f"{', '.join(BUILTIN)}, or package.module:attribute for your own "

@@ -30,10 +30,14 @@ class LiveClock:
 
     def sync(self) -> float:
         """Play every event due by now; returns the simulated time."""
-        target = self.sim_now()
-        if target > self.env.now:
-            self.env.run(until=target)
-        return self.env.now
+        env, target = self.env, self.sim_now()
+        while env.peek() <= target:
+            env.step()
+        if target > env.now:
+            # SimPy's only public way to move the clock, run(until=...), leaves a marker event
+            # behind at `until`, which would make every quiescence check see work due now
+            env._now = target
+        return env.now
 
     def wall_seconds(self, sim_seconds: float) -> float:
         return sim_seconds / self.scale

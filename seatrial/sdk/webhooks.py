@@ -37,6 +37,13 @@ class Webhook:
         self._body: bytes | None = None
         self._headers: dict[str, str] | None = None
 
+    @classmethod
+    def received(cls, event: Event, body: bytes, headers: dict[str, str]) -> Webhook:
+        """One that came in over HTTP: the exact bytes and headers that arrived."""
+        webhook = cls(event, lambda _body: headers)
+        webhook._body = body
+        return webhook
+
     @property
     def body(self) -> bytes:
         if self._body is None:

@@ -1,0 +1,270 @@
+"""`seatrial sut NAME`: an in-process SDK implementation served as a real HTTP sync service.
+
+The same hosting pieces as in-process (`seatrial.hosting`) run its handlers; only the face
+differs: calls go out over httpx with OAuth2 tokens, sleeps are wall-clock sleeps scaled by the
+time scale, and webhooks come in over HTTP (docs/live-protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from seatrial.hosting import Done, Resume, describe, receive, spawn
+from seatrial.live.store import SqliteStore
+from seatrial.model.envelope import EPOCH, Event
+from seatrial.sdk.implementation import IO, Handler, SyncImplementation
+from seatrial.sdk.messages import Call, ConnectError, RequestTimeout
+from seatrial.sdk.messages import Response as SdkResponse
+from seatrial.sdk.store import DurableStore
+from seatrial.sdk.webhooks import Webhook
+
+SYSTEMS = ("erp", "tms", "lastmile")
+SETTINGS = (*(f"SEATRIAL_{s.upper()}_URL" for s in SYSTEMS), "SEATRIAL_CLIENT_ID",
+            "SEATRIAL_CLIENT_SECRET", *(f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET" for s in SYSTEMS),
+            "SEATRIAL_TIME_SCALE")
+MIN_CALL_TIMEOUT = 2.0  # wall seconds: loopback under load is not instant
+log = logging.getLogger("seatrial.sut")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+    missing = [name for name in SETTINGS if not raw.get(name)]
+    if missing:
+        raise SettingsError(f"missing setting(s) {', '.join(missing)}; docs/live-protocol.md "
+                            "lists them all")
+    try:
+        scale = float(raw["SEATRIAL_TIME_SCALE"])
+    except (TypeError, ValueError):
+        scale = 0.0
+    if not scale > 0:
+        raise SettingsError(f"SEATRIAL_TIME_SCALE={raw['SEATRIAL_TIME_SCALE']!r}: give a positive "
+                            "number of simulated seconds per wall second, e.g. 3600")
+    return {name: (scale if name == "SEATRIAL_TIME_SCALE" else str(raw[name]))
+            for name in SETTINGS}
+
+
+def parse_event(body: bytes) -> Event:
+    """The wire envelope back into an Event; ValueError names what is wrong."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object (the event envelope)")
+    try:
+        return Event(data["event_id"], data["type"], data["source"], data["source_seq"],
+                     datetime.fromisoformat(data["event_time"]),
+                     datetime.fromisoformat(data["recorded_time"]), data["classifier"],
+                     data["correlation_id"], data.get("order_id"), data.get("shipment_id"),
+                     data.get("task_id"), data.get("schema_version", "1.0"),
+                     data.get("payload") or {})
+    except KeyError as missing:
+        raise ValueError(f"envelope field {missing} is missing") from None
+    except (TypeError, ValueError) as bad:
+        raise ValueError(f"envelope time field is not ISO 8601 ({bad})") from None
+
+
+class HttpFace:
+    """The `Face` and `Runtime` of a sync implementation served over HTTP."""
+
+    def __init__(self, factory: Callable[[], SyncImplementation],
+                 state_dir: Path | None) -> None:
+        self.factory = factory
+        self.state_dir = state_dir
+        self.generation = 0
+        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64),
+                                        timeout=httpx.Timeout(30.0, pool=None))
+        self.settings: dict[str, Any] | None = None
+        self.sut: SyncImplementation | None = None
+        self.io: IO | None = None
+        self.store: DurableStore | None = None
+        self._tokens: dict[str, str] = {}
+        self._token_locks: dict[str, asyncio.Lock] = {}
+        self._anchor = (0.0, time.monotonic())  # (simulated seconds, when we learned it)
+
+    @property
+    def scale(self) -> float:
+        return self.settings["SEATRIAL_TIME_SCALE"]
+
+    def configure(self, settings: dict[str, Any], fresh: bool) -> None:
+        """A new run: new settings, a new instance; `fresh` forgets the durable state too (a
+        restart after a crash keeps it)."""
+        self.generation += 1  # tasks of the previous run die when they would resume
+        self.settings = settings
+        self._tokens.clear()
+        if self.store is None:
+            self.store = (SqliteStore(self.state_dir / "store.sqlite3") if self.state_dir
+                          else DurableStore())
+        if fresh:
+            if isinstance(self.store, SqliteStore):
+                self.store.clear()
+            else:
+                self.store = DurableStore()
+        secrets = {s: settings[f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET"] for s in SYSTEMS}
+        rng = random.Random(settings["SEATRIAL_CLIENT_SECRET"])
+        self.io = IO(self, self.store, rng, secrets)
+        self.sut = self.factory()
+        started = self.sut.start(self.io)
+        if started is not None:
+            self.spawn(started)
+
+    # Runtime
+    def now(self) -> float:
+        sim, seen = self._anchor
+        return sim + (time.monotonic() - seen) * (self.scale if self.settings else 0.0)
+
+    def signing_now(self) -> datetime:
+        return datetime.now(UTC)  # live sources sign with the wall clock
+
+    def spawn(self, task: Handler, done: Done | None = None) -> None:
+        spawn(self, task, done or self._background_done)
+
+    def _background_done(self, error: BaseException | None) -> None:
+        if error is not None:
+            log.error("background task failed: %s", describe(error))
+
+    def learn_time(self, header: str | None) -> None:
+        if header:
+            try:
+                when = datetime.fromisoformat(header)
+            except ValueError:
+                return
+            self._anchor = ((when - EPOCH).total_seconds(), time.monotonic())
+
+    # Face
+    def sleep(self, seconds: float, resume: Callable[[], None]) -> None:
+        asyncio.get_running_loop().call_later(seconds / self.scale, resume)
+
+    def send(self, call: Call, resume: Resume) -> None:
+        asyncio.get_running_loop().create_task(self._send(call, resume))
+
+    async def _send(self, call: Call, resume: Resume) -> None:
+        base = self.settings.get(f"SEATRIAL_{call.system.upper()}_URL")
+        if base is None:
+            resume(None, ConnectError(f"unknown system {call.system!r}; use io.erp, io.tms or "
+                                      "io.lastmile"))
+            return
+        timeout = max(call.timeout / self.scale, MIN_CALL_TIMEOUT)
+        try:
+            answer = await self._request(base, call, timeout)
+            if answer.status_code == 401:  # expired or revoked: one fresh token, one retry
+                self._tokens.pop(call.system, None)
+                answer = await self._request(base, call, timeout)
+        except httpx.TimeoutException:
+            resume(None, RequestTimeout(f"{call.system} did not answer within {timeout:g}s "
+                                        "(wall)"))
+            return
+        except httpx.HTTPError as error:
+            resume(None, ConnectError(f"{call.system}: {type(error).__name__}: {error}"))
+            return
+        self.learn_time(answer.headers.get("x-seatrial-sim-time"))
+        headers = dict(answer.headers)
+        if "retry-after" in headers:  # wall seconds on the wire, simulated in the SDK
+            headers["retry-after"] = f"{float(headers['retry-after']) * self.scale:g}"
+        try:
+            body = answer.json() if answer.content else None
+        except ValueError:
+            body = answer.text
+        resume(SdkResponse(answer.status_code, body, headers), None)
+
+    async def _request(self, base: str, call: Call, timeout: float) -> httpx.Response:
+        headers = {"authorization": f"Bearer {await self._token(call.system, base)}"}
+        if call.idempotency_key is not None:
+            headers["idempotency-key"] = call.idempotency_key
+        if call.correlation_id is not None:
+            headers["x-correlation-id"] = call.correlation_id
+        return await self.client.request(call.method, base + call.path, json=call.json,
+                                         params=call.params, headers=headers, timeout=timeout)
+
+    async def _token(self, system: str, base: str) -> str:
+        lock = self._token_locks.setdefault(system, asyncio.Lock())
+        async with lock:
+            if system not in self._tokens:
+                answer = await self.client.post(f"{base}/oauth/token", data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.settings["SEATRIAL_CLIENT_ID"],
+                    "client_secret": self.settings["SEATRIAL_CLIENT_SECRET"]})
+                answer.raise_for_status()
+                self._tokens[system] = answer.json()["access_token"]
+            return self._tokens[system]
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": title, "status": status,
+                         "detail": detail, **extra}, status,
+                        media_type="application/problem+json")
+
+
+def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str],
+            state_dir: Path | None = None) -> Starlette:
+    """The HTTP service; configured from `environ` when it carries the settings."""
+    face = HttpFace(factory, state_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if any(environ.get(name) for name in SETTINGS):  # started by `--target-cmd`
+            face.configure(parse_settings(environ), fresh=False)
+        yield
+        await face.client.aclose()
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "configured": face.sut is not None})
+
+    async def configure(request: Request) -> Response:
+        try:
+            raw = await request.json()
+        except ValueError:
+            return _problem(400, "Malformed JSON body", "send the settings as a JSON object",
+                            field="body")
+        if not isinstance(raw, dict):
+            return _problem(400, "Invalid settings", "send the settings as a JSON object",
+                            field="body")
+        try:
+            face.configure(parse_settings(raw), fresh=True)
+        except SettingsError as error:
+            return _problem(422, "Invalid settings", str(error))
+        return JSONResponse({"status": "configured"})
+
+    async def webhook(request: Request) -> Response:
+        source = request.path_params["source"]
+        if source not in SYSTEMS:
+            return _problem(404, "No such webhook endpoint",
+                            f"POST /webhooks/{{erp,tms,lastmile}}, not /webhooks/{source}")
+        if face.sut is None:
+            return _problem(503, "Not configured", "POST /seatrial/configure first")
+        body = await request.body()
+        try:
+            event = parse_event(body)
+        except ValueError as error:
+            return _problem(400, "Malformed event", str(error), field="body")
+        face.learn_time(request.headers.get("x-seatrial-sim-time"))
+        headers = dict(request.headers)
+        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+        receive(face, face.sut, face.io, Webhook.received(event, body, headers),
+                lambda outcome, detail: answered.done() or answered.set_result((outcome, detail)))
+        outcome, detail = await answered
+        if outcome == "ack":
+            return Response(status_code=204)
+        if outcome == "reject":
+            return _problem(401, "Unauthorized", detail or "signature check failed")
+        return _problem(500, "Not processed", detail or "the handler failed; redeliver")
+
+    return Starlette(routes=[Route("/health", health, methods=["GET"]),
+                             Route("/seatrial/configure", configure, methods=["POST"]),
+                             Route("/webhooks/{source}", webhook, methods=["POST"])],
+                     lifespan=lifespan)
