@@ -1,6 +1,7 @@
 """`seatrial`: run scenarios against a sync implementation and judge the outcome.
 
-Exit codes: 0 every invariant held, 1 a violation, 2 usage or input error.
+Exit codes: 0 every invariant held, 1 a violation, 2 usage or input error, 130 interrupted
+(Ctrl-C or SIGTERM during a live run).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 
 INPUT_ERROR = 2
+INTERRUPTED = 130
 
 
 class InputError(click.ClickException):
@@ -244,6 +246,9 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
             results.append(run_live(scenario, target, options))
         except LiveTargetError as error:
             raise InputError(str(error)) from None
+        except KeyboardInterrupt:
+            console.print("interrupted: the SUT and the simulators are stopped")
+            sys.exit(INTERRUPTED)
     return results
 
 

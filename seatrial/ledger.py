@@ -24,6 +24,8 @@ KINDS = {
     "error": "the SUT saw a transport error (timeout, refused connection)",
     "fault": "the fault layer did something to a message",
     "crash": "the SUT crashed (fault), or its code raised outside a webhook delivery",
+    "refused": "live mode: a system turned a request away before it reached the API (no or "
+               "expired token, a body that is not JSON)",
 }
 
 

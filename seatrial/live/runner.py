@@ -4,28 +4,27 @@ scaled wall clock; quiescence, then the same judge as in-process."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
+import signal
 import socket
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from seatrial.live.clock import LiveClock
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut
-from seatrial.live.simulator_app import Activity, simulator_app
-from seatrial.live.tokens import TokenIssuer
+from seatrial.live.simulator_app import Activity
+from seatrial.live.stack import SimulatorStack
 from seatrial.run import RunResult, judge
 from seatrial.scenario import Crash, Scenario
 from seatrial.world import World
 
-SYSTEMS = ("erp", "tms", "lastmile")
 DEFAULT_SCALE = 3600.0  # an hour a second: a gate scenario's ~3 simulated days in about a minute
 
 
@@ -63,17 +62,30 @@ def check_live(scenario: Scenario, target: LiveTarget) -> None:
 
 
 def run_live(scenario: Scenario, target: LiveTarget, options: LiveOptions) -> RunResult:
+    started = time.perf_counter()
+    world, end = play_live(scenario, target, options)
+    return judge(world, end, target.label, started)
+
+
+def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
+              ) -> tuple[World, float]:
+    """Play the scenario live; the world (ledger, records) and its simulated end, unjudged."""
     check_live(scenario, target)
-    return asyncio.run(_run(scenario, target, options))
+    return asyncio.run(_interruptible(_run(scenario, target, options)))
 
 
-def _listen(host: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
+async def _interruptible(run: Coroutine[Any, Any, tuple[World, float]]) -> tuple[World, float]:
+    """SIGTERM cancels the run like Ctrl-C does, so every cleanup path runs (asyncio.run
+    already turns SIGINT into cancellation); the caller sees KeyboardInterrupt for both."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await run
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _free_port(host: str) -> int:
@@ -82,50 +94,18 @@ def _free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-def _spec(system: str) -> dict[str, Any]:
-    from simulators.openapi import api_spec
-
-    return api_spec(system)
-
-
-async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions) -> RunResult:
-    started = time.perf_counter()
+async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
+               ) -> tuple[World, float]:
     world = World(scenario)
-    clock = LiveClock(world.env, options.scale)
-    tokens = TokenIssuer(world.faults.stream("live.tokens"), scenario.live.token_lifetime)
-    activity = Activity()
-    world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # dropped connections are faults
-
-    servers: list[uvicorn.Server] = []
-    serving: list[asyncio.Task] = []
-    urls: dict[str, str] = {}
+    stack = SimulatorStack(world, options.scale, options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64),
                                timeout=httpx.Timeout(10.0, pool=None))
     remote: RemoteSut | None = None
     try:
-        for system in SYSTEMS:
-            sock = _listen(options.host)
-            app = simulator_app(system, world.transport, clock, tokens, activity,
-                                lambda system=system: _spec(system))
-            server = uvicorn.Server(uvicorn.Config(
-                app, lifespan="off", access_log=False, log_config=None,
-                timeout_graceful_shutdown=1, timeout_keep_alive=30))
-            servers.append(server)
-            serving.append(asyncio.create_task(server.serve(sockets=[sock])))
-            host, port = sock.getsockname()[:2]
-            urls[system] = f"http://{host}:{port}"
-        settings = {f"SEATRIAL_{s.upper()}_URL": urls[s] for s in SYSTEMS}
-        settings |= {"SEATRIAL_CLIENT_ID": tokens.client_id,
-                     "SEATRIAL_CLIENT_SECRET": tokens.client_secret,
-                     "SEATRIAL_TIME_SCALE": f"{options.scale:g}"}
-        settings |= {f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET": world.secrets[s] for s in SYSTEMS}
-        while not all(server.started for server in servers):
-            await asyncio.sleep(0.01)
-
+        await stack.start()
+        settings = stack.settings
         if target.command is not None:
             port = _free_port(options.host)
             url = f"http://{options.host}:{port}"
@@ -142,21 +122,19 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions) -> 
         else:
             url = target.url.rstrip("/")
             await _configure(client, url, settings)
-        remote = RemoteSut(url, clock, client, process, world.ledger)
+        remote = RemoteSut(url, stack.clock, client, process, world.ledger)
         world.dispatcher.host = remote
 
-        clock.start()
-        end = await _play(world, clock, remote, activity, options)
-        return judge(world, end, target.label, started)
+        stack.clock.start()
+        end = await _play(world, stack.clock, remote, stack.activity, options)
+        return world, end
     finally:
         if process is not None:
             process.stop()
         if remote is not None:
             await remote.close()
         await client.aclose()
-        for server in servers:
-            server.should_exit = True
-        await asyncio.gather(*serving, return_exceptions=True)
+        await stack.stop()
         for path in sorted(workdir.rglob("*"), reverse=True):
             path.rmdir() if path.is_dir() else path.unlink()
         workdir.rmdir()

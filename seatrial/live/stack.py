@@ -1,0 +1,134 @@
+"""The three simulators of one world, serving HTTP on loopback ports with the live clock.
+
+Used by a live run, by `seatrial serve`-style callers and by tests and benchmarks (`running`
+puts a stack on a background thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+
+from seatrial.live.clock import LiveClock
+from seatrial.live.simulator_app import Activity, simulator_app
+from seatrial.live.tokens import TokenIssuer
+from seatrial.world import World
+
+SYSTEMS = ("erp", "tms", "lastmile")
+
+
+def listen(host: str) -> socket.socket:
+    """A bound, listening socket on an ephemeral port: no race for a port number."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class SimulatorStack:
+    def __init__(self, world: World, scale: float, host: str = "127.0.0.1") -> None:
+        self.world = world
+        self.host = host
+        self.clock = LiveClock(world.env, scale)
+        self.tokens = TokenIssuer(world.faults.stream("live.tokens"),
+                                  world.scenario.live.token_lifetime)
+        self.activity = Activity()
+        self.urls: dict[str, str] = {}
+        self._servers: list[uvicorn.Server] = []
+        self._serving: list[asyncio.Task] = []
+        world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """What a SUT is told (docs/live-protocol.md), by setting name."""
+        upper = {system: system.upper() for system in SYSTEMS}
+        return {**{f"SEATRIAL_{upper[s]}_URL": self.urls[s] for s in SYSTEMS},
+                "SEATRIAL_CLIENT_ID": self.tokens.client_id,
+                "SEATRIAL_CLIENT_SECRET": self.tokens.client_secret,
+                **{f"SEATRIAL_{upper[s]}_WEBHOOK_SECRET": self.world.secrets[s]
+                   for s in SYSTEMS},
+                "SEATRIAL_TIME_SCALE": f"{self.clock.scale:g}"}
+
+    async def start(self) -> None:
+        from simulators.openapi import api_spec
+
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # dropped connections are faults
+        for system in SYSTEMS:
+            sock = listen(self.host)
+            app = simulator_app(system, self.world.transport, self.clock, self.tokens,
+                                self.activity, lambda system=system: api_spec(system))
+            server = uvicorn.Server(uvicorn.Config(
+                app, lifespan="off", access_log=False, log_config=None,
+                timeout_graceful_shutdown=1, timeout_keep_alive=30))
+            self._servers.append(server)
+            self._serving.append(asyncio.create_task(server.serve(sockets=[sock])))
+            host, port = sock.getsockname()[:2]
+            self.urls[system] = f"http://{host}:{port}"
+        while not all(server.started for server in self._servers):
+            if any(task.done() for task in self._serving):
+                await asyncio.gather(*self._serving)  # raises what stopped a server
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        await asyncio.gather(*self._serving, return_exceptions=True)
+
+
+@contextlib.contextmanager
+def running(world: World, scale: float) -> Iterator[SimulatorStack]:
+    """A started stack whose clock runs, on a background thread, until the block exits."""
+    stack = SimulatorStack(world, scale)
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    failure: list[BaseException] = []
+
+    async def main() -> None:
+        try:
+            await stack.start()
+        except BaseException as error:
+            failure.append(error)
+            ready.set()
+            return
+        stack.clock.start()
+        driver = asyncio.create_task(stack.clock.drive(world.horizon))
+        ready.set()
+        try:
+            await asyncio.gather(driver)
+        except asyncio.CancelledError:
+            driver.cancel()
+        finally:
+            await stack.stop()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(_guard(main())),
+                              name="seatrial-simulators", daemon=True)
+    thread.start()
+    ready.wait()
+    if failure:
+        raise failure[0]
+    try:
+        yield stack
+    finally:
+        loop.call_soon_threadsafe(_cancel_all, loop)
+        thread.join()
+        loop.close()
+
+
+async def _guard(coroutine: object) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        await coroutine  # type: ignore[misc]
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
