@@ -1,25 +1,29 @@
 """The world's SimPy clock driven in scaled real time on the asyncio loop.
 
 Simulated time is a function of the wall clock (`scale` simulated seconds per wall second).
-Every entry from the outside (an API request, a webhook's answer) first calls `sync()`, so it
-lands at the right simulated instant; `drive()` plays out the scheduled events between entries.
+Every entry from the outside (an API request, a webhook's answer) calls `sync()` first, so it
+lands at the right simulated instant, and `kick()` after, so whatever it scheduled is played on
+time: a timer always stands for the next scheduled event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 import simpy
 
-MAX_NAP = 0.05  # wall seconds: how late a scheduled event may be played, at worst
+MAX_NAP = 0.5  # wall seconds between checks when nothing is scheduled sooner
 
 
 class LiveClock:
     def __init__(self, env: simpy.Environment, scale: float) -> None:
         self.env = env
         self.scale = scale
-        self.origin = time.monotonic()
+        self.origin = time.monotonic()  # asyncio's loop.time() is time.monotonic() too
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
 
     def start(self) -> None:
         """Simulated time `env.now` is now."""
@@ -42,9 +46,29 @@ class LiveClock:
     def wall_seconds(self, sim_seconds: float) -> float:
         return sim_seconds / self.scale
 
+    def kick(self) -> None:
+        """Play what is due and set the timer for the next scheduled event."""
+        self.sync()
+        at = min(self.origin + self.env.peek() / self.scale, time.monotonic() + MAX_NAP)
+        if self._timer is not None:
+            if at >= self._timer_at:
+                return  # the standing timer comes first anyway
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = asyncio.get_running_loop().call_at(at, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        self.kick()
+
     async def drive(self, until: float) -> None:
         """Keep the world moving until simulated time `until` (or cancellation)."""
-        env = self.env
-        while self.sync() < until:
-            due = min(env.peek(), until)
-            await asyncio.sleep(min(max(0.0, (due - self.sim_now()) / self.scale), MAX_NAP))
+        try:
+            self.kick()
+            while self.env.now < until:
+                await asyncio.sleep(MAX_NAP)
+                self.kick()
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer, self._timer_at = None, math.inf

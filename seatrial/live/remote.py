@@ -67,6 +67,7 @@ class RemoteSut:
         self.clock.sync()
         self.last = time.monotonic()
         on_result(outcome, detail)
+        self.clock.kick()  # a redelivery it scheduled must not wait for the next timer
 
     def crash(self, restart_after: float) -> None:
         """Kill the process now; start it again `restart_after` simulated seconds later."""

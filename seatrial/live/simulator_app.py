@@ -132,6 +132,7 @@ class ApiEndpoint:
                 answered.set_result((response, error))
 
         self.transport.send(call, resume)
+        self.clock.kick()  # play the answer when it is due (now, if there is no latency)
         response, error = await answered
         if isinstance(error, ConnectError):
             await send({"type": "http.response.start", "status": 503, "headers": []})
