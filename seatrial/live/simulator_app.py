@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seatrial.live.clock import LiveClock
 from seatrial.live.tokens import TokenIssuer
@@ -47,23 +47,35 @@ class Activity:
 
 def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
                   tokens: TokenIssuer, activity: Activity,
-                  spec: Callable[[], dict[str, Any]]) -> Starlette:
+                  spec: Callable[[], dict[str, Any]]) -> ASGIApp:
+    """Starlette serves the token and the OpenAPI document; every other path is the system's
+    API, taken straight to the endpoint (the hot path: no routing twice)."""
     api = ApiEndpoint(system, transport, clock, tokens, activity)
 
     async def token(request: Request) -> Response:
         status, body = tokens.grant(system, await request.body(),
                                     request.headers.get("authorization"))
         if status != 200:
-            return _problem(problem(status, body.pop("slug"), body.pop("title"),
-                                    body.pop("detail"), **body), clock)
+            reply = problem(status, body.pop("slug"), body.pop("title"), body.pop("detail"),
+                            **body)
+            return Response(json.dumps(reply.body), status, _headers(clock, reply.headers),
+                            media_type="application/problem+json")
         return JSONResponse(body, headers={"cache-control": "no-store"})
 
     async def openapi(_request: Request) -> Response:
         return JSONResponse(spec())
 
-    return Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
-                             Route("/openapi.json", openapi, methods=["GET"]),
-                             Route("/{path:path}", api)])
+    extras = Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
+                               Route("/openapi.json", openapi, methods=["GET"])])
+    served = {"/oauth/token", "/openapi.json"}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in served:
+            await api(scope, receive, send)
+        else:
+            await extras(scope, receive, send)
+
+    return app
 
 
 def _headers(clock: LiveClock, extra: dict[str, str]) -> dict[str, str]:
@@ -71,13 +83,22 @@ def _headers(clock: LiveClock, extra: dict[str, str]) -> dict[str, str]:
             "x-seatrial-time-scale": f"{clock.scale:g}"}
 
 
-def _problem(reply: Reply, clock: LiveClock) -> Response:
-    return Response(json.dumps(reply.body), reply.status, _headers(clock, reply.headers),
-                    media_type="application/problem+json")
+async def _answer(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    headers.setdefault("content-type", "application/json")
+    headers["content-length"] = str(len(payload))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                            for k, v in headers.items()]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+WANTED = {b"authorization": "authorization", b"idempotency-key": "idempotency-key",
+          b"x-correlation-id": "x-correlation-id"}
 
 
 class ApiEndpoint:
-    """The catch-all: every path not served above belongs to the system's router."""
+    """Every path not served above belongs to the system's router."""
 
     def __init__(self, system: str, transport: InProcessTransport, clock: LiveClock,
                  tokens: TokenIssuer, activity: Activity) -> None:
@@ -97,7 +118,7 @@ class ApiEndpoint:
             self.activity.touch()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {WANTED[k]: v.decode("latin-1") for k, v in scope["headers"] if k in WANTED}
         body = b""
         more = True
         while more:
@@ -141,14 +162,11 @@ class ApiEndpoint:
             while (await receive())["type"] != "http.disconnect":
                 pass
             return
-        extra = {k: v for k, v in response.headers.items() if k != "retry-after"}
+        extra = dict(response.headers)
         if response.retry_after is not None:  # whole wall seconds, rounded up: never early
             wall = self.clock.wall_seconds(response.retry_after)
             extra["retry-after"] = str(max(1, math.ceil(wall)))
-        reply = Response(json.dumps(response.body), response.status_code,
-                         _headers(self.clock, extra),
-                         media_type=extra.get("content-type", "application/json"))
-        await reply(scope, receive, send)
+        await _answer(send, response.status_code, response.body, _headers(self.clock, extra))
 
     async def _refuse(self, reply: Reply, method: str, path: str, send: Send,
                       now: float) -> None:
@@ -156,8 +174,4 @@ class ApiEndpoint:
         self.transport.ledger.record(now, "refused", self.system, f"x{self.refused}", None, {
             "method": method, "path": path, "status": reply.status,
             "detail": reply.body["detail"]})
-        await _problem(reply, self.clock)({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> dict:
-    return {"type": "http.disconnect"}
+        await _answer(send, reply.status, reply.body, _headers(self.clock, reply.headers))
