@@ -11,7 +11,8 @@ asyncio loop, as a live run would embed it), one server process serves either
 and `wrk` (one thread, 16 keep-alive connections, 5 s) loads it from a second process. Prints
 requests/s per app and the simulator/echo ratio per stack (target: >= 50 %).
 
-Needs `wrk` (`apt-get install wrk`); granian is measured when installed (`pip install granian`). Run from the repository root:
+Needs `wrk` (`apt-get install wrk`); granian is measured when installed (`pip install
+granian`). Run from the repository root:
 
     .venv/bin/python bench/live_api.py [--duration 5] [--connections 16]
 """
