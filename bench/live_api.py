@@ -50,26 +50,17 @@ async def echo(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class AckEverything:
-    """Stands in for a SUT so the world can release orders; the bench loads the API only."""
-
-    def deliver(self, _webhook, on_result) -> None:
-        on_result("ack", None)
-
-    def crash(self, _restart_after: float) -> None:
-        raise NotImplementedError
-
-
 def simulator_world(info: Path):
     from seatrial.catalogue import catalogue
     from seatrial.live.clock import LiveClock
     from seatrial.live.simulator_app import Activity, simulator_app
+    from seatrial.live.stack import AcceptAll
     from seatrial.live.tokens import TokenIssuer
     from seatrial.world import World
 
     scenario = catalogue()["happy-path"]
     world = World(scenario)
-    world.dispatcher.host = AckEverything()
+    world.dispatcher.host = AcceptAll()
     world.env.run(until=3600.0)  # an hour of releases: orders to read
     clock = LiveClock(world.env, 3600.0)
     tokens = TokenIssuer(world.faults.stream("live.tokens"), 3600.0)

@@ -127,9 +127,14 @@ class Router:
                  body: Any = None, headers: dict[str, str] | None = None) -> Reply:
         found = self.match(method, path)
         if found is None:
-            if any(self.match(other, path) for other in ("GET", "POST", "PUT", "DELETE")):
-                return problem(405, "method-not-allowed", "Method not allowed",
-                               f"{method} is not supported on {path}")
+            allowed = [other for other in ("GET", "POST", "PUT", "DELETE")
+                       if self.match(other, path)]
+            if allowed:
+                reply = problem(405, "method-not-allowed", "Method not allowed",
+                                f"{method} is not supported on {path}; use "
+                                f"{' or '.join(allowed)}")
+                reply.headers["allow"] = ", ".join(allowed)  # RFC 9110 15.5.6
+                return reply
             return problem(404, "no-such-endpoint", "No such endpoint",
                            f"{self.system} has no endpoint {method} {path}")
         route, params = found
@@ -137,7 +142,10 @@ class Router:
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"))
         try:
-            if route.idempotent and request.idempotency_key:
+            if route.idempotent and request.idempotency_key is not None:
+                if not request.idempotency_key:
+                    raise Invalid("Idempotency-Key", "send a non-empty key (e.g. a UUID) or "
+                                  "leave the header out")
                 return self.idempotency.run(request, route.handler)
             return route.handler(request)
         except Invalid as bad:

@@ -476,7 +476,8 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
     if op.invalid is not None:
         invalid.append(f"invalid-field: {op.invalid}")
     if route.idempotent:
-        invalid.append("idempotency-key-reused: the Idempotency-Key was first used for a "
+        invalid.append("invalid-field Idempotency-Key: the header is empty; "
+                       "idempotency-key-reused: the Idempotency-Key was first used for a "
                        "different request")
     if invalid:
         responses["422"] = _problem_response("; ".join(invalid), schema="FieldProblem")

@@ -60,10 +60,10 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
                             **body)
             return Response(json.dumps(reply.body), status, _headers(clock, reply.headers),
                             media_type="application/problem+json")
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+        return JSONResponse(body, headers=_headers(clock, {"cache-control": "no-store"}))
 
     async def openapi(_request: Request) -> Response:
-        return JSONResponse(spec())
+        return JSONResponse(spec(), headers=_headers(clock, {}))
 
     extras = Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
                                Route("/openapi.json", openapi, methods=["GET"])])

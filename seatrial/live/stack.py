@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -32,6 +32,17 @@ def listen(host: str) -> socket.socket:
     sock.listen(1024)
     sock.setblocking(False)
     return sock
+
+
+class AcceptAll:
+    """A receiver that acknowledges every delivery at once: serves the APIs with no SUT behind
+    the webhooks (benchmarks, fuzzing, protocol tests)."""
+
+    def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
+        on_result("ack", None)
+
+    def crash(self, _restart_after: float) -> None:
+        raise RuntimeError("AcceptAll stands in for a SUT; scenarios with crash faults need one")
 
 
 class SimulatorStack:
