@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= 5
 
-.PHONY: setup gate test bench clean
+.PHONY: setup gate gate-live test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,18 @@ gate: setup
 	status=$$?; if [ $$status -ne 1 ]; then \
 		echo "gate: naive should be caught (exit 1) but seatrial exited $$status"; exit 1; fi; \
 	echo "gate: reference held every invariant; naive was caught, as it must be"
+
+# The gate suite live, over HTTP, against `seatrial sut reference` and `seatrial sut naive`
+# (about a minute per scenario at the default time scale; not one of the two set-up commands).
+gate-live: setup
+	mkdir -p reports
+	$(BIN)/seatrial run --target-cmd "$(BIN)/seatrial sut reference" \
+		--json reports/gate-live-reference.json --junit reports/gate-live-reference.xml
+	@$(BIN)/seatrial run --target-cmd "$(BIN)/seatrial sut naive" \
+		--json reports/gate-live-naive.json; \
+	status=$$?; if [ $$status -ne 1 ]; then \
+		echo "gate-live: naive should be caught (exit 1) but seatrial exited $$status"; exit 1; fi; \
+	echo "gate-live: reference held every invariant live; naive was caught, as it must be"
 
 test: setup
 	$(BIN)/ruff check .

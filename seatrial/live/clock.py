@@ -15,6 +15,10 @@ import time
 import simpy
 
 MAX_NAP = 0.5  # wall seconds between checks when nothing is scheduled sooner
+# Events due within this many wall seconds are played now, as asyncio itself runs timers due
+# within its clock resolution: a simulated API latency far below a wall millisecond then costs
+# no timer and no extra trip round the event loop.
+LOOKAHEAD = 0.001
 
 
 class LiveClock:
@@ -35,7 +39,8 @@ class LiveClock:
     def sync(self) -> float:
         """Play every event due by now; returns the simulated time."""
         env, target = self.env, self.sim_now()
-        while env.peek() <= target:
+        horizon = target + LOOKAHEAD * self.scale
+        while env.peek() <= horizon:
             env.step()
         if target > env.now:
             # SimPy's only public way to move the clock, run(until=...), leaves a marker event
