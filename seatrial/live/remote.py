@@ -15,6 +15,7 @@ import httpx
 
 from seatrial.ledger import Ledger
 from seatrial.live.clock import LiveClock
+from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.webhooks import Webhook
@@ -24,7 +25,7 @@ DELIVERY_TIMEOUT = 10.0  # wall seconds
 
 
 class RemoteSut:
-    def __init__(self, url: str, clock: LiveClock, client: httpx.AsyncClient,
+    def __init__(self, url: str, clock: LiveClock, client: BoundedClient,
                  process: SutProcess | None, ledger: Ledger) -> None:
         self.url = url.rstrip("/")
         self.clock = clock

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from seatrial.live.clock import LiveClock
+from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut
 from seatrial.live.simulator_app import Activity
@@ -100,8 +101,7 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
     stack = SimulatorStack(world, options.scale, options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
-    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64),
-                               timeout=httpx.Timeout(10.0, pool=None))
+    client = BoundedClient(timeout=10.0)
     remote: RemoteSut | None = None
     try:
         await stack.start()
@@ -140,7 +140,7 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
         workdir.rmdir()
 
 
-async def _configure(client: httpx.AsyncClient, url: str, settings: dict[str, str]) -> None:
+async def _configure(client: BoundedClient, url: str, settings: dict[str, str]) -> None:
     try:
         health = await client.get(f"{url}/health", timeout=5.0)
         answer = await client.post(f"{url}/seatrial/configure", json=settings, timeout=10.0)
