@@ -107,11 +107,15 @@ class Story:
         return ref
 
     def throttled(self, system: str, path: str, body: dict[str, Any],
-                  retry_after: float) -> str:
-        """The SUT's call is answered 429 with Retry-After (nothing commits); its call ref."""
+                  retry_after: float, grace: float = 0.0) -> str:
+        """The SUT's call is answered 429 with Retry-After (nothing commits); its call ref.
+        A `grace` is what a live 429 carries: the round trip during which arrivals were
+        already on the wire."""
         ref = self.request(system, path, body)
-        self.ledger.record(self.now, "response", system, ref, None, {
-            "status": 429, "body": {}, "delivered": True, "retry_after": retry_after})
+        data = {"status": 429, "body": {}, "delivered": True, "retry_after": retry_after}
+        if grace:
+            data["grace"] = grace
+        self.ledger.record(self.now, "response", system, ref, None, data)
         return ref
 
     def later(self, seconds: float) -> Story:
@@ -931,6 +935,18 @@ def test_rate_limit_respected_quiet_when_waiting_out_retry_after_and_other_syste
     story.later(0.5).create_shipment("SO-1", key="ship-SO-1")  # the TMS was not limited
     story.later(29.5).erp_status("SO-1", "REL")  # exactly when Retry-After has passed
     assert story.check(rate_limit_respected) == []
+
+
+def test_rate_limit_respected_live_counts_arrivals_within_the_round_trip_as_in_flight():
+    story = Story()
+    story.release("SO-1")
+    story.release("SO-2")
+    story.release("SO-3")
+    story.at(1).throttled("erp", "/orders/SO-1/logistics-status", {"status": "REL"}, 3600, 180)
+    story.later(60).erp_status("SO-2", "REL")  # on the wire when the 429 left: in flight
+    story.later(600).erp_status("SO-3", "REL")  # sent after the SUT was told: too early
+    violations = story.check(rate_limit_respected)
+    assert orders_flagged(violations, "rate-limit-respected") == ["SO-3"]
 
 
 # --- signed-only --------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 """rate-limit-respected: after a 429, no request reaches that system before its Retry-After
 has passed. The limit is org-wide, so the pause is too: every worker waits, not only the one
-that was told."""
+that was told.
+
+Live, the ledger sees a request when it reaches the system and a 429 when it leaves, so a
+request already on the wire when the 429 left lands inside the pause; the 429 entry carries the
+`grace` (simulated seconds of a loopback round trip) during which arrivals count as in flight.
+In-process there is no wire and no grace."""
 
 from collections.abc import Iterator
 
@@ -11,6 +16,7 @@ NAME = "rate-limit-respected"
 
 def check(obs: Observation) -> Iterator[Violation]:
     blocked_until: dict[str, float] = {}
+    blocked_from: dict[str, float] = {}
     told: dict[str, str] = {}
     reported: set[str] = set()
     for entry in obs.ledger.entries:
@@ -18,7 +24,10 @@ def check(obs: Observation) -> Iterator[Violation]:
             until = entry.time + entry.data["retry_after"]
             if until > blocked_until.get(entry.system, 0.0):
                 blocked_until[entry.system], told[entry.system] = until, entry.ref
-        elif (entry.kind == "request" and entry.time < blocked_until.get(entry.system, 0.0)
+                blocked_from[entry.system] = entry.time + entry.data.get("grace", 0.0)
+        elif (entry.kind == "request"
+              and blocked_from.get(entry.system, 0.0) <= entry.time
+              < blocked_until.get(entry.system, 0.0)
               and entry.system not in reported):
             reported.add(entry.system)
             early = blocked_until[entry.system] - entry.time

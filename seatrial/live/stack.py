@@ -22,6 +22,7 @@ from seatrial.live.tokens import TokenIssuer
 from seatrial.world import World
 
 SYSTEMS = ("erp", "tms", "lastmile")
+ROUND_TRIP = 0.05  # wall seconds a loopback request may be on the wire under load
 
 
 def listen(host: str) -> socket.socket:
@@ -57,6 +58,8 @@ class SimulatorStack:
         self._servers: list[uvicorn.Server] = []
         self._serving: list[asyncio.Task] = []
         world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
+        world.transport.retry_after_unit = scale  # Retry-After on the wire: whole wall seconds
+        world.transport.grace = ROUND_TRIP * scale
 
     @property
     def settings(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ handler can never re-enter itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import simpy
@@ -28,6 +29,10 @@ class InProcessTransport:
         self.ledger = ledger
         self.calls = 0    # requests sent
         self.answers = 0  # responses or transport errors the caller received
+        # Live mode sets these: Retry-After goes out in whole wall seconds (this many simulated
+        # seconds each), and a 429's entry carries the round trip's grace for rate-limit checks.
+        self.retry_after_unit = 0.0
+        self.grace = 0.0
 
     def _later(self, delay: float, action: Callable[..., None], *args: object) -> None:
         self.env.timeout(delay, args).callbacks.append(lambda event: action(*event.value))
@@ -62,9 +67,12 @@ class InProcessTransport:
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(503, reply.body, reply.headers))
         elif plan.retry_after is not None:
+            wait, unit = plan.retry_after, self.retry_after_unit
+            if unit:
+                wait = max(1, math.ceil(wait / unit)) * unit
             reply = problem(429, "rate-limited", "Too many requests",
-                            f"rate limit exceeded; retry after {plan.retry_after:g}s")
-            headers = {**reply.headers, "retry-after": f"{plan.retry_after:g}"}
+                            f"rate limit exceeded; retry after {wait:g}s")
+            headers = {**reply.headers, "retry-after": f"{wait:g}"}
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(429, reply.body, headers))
         else:
@@ -89,6 +97,8 @@ class InProcessTransport:
         data = {"status": response.status_code, "body": response.body, "delivered": True}
         if response.status_code == 429:
             data["retry_after"] = response.retry_after
+            if self.grace:
+                data["grace"] = self.grace
         self.ledger.record(self.env.now, "response", call.system, ref, None, data)
         resume(response, None)
 
