@@ -324,19 +324,22 @@ function eventTime(event) {
 
 // --- reading payloads defensively --------------------------------------------------------
 
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isValue = (value) => value != null && ['string', 'number', 'boolean', 'object']
+  .includes(typeof value);
+
+// Poison (fields missing or of the wrong type) is parked and acked, never retried.
 function validate(event, payload) {
-  const ok = payload && typeof payload === 'object' && !Array.isArray(payload)
-    && (REQUIRED[event.type] || []).every((name) =>
-      payload[name] !== null && ['string', 'number', 'boolean', 'object'].includes(typeof payload[name]))
-    && (payload.completion_details == null
-      || (typeof payload.completion_details === 'object' && !Array.isArray(payload.completion_details)));
+  const ok = isObject(payload)
+    && (REQUIRED[event.type] || []).every((name) => isValue(payload[name]))
+    && (payload.completion_details == null || isObject(payload.completion_details));
   if (!ok) throw new Parked(`malformed ${event.type} payload (schema ${event.schema_version})`);
 }
 
 // Schema 2.0 back to 1.0 (vocabulary.V2_FIELDS documents the reshaping).
 function upgrade(event) {
-  const p = event.payload;
-  if (!String(event.schema_version || '1.0').startsWith('2.') || !p || typeof p !== 'object') return p;
+  const p = event.payload ?? {};
+  if (!String(event.schema_version ?? '1.0').startsWith('2.') || !isObject(p)) return p;
   let v1 = p;
   if ('data' in p) v1 = p.data;
   else if (event.source === 'tms') {
@@ -406,6 +409,7 @@ async function send(r, system, method, route, { corr, key, body, accept = [] }) 
     let sent = null;
     try {
       sent = await token(r, system, stale);
+      if ((r.pausedUntil.get(system) ?? 0) > Date.now()) continue; // a 429 came meanwhile
       const headers = { authorization: `Bearer ${sent}`, 'x-correlation-id': corr };
       if (method === 'POST') {
         headers['idempotency-key'] = key;
@@ -418,11 +422,14 @@ async function send(r, system, method, route, { corr, key, body, accept = [] }) 
     } catch (error) { // timeout, reset, refused, or no token: did it commit? maybe: retry
       answer = null;
     }
-    const status = answer?.status;
     let json = null;
-    if (answer) {
-      try { json = await answer.json(); } catch { json = null; } // read it all: frees the socket
+    if (answer) { // read the whole body (it frees the socket); a body cut off is no answer
+      try {
+        const text = await answer.text();
+        try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+      } catch { answer = null; }
     }
+    const status = answer?.status;
     if (answer && (answer.ok || accept.includes(status))) return json;
     if (status === 401 && stale !== sent) { // expired token: one new one, retried at once
       stale = sent;
@@ -456,10 +463,10 @@ function readBody(req) {
   });
 }
 
-function reply(res, status, problem) {
-  if (!problem) { res.writeHead(status); res.end(); return; }
+function reply(res, status, title, detail) {
+  if (!title) { res.writeHead(status); res.end(); return; }
   res.writeHead(status, { 'content-type': 'application/problem+json' });
-  res.end(JSON.stringify({ type: 'about:blank', title: problem, status }));
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
 const server = http.createServer(async (req, res) => {
@@ -471,26 +478,30 @@ const server = http.createServer(async (req, res) => {
       res.end(JSON.stringify({ status: 'ok', configured: run !== null }));
     } else if (req.method === 'POST' && hook) {
       const status = receive(hook[1], req.headers, await readBody(req));
-      reply(res, status, status === 204 ? null : status === 401 ? 'Unauthorized' : 'Not configured');
+      if (status === 401) reply(res, 401, 'Unauthorized', 'signature missing, wrong or too old');
+      else if (status === 503) reply(res, 503, 'Not configured', 'POST /seatrial/configure first');
+      else reply(res, status);
     } else if (req.method === 'POST' && url.pathname === '/seatrial/configure') {
       let raw;
       try { raw = JSON.parse((await readBody(req)).toString('utf8')); } catch { raw = null; }
-      if (!raw || typeof raw !== 'object') return reply(res, 400, 'send the settings as a JSON object');
+      if (!raw || typeof raw !== 'object') {
+        return reply(res, 400, 'Invalid settings', 'send the settings as a JSON object');
+      }
       try {
         // A new run: forget every order, key and queue (and a journal left by an earlier run).
         const dir = process.env.SEATRIAL_STATE_DIR;
         if (dir) fs.rmSync(path.join(dir, 'node-sync-journal.jsonl'), { force: true });
         newRun({ ...raw, SEATRIAL_STATE_DIR: dir });
       } catch (error) {
-        return reply(res, 422, error.message);
+        return reply(res, 422, 'Invalid settings', error.message);
       }
       reply(res, 204);
     } else {
-      reply(res, 404, 'No such endpoint');
+      reply(res, 404, 'No such endpoint', `${req.method} ${url.pathname}`);
     }
   } catch (error) {
     log('request failed', error);
-    if (!res.headersSent) reply(res, 500, 'Internal error');
+    if (!res.headersSent) reply(res, 500, 'Internal error', String(error));
   }
 });
 
