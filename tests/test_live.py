@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -192,3 +193,18 @@ def test_success_leaves_no_process_or_port_behind(tmp_path):
     done = run_cli(path, "--target-cmd", command, "--time-scale", str(FAST))
     assert done.returncode == 0, done.stdout + done.stderr
     assert_nothing_left(mark, tmp_path / "env.txt")
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+def test_the_node_example_holds_every_invariant_live(tmp_path):
+    """The protocol is language-neutral: a Node.js SUT is judged like any other. (SLOs are
+    left out at this test's pace; the docs' happy-path run at the default pace keeps them.)"""
+    relaxed = catalogue()["happy-path"].expect.model_copy(update={"slo": {}})
+    path = scenario_file(tmp_path, "happy-path", duration=1800.0, expect=relaxed)
+    server = Path(__file__).parent.parent / "examples" / "node-sync" / "server.js"
+    done = run_cli(path, "--target-cmd", f"{NODE} {server}", "--time-scale", str(FAST), "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "held" in done.stdout
