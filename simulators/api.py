@@ -78,6 +78,34 @@ def require(body: Any, name: str, kind: type | tuple[type, ...], fix: str) -> An
     return value
 
 
+ADDRESS_FIELDS = ("name", "street", "city", "postcode", "country")
+
+
+def require_address(value: Any, name: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An address object ({name, street, city, postcode, country}): every field it has, and
+    the `required` ones, are strings; else `Invalid` names the field (`name`.field)."""
+    if not isinstance(value, dict):
+        raise Invalid(name, "the address object, e.g. {street, city, postcode, country}")
+    for key in ADDRESS_FIELDS:
+        if (key in value or key in required) and not isinstance(value.get(key), str):
+            raise Invalid(f"{name}.{key}" if name != "body" else key, f"the {key}, a string")
+    return value
+
+
+def optional_string(body: dict[str, Any], name: str, fix: str) -> str | None:
+    """An optional body field that is a string or null, else `Invalid` naming it."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise Invalid(name, fix)
+    return value
+
+
+def no_fields(body: Any) -> None:
+    """A request whose body carries nothing: an object (its fields ignored), or none at all."""
+    if body is not None and not isinstance(body, dict):
+        raise Invalid("body", "send {} or no body; this request takes no fields")
+
+
 class IdempotencyStore:
     """Stripe model: the first reply for a key is stored and replayed; same key, other body: 422."""
 

@@ -218,7 +218,8 @@ _ERP_SCHEMAS: dict[str, dict[str, Any]] = {
                     "description": "sequence number of this posting in the ERP"},
     }, ["order_id", "statement_id", "posting"], closed=True),
     "InvoiceRelease": _obj({
-        "pod_reference": _s("reference of the proof of delivery", examples=["pod/T-000001.jpg"]),
+        "pod_reference": _nullable("reference of the proof of delivery",
+                                   examples=["pod/T-000001.jpg"]),
     }, description="Any JSON object; the ERP invoices the order value plus posted freight."),
     "Invoice": _obj({
         "id": _s("invoice id", pattern="^INV-[0-9]{6}$"),
@@ -227,7 +228,8 @@ _ERP_SCHEMAS: dict[str, dict[str, Any]] = {
     }, ["id", "order_id", "amount"], closed=True),
 }
 
-_CANCEL = {"type": "object", "description": "Ignored; send {}."}
+_CANCEL = {"type": ["object", "null"],
+           "description": "Its fields are ignored; send {} or no body (null counts as none)."}
 
 _TMS_SCHEMAS: dict[str, dict[str, Any]] = {
     "ShipmentCreate": _obj({
@@ -305,18 +307,21 @@ OPERATIONS: dict[str, dict[tuple[str, str], Operation]] = {
         ("GET", "/customers/{customer_id}"): Operation("Read a customer", 200, "Customer"),
         ("POST", "/orders/{order_id}/logistics-status"): Operation(
             "Write back a logistics status", 200, "LogisticsStatus", "LogisticsStatusWrite",
-            invalid="unknown status or classifier, or the body is not a JSON object"),
+            invalid="unknown status or classifier, shipment_id, eta or event_time neither a "
+                    "string nor null, or the body is not a JSON object"),
         ("POST", "/orders/{order_id}/freight-charges"): Operation(
             "Post a freight-charge statement", 201, "FreightPosting", "FreightCharges",
             invalid="a field missing or of the wrong type, or total is not the sum of the lines"),
         ("POST", "/orders/{order_id}/invoice"): Operation(
             "Release the invoice", 201, "Invoice", "InvoiceRelease",
-            invalid="the body is not a JSON object"),
+            invalid="the body is not a JSON object, or pod_reference is neither a string nor "
+                    "null"),
     },
     "tms": {
         ("POST", "/shipments"): Operation(
             "Create a shipment for an order", 201, "Shipment", "ShipmentCreate",
-            invalid="order_id or ship_to missing or of the wrong type"),
+            invalid="order_id or ship_to missing or of the wrong type, a ship_to field not a "
+                    "string, or lines not a list of objects"),
         ("GET", "/shipments"): Operation(
             "List shipments", 200, "ShipmentList",
             query=(("order_id", "only the shipments of this ERP order"),)),
@@ -324,22 +329,60 @@ OPERATIONS: dict[str, dict[tuple[str, str], Operation]] = {
         ("POST", "/shipments/{shipment_id}/cancel"): Operation(
             "Cancel a shipment (idempotent: an already cancelled one answers 200)", 200,
             "Shipment", "CancelRequest", request_required=False,
+            invalid="the body is neither a JSON object nor absent",
             conflict="the shipment has departed the pickup location; it can no longer be "
                      "cancelled"),
     },
     "lastmile": {
         ("POST", "/tasks"): Operation(
             "Create a delivery task", 201, "Task", "TaskCreate",
-            invalid="shipment_id, order_id or destination missing or of the wrong type"),
+            invalid="shipment_id, order_id or destination missing or of the wrong type, or a "
+                    "destination field not a string"),
         ("GET", "/tasks/{task_id}"): Operation("Read a task", 200, "Task"),
         ("POST", "/tasks/{task_id}/destination"): Operation(
             "Change the delivery address", 200, "Task", "DestinationChange",
-            invalid="street, city or postcode missing or not a string",
+            invalid="street, city or postcode missing, or an address field not a string",
             conflict="the task is finished (delivered, returned or cancelled)"),
         ("POST", "/tasks/{task_id}/cancel"): Operation(
             "Cancel a task (idempotent: an already cancelled one answers 200)", 200, "Task",
             "CancelRequest", request_required=False,
+            invalid="the body is neither a JSON object nor absent",
             conflict="the task is already delivered or returned"),
+    },
+}
+
+# OpenAPI links from a success answer to the operations it enables (what a client, or a stateful
+# fuzzer, can do next with the id it just got): (method, template) -> link name ->
+# (target operationId, {target parameter: runtime expression}).
+_ID = "$response.body#/id"
+LINKS: dict[str, dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]]] = {
+    "erp": {
+        ("GET", "/orders/{order_id}"): {
+            "GetCustomer": ("get_customer", {"customer_id": "$response.body#/customer_id"}),
+            "WriteLogisticsStatus": ("write_logistics_status", {"order_id": _ID}),
+            "PostFreightCharges": ("post_freight_charges", {"order_id": _ID}),
+            "ReleaseInvoice": ("release_invoice", {"order_id": _ID}),
+        },
+    },
+    "tms": {
+        ("POST", "/shipments"): {
+            "GetShipment": ("get_shipment", {"shipment_id": _ID}),
+            "FindShipmentsOfOrder": ("find_shipments", {"order_id": "$response.body#/order_id"}),
+            "CancelShipment": ("cancel_shipment", {"shipment_id": _ID}),
+        },
+        ("GET", "/shipments/{shipment_id}"): {
+            "CancelShipment": ("cancel_shipment", {"shipment_id": _ID}),
+        },
+    },
+    "lastmile": {
+        ("POST", "/tasks"): {
+            "GetTask": ("get_task", {"task_id": _ID}),
+            "ChangeDestination": ("change_destination", {"task_id": _ID}),
+            "CancelTask": ("cancel_task", {"task_id": _ID}),
+        },
+        ("GET", "/tasks/{task_id}"): {
+            "CancelTask": ("cancel_task", {"task_id": _ID}),
+        },
     },
 }
 
@@ -447,7 +490,7 @@ def _path_parameters(route: Route) -> list[dict[str, Any]]:
     return parameters
 
 
-def _operation(route: Route, op: Operation) -> dict[str, Any]:
+def _operation(route: Route, op: Operation, links: dict[str, Any]) -> dict[str, Any]:
     path_params = _path_parameters(route)
     parameters: list[dict[str, Any]] = [*path_params]
     parameters += [{"name": name, "in": "query", "required": False, "description": doc,
@@ -462,6 +505,10 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
         "headers": {**_SIM_HEADERS, **replay},
         "content": {JSON: {"schema": _ref(op.response)}},
     }}
+    if links:
+        responses[str(op.status)]["links"] = {
+            name: {"operationId": target, "parameters": parameters}
+            for name, (target, parameters) in links.items()}
     if op.request is not None:
         responses["400"] = {"$ref": "#/components/responses/BadRequest"}
     responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
@@ -538,7 +585,8 @@ def _build_api_spec(system: str, table: Sequence[Route]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for route in table:
         op = operations[(route.method, route.template)]
-        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, op)
+        links = LINKS[system].get((route.method, route.template), {})
+        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, op, links)
     paths.update(_live_paths(system))
     title = _TITLES[system]
     return {
@@ -602,15 +650,26 @@ _RETRACTION = {
 }
 
 
+# A decimal string as `seatrial run` writes the scale (3600, 0.5, 1e+06), and one that is zero.
+DECIMAL = "^(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?$"
+ZERO = "^[0.]*(?:[eE].*)?$"
+# An http(s) URL with a host; no spaces or control characters.
+BASE_URL = "^https?://[^/?#\\x00-\\x20\\x7f]+[^\\x00-\\x20\\x7f]*$"
+# Standard Webhooks: whsec_ and the key in base64 (with its padding).
+SECRET = "^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 def _setting(name: str, doc: str) -> dict[str, Any]:
     if name == "SEATRIAL_TIME_SCALE":
-        return {"type": ["number", "string"],
-                "description": doc + " (a number, or its decimal string as in the environment)"}
+        return {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                          {"type": "string", "pattern": DECIMAL, "not": {"pattern": ZERO}}],
+                "description": doc + " (a positive number, or its decimal string as in the "
+                                     "environment)"}
     if name.endswith("_WEBHOOK_SECRET"):
-        return _s(doc, pattern="^whsec_")
+        return _s(doc, pattern=SECRET)
     if name.endswith("_URL"):
-        return _s(doc, format="uri")
-    return _s(doc)
+        return _s(doc, pattern=BASE_URL)
+    return _s(doc, minLength=1)
 
 
 def _sut_schemas() -> dict[str, dict[str, Any]]:
@@ -622,7 +681,8 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "source_seq": {"type": "integer", "minimum": 1,
                        "description": "the source's publishing sequence number"},
         "event_time": _s("when it happened at the source (simulated time, ISO 8601); without "
-                         "an offset it is the source's local time"),
+                         "an offset it is the source's local time",
+                         anyOf=[{"format": "date-time"}, {"format": "date-time-local"}]),
         "recorded_time": {**_DATE_TIME, "description": "when the source recorded it"},
         "classifier": {"type": "string", "enum": list(CLASSIFIERS),
                        "description": "ACT actual, EST estimate, PLN plan"},

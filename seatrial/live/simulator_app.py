@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +92,10 @@ async def _answer(send: Send, status: int, body: Any, headers: dict[str, str]) -
     await send({"type": "http.response.body", "body": payload})
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON number")  # Python's json would take it
+
+
 WANTED = {b"authorization": "authorization", b"idempotency-key": "idempotency-key",
           b"x-correlation-id": "x-correlation-id"}
 
@@ -136,8 +139,8 @@ class ApiEndpoint:
         payload = None
         if body:
             try:
-                payload = json.loads(body)
-            except (UnicodeDecodeError, ValueError) as error:
+                payload = json.loads(body, parse_constant=_not_json)
+            except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
                 return await self._refuse(problem(
                     400, "malformed-json", "Malformed JSON body",
                     f"the body is not JSON ({error}); send application/json", field="body"),
@@ -163,9 +166,8 @@ class ApiEndpoint:
                 pass
             return
         extra = dict(response.headers)
-        if response.retry_after is not None:  # whole wall seconds, rounded up: never early
-            wall = self.clock.wall_seconds(response.retry_after)
-            extra["retry-after"] = str(max(1, math.ceil(wall)))
+        if response.retry_after is not None:  # the transport made it whole wall seconds
+            extra["retry-after"] = str(round(self.clock.wall_seconds(response.retry_after)))
         await _answer(send, response.status_code, response.body, _headers(self.clock, extra))
 
     async def _refuse(self, reply: Reply, method: str, path: str, send: Send,

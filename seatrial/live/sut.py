@@ -8,10 +8,14 @@ time scale, and webhooks come in over HTTP (docs/live-protocol.md).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import logging
+import math
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
@@ -25,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from seatrial.hosting import Done, Resume, describe, receive, spawn
+from seatrial.live.http_client import BoundedClient
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
@@ -45,27 +50,80 @@ class SettingsError(ValueError):
     pass
 
 
+# As contracts/openapi/sut-webhooks.json has them: an http(s) URL with a host, and the time
+# scale's decimal string as `seatrial run` writes it (f"{scale:g}": 3600, 0.5, 1e+06).
+BASE_URL = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*")
+DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?")
+
+
 def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
-    missing = [name for name in SETTINGS if not raw.get(name)]
+    missing = [name for name in SETTINGS if raw.get(name) in (None, "")]
     if missing:
         raise SettingsError(f"missing setting(s) {', '.join(missing)}; docs/live-protocol.md "
                             "lists them all")
-    try:
-        scale = float(raw["SEATRIAL_TIME_SCALE"])
-    except (TypeError, ValueError):
-        scale = 0.0
-    if not scale > 0:
+    for name in SETTINGS:
+        value = raw[name]
+        if name != "SEATRIAL_TIME_SCALE" and not isinstance(value, str):
+            raise SettingsError(f"{name}: give a string, not {type(value).__name__}")
+        if name.endswith("_URL") and not BASE_URL.fullmatch(value):
+            raise SettingsError(f"{name}={value!r}: give the http(s) base URL of the system, "
+                                "e.g. http://127.0.0.1:41017")
+        if name.endswith("_WEBHOOK_SECRET") and not _webhook_secret(value):
+            raise SettingsError(f"{name}: give a Standard Webhooks secret, whsec_ followed by "
+                                "base64 (as Seatrial sends it)")
+    scale = _time_scale(raw["SEATRIAL_TIME_SCALE"])
+    if not (scale > 0 and math.isfinite(scale)):
         raise SettingsError(f"SEATRIAL_TIME_SCALE={raw['SEATRIAL_TIME_SCALE']!r}: give a positive "
                             "number of simulated seconds per wall second, e.g. 3600")
-    return {name: (scale if name == "SEATRIAL_TIME_SCALE" else str(raw[name]))
-            for name in SETTINGS}
+    return {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
+
+
+def _time_scale(value: Any) -> float:
+    """A JSON number or a decimal string; 0.0 for anything else (or out of range)."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and DECIMAL.fullmatch(value):
+            return float(value)
+    except OverflowError:
+        pass
+    return 0.0
+
+
+def _webhook_secret(value: str) -> bool:
+    if not value.startswith("whsec_"):
+        return False
+    try:
+        base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        return False
+    return True
+
+
+# The envelope's required fields and their JSON types (contracts/openapi/sut-webhooks.json).
+ENVELOPE = {"event_id": str, "type": str, "source": str, "source_seq": int, "event_time": str,
+            "recorded_time": str, "classifier": str, "correlation_id": str}
 
 
 def parse_event(body: bytes) -> Event:
     """The wire envelope back into an Event; ValueError names what is wrong."""
-    data = json.loads(body)
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise ValueError("the body is nested too deeply to be an event envelope") from None
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object (the event envelope)")
+    if isinstance(data.get("source_seq"), float) and data["source_seq"].is_integer():
+        data["source_seq"] = int(data["source_seq"])  # 7.0 is an integer in JSON Schema
+    for name, kind in ENVELOPE.items():
+        if name in data and (not isinstance(data[name], kind) or isinstance(data[name], bool)):
+            raise ValueError(f"envelope field {name!r} must be "
+                             f"{'an integer' if kind is int else 'a string'}")
+    for name in ("order_id", "shipment_id", "task_id", "schema_version"):
+        if not isinstance(data.get(name), str | None):
+            raise ValueError(f"envelope field {name!r} must be a string or null")
+    if not isinstance(data.get("payload"), dict | None):
+        raise ValueError("envelope field 'payload' must be an object")
     try:
         return Event(data["event_id"], data["type"], data["source"], data["source_seq"],
                      datetime.fromisoformat(data["event_time"]),
@@ -87,8 +145,7 @@ class HttpFace:
         self.factory = factory
         self.state_dir = state_dir
         self.generation = 0
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64),
-                                        timeout=httpx.Timeout(30.0, pool=None))
+        self.client = BoundedClient(timeout=30.0)
         self.settings: dict[str, Any] | None = None
         self.sut: SyncImplementation | None = None
         self.io: IO | None = None
@@ -228,7 +285,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
     async def configure(request: Request) -> Response:
         try:
             raw = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return _problem(400, "Malformed JSON body", "send the settings as a JSON object",
                             field="body")
         if not isinstance(raw, dict):

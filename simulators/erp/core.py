@@ -12,7 +12,7 @@ from typing import Any
 
 from seatrial.model.envelope import CLASSIFIERS, to_datetime
 from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, RANK
-from simulators.api import ApiRequest, Invalid, NotFound, Reply, require
+from simulators.api import ApiRequest, Invalid, NotFound, Reply, optional_string, require
 from simulators.events import EventSource
 
 
@@ -159,10 +159,11 @@ class ErpCore:
         classifier = body.get("classifier", "ACT")
         if classifier not in CLASSIFIERS:
             raise Invalid("classifier", f"one of {', '.join(CLASSIFIERS)}")
-        shipment_id = body.get("shipment_id")
-        eta = body.get("eta")
+        shipment_id = optional_string(body, "shipment_id", "the TMS shipment id, or null")
+        eta = optional_string(body, "eta", "the estimated delivery time (ISO 8601), or null")
+        event_time = optional_string(body, "event_time", "when it happened (ISO 8601), or null")
         self.status_writes.append(StatusWrite(
-            self.clock(), order.id, status, order.status, classifier, body.get("event_time"),
+            self.clock(), order.id, status, order.status, classifier, event_time,
             shipment_id, eta, request.correlation_id))
         order.status = status
         if shipment_id:
@@ -179,11 +180,17 @@ class ErpCore:
         lines = require(body, "lines", list, "a list of {code, amount} charge lines")
         total = require(body, "total", (int, float), "the statement total, a number")
         for index, line in enumerate(lines):
-            if not isinstance(line, dict) or not isinstance(line.get("amount"), int | float):
+            if not isinstance(line, dict):
+                raise Invalid(f"lines[{index}]", "a {code, amount} charge line object")
+            amount = line.get("amount")
+            if not isinstance(amount, int | float) or isinstance(amount, bool):
                 raise Invalid(f"lines[{index}].amount", "a number")
+            if not isinstance(line.get("code", ""), str):
+                raise Invalid(f"lines[{index}].code", "the charge code, a string, e.g. FUEL")
         if abs(sum(line["amount"] for line in lines) - total) > 0.005:
             raise Invalid("total", "must equal the sum of lines[].amount")
-        posting = ChargePosting(self.clock(), order.id, statement_id, body.get("shipment_id"),
+        shipment_id = optional_string(body, "shipment_id", "the TMS shipment id, or null")
+        posting = ChargePosting(self.clock(), order.id, statement_id, shipment_id,
                                 round(float(total), 2), request.correlation_id)
         self.charge_postings.append(posting)
         self.freight_by_order[order.id] = self.freight_by_order.get(order.id, 0.0) + posting.total
@@ -194,6 +201,8 @@ class ErpCore:
         order = self._order(request)
         if not isinstance(request.body, dict):
             raise Invalid("body", "send a JSON object, e.g. {\"pod_reference\": ...}")
+        optional_string(request.body, "pod_reference", "the proof-of-delivery reference (a "
+                        "string, e.g. pod/T-000001.jpg), or null")
         freight = self.freight_by_order.get(order.id, 0.0)
         invoice = Invoice(f"INV-{len(self.invoices) + 1:06d}", self.clock(), order.id,
                           round(order.value + freight, 2), round(freight, 2),

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial.model.envelope import to_datetime
-from simulators.api import ApiRequest, NotFound, Reply, conflict, require
+from simulators.api import (
+    ApiRequest,
+    NotFound,
+    Reply,
+    conflict,
+    no_fields,
+    require,
+    require_address,
+)
 from simulators.events import EventSource
 
 UNASSIGNED, ASSIGNED, ACTIVE, COMPLETED = 0, 1, 2, 3
@@ -62,7 +70,7 @@ class LastMileCore:
         body = request.body
         shipment_id = require(body, "shipment_id", str, "the TMS shipment id the parcel came on")
         order_id = require(body, "order_id", str, "the ERP order id")
-        destination = require(body, "destination", dict, "the delivery address object")
+        destination = require_address(body.get("destination"), "destination")
         task_id = f"T-{len(self.tasks) + 1:06d}"
         task = Task(task_id, shipment_id, order_id, destination,
                     request.correlation_id or f"lm-{task_id}", self.clock(),
@@ -82,8 +90,7 @@ class LastMileCore:
 
     def change_destination(self, request: ApiRequest) -> Reply:
         task = self._task(request)
-        for name in ("street", "city", "postcode"):
-            require(request.body, name, str, f"the new address's {name}")
+        require_address(request.body, "body", ("street", "city", "postcode"))
         if not task.active:
             return conflict(f"task {task.id} is finished; its destination can no longer change")
         task.destination = dict(request.body)
@@ -91,6 +98,7 @@ class LastMileCore:
 
     def cancel_task(self, request: ApiRequest) -> Reply:
         task = self._task(request)
+        no_fields(request.body)
         if task.cancelled_at is not None:
             return Reply(200, task.to_json())
         if task.delivered_at is not None or task.returned_at is not None:

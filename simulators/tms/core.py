@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial.model.envelope import to_datetime
-from simulators.api import ApiRequest, NotFound, Reply, conflict, require
+from simulators.api import (
+    ApiRequest,
+    Invalid,
+    NotFound,
+    Reply,
+    conflict,
+    no_fields,
+    require,
+    require_address,
+)
 from simulators.events import EventSource
 
 # Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
@@ -80,8 +89,10 @@ class TmsCore:
     def create_shipment(self, request: ApiRequest) -> Reply:
         body = request.body
         order_id = require(body, "order_id", str, "the ERP order id this shipment moves")
-        ship_to = require(body, "ship_to", dict, "the delivery address object from the ERP order")
+        ship_to = require_address(body.get("ship_to"), "ship_to")
         lines = body.get("lines", [])
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            raise Invalid("lines", "the ERP order's lines, a list of objects (or leave it out)")
         shipment_id = f"SH-{len(self.shipments) + 1:06d}"
         shipment = Shipment(shipment_id, order_id, ship_to, lines,
                             request.correlation_id or f"tms-{shipment_id}", self.clock(),
@@ -109,6 +120,7 @@ class TmsCore:
 
     def cancel_shipment(self, request: ApiRequest) -> Reply:
         shipment = self._shipment(request)
+        no_fields(request.body)
         if shipment.state == "cancelled":
             return Reply(200, shipment.to_json())
         if shipment.state not in CANCELLABLE:
