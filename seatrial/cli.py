@@ -82,9 +82,9 @@ def show(scenario: str) -> None:
                    "in-process), or http://HOST:PORT (a SUT already running: live mode).")
 @click.option("--target-cmd", metavar="COMMAND",
               help="Live mode: start COMMAND (it listens on $PORT), run, stop it.")
-@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6, min_open=False),
-              default=DEFAULT_SCALE, show_default=True,
-              help="Live mode: simulated seconds per wall second.")
+@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+              help=f"Live mode: simulated seconds per wall second (default: the scenario's "
+                   f"live.time_scale, else {DEFAULT_SCALE:g}).")
 @click.option("--drain", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Live mode: after the release wave, judge after at most this many wall "
                    "seconds even if traffic has not settled (default: the scenario's horizon).")
@@ -101,7 +101,7 @@ def show(scenario: str) -> None:
               help="Runs in parallel processes (default: one per CPU).")
 @click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
-        time_scale: float, drain: float | None, health_timeout: float, seed: int | None,
+        time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
@@ -241,7 +241,7 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     results = []
     for index, scenario in enumerate(plan, 1):
         console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
-                      f"against {target.label} at {options.scale:g}x", highlight=False)
+                      f"against {target.label} at {options.pace(scenario):g}x", highlight=False)
         try:
             results.append(run_live(scenario, target, options))
         except LiveTargetError as error:

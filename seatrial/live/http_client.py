@@ -8,6 +8,7 @@ during a release wave with thousands of deliveries queued).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,9 +24,16 @@ class BoundedClient:
             timeout=httpx.Timeout(timeout, pool=None))
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
-        async with self._slots:
-            return await self.client.request(method, url, **options)
+    async def request(self, method: str, url: str, *,
+                      hold: Callable[[], float] | None = None, **options: Any) -> httpx.Response:
+        """`hold()`, asked once a slot is free, gives seconds to wait before sending (a
+        Retry-After that arrived while this request was queued); the slot is not kept."""
+        while True:
+            async with self._slots:
+                wait = hold() if hold is not None else 0.0
+                if wait <= 0:
+                    return await self.client.request(method, url, **options)
+            await asyncio.sleep(wait)
 
     async def get(self, url: str, **options: Any) -> httpx.Response:
         return await self.request("GET", url, **options)

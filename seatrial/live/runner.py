@@ -47,11 +47,14 @@ class LiveTarget:
 
 @dataclass(frozen=True)
 class LiveOptions:
-    scale: float = DEFAULT_SCALE
+    scale: float | None = None  # None: the scenario's live.time_scale, else DEFAULT_SCALE
     drain: float | None = None  # wall seconds after the release wave; None: up to the horizon
     quiet: float = 2.0  # wall seconds without traffic that count as quiescent
     health_timeout: float = 30.0
     host: str = "127.0.0.1"
+
+    def pace(self, scenario: Scenario) -> float:
+        return self.scale or scenario.live.time_scale or DEFAULT_SCALE
 
 
 def check_live(scenario: Scenario, target: LiveTarget) -> None:
@@ -98,7 +101,7 @@ def _free_port(host: str) -> int:
 async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
                ) -> tuple[World, float]:
     world = World(scenario)
-    stack = SimulatorStack(world, options.scale, options.host)
+    stack = SimulatorStack(world, options.pace(scenario), options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
     client = BoundedClient(timeout=10.0)

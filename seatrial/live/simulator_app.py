@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -166,8 +167,13 @@ class ApiEndpoint:
                 pass
             return
         extra = dict(response.headers)
-        if response.retry_after is not None:  # the transport made it whole wall seconds
-            extra["retry-after"] = str(round(self.clock.wall_seconds(response.retry_after)))
+        if response.retry_after is not None:
+            # Retry-After has whole seconds only: rounded up (never early), at least 1; the
+            # exact wait goes beside it, for clients that want it (as Discord's
+            # X-RateLimit-Reset-After does)
+            wall = self.clock.wall_seconds(response.retry_after)
+            extra["retry-after"] = str(max(1, math.ceil(wall)))
+            extra["x-seatrial-retry-after"] = f"{wall:.6f}"
         await _answer(send, response.status_code, response.body, _headers(self.clock, extra))
 
     async def _refuse(self, reply: Reply, method: str, path: str, send: Send,

@@ -58,7 +58,6 @@ class SimulatorStack:
         self._servers: list[uvicorn.Server] = []
         self._serving: list[asyncio.Task] = []
         world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
-        world.transport.retry_after_unit = scale  # Retry-After on the wire: whole wall seconds
         world.transport.grace = ROUND_TRIP * scale
 
     @property

@@ -42,7 +42,7 @@ SYSTEMS = ("erp", "tms", "lastmile")
 SETTINGS = (*(f"SEATRIAL_{s.upper()}_URL" for s in SYSTEMS), "SEATRIAL_CLIENT_ID",
             "SEATRIAL_CLIENT_SECRET", *(f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET" for s in SYSTEMS),
             "SEATRIAL_TIME_SCALE")
-MIN_CALL_TIMEOUT = 2.0  # wall seconds: loopback under load is not instant
+MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
 log = logging.getLogger("seatrial.sut")
 
 
@@ -151,6 +151,9 @@ class HttpFace:
         self.io: IO | None = None
         self.store: DurableStore | None = None
         self._tokens: dict[str, str] = {}
+        # per system, until when (monotonic) a Retry-After holds the requests still queued here:
+        # the handler that sent them checked before the 429 arrived
+        self._paused: dict[str, float] = {}
         self._token_locks: dict[str, asyncio.Lock] = {}
         self._anchor = (0.0, time.monotonic())  # (simulated seconds, when we learned it)
 
@@ -164,6 +167,7 @@ class HttpFace:
         self.generation += 1  # tasks of the previous run die when they would resume
         self.settings = settings
         self._tokens.clear()
+        self._paused.clear()
         if self.store is None:
             self.store = (SqliteStore(self.state_dir / "store.sqlite3") if self.state_dir
                           else DurableStore())
@@ -231,8 +235,10 @@ class HttpFace:
             return
         self.learn_time(answer.headers.get("x-seatrial-sim-time"))
         headers = dict(answer.headers)
-        if "retry-after" in headers:  # wall seconds on the wire, simulated in the SDK
-            headers["retry-after"] = f"{float(headers['retry-after']) * self.scale:g}"
+        wait = headers.get("x-seatrial-retry-after", headers.get("retry-after"))
+        if wait is not None:  # wall seconds on the wire, simulated in the SDK
+            self._paused[call.system] = time.monotonic() + float(wait)
+            headers["retry-after"] = f"{float(wait) * self.scale:g}"
         try:
             body = answer.json() if answer.content else None
         except ValueError:
@@ -245,8 +251,9 @@ class HttpFace:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
-        return await self.client.request(call.method, base + call.path, json=call.json,
-                                         params=call.params, headers=headers, timeout=timeout)
+        return await self.client.request(
+            call.method, base + call.path, json=call.json, params=call.params, headers=headers,
+            timeout=timeout, hold=lambda: self._paused.get(call.system, 0.0) - time.monotonic())
 
     async def _token(self, system: str, base: str) -> str:
         lock = self._token_locks.setdefault(system, asyncio.Lock())

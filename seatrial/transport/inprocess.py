@@ -6,7 +6,6 @@ handler can never re-enter itself.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import simpy
@@ -29,9 +28,7 @@ class InProcessTransport:
         self.ledger = ledger
         self.calls = 0    # requests sent
         self.answers = 0  # responses or transport errors the caller received
-        # Live mode sets these: Retry-After goes out in whole wall seconds (this many simulated
-        # seconds each), and a 429's entry carries the round trip's grace for rate-limit checks.
-        self.retry_after_unit = 0.0
+        # live mode sets this: a 429's entry carries the round trip's grace (rate-limit checks)
         self.grace = 0.0
 
     def _later(self, delay: float, action: Callable[..., None], *args: object) -> None:
@@ -67,12 +64,9 @@ class InProcessTransport:
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(503, reply.body, reply.headers))
         elif plan.retry_after is not None:
-            wait, unit = plan.retry_after, self.retry_after_unit
-            if unit:
-                wait = max(1, math.ceil(wait / unit)) * unit
             reply = problem(429, "rate-limited", "Too many requests",
-                            f"rate limit exceeded; retry after {wait:g}s")
-            headers = {**reply.headers, "retry-after": f"{wait:g}"}
+                            f"rate limit exceeded; retry after {plan.retry_after:g}s")
+            headers = {**reply.headers, "retry-after": f"{plan.retry_after:g}"}
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(429, reply.body, headers))
         else:
