@@ -455,6 +455,10 @@ def _api_components(system: str) -> dict[str, Any]:
             "RetryAfter": {"required": True, "schema": {"type": "integer", "minimum": 0},
                            "description": "whole wall-clock seconds to wait before any further "
                                           "request to this system"},
+            "ExactRetryAfter": {"required": True,
+                                "schema": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"},
+                                "description": "the exact wait in decimal wall-clock seconds "
+                                               "(Retry-After rounds it up to whole seconds)"},
             "WwwAuthenticate": {"required": True, "schema": {"type": "string"},
                                 "description": 'Bearer error="invalid_token"'},
         },
@@ -467,7 +471,8 @@ def _api_components(system: str) -> dict[str, Any]:
                 "rate limited: send nothing more to this system until Retry-After has passed",
                 problem(429, "rate-limited", "Too many requests",
                         "rate limit exceeded; retry after 2s").body,
-                **{"Retry-After": _header("RetryAfter")}),
+                **{"Retry-After": _header("RetryAfter"),
+                   "x-seatrial-retry-after": _header("ExactRetryAfter")}),
             "Unavailable": _problem_response(
                 "the system is in an outage: retry with backoff and the same Idempotency-Key",
                 problem(503, "unavailable", "Service unavailable",
