@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 from test_live import FAST, SEATRIAL, SMALL
 
@@ -122,3 +124,26 @@ def test_the_reference_over_http_refuses_forged_webhooks():
         assert sut.post(url, content=body, headers=stale).status_code == 401
         assert sut.post(url, content=body, headers={}).status_code == 401
         assert sut.post(url, content=body, headers=signed).status_code == 204
+
+
+def test_a_429_on_the_wire_carries_whole_and_exact_retry_after_and_the_ledger_the_grace():
+    from seatrial.scenario import RateLimit
+
+    limited = SMALL.model_copy(update={"faults": (RateLimit(system="erp", rate=0.0001, burst=1),)})
+    world = World(limited)
+    world.dispatcher.host = AcceptAll()
+    world.env.run(until=600.0)
+    order = next(iter(world.erp.orders))
+    with running(world, 3600.0) as stack, httpx.Client(base_url=stack.urls["erp"]) as erp:
+        token = erp.post("/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": stack.tokens.client_id,
+            "client_secret": stack.tokens.client_secret}).json()["access_token"]
+        answers = [erp.get(f"/orders/{order}", headers={"authorization": f"Bearer {token}"})
+                   for _ in range(3)]
+    throttled = [a for a in answers if a.status_code == 429]
+    assert throttled, [a.status_code for a in answers]
+    exact = float(throttled[0].headers["x-seatrial-retry-after"])
+    assert int(throttled[0].headers["retry-after"]) == max(1, math.ceil(exact))
+    entry = next(e for e in world.ledger.entries if e.data.get("retry_after") is not None)
+    assert entry.data["retry_after"] == pytest.approx(exact * 3600.0, abs=0.01)
+    assert entry.data["grace"] == pytest.approx(0.25 * 3600.0)
