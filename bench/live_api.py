@@ -98,13 +98,9 @@ async def serve(stack: str, app_name: str, port: int, info: Path) -> None:
                      log_enabled=False).serve()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def measure(stack: str, app_name: str, duration: int, connections: int) -> float:
+    from seatrial.live.runner import free_port
+
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         info = Path(tmp) / "info.json"

@@ -92,7 +92,8 @@ async def _interruptible(run: Coroutine[Any, Any, tuple[World, float]]) -> tuple
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now, for a command that binds it itself."""
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
@@ -110,7 +111,7 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
         await stack.start()
         settings = stack.settings
         if target.command is not None:
-            port = _free_port(options.host)
+            port = free_port(options.host)
             url = f"http://{options.host}:{port}"
             state = workdir / "state"
             state.mkdir()

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 import uvicorn
 
 from seatrial.live.clock import LiveClock
+from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
 from seatrial.live.simulator_app import Activity, simulator_app
 from seatrial.live.tokens import TokenIssuer
 from seatrial.world import World
 
-SYSTEMS = ("erp", "tms", "lastmile")
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
 
 
@@ -63,12 +63,10 @@ class SimulatorStack:
     @property
     def settings(self) -> dict[str, str]:
         """What a SUT is told (docs/live-protocol.md), by setting name."""
-        upper = {system: system.upper() for system in SYSTEMS}
-        return {**{f"SEATRIAL_{upper[s]}_URL": self.urls[s] for s in SYSTEMS},
+        return {**{url_setting(s): self.urls[s] for s in SYSTEMS},
                 "SEATRIAL_CLIENT_ID": self.tokens.client_id,
                 "SEATRIAL_CLIENT_SECRET": self.tokens.client_secret,
-                **{f"SEATRIAL_{upper[s]}_WEBHOOK_SECRET": self.world.secrets[s]
-                   for s in SYSTEMS},
+                **{secret_setting(s): self.world.secrets[s] for s in SYSTEMS},
                 "SEATRIAL_TIME_SCALE": f"{self.clock.scale:g}"}
 
     async def start(self) -> None:

@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from seatrial.hosting import Done, Resume, describe, receive, spawn
 from seatrial.live.http_client import BoundedClient
+from seatrial.live.settings import SETTINGS, SYSTEMS, secret_setting, url_setting
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
@@ -38,10 +39,6 @@ from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
 
-SYSTEMS = ("erp", "tms", "lastmile")
-SETTINGS = (*(f"SEATRIAL_{s.upper()}_URL" for s in SYSTEMS), "SEATRIAL_CLIENT_ID",
-            "SEATRIAL_CLIENT_SECRET", *(f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET" for s in SYSTEMS),
-            "SEATRIAL_TIME_SCALE")
 MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
 log = logging.getLogger("seatrial.sut")
 
@@ -176,7 +173,7 @@ class HttpFace:
                 self.store.clear()
             else:
                 self.store = DurableStore()
-        secrets = {s: settings[f"SEATRIAL_{s.upper()}_WEBHOOK_SECRET"] for s in SYSTEMS}
+        secrets = {s: settings[secret_setting(s)] for s in SYSTEMS}
         rng = random.Random(settings["SEATRIAL_CLIENT_SECRET"])
         self.io = IO(self, self.store, rng, secrets)
         self.sut = self.factory()
@@ -215,7 +212,7 @@ class HttpFace:
         asyncio.get_running_loop().create_task(self._send(call, resume))
 
     async def _send(self, call: Call, resume: Resume) -> None:
-        base = self.settings.get(f"SEATRIAL_{call.system.upper()}_URL")
+        base = self.settings.get(url_setting(call.system))
         if base is None:
             resume(None, ConnectError(f"unknown system {call.system!r}; use io.erp, io.tms or "
                                       "io.lastmile"))
