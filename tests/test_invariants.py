@@ -96,25 +96,30 @@ class Story:
         return self.api[system].dispatch("POST", path, body=body, headers=headers)
 
     def request(self, system: str, path: str, body: dict[str, Any], key: str | None = None,
-                correlation: str | None = ORDERS) -> str:
-        """Records a POST as the transport does (the ledger only); returns its call ref."""
+                correlation: str | None = ORDERS, via: str | None = None) -> str:
+        """Records a POST as the transport does (the ledger only); returns its call ref.
+        `via` is the live connection it came on."""
         if correlation is ORDERS:
             correlation = f"corr-{self._order_of(path, body)}"
         ref = f"c{len(self.ledger)}"
-        self.ledger.record(self.now, "request", system, ref, None, {
-            "method": "POST", "path": path, "query": None, "body": body,
-            "idempotency_key": key, "correlation_id": correlation})
+        data = {"method": "POST", "path": path, "query": None, "body": body,
+                "idempotency_key": key, "correlation_id": correlation}
+        if via is not None:
+            data["via"] = via
+        self.ledger.record(self.now, "request", system, ref, None, data)
         return ref
 
-    def throttled(self, system: str, path: str, body: dict[str, Any],
-                  retry_after: float, grace: float = 0.0) -> str:
+    def throttled(self, system: str, path: str, body: dict[str, Any], retry_after: float,
+                  grace: float = 0.0, connection_grace: float = 0.0,
+                  via: str | None = None) -> str:
         """The SUT's call is answered 429 with Retry-After (nothing commits); its call ref.
-        A `grace` is what a live 429 carries: the round trip during which arrivals were
-        already on the wire."""
-        ref = self.request(system, path, body)
+        The graces are what a live 429 carries: how long arrivals may still have been on the
+        wire, on other connections and on its own (`via`)."""
+        ref = self.request(system, path, body, via=via)
         data = {"status": 429, "body": {}, "delivered": True, "retry_after": retry_after}
         if grace:
             data["grace"] = grace
+            data["connection_grace"] = connection_grace
         self.ledger.record(self.now, "response", system, ref, None, data)
         return ref
 
@@ -947,6 +952,23 @@ def test_rate_limit_respected_live_counts_arrivals_within_the_round_trip_as_in_f
     story.later(600).erp_status("SO-3", "REL")  # sent after the SUT was told: too early
     violations = story.check(rate_limit_respected)
     assert orders_flagged(violations, "rate-limit-respected") == ["SO-3"]
+
+
+@pytest.mark.parametrize(("after", "flagged"), [(0.5, []), (5, ["SO-3"])])
+def test_rate_limit_respected_live_gives_the_429s_own_connection_only_its_short_grace(
+        after, flagged):
+    story = Story()
+    for order in ("SO-1", "SO-2", "SO-3"):
+        story.release(order)
+    story.at(1).throttled("erp", "/orders/SO-1/logistics-status", {"status": "REL"}, 30,
+                          grace=180, connection_grace=1, via="127.0.0.1:5001")
+    # another connection within the round trip: in flight when the 429 left
+    story.later(after).request("erp", "/orders/SO-2/logistics-status", {"status": "REL"},
+                               via="127.0.0.1:5002")
+    # the 429's own connection: HTTP/1.1 sent this after the 429 had arrived
+    story.request("erp", "/orders/SO-3/logistics-status", {"status": "REL"},
+                  via="127.0.0.1:5001")
+    assert [v.keys["order_id"] for v in story.check(rate_limit_respected)] == flagged
 
 
 # --- signed-only --------------------------------------------------------------------------------

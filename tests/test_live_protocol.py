@@ -147,3 +147,7 @@ def test_a_429_on_the_wire_carries_whole_and_exact_retry_after_and_the_ledger_th
     entry = next(e for e in world.ledger.entries if e.data.get("retry_after") is not None)
     assert entry.data["retry_after"] == pytest.approx(exact * 3600.0, abs=0.01)
     assert entry.data["grace"] == pytest.approx(0.25 * 3600.0)
+    assert entry.data["connection_grace"] == pytest.approx(0.001 * 3600.0)
+    # the request entries name their connection: httpx.Client kept one alive for all three
+    vias = {e.data["via"] for e in world.ledger.entries if e.kind == "request"}
+    assert len(vias) == 1 and next(iter(vias)).startswith("127.0.0.1:")

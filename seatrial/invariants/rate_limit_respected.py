@@ -3,36 +3,61 @@ has passed. The limit is org-wide, so the pause is too: every worker waits, not 
 that was told.
 
 Live, the ledger sees a request when it reaches the system and a 429 when it leaves, so a
-request already on the wire when the 429 left lands inside the pause; the 429 entry carries the
-`grace` (simulated seconds of a loopback round trip) during which arrivals count as in flight.
-In-process there is no wire and no grace."""
+request already on the wire when the 429 left lands inside the pause. The 429 entry carries
+the `grace` (simulated seconds of a loopback round trip) during which arrivals on other
+connections count as in flight, and the much shorter `connection_grace` for its own keep-alive
+connection (`via`): HTTP/1.1 sends one request at a time there, so the next one on it left
+after the 429 had arrived. In-process there is no wire and no grace."""
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from seatrial.invariants.observation import Observation, Violation
 
 NAME = "rate-limit-respected"
 
 
+class Pause(NamedTuple):
+    starts: float  # arrivals from here on must have waited
+    until: float
+    told: str  # the 429's call ref
+
+
 def check(obs: Observation) -> Iterator[Violation]:
-    blocked_until: dict[str, float] = {}
-    blocked_from: dict[str, float] = {}
-    told: dict[str, str] = {}
+    pauses: dict[tuple[str, str | None], Pause] = {}  # (system, connection or None for any)
+    via_of: dict[str, str] = {}
     reported: set[str] = set()
     for entry in obs.ledger.entries:
-        if entry.kind == "response" and entry.data.get("retry_after") is not None:
-            until = entry.time + entry.data["retry_after"]
-            if until > blocked_until.get(entry.system, 0.0):
-                blocked_until[entry.system], told[entry.system] = until, entry.ref
-                blocked_from[entry.system] = entry.time + entry.data.get("grace", 0.0)
-        elif (entry.kind == "request"
-              and blocked_from.get(entry.system, 0.0) <= entry.time
-              < blocked_until.get(entry.system, 0.0)
-              and entry.system not in reported):
+        data = entry.data
+        if entry.kind == "response" and data.get("retry_after") is not None:
+            until = entry.time + data["retry_after"]
+            _extend(pauses, (entry.system, None),
+                    Pause(entry.time + data.get("grace", 0.0), until, entry.ref))
+            if entry.ref in via_of:
+                _extend(pauses, (entry.system, via_of[entry.ref]),
+                        Pause(entry.time + data.get("connection_grace", 0.0), until, entry.ref))
+        elif entry.kind == "request":
+            via = data.get("via")
+            if via is not None:
+                via_of[entry.ref] = via
+            if entry.system in reported:
+                continue
+            pause = next((p for p in (pauses.get((entry.system, None)),
+                                      pauses.get((entry.system, via)) if via else None)
+                          if p is not None and p.starts <= entry.time < p.until), None)
+            if pause is None:
+                continue
             reported.add(entry.system)
-            early = blocked_until[entry.system] - entry.time
             order_id = obs.order_of_call(entry.ref) or ""
-            yield Violation(NAME, f"request {entry.ref} to {entry.system} went out {early:.0f}s "
-                            f"before the Retry-After of 429 [{told[entry.system]}] had passed",
+            yield Violation(NAME, f"request {entry.ref} to {entry.system} went out "
+                            f"{pause.until - entry.time:.0f}s before the Retry-After of 429 "
+                            f"[{pause.told}] had passed",
                             {"order_id": order_id, "system": entry.system, "call": entry.ref},
                             obs.chain(order_id) if order_id else [entry])
+
+
+def _extend(pauses: dict[tuple[str, str | None], Pause], key: tuple[str, str | None],
+            pause: Pause) -> None:
+    """The pause that ends last holds (an earlier 429's shorter wait is covered by it)."""
+    if key not in pauses or pause.until > pauses[key].until:
+        pauses[key] = pause

@@ -156,7 +156,8 @@ class ApiEndpoint:
             if not answered.done():
                 answered.set_result((response, error))
 
-        self.transport.send(call, resume)
+        client = scope.get("client")
+        self.transport.send(call, resume, f"{client[0]}:{client[1]}" if client else None)
         self.clock.kick()  # play the answer when it is due (now, if there is no latency)
         response, error = await answered
         if isinstance(error, ConnectError):

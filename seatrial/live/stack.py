@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
-from seatrial.live.clock import LiveClock
+from seatrial.live.clock import LOOKAHEAD, LiveClock
 from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
 from seatrial.live.simulator_app import Activity, simulator_app
 from seatrial.live.tokens import TokenIssuer
@@ -59,6 +59,9 @@ class SimulatorStack:
         self._serving: list[asyncio.Task] = []
         world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
         world.transport.grace = ROUND_TRIP * scale
+        # an answer is played up to LOOKAHEAD early, so its entry can be that much ahead of
+        # the wall clock; a request on the same keep-alive connection is sent after it arrives
+        world.transport.connection_grace = LOOKAHEAD * scale
 
     @property
     def settings(self) -> dict[str, str]:

@@ -148,9 +148,11 @@ class HttpFace:
         self.io: IO | None = None
         self.store: DurableStore | None = None
         self._tokens: dict[str, str] = {}
-        # per system, until when (monotonic) a Retry-After holds the requests still queued here:
-        # the handler that sent them checked before the 429 arrived
-        self._paused: dict[str, float] = {}
+        self.background = 0  # spawned tasks still running: 0 once the implementation settles
+        # per system, (when a 429 arrived, until when its Retry-After holds), monotonic: the
+        # requests issued before it and still queued here wait; their handlers could not know.
+        # Requests issued after it are the implementation's own business (it may ignore 429s).
+        self._paused: dict[str, tuple[float, float]] = {}
         self._token_locks: dict[str, asyncio.Lock] = {}
         self._anchor = (0.0, time.monotonic())  # (simulated seconds, when we learned it)
 
@@ -162,6 +164,7 @@ class HttpFace:
         """A new run: new settings, a new instance; `fresh` forgets the durable state too (a
         restart after a crash keeps it)."""
         self.generation += 1  # tasks of the previous run die when they would resume
+        self.background = 0
         self.settings = settings
         self._tokens.clear()
         self._paused.clear()
@@ -190,7 +193,15 @@ class HttpFace:
         return datetime.now(UTC)  # live sources sign with the wall clock
 
     def spawn(self, task: Handler, done: Done | None = None) -> None:
-        spawn(self, task, done or self._background_done)
+        """Run a task in the background, counted in `background` until it ends."""
+        finish = done or self._background_done
+
+        def ended(error: BaseException | None) -> None:
+            self.background -= 1
+            finish(error)
+
+        self.background += 1
+        spawn(self, task, ended)
 
     def _background_done(self, error: BaseException | None) -> None:
         if error is not None:
@@ -218,11 +229,12 @@ class HttpFace:
                                       "io.lastmile"))
             return
         timeout = max(call.timeout / self.scale, MIN_CALL_TIMEOUT)
+        issued = time.monotonic()
         try:
-            answer = await self._request(base, call, timeout)
+            answer = await self._request(base, call, timeout, issued)
             if answer.status_code == 401:  # expired or revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
-                answer = await self._request(base, call, timeout)
+                answer = await self._request(base, call, timeout, issued)
         except httpx.TimeoutException:
             resume(None, RequestTimeout(f"{call.system} did not answer within {timeout:g}s "
                                         "(wall)"))
@@ -234,7 +246,9 @@ class HttpFace:
         headers = dict(answer.headers)
         wait = headers.get("x-seatrial-retry-after", headers.get("retry-after"))
         if wait is not None:  # wall seconds on the wire, simulated in the SDK
-            self._paused[call.system] = time.monotonic() + float(wait)
+            now = time.monotonic()
+            until = max(now + float(wait), self._paused.get(call.system, (0.0, 0.0))[1])
+            self._paused[call.system] = (now, until)
             headers["retry-after"] = f"{float(wait) * self.scale:g}"
         try:
             body = answer.json() if answer.content else None
@@ -242,7 +256,8 @@ class HttpFace:
             body = answer.text
         resume(SdkResponse(answer.status_code, body, headers), None)
 
-    async def _request(self, base: str, call: Call, timeout: float) -> httpx.Response:
+    async def _request(self, base: str, call: Call, timeout: float,
+                       issued: float) -> httpx.Response:
         headers = {"authorization": f"Bearer {await self._token(call.system, base)}"}
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
@@ -250,7 +265,12 @@ class HttpFace:
             headers["x-correlation-id"] = call.correlation_id
         return await self.client.request(
             call.method, base + call.path, json=call.json, params=call.params, headers=headers,
-            timeout=timeout, hold=lambda: self._paused.get(call.system, 0.0) - time.monotonic())
+            timeout=timeout, hold=lambda: self._hold(call.system, issued))
+
+    def _hold(self, system: str, issued: float) -> float:
+        """Seconds a request issued at `issued` still waits for a 429 that came after it."""
+        noticed, until = self._paused.get(system, (0.0, 0.0))
+        return until - time.monotonic() if noticed >= issued else 0.0
 
     async def _token(self, system: str, base: str) -> str:
         lock = self._token_locks.setdefault(system, asyncio.Lock())
@@ -325,7 +345,9 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             return _problem(401, "Unauthorized", detail or "signature check failed")
         return _problem(500, "Not processed", detail or "the handler failed; redeliver")
 
-    return Starlette(routes=[Route("/health", health, methods=["GET"]),
-                             Route("/seatrial/configure", configure, methods=["POST"]),
-                             Route("/webhooks/{source}", webhook, methods=["POST"])],
-                     lifespan=lifespan)
+    app = Starlette(routes=[Route("/health", health, methods=["GET"]),
+                            Route("/seatrial/configure", configure, methods=["POST"]),
+                            Route("/webhooks/{source}", webhook, methods=["POST"])],
+                    lifespan=lifespan)
+    app.state.face = face  # for callers that watch it settle (the contract tests)
+    return app

@@ -28,13 +28,16 @@ class InProcessTransport:
         self.ledger = ledger
         self.calls = 0    # requests sent
         self.answers = 0  # responses or transport errors the caller received
-        # live mode sets this: a 429's entry carries the round trip's grace (rate-limit checks)
+        # live mode sets these: a 429's entry carries how long (simulated seconds) requests
+        # already on the wire may still arrive, on other connections and on its own one
         self.grace = 0.0
+        self.connection_grace = 0.0
 
     def _later(self, delay: float, action: Callable[..., None], *args: object) -> None:
         self.env.timeout(delay, args).callbacks.append(lambda event: action(*event.value))
 
-    def send(self, call: Call, resume: Resume) -> None:
+    def send(self, call: Call, resume: Resume, via: str | None = None) -> None:
+        """`via` names the live connection the request came on (rate-limit checks)."""
         self.calls += 1
         ref = f"c{self.calls}"
         now = self.env.now
@@ -48,6 +51,8 @@ class InProcessTransport:
                 "correlation_id": call.correlation_id}
         if plan.notes:
             data["faults"] = plan.notes
+        if via is not None:
+            data["via"] = via
         self.ledger.record(now, "request", call.system, ref, None, data)
 
         if plan.outage == "refused":
@@ -93,6 +98,7 @@ class InProcessTransport:
             data["retry_after"] = response.retry_after
             if self.grace:
                 data["grace"] = self.grace
+                data["connection_grace"] = self.connection_grace
         self.ledger.record(self.env.now, "response", call.system, ref, None, data)
         resume(response, None)
 
