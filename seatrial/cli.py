@@ -6,6 +6,7 @@ Exit codes: 0 every invariant held, 1 a violation, 2 usage or input error, 130 i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -215,6 +216,90 @@ def sut(name: str, port: int, host: str, state_dir: Path | None) -> None:
         raise InputError(f"--state-dir {state_dir}: not a directory; create it first")
     uvicorn.run(sut_app(target.factory, os.environ, state_dir), host=host, port=port,
                 log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+
+
+@main.command()
+@click.argument("scenario", default="happy-path")
+@click.option("--seed", type=click.IntRange(min=0), help="Play the scenario with this seed.")
+@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+              help=f"Simulated seconds per wall second (default: the scenario's "
+                   f"live.time_scale, else {DEFAULT_SCALE:g}).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--erp-port", type=click.IntRange(0, 65535), default=0, metavar="P",
+              help="Port of the ERP API (default 0: a free one).")
+@click.option("--tms-port", type=click.IntRange(0, 65535), default=0, metavar="P",
+              help="Port of the TMS API (default 0: a free one).")
+@click.option("--lastmile-port", type=click.IntRange(0, 65535), default=0, metavar="P",
+              help="Port of the last-mile API (default 0: a free one).")
+@click.option("--webhook-url", metavar="URL",
+              help="Deliver the webhooks to the SUT at this base URL (http://HOST:PORT), "
+                   "configured with POST /seatrial/configure if it answers (default: "
+                   "acknowledge and drop every delivery).")
+def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, erp_port: int,
+          tms_port: int, lastmile_port: int, webhook_url: str | None) -> None:
+    """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
+    alone, for exploring them by hand: prints the settings and ready bearer tokens as export
+    lines, then serves until Ctrl-C."""
+    from seatrial.live.serve import (
+        ServeError,
+        ServeOptions,
+        bind,
+        check_scenario,
+        sut_base_url,
+    )
+    from seatrial.live.serve import serve as serve_stack
+
+    chosen = _load([scenario])[0]
+    if seed is not None:
+        chosen = chosen.with_seed(seed)
+    try:
+        check_scenario(chosen)
+        url = None if webhook_url is None else sut_base_url(webhook_url, "--webhook-url")
+        options = ServeOptions(scale=LiveOptions(scale=time_scale).pace(chosen), host=host,
+                               ports=(erp_port, tms_port, lastmile_port), webhook_url=url)
+        sockets = bind(options)
+    except ServeError as error:
+        raise InputError(str(error)) from None
+
+    def show(lines: list[str]) -> None:
+        click.echo("\n".join(lines))
+        sys.stdout.flush()  # a pipe (a script, a test) reads the settings while we serve
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the servers were up
+        serve_stack(chosen, options, sockets, show)
+    click.echo("stopped: the simulators' ports are closed", err=True)
+
+
+@main.command("fuzz-sut")
+@click.option("--target", "-t", required=True, metavar="http://HOST:PORT",
+              help="The running SUT's base URL; it is configured with POST /seatrial/configure.")
+@click.option("--examples", type=click.IntRange(min=1, max=10_000), default=20, metavar="N",
+              show_default=True,
+              help="Generated deliveries per webhook endpoint and mode (positive, negative).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The same seed sends the same deliveries; change it for others.")
+def fuzz_sut(target: str, examples: int, seed: int) -> None:
+    """Fuzz a running SUT's webhook endpoints (schemathesis, from the SUT's OpenAPI document):
+    signed deliveries must never get a 5xx, unsigned, badly signed and stale ones must be
+    refused, malformed bodies get a 4xx. Exit 0 when every rule held, 1 with the failing
+    deliveries."""
+    from seatrial.live.fuzz_sut import FuzzInputError
+    from seatrial.live.fuzz_sut import fuzz_sut as fuzz
+    from seatrial.live.serve import ServeError, sut_base_url
+
+    try:
+        url = sut_base_url(target, "--target")
+    except ServeError as error:
+        raise InputError(str(error)) from None
+    try:
+        report = fuzz(url, examples, seed)
+    except FuzzInputError as error:
+        raise InputError(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(INTERRUPTED)
+    click.echo(report.render())
+    sys.exit(0 if report.passed else 1)
 
 
 def _live_target(url: str | None, command: str | None) -> LiveTarget:

@@ -5,7 +5,9 @@
   negative data (examples, coverage and fuzzing phases), and statefully along the documents'
   OpenAPI links (create or read a record, then use its id).
 - The service of `seatrial sut` (the reference implementation), in-process over ASGI: bad
-  settings and bad webhook deliveries are refused with a 4xx, never a 5xx.
+  settings and bad webhook deliveries are refused with a 4xx, never a 5xx. (Properly signed
+  and forged deliveries over real HTTP: `seatrial fuzz-sut`, tests/test_fuzz_sut.py; its
+  schema of the SUT's document is the one used here.)
 
 Every check schemathesis 4.32 enables by default runs (not_a_server_error,
 status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -30,18 +32,19 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
 from seatrial.catalogue import catalogue
+from seatrial.live.fuzz_sut import sut_schema
+from seatrial.live.serve import issue_tokens
 from seatrial.live.stack import SYSTEMS, AcceptAll, SimulatorStack, running
 from seatrial.live.sut import SETTINGS, parse_settings, sut_app
 from seatrial.targets import resolve
 from seatrial.world import World
-from simulators.openapi import LINKS, api_spec, sut_spec
+from simulators.openapi import LINKS, api_spec
 
 SCALE = 60.0  # simulated seconds per wall second: the world moves on a little while we fuzz
 # A fixed, modest run by default (the same examples every time: a gate, not a lottery);
@@ -54,10 +57,6 @@ FUZZ = settings(max_examples=DEEP or 30, derandomize=not DEEP, deadline=None,
 STATEFUL = settings(max_examples=DEEP // 2 or 15, derandomize=not DEEP, deadline=None,
                     stateful_step_count=8, phases=[Phase.generate],
                     suppress_health_check=list(HealthCheck))
-
-# The envelope's event_time may lack an offset (a source's local time, as the `skewed` fault
-# sends it): OpenAPI's registered `date-time-local` format, RFC 3339 without the offset.
-schemathesis.openapi.format("date-time-local", st.datetimes().map(lambda t: t.isoformat()))
 
 SCHEMAS = {system: schemathesis.openapi.from_dict(api_spec(system)) for system in SYSTEMS}
 
@@ -112,14 +111,8 @@ def stack() -> Iterator[SimulatorStack]:
 @pytest.fixture(scope="module")
 def auth(stack: SimulatorStack) -> dict[str, dict[str, str]]:
     """An Authorization header per system, from the stack's token issuer (lives an hour)."""
-    form = (f"grant_type=client_credentials&client_id={stack.tokens.client_id}"
-            f"&client_secret={stack.tokens.client_secret}").encode()
-    headers = {}
-    for system in SYSTEMS:
-        status, granted = stack.tokens.grant(system, form, None)
-        assert status == 200, granted
-        headers[system] = {"Authorization": f"Bearer {granted['access_token']}"}
-    return headers
+    return {system: {"Authorization": f"Bearer {token}"}
+            for system, token in issue_tokens(stack).items()}
 
 
 def fuzz(case: Any, live: SimulatorStack, auth: dict[str, dict[str, str]], system: str) -> None:
@@ -198,7 +191,7 @@ def sut_settings() -> dict[str, str]:
             "SEATRIAL_TIME_SCALE": "3600"}
 
 
-SUT = schemathesis.openapi.from_dict(sut_spec())
+SUT = sut_schema()  # importing seatrial.live.fuzz_sut registers the date-time-local format
 # Configured at startup from its environment, as `--target-cmd` starts it; the fuzzer sends
 # new settings too (a SUT that is already running).
 SUT.app = sut_app(resolve("reference").factory, sut_settings())

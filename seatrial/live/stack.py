@@ -25,11 +25,15 @@ from seatrial.world import World
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
 
 
-def listen(host: str) -> socket.socket:
-    """A bound, listening socket on an ephemeral port: no race for a port number."""
+def listen(host: str, port: int = 0) -> socket.socket:
+    """A bound, listening socket (port 0: an ephemeral one, so no race for a port number)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     sock.listen(1024)
     sock.setblocking(False)
     return sock
@@ -72,13 +76,15 @@ class SimulatorStack:
                 **{secret_setting(s): self.world.secrets[s] for s in SYSTEMS},
                 "SEATRIAL_TIME_SCALE": f"{self.clock.scale:g}"}
 
-    async def start(self) -> None:
+    async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
+        """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`
+        binds the ports a user asked for), by default on an ephemeral port."""
         from simulators.openapi import api_spec
 
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).setLevel(logging.CRITICAL)  # dropped connections are faults
         for system in SYSTEMS:
-            sock = listen(self.host)
+            sock = sockets[system] if sockets else listen(self.host)
             app = simulator_app(system, self.world.transport, self.clock, self.tokens,
                                 self.activity, lambda system=system: api_spec(system))
             server = uvicorn.Server(uvicorn.Config(

@@ -1,0 +1,184 @@
+"""`seatrial serve`: the three simulators alone, for exploring them by hand.
+
+The same stack as a live run (one world, its seed and faults, the scaled clock), but nobody
+judges: it prints what a user needs to call the APIs (URLs, credentials, ready tokens, the
+webhook secrets) as shell `export` lines, and serves until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import shlex
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+import httpx
+
+from seatrial.live.http_client import BoundedClient
+from seatrial.live.remote import RemoteSut
+from seatrial.live.settings import SYSTEMS
+from seatrial.live.stack import AcceptAll, SimulatorStack, listen
+from seatrial.scenario import Crash, Scenario
+from seatrial.world import World
+
+
+class ServeError(Exception):
+    """Input `seatrial serve` cannot run with; the message names the flag and the fix."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    scale: float
+    host: str = "127.0.0.1"
+    ports: tuple[int, int, int] = (0, 0, 0)  # erp, tms, lastmile; 0: an ephemeral port
+    webhook_url: str | None = None  # the SUT's base URL; None: acknowledge every delivery
+
+
+def sut_base_url(url: str, flag: str) -> str:
+    """A SUT's base URL as the live protocol takes it (http(s)://HOST:PORT), or ServeError
+    naming `flag`."""
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+            or parts.query or parts.fragment or _port(parts) is None):
+        raise ServeError(f"{flag} {url}: give the SUT's base URL as http://HOST:PORT, e.g. "
+                         "http://127.0.0.1:9000")
+    return url.rstrip("/")
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # not a number, or out of range
+        return None
+
+
+def port_flag(system: str) -> str:
+    return f"--{system}-port"
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Crash faults need a SUT process Seatrial started; serve starts none."""
+    if any(isinstance(fault, Crash) for fault in scenario.faults):
+        raise ServeError(f"scenario {scenario.name!r} has a crash fault, which needs a SUT "
+                         "Seatrial starts (seatrial run --target-cmd); serve another scenario")
+
+
+def bind(options: ServeOptions) -> dict[str, socket.socket]:
+    """Every port bound before anything starts, so a taken one is an input error naming its
+    flag (and no server is left half started)."""
+    sockets: dict[str, socket.socket] = {}
+    try:
+        for system, port in zip(SYSTEMS, options.ports, strict=True):
+            try:
+                sockets[system] = listen(options.host, port)
+            except OSError as error:
+                raise _bind_error(system, options.host, port, error) from None
+    except ServeError:
+        for sock in sockets.values():
+            sock.close()
+        raise
+    return sockets
+
+
+def _bind_error(system: str, host: str, port: int, error: OSError) -> ServeError:
+    if error.errno == errno.EADDRINUSE:
+        return ServeError(f"{port_flag(system)} {port}: {host}:{port} is already in use; "
+                          f"choose another port, or 0 for a free one")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return ServeError(f"{port_flag(system)} {port}: not allowed to bind it ({error.strerror})"
+                          "; choose a port above 1023, or 0 for a free one")
+    return ServeError(f"--host {host}: cannot listen there ({error.strerror or error}); give an "
+                      "address of this machine, e.g. 127.0.0.1")
+
+
+def export_lines(stack: SimulatorStack, tokens: dict[str, str]) -> list[str]:
+    """The settings (docs/live-protocol.md) and a bearer token per system, ready to paste."""
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in stack.settings.items()]
+    lines.append(f"# bearer tokens, valid {stack.tokens.lifetime:g} wall seconds "
+                 "(more from $SEATRIAL_<SYSTEM>_URL/oauth/token):")
+    lines += [f"export SEATRIAL_{system.upper()}_TOKEN={shlex.quote(token)}"
+              for system, token in tokens.items()]
+    return lines
+
+
+def issue_tokens(stack: SimulatorStack) -> dict[str, str]:
+    """A token per system from the stack's own issuer, as /oauth/token would grant it."""
+    form = (f"grant_type=client_credentials&client_id={stack.tokens.client_id}"
+            f"&client_secret={stack.tokens.client_secret}").encode()
+    tokens = {}
+    for system in SYSTEMS:
+        status, granted = stack.tokens.grant(system, form, None)
+        assert status == 200, granted  # our own credentials
+        tokens[system] = granted["access_token"]
+    return tokens
+
+
+async def configure_sut(client: BoundedClient, url: str, settings: dict[str, str]) -> str:
+    """Hand a running SUT the settings (POST /seatrial/configure); what happened, in words.
+    Not fatal: a SUT started later with the exported settings needs none."""
+    try:
+        answer = await client.post(f"{url}/seatrial/configure", json=settings, timeout=5.0)
+    except httpx.HTTPError as error:
+        return (f"the SUT is not answering yet ({type(error).__name__}); start it with the "
+                "settings below: deliveries fail meanwhile and are redelivered on the source's "
+                "schedule")
+    if 200 <= answer.status_code < 300:
+        return "SUT configured with POST /seatrial/configure"
+    return (f"the SUT answered POST /seatrial/configure with {answer.status_code}; start it "
+            "with the settings below")
+
+
+def serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, socket.socket],
+          show: Callable[[list[str]], None]) -> None:
+    """Serve until SIGINT or SIGTERM, then stop everything (ports closed) and return."""
+    asyncio.run(_serve(World(scenario), options, sockets, show))
+
+
+async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.socket],
+                 show: Callable[[list[str]], None]) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stack = SimulatorStack(world, options.scale, options.host)
+    client = BoundedClient(timeout=10.0)
+    remote: RemoteSut | None = None
+    driver: asyncio.Task | None = None
+    try:
+        await stack.start(sockets)
+        if options.webhook_url is None:
+            world.dispatcher.host = AcceptAll()
+            note = ("no --webhook-url: every delivery is acknowledged and dropped (AcceptAll); "
+                    "give your SUT's base URL to have them delivered")
+        else:
+            url = options.webhook_url
+            remote = RemoteSut(url, stack.clock, client, None, world.ledger)
+            world.dispatcher.host = remote
+            note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
+                    f"{await configure_sut(client, url, stack.settings)}")
+        scenario = world.scenario
+        show([f"# seatrial serve: {scenario.name} seed {scenario.seed} at {options.scale:g}x "
+              "(simulated seconds per wall second); Ctrl-C stops it",
+              f"# webhooks: {note}",
+              *export_lines(stack, issue_tokens(stack)),
+              '# try: curl -H "Authorization: Bearer $SEATRIAL_ERP_TOKEN" '
+              '"$SEATRIAL_ERP_URL/orders/SO-000001"'])
+        stack.clock.start()
+        driver = asyncio.create_task(stack.clock.drive(world.horizon))
+        await stop.wait()  # past the horizon the world is still, but the APIs still answer
+    finally:  # a second Ctrl-C meanwhile changes nothing: the shutdown is bounded
+        if driver is not None:
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
+        if remote is not None:
+            await remote.close()
+        await client.aclose()
+        await stack.stop()
+        for sock in sockets.values():
+            sock.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
