@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= 5
 
-.PHONY: setup gate gate-live test bench clean
+.PHONY: setup gate gate-live test bench pacts clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,6 +44,13 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/peak_day.py
+
+# Regenerate the canonical Pact contracts from the reference implementation (docs/contracts.md);
+# tests/test_contracts_consumer.py fails while the committed ones are stale. Cleared first:
+# Pact merges into existing files, so a removed interaction would otherwise live on.
+pacts: setup
+	rm -rf contracts/pacts
+	PACT_DO_NOT_TRACK=true $(BIN)/python -m seatrial.contracts.consumer contracts/pacts
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import uvicorn
 
@@ -22,6 +23,7 @@ from seatrial.live.simulator_app import Activity, simulator_app
 from seatrial.live.tokens import TokenIssuer
 from seatrial.world import World
 
+T = TypeVar("T")
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
 
 
@@ -61,6 +63,7 @@ class SimulatorStack:
         self.urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
         self._serving: list[asyncio.Task] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
         world.transport.grace = ROUND_TRIP * scale
         # an answer is played up to LOOKAHEAD early, so its entry can be that much ahead of
@@ -81,6 +84,7 @@ class SimulatorStack:
         binds the ports a user asked for), by default on an ephemeral port."""
         from simulators.openapi import api_spec
 
+        self._loop = asyncio.get_running_loop()
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).setLevel(logging.CRITICAL)  # dropped connections are faults
         for system in SYSTEMS:
@@ -98,6 +102,15 @@ class SimulatorStack:
             if any(task.done() for task in self._serving):
                 await asyncio.gather(*self._serving)  # raises what stopped a server
             await asyncio.sleep(0.01)
+
+    def call(self, action: Callable[[], T]) -> T:
+        """Run `action` on the stack's event loop and return its result: the world belongs to
+        that thread, so code on another one (Pact provider states) changes records through
+        here."""
+        async def run() -> T:
+            return action()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
 
     async def stop(self) -> None:
         for server in self._servers:

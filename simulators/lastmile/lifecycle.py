@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
+from typing import Any
 
 import simpy
 
@@ -56,10 +57,12 @@ def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
         if attempt < MAX_ATTEMPTS and rng.random() < workload.failed_attempt_rate:
             lastmile.complete(task, False, reason=rng.choice(LASTMILE_FAILURE_REASONS))
             continue
-        lastmile.complete(task, True, pod={
-            "signed_by": task.destination.get("name") or "recipient",
-            "photo": f"pod/{task.id}.jpg",
-            "captured_at_attempt": attempt,
-        })
+        lastmile.complete(task, True, pod=proof_of_delivery(task, attempt))
         break
     handoff.happen(handoff.settled(task.shipment_id))
+
+
+def proof_of_delivery(task: Task, attempt: int) -> dict[str, Any]:
+    """What the driver captures at the door: who signed, the photo, on which attempt."""
+    return {"signed_by": task.destination.get("name") or "recipient",
+            "photo": f"pod/{task.id}.jpg", "captured_at_attempt": attempt}

@@ -1,0 +1,143 @@
+"""Writes the canonical pacts from what the reference implementation really does.
+
+The reference's HTTP face (`seatrial sut`, here in-process) is configured with Pact mock servers
+as the ERP, TMS and last-mile APIs. Every webhook message the pacts declare goes through
+`Pact.verify` (the real envelope parser) and then, signed as its source would sign it, to the
+face's webhook endpoint in the order the sources recorded the events; after each, the face must
+settle before the next. The reference's calls land on the mock servers: a call the pacts do not
+expect, or an expected call that never comes, fails the run (MismatchesError).
+
+    python -m seatrial.contracts.consumer [DIRECTORY]    # `make pacts`: into contracts/pacts
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from pact import Pact
+from pact.error import MismatchesError, MissingRequest
+from pact.pact import PactServer
+from starlette.testclient import TestClient
+
+from seatrial.contracts import CONSUMER, PACT_DIR, api_provider, webhook_provider
+from seatrial.contracts.expectations import API, CLIENT_ID, CLIENT_SECRET, declare_messages
+from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
+from seatrial.live.sut import HttpFace, parse_event, sut_app
+from seatrial.sdk.implementation import SyncImplementation
+from seatrial.sdk.webhooks import sign
+from sync_implementations.reference import ReferenceSync
+
+SCALE = "60"  # a retry after one simulated second waits 1/60 s
+SETTLE = 5.0  # wall seconds an implementation may take to handle one delivery
+SECRETS = {s: "whsec_" + base64.b64encode(f"contract-{s}-secret".encode()).decode()
+           for s in SYSTEMS}
+
+
+class ContractError(RuntimeError):
+    """The implementation did not take a delivery, or did not settle after it."""
+
+
+class Delivery(NamedTuple):
+    source: str
+    body: bytes
+    webhook_id: str
+    what: str
+    recorded: datetime
+
+
+def write_pacts(directory: Path,
+                factory: Callable[[], SyncImplementation] = ReferenceSync) -> None:
+    """Run the implementation `factory` makes through every declared message and write the
+    six pacts (three APIs, three webhook sources) into `directory`, replacing those there."""
+    apis = {s: Pact(CONSUMER, api_provider(s)) for s in SYSTEMS}
+    hooks = {s: Pact(CONSUMER, webhook_provider(s)) for s in SYSTEMS}
+    deliveries: list[Delivery] = []
+    for system in SYSTEMS:
+        API[system](apis[system])
+        declare_messages(hooks[system], system)
+        hooks[system].verify(lambda body, metadata, source=system: deliveries.append(
+            _received(source, body, metadata)), "Async")
+    _play(apis, sorted(deliveries, key=lambda d: d.recorded), factory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for pact in (*apis.values(), *hooks.values()):
+        pact.write_file(directory, overwrite=True)
+
+
+def _received(source: str, body: str | bytes | None, metadata: dict[str, Any]) -> Delivery:
+    """A message as the face will take it; ValueError if its envelope does not parse."""
+    raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+    event = parse_event(raw)
+    return Delivery(source, raw, str(metadata["webhook-id"]), f"{event.type} {event.event_id}",
+                    event.recorded_time)
+
+
+def _play(apis: dict[str, Pact], deliveries: list[Delivery],
+          factory: Callable[[], SyncImplementation]) -> None:
+    with contextlib.ExitStack() as stack:
+        servers = {s: stack.enter_context(apis[s].serve(addr="127.0.0.1", raises=False,
+                                                          verbose=False)) for s in SYSTEMS}
+        settings = {**{url_setting(s): str(servers[s].url).rstrip("/") for s in SYSTEMS},
+                    "SEATRIAL_CLIENT_ID": CLIENT_ID, "SEATRIAL_CLIENT_SECRET": CLIENT_SECRET,
+                    **{secret_setting(s): SECRETS[s] for s in SYSTEMS},
+                    "SEATRIAL_TIME_SCALE": SCALE}
+        state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        app = sut_app(factory, settings, state_dir)
+        face: HttpFace = app.state.face
+        try:
+            with TestClient(app) as client:
+                for delivery in deliveries:
+                    answer = client.post(f"/webhooks/{delivery.source}", content=delivery.body,
+                                         headers=_signed(delivery))
+                    if answer.status_code != 204:
+                        raise ContractError(f"{delivery.what}: the webhook endpoint answered "
+                                            f"{answer.status_code} {answer.text}")
+                    _settle(face, servers.values(), delivery.what)
+        finally:  # every system's mismatches in one report
+            wrong = [m for server in servers.values() for m in server.mismatches]
+            if wrong:
+                raise MismatchesError(*wrong)
+
+
+def _signed(delivery: Delivery) -> dict[str, str]:
+    """Standard Webhooks headers, signed now: a signature holds for minutes, not for a pact."""
+    now = int(time.time())
+    return {"webhook-id": delivery.webhook_id, "webhook-timestamp": str(now),
+            "webhook-signature": sign(SECRETS[delivery.source], delivery.webhook_id, now,
+                                      delivery.body),
+            "content-type": "application/json"}
+
+
+def _settle(face: HttpFace, servers: Iterable[PactServer], what: str) -> None:
+    """Wait until the implementation's background work has ended; stop early on a call no
+    pact expects (a mock answers it 500, so it would be retried for a long while)."""
+    deadline = time.monotonic() + SETTLE
+    while face.background > 0:
+        if any(not isinstance(m, MissingRequest) for s in servers for m in s.mismatches):
+            raise ContractError(f"{what}: a call the pacts do not expect (mismatches below)")
+        if time.monotonic() > deadline:
+            raise ContractError(f"{what}: still busy {SETTLE:g} s later")
+        time.sleep(0.02)
+
+
+def comparable(directory: Path) -> dict[str, Any]:
+    """The pacts in `directory` without what changes from run to run or machine to machine
+    (the metadata: Pact library versions)."""
+    pacts = {}
+    for path in sorted(directory.glob("*.json")):
+        pact = json.loads(path.read_text())
+        pact.pop("metadata", None)
+        pacts[path.name] = pact
+    return pacts
+
+
+if __name__ == "__main__":
+    write_pacts(Path(sys.argv[1]) if len(sys.argv) > 1 else PACT_DIR)

@@ -1,0 +1,203 @@
+"""The simulators' side of the provider states the pacts name.
+
+Each state sets up records through a domain core: its business methods (release an order, a
+milestone, a delivery) or its API routes (create a shipment or a task), never by writing
+fields, so a state holds only what the simulators can really get into. A state that makes a
+source send a webhook names the event it stands for (`sends`): that delivery is the message a
+message pact verifies. docs/contracts.md lists every state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from seatrial.live.tokens import TokenIssuer
+from seatrial.scenario import Scenario, Workload
+from seatrial.world import World
+from simulators.api import IdempotencyStore
+from simulators.erp.core import Order
+from simulators.lastmile.core import Task
+from simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
+from simulators.tms.core import Shipment
+from simulators.tms.lifecycle import freight_lines
+from simulators.workload import OrderFactory
+
+HOUR = 3600.0
+# No release wave (the first order would come after about 400 years) and no lifecycles: the
+# records stay exactly as the states set them.
+SCENARIO = Scenario(name="contracts", duration=1.0, workload=Workload(orders_per_hour=0.001))
+
+
+class StateError(RuntimeError):
+    """The simulators cannot be put in the state the pact names; the message says why."""
+
+
+class State(NamedTuple):
+    setup: Callable[..., None]
+    sends: tuple[str, str] | None  # (event type, classifier) of the webhook it stands for
+
+
+STATES: dict[str, State] = {}
+
+
+def state(name: str, sends: tuple[str, str] | None = None) -> Callable[[Callable], Callable]:
+    def register(setup: Callable[..., None]) -> Callable[..., None]:
+        STATES[name] = State(setup, sends)
+        return setup
+
+    return register
+
+
+def contract_world() -> World:
+    """A world whose records only the provider states change."""
+    world = World(SCENARIO)
+    world.tms.on_created = world.lastmile.on_created = lambda _record: None
+    return world
+
+
+def _directly(action: Callable[[], object]) -> None:
+    action()
+
+
+class ProviderStates:
+    """Pact's state handler (`Verifier.state_handler(states, teardown=True)`): a setup builds
+    the named state; every teardown forgets all records, so each interaction starts from an
+    empty world. `on_world` runs an action where the world lives (the stack's event loop)."""
+
+    def __init__(self, world: World,
+                 on_world: Callable[[Callable[[], object]], object] = _directly,
+                 tokens: TokenIssuer | None = None) -> None:
+        self.world = world
+        self.on_world = on_world
+        self.tokens = tokens
+        self.orders = OrderFactory(world.scenario.seed, (1, 3))
+        self.rng = random.Random(f"{world.scenario.seed}:contracts")
+
+    def __call__(self, state: str, action: str, parameters: dict[str, Any] | None) -> None:
+        if action == "teardown":
+            self.on_world(self._forget)
+            return
+        if not state:  # an interaction without states
+            return
+        if state not in STATES:
+            raise StateError(f"no provider state {state!r}; the simulators know: "
+                             f"{', '.join(STATES)}")
+        setup = STATES[state].setup
+        self.on_world(lambda: setup(self, **(parameters or {})))
+
+    def _forget(self) -> None:
+        """Every record gone and numbering restarted: the first shipment is SH-000001 again."""
+        world = self.world
+        for core in (world.erp, world.tms, world.lastmile):
+            for field in dataclasses.fields(core):
+                if field.default_factory is not dataclasses.MISSING:
+                    setattr(core, field.name, field.default_factory())
+        for router in world.transport.routers.values():
+            router.idempotency = IdempotencyStore()
+
+    def _order(self) -> Order:
+        return self.orders.next_order(self.world.env.now)[0]
+
+    def _create(self, system: str, path: str, body: dict[str, Any], expected: str) -> None:
+        reply = self.world.transport.routers[system].dispatch("POST", path, body=body)
+        made = reply.body.get("id")
+        if made != expected:
+            raise StateError(f"{system} POST {path} made {made!r} ({reply.status}), not "
+                             f"{expected!r}: the simulators number their records from 1 in an "
+                             "empty world")
+
+    def _shipment(self, shipment_id: str) -> Shipment:
+        if shipment_id not in self.world.tms.shipments:
+            raise StateError(f"no shipment {shipment_id!r}: give 'a shipment exists' first")
+        return self.world.tms.shipments[shipment_id]
+
+    def _task(self, task_id: str) -> Task:
+        if task_id not in self.world.lastmile.tasks:
+            raise StateError(f"no task {task_id!r}: give 'a delivery task exists' first")
+        return self.world.lastmile.tasks[task_id]
+
+    # --- the states ------------------------------------------------------------------------
+
+    @state("client credentials are registered")
+    def _credentials(self, client_id: str, client_secret: str) -> None:
+        """The token endpoints accept these client credentials (the pact's own)."""
+        if self.tokens is None:
+            raise StateError("client credentials belong to the HTTP APIs, not to webhooks")
+        self.tokens.client_id, self.tokens.client_secret = client_id, client_secret
+
+    @state("an order is released", sends=("order.released", "ACT"))
+    def _released(self, order_id: str) -> None:
+        """The ERP releases order `order_id`, made by the workload generator (a customer,
+        order lines, a delivery address)."""
+        erp = self.world.erp
+        order, customer, _new = self.orders.next_order(self.world.env.now)
+        erp.add_customer(customer)
+        erp.release_order(dataclasses.replace(order, id=order_id,
+                                              correlation_id=f"corr-{order_id}"))
+
+    @state("the delivery address changed", sends=("order.changed", "ACT"))
+    def _changed(self, order_id: str) -> None:
+        """The customer gives the released order a new delivery address."""
+        if not self.world.erp.change_order(order_id, self.orders.new_address()):
+            raise StateError(f"the ERP refuses to change order {order_id!r}")
+
+    @state("the order is cancelled", sends=("order.cancelled", "ACT"))
+    def _cancelled(self, order_id: str) -> None:
+        """The customer cancels the released order."""
+        if not self.world.erp.cancel_order(order_id, "customer_request"):
+            raise StateError(f"the ERP refuses to cancel order {order_id!r}")
+
+    @state("a shipment exists")
+    def _shipped(self, shipment_id: str, order_id: str) -> None:
+        """The TMS created shipment `shipment_id` for order `order_id` through its API."""
+        order = self._order()
+        self._create("tms", "/shipments", {"order_id": order_id, "ship_to": order.ship_to,
+                                           "lines": order.lines}, shipment_id)
+
+    @state("the shipment has departed the pickup location")
+    def _departed(self, shipment_id: str) -> None:
+        """An actual AF milestone: the shipment can no longer be cancelled."""
+        self.world.tms.milestone(self._shipment(shipment_id), "AF")
+
+    @state("the hub arrival is estimated", sends=("shipment.status", "EST"))
+    def _hub_estimated(self, shipment_id: str) -> None:
+        """An estimated X4 milestone with its ETA, six hours ahead."""
+        due = self.world.env.now + 6 * HOUR
+        self.world.tms.milestone(self._shipment(shipment_id), "X4", classifier="EST",
+                                 event_time=due, eta=due)
+
+    @state("the shipment reached the hub", sends=("shipment.status", "ACT"))
+    def _at_hub(self, shipment_id: str) -> None:
+        """An actual X4 milestone: the goods are at the last-mile hub."""
+        self.world.tms.milestone(self._shipment(shipment_id), "X4")
+
+    @state("freight charges are final", sends=("shipment.charges_finalized", "ACT"))
+    def _charges(self, shipment_id: str) -> None:
+        """The carrier's freight bill is in: a charge statement (line haul, fuel)."""
+        self.world.tms.finalize_charges(self._shipment(shipment_id),
+                                        freight_lines(self.rng, detention_hours=0.0))
+
+    @state("a delivery task exists")
+    def _tasked(self, task_id: str, shipment_id: str, order_id: str) -> None:
+        """The last-mile platform created task `task_id` through its API."""
+        self._create("lastmile", "/tasks", {"shipment_id": shipment_id, "order_id": order_id,
+                                            "destination": self._order().ship_to}, task_id)
+
+    @state("the driver started the delivery", sends=("task.updated", "ACT"))
+    @state("the delivery time is estimated", sends=("task.updated", "EST"))
+    def _started(self, task_id: str) -> None:
+        """A driver is assigned and sets off: taskStarted, and the taskEta estimate with it."""
+        task = self._task(task_id)
+        self.world.lastmile.assign(task, DRIVERS[0])
+        self.world.lastmile.start(task, eta=self.world.env.now + 2 * HOUR)
+
+    @state("the task is delivered with proof of delivery", sends=("task.updated", "ACT"))
+    def _delivered(self, task_id: str) -> None:
+        """The first attempt succeeds: taskCompleted with the POD."""
+        self._started(task_id)
+        task = self._task(task_id)
+        self.world.lastmile.arrive(task)
+        self.world.lastmile.complete(task, True, pod=proof_of_delivery(task, 1))
