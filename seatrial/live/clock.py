@@ -25,6 +25,7 @@ class LiveClock:
     def __init__(self, env: simpy.Environment, scale: float) -> None:
         self.env = env
         self.scale = scale
+        self.scale_text = f"{scale:g}".encode()  # as the x-seatrial-time-scale header says it
         self.origin = time.monotonic()  # asyncio's loop.time() is time.monotonic() too
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,12 +59,12 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
         if status != 200:
             reply = problem(status, body.pop("slug"), body.pop("title"), body.pop("detail"),
                             **body)
-            return Response(json.dumps(reply.body), status, _headers(clock, reply.headers),
-                            media_type="application/problem+json")
-        return JSONResponse(body, headers=_headers(clock, {"cache-control": "no-store"}))
+            return _stamped(Response(json.dumps(reply.body), status, reply.headers,
+                                     media_type="application/problem+json"), clock)
+        return _stamped(JSONResponse(body, headers={"cache-control": "no-store"}), clock)
 
     async def openapi(_request: Request) -> Response:
-        return JSONResponse(spec(), headers=_headers(clock, {}))
+        return _stamped(JSONResponse(spec()), clock)
 
     extras = Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
                                Route("/openapi.json", openapi, methods=["GET"])])
@@ -78,18 +79,36 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
     return app
 
 
-def _headers(clock: LiveClock, extra: dict[str, str]) -> dict[str, str]:
-    return {**extra, "x-seatrial-sim-time": to_datetime(clock.env.now).isoformat(),
-            "x-seatrial-time-scale": f"{clock.scale:g}"}
+def _clock_headers(clock: LiveClock) -> list[tuple[bytes, bytes]]:
+    """On every answer: the simulated time, for SUTs that want it, and the pace."""
+    return [(b"x-seatrial-sim-time", to_datetime(clock.env.now).isoformat().encode()),
+            (b"x-seatrial-time-scale", clock.scale_text)]
 
 
-async def _answer(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    headers.setdefault("content-type", "application/json")
-    headers["content-length"] = str(len(payload))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1"))
-                            for k, v in headers.items()]})
+def _stamped(response: Response, clock: LiveClock) -> Response:
+    response.raw_headers += _clock_headers(clock)
+    return response
+
+
+def _dump(body: Any) -> bytes:
+    """orjson: JSON encoding was the largest single cost of a simulator request (bench/)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, as a client may have sent
+        return json.dumps(body).encode()
+
+
+JSON_TYPE = (b"content-type", b"application/json")
+
+
+async def _answer(send: Send, clock: LiveClock, status: int, body: Any,
+                  headers: dict[str, str]) -> None:
+    payload = _dump(body)
+    raw = [(b"content-length", b"%d" % len(payload)), *_clock_headers(clock)]
+    if "content-type" not in headers:
+        raw.append(JSON_TYPE)
+    raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -147,19 +166,26 @@ class ApiEndpoint:
                     f"the body is not JSON ({error}); send application/json", field="body"),
                     method, path, send, now)
 
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-        call = Call(self.system, method, path, payload, query or None,
+        query = scope["query_string"]
+        call = Call(self.system, method, path, payload,
+                    dict(parse_qsl(query.decode("latin-1"))) or None if query else None,
                     headers.get("idempotency-key"), headers.get("x-correlation-id"))
-        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+        answer: list[tuple[SdkResponse | None, Exception | None]] = []
+        answered: asyncio.Future | None = None
 
         def resume(response: SdkResponse | None, error: Exception | None) -> None:
-            if not answered.done():
-                answered.set_result((response, error))
+            if not answer:
+                answer.append((response, error))
+                if answered is not None:
+                    answered.set_result(None)
 
         client = scope.get("client")
         self.transport.send(call, resume, f"{client[0]}:{client[1]}" if client else None)
         self.clock.kick()  # play the answer when it is due (now, if there is no latency)
-        response, error = await answered
+        if not answer:  # a simulated latency beyond the clock's lookahead: wait for it
+            answered = asyncio.get_running_loop().create_future()
+            await answered
+        response, error = answer[0]
         if isinstance(error, ConnectError):
             await send({"type": "http.response.start", "status": 503, "headers": []})
             raise ConnectionDropped(str(error))
@@ -167,15 +193,16 @@ class ApiEndpoint:
             while (await receive())["type"] != "http.disconnect":
                 pass
             return
-        extra = dict(response.headers)
+        extra = response.headers
         if response.retry_after is not None:
+            extra = dict(extra)
             # Retry-After has whole seconds only: rounded up (never early), at least 1; the
             # exact wait goes beside it, for clients that want it (as Discord's
             # X-RateLimit-Reset-After does)
             wall = self.clock.wall_seconds(response.retry_after)
             extra["retry-after"] = str(max(1, math.ceil(wall)))
             extra["x-seatrial-retry-after"] = f"{wall:.6f}"
-        await _answer(send, response.status_code, response.body, _headers(self.clock, extra))
+        await _answer(send, self.clock, response.status_code, response.body, extra)
 
     async def _refuse(self, reply: Reply, method: str, path: str, send: Send,
                       now: float) -> None:
@@ -183,4 +210,4 @@ class ApiEndpoint:
         self.transport.ledger.record(now, "refused", self.system, f"x{self.refused}", None, {
             "method": method, "path": path, "status": reply.status,
             "detail": reply.body["detail"]})
-        await _answer(send, reply.status, reply.body, _headers(self.clock, reply.headers))
+        await _answer(send, self.clock, reply.status, reply.body, reply.headers)
