@@ -283,8 +283,8 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
     signed deliveries must never get a 5xx, unsigned, badly signed and stale ones must be
     refused, malformed bodies get a 4xx. Exit 0 when every rule held, 1 with the failing
     deliveries."""
-    from seatrial.live.fuzz_sut import FuzzInputError
     from seatrial.live.fuzz_sut import fuzz_sut as fuzz
+    from seatrial.live.remote import SutUnavailable
     from seatrial.live.serve import ServeError, sut_base_url
 
     try:
@@ -293,7 +293,7 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
         raise InputError(str(error)) from None
     try:
         report = fuzz(url, examples, seed)
-    except FuzzInputError as error:
+    except SutUnavailable as error:
         raise InputError(str(error)) from None
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -392,3 +392,126 @@ def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
                 future.result()
                 progress.advance(task)
             return [future.result() for future in futures]
+
+
+@main.group()
+def contracts() -> None:
+    """Pact contracts: a sync implementation against its webhook senders' pacts, the
+    simulators against your own pacts (docs/contracts.md). Exit 0 verified, 1 a mismatch or an
+    interaction that cannot be verified, 2 bad input."""
+
+
+@contracts.command("verify-sut")
+@click.option("--target", "-t", metavar="http://HOST:PORT",
+              help="The running sync implementation's base URL; it is configured with POST "
+                   "/seatrial/configure (its webhook secrets are verify-sut's).")
+@click.option("--target-cmd", metavar="COMMAND",
+              help="Start COMMAND (it listens on $PORT), verify it, stop it.")
+@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, help="--target-cmd: wall seconds to wait for GET /health.")
+@click.option("--pacts", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="The webhook senders' pacts (default: the canonical ones, "
+                   "contracts/pacts/sut).")
+def verify_sut_command(target: str | None, target_cmd: str | None, health_timeout: float,
+                       pacts: Path | None) -> None:
+    """Verify a sync implementation's webhook endpoints against the pacts the ERP, TMS and
+    last-mile webhook senders hold with it: signed deliveries acknowledged with a 2xx, forged
+    ones refused with 401/403. Each replayed delivery is re-signed for the target."""
+    from seatrial.contracts.verify_sut import canonical_pacts, started, verify_sut
+    from seatrial.live.remote import SutUnavailable
+    from seatrial.live.serve import ServeError, sut_base_url
+
+    if (target is None) == (target_cmd is None):
+        raise click.UsageError("give --target http://HOST:PORT or --target-cmd COMMAND "
+                               "(exactly one)")
+    if pacts is not None and not list(pacts.glob("*.json")):
+        raise InputError(f"--pacts {pacts}: no pact files (*.json) there")
+    try:
+        with contextlib.ExitStack() as stack:
+            pacts = pacts or stack.enter_context(canonical_pacts())
+            if target_cmd is not None:
+                if not target_cmd.strip():
+                    raise InputError("--target-cmd is empty; give the command that starts "
+                                     "your SUT")
+                url = stack.enter_context(started(target_cmd, health_timeout))
+            else:
+                url = sut_base_url(target, "--target")
+            click.echo(f"verify-sut {target or target_cmd}: the pacts in {pacts}")
+            sys.stdout.flush()  # the Verifier writes its report to the same stdout
+            result = verify_sut(url, pacts)
+    except (ServeError, SutUnavailable) as error:
+        raise InputError(str(error)) from None
+    for failure in result.state_failures:
+        click.echo(f"provider state not set up: {failure}")
+    click.echo("result: the implementation honours every webhook sender's pact" if result.passed
+               else "result: the implementation breaks its webhook senders' pacts: the failures "
+                    "above name each interaction and what came back")
+    sys.exit(0 if result.passed else 1)
+
+
+@contracts.command("verify-simulators")
+@click.option("--pacts", type=click.Path(path_type=Path), metavar="DIR",
+              help="A directory of pact files your consumer tests wrote.")
+@click.option("--broker-url", metavar="URL", help="A Pact Broker or PactFlow instead.")
+@click.option("--broker-token", metavar="TOKEN", envvar="PACT_BROKER_TOKEN",
+              help="The broker's bearer token (default: $PACT_BROKER_TOKEN).")
+@click.option("--consumer-version-selector", "selectors", multiple=True, metavar="JSON",
+              help='Broker: which consumer versions, as the broker spells it, e.g. '
+                   '\'{"mainBranch": true}\' (repeatable; default: the broker\'s).')
+@click.option("--include-pending", is_flag=True, help="Broker: include pending pacts.")
+@click.option("--include-wip-since", metavar="DATE",
+              help="Broker: include work-in-progress pacts since DATE (YYYY-MM-DD).")
+@click.option("--provider-branch", metavar="BRANCH",
+              help="Broker: the simulators' branch, for pending and WIP pacts.")
+@click.option("--provider-name", "names", multiple=True, metavar="FACE=NAME",
+              help="Your pacts call a simulator's face NAME: FACE is erp-api, erp-webhooks, "
+                   "tms-api, tms-webhooks, lastmile-api or lastmile-webhooks (repeatable; the "
+                   "canonical names seatrial-erp-api etc. always work).")
+def verify_simulators_command(pacts: Path | None, broker_url: str | None,
+                              broker_token: str | None, selectors: tuple[str, ...],
+                              include_pending: bool, include_wip_since: str | None,
+                              provider_branch: str | None, names: tuple[str, ...]) -> None:
+    """Verify the simulators against the pacts your sync implementation publishes, from a
+    directory or a broker: proof the simulation behaves as your implementation expects.
+    Interactions the simulators cannot verify (unknown provider states, endpoints they do
+    not serve) are listed with the reason."""
+    import tempfile
+    from datetime import date
+
+    from seatrial.contracts.user_pacts import (
+        PactInputError,
+        check_broker,
+        provider_names,
+        selector,
+        verify_broker,
+        verify_directory,
+    )
+    from seatrial.contracts.verify import Broker
+
+    if (pacts is None) == (broker_url is None):
+        raise click.UsageError("give --pacts DIR or --broker-url URL (exactly one)")
+    if pacts is not None and (selectors or include_pending or include_wip_since
+                              or provider_branch):
+        raise click.UsageError("--consumer-version-selector, --include-pending, "
+                               "--include-wip-since and --provider-branch go with --broker-url")
+    try:
+        mapping = provider_names(names)
+        if pacts is not None:
+            with tempfile.TemporaryDirectory(prefix="seatrial-pacts-") as work:
+                report = verify_directory(pacts, mapping, Path(work))
+        else:
+            try:
+                wip = None if include_wip_since is None else date.fromisoformat(include_wip_since)
+            except ValueError:
+                raise InputError(f"--include-wip-since {include_wip_since}: give a date as "
+                                 "YYYY-MM-DD") from None
+            broker = Broker(broker_url, broker_token, tuple(map(selector, selectors)),
+                            include_pending, wip, provider_branch)
+            check_broker(broker.url, broker.token)
+            report = verify_broker(broker, mapping)
+    except PactInputError as error:
+        raise InputError(str(error)) from None
+    sys.stdout.flush()
+    click.echo(report.render())
+    sys.exit(0 if report.passed else 1)
+

@@ -8,6 +8,9 @@ settle before the next. The reference's calls land on the mock servers: a call t
 expect, or an expected call that never comes, fails the run (MismatchesError).
 
     python -m seatrial.contracts.consumer [DIRECTORY]    # `make pacts`: into contracts/pacts
+
+(which also writes the webhook senders' pacts with the sync implementation into DIRECTORY/sut,
+`webhook_pacts`).
 """
 
 from __future__ import annotations
@@ -28,8 +31,15 @@ from pact.error import MismatchesError, MissingRequest
 from pact.pact import PactServer
 from starlette.testclient import TestClient
 
-from seatrial.contracts import CONSUMER, PACT_DIR, api_provider, webhook_provider
+from seatrial.contracts import (
+    CONSUMER,
+    PACT_DIR,
+    SUT_PACT_DIR,
+    api_provider,
+    webhook_provider,
+)
 from seatrial.contracts.expectations import API, CLIENT_ID, CLIENT_SECRET, declare_messages
+from seatrial.contracts.webhook_pacts import write_webhook_pacts
 from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
 from seatrial.live.sut import HttpFace, parse_event, sut_app
 from seatrial.sdk.implementation import SyncImplementation
@@ -140,4 +150,6 @@ def comparable(directory: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    write_pacts(Path(sys.argv[1]) if len(sys.argv) > 1 else PACT_DIR)
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else PACT_DIR
+    write_pacts(target)
+    write_webhook_pacts(target / SUT_PACT_DIR.name)  # the sync implementation as provider

@@ -10,6 +10,7 @@ message pact verifies. docs/contracts.md lists every state.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -51,9 +52,10 @@ def state(name: str, sends: tuple[str, str] | None = None) -> Callable[[Callable
     return register
 
 
-def contract_world() -> World:
-    """A world whose records only the provider states change."""
-    world = World(SCENARIO)
+def contract_world(scenario: Scenario = SCENARIO) -> World:
+    """A world whose records only the provider states change (`scenario`: SCENARIO, perhaps
+    with webhook faults such as forgeries)."""
+    world = World(scenario)
     world.tms.on_created = world.lastmile.on_created = lambda _record: None
     return world
 
@@ -75,6 +77,10 @@ class ProviderStates:
         self.tokens = tokens
         self.orders = OrderFactory(world.scenario.seed, (1, 3))
         self.rng = random.Random(f"{world.scenario.seed}:contracts")
+        # Why states could not be set up. Recorded, not raised: Pact retries a failed state
+        # change for minutes; the interaction runs on what is there (and fails), and the
+        # verification fails naming these.
+        self.failures: list[str] = []
 
     def __call__(self, state: str, action: str, parameters: dict[str, Any] | None) -> None:
         if action == "teardown":
@@ -82,11 +88,23 @@ class ProviderStates:
             return
         if not state:  # an interaction without states
             return
+        try:
+            self.setup(state, parameters or {})
+        except StateError as error:
+            self.failures.append(str(error))
+
+    def setup(self, state: str, parameters: dict[str, Any]) -> None:
+        """Build `state`; StateError says why it cannot be."""
         if state not in STATES:
-            raise StateError(f"no provider state {state!r}; the simulators know: "
+            raise StateError(f"unknown provider state {state!r}; the simulators know: "
                              f"{', '.join(STATES)}")
         setup = STATES[state].setup
-        self.on_world(lambda: setup(self, **(parameters or {})))
+        expected = [name for name in inspect.signature(setup).parameters if name != "self"]
+        if sorted(parameters) != sorted(expected):
+            raise StateError(f"provider state {state!r} takes the parameters "
+                             f"{', '.join(expected) or '(none)'}, not "
+                             f"{', '.join(parameters) or '(none)'}")
+        self.on_world(lambda: setup(self, **parameters))
 
     def _forget(self) -> None:
         """Every record gone and numbering restarted: the first shipment is SH-000001 again."""

@@ -10,6 +10,7 @@ delivery (body and headers) is the message.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from seatrial.faults.layer import BASELINE_WEBHOOK_LATENCY
 from seatrial.live.stack import AcceptAll, running
 from seatrial.live.tokens import TokenIssuer
 from seatrial.sdk.webhooks import Webhook
+from seatrial.world import World
 
 SCALE = 1.0  # nothing in the contract world moves on its own; a slow clock keeps it so
 DELIVERED = max(BASELINE_WEBHOOK_LATENCY) + 1.0  # simulated seconds until a webhook is out
@@ -32,22 +34,40 @@ class Verification(NamedTuple):
     provider: str
     passed: bool
     output: str  # the Verifier's report: each interaction, and each mismatch with its field
+    state_failures: tuple[str, ...] = ()  # provider states that could not be set up, and why
 
 
-def verify_api(system: str, pacts: Path = PACT_DIR) -> Verification:
-    """Replay every interaction the pacts in `pacts` have with `system`'s API against the real
-    simulator app."""
+class Broker(NamedTuple):
+    """Pacts from a Pact Broker (or PactFlow) instead of a directory: which ones, as the
+    broker's consumer version selectors, pending and WIP pacts say."""
+
+    url: str
+    token: str | None = None
+    selectors: tuple[dict[str, Any], ...] = ()  # keyword arguments of consumer_version()
+    include_pending: bool = False
+    include_wip_since: date | None = None
+    provider_branch: str | None = None
+
+
+Source = Path | Broker
+
+
+def verify_api(system: str, pacts: Source = PACT_DIR,
+               provider: str | None = None) -> Verification:
+    """Replay every interaction the pacts in `pacts` have with `system`'s API (under the
+    provider name `provider`, by default the canonical one) against the real simulator app."""
     world = contract_world()
     world.dispatcher.host = AcceptAll()
+    provider = provider or api_provider(system)
     with running(world, SCALE) as stack:
         token = stack.call(lambda: _token(stack.tokens, system))
-        verifier = (Verifier(api_provider(system), host=stack.host)
+        states = ProviderStates(world, stack.call, stack.tokens)
+        verifier = (Verifier(provider, host=stack.host)
                     .add_transport(url=stack.urls[system])
-                    .state_handler(ProviderStates(world, stack.call, stack.tokens),
-                                   teardown=True)
+                    .state_handler(states, teardown=True)
                     # a pact's example token means nothing to this issuer: send a live one
                     .add_custom_header("Authorization", f"Bearer {token}"))
-        return _run(verifier, api_provider(system), pacts)
+        return run_verifier(verifier, provider, pacts, states.failures)
 
 
 def _token(tokens: TokenIssuer, system: str) -> str:
@@ -69,44 +89,77 @@ class Outbox(AcceptAll):
     def produce(self, name: str, metadata: dict[str, Any] | None) -> Message:
         """The message for one interaction: the latest event of the kind its last provider state
         stands for, as delivered. Whatever the states sent is then spent."""
+        states = (metadata or {}).get("providerStates") or [{"name": ""}]
+        webhook = self.sent(name, states[-1]["name"])
+        return Message(contents=webhook.body, metadata=dict(webhook.headers),
+                       content_type="application/json")
+
+    def sent(self, name: str, state: str) -> Webhook:
+        """The delivery of the latest event of the kind provider state `state` stands for
+        (for the interaction `name`); the outbox is empty afterwards."""
         try:
-            states = (metadata or {}).get("providerStates") or [{"name": ""}]
-            last = states[-1]["name"]
-            sends = STATES[last].sends if last in STATES else None
+            sends = STATES[state].sends if state in STATES else None
             if sends is None:
-                raise LookupError(f"{name!r}: its last provider state ({last!r}) makes no "
+                raise LookupError(f"{name!r}: its last provider state ({state!r}) makes no "
                                   "source send a webhook")
             found = [w for w in self.webhooks if (w.event.type, w.event.classifier) == sends]
             if not found:
                 raise LookupError(f"{name!r}: the simulators sent no {sends[0]} ({sends[1]})")
-            webhook = max(found, key=lambda w: w.event.source_seq)  # deliveries overtake
-            return Message(contents=webhook.body, metadata=dict(webhook.headers),
-                           content_type="application/json")
+            return max(found, key=lambda w: w.event.source_seq)  # deliveries overtake
         finally:
             self.webhooks.clear()
 
 
-def verify_webhooks(system: str, pacts: Path = PACT_DIR) -> Verification:
-    """Produce every message the pacts in `pacts` expect from `system`'s webhooks with the
-    simulators' own event path, and check it."""
+def delivering(world: World, until: float = DELIVERED) -> Callable[[Callable[[], object]], None]:
+    """Where provider states run for messages: the action, then `until` simulated seconds
+    for the dispatcher to deliver what it published."""
+    def on_world(action: Callable[[], object]) -> None:
+        action()
+        world.env.run(until=world.env.now + until)
+
+    return on_world
+
+
+def verify_webhooks(system: str, pacts: Source = PACT_DIR,
+                    provider: str | None = None) -> Verification:
+    """Produce every message the pacts in `pacts` expect from `system`'s webhooks (provider
+    name `provider`, by default the canonical one) with the simulators' own event path, and
+    check it."""
     world = contract_world()
     outbox = Outbox()
     world.dispatcher.host = outbox
-
-    def on_world(action: Callable[[], object]) -> None:
-        action()  # then let the dispatcher deliver what it published
-        world.env.run(until=world.env.now + DELIVERED)
-
-    verifier = (Verifier(webhook_provider(system), host="127.0.0.1")
+    provider = provider or webhook_provider(system)
+    states = ProviderStates(world, delivering(world))
+    verifier = (Verifier(provider, host="127.0.0.1")
                 .message_handler(outbox.produce)
-                .state_handler(ProviderStates(world, on_world), teardown=True))
-    return _run(verifier, webhook_provider(system), pacts)
+                .state_handler(states, teardown=True))
+    return run_verifier(verifier, provider, pacts, states.failures)
 
 
-def _run(verifier: Verifier, provider: str, pacts: Path) -> Verification:
-    verifier.add_source(pacts).set_error_on_empty_pact()
+def run_verifier(verifier: Verifier, provider: str, pacts: Source,
+                 state_failures: list[str]) -> Verification:
+    """Verify against a directory (where no pact for `provider` is an error) or a broker;
+    `state_failures` collects, while it runs, the provider states that could not be set up
+    (any fails the verification)."""
+    verifier.set_coloured_output(enabled=False)
+    if isinstance(pacts, Broker):
+        selected = verifier.broker_source(pacts.url, token=pacts.token, selector=True)
+        for selector in pacts.selectors:
+            selected.consumer_version(**selector)
+        if pacts.include_pending:
+            selected.include_pending()
+        if pacts.include_wip_since is not None:
+            selected.include_wip_since(pacts.include_wip_since)
+        if pacts.provider_branch is not None:
+            selected.provider_branch(pacts.provider_branch)
+        selected.build()
+    else:
+        verifier.add_source(pacts).set_error_on_empty_pact()
     try:
         verifier.verify()
+        passed = True
     except RuntimeError:
-        return Verification(provider, False, verifier.output(strip_ansi=True))
-    return Verification(provider, True, verifier.output(strip_ansi=True))
+        passed = False
+    failures = tuple(dict.fromkeys(state_failures))
+    return Verification(provider, passed and not failures, verifier.output(strip_ansi=True),
+                        failures)

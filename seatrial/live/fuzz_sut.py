@@ -31,12 +31,11 @@ from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
 from seatrial.catalogue import catalogue
-from seatrial.live.remote import DELIVERY_TIMEOUT
+from seatrial.live.remote import DELIVERY_TIMEOUT, configure
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.stack import AcceptAll, running
-from seatrial.sdk.webhooks import sign
 from seatrial.world import World
-from seatrial.world.dispatcher import STALE_BY, WRONG_SECRET
+from seatrial.world.dispatcher import STALE_BY, signed_headers
 from simulators.openapi import sut_spec
 
 SCALE = 1.0  # the stack behind the SUT runs in real time: the world barely moves meanwhile
@@ -50,10 +49,6 @@ schemathesis.openapi.format("date-time-local", st.datetimes().map(lambda t: t.is
 # Without these an event cannot be deduplicated, dispatched or ordered: missing or of the wrong
 # type, the body is not an event envelope (a SUT may default the other fields).
 ESSENTIAL = ("event_id", "type", "event_time")
-
-
-class FuzzInputError(Exception):
-    """A target that cannot be fuzzed; the message names the flag and the fix."""
 
 
 @dataclass(frozen=True)
@@ -221,14 +216,7 @@ class Fuzzer:
                 forgery: str | None) -> dict[str, str]:
         """Standard Webhooks headers on the wall clock, as the live dispatcher signs them (or
         as a forger does: no signature, the wrong secret, an hour-old timestamp)."""
-        timestamp = int(time.time())
-        if forgery == "stale_timestamp":
-            timestamp -= STALE_BY
-        secret = WRONG_SECRET if forgery == "bad_signature" else self.secrets[source]
-        headers = {"webhook-id": message, "webhook-timestamp": str(timestamp)}
-        if forgery != "missing_signature":
-            headers["webhook-signature"] = sign(secret, message, timestamp, body)
-        return headers
+        return signed_headers(self.secrets[source], message, int(time.time()), body, forgery)
 
     def deliver(self, source: str, body: bytes, headers: dict[str, str],
                 ) -> tuple[int | None, str]:
@@ -264,23 +252,6 @@ def _preview(body: bytes) -> str:
     if len(text) > PREVIEW:
         return f"{text[:PREVIEW]}... ({len(body)} bytes)"
     return text or "(empty body)"
-
-
-def configure(client: httpx.Client, url: str, settings: dict[str, str]) -> None:
-    """GET /health, then POST /seatrial/configure, as `seatrial run --target` does."""
-    try:
-        health = client.get(f"{url}/health", timeout=5.0)
-        answer = client.post(f"{url}/seatrial/configure", json=settings, timeout=10.0)
-    except httpx.HTTPError as error:
-        raise FuzzInputError(f"--target {url}: cannot reach it ({type(error).__name__}: "
-                             f"{error}); start the SUT first") from None
-    if health.status_code != 200:
-        raise FuzzInputError(f"--target {url}: GET /health answered {health.status_code}, not "
-                             "200; the SUT must be ready before it is fuzzed")
-    if not 200 <= answer.status_code < 300:
-        raise FuzzInputError(f"--target {url}: POST /seatrial/configure answered "
-                             f"{answer.status_code}; a running SUT must accept the settings "
-                             "there (docs/live-protocol.md)")
 
 
 def fuzz_sut(url: str, examples: int, seed: int) -> Report:

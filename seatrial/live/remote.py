@@ -83,3 +83,25 @@ class RemoteSut:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class SutUnavailable(Exception):
+    """A running SUT that cannot be configured; the message names --target and the fix."""
+
+
+def configure(client: httpx.Client, url: str, settings: dict[str, str]) -> None:
+    """GET /health, then POST /seatrial/configure, as `seatrial run --target` does: the
+    commands that test a running SUT (fuzz-sut, contracts verify-sut) tell it their settings."""
+    try:
+        health = client.get(f"{url}/health", timeout=5.0)
+        answer = client.post(f"{url}/seatrial/configure", json=settings, timeout=10.0)
+    except httpx.HTTPError as error:
+        raise SutUnavailable(f"--target {url}: cannot reach it ({type(error).__name__}: "
+                             f"{error}); start the SUT first") from None
+    if health.status_code != 200:
+        raise SutUnavailable(f"--target {url}: GET /health answered {health.status_code}, not "
+                             "200; the SUT must be ready before it is tested")
+    if not 200 <= answer.status_code < 300:
+        raise SutUnavailable(f"--target {url}: POST /seatrial/configure answered "
+                             f"{answer.status_code}; a running SUT must accept the settings "
+                             "there (docs/live-protocol.md)")

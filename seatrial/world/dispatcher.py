@@ -112,18 +112,9 @@ class WebhookDispatcher:
             delivery, attempt, outcome, detail))
 
     def _headers(self, event: Event, body: bytes, forgery: str | None) -> dict[str, str]:
-        """Standard Webhooks headers as the source signs them (or as a forger does)."""
-        timestamp = int(self.signing_clock())
-        secret = self.secrets[event.source]
-        if forgery == "stale_timestamp":
-            timestamp -= STALE_BY
-        elif forgery == "bad_signature":
-            secret = WRONG_SECRET
-        headers = {"webhook-id": event.event_id, "webhook-timestamp": str(timestamp),
-                   "content-type": "application/json"}
-        if forgery != "missing_signature":
-            headers["webhook-signature"] = sign(secret, event.event_id, timestamp, body)
-        return headers
+        return {**signed_headers(self.secrets[event.source], event.event_id,
+                                 int(self.signing_clock()), body, forgery),
+                "content-type": "application/json"}
 
     def _outcome(self, delivery: Delivery, attempt: int, outcome: str,
                  detail: str | None) -> None:
@@ -151,6 +142,21 @@ class WebhookDispatcher:
         elif outcome == "nack":
             self.ledger.record(now, "abandon", source, event.event_id, event.order_id,
                                {"attempts": attempt})
+
+
+def signed_headers(secret: str, message_id: str, timestamp: int, body: bytes,
+                   forgery: str | None = None) -> dict[str, str]:
+    """Standard Webhooks headers as a source signs them at `timestamp`, or as a forger does
+    (`forgery`: missing_signature, bad_signature, stale_timestamp). Shared by the dispatcher,
+    `seatrial fuzz-sut` and `seatrial contracts verify-sut`, so all sign the same way."""
+    if forgery == "stale_timestamp":
+        timestamp -= STALE_BY
+    elif forgery == "bad_signature":
+        secret = WRONG_SECRET
+    headers = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
+    if forgery != "missing_signature":
+        headers["webhook-signature"] = sign(secret, message_id, timestamp, body)
+    return headers
 
 
 def _code(event: Event) -> str | None:
