@@ -10,9 +10,12 @@ import contextlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -23,25 +26,31 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose, slim
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
+from seatrial.contracts import PACT_DIR
+from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
+from seatrial.contracts.drift import render as render_drift
 from seatrial.live.runner import (
     DEFAULT_SCALE,
     LiveOptions,
     LiveTarget,
     LiveTargetError,
     check_live,
-    run_live,
+    play_live,
 )
-from seatrial.report.json_report import write_json
+from seatrial.report.json_report import to_document
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import summarize
-from seatrial.run import RunResult, run_scenario
+from seatrial.run import RunResult, judge, run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
+from seatrial.world import World
 
 INPUT_ERROR = 2
 INTERRUPTED = 130
+T = TypeVar("T")
+Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
 
 
 class InputError(click.ClickException):
@@ -101,10 +110,16 @@ def show(scenario: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
               help="Runs in parallel processes (default: one per CPU).")
 @click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
+@click.option("--drift", "with_drift", is_flag=True,
+              help="After each run, report the API calls and webhook event types no pact covers "
+                   "and the pact interactions the run never exercised (does not change the "
+                   "exit code).")
+@click.option("--pacts", "pacts_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="The pacts --drift compares with (implies --drift; default contracts/pacts).")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
-        verbose: bool) -> None:
+        verbose: bool, with_drift: bool, pacts_dir: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd)."""
     if seed is not None and seeds is not None:
@@ -127,17 +142,33 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
     if seeds is not None:
         plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
+    pacts = None
+    if with_drift or pacts_dir is not None:
+        try:
+            pacts = load_pacts(pacts_dir or PACT_DIR)
+        except DriftError as error:
+            raise InputError(str(error)) from None
 
     console = Console(stderr=True)
     if live:
         options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
-        results = _execute_live(plan, live_target, options, console)
+        outcomes = _execute_live(plan, live_target, options, console, pacts)
     else:
-        results = _execute([(scenario, target) for scenario in plan],
-                           jobs or os.cpu_count() or 1, console, f"running against {target}")
+        outcomes = _execute([(scenario, target) for scenario in plan],
+                            jobs or os.cpu_count() or 1, console, f"running against {target}",
+                            partial(_run_observed, pacts))
+    results = [result for result, _ in outcomes]
     summarize(Console(), results, verbose)
+    for result, report in outcomes:
+        if report is not None:
+            render_drift(_wide_console(), f"{result.scenario} seed {result.seed} against "
+                         f"{result.target}", report)
     if json_path is not None:
-        write_json(results, json_path)
+        document = to_document(results)
+        for entry, (_, report) in zip(document["runs"], outcomes, strict=True):
+            if report is not None:
+                entry["drift"] = report.to_json()
+        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     if junit_path is not None:
         write_junit(results, junit_path)
     sys.exit(0 if all(r.passed for r in results) else 1)
@@ -315,8 +346,9 @@ def _live_target(url: str | None, command: str | None) -> LiveTarget:
 
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
-                  console: Console) -> list[RunResult]:
-    """Live runs one after another: each owns the simulators' ports and the SUT."""
+                  console: Console, pacts: Pacts | None) -> list[Outcome]:
+    """Live runs one after another: each owns the simulators' ports and the SUT. Played and
+    judged as `run_live` does, with the ledger read for drift in between."""
     if target.url is not None:
         for scenario in plan:
             try:
@@ -327,13 +359,16 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     for index, scenario in enumerate(plan, 1):
         console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
                       f"against {target.label} at {options.pace(scenario):g}x", highlight=False)
+        started = time.perf_counter()
         try:
-            results.append(run_live(scenario, target, options))
+            world, end = play_live(scenario, target, options)
         except LiveTargetError as error:
             raise InputError(str(error)) from None
         except KeyboardInterrupt:
             console.print("interrupted: the SUT and the simulators are stopped")
             sys.exit(INTERRUPTED)
+        results.append((judge(world, end, target.label, started),
+                        None if pacts is None else drift(world.ledger.entries, pacts)))
     return results
 
 
@@ -372,9 +407,21 @@ def _run_one(scenario: Scenario, target: str) -> RunResult:
     return run_scenario(scenario, resolve(target))
 
 
+def _run_observed(pacts: Pacts | None, scenario: Scenario, target: str) -> Outcome:
+    """One in-process run; with pacts, played and judged as `run_scenario` does, with the
+    ledger read for drift in between (in the worker: ledgers stay where they were made)."""
+    if pacts is None:
+        return _run_one(scenario, target), None
+    started = time.perf_counter()
+    chosen = resolve(target)
+    world = World(scenario, chosen.factory)
+    end = world.run()
+    return judge(world, end, chosen.label, started), drift(world.ledger.entries, pacts)
+
+
 def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
-             description: str, worker: Callable[[Scenario, str], RunResult] = _run_one,
-             ) -> list[RunResult]:
+             description: str, worker: Callable[[Scenario, str], T] = _run_one,
+             ) -> list[T]:
     """Run each (scenario, target) pair with a progress bar; results come back in plan order."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
