@@ -39,8 +39,6 @@ ENVELOPE_FIELDS = ("source", "type", "classifier")  # what an `emit` entry recor
 SABOTAGE = {"poison", "forged", "schema_drift"}
 NO_ENDPOINT = "no pact interaction for this endpoint"
 NO_TYPE = "no message pact for this event type"
-# matching rules by parsed JSON path (None: a wildcard)
-Rules = tuple[tuple[tuple[str | int | None, ...], Mapping[str, Any]], ...]
 
 
 class DriftError(ValueError):
@@ -58,7 +56,7 @@ class Interaction:
     name: str  # "POST /orders/{order_id}/invoice", or an event type
     expected: Mapping[str, Any]  # the request (method, path, ...), or the message's content
     rules: Mapping[str, Any]  # matchingRules, by category (path, query, header, body)
-    body_rules: Rules  # the body's (a message's content's), parsed once
+    body_rules: BodyRules  # the body's (a message's content's)
 
     @property
     def observable(self) -> bool:
@@ -166,12 +164,12 @@ def _interaction(pact: str, provider: str, system: str, face: str,
         rules = request.get("matchingRules", {})
         return Interaction(pact, provider, "request", description,
                            _endpoint(system, request["method"].upper(), request["path"]),
-                           request, rules, _parsed(rules.get("body", {})))
+                           request, rules, BodyRules(rules.get("body", {})))
     content = _content(raw["contents"])
     rules = raw.get("matchingRules", {})
     return Interaction(pact, provider, "message", description,
                        str(content.get("type", description)), content, rules,
-                       _parsed(rules.get("body", {})))
+                       BodyRules(rules.get("body", {})))
 
 
 def _content(body: Any) -> Any:
@@ -353,7 +351,7 @@ def _message_mismatch(interaction: Interaction, event: Mapping[str, Any]) -> str
         if name not in event or name not in interaction.expected:
             continue
         wanted, value = interaction.expected[name], event[name]
-        rule = _best_rule(interaction.body_rules, (name,))
+        rule = interaction.body_rules.best((name,))
         if rule is None and value != wanted:
             return f"{name}: not {wanted!r}"
         if rule is not None and (miss := _rule_miss(rule, wanted, value)):
@@ -376,22 +374,29 @@ def _tokens(expression: str) -> tuple[str | int | None, ...]:
     return tuple(tokens)
 
 
-def _parsed(rules: Mapping[str, Any]) -> Rules:
-    return tuple((_tokens(path), rule) for path, rule in rules.items())
+class BodyRules:
+    """A body's matching rules by JSON path; each path's rule is looked up once (a ledger
+    repeats the same paths hundreds of thousands of times)."""
 
+    def __init__(self, rules: Mapping[str, Any]) -> None:
+        self.rules = tuple((_tokens(path), rule) for path, rule in rules.items())
+        self.found: dict[tuple[str | int, ...], Mapping[str, Any] | None] = {}
 
-def _best_rule(rules: Rules, path: tuple[str | int, ...]) -> Mapping[str, Any] | None:
-    """The most specific rule whose path is `path` or one of its ancestors: a type rule
-    cascades to what is inside (Pact's `like`)."""
-    best, weight = None, (-1, -1)
-    for tokens, rule in rules:
-        if len(tokens) > len(path):
-            continue
-        if all(t is None or t == p for t, p in zip(tokens, path, strict=False)):
-            mine = (len(tokens), sum(t is not None for t in tokens))
-            if mine > weight:
-                best, weight = rule, mine
-    return best
+    def best(self, path: tuple[str | int, ...]) -> Mapping[str, Any] | None:
+        """The most specific rule whose path is `path` or one of its ancestors: a type rule
+        cascades to what is inside (Pact's `like`)."""
+        if path in self.found:
+            return self.found[path]
+        best, weight = None, (-1, -1)
+        for tokens, rule in self.rules:
+            if len(tokens) > len(path):
+                continue
+            if all(t is None or t == p for t, p in zip(tokens, path, strict=False)):
+                mine = (len(tokens), sum(t is not None for t in tokens))
+                if mine > weight:
+                    best, weight = rule, mine
+        self.found[path] = best
+        return best
 
 
 def _show(path: tuple[str | int, ...]) -> str:
@@ -399,10 +404,10 @@ def _show(path: tuple[str | int, ...]) -> str:
 
 
 def _body_mismatch(expected: Any, actual: Any, path: tuple[str | int, ...],
-                   rules: Rules) -> str | None:
+                   rules: BodyRules) -> str | None:
     """Pact's request body rules: no key missing, none unexpected, each value by its rule or
     equal; a list under a type rule is matched item by item against the example."""
-    rule = _best_rule(rules, path)
+    rule = rules.best(path)
     if rule is not None and (miss := _rule_miss(rule, expected, actual)):
         return f"{_show(path)}: {miss}"
     if isinstance(expected, dict):
