@@ -347,8 +347,8 @@ def _live_target(url: str | None, command: str | None) -> LiveTarget:
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
                   console: Console, pacts: Pacts | None) -> list[Outcome]:
-    """Live runs one after another: each owns the simulators' ports and the SUT. Played and
-    judged as `run_live` does, with the ledger read for drift in between."""
+    """Live runs one after another: each owns the simulators' ports and the SUT. Played, then
+    judged by the same `judge` as in-process, with the ledger read for drift in between."""
     if target.url is not None:
         for scenario in plan:
             try:

@@ -1,5 +1,5 @@
 """One live run: the three simulators on loopback ports, the SUT over HTTP, the world on the
-scaled wall clock; quiescence, then the same judge as in-process."""
+scaled wall clock, until quiescence; the caller judges it as in-process (`seatrial.run.judge`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut
 from seatrial.live.simulator_app import Activity
 from seatrial.live.stack import SimulatorStack
-from seatrial.run import RunResult, judge
 from seatrial.scenario import Crash, Scenario
 from seatrial.world import World
 
@@ -63,12 +62,6 @@ def check_live(scenario: Scenario, target: LiveTarget) -> None:
         raise LiveTargetError(
             f"scenario {scenario.name!r} has a crash fault: Seatrial can only crash and restart "
             "a SUT it started; use --target-cmd, or leave this scenario out")
-
-
-def run_live(scenario: Scenario, target: LiveTarget, options: LiveOptions) -> RunResult:
-    started = time.perf_counter()
-    world, end = play_live(scenario, target, options)
-    return judge(world, end, target.label, started)
 
 
 def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
