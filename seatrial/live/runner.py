@@ -19,7 +19,7 @@ import httpx
 from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
-from seatrial.live.remote import RemoteSut
+from seatrial.live.remote import RemoteSut, SutUnavailable, configure
 from seatrial.live.simulator_app import Activity
 from seatrial.live.stack import SimulatorStack
 from seatrial.scenario import Crash, Scenario
@@ -118,7 +118,11 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
                 raise LiveTargetError(str(error)) from None
         else:
             url = target.url.rstrip("/")
-            await _configure(client, url, settings)
+            try:  # on a thread: the SUT may call the simulators while it takes the settings
+                with httpx.Client() as setup:
+                    await asyncio.to_thread(configure, setup, url, settings)
+            except SutUnavailable as error:
+                raise LiveTargetError(str(error)) from None
         remote = RemoteSut(url, stack.clock, client, process, world.ledger)
         world.dispatcher.host = remote
 
@@ -135,22 +139,6 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
         for path in sorted(workdir.rglob("*"), reverse=True):
             path.rmdir() if path.is_dir() else path.unlink()
         workdir.rmdir()
-
-
-async def _configure(client: BoundedClient, url: str, settings: dict[str, str]) -> None:
-    try:
-        health = await client.get(f"{url}/health", timeout=5.0)
-        answer = await client.post(f"{url}/seatrial/configure", json=settings, timeout=10.0)
-    except httpx.HTTPError as error:
-        raise LiveTargetError(f"--target {url}: cannot reach it ({type(error).__name__}: "
-                              f"{error}); start the SUT first, or use --target-cmd") from None
-    if health.status_code != 200:
-        raise LiveTargetError(f"--target {url}: GET /health answered {health.status_code}, "
-                              "not 200; the SUT must be ready before a run")
-    if not 200 <= answer.status_code < 300:
-        raise LiveTargetError(f"--target {url}: POST /seatrial/configure answered "
-                              f"{answer.status_code}; a SUT already running must accept the "
-                              "settings there (docs/live-protocol.md)")
 
 
 async def _play(world: World, clock: LiveClock, remote: RemoteSut, activity: Activity,
