@@ -83,7 +83,9 @@ def address(example: dict[str, str]) -> dict[str, Any]:
     return {name: text(value) for name, value in example.items()}
 
 
-LINES = match.each_like({"sku": text("SKU-00042"), "quantity": match.int(2)})
+# an ERP order line as the ERP serves it; the reference passes the lines on to the TMS whole
+LINES = match.each_like({"line": match.int(1), "sku": text("SKU-00042"),
+                         "quantity": match.int(2), "unit_price": match.number(49.5)})
 CHARGES = match.each_like({"code": text("LINEHAUL"), "amount": match.number(CHARGE_TOTAL)})
 
 
