@@ -8,7 +8,6 @@ import contextlib
 import json
 import shlex
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import click
 import pytest
 import uvicorn
 import yaml
-from test_fuzz_sut import started
+from suts import SEATRIAL, started
 
 from seatrial.cli import main
 from seatrial.contracts import SUT_PACT_DIR
@@ -27,7 +26,6 @@ from seatrial.live.runner import free_port
 from seatrial.live.sut import sut_app
 from sync_implementations.reference import ReferenceSync
 
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 CI_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ci" / "github-actions.yml"
 
 

@@ -3,35 +3,13 @@ signature checks is caught, bad targets are input errors."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from suts import SEATRIAL, started
 
-from seatrial.live.runner import free_port
-
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 EXAMPLES = "8"  # per endpoint and mode: a handful of seconds against a loopback SUT
-
-
-def started(name: str) -> Iterator[str]:
-    """`seatrial sut NAME` running, unconfigured, as a user starts it; stopped afterwards."""
-    port = free_port()
-    server = subprocess.Popen([SEATRIAL, "sut", name, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
 
 
 @pytest.fixture

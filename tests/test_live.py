@@ -7,19 +7,19 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from suts import SEATRIAL, started
 
 from seatrial.catalogue import catalogue
 from seatrial.live.runner import LiveOptions, LiveTarget, play_live
 from seatrial.targets import resolve
 from seatrial.world import World
 
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 FAST = 12_000.0  # simulated seconds per wall second: small workloads keep up at this pace
 SMALL = catalogue()["happy-path"].model_copy(update={
     "duration": 1800.0, "workload": catalogue()["happy-path"].workload.model_copy(
@@ -66,22 +66,9 @@ def scenario_file(tmp_path: Path, name: str, **changes: object) -> str:
 
 
 @pytest.fixture
-def naive_server():
+def naive_server() -> Iterator[str]:
     """`seatrial sut naive` already running, as a user would start it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([SEATRIAL, "sut", "naive", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(10)
+    yield from started("naive")
 
 
 def test_naive_is_caught_live_by_the_invariant_the_scenario_exists_for(tmp_path, naive_server):

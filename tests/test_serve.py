@@ -7,20 +7,18 @@ import shlex
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from suts import SEATRIAL, started
 
 from seatrial.live.runner import free_port
 from seatrial.live.settings import SETTINGS, SYSTEMS, url_setting
 
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 STARTUP = 30.0  # wall seconds for `seatrial serve` to print its settings
 
 
@@ -106,16 +104,7 @@ def test_serve_binds_the_ports_asked_for_and_stops_on_sigterm():
 @pytest.fixture
 def reference_sut() -> Iterator[str]:
     """`seatrial sut reference` running unconfigured, as a user starts it."""
-    port = free_port()
-    server = subprocess.Popen([SEATRIAL, "sut", "reference", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while closed(url) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(10)
+    yield from started("reference")
 
 
 def test_serve_configures_the_sut_and_delivers_to_it(reference_sut):
