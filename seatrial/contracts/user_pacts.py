@@ -85,9 +85,10 @@ class Report(NamedTuple):
 
     @property
     def verified(self) -> list[Outcome]:
-        """The runs that had pacts: all from a directory; from a broker, those it had any for."""
+        """The runs that had pacts: all from a directory; from a broker, all but those it had
+        none for (a broker that refused or failed a provider's request is no "none")."""
         return [o for o in self.outcomes if o.run.interactions is not None
-                or "Verifying a pact between" in o.verification.output]
+                or not _no_pacts(o.verification.output)]
 
     def render(self) -> str:
         lines = [f"verify-simulators {self.source}:"]
@@ -100,6 +101,8 @@ class Report(NamedTuple):
             lines.append(f"  {'passed' if verification.passed else 'FAILED'}  {run.provider} "
                          f"({run.face}{count})")
             lines += [f"          {failure}" for failure in verification.state_failures]
+            if run.interactions is None and not verification.passed:
+                lines += [f"          {line}" for line in _load_failures(verification.output)]
         if self.skipped:
             lines.append(f"not verifiable ({len(self.skipped)} interaction(s), left out):")
             grouped: dict[tuple[str, str, str], list[str]] = {}
@@ -212,6 +215,29 @@ def verify_broker(broker: Broker, names: dict[str, str]) -> Report:
     outcomes = [Outcome(Run(face, provider, None), _verify(face, broker, provider))
                 for provider, face in sorted(names.items(), key=lambda item: item[1])]
     return Report(str(broker.url), outcomes, [])
+
+
+# The Verifier's failure lines, and the one it gives when the broker has no pacts for a provider
+# (any other broker error, e.g. a refused request, follows that text with ": " and its cause).
+FAILURE = re.compile(r"\d+\) (.*)")
+NO_PACTS = re.compile(r"Failed to load pact - No pacts found for provider '[^']*' matching the "
+                      r"given consumer version selectors in pact broker '[^']*'")
+
+
+def _failures(output: str) -> list[str]:
+    return [m.group(1) for line in output.splitlines() if (m := FAILURE.fullmatch(line.strip()))]
+
+
+def _no_pacts(output: str) -> bool:
+    """A broker run that found no pacts for its provider, and failed for nothing else."""
+    failures = _failures(output)
+    return bool(failures) and all(NO_PACTS.fullmatch(failure) for failure in failures)
+
+
+def _load_failures(output: str) -> list[str]:
+    """Why a broker run could not load its pacts (the broker's refusal or error), if it could
+    not."""
+    return [f for f in _failures(output) if f.startswith("Failed to load pact")]
 
 
 def _verify(face: str, source: Source, provider: str) -> Verification:
