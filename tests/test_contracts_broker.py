@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,18 +22,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-import httpx
 import pytest
-from pact import Pact, match
+from suts import SEATRIAL
+from test_contracts_user_pacts import UNKNOWN_STATE, acme_pacts
 
-from seatrial.contracts.expectations import ISO_TIME
-
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 TOKEN = "acme-broker-token"
-CONSUMER = "acme-middleware"
-ORDER, SHIPMENT = "SO-4711", "SH-000001"
-BEARER = {"Authorization": "Bearer acme-token"}
-UNKNOWN_STATE = "the customer is on credit hold"
 HAL = "application/hal+json;charset=utf-8"
 
 
@@ -175,40 +167,9 @@ class FakeBroker:
         self.server.server_close()
 
 
-def acme_pacts(directory: Path, *, unknown_state: bool) -> list[dict[str, Any]]:
-    """The ERP API as `acme-erp`, the TMS webhooks under their canonical name, as written by
-    pact-python; `unknown_state` adds an ERP interaction on a served endpoint whose provider
-    state the simulators do not know."""
-    erp = Pact(CONSUMER, "acme-erp")
-    (erp.upon_receiving("a released order")
-     .given("an order is released", {"order_id": ORDER})
-     .with_request("GET", f"/orders/{ORDER}")
-     .with_header("Authorization", match.regex(BEARER["Authorization"], regex=r"^Bearer \S+$"))
-     .will_respond_with(200)
-     .with_body({"status": match.str("REL"), "ship_to": match.like({"city": "Felixstowe"}),
-                 "lines": match.each_like({"sku": match.str("SKU-1"), "quantity": match.int(1)})},
-                content_type="application/json"))
-    if unknown_state:
-        (erp.upon_receiving("an order of a customer on credit hold")
-         .given(UNKNOWN_STATE, {"order_id": ORDER})
-         .with_request("GET", f"/orders/{ORDER}")
-         .will_respond_with(200)
-         .with_body({"status": match.str("HLD")}, content_type="application/json"))
-    with erp.serve() as server:
-        httpx.get(f"{server.url}/orders/{ORDER}", headers=BEARER)
-        if unknown_state:
-            httpx.get(f"{server.url}/orders/{ORDER}")
-    erp.write_file(directory)
-
-    tms = Pact(CONSUMER, "seatrial-tms-webhooks")
-    (tms.upon_receiving("a shipment at the hub", "Async")
-     .given("a shipment exists", {"shipment_id": SHIPMENT, "order_id": ORDER})
-     .given("the shipment reached the hub", {"shipment_id": SHIPMENT})
-     .with_body({"type": "shipment.status", "shipment_id": match.str(SHIPMENT),
-                 "event_time": match.regex("2026-01-05T08:00:00+00:00", regex=ISO_TIME),
-                 "payload": {"status_code": match.str("X4")}}, content_type="application/json"))
-    tms.verify(lambda _body, _metadata: None, "Async")
-    tms.write_file(directory)
+def broker_pacts(directory: Path, *, unsupported: bool) -> list[dict[str, Any]]:
+    """The pacts a team publishes: those of the directory test, as its broker serves them."""
+    acme_pacts(directory, unsupported=unsupported)
     return [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
 
 
@@ -237,7 +198,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory
     waits on its Verifier), so the module stays within seconds."""
     with contextlib.ExitStack() as stack:
         brokers = {name: stack.enter_context(FakeBroker(
-            acme_pacts(tmp_path_factory.mktemp("pacts"), unknown_state=case.unknown_state),
+            broker_pacts(tmp_path_factory.mktemp("pacts"), unsupported=case.unknown_state),
             TOKEN, frozenset(case.refused))) for name, case in CASES.items()}
         with ThreadPoolExecutor(len(brokers)) as pool:
             done = dict(zip(brokers, pool.map(verify_simulators, brokers.values()), strict=True))

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from pact import Pact, match
+from suts import SEATRIAL
 
 from seatrial.contracts.expectations import ISO_TIME
 from seatrial.contracts.provider_states import STATES
 
-SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
 ORDER, SHIPMENT = "SO-4711", "SH-000001"
 BEARER = {"Authorization": "Bearer acme-token"}
 UNKNOWN_STATE = "the customer is on credit hold"
