@@ -44,9 +44,10 @@ class FakeBroker:
     that may not read that provider's pacts)."""
 
     def __init__(self, pacts: list[dict[str, Any]], token: str,
-                 refused: frozenset[str] = frozenset()) -> None:
+                 refused: frozenset[str] = frozenset(), pending: bool = False) -> None:
         self.token = token
         self.refused = refused
+        self.pending = pending  # every pact is pending: never yet verified by the provider
         self.pacts: dict[str, dict[str, dict[str, Any]]] = {}  # provider -> sha -> pact
         for pact in pacts:
             sha = hashlib.sha1(json.dumps(pact, sort_keys=True).encode()).hexdigest()
@@ -132,10 +133,12 @@ class FakeBroker:
                         f"pact-version/{sha} is being verified because the pact content belongs "
                         f"to the consumer version matching the given selector"}]}
             if pending:
-                properties["pending"] = False
+                properties["pending"] = self.pending
                 properties["notices"].append({
                     "when": "before_verification",
-                    "text": "This pact has previously been successfully verified by a version "
+                    "text": f"This pact is in pending state for {provider}: a failure will "
+                            "not fail the build." if self.pending else
+                            "This pact has previously been successfully verified by a version "
                             f"of {provider}. If this verification fails, it will fail the "
                             "build."})
             pacts.append({
@@ -176,10 +179,11 @@ def broker_pacts(directory: Path, *, unsupported: bool) -> list[dict[str, Any]]:
 class Case(NamedTuple):
     unknown_state: bool  # the ERP pact has an interaction with an unknown provider state
     refused: tuple[str, ...] = ()  # providers whose pacts the broker refuses to list
+    pending: bool = False  # the broker marks every pact pending
 
 
 CASES = {"supported": Case(False), "unknown state": Case(True),
-         "refused": Case(False, ("acme-erp",))}
+         "refused": Case(False, ("acme-erp",)), "pending": Case(True, pending=True)}
 
 
 def verify_simulators(broker: FakeBroker) -> subprocess.CompletedProcess:
@@ -199,7 +203,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory
     with contextlib.ExitStack() as stack:
         brokers = {name: stack.enter_context(FakeBroker(
             broker_pacts(tmp_path_factory.mktemp("pacts"), unsupported=case.unknown_state),
-            TOKEN, frozenset(case.refused))) for name, case in CASES.items()}
+            TOKEN, frozenset(case.refused), case.pending)) for name, case in CASES.items()}
         with ThreadPoolExecutor(len(brokers)) as pool:
             done = dict(zip(brokers, pool.map(verify_simulators, brokers.values()), strict=True))
         yield {name: (brokers[name], done[name]) for name in brokers}
@@ -251,3 +255,13 @@ def test_a_provider_the_broker_refuses_is_a_failure_not_none(runs):
     assert "403 Forbidden" in report
     assert "none    seatrial-erp-api (erp-api): no pacts for it" in report
     assert "passed  seatrial-tms-webhooks (tms-webhooks)" in report
+
+
+def test_a_pending_pacts_failures_are_reported_but_do_not_fail_the_run(runs):
+    """Pending is the broker's way to let a new expectation in without breaking the provider's
+    build: the Verifier passes it, and the unknown state is still named."""
+    broker, done = runs["pending"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = done.stdout[done.stdout.index(f"verify-simulators {broker.url}:"):]
+    assert "passed  acme-erp (erp-api)" in report
+    assert f"unknown provider state {UNKNOWN_STATE!r}" in report
