@@ -64,10 +64,7 @@ def simulator_world(info: Path):
     world.env.run(until=3600.0)  # an hour of releases: orders to read
     clock = LiveClock(world.env, 3600.0)
     tokens = TokenIssuer(world.faults.stream("live.tokens"), 3600.0)
-    form = f"grant_type=client_credentials&client_id={tokens.client_id}" \
-           f"&client_secret={tokens.client_secret}"
-    _status, granted = tokens.grant("erp", form.encode(), None)
-    info.write_text(json.dumps({"token": granted["access_token"],
+    info.write_text(json.dumps({"token": tokens.issue("erp"),
                                 "order": next(iter(world.erp.orders))}))
     app = simulator_app("erp", world.transport, clock, tokens, Activity(), lambda: {})
     return app, clock, world

@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -338,11 +337,12 @@ def _live_target(url: str | None, command: str | None) -> LiveTarget:
         if not command.strip():
             raise InputError("--target-cmd is empty; give the command that starts your SUT")
         return LiveTarget(command=command)
-    parsed = urlsplit(url)
-    if not parsed.hostname or parsed.port is None or parsed.path not in ("", "/"):
-        raise InputError(f"--target {url}: give the SUT's base URL as http://HOST:PORT, e.g. "
-                         "http://127.0.0.1:9000")
-    return LiveTarget(url=url)
+    from seatrial.live.serve import ServeError, sut_base_url
+
+    try:
+        return LiveTarget(url=sut_base_url(url, "--target"))
+    except ServeError as error:
+        raise InputError(str(error)) from None
 
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
@@ -466,27 +466,22 @@ def verify_sut_command(target: str | None, target_cmd: str | None, health_timeou
     ones refused with 401/403. Each replayed delivery is re-signed for the target."""
     from seatrial.contracts.verify_sut import canonical_pacts, started, verify_sut
     from seatrial.live.remote import SutUnavailable
-    from seatrial.live.serve import ServeError, sut_base_url
 
     if (target is None) == (target_cmd is None):
         raise click.UsageError("give --target http://HOST:PORT or --target-cmd COMMAND "
                                "(exactly one)")
     if pacts is not None and not list(pacts.glob("*.json")):
         raise InputError(f"--pacts {pacts}: no pact files (*.json) there")
+    live = _live_target(target, target_cmd)
     try:
         with contextlib.ExitStack() as stack:
             pacts = pacts or stack.enter_context(canonical_pacts())
-            if target_cmd is not None:
-                if not target_cmd.strip():
-                    raise InputError("--target-cmd is empty; give the command that starts "
-                                     "your SUT")
-                url = stack.enter_context(started(target_cmd, health_timeout))
-            else:
-                url = sut_base_url(target, "--target")
+            url = (live.url if live.command is None
+                   else stack.enter_context(started(live.command, health_timeout)))
             click.echo(f"verify-sut {target or target_cmd}: the pacts in {pacts}")
             sys.stdout.flush()  # the Verifier writes its report to the same stdout
             result = verify_sut(url, pacts)
-    except (ServeError, SutUnavailable) as error:
+    except SutUnavailable as error:
         raise InputError(str(error)) from None
     for failure in result.state_failures:
         click.echo(f"provider state not set up: {failure}")

@@ -40,10 +40,10 @@ from seatrial.contracts import (
 )
 from seatrial.contracts.expectations import API, CLIENT_ID, CLIENT_SECRET, declare_messages
 from seatrial.contracts.webhook_pacts import write_webhook_pacts
-from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
+from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.sut import HttpFace, parse_event, sut_app
 from seatrial.sdk.implementation import SyncImplementation
-from seatrial.sdk.webhooks import sign
+from seatrial.world.dispatcher import signed_headers
 from sync_implementations.reference import ReferenceSync
 
 SCALE = "60"  # a retry after one simulated second waits 1/60 s
@@ -95,10 +95,8 @@ def _play(apis: dict[str, Pact], deliveries: list[Delivery],
     with contextlib.ExitStack() as stack:
         servers = {s: stack.enter_context(apis[s].serve(addr="127.0.0.1", raises=False,
                                                           verbose=False)) for s in SYSTEMS}
-        settings = {**{url_setting(s): str(servers[s].url).rstrip("/") for s in SYSTEMS},
-                    "SEATRIAL_CLIENT_ID": CLIENT_ID, "SEATRIAL_CLIENT_SECRET": CLIENT_SECRET,
-                    **{secret_setting(s): SECRETS[s] for s in SYSTEMS},
-                    "SEATRIAL_TIME_SCALE": SCALE}
+        settings = sut_settings({s: str(servers[s].url).rstrip("/") for s in SYSTEMS},
+                                CLIENT_ID, CLIENT_SECRET, SECRETS, SCALE)
         state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         app = sut_app(factory, settings, state_dir)
         face: HttpFace = app.state.face
@@ -119,10 +117,8 @@ def _play(apis: dict[str, Pact], deliveries: list[Delivery],
 
 def _signed(delivery: Delivery) -> dict[str, str]:
     """Standard Webhooks headers, signed now: a signature holds for minutes, not for a pact."""
-    now = int(time.time())
-    return {"webhook-id": delivery.webhook_id, "webhook-timestamp": str(now),
-            "webhook-signature": sign(SECRETS[delivery.source], delivery.webhook_id, now,
-                                      delivery.body),
+    return {**signed_headers(SECRETS[delivery.source], delivery.webhook_id, int(time.time()),
+                             delivery.body),
             "content-type": "application/json"}
 
 

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from seatrial.contracts import PACT_DIR
+from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.ledger import Entry
 from simulators.api import Router
 from simulators.openapi import LIVE_ONLY_PATHS, SYSTEMS, routes
@@ -211,7 +211,7 @@ def drift(entries: Iterable[Entry], pacts: Pacts) -> DriftReport:
     for entry in entries:
         if entry.kind == "request":
             requests += 1
-            provider = f"seatrial-{entry.system}-api"
+            provider = api_provider(entry.system)
             check, near = _request_mismatch, _same_endpoint
             actual: Mapping[str, Any] = entry.data
         elif entry.kind == "deliver":
@@ -219,7 +219,7 @@ def drift(entries: Iterable[Entry], pacts: Pacts) -> DriftReport:
                 sabotaged += 1
                 continue
             deliveries += 1
-            provider = f"seatrial-{entry.system}-webhooks"
+            provider = webhook_provider(entry.system)
             actual = {"source": entry.system, **events.get(entry.ref, {})}
             check, near = _message_mismatch, _same_type
         else:

@@ -15,9 +15,11 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from seatrial.live.stack import AcceptAll
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
 from seatrial.world import World
+from seatrial.world.dispatcher import Receiver
 from simulators.api import IdempotencyStore
 from simulators.erp.core import Order
 from simulators.lastmile.core import Task
@@ -52,11 +54,13 @@ def state(name: str, sends: tuple[str, str] | None = None) -> Callable[[Callable
     return register
 
 
-def contract_world(scenario: Scenario = SCENARIO) -> World:
+def contract_world(scenario: Scenario = SCENARIO, host: Receiver | None = None) -> World:
     """A world whose records only the provider states change (`scenario`: SCENARIO, perhaps
-    with webhook faults such as forgeries)."""
+    with webhook faults such as forgeries); its webhooks go to `host` (default: acknowledged
+    and dropped)."""
     world = World(scenario)
     world.tms.on_created = world.lastmile.on_created = lambda _record: None
+    world.dispatcher.host = host or AcceptAll()
     return world
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -302,16 +303,24 @@ def _unsupported(interaction: dict[str, Any], kind: str | None, provider: str,
         return (f"its last provider state ({states[-1] if states else 'none'!r}) makes no "
                 f"source send a webhook; end with one of: {', '.join(SENDING)}")
     if kind == API:
-        return _endpoint(system, interaction.get("request") or {})
+        return _unserved(system, interaction.get("request") or {})
     return None
 
 
-def _endpoint(system: str, request: dict[str, Any]) -> str | None:
+@cache
+def _served(system: str) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """The simulator's paths (its OpenAPI document) as patterns, with their methods: built once
+    per system, not per interaction."""
+    return tuple((re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))),
+                  frozenset(operations))
+                 for template, operations in api_spec(system)["paths"].items())
+
+
+def _unserved(system: str, request: dict[str, Any]) -> str | None:
     """None if the simulator serves the request's method and path (its OpenAPI document)."""
     method, path = str(request.get("method", "GET")).lower(), str(request.get("path", ""))
-    for template, operations in api_spec(system)["paths"].items():
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, path) and method in operations:
+    for pattern, operations in _served(system):
+        if pattern.fullmatch(path) and method in operations:
             return None
     return (f"{method.upper()} {path}: the {system} simulator serves no such endpoint "
             f"(contracts/openapi/{system}.json lists what it serves)")

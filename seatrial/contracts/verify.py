@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
 
 from pact import Verifier
 from pact.types import Message
@@ -22,7 +21,6 @@ from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.contracts.provider_states import STATES, ProviderStates, contract_world
 from seatrial.faults.layer import BASELINE_WEBHOOK_LATENCY
 from seatrial.live.stack import AcceptAll, running
-from seatrial.live.tokens import TokenIssuer
 from seatrial.sdk.webhooks import Webhook
 from seatrial.world import World
 
@@ -57,10 +55,9 @@ def verify_api(system: str, pacts: Source = PACT_DIR,
     """Replay every interaction the pacts in `pacts` have with `system`'s API (under the
     provider name `provider`, by default the canonical one) against the real simulator app."""
     world = contract_world()
-    world.dispatcher.host = AcceptAll()
     provider = provider or api_provider(system)
     with running(world, SCALE) as stack:
-        token = stack.call(lambda: _token(stack.tokens, system))
+        token = stack.call(lambda: stack.tokens.issue(system))
         states = ProviderStates(world, stack.call, stack.tokens)
         verifier = (Verifier(provider, host=stack.host)
                     .add_transport(url=stack.urls[system])
@@ -68,12 +65,6 @@ def verify_api(system: str, pacts: Source = PACT_DIR,
                     # a pact's example token means nothing to this issuer: send a live one
                     .add_custom_header("Authorization", f"Bearer {token}"))
         return run_verifier(verifier, provider, pacts, states.failures)
-
-
-def _token(tokens: TokenIssuer, system: str) -> str:
-    form = urlencode({"grant_type": "client_credentials", "client_id": tokens.client_id,
-                      "client_secret": tokens.client_secret}).encode()
-    return tokens.grant(system, form, None)[1]["access_token"]
 
 
 class Outbox(AcceptAll):
@@ -125,9 +116,8 @@ def verify_webhooks(system: str, pacts: Source = PACT_DIR,
     """Produce every message the pacts in `pacts` expect from `system`'s webhooks (provider
     name `provider`, by default the canonical one) with the simulators' own event path, and
     check it."""
-    world = contract_world()
     outbox = Outbox()
-    world.dispatcher.host = outbox
+    world = contract_world(host=outbox)
     provider = provider or webhook_provider(system)
     states = ProviderStates(world, delivering(world))
     verifier = (Verifier(provider, host="127.0.0.1")

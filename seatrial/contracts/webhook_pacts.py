@@ -90,10 +90,9 @@ def _signed(source: str, signature: str) -> State:
 
 def _delivered(description: str, states: tuple[State, ...], forgery: Forged | None) -> Webhook:
     """The delivery the simulators make in `states` (its forged copy, given `forgery`)."""
-    world = contract_world(SCENARIO if forgery is None
-                           else SCENARIO.model_copy(update={"faults": [forgery]}))
     outbox = Outbox()
-    world.dispatcher.host = outbox
+    world = contract_world(SCENARIO if forgery is None
+                           else SCENARIO.model_copy(update={"faults": [forgery]}), outbox)
     setup = ProviderStates(world, delivering(world, FORGED_WITHIN))
     for name, parameters in states:
         setup(name, "setup", parameters)

@@ -105,3 +105,10 @@ def configure(client: httpx.Client, url: str, settings: dict[str, str]) -> None:
         raise SutUnavailable(f"--target {url}: POST /seatrial/configure answered "
                              f"{answer.status_code}; a running SUT must accept the settings "
                              "there (docs/live-protocol.md)")
+
+
+async def configure_from_loop(url: str, settings: dict[str, str]) -> None:
+    """`configure` from a running event loop: on a thread, as the SUT may call the simulators
+    served by this very loop while it takes the settings."""
+    with httpx.Client() as client:
+        await asyncio.to_thread(configure, client, url, settings)

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
-from seatrial.live.remote import RemoteSut, SutUnavailable, configure
+from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.simulator_app import Activity
 from seatrial.live.stack import SimulatorStack
 from seatrial.scenario import Crash, Scenario
@@ -118,9 +116,8 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
                 raise LiveTargetError(str(error)) from None
         else:
             url = target.url.rstrip("/")
-            try:  # on a thread: the SUT may call the simulators while it takes the settings
-                with httpx.Client() as setup:
-                    await asyncio.to_thread(configure, setup, url, settings)
+            try:
+                await configure_from_loop(url, settings)
             except SutUnavailable as error:
                 raise LiveTargetError(str(error)) from None
         remote = RemoteSut(url, stack.clock, client, process, world.ledger)

@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-import httpx
-
 from seatrial.live.http_client import BoundedClient
-from seatrial.live.remote import RemoteSut
+from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.stack import AcceptAll, SimulatorStack, listen
 from seatrial.scenario import Crash, Scenario
@@ -107,29 +105,18 @@ def export_lines(stack: SimulatorStack, tokens: dict[str, str]) -> list[str]:
 
 def issue_tokens(stack: SimulatorStack) -> dict[str, str]:
     """A token per system from the stack's own issuer, as /oauth/token would grant it."""
-    form = (f"grant_type=client_credentials&client_id={stack.tokens.client_id}"
-            f"&client_secret={stack.tokens.client_secret}").encode()
-    tokens = {}
-    for system in SYSTEMS:
-        status, granted = stack.tokens.grant(system, form, None)
-        assert status == 200, granted  # our own credentials
-        tokens[system] = granted["access_token"]
-    return tokens
+    return {system: stack.tokens.issue(system) for system in SYSTEMS}
 
 
-async def configure_sut(client: BoundedClient, url: str, settings: dict[str, str]) -> str:
+async def configure_sut(url: str, settings: dict[str, str]) -> str:
     """Hand a running SUT the settings (POST /seatrial/configure); what happened, in words.
     Not fatal: a SUT started later with the exported settings needs none."""
     try:
-        answer = await client.post(f"{url}/seatrial/configure", json=settings, timeout=5.0)
-    except httpx.HTTPError as error:
-        return (f"the SUT is not answering yet ({type(error).__name__}); start it with the "
-                "settings below: deliveries fail meanwhile and are redelivered on the source's "
-                "schedule")
-    if 200 <= answer.status_code < 300:
-        return "SUT configured with POST /seatrial/configure"
-    return (f"the SUT answered POST /seatrial/configure with {answer.status_code}; start it "
-            "with the settings below")
+        await configure_from_loop(url, settings)
+    except SutUnavailable as error:
+        return (f"{error}; or start it with the settings below: deliveries fail meanwhile and "
+                "are redelivered on the source's schedule")
+    return "SUT configured with POST /seatrial/configure"
 
 
 def serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, socket.socket],
@@ -159,7 +146,7 @@ async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.
             remote = RemoteSut(url, stack.clock, client, None, world.ledger)
             world.dispatcher.host = remote
             note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
-                    f"{await configure_sut(client, url, stack.settings)}")
+                    f"{await configure_sut(url, stack.settings)}")
         scenario = world.scenario
         show([f"# seatrial serve: {scenario.name} seed {scenario.seed} at {options.scale:g}x "
               "(simulated seconds per wall second); Ctrl-C stops it",

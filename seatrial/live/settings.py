@@ -15,3 +15,12 @@ def secret_setting(system: str) -> str:
 
 SETTINGS = (*map(url_setting, SYSTEMS), "SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_SECRET",
             *map(secret_setting, SYSTEMS), "SEATRIAL_TIME_SCALE")
+
+
+def sut_settings(urls: dict[str, str], client_id: str, client_secret: str,
+                 secrets: dict[str, str], scale: str) -> dict[str, str]:
+    """The settings by name, as a live run, `seatrial serve` and the contract tests tell a SUT."""
+    return {**{url_setting(s): urls[s] for s in SYSTEMS},
+            "SEATRIAL_CLIENT_ID": client_id, "SEATRIAL_CLIENT_SECRET": client_secret,
+            **{secret_setting(s): secrets[s] for s in SYSTEMS},
+            "SEATRIAL_TIME_SCALE": scale}

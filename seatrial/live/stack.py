@@ -18,7 +18,7 @@ from typing import TypeVar
 import uvicorn
 
 from seatrial.live.clock import LOOKAHEAD, LiveClock
-from seatrial.live.settings import SYSTEMS, secret_setting, url_setting
+from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.simulator_app import Activity, simulator_app
 from seatrial.live.tokens import TokenIssuer
 from seatrial.world import World
@@ -73,11 +73,8 @@ class SimulatorStack:
     @property
     def settings(self) -> dict[str, str]:
         """What a SUT is told (docs/live-protocol.md), by setting name."""
-        return {**{url_setting(s): self.urls[s] for s in SYSTEMS},
-                "SEATRIAL_CLIENT_ID": self.tokens.client_id,
-                "SEATRIAL_CLIENT_SECRET": self.tokens.client_secret,
-                **{secret_setting(s): self.world.secrets[s] for s in SYSTEMS},
-                "SEATRIAL_TIME_SCALE": f"{self.clock.scale:g}"}
+        return sut_settings(self.urls, self.tokens.client_id, self.tokens.client_secret,
+                            self.world.secrets, f"{self.clock.scale:g}")
 
     async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`

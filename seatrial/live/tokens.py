@@ -46,10 +46,15 @@ class TokenIssuer:
                          "detail": "unknown client_id or wrong client_secret; use "
                                    "SEATRIAL_CLIENT_ID and SEATRIAL_CLIENT_SECRET",
                          "field": "client_secret"}
+        return 200, {"access_token": self.issue(system), "token_type": "Bearer",
+                     "expires_in": int(self.lifetime)}
+
+    def issue(self, system: str) -> str:
+        """A fresh token for `system`, as a granted request gets it (also for Seatrial's own
+        callers: `seatrial serve`'s printed tokens, the Pact verifier, the bench)."""
         token = self._rng.randbytes(16).hex()
         self._expiry[(system, token)] = time.monotonic() + self.lifetime
-        return 200, {"access_token": token, "token_type": "Bearer",
-                     "expires_in": int(self.lifetime)}
+        return token
 
     def check(self, system: str, authorization: str | None) -> str | None:
         """None for a live bearer token of this system, else why not."""
