@@ -25,6 +25,7 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose, slim
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
+from seatrial.cli_input import InputError, live_target
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
@@ -36,6 +37,8 @@ from seatrial.live.runner import (
     check_live,
     play_live,
 )
+from seatrial.load.cli import load as load_command
+from seatrial.load.cli import load_service as load_service_command
 from seatrial.report.json_report import to_document
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
@@ -46,14 +49,9 @@ from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 from seatrial.world import World
 
-INPUT_ERROR = 2
 INTERRUPTED = 130
 T = TypeVar("T")
 Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
-
-
-class InputError(click.ClickException):
-    exit_code = INPUT_ERROR
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,7 +129,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
                              "exist; create it or choose another path")
     live = target_cmd is not None or target.startswith(("http://", "https://"))
     if live:
-        live_target = _live_target(target, target_cmd)
+        sut = live_target(target, target_cmd)
     else:
         try:
             resolve(target)
@@ -151,7 +149,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     console = Console(stderr=True)
     if live:
         options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
-        outcomes = _execute_live(plan, live_target, options, console, pacts)
+        outcomes = _execute_live(plan, sut, options, console, pacts)
     else:
         outcomes = _execute([(scenario, target) for scenario in plan],
                             jobs or os.cpu_count() or 1, console, f"running against {target}",
@@ -332,19 +330,6 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
     sys.exit(0 if report.passed else 1)
 
 
-def _live_target(url: str | None, command: str | None) -> LiveTarget:
-    if command is not None:
-        if not command.strip():
-            raise InputError("--target-cmd is empty; give the command that starts your SUT")
-        return LiveTarget(command=command)
-    from seatrial.live.serve import ServeError, sut_base_url
-
-    try:
-        return LiveTarget(url=sut_base_url(url, "--target"))
-    except ServeError as error:
-        raise InputError(str(error)) from None
-
-
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
                   console: Console, pacts: Pacts | None) -> list[Outcome]:
     """Live runs one after another: each owns the simulators' ports and the SUT. Played, then
@@ -472,7 +457,7 @@ def verify_sut_command(target: str | None, target_cmd: str | None, health_timeou
                                "(exactly one)")
     if pacts is not None and not list(pacts.glob("*.json")):
         raise InputError(f"--pacts {pacts}: no pact files (*.json) there")
-    live = _live_target(target, target_cmd)
+    live = live_target(target, target_cmd)
     try:
         with contextlib.ExitStack() as stack:
             pacts = pacts or stack.enter_context(canonical_pacts())
@@ -557,3 +542,7 @@ def verify_simulators_command(pacts: Path | None, broker_url: str | None,
     click.echo(report.render())
     sys.exit(0 if report.passed else 1)
 
+
+
+main.add_command(load_command)
+main.add_command(load_service_command)

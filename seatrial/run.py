@@ -58,10 +58,16 @@ def run_scenario(scenario: Scenario, target: Target) -> RunResult:
     return judge(world, end, target.label, started)
 
 
-def judge(world: World, end: float, label: str, started: float) -> RunResult:
+def observe(world: World, end: float) -> Observation:
+    """What the checks read: the ledger and the simulators' records, at simulated time end."""
+    return Observation(world.scenario, world.ledger, world.erp, world.tms, world.lastmile, end)
+
+
+def judge(world: World, end: float, label: str, started: float,
+          obs: Observation | None = None) -> RunResult:
     """The one verdict for every face: the same checks over the ledger and the records."""
     scenario = world.scenario
-    obs = Observation(scenario, world.ledger, world.erp, world.tms, world.lastmile, end)
+    obs = obs or observe(world, end)
     checked = selected_invariants(scenario)
     with paused_gc():  # judging builds indexes over the same large history
         violations = [violation.to_json(obs.describe)

@@ -4,21 +4,20 @@ scaled wall clock, until quiescence; the caller judges it as in-process (`seatri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import signal
 import socket
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
-from seatrial.live.simulator_app import Activity
 from seatrial.live.stack import SimulatorStack
 from seatrial.scenario import Crash, Scenario
 from seatrial.world import World
@@ -90,10 +89,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
-               ) -> tuple[World, float]:
-    world = World(scenario)
-    stack = SimulatorStack(world, options.pace(scenario), options.host)
+@dataclass
+class LiveSession:
+    """A world served live with its SUT attached: what a live run and a load test share."""
+
+    world: World
+    stack: SimulatorStack
+    remote: RemoteSut
+
+
+@contextlib.asynccontextmanager
+async def live_session(world: World, target: LiveTarget, options: LiveOptions,
+                       ) -> AsyncIterator[LiveSession]:
+    """Serve `world`'s simulators, start (or configure) the SUT and attach it; the clock is
+    the caller's to start. Everything stops on exit."""
+    stack = SimulatorStack(world, options.pace(world.scenario), options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
     client = BoundedClient(timeout=10.0)
@@ -122,10 +132,7 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
                 raise LiveTargetError(str(error)) from None
         remote = RemoteSut(url, stack.clock, client, process, world.ledger)
         world.dispatcher.host = remote
-
-        stack.clock.start()
-        end = await _play(world, stack.clock, remote, stack.activity, options)
-        return world, end
+        yield LiveSession(world, stack, remote)
     finally:
         if process is not None:
             process.stop()
@@ -138,23 +145,34 @@ async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
         workdir.rmdir()
 
 
-async def _play(world: World, clock: LiveClock, remote: RemoteSut, activity: Activity,
-                options: LiveOptions) -> float:
+async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
+               ) -> tuple[World, float]:
+    async with live_session(World(scenario), target, options) as session:
+        session.stack.clock.start()
+        return session.world, await _play(session, options)
+
+
+def quiescent(session: LiveSession, quiet: float) -> bool:
+    """Nothing scheduled before the horizon, nothing in flight either way, and no traffic for
+    `quiet` wall seconds."""
+    world, remote, activity = session.world, session.remote, session.stack.activity
+    return (world.env.peek() >= world.horizon and remote.inflight == 0 and activity.open == 0
+            and time.monotonic() - max(remote.last, activity.last) >= quiet)
+
+
+async def _play(session: LiveSession, options: LiveOptions) -> float:
     """Drive the world until quiescence, the drain deadline or the horizon."""
-    env, horizon = world.env, world.horizon
-    driver = asyncio.create_task(clock.drive(horizon))
+    world, clock = session.world, session.stack.clock
+    driver = asyncio.create_task(clock.drive(world.horizon))
     deadline = math.inf
     try:
         while not driver.done():
             await asyncio.sleep(0.1)
-            now = time.monotonic()
-            if env.now < world.scenario.duration:
+            if world.env.now < world.scenario.duration:
                 continue  # the release wave is still on
             if options.drain is not None and deadline == math.inf:
-                deadline = now + options.drain
-            idle = (env.peek() >= horizon and remote.inflight == 0 and activity.open == 0
-                    and now - max(remote.last, activity.last) >= options.quiet)
-            if idle or now >= deadline:
+                deadline = time.monotonic() + options.drain
+            if quiescent(session, options.quiet) or time.monotonic() >= deadline:
                 break
     finally:
         driver.cancel()

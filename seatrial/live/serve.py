@@ -74,7 +74,7 @@ def bind(options: ServeOptions) -> dict[str, socket.socket]:
             try:
                 sockets[system] = listen(options.host, port)
             except OSError as error:
-                raise _bind_error(system, options.host, port, error) from None
+                raise bind_error(port_flag(system), options.host, port, error) from None
     except ServeError:
         for sock in sockets.values():
             sock.close()
@@ -82,12 +82,13 @@ def bind(options: ServeOptions) -> dict[str, socket.socket]:
     return sockets
 
 
-def _bind_error(system: str, host: str, port: int, error: OSError) -> ServeError:
+def bind_error(flag: str, host: str, port: int, error: OSError) -> ServeError:
+    """Why `host`:`port` (given with `flag`) cannot be bound, and what to do instead."""
     if error.errno == errno.EADDRINUSE:
-        return ServeError(f"{port_flag(system)} {port}: {host}:{port} is already in use; "
+        return ServeError(f"{flag} {port}: {host}:{port} is already in use; "
                           f"choose another port, or 0 for a free one")
     if error.errno in (errno.EACCES, errno.EPERM):
-        return ServeError(f"{port_flag(system)} {port}: not allowed to bind it ({error.strerror})"
+        return ServeError(f"{flag} {port}: not allowed to bind it ({error.strerror})"
                           "; choose a port above 1023, or 0 for a free one")
     return ServeError(f"--host {host}: cannot listen there ({error.strerror or error}); give an "
                       "address of this machine, e.g. 127.0.0.1")

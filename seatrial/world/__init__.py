@@ -18,7 +18,7 @@ from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.host import SutHost
 from simulators.erp.core import ErpCore
-from simulators.erp.lifecycle import release_orders
+from simulators.erp.lifecycle import release_order, release_orders
 from simulators.events import EventSource
 from simulators.handoff import Handoff
 from simulators.lastmile.core import LastMileCore
@@ -54,10 +54,12 @@ def webhook_secret(rng: random.Random) -> str:
 
 class World:
     """Without a factory the world has no SUT of its own: live mode attaches a remote one
-    as `dispatcher.host` and serves `transport` over HTTP."""
+    as `dispatcher.host` and serves `transport` over HTTP. Without the release wave, orders
+    come only when `release_order()` is called (a load test's arrivals)."""
 
     def __init__(self, scenario: Scenario,
-                 factory: Callable[[], SyncImplementation] | None = None) -> None:
+                 factory: Callable[[], SyncImplementation] | None = None,
+                 release_wave: bool = True) -> None:
         self.scenario = scenario
         self.env = env = simpy.Environment()
         self.horizon = scenario.duration + DRAIN
@@ -94,8 +96,12 @@ class World:
             if isinstance(fault, Crash):
                 env.timeout(fault.at).callbacks.append(
                     lambda _e, after=fault.restart_after: self.dispatcher.host.crash(after))
-        env.process(release_orders(env, self.erp, OrderFactory(seed, workload.lines_per_order),
-                                   stream("erp.lifecycle"), workload, scenario.duration))
+        orders, erp_rng = OrderFactory(seed, workload.lines_per_order), stream("erp.lifecycle")
+        self.release_order: Callable[[], str] = lambda: release_order(
+            env, self.erp, orders, erp_rng, workload)
+        if release_wave:  # without it, orders come only through release_order (a load test)
+            env.process(release_orders(env, self.erp, orders, erp_rng, workload,
+                                       scenario.duration))
 
     @property
     def exchanges(self) -> int:

@@ -24,14 +24,22 @@ def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
         yield env.timeout(rng.expovariate(workload.orders_per_hour / HOUR))
         if env.now >= until:
             return
-        order, customer, new = orders.next_order(env.now)
-        if new:
-            erp.add_customer(customer)
-        erp.release_order(order)
-        if rng.random() < workload.cancel_rate:
-            env.process(cancel_later(env, erp, order.id, rng))
-        if rng.random() < workload.address_change_rate:
-            env.process(change_later(env, erp, order.id, orders.new_address(), rng))
+        release_order(env, erp, orders, rng, workload)
+
+
+def release_order(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
+                  rng: random.Random, workload: Workload) -> str:
+    """Release the next order now, with the customer's later cancellation or address change
+    drawn at the workload's rates (a load test releases orders one by one through here)."""
+    order, customer, new = orders.next_order(env.now)
+    if new:
+        erp.add_customer(customer)
+    erp.release_order(order)
+    if rng.random() < workload.cancel_rate:
+        env.process(cancel_later(env, erp, order.id, rng))
+    if rng.random() < workload.address_change_rate:
+        env.process(change_later(env, erp, order.id, orders.new_address(), rng))
+    return order.id
 
 
 def cancel_later(env: simpy.Environment, erp: ErpCore, order_id: str,

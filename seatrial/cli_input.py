@@ -1,0 +1,27 @@
+"""What every CLI command shares about bad input: exit code 2 and a message naming the flag."""
+
+from __future__ import annotations
+
+import click
+
+from seatrial.live.runner import LiveTarget
+
+INPUT_ERROR = 2
+
+
+class InputError(click.ClickException):
+    exit_code = INPUT_ERROR
+
+
+def live_target(url: str | None, command: str | None) -> LiveTarget:
+    """The SUT of --target URL or --target-cmd CMD, checked."""
+    if command is not None:
+        if not command.strip():
+            raise InputError("--target-cmd is empty; give the command that starts your SUT")
+        return LiveTarget(command=command)
+    from seatrial.live.serve import ServeError, sut_base_url
+
+    try:
+        return LiveTarget(url=sut_base_url(url, "--target"))
+    except ServeError as error:
+        raise InputError(str(error)) from None

@@ -1,0 +1,130 @@
+"""`seatrial load` (a profile from loadtests/ under the stock Locust CLI, headless) and
+`seatrial load-service` (the simulators and the SUT of one load test, in their own process)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from seatrial.cli_input import InputError, live_target
+from seatrial.live.runner import LiveOptions, LiveTargetError
+
+LOADTESTS = Path(__file__).resolve().parents[2] / "loadtests"
+
+
+def profiles() -> dict[str, Path]:
+    """The shipped profiles by name (black_friday.py is black-friday)."""
+    return {path.stem.replace("_", "-"): path for path in sorted(LOADTESTS.glob("*.py"))
+            if not path.name.startswith("_")}
+
+
+def find_profile(spec: str) -> Path:
+    """A shipped profile's name, or the path of a locustfile of your own."""
+    path = Path(spec)
+    if path.suffix == ".py":
+        if not path.is_file():
+            raise InputError(f"--profile {spec}: no such file")
+        return path
+    known = profiles()
+    if spec not in known:
+        raise InputError(f"--profile {spec}: no such profile; choose one of "
+                         f"{', '.join(known)}, or give the path of a locustfile")
+    return known[spec]
+
+
+@click.command("load")
+@click.option("--profile", "profile", required=True, metavar="NAME|FILE.py",
+              help="A profile from loadtests/ (e.g. black-friday) or your own locustfile.")
+@click.option("--target", metavar="URL", help="A running SUT's base URL (http://HOST:PORT).")
+@click.option("--target-cmd", metavar="CMD",
+              help="A command that starts the SUT on $PORT; Seatrial starts and stops it.")
+@click.option("--baseline", type=float, metavar="ORDERS_PER_HOUR",
+              help="Orders an hour on a normal day (default 400).")
+@click.option("--multiplier", type=float, metavar="X",
+              help="Headroom over the calendar day (default: the profile's).")
+@click.option("--duration", metavar="D", help="How long the load runs, e.g. 90s or 10m "
+              "(default: the profile's); the drain and the gate follow.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the simulated world.")
+@click.option("--time-scale", type=float, metavar="X",
+              help="Simulated seconds per wall second for the lifecycles.")
+@click.option("--processes", type=click.IntRange(min=1), metavar="N",
+              help="Locust worker processes on this machine (default: one process).")
+@click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write Locust's HTML report here.")
+@click.option("--csv", "csv", metavar="PREFIX", help="Write Locust's CSV files with this prefix.")
+def load(profile: str, target: str | None, target_cmd: str | None, baseline: float | None,
+         multiplier: float | None, duration: str | None, seed: int | None,
+         time_scale: float | None, processes: int | None, html: str | None,
+         csv: str | None) -> None:
+    """Run a load profile headless with Locust against a SUT, then drain, judge every
+    invariant and gate on the profile's thresholds. Exit 0 passed, 1 a threshold or an
+    invariant failed, 2 usage or input error."""
+    if (target is None) == (target_cmd is None):
+        raise InputError("give the SUT with exactly one of --target URL or --target-cmd CMD")
+    argv = [sys.executable, "-m", "locust", "-f", str(find_profile(profile)), "--headless",
+            "--only-summary"]
+    flags = {"--target": target, "--target-cmd": target_cmd, "--baseline": baseline,
+             "--multiplier": multiplier, "--duration": duration, "--seed": seed,
+             "--time-scale": time_scale, "--processes": processes, "--html": html,
+             "--csv": csv}
+    for flag, value in flags.items():
+        if value is not None:
+            argv += [flag, str(value)]
+    try:
+        sys.exit(subprocess.call(argv))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@click.command("load-service")
+@click.option("--scenario", "scenario_file", required=True, type=click.Path(dir_okay=False),
+              help="The load world's scenario (written by the Locust master from its profile).")
+@click.option("--target", metavar="URL", help="A running SUT's base URL (http://HOST:PORT).")
+@click.option("--target-cmd", metavar="CMD", help="A command that starts the SUT on $PORT.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address of the control API and the simulators.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0,
+              help="Port of the control API (default 0: a free one).")
+def load_service(scenario_file: str, target: str | None, target_cmd: str | None, host: str,
+                 port: int) -> None:
+    """The simulators and the SUT of one load test, with the control API the Locust side
+    drives (docs/load-profiles.md). Prints its URLs as one JSON line, serves until SIGTERM."""
+    from seatrial.live.serve import ServeError, bind_error
+    from seatrial.live.stack import listen
+    from seatrial.load.service import serve_load
+    from seatrial.scenario_yaml import ScenarioError, load_scenario_file
+    from seatrial.world import World
+
+    if (target is None) == (target_cmd is None):
+        raise InputError("give the SUT with exactly one of --target URL or --target-cmd CMD")
+    sut = live_target(target, target_cmd)
+    try:
+        scenario = load_scenario_file(scenario_file)
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+    try:
+        sock = listen(host, port)
+    except OSError as error:
+        raise InputError(str(bind_error("--port", host, port, error))) from None
+
+    def announce(urls: dict[str, object]) -> None:
+        click.echo(json.dumps(urls))
+        sys.stdout.flush()
+
+    options = LiveOptions(host=host)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_load(World(scenario, release_wave=False), sut, options,
+                                   sock, announce))
+    except LiveTargetError as error:
+        raise InputError(str(error)) from None
+    except ServeError as error:
+        raise InputError(str(error)) from None
+    finally:
+        sock.close()

@@ -1,0 +1,104 @@
+"""The load gate: thresholds on Locust's stats plus the invariants judged on the records.
+
+Pure (no Locust import): the master hands it its stats rows and the simulator service's
+verdict, and gets back every reason the run fails, each naming the row or the invariant.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from seatrial.load.plan import Thresholds
+
+RELEASE = ("POST", "release order")  # the arrivals' own request
+DROPPED = ("DROP", "release order")  # arrivals turned away at the in-flight cap
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of Locust's stats."""
+
+    type: str
+    name: str
+    requests: int
+    failures: int
+    p95_ms: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    failures: list[str]  # every reason the gate fails; empty: it passed
+    notes: list[str]  # what held, for the report
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def evaluate(rows: list[Row], thresholds: Thresholds, service: dict[str, Any]) -> Verdict:
+    """`service` is the simulator service's answer to POST /finish."""
+    failures: list[str] = []
+    notes: list[str] = []
+    by_key = {(row.type, row.name): row for row in rows}
+    for key, limit in thresholds.p95_ms.items():
+        kind, _, pattern = key.partition(" ")
+        matched = [row for row in rows if row.type == kind and row.requests
+                   and fnmatch.fnmatchcase(row.name, pattern)]
+        if not matched:
+            failures.append(f"threshold {key!r}: no samples in any row; the run was too short "
+                            "or too small for this flow (raise --duration or --baseline)")
+        for row in matched:
+            line = f"p95 {row.type} {row.name}: {row.p95_ms:,.0f} ms (limit {limit:,.0f} ms)"
+            (failures if row.p95_ms > limit else notes).append(line)
+
+    released = by_key.get(RELEASE)
+    dropped = by_key.get(DROPPED)
+    sent = released.requests if released else 0
+    turned_away = dropped.requests if dropped else 0
+    if sent + turned_away == 0:
+        failures.append("no orders were released: the load never started")
+    else:
+        ratio = released.failures / sent if sent else 0.0
+        line = (f"failure ratio of {RELEASE[0]} {RELEASE[1]}: {ratio:.2%} "
+                f"(limit {thresholds.failure_ratio:.2%})")
+        (failures if ratio > thresholds.failure_ratio else notes).append(line)
+        ratio = turned_away / (sent + turned_away)
+        line = (f"dropped arrivals: {turned_away} of {sent + turned_away} ({ratio:.2%}, limit "
+                f"{thresholds.dropped_ratio:.2%}); past the cap the generator, not the SUT, "
+                "sets the pace")
+        (failures if ratio > thresholds.dropped_ratio else notes).append(line)
+
+    if not service["drained"]:
+        failures.append(f"backlog not drained within {service['drain_seconds']:.0f} s after the "
+                        "load stopped: orders were still in flight when judged")
+    else:
+        notes.append(f"backlog drained {service['drain_seconds']:.1f} s after the load stopped")
+    for verdict in service["invariants"]:
+        if verdict["violations"]:
+            examples = "; ".join(verdict["examples"][:3])
+            failures.append(f"invariant {verdict['invariant']}: {verdict['violations']} "
+                            f"violation(s), e.g. {examples}")
+    held = sum(1 for v in service["invariants"] if not v["violations"])
+    notes.append(f"invariants: {held} of {len(service['invariants'])} held over "
+                 f"{service['released']} orders ({service['ledger_entries']:,} ledger entries)")
+    return Verdict(failures, notes)
+
+
+def recovery_seconds(backlog: list[tuple[float, int]], start: float, end: float) -> float | None:
+    """Wall seconds after an outage ended (`end`) until the backlog was back to its level
+    before the outage began (`start`); None if it never came back."""
+    before = [waiting for t, waiting in backlog if t < start]
+    normal = max(before, default=0)
+    for t, waiting in backlog:
+        if t >= end and waiting <= normal:
+            return t - end
+    return None
+
+
+def render(verdict: Verdict) -> str:
+    lines = ["", "Seatrial load gate: " + ("PASSED" if verdict.passed else "FAILED")]
+    lines += [f"  FAIL {line}" for line in verdict.failures]
+    lines += [f"  ok   {line}" for line in verdict.notes]
+    return "\n".join(lines)

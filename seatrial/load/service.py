@@ -1,0 +1,210 @@
+"""The simulator service of a load test: one live world whose orders come from Locust.
+
+It runs in its own process (Locust's gevent and this asyncio loop do not share one): the three
+simulators and the SUT as in a live run, plus a small control API the Locust side drives:
+
+    POST /start    the load begins: the world's clock starts now
+    POST /orders   release one order into the ERP now (an arrival)
+    GET  /status   orders released, the backlog (orders still waiting for a shipment)
+    POST /finish   no more orders; drain to quiescence (or `drain` wall seconds), judge every
+                   invariant on the records, return the verdict and the wall-time samples
+
+Errors are problem+json naming what to fix, like every Seatrial HTTP face.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from seatrial.flows import measure
+from seatrial.ledger import Ledger
+from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
+from seatrial.run import judge, observe
+from seatrial.world import World
+
+BACKLOG_EVERY = 0.5  # wall seconds between backlog samples
+EXAMPLES = 5  # violations quoted per invariant
+OUTCOMES = ("ack", "nack", "reject")
+FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "milestone_to_erp",
+         "POD -> invoice": "pod_to_invoice"}
+
+
+def problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": title, "status": status,
+                         "detail": detail}, status, media_type="application/problem+json")
+
+
+class LoadService:
+    def __init__(self, session: LiveSession, quiet: float = 2.0) -> None:
+        self.session = session
+        self.quiet = quiet
+        self.state = "ready"  # -> running -> draining -> finished
+        self.released = 0
+        self.started_at = 0.0
+        self.backlog: list[tuple[float, int]] = []  # (wall seconds since start, orders waiting)
+        self.result: dict[str, Any] | None = None
+        self._driver: asyncio.Task | None = None
+        self._sampler: asyncio.Task | None = None
+        self._finishing: asyncio.Task | None = None
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/start", self.start, methods=["POST"]),
+            Route("/orders", self.release, methods=["POST"]),
+            Route("/status", self.status, methods=["GET"]),
+            Route("/finish", self.finish, methods=["POST"]),
+        ])
+
+    @property
+    def waiting(self) -> int:
+        return self.released - len(self.session.world.tms.by_order)
+
+    async def start(self, _request: Request) -> Response:
+        if self.state == "ready":
+            clock = self.session.stack.clock
+            clock.start()
+            self.started_at = time.monotonic()
+            self._driver = asyncio.create_task(clock.drive(self.session.world.horizon))
+            self._sampler = asyncio.create_task(self._sample())
+            self.state = "running"
+        return JSONResponse({"state": self.state})
+
+    async def release(self, _request: Request) -> Response:
+        if self.state != "running":
+            return problem(409, "not accepting orders", f"the load service is {self.state}; "
+                           "POST /start before releasing orders, and none after POST /finish")
+        clock = self.session.stack.clock
+        clock.sync()
+        order_id = self.session.world.release_order()
+        self.released += 1
+        clock.kick()
+        return JSONResponse({"order_id": order_id}, 201)
+
+    async def status(self, _request: Request) -> Response:
+        return JSONResponse({"state": self.state, "released": self.released,
+                             "waiting": self.waiting,
+                             "webhooks_in_flight": self.session.remote.inflight})
+
+    async def finish(self, request: Request) -> Response:
+        try:
+            drain = float((await request.json())["drain"])
+            if not drain > 0:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return problem(422, "bad finish request", 'send {"drain": SECONDS}: how many wall '
+                           "seconds the backlog may take to drain, a number > 0")
+        if self.state == "ready":
+            return problem(409, "not started", "POST /start first: there is no load to finish")
+        if self._finishing is None:
+            self._finishing = asyncio.create_task(self._finish(drain))
+        return JSONResponse(await asyncio.shield(self._finishing))
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._driver, self._sampler, self._finishing) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _sample(self) -> None:
+        while True:
+            self.backlog.append((time.monotonic() - self.started_at, self.waiting))
+            await asyncio.sleep(BACKLOG_EVERY)
+
+    async def _finish(self, drain: float) -> dict[str, Any]:
+        self.state = "draining"
+        load_ended = time.monotonic()
+        deadline = load_ended + drain
+        while not quiescent(self.session, self.quiet) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        drained = quiescent(self.session, self.quiet)
+        # the quiet spell is proof of quiescence, not part of the drain
+        drain_seconds = time.monotonic() - load_ended - (self.quiet if drained else 0.0)
+        for task in (self._driver, self._sampler):
+            task.cancel()
+        await asyncio.gather(self._driver, self._sampler, return_exceptions=True)
+        world, clock = self.session.world, self.session.stack.clock
+        end = clock.sync()
+        obs = observe(world, end)
+        run = judge(world, end, self.session.remote.url, load_ended, obs)
+        flows = measure(obs)
+        ms = 1000.0 / clock.scale  # wall milliseconds per simulated second
+        self.state = "finished"
+        self.result = {
+            "released": self.released, "drained": drained,
+            "drain_seconds": round(max(0.0, drain_seconds), 3),
+            "ledger_entries": len(world.ledger), "ledger_hash": run.ledger_hash,
+            "checked": run.checked,
+            "invariants": _verdicts(run.checked, run.violations),
+            "samples": {
+                "FLOW": {name: [s.seconds * ms for s in getattr(flows, attr)]
+                         for name, attr in FLOWS.items()},
+                "WEBHOOK": webhook_answer_times(world.ledger, ms),
+            },
+            "backlog": self.backlog,
+        }
+        return self.result
+
+
+def _verdicts(checked: list[str], violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for violation in violations:
+        found[violation["invariant"]].append(violation)
+    return [{"invariant": name, "violations": len(found[name]),
+             "examples": [v["message"] for v in found[name][:EXAMPLES]]} for name in checked]
+
+
+def webhook_answer_times(ledger: Ledger, ms_per_sim_second: float) -> dict[str, list[float]]:
+    """How long the SUT took to answer each webhook delivery, by "source event-type"."""
+    types: dict[str, str] = {}
+    sent: dict[str, deque[float]] = defaultdict(deque)
+    times: dict[str, list[float]] = defaultdict(list)
+    for entry in ledger.entries:
+        if entry.kind == "emit":
+            types[entry.ref] = f"{entry.system} {entry.data['type']}"
+        elif entry.kind == "deliver":
+            sent[entry.ref].append(entry.time)
+        elif entry.kind in OUTCOMES and sent[entry.ref]:
+            key = types.get(entry.ref, f"{entry.system} ?")
+            times[key].append((entry.time - sent[entry.ref].popleft()) * ms_per_sim_second)
+    return dict(times)
+
+
+async def serve_load(world: World, target: LiveTarget, options: LiveOptions,
+                     sock: socket.socket, announce: Callable[[dict[str, Any]], None]) -> None:
+    """Serve the load service on `sock` until SIGINT or SIGTERM; everything stops after."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with live_session(world, target, options) as session:
+            service = LoadService(session, options.quiet)
+            server = uvicorn.Server(uvicorn.Config(
+                service.app(), lifespan="off", access_log=False, log_config=None,
+                timeout_graceful_shutdown=1, timeout_keep_alive=30))
+            serving = asyncio.create_task(server.serve(sockets=[sock]))
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.01)
+            host, port = sock.getsockname()[:2]
+            announce({"url": f"http://{host}:{port}", "simulators": session.stack.urls,
+                      "sut": session.remote.url})
+            await asyncio.wait([serving, asyncio.create_task(stop.wait())],
+                               return_when=asyncio.FIRST_COMPLETED)
+            server.should_exit = True
+            await service.close()
+            await asyncio.gather(serving, return_exceptions=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
