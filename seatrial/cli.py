@@ -29,6 +29,7 @@ from seatrial.cli_input import InputError, live_target
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
+from seatrial.durations import parse_duration
 from seatrial.live.runner import (
     DEFAULT_SCALE,
     LiveOptions,
@@ -224,7 +225,10 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
               envvar="SEATRIAL_STATE_DIR",
               help="Keep the durable store here, so it survives a crash and restart "
                    "(default: $SEATRIAL_STATE_DIR; none: in memory).")
-def sut(name: str, port: int, host: str, state_dir: Path | None) -> None:
+@click.option("--delay", default="0s", metavar="D",
+              help="Handle each webhook this much later, in wall time (e.g. 300ms): a slow "
+                   "implementation on purpose, for rehearsing a load gate's thresholds.")
+def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> None:
     """Serve TARGET (reference, naive, a faulty one, or package.module:attribute) as an HTTP
     sync implementation that speaks the live protocol (docs/live-protocol.md)."""
     import uvicorn
@@ -242,7 +246,11 @@ def sut(name: str, port: int, host: str, state_dir: Path | None) -> None:
             raise InputError(f"environment: {error}") from None
     if state_dir is not None and not state_dir.is_dir():
         raise InputError(f"--state-dir {state_dir}: not a directory; create it first")
-    uvicorn.run(sut_app(target.factory, os.environ, state_dir), host=host, port=port,
+    try:
+        wait = parse_duration(delay)
+    except ValueError as error:
+        raise InputError(f"--delay {delay}: {error}") from None
+    uvicorn.run(sut_app(target.factory, os.environ, state_dir, wait), host=host, port=port,
                 log_level="warning", access_log=False, timeout_graceful_shutdown=1)
 
 

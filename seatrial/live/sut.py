@@ -292,8 +292,10 @@ def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse
 
 
 def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str],
-            state_dir: Path | None = None) -> Starlette:
-    """The HTTP service; configured from `environ` when it carries the settings."""
+            state_dir: Path | None = None, delay: float = 0.0) -> Starlette:
+    """The HTTP service; configured from `environ` when it carries the settings. `delay` wall
+    seconds before each webhook is handled make it slow on purpose (a load gate's latency
+    thresholds must catch that)."""
     face = HttpFace(factory, state_dir)
 
     @contextlib.asynccontextmanager
@@ -333,6 +335,8 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             event = parse_event(body)
         except ValueError as error:
             return _problem(400, "Malformed event", str(error), field="body")
+        if delay:
+            await asyncio.sleep(delay)
         face.learn_time(request.headers.get("x-seatrial-sim-time"))
         headers = dict(request.headers)
         answered: asyncio.Future = asyncio.get_running_loop().create_future()

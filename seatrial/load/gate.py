@@ -71,10 +71,11 @@ def evaluate(rows: list[Row], thresholds: Thresholds, service: dict[str, Any]) -
         (failures if ratio > thresholds.dropped_ratio else notes).append(line)
 
     if not service["drained"]:
-        failures.append(f"backlog not drained within {service['drain_seconds']:.0f} s after the "
-                        "load stopped: orders were still in flight when judged")
+        failures.append(f"not quiescent {service['drain_seconds']:.0f} s after the load stopped"
+                        ": messages were still in flight when judged (raise the profile's drain)")
     else:
-        notes.append(f"backlog drained {service['drain_seconds']:.1f} s after the load stopped")
+        notes.append(f"quiescent {service['drain_seconds']:.1f} s after the load stopped "
+                     "(the last lifecycles played out)")
     for verdict in service["invariants"]:
         if verdict["violations"]:
             examples = "; ".join(verdict["examples"][:3])
@@ -86,15 +87,18 @@ def evaluate(rows: list[Row], thresholds: Thresholds, service: dict[str, Any]) -
     return Verdict(failures, notes)
 
 
-def recovery_seconds(backlog: list[tuple[float, int]], start: float, end: float) -> float | None:
-    """Wall seconds after an outage ended (`end`) until the backlog was back to its level
-    before the outage began (`start`); None if it never came back."""
-    before = [waiting for t, waiting in backlog if t < start]
-    normal = max(before, default=0)
+def cleared_after(backlog: list[tuple[float, int]], since: float,
+                  level: int = 0) -> float | None:
+    """Wall seconds from `since` until the backlog was down to `level` again; None if never."""
     for t, waiting in backlog:
-        if t >= end and waiting <= normal:
-            return t - end
+        if t >= since and waiting <= level:
+            return t - since
     return None
+
+
+def level_before(backlog: list[tuple[float, int]], until: float) -> int:
+    """The highest backlog seen before `until`: what normal looked like."""
+    return max((waiting for t, waiting in backlog if t < until), default=0)
 
 
 def render(verdict: Verdict) -> str:

@@ -27,7 +27,15 @@ from locust.runners import WorkerRunner
 
 from seatrial.durations import parse_duration
 from seatrial.load.arrivals import InFlight, arrival_times
-from seatrial.load.gate import DROPPED, RELEASE, Row, evaluate, recovery_seconds, render
+from seatrial.load.gate import (
+    DROPPED,
+    RELEASE,
+    Row,
+    cleared_after,
+    evaluate,
+    level_before,
+    render,
+)
 from seatrial.load.plan import DEFAULT_BASELINE, LoadProfile, LoadRun
 
 __all__ = ["LoadProfile", "OrderArrivals", "OrderReleaser", "ProfileShape", "use"]
@@ -172,16 +180,13 @@ def finish(environment: Environment, run: LoadRun) -> None:
             for value in values:
                 fire(request_type=kind, name=name, response_time=value, response_length=0,
                      exception=None, context={})
-    fire(request_type="BACKLOG", name="drain after load",
-         response_time=answer["drain_seconds"] * 1000, response_length=0, context={},
-         exception=None if answer["drained"] else RuntimeError("not drained"))
+    backlog = answer["backlog"]
+    _fire_backlog(fire, "shipment backlog cleared after load",
+                  cleared_after(backlog, answer["load_ended"]))
     if (outage := run.profile.outage) is not None:
         began, ended = outage.at * run.seconds, (outage.at + outage.lasting) * run.seconds
-        recovered = recovery_seconds(answer["backlog"], began, ended)
-        fire(request_type="BACKLOG", name=f"recovery after {outage.system} outage",
-             response_time=(recovered if recovered is not None else run.seconds) * 1000,
-             response_length=0, context={},
-             exception=None if recovered is not None else RuntimeError("never recovered"))
+        _fire_backlog(fire, f"shipment backlog recovered after {outage.system} outage",
+                      cleared_after(backlog, ended, level_before(backlog, began)))
     gevent.sleep(max(0.0, stopped + REPORT_WAIT - time.monotonic()))  # the workers' last stats
     stats = environment.stats
     rows = [Row(entry.method, entry.name, entry.num_requests, entry.num_failures,
@@ -192,8 +197,14 @@ def finish(environment: Environment, run: LoadRun) -> None:
         stats.log_error("GATE", reason.split(":")[0], reason)
     environment.seatrial_gate = verdict  # type: ignore[attr-defined]
     environment.process_exit_code = 0 if verdict.passed else 1
-    print(render(verdict), flush=True)
     gevent.sleep(1.5)  # the CSV writer rewrites its files every second
+
+
+def _fire_backlog(fire: Any, name: str, seconds: float | None) -> None:
+    """A backlog's clearing time as a row; one that never cleared is a failed sample."""
+    fire(request_type="BACKLOG", name=name, response_time=(seconds or 0.0) * 1000,
+         response_length=0, context={},
+         exception=None if seconds is not None else RuntimeError("never cleared"))
 
 
 def _service_call(environment: Environment, method: str, path: str,
@@ -244,10 +255,15 @@ def _start_service(environment: Environment, **_kwargs: Any) -> None:
     def _stop_service(environment: Environment, **_kwargs: Any) -> None:
         service.stop()
         if getattr(environment, "seatrial_gate", None) is None:
-            print("Seatrial load gate: NOT EVALUATED (the load was stopped before the profile "
-                  "ended; run it to the end, with --duration rather than --run-time)",
-                  flush=True)
             environment.process_exit_code = INPUT_ERROR
+
+    @events.quit.add_listener
+    def _report(**_kwargs: Any) -> None:  # after Locust's own tables, next to the exit code
+        verdict = getattr(environment, "seatrial_gate", None)
+        print(render(verdict) if verdict is not None else
+              "\nSeatrial load gate: NOT EVALUATED (the load was stopped before its profile "
+              "ended: run it to the end, and bound it with --duration, not --run-time)",
+              flush=True)
 
 
 def _checked_run(environment: Environment) -> LoadRun:

@@ -54,6 +54,7 @@ class Thresholds:
         "FLOW order -> shipment": 2000.0,
         "FLOW milestone -> ERP": 2000.0,
         "FLOW POD -> invoice": 2000.0,
+        "BACKLOG *": 30_000.0,
     })
     failure_ratio: float = 0.01  # of the release requests
     dropped_ratio: float = 0.001  # of the arrivals: a generator that falls behind proves nothing
@@ -65,8 +66,6 @@ class LoadProfile:
     calendar: float = 1.0  # this day's volume as a multiple of a normal day
     multiplier: float = 1.0  # headroom over the calendar day (HEADROOM to rehearse a peak)
     stages: tuple[Stage, ...] = (Stage(1.0, 1.0),)
-    backlog_hours: float = 0.0  # hours of baseline orders held back, released at the start
-    backlog_within: float = 0.1  # ... over this fraction of the duration
     outage: OutageUnderLoad | None = None
     duration: float = 120.0  # wall seconds of load
     drain: float = 180.0  # wall seconds the backlog may take to drain once the load stops
@@ -126,20 +125,12 @@ class LoadRun:
             return 0.0
         fraction = elapsed / self.seconds
         stage = next(s for s in self.profile.stages if fraction < s.until)
-        rate = self.peak_per_second * stage.rate
-        within = self.profile.backlog_within * self.seconds
-        if self.profile.backlog_hours and elapsed < within:
-            rate += self.baseline * self.profile.backlog_hours / HOUR / within
-        return rate
+        return self.peak_per_second * stage.rate
 
     @property
     def peak_rate(self) -> float:
         """The highest rate_at over the run (for thinning)."""
-        top = max(stage.rate for stage in self.profile.stages) * self.peak_per_second
-        if self.profile.backlog_hours:
-            top += (self.baseline * self.profile.backlog_hours / HOUR
-                    / (self.profile.backlog_within * self.seconds))
-        return top
+        return max(stage.rate for stage in self.profile.stages) * self.peak_per_second
 
     def expected_orders(self) -> float:
         """Mean arrivals over the run (the integral of rate_at)."""
@@ -147,7 +138,7 @@ class LoadRun:
         for stage in self.profile.stages:
             total += (stage.until - start) * self.seconds * stage.rate * self.peak_per_second
             start = stage.until
-        return total + self.baseline * self.profile.backlog_hours / HOUR
+        return total
 
     def scenario(self) -> Scenario:
         """The world the simulator service runs: no release wave of its own (orders come from
