@@ -158,4 +158,4 @@ def test_the_ci_example_runs_only_real_commands_and_options():
             options = {word.split("=")[0] for word in rest if word.startswith("--")}
             assert options <= {name for param in found.params for name in param.opts}
             used.append(found.name)
-    assert used == ["verify-simulators", "verify-sut", "run"]
+    assert used == ["verify-simulators", "verify-sut", "run", "load"]

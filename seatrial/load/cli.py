@@ -12,10 +12,11 @@ from pathlib import Path
 
 import click
 
+import loadtests
 from seatrial.cli_input import InputError, live_target
 from seatrial.live.runner import LiveOptions, LiveTargetError
 
-LOADTESTS = Path(__file__).resolve().parents[2] / "loadtests"
+LOADTESTS = Path(loadtests.__file__).parent
 
 
 def profiles() -> dict[str, Path]:
