@@ -8,24 +8,19 @@ during a release wave with thousands of deliveries queued).
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 CONCURRENCY = 32  # requests in flight at once, each on its own keep-alive connection
-# httpcore writes a request's headers and body separately: with Nagle's algorithm on, the body
-# waits for the server's delayed ACK of the headers (about 40 ms on Linux) on a warm connection
-NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
 class BoundedClient:
     def __init__(self, timeout: float, concurrency: int = CONCURRENCY) -> None:
-        limits = httpx.Limits(max_connections=concurrency,
-                              max_keepalive_connections=concurrency)
         self.client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(limits=limits, socket_options=NO_DELAY),
+            limits=httpx.Limits(max_connections=concurrency,
+                                max_keepalive_connections=concurrency),
             timeout=httpx.Timeout(timeout, pool=None))
         self._slots = asyncio.Semaphore(concurrency)
 
