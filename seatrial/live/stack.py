@@ -28,8 +28,12 @@ ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loa
 
 
 def listen(host: str, port: int = 0) -> socket.socket:
-    """A bound, listening socket (port 0: an ephemeral one, so no race for a port number)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A bound, listening socket (port 0: an ephemeral one, so no race for a port number).
+
+    Created as IPPROTO_TCP, not protocol 0: asyncio turns Nagle's algorithm off only on
+    sockets that say they are TCP, and uvicorn writes a response's head and body apart, so an
+    accepted socket of protocol 0 held every body for the client's delayed ACK (~40 ms)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
