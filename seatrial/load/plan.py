@@ -153,8 +153,7 @@ class LoadRun:
             name=f"load-{self.profile.name}", seed=self.seed,
             description=f"Load profile {self.profile.name}: orders arrive from Locust.",
             duration=(self.seconds + 1) * scale,
-            workload=Workload(orders_per_hour=max(self.baseline, 1.0),
-                              cancel_rate=self.profile.cancel_rate,
+            workload=Workload(cancel_rate=self.profile.cancel_rate,  # no release wave: no rate
                               address_change_rate=self.profile.address_change_rate),
             faults=tuple(faults),
             expect=Expectations(invariants="all",

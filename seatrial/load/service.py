@@ -130,7 +130,7 @@ class LoadService:
 
     async def _finish(self, drain: float) -> dict[str, Any]:
         self.state = "draining"
-        load_ended = time.monotonic()
+        load_ended, judging = time.monotonic(), time.perf_counter()
         self.load_ended = load_ended - self.started_at
         deadline = load_ended + drain
         while not quiescent(self.session, self.quiet) and time.monotonic() < deadline:
@@ -144,7 +144,7 @@ class LoadService:
         world, clock = self.session.world, self.session.stack.clock
         end = clock.sync()
         obs = observe(world, end)
-        run = judge(world, end, self.session.remote.url, load_ended, obs)
+        run = judge(world, end, self.session.remote.url, judging, obs)
         flows = measure(obs)
         ms = 1000.0 / clock.scale  # wall milliseconds per simulated second
         self.state = "finished"
