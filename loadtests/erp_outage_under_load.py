@@ -7,17 +7,6 @@ to get back to its pre-outage level once the ERP is back.
 """
 
 from seatrial.load.locustfile import OrderArrivals, ProfileShape, use  # noqa: F401
-from seatrial.load.plan import CALENDAR, HEADROOM, LoadProfile, OutageUnderLoad, Thresholds
+from seatrial.load.plan import outage_under_load
 
-use(LoadProfile(
-    name="erp-outage-under-load",
-    calendar=CALENDAR["black-friday"],
-    multiplier=HEADROOM,
-    outage=OutageUnderLoad("erp", at=0.3, lasting=0.1),
-    thresholds=Thresholds(p95_ms={
-        "POST release order": 500.0,
-        "WEBHOOK *": 1000.0,
-        "FLOW *": 60_000.0,  # orders released during the outage reach the SUT late
-        "BACKLOG *": 30_000.0,
-    }),
-))
+use(outage_under_load("erp"))

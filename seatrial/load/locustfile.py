@@ -43,6 +43,7 @@ __all__ = ["LoadProfile", "OrderArrivals", "OrderReleaser", "ProfileShape", "use
 log = logging.getLogger("seatrial.load")
 INPUT_ERROR = 2
 REPORT_WAIT = 3.5  # wall seconds: a worker reports its stats every 3
+STOP_GRACE = 2.0  # wall seconds for the workers to stop their drivers
 SERVICE_START = 60.0  # wall seconds for the simulators and the SUT to come up
 _profile: LoadProfile | None = None
 
@@ -76,11 +77,15 @@ class OrderArrivals(FastHttpUser):
     An arrival releases an order (POST /orders); its latency runs from its intended start, and
     one that finds the in-flight cap full is dropped and counted (DROP release order)."""
 
-    concurrency = 64
     started = 0  # drivers started in this process, for distinct random streams
 
+    def __init__(self, environment: Environment) -> None:
+        profile = load_run(environment).profile
+        self.concurrency = max(1, profile.in_flight // profile.drivers)  # its connections
+        super().__init__(environment)
+
     def wait_time(self) -> float:
-        return 1.0  # arrive() returns only once the profile's arrivals are over
+        return 1.0  # not reached: arrive() never returns, the shape stops the drivers
 
     @task
     def arrive(self) -> None:
@@ -89,7 +94,7 @@ class OrderArrivals(FastHttpUser):
         OrderArrivals.started += 1
         worker = getattr(self.environment.runner, "worker_index", 0)
         rng = random.Random(f"{run.seed}:arrivals:{worker}:{OrderArrivals.started}")
-        cap = InFlight(max(1, profile.in_flight // profile.drivers))
+        cap = InFlight(self.concurrency)
         start = time.perf_counter()
         pending = Group()
         for at in arrival_times(rng, run.rate_at, run.peak_rate, run.seconds,
@@ -143,8 +148,9 @@ class OrderReleaser(FastHttpUser):
 
 
 class ProfileShape(LoadTestShape):
-    """The profile's drivers for its duration; then none while the simulator service drains
-    the backlog and judges; then the business latencies and the gate, and the end."""
+    """The profile's drivers for its duration; then none, and once they have stopped, the
+    simulator service drains the backlog and judges; then the business latencies and the
+    gate, and the end."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -158,8 +164,11 @@ class ProfileShape(LoadTestShape):
         if not self.started:
             self.started = True
             _service_call(environment, "POST", "/start")
-        if self.get_run_time() < run.seconds:
+        elapsed = self.get_run_time()
+        if elapsed < run.seconds:
             return drivers, drivers
+        if elapsed < run.seconds + STOP_GRACE:
+            return 0, drivers  # every driver stops before the service stops taking orders
         if self.finishing is None:
             self.finishing = gevent.spawn(finish, environment, run)
         if not self.finishing.ready():

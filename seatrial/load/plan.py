@@ -159,3 +159,20 @@ class LoadRun:
             expect=Expectations(invariants="all",
                                 converge_within=(self.profile.drain + 60) * scale),
             live=LiveSettings(time_scale=scale))
+
+
+def outage_under_load(system: Literal["erp", "tms", "lastmile"]) -> LoadProfile:
+    """Black Friday volume with `system` down (503s, no webhooks) for a tenth of the run from
+    30 % in. Orders released meanwhile wait for it, so each flow may take a minute; the
+    backlog must be back to its pre-outage level within 30 s of the system's return."""
+    return LoadProfile(
+        name=f"{system}-outage-under-load",
+        calendar=CALENDAR["black-friday"],
+        multiplier=HEADROOM,
+        outage=OutageUnderLoad(system, at=0.3, lasting=0.1),
+        thresholds=Thresholds(p95_ms={
+            "POST release order": 500.0,
+            "WEBHOOK *": 1000.0,
+            "FLOW *": 60_000.0,
+            "BACKLOG *": 30_000.0,
+        }))
