@@ -10,8 +10,9 @@ bottleneck, so this measures both on this machine, in one run:
    simulator service with `seatrial sut reference`, the drain, every invariant and the gate's
    default thresholds. A step holds when the gate passes (exit 0): no dropped arrivals, p95s
    within limits, the shipment backlog cleared, every invariant held. Sustained is the highest
-   rate before the first step that fails. CPU is the whole stack's (Locust, the service, the
-   SUT), per order, from the children's resource usage.
+   rate before the first step that fails. CPU per order: the whole stack's (Locust, the
+   service, the SUT) from the children's resource usage, and the simulator service's alone
+   (from its gate note): 1000 / that is what one core of simulators serves at most.
 2. Generator cost: the bare JSON echo of bench/live_api.py (uvicorn + httptools, ~30k req/s,
    not the bottleneck) loaded for --generator-seconds by (a) Locust headless in one process
    with FastHttpUser and (b) a sequential geventhttpclient HTTPClient loop on one keep-alive
@@ -33,6 +34,7 @@ import csv
 import json
 import math
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -98,7 +100,8 @@ class Step:
     achieved: float  # releases answered a second
     dropped: int
     p95_ms: dict[str, float]  # Locust's rows, "TYPE name"
-    cpu_ms_per_order: float
+    cpu_ms_per_order: float  # the whole stack: Locust, the simulator service, the SUT
+    service_cpu_ms_per_order: float | None  # the simulator service alone (its gate note)
     exit_code: int
     failures: list[str]  # the gate's FAIL lines
 
@@ -134,11 +137,15 @@ def run_step(rate: float, args: argparse.Namespace) -> Step:
                     if row["Type"]}
     released = int(rows.get("POST release order", {}).get("Request Count", 0))
     gate = done.stdout[done.stdout.index("Seatrial load gate:"):].splitlines()
+    service = next((re.search(r"simulator service: ([\d.]+) CPU-ms", line) for line in gate
+                    if "simulator service:" in line), None)
     return Step(rate=rate, achieved=released / args.window,
                 dropped=int(rows.get("DROP release order", {}).get("Request Count", 0)),
                 p95_ms={name: float(row["95%"]) for name, row in rows.items()
                         if row["95%"] not in ("N/A", "")},
-                cpu_ms_per_order=1000 * cpu / max(1, released), exit_code=done.returncode,
+                cpu_ms_per_order=1000 * cpu / max(1, released),
+                service_cpu_ms_per_order=float(service.group(1)) if service else None,
+                exit_code=done.returncode,
                 failures=[line.strip()[5:] for line in gate if line.strip().startswith("FAIL")])
 
 
@@ -153,7 +160,7 @@ def sustained(args: argparse.Namespace) -> tuple[list[Step], float | None]:
     print(f"sustained orders/s: reference SUT + one simulator service through seatrial load, "
           f"{args.window:g} s at each rate, time scale {args.time_scale:g}")
     print(f"{'R/s':>6}{'ach./s':>8}{'drop':>6}{'p95 POST':>10}{'WEBHOOK':>9}{'order->sh':>11}"
-          f"{'POD->inv':>10}{'CPU ms/order':>14}  gate")
+          f"{'POD->inv':>10}{'CPU ms/order: all':>19}{'service':>9}  gate")
     steps: list[Step] = []
     best = None
     for rate in args.rates:
@@ -161,7 +168,8 @@ def sustained(args: argparse.Namespace) -> tuple[list[Step], float | None]:
         steps.append(step)
         print(f"{rate:>6g}{step.achieved:>8.1f}{step.dropped:>6}{worst(step, 'POST '):>10}"
               f"{worst(step, 'WEBHOOK '):>9}{worst(step, 'FLOW order -> shipment'):>11}"
-              f"{worst(step, 'FLOW POD -> invoice'):>10}{step.cpu_ms_per_order:>14.1f}  "
+              f"{worst(step, 'FLOW POD -> invoice'):>10}{step.cpu_ms_per_order:>19.1f}"
+              f"{step.service_cpu_ms_per_order or math.nan:>9.1f}  "
               f"{'passed' if step.held else 'FAILED'}", flush=True)
         for reason in step.failures:
             print(f"{'':>8}{reason}")

@@ -19,7 +19,7 @@ import pytest
 from suts import SEATRIAL
 
 PROFILE = Path(__file__).parents[1] / "loadtests" / "black_friday.py"
-REDUCED = ["--baseline", "3600", "--duration", "10s", "--time-scale", "14400"]
+REDUCED = ["--baseline", "7200", "--duration", "10s", "--time-scale", "14400"]
 EFFECTS = {"shipment-per-order", "task-per-shipment", "effect-once", "invoice-once",
            "charges-reconcile", "converge", "cancel-compensates"}
 

@@ -33,7 +33,10 @@ def test_outage_is_placed_on_the_compressed_clock() -> None:
     profile = LoadProfile("outage", outage=OutageUnderLoad("tms", at=0.3, lasting=0.1),
                           duration=100, time_scale=3600)
     scenario = LoadRun(profile).scenario()
-    (outage,) = scenario.faults
+    *duplicates, outage = scenario.faults
+    assert {d.channel for d in duplicates} == {"erp.webhooks", "tms.webhooks",
+                                               "lastmile.webhooks"}
+    assert all(d.probability == 0.01 for d in duplicates)
     assert isinstance(outage, Outage) and outage.system == "tms"
     assert outage.at == pytest.approx(30 * 3600) and outage.for_ == pytest.approx(10 * 3600)
     assert scenario.expect.invariants == "all" and scenario.live.time_scale == 3600
@@ -83,6 +86,7 @@ def test_the_in_flight_cap_counts_what_it_turns_away() -> None:
 
 
 SERVICE = {"drained": True, "drain_seconds": 3.0, "released": 10, "ledger_entries": 100,
+           "service_cpu_seconds": 0.25,
            "invariants": [{"invariant": "effect-once", "violations": 0, "examples": []}]}
 
 
@@ -107,6 +111,12 @@ def test_the_gate_names_each_threshold_it_fails() -> None:
     assert any("WEBHOOK erp order.released: 12 ms" in f for f in verdict.failures)
     assert any("WEBHOOK tms shipment.status: 10 ms" in n for n in verdict.notes)
     assert evaluate(rows(), Thresholds(p95_ms={"FLOW *": 100.0}), SERVICE).passed
+
+
+def test_the_gate_reports_the_simulators_cpu_per_order() -> None:
+    notes = evaluate(rows(), LIMITS, SERVICE).notes
+    assert "simulator service: 25.0 CPU-ms per order, so one core serves at most 40 orders/s" \
+        in notes
 
 
 def test_the_gate_fails_on_failures_drops_invariants_and_missing_samples() -> None:

@@ -81,6 +81,10 @@ def evaluate(rows: list[Row], thresholds: Thresholds, service: dict[str, Any]) -
             examples = "; ".join(verdict["examples"][:3])
             failures.append(f"invariant {verdict['invariant']}: {verdict['violations']} "
                             f"violation(s), e.g. {examples}")
+    if service["released"]:
+        per_order = 1000 * service["service_cpu_seconds"] / service["released"]
+        notes.append(f"simulator service: {per_order:.1f} CPU-ms per order, so one core "
+                     f"serves at most {1000 / max(per_order, 1e-9):,.0f} orders/s")
     held = sum(1 for v in service["invariants"] if not v["violations"])
     notes.append(f"invariants: {held} of {len(service['invariants'])} held over "
                  f"{service['released']} orders ({service['ledger_entries']:,} ledger entries)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from seatrial.scenario import Expectations, LiveSettings, Outage, Scenario, Workload
+from seatrial.scenario import Duplicate, Expectations, LiveSettings, Outage, Scenario, Workload
 
 HOUR = 3600.0
 # A day's volume as a multiple of a normal day (EU parcel data, ../shared/notes/domain-facts.md).
@@ -74,6 +74,8 @@ class LoadProfile:
     in_flight: int = 64  # open model: arrivals in flight at once, across drivers
     cancel_rate: float = 0.02
     address_change_rate: float = 0.01
+    # webhooks are at-least-once: a sender whose delivery timed out under load sends it again
+    duplicate_rate: float = 0.01
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def validate(self) -> None:
@@ -142,10 +144,14 @@ class LoadRun:
 
     def scenario(self) -> Scenario:
         """The world the simulator service runs: no release wave of its own (orders come from
-        the arrivals), the profile's business exceptions, its outage on the compressed clock,
-        every invariant judged. Latency is judged in wall time by the thresholds instead of
-        simulated SLOs."""
+        the arrivals), the profile's business exceptions and duplicate deliveries, its outage
+        on the compressed clock, every invariant judged. Latency is judged in wall time by the
+        thresholds instead of simulated SLOs."""
         scale, faults = self.scale, []
+        if self.profile.duplicate_rate:
+            faults += [Duplicate(channel=f"{system}.webhooks",
+                                 probability=self.profile.duplicate_rate, copies=(2, 2))
+                       for system in SYSTEMS]
         if (outage := self.profile.outage) is not None:
             faults.append(Outage(system=outage.system, at=outage.at * self.seconds * scale,
                                  for_=outage.lasting * self.seconds * scale, mode="http_503"))

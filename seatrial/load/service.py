@@ -53,6 +53,7 @@ class LoadService:
         self.state = "ready"  # -> running -> draining -> finished
         self.released = 0
         self.started_at = 0.0
+        self.cpu_at_start = 0.0
         self.load_ended: float | None = None  # wall seconds since start
         self.waiting: set[str] = set()  # released, not cancelled, no shipment yet
         self.backlog: list[tuple[float, int]] = []  # (wall seconds since start, len(waiting))
@@ -81,6 +82,7 @@ class LoadService:
             clock = self.session.stack.clock
             clock.start()
             self.started_at = time.monotonic()
+            self.cpu_at_start = time.process_time()
             self._driver = asyncio.create_task(clock.drive(self.session.world.horizon))
             self._sampler = asyncio.create_task(self._sample())
             self.state = "running"
@@ -136,6 +138,7 @@ class LoadService:
         while not quiescent(self.session, self.quiet) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         drained = quiescent(self.session, self.quiet)
+        cpu = time.process_time() - self.cpu_at_start  # the simulators' work, not the judging
         # the quiet spell is proof of quiescence, not part of the drain
         drain_seconds = time.monotonic() - load_ended - (self.quiet if drained else 0.0)
         for task in (self._driver, self._sampler):
@@ -150,6 +153,7 @@ class LoadService:
         self.state = "finished"
         self.result = {
             "released": self.released, "drained": drained,
+            "service_cpu_seconds": round(cpu, 3),
             "drain_seconds": round(max(0.0, drain_seconds), 3),
             "load_ended": round(self.load_ended, 3),
             "ledger_entries": len(world.ledger), "ledger_hash": run.ledger_hash,
