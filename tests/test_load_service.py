@@ -25,8 +25,8 @@ REFERENCE = f"{SEATRIAL} sut reference"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
-    profile = LoadProfile("protocol", cancel_rate=0.0, address_change_rate=0.0, duration=30,
-                          time_scale=28_800)
+    profile = LoadProfile("protocol", cancel_rate=0.0, address_change_rate=0.0,
+                          duplicate_rate=0.0, duration=30, time_scale=28_800)
     scenario = tmp_path_factory.mktemp("load") / "scenario.yaml"
     scenario.write_text(dump_scenario(LoadRun(profile).scenario(), complete=True))
     process = subprocess.Popen([SEATRIAL, "load-service", "--scenario", str(scenario),
