@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import gevent
 from gevent.pool import Group
@@ -279,7 +279,7 @@ def _checked_run(environment: Environment) -> LoadRun:
     """The run's options, or exit 2 naming the option and the fix."""
     options = environment.parsed_options
 
-    def refuse(message: str) -> None:
+    def refuse(message: str) -> NoReturn:
         sys.stderr.write(f"seatrial load: {message}\n")
         sys.exit(INPUT_ERROR)
 
