@@ -247,7 +247,8 @@ def _options(parser: Any) -> None:
                        help="Simulated seconds per wall second for the lifecycles "
                             "(default: the profile's).")
     group.add_argument("--simulators-host", default="127.0.0.1", metavar="HOST",
-                       help="Address the simulator service binds (0.0.0.0 for remote workers).")
+                       help="Address the simulator service binds and announces to the "
+                            "workers: the master's address on their network for remote ones.")
 
 
 @events.init.add_listener

@@ -36,6 +36,7 @@ from seatrial.world import World
 
 BACKLOG_EVERY = 0.5  # wall seconds between backlog samples
 EXAMPLES = 5  # violations quoted per invariant
+WILDCARDS = ("0.0.0.0", "::")
 OUTCOMES = ("ack", "nack", "reject")
 FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "milestone_to_erp",
          "POD -> invoice": "pod_to_invoice"}
@@ -212,6 +213,8 @@ async def serve_load(world: World, target: LiveTarget, options: LiveOptions,
             while not server.started and not serving.done():
                 await asyncio.sleep(0.01)
             host, port = sock.getsockname()[:2]
+            if host in WILDCARDS:  # bound to every interface: workers elsewhere need a name
+                host = socket.gethostname()
             announce({"url": f"http://{host}:{port}", "simulators": session.stack.urls,
                       "sut": session.remote.url})
             await asyncio.wait([serving, asyncio.create_task(stop.wait())],
