@@ -30,6 +30,7 @@ from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
 from seatrial.durations import parse_duration
+from seatrial.explore.cli import explore as explore_command
 from seatrial.live.runner import (
     DEFAULT_SCALE,
     LiveOptions,
@@ -554,3 +555,4 @@ def verify_simulators_command(pacts: Path | None, broker_url: str | None,
 
 main.add_command(load_command)
 main.add_command(load_service_command)
+main.add_command(explore_command)

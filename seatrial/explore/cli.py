@@ -1,0 +1,82 @@
+"""`seatrial explore`: search generated scenarios for one that breaks a target, shrink it, and
+keep it as a scenario file `seatrial run` replays."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress as Bar
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from seatrial.cli_input import InputError
+from seatrial.durations import parse_duration
+from seatrial.report.terminal import summarize
+from seatrial.targets import TargetError, resolve
+
+DEFAULT_BUDGET = 1000
+
+
+@click.command("explore")
+@click.option("--target", "-t", required=True, metavar="T",
+              help="reference, naive, a faulty-* name, or package.module:attribute.")
+@click.option("--budget", type=click.IntRange(min=1), metavar="N",
+              help=f"Generated scenarios to try at most (default {DEFAULT_BUDGET}).")
+@click.option("--time", "time_limit", metavar="D",
+              help="Stop generating after this long, e.g. 60s or 5m (a failure found by then "
+                   "is still shrunk).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="The same seed searches the same scenarios, without the database (default: "
+                   "a random search, known failures first).")
+@click.option("--failures", "failures_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("failures"), show_default=True,
+              help="Where the shrunk failing scenario is written.")
+@click.option("--database", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".seatrial/explore"), show_default=True,
+              help="Hypothesis's example database: known failures are tried first.")
+def explore(target: str, budget: int | None, time_limit: str | None, seed: int | None,
+            failures_dir: Path, database: Path) -> None:
+    """Search generated scenarios (workloads, faults, business exceptions) in-process for one
+    that makes TARGET violate an invariant, shrink it to the smallest scenario that still
+    violates the same invariant, and write it under --failures. Exit 0 when every scenario
+    held, 1 with a failure found, 2 bad input."""
+    from seatrial.explore.search import explore as search
+    from seatrial.explore.search import failure_file
+
+    try:
+        chosen = resolve(target)
+    except TargetError as error:
+        raise InputError(str(error)) from None
+    seconds = None
+    if time_limit is not None:
+        try:
+            seconds = parse_duration(time_limit)
+        except ValueError as error:
+            raise InputError(f"--time {time_limit}: {error}") from None
+    console = Console(stderr=True)
+    with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+             console=console, transient=True) as bar:
+        task = bar.add_task("exploring")
+
+        def show(progress: object) -> None:
+            phase = "shrinking" if progress.shrinking else "exploring"
+            bar.update(task, description=f"{phase}: {progress.examples} scenarios, "
+                                         f"{progress.per_second:.1f}/s")
+
+        finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show)
+    if finding is None:
+        console.print(f"[green]no violation[/] against {target}: every generated scenario "
+                      "held")
+        sys.exit(0)
+    path = failure_file(finding, target, failures_dir)
+    console.print(f"[red]{finding.invariant}[/] violated by {target} after "
+                  f"{finding.examples} scenarios in {finding.seconds:.1f}s; shrunk to "
+                  f"{len(finding.scenario.faults)} fault(s), "
+                  f"{finding.scenario.workload.orders_per_hour:g} orders an hour for "
+                  f"{finding.scenario.duration / 3600:g}h:\n")
+    console.print(path.read_text(), markup=False, highlight=False)
+    summarize(console, [finding.result])
+    console.print(f"\nwritten to {path}; replay it with: seatrial run {path} --target {target}")
+    sys.exit(1)

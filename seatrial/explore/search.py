@@ -1,0 +1,120 @@
+"""The search: Hypothesis generates scenarios, runs each in-process against the target, and
+on a violation shrinks to the smallest scenario that still violates the same invariant.
+
+"The same invariant" is kept by raising one exception class per invariant: Hypothesis tells
+failures apart by their exception, so it shrinks a `shipment-per-order` failure to a smaller
+`shipment-per-order` failure, never to some other invariant's. Its example database (a
+directory) replays known failures first, so a failure found yesterday re-fails at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import seed as use_seed
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from seatrial.explore.strategies import scenarios
+from seatrial.run import RunResult, run_scenario
+from seatrial.scenario import Scenario
+from seatrial.scenario_yaml import dump_scenario
+from seatrial.targets import Target
+
+
+class Violated(Exception):
+    """A scenario the target failed; subclassed per invariant (see `violated`)."""
+
+    def __init__(self, scenario: Scenario, result: RunResult) -> None:
+        super().__init__(f"{scenario.name}: {', '.join(result.violated())}")
+        self.scenario = scenario
+        self.result = result
+
+
+_BY_INVARIANT: dict[str, type[Violated]] = {}
+
+
+def violated(invariant: str) -> type[Violated]:
+    """The exception class standing for `invariant`: one per name, made once."""
+    if invariant not in _BY_INVARIANT:
+        _BY_INVARIANT[invariant] = type(f"Violated[{invariant}]", (Violated,), {})
+    return _BY_INVARIANT[invariant]
+
+
+@dataclass
+class Progress:
+    """What the search has done so far, for a progress bar."""
+
+    examples: int = 0
+    started: float = 0.0
+    shrinking: bool = False
+
+    @property
+    def per_second(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.examples / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    invariant: str
+    scenario: Scenario  # the shrunk one
+    result: RunResult  # its run: the violations and their evidence
+    examples: int
+    seconds: float
+
+
+def explore(target: Target, budget: int, seconds: float | None, seed: int | None,
+            database: Path, on_example: Callable[[Progress], None] = lambda _p: None,
+            ) -> Finding | None:
+    """Search up to `budget` generated scenarios (or until `seconds` have passed, whichever
+    comes first); the shrunk failure, or None when every one held. With a `seed` the search
+    is reproducible, and Hypothesis then leaves the database alone."""
+    progress = Progress(started=time.monotonic())
+    deadline = progress.started + seconds if seconds is not None else None
+
+    def probe(scenario: Scenario) -> None:
+        if (deadline is not None and not progress.shrinking
+                and time.monotonic() > deadline):
+            reject()  # out of time: no more new examples (a failure still shrinks)
+        result = run_scenario(scenario, target)
+        progress.examples += 1
+        on_example(progress)
+        if result.violations:
+            progress.shrinking = True
+            raise violated(result.violated()[0])(scenario, result)
+
+    search = settings(max_examples=budget, deadline=None, report_multiple_bugs=False,
+                      database=DirectoryBasedExampleDatabase(str(database)),
+                      suppress_health_check=list(HealthCheck), print_blob=False)(
+        given(scenarios())(probe))
+    # one database entry per target: its failures are replayed first next time
+    search._hypothesis_internal_database_key = f"seatrial.explore:{target.label}".encode()
+    if seed is not None:
+        search = use_seed(seed)(search)
+    try:
+        search()
+    except Violated as found:
+        return Finding(found.result.violated()[0], found.scenario, found.result,
+                       progress.examples, time.monotonic() - progress.started)
+    return None
+
+
+def failure_file(finding: Finding, target: str, folder: Path) -> Path:
+    """Write the shrunk scenario as YAML that `seatrial run FILE --target T` replays; named
+    by target, invariant and content, so the same failure is written once."""
+    invariant = finding.invariant
+    scenario = finding.scenario.model_copy(update={
+        "name": f"explored-{invariant}",
+        "description": (f"Found by seatrial explore against {target}: violates {invariant}. "
+                        f"Replay it with: seatrial run THIS_FILE --target {target}")})
+    text = dump_scenario(scenario)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{target.replace(':', '_').replace('/', '_')}-{invariant}-{digest}.yaml"
+    path.write_text(text)
+    return path

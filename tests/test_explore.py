@@ -1,0 +1,82 @@
+"""seatrial explore: generated scenarios the reference survives, shrunk failures that replay."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from suts import SEATRIAL
+
+from seatrial.explore.search import explore, failure_file
+from seatrial.explore.strategies import MAX_FAULTS, scenarios
+from seatrial.run import run_scenario
+from seatrial.scenario_yaml import load_scenario_file
+from seatrial.targets import resolve
+
+REFERENCE = resolve("reference")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenarios())
+def test_the_reference_holds_in_generated_scenarios(scenario) -> None:
+    assert len(scenario.faults) <= MAX_FAULTS
+    result = run_scenario(scenario, REFERENCE)
+    assert result.passed, (scenario, result.violated())
+
+
+@pytest.mark.slow
+def test_the_reference_survives_several_hundred_explored_scenarios(tmp_path: Path) -> None:
+    assert explore(REFERENCE, 400, None, 7, tmp_path) is None
+
+
+@pytest.mark.parametrize("name", ["faulty-estimate-moves-status",
+                                  "faulty-correlation-per-message"])
+def test_a_failure_shrinks_and_its_file_replays_to_the_same_invariant(
+        name: str, tmp_path: Path) -> None:
+    target = resolve(name)
+    finding = explore(target, 200, None, 0, tmp_path / "db")
+    assert finding is not None
+    assert len(finding.scenario.faults) <= 5
+    assert finding.invariant in finding.result.violated()
+    path = failure_file(finding, name, tmp_path / "failures")
+    replayed = run_scenario(load_scenario_file(path), target)
+    assert replayed.violated()[0] == finding.invariant
+    assert run_scenario(load_scenario_file(path), REFERENCE).passed
+
+
+def test_a_known_failure_fails_first_next_time(tmp_path: Path) -> None:
+    target = resolve("faulty-estimate-moves-status")
+    first = explore(target, 200, None, None, tmp_path)
+    again = explore(target, 200, None, None, tmp_path)
+    assert first is not None and again is not None
+    assert again.invariant == first.invariant
+    assert again.examples <= 3 < first.examples + 3  # replayed from the database
+
+
+def seatrial(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([SEATRIAL, "explore", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+def test_the_command_writes_the_failure_and_exits_1(tmp_path: Path) -> None:
+    done = seatrial("--target", "faulty-correlation-per-message", "--seed", "0", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    (written,) = (tmp_path / "failures").glob("*.yaml")
+    assert written.name.startswith("faulty-correlation-per-message-correlation-propagated-")
+    assert "correlation-propagated" in done.stderr and str(written.name) in done.stderr
+    replay = subprocess.run([SEATRIAL, "run", str(written), "--target",
+                             "faulty-correlation-per-message"], capture_output=True, text=True)
+    assert replay.returncode == 1 and "correlation-propagated" in replay.stdout + replay.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--target", "nope"], "nope"),
+    (["--target", "http://127.0.0.1:9000"], "a live target runs with `seatrial run`"),
+    (["--target", "reference", "--time", "soon"], "--time soon"),
+    (["--target", "reference", "--budget", "0"], "--budget"),
+])
+def test_bad_input_exits_2_naming_it(args: list[str], message: str, tmp_path: Path) -> None:
+    done = seatrial(*args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
