@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from suts import SEATRIAL
 
-from seatrial.explore.search import explore, failure_file
+from seatrial.explore.search import Finding, explore, failure_file
 from seatrial.explore.strategies import MAX_FAULTS, scenarios
+from seatrial.invariants import NAMES
 from seatrial.run import run_scenario
+from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import load_scenario_file
 from seatrial.targets import resolve
 
@@ -44,6 +46,13 @@ def test_a_failure_shrinks_and_its_file_replays_to_the_same_invariant(
     replayed = run_scenario(load_scenario_file(path), target)
     assert replayed.violated()[0] == finding.invariant
     assert run_scenario(load_scenario_file(path), REFERENCE).passed
+
+
+@pytest.mark.parametrize("invariant", NAMES)
+def test_every_invariant_names_a_failure_file_that_loads(invariant: str, tmp_path: Path) -> None:
+    finding = Finding(invariant, Scenario(name="explored"), None, 1, 0.0)
+    scenario = load_scenario_file(failure_file(finding, "faulty-x", tmp_path))
+    assert invariant in scenario.description
 
 
 def test_a_known_failure_fails_first_next_time(tmp_path: Path) -> None:

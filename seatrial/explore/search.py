@@ -109,7 +109,7 @@ def failure_file(finding: Finding, target: str, folder: Path) -> Path:
     by target, invariant and content, so the same failure is written once."""
     invariant = finding.invariant
     scenario = finding.scenario.model_copy(update={
-        "name": f"explored-{invariant}",
+        "name": f"explored-{invariant.lower()}",  # scenario names are lower case
         "description": (f"Found by seatrial explore against {target}: violates {invariant}. "
                         f"Replay it with: seatrial run THIS_FILE --target {target}")})
     text = dump_scenario(scenario)
