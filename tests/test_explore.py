@@ -89,3 +89,13 @@ def test_the_command_writes_the_failure_and_exits_1(tmp_path: Path) -> None:
 def test_bad_input_exits_2_naming_it(args: list[str], message: str, tmp_path: Path) -> None:
     done = seatrial(*args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_two_overlapping_schema_drifts_leave_one_schema_change() -> None:
+    """Found by exploring the reference: two v2 drifts on one channel reshaped a payload
+    twice, an impossible message the reference rightly parked (and then failed converge)."""
+    drift = {"kind": "schema_drift", "channel": "lastmile.webhooks", "mode": "v2"}
+    scenario = Scenario.model_validate({"name": "stacked-drift", "duration": "2h",
+                                        "workload": {"orders_per_hour": 5},
+                                        "faults": [drift, drift]})
+    assert run_scenario(scenario, REFERENCE).passed

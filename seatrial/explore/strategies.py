@@ -62,7 +62,7 @@ def faults(duration: float) -> st.SearchStrategy:
                   median=st.sampled_from((0.3, 2.0, 8.0)), sigma=st.just(1.2),
                   cap=st.just(90.0)),
         st.builds(RateLimit, system=systems, rate=st.sampled_from((0.5, 0.2)),
-                  burst=st.just(10)),
+                  burst=st.sampled_from((10, 2))),
         st.builds(Replay, channel=webhooks, at=at, window=st.sampled_from((HOUR, 2 * HOUR))),
         st.builds(Poison, channel=webhooks, probability=st.sampled_from((0.01, 0.001))),
         st.builds(SchemaDrift, channel=webhooks, at=at,

@@ -167,8 +167,9 @@ class FaultLayer:
                                                "event_time": event.event_time.isoformat()}))
             elif isinstance(fault, SchemaDrift) and draw() < fault.probability:
                 if fault.mode == "v2":
-                    event = payloads.to_v2(event)
-                    notes.append((event.event_id, {"fault": "schema_drift", "mode": "v2"}))
+                    if event.schema_version != "2.0":  # two overlapping drifts: still 2.0
+                        event = payloads.to_v2(event)
+                        notes.append((event.event_id, {"fault": "schema_drift", "mode": "v2"}))
                 else:
                     extra.append(self._inject(payloads.unknown_code(event), "schema_drift",
                                               delay, w.rng, notes, event))
