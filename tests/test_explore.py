@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,9 @@ def test_two_overlapping_schema_drifts_leave_one_schema_change() -> None:
                                         "workload": {"orders_per_hour": 5},
                                         "faults": [drift, drift]})
     assert run_scenario(scenario, REFERENCE).passed
+
+
+def test_the_time_limit_ends_a_search_that_finds_nothing(tmp_path: Path) -> None:
+    started = time.monotonic()
+    assert explore(REFERENCE, 100_000, 2.0, 0, tmp_path) is None
+    assert time.monotonic() - started < 10

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as use_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -33,6 +33,11 @@ class Violated(Exception):
         super().__init__(f"{scenario.name}: {', '.join(result.violated())}")
         self.scenario = scenario
         self.result = result
+
+
+class OutOfTime(BaseException):
+    """Time is up before any failure: a BaseException, so Hypothesis stops at once instead of
+    treating it as a failure to shrink."""
 
 
 _BY_INVARIANT: dict[str, type[Violated]] = {}
@@ -80,7 +85,7 @@ def explore(target: Target, budget: int, seconds: float | None, seed: int | None
     def probe(scenario: Scenario) -> None:
         if (deadline is not None and not progress.shrinking
                 and time.monotonic() > deadline):
-            reject()  # out of time: no more new examples (a failure still shrinks)
+            raise OutOfTime  # no more new examples; a failure found in time still shrinks
         result = run_scenario(scenario, target)
         progress.examples += 1
         on_example(progress)
@@ -98,6 +103,8 @@ def explore(target: Target, budget: int, seconds: float | None, seed: int | None
         search = use_seed(seed)(search)
     try:
         search()
+    except OutOfTime:
+        return None
     except Violated as found:
         return Finding(found.result.violated()[0], found.scenario, found.result,
                        progress.examples, time.monotonic() - progress.started)
