@@ -25,7 +25,7 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose, slim
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
-from seatrial.cli_input import InputError, live_target
+from seatrial.cli_input import InputError, live_target, parse_shard
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
@@ -115,10 +115,13 @@ def show(scenario: str) -> None:
                    "exit code).")
 @click.option("--pacts", "pacts_dir", type=click.Path(path_type=Path), metavar="DIR",
               help="The pacts --drift compares with (implies --drift; default contracts/pacts).")
+@click.option("--shard", metavar="I/N",
+              help="Run only this machine's share of the runs (every N-th, from the I-th), "
+                   "so a CI matrix of N machines covers each scenario x seed once.")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
-        verbose: bool, with_drift: bool, pacts_dir: Path | None) -> None:
+        verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd)."""
     if seed is not None and seeds is not None:
@@ -141,6 +144,13 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
     if seeds is not None:
         plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
+    if shard is not None:
+        index, count = parse_shard(shard)
+        plan = plan[index - 1::count]
+        if not plan:
+            click.echo(f"--shard {shard}: no runs fall to this shard ({count} shards for "
+                       "fewer runs)", err=True)
+            sys.exit(0)
     pacts = None
     if with_drift or pacts_dir is not None:
         try:

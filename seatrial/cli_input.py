@@ -25,3 +25,16 @@ def live_target(url: str | None, command: str | None) -> LiveTarget:
         return LiveTarget(url=sut_base_url(url, "--target"))
     except ServeError as error:
         raise InputError(str(error)) from None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` (1 <= I <= N) as (I, N): this machine's share of a CI matrix."""
+    index, _, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i = n = 0
+    if not 1 <= i <= n:
+        raise InputError(f"--shard {text}: write I/N with 1 <= I <= N, e.g. 2/4 for the second "
+                         "of four machines")
+    return i, n

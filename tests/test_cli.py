@@ -94,3 +94,24 @@ def test_own_sync_implementation_by_module_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("run", "happy-path", "--target", "my_sync:MySync", "--jobs", "1")
     assert result.exit_code == 0, result.output
+
+
+def test_shards_cover_every_run_once(tmp_path):
+    """--shard I/N: a CI matrix of N machines runs each scenario x seed exactly once."""
+    runs = []
+    for index in (1, 2, 3):
+        report = tmp_path / f"shard{index}.json"
+        result = CliRunner().invoke(main, ["run", "happy-path", "duplicate-webhooks", "--target",
+                                           "reference", "--seeds", "2", "--jobs", "1",
+                                           "--shard", f"{index}/3", "--json", str(report)])
+        assert result.exit_code == 0, result.output
+        runs += [(r["scenario"], r["seed"]) for r in json.loads(report.read_text())["runs"]]
+    assert sorted(runs) == sorted({(r, s) for r, s in runs})  # no run twice
+    assert len(runs) == 4  # 2 scenarios x 2 seeds
+
+
+@pytest.mark.parametrize("shard", ["0/3", "4/3", "two/3", "1"])
+def test_a_bad_shard_exits_2(shard):
+    result = CliRunner().invoke(main, ["run", "happy-path", "--target", "reference",
+                                       "--shard", shard])
+    assert result.exit_code == 2 and f"--shard {shard}: write I/N" in result.output

@@ -86,6 +86,7 @@ def test_the_command_writes_the_failure_and_exits_1(tmp_path: Path) -> None:
     (["--target", "http://127.0.0.1:9000"], "a live target runs with `seatrial run`"),
     (["--target", "reference", "--time", "soon"], "--time soon"),
     (["--target", "reference", "--budget", "0"], "--budget"),
+    (["--target", "reference", "--shard", "3/2"], "--shard 3/2: write I/N"),
 ])
 def test_bad_input_exits_2_naming_it(args: list[str], message: str, tmp_path: Path) -> None:
     done = seatrial(*args, cwd=tmp_path)
@@ -106,3 +107,20 @@ def test_the_time_limit_ends_a_search_that_finds_nothing(tmp_path: Path) -> None
     started = time.monotonic()
     assert explore(REFERENCE, 100_000, 2.0, 0, tmp_path) is None
     assert time.monotonic() - started < 10
+
+
+def test_a_shard_searches_its_own_repeatable_stream(tmp_path: Path) -> None:
+    args = ("--target", "faulty-correlation-per-message", "--shard", "2/3")
+    first = seatrial(*args, "--failures", "a", cwd=tmp_path)
+    second = seatrial(*args, "--failures", "b", cwd=tmp_path)
+    assert first.returncode == second.returncode == 1
+    assert [p.name for p in (tmp_path / "a").glob("*.yaml")] == \
+        [p.name for p in (tmp_path / "b").glob("*.yaml")]
+
+
+def test_workers_search_in_parallel_and_the_first_failure_wins(tmp_path: Path) -> None:
+    done = seatrial("--target", "faulty-correlation-per-message", "--workers", "2", "--seed", "0",
+                    cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "correlation-propagated" in done.stderr
+    assert len(list((tmp_path / "failures").glob("*.yaml"))) == 1

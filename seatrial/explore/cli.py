@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatrial.cli_input import InputError
+from seatrial.cli_input import InputError, parse_shard
 from seatrial.durations import parse_duration
 from seatrial.report.terminal import summarize
 from seatrial.targets import TargetError, resolve
 
 DEFAULT_BUDGET = 1000
+
+if TYPE_CHECKING:
+    from seatrial.explore.search import Finding
 
 
 @click.command("explore")
@@ -36,14 +40,19 @@ DEFAULT_BUDGET = 1000
 @click.option("--database", type=click.Path(file_okay=False, path_type=Path),
               default=Path(".seatrial/explore"), show_default=True,
               help="Hypothesis's example database: known failures are tried first.")
+@click.option("--workers", type=click.IntRange(min=1, max=256), default=1, show_default=True,
+              help="Searches in parallel processes, sharing the budget and the database.")
+@click.option("--shard", metavar="I/N",
+              help="This machine's share of a CI matrix: a search of its own, seeded from "
+                   "I/N (and --seed), so N machines search N different, repeatable streams.")
 def explore(target: str, budget: int | None, time_limit: str | None, seed: int | None,
-            failures_dir: Path, database: Path) -> None:
+            failures_dir: Path, database: Path, workers: int, shard: str | None) -> None:
     """Search generated scenarios (workloads, faults, business exceptions) in-process for one
     that makes TARGET violate an invariant, shrink it to the smallest scenario that still
     violates the same invariant, and write it under --failures. Exit 0 when every scenario
     held, 1 with a failure found, 2 bad input."""
     from seatrial.explore.search import explore as search
-    from seatrial.explore.search import failure_file
+    from seatrial.explore.search import explore_in_parallel
 
     try:
         chosen = resolve(target)
@@ -55,17 +64,33 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
             seconds = parse_duration(time_limit)
         except ValueError as error:
             raise InputError(f"--time {time_limit}: {error}") from None
+    if shard is not None:
+        index, count = parse_shard(shard)
+        seed = (seed or 0) * count + index - 1
     console = Console(stderr=True)
-    with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-             console=console, transient=True) as bar:
-        task = bar.add_task("exploring")
+    if workers > 1:
+        with console.status(f"exploring in {workers} processes"):
+            finding = explore_in_parallel(target, workers, budget or DEFAULT_BUDGET, seconds,
+                                          seed, database)
+    else:
+        with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                 console=console, transient=True) as bar:
+            task = bar.add_task("exploring")
 
-        def show(progress: object) -> None:
-            phase = "shrinking" if progress.shrinking else "exploring"
-            bar.update(task, description=f"{phase}: {progress.examples} scenarios, "
-                                         f"{progress.per_second:.1f}/s")
+            def show(progress: object) -> None:
+                phase = "shrinking" if progress.shrinking else "exploring"
+                bar.update(task, description=f"{phase}: {progress.examples} scenarios, "
+                                             f"{progress.per_second:.1f}/s")
 
-        finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show)
+            finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show)
+    _report(console, finding, target, failures_dir)
+
+
+def _report(console: Console, finding: Finding | None, target: str, failures_dir: Path,
+            ) -> NoReturn:
+    """Say what the search found, write it, and exit 0 (nothing) or 1 (a failure)."""
+    from seatrial.explore.search import failure_file
+
     if finding is None:
         console.print(f"[green]no violation[/] against {target}: every generated scenario "
                       "held")

@@ -10,6 +10,7 @@ directory) replays known failures first, so a failure found yesterday re-fails a
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,3 +126,27 @@ def failure_file(finding: Finding, target: str, folder: Path) -> Path:
     path = folder / f"{target.replace(':', '_').replace('/', '_')}-{invariant}-{digest}.yaml"
     path.write_text(text)
     return path
+
+
+def explore_in_parallel(target: str, workers: int, budget: int, seconds: float | None,
+                        seed: int | None, database: Path) -> Finding | None:
+    """`workers` searches in their own processes, each with its share of the budget and its
+    own seed (derived from `seed`, or random), sharing the database; the first failure found
+    and shrunk wins and the others are stopped."""
+    share = max(1, budget // workers)
+    jobs = [(target, share, seconds, None if seed is None else seed * workers + k, database)
+            for k in range(workers)]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        for finding in pool.imap_unordered(_search_one, jobs):
+            if finding is not None:
+                pool.terminate()
+                return finding
+    return None
+
+
+def _search_one(job: tuple[str, int, float | None, int | None, Path]) -> Finding | None:
+    """One worker's search (the target by name: a process of its own resolves it)."""
+    from seatrial.targets import resolve
+
+    target, budget, seconds, seed, database = job
+    return explore(resolve(target), budget, seconds, seed, database)
