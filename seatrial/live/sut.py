@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from seatrial.hosting import Done, Resume, describe, receive, spawn
 from seatrial.live.http_client import BoundedClient
+from seatrial.live.problems import problem
 from seatrial.live.settings import SETTINGS, SYSTEMS, secret_setting, url_setting
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
@@ -285,12 +286,6 @@ class HttpFace:
             return self._tokens[system]
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"type": "about:blank", "title": title, "status": status,
-                         "detail": detail, **extra}, status,
-                        media_type="application/problem+json")
-
-
 def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str],
             state_dir: Path | None = None, delay: float = 0.0) -> Starlette:
     """The HTTP service; configured from `environ` when it carries the settings. `delay` wall
@@ -312,29 +307,29 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
         try:
             raw = await request.json()
         except (ValueError, RecursionError):
-            return _problem(400, "Malformed JSON body", "send the settings as a JSON object",
+            return problem(400, "Malformed JSON body", "send the settings as a JSON object",
                             field="body")
         if not isinstance(raw, dict):
-            return _problem(400, "Invalid settings", "send the settings as a JSON object",
+            return problem(400, "Invalid settings", "send the settings as a JSON object",
                             field="body")
         try:
             face.configure(parse_settings(raw), fresh=True)
         except SettingsError as error:
-            return _problem(422, "Invalid settings", str(error))
+            return problem(422, "Invalid settings", str(error))
         return JSONResponse({"status": "configured"})
 
     async def webhook(request: Request) -> Response:
         source = request.path_params["source"]
         if source not in SYSTEMS:
-            return _problem(404, "No such webhook endpoint",
+            return problem(404, "No such webhook endpoint",
                             f"POST /webhooks/{{erp,tms,lastmile}}, not /webhooks/{source}")
         if face.sut is None:
-            return _problem(503, "Not configured", "POST /seatrial/configure first")
+            return problem(503, "Not configured", "POST /seatrial/configure first")
         body = await request.body()
         try:
             event = parse_event(body)
         except ValueError as error:
-            return _problem(400, "Malformed event", str(error), field="body")
+            return problem(400, "Malformed event", str(error), field="body")
         if delay:
             await asyncio.sleep(delay)
         face.learn_time(request.headers.get("x-seatrial-sim-time"))
@@ -346,8 +341,8 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
         if outcome == "ack":
             return Response(status_code=204)
         if outcome == "reject":
-            return _problem(401, "Unauthorized", detail or "signature check failed")
-        return _problem(500, "Not processed", detail or "the handler failed; redeliver")
+            return problem(401, "Unauthorized", detail or "signature check failed")
+        return problem(500, "Not processed", detail or "the handler failed; redeliver")
 
     app = Starlette(routes=[Route("/health", health, methods=["GET"]),
                             Route("/seatrial/configure", configure, methods=["POST"]),

@@ -184,8 +184,8 @@ def finish(environment: Environment, run: LoadRun) -> None:
     answer = _service_call(environment, "POST", "/finish", {"drain": run.profile.drain},
                            timeout=run.profile.drain + 600)
     fire = environment.events.request.fire
-    for kind, rows in answer["samples"].items():
-        for name, values in rows.items():
+    for kind, named in answer["samples"].items():
+        for name, values in named.items():
             for value in values:
                 fire(request_type=kind, name=name, response_time=value, response_length=0,
                      exception=None, context={})

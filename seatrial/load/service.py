@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from seatrial.flows import measure
 from seatrial.ledger import Ledger
+from seatrial.live.problems import problem
 from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
 from seatrial.run import judge, observe
 from seatrial.world import World
@@ -42,11 +43,6 @@ FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "mileston
          "POD -> invoice": "pod_to_invoice"}
 
 
-def problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": "about:blank", "title": title, "status": status,
-                         "detail": detail}, status, media_type="application/problem+json")
-
-
 class LoadService:
     def __init__(self, session: LiveSession, quiet: float = 2.0) -> None:
         self.session = session
@@ -55,10 +51,8 @@ class LoadService:
         self.released = 0
         self.started_at = 0.0
         self.cpu_at_start = 0.0
-        self.load_ended: float | None = None  # wall seconds since start
         self.waiting: set[str] = set()  # released, not cancelled, no shipment yet
         self.backlog: list[tuple[float, int]] = []  # (wall seconds since start, len(waiting))
-        self.result: dict[str, Any] | None = None
         self._driver: asyncio.Task | None = None
         self._sampler: asyncio.Task | None = None
         self._finishing: asyncio.Task | None = None
@@ -134,7 +128,6 @@ class LoadService:
     async def _finish(self, drain: float) -> dict[str, Any]:
         self.state = "draining"
         load_ended, judging = time.monotonic(), time.perf_counter()
-        self.load_ended = load_ended - self.started_at
         deadline = load_ended + drain
         while not quiescent(self.session, self.quiet) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
@@ -152,11 +145,11 @@ class LoadService:
         flows = measure(obs)
         ms = 1000.0 / clock.scale  # wall milliseconds per simulated second
         self.state = "finished"
-        self.result = {
+        return {
             "released": self.released, "drained": drained,
             "service_cpu_seconds": round(cpu, 3),
             "drain_seconds": round(max(0.0, drain_seconds), 3),
-            "load_ended": round(self.load_ended, 3),
+            "load_ended": round(load_ended - self.started_at, 3),  # wall s since /start
             "ledger_entries": len(world.ledger), "ledger_hash": run.ledger_hash,
             "checked": run.checked,
             "invariants": _verdicts(run.checked, run.violations),
@@ -169,7 +162,6 @@ class LoadService:
             },
             "backlog": self.backlog,
         }
-        return self.result
 
 
 def _verdicts(checked: list[str], violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
