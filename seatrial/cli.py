@@ -30,6 +30,8 @@ from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
 from seatrial.durations import parse_duration
+from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
+from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
 from seatrial.live.runner import (
     DEFAULT_SCALE,
@@ -41,7 +43,7 @@ from seatrial.live.runner import (
 )
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
-from seatrial.report.json_report import to_document
+from seatrial.report.json_report import to_document, write_json
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import summarize
@@ -118,28 +120,23 @@ def show(scenario: str) -> None:
 @click.option("--shard", metavar="I/N",
               help="Run only this machine's share of the runs (every N-th, from the I-th), "
                    "so a CI matrix of N machines covers each scenario x seed once.")
+@click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.jsonl",
+              help="Write every event the simulators published as a log `seatrial replay` "
+                   "plays (one in-process run: one scenario, one seed).")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
-        verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None) -> None:
+        verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
+        record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd)."""
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed N or --seeds K, not both")
-    if (target is None) == (target_cmd is None):
-        raise click.UsageError("give --target TARGET or --target-cmd COMMAND (exactly one)")
-    for option, path in (("--json", json_path), ("--junit", junit_path)):
-        if path is not None and not path.resolve().parent.is_dir():
-            raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
-                             "exist; create it or choose another path")
-    live = target_cmd is not None or target.startswith(("http://", "https://"))
-    if live:
-        sut = live_target(target, target_cmd)
-    else:
-        try:
-            resolve(target)
-        except TargetError as error:
-            raise InputError(str(error)) from None
+    sut = _target(target, target_cmd)
+    for option, path in (("--json", json_path), ("--junit", junit_path),
+                         ("--record", record_path)):
+        _check_writable(option, path)
     chosen = _load(scenarios) if scenarios else gate_suite()
     plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
     if seeds is not None:
@@ -159,7 +156,9 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
             raise InputError(str(error)) from None
 
     console = Console(stderr=True)
-    if live:
+    if record_path is not None:
+        outcomes = [_record(plan, sut, target, record_path)]
+    elif sut is not None:
         options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
         outcomes = _execute_live(plan, sut, options, console, pacts)
     else:
@@ -184,6 +183,63 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", "-t", metavar="TARGET",
+              help="reference, naive, package.module:attribute (in-process, virtual time), "
+                   "or http://HOST:PORT (a SUT already running: live mode).")
+@click.option("--target-cmd", metavar="COMMAND",
+              help="Live mode: start COMMAND (it listens on $PORT), replay, stop it.")
+@click.option("--faults", "overlay", metavar="SCENARIO",
+              help="A log: replay it under this scenario's faults, expectations and seed "
+                   "(catalogue name or YAML file; default: no faults).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="The seed for the fault draws (default: --faults' seed, else 1).")
+@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+              help=f"Live mode: simulated seconds per wall second (default {DEFAULT_SCALE:g}).")
+@click.option("--drain", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Live mode: after the log's last event, judge after at most this many wall "
+                   "seconds even if traffic has not settled.")
+@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+              show_default=True, help="Live mode: wall seconds to wait for GET /health.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON report here.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
+def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str | None,
+           seed: int | None, time_scale: float | None, drain: float | None,
+           health_timeout: float, json_path: Path | None, verbose: bool) -> None:
+    """Replay FILE against TARGET and judge it: a recorded event log (.jsonl in the canonical
+    envelope, or .csv; docs/replaying.md) played at its recorded times in place of the
+    simulators' lifecycles, or a scenario YAML (a failure `seatrial explore` wrote) as `seatrial
+    run FILE` plays it. Same file, target and seed: the same ledger hash."""
+    sut = _target(target, target_cmd)
+    _check_writable("--json", json_path)
+    log = None
+    if file.suffix in (".yaml", ".yml"):
+        if overlay is not None:
+            raise InputError(f"--faults: {file} is a scenario, with faults of its own; "
+                             "--faults overlays a recorded log (.jsonl or .csv)")
+        scenario = _load([str(file)])[0]
+    else:
+        try:
+            log = read_log(file)
+            scenario = replay_scenario(log, file.stem, _load([overlay])[0] if overlay else None)
+        except LogError as error:
+            raise InputError(str(error)) from None
+    if seed is not None:
+        scenario = scenario.with_seed(seed)
+    console = Console(stderr=True)
+    if sut is not None:
+        options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
+        result = _execute_live([scenario], sut, options, console, None, log)[0][0]
+    else:
+        result = run_scenario(scenario, resolve(target or ""), log)
+    summarize(Console(), [result], verbose)
+    if json_path is not None:
+        write_json([result], json_path)
+    sys.exit(0 if result.passed else 1)
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1)
 @click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
 @click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
@@ -202,9 +258,7 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     matrix, the mutation score and any false positives; exit 0 only when fully calibrated."""
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed N or --seeds K, not both")
-    if json_path is not None and not json_path.resolve().parent.is_dir():
-        raise InputError(f"--json {json_path}: directory {json_path.resolve().parent} does not "
-                         "exist; create it or choose another path")
+    _check_writable("--json", json_path)
     try:
         names = choose(only)
         implementations = [Implementation(name, resolve(name).defect) for name in names]
@@ -350,7 +404,8 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
 
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
-                  console: Console, pacts: Pacts | None) -> list[Outcome]:
+                  console: Console, pacts: Pacts | None, log: EventLog | None = None,
+                  ) -> list[Outcome]:
     """Live runs one after another: each owns the simulators' ports and the SUT. Played, then
     judged by the same `judge` as in-process, with the ledger read for drift in between."""
     if target.url is not None:
@@ -365,7 +420,7 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
                       f"against {target.label} at {options.pace(scenario):g}x", highlight=False)
         started = time.perf_counter()
         try:
-            world, end = play_live(scenario, target, options)
+            world, end = play_live(scenario, target, options, log)
         except LiveTargetError as error:
             raise InputError(str(error)) from None
         except KeyboardInterrupt:
@@ -374,6 +429,42 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
         results.append((judge(world, end, target.label, started),
                         None if pacts is None else drift(world.ledger.entries, pacts)))
     return results
+
+
+def _target(target: str | None, target_cmd: str | None) -> LiveTarget | None:
+    """The live SUT of --target URL / --target-cmd, or None for an in-process target (checked
+    here, so a typo fails before anything runs)."""
+    if (target is None) == (target_cmd is None):
+        raise click.UsageError("give --target TARGET or --target-cmd COMMAND (exactly one)")
+    if target_cmd is not None or target.startswith(("http://", "https://")):
+        return live_target(target, target_cmd)
+    try:
+        resolve(target)
+    except TargetError as error:
+        raise InputError(str(error)) from None
+    return None
+
+
+def _check_writable(option: str, path: Path | None) -> None:
+    if path is not None and not path.resolve().parent.is_dir():
+        raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
+                         "exist; create it or choose another path")
+
+
+def _record(plan: list[Scenario], sut: LiveTarget | None, target: str | None,
+            path: Path) -> Outcome:
+    """One in-process run, with every event the simulators published written to `path`."""
+    if sut is not None or len(plan) != 1:
+        raise InputError("--record records one in-process run: give one scenario and at most "
+                         "one --seed, and an in-process --target (not a live one)")
+    if path.suffix != ".jsonl":
+        raise InputError(f"--record {path}: a recorded log is JSON Lines; name it *.jsonl")
+    started = time.perf_counter()
+    chosen = resolve(target or "")
+    world = World(plan[0], chosen.factory, record=True)
+    end = world.run()
+    write_log(path, world.recording.lines if world.recording else [])
+    return judge(world, end, chosen.label, started), None
 
 
 def _distinct(scenarios: list[Scenario]) -> list[Scenario]:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from seatrial.eventlog.format import EventLog
 from seatrial.invariants import MODULES, NAMES
 from seatrial.invariants.observation import Observation
 from seatrial.kpis import measure_kpis
@@ -27,6 +28,7 @@ class RunResult:
     checked: list[str]
     violations: list[dict[str, Any]]
     kpis: dict[str, Any] = field(default_factory=dict)
+    replay: dict[str, int] | None = None  # a replayed log: what became of its events
 
     @property
     def passed(self) -> bool:
@@ -43,7 +45,8 @@ class RunResult:
                 "messages": self.messages, "ledger_entries": self.ledger_entries,
                 "sim_seconds": round(self.sim_seconds, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "checked": self.checked,
-                "violated": self.violated(), "violations": self.violations, "kpis": self.kpis}
+                "violated": self.violated(), "violations": self.violations, "kpis": self.kpis,
+                **({} if self.replay is None else {"replay": self.replay})}
 
 
 def selected_invariants(scenario: Scenario) -> list[str]:
@@ -51,9 +54,10 @@ def selected_invariants(scenario: Scenario) -> list[str]:
     return list(NAMES) if wanted == "all" else [n for n in NAMES if n in wanted]
 
 
-def run_scenario(scenario: Scenario, target: Target) -> RunResult:
+def run_scenario(scenario: Scenario, target: Target, log: EventLog | None = None) -> RunResult:
+    """Play `scenario` (or, with `log`, the log under the scenario's faults) and judge it."""
     started = time.perf_counter()
-    world = World(scenario, target.factory)
+    world = World(scenario, target.factory, log=log)
     end = world.run()
     return judge(world, end, target.label, started)
 
@@ -75,6 +79,7 @@ def judge(world: World, end: float, label: str, started: float,
                       for violation in module.check(obs)]
         kpis = measure_kpis(obs)
         digest = world.ledger.digest()
+    replay = None if world.player is None else world.player.finish().to_json()
     return RunResult(scenario.name, scenario.seed, label, digest, world.messages,
                      len(world.ledger), end, time.perf_counter() - started, checked,
-                     violations, kpis)
+                     violations, kpis, replay)

@@ -18,11 +18,14 @@ class EventSource:
         self.clock = clock
         self.sink = sink
         self.seq = 0
+        self.muted = False  # a replay applies a recorded event and publishes the record itself
 
     def publish(self, type_: str, correlation_id: str, payload: dict[str, Any], *,
                 classifier: str = "ACT", event_time: float | None = None,
                 order_id: str | None = None, shipment_id: str | None = None,
-                task_id: str | None = None) -> Event:
+                task_id: str | None = None) -> Event | None:
+        if self.muted:
+            return None
         self.seq = seq = self.seq + 1
         recorded = to_datetime(self.clock())
         happened = recorded if event_time is None else to_datetime(event_time)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seatrial.eventlog.format import EventLog
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
@@ -62,10 +63,11 @@ def check_live(scenario: Scenario, target: LiveTarget) -> None:
 
 
 def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
-              ) -> tuple[World, float]:
-    """Play the scenario live; the world (ledger, records) and its simulated end, unjudged."""
+              log: EventLog | None = None) -> tuple[World, float]:
+    """Play the scenario (or `log` under its faults) live; the world (ledger, records) and its
+    simulated end, unjudged."""
     check_live(scenario, target)
-    return asyncio.run(_interruptible(_run(scenario, target, options)))
+    return asyncio.run(_interruptible(_run(World(scenario, log=log), target, options)))
 
 
 async def _interruptible(run: Coroutine[Any, Any, tuple[World, float]]) -> tuple[World, float]:
@@ -145,9 +147,9 @@ async def live_session(world: World, target: LiveTarget, options: LiveOptions,
         workdir.rmdir()
 
 
-async def _run(scenario: Scenario, target: LiveTarget, options: LiveOptions,
+async def _run(world: World, target: LiveTarget, options: LiveOptions,
                ) -> tuple[World, float]:
-    async with live_session(World(scenario), target, options) as session:
+    async with live_session(world, target, options) as session:
         session.stack.clock.start()
         return session.world, await _play(session, options)
 

@@ -23,6 +23,9 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
                       f"{r.wall_seconds:.1f}s")
     console.print(table)
     for r in results:
+        if r.replay is not None:
+            console.print(replay_line(r.replay), highlight=False)
+    for r in results:
         if r.passed:
             continue
         shown = r.violations if verbose else _one_per_invariant(r)[:EVIDENCE_SHOWN]
@@ -37,6 +40,16 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
     failed = sum(not r.passed for r in results)
     verdict = "[green]all invariants held[/]" if not failed else f"[red]{failed} failed[/]"
     console.print(f"\n{len(results) - failed} passed, {failed} failed: {verdict}")
+
+
+def replay_line(counts: dict[str, int]) -> str:
+    """What became of a replayed log's events, in one sentence."""
+    return (f"replayed {counts['replayed']:,} recorded events ({counts['late']:,} late, waiting "
+            f"for the target's shipment or task); not replayed: "
+            f"{counts['caused_by_target']:,} the target's own calls raise, "
+            f"{counts['refused']:,} refused by the replay's state (cancelled by then), "
+            f"{counts['never_bound']:,} whose shipment or task the target never created; "
+            f"{counts['orders_generated']:,} orders not in the log generated from the seed")
 
 
 def _one_per_invariant(result: RunResult) -> list[dict]:

@@ -7,9 +7,13 @@ import gc
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import simpy
 
+from seatrial.eventlog.format import EventLog
+from seatrial.eventlog.player import Player
+from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.scenario import Crash, Scenario
@@ -55,11 +59,14 @@ def webhook_secret(rng: random.Random) -> str:
 class World:
     """Without a factory the world has no SUT of its own: live mode attaches a remote one
     as `dispatcher.host` and serves `transport` over HTTP. Without the release wave, orders
-    come only when `release_order()` is called (a load test's arrivals)."""
+    come only when `release_order()` is called (a load test's arrivals). With a recorded
+    `log`, the log plays in place of the simulators' lifecycles; with `record`, the world
+    keeps every event it publishes in `recording` (seatrial.eventlog)."""
 
     def __init__(self, scenario: Scenario,
                  factory: Callable[[], SyncImplementation] | None = None,
-                 release_wave: bool = True) -> None:
+                 release_wave: bool = True, log: EventLog | None = None,
+                 record: bool = False) -> None:
         self.scenario = scenario
         self.env = env = simpy.Environment()
         self.horizon = scenario.duration + DRAIN
@@ -75,16 +82,23 @@ class World:
         self.dispatcher = WebhookDispatcher(env, scenario, self.faults, self.ledger, secrets)
         clock = lambda: env.now  # noqa: E731
         sink = self.dispatcher.publish
+        self.recording = Recording() if record else None
+        if self.recording is not None:
+            sink = self.recording.around(sink, lambda: self.erp)
+        self.player = None if log is None else Player(self, log)
+        created = {source: self._replayed(source) for source in ("tms", "lastmile")}
         handoff = Handoff(env)
         workload = scenario.workload
         tms_rng, lastmile_rng = stream("tms.lifecycle"), stream("lastmile.lifecycle")
 
         self.erp = ErpCore(clock, EventSource("erp", clock, sink))
-        self.tms = TmsCore(clock, EventSource("tms", clock, sink), lambda shipment: env.process(
-            shipment_lifecycle(env, self.tms, shipment, handoff, tms_rng, workload)))
-        self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink), lambda task:
-                                     env.process(task_lifecycle(env, self.lastmile, task, handoff,
-                                                                lastmile_rng, workload)))
+        self.tms = TmsCore(clock, EventSource("tms", clock, sink), created["tms"] or (
+            lambda shipment: env.process(shipment_lifecycle(env, self.tms, shipment, handoff,
+                                                            tms_rng, workload))))
+        self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
+                                     created["lastmile"] or (lambda task: env.process(
+                                         task_lifecycle(env, self.lastmile, task, handoff,
+                                                        lastmile_rng, workload))))
         routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
                    "lastmile": lastmile_router(self.lastmile)}
         self.transport = InProcessTransport(env, routers, self.faults, self.ledger)
@@ -99,9 +113,19 @@ class World:
         orders, erp_rng = OrderFactory(seed, workload.lines_per_order), stream("erp.lifecycle")
         self.release_order: Callable[[], str] = lambda: release_order(
             env, self.erp, orders, erp_rng, workload)
-        if release_wave:  # without it, orders come only through release_order (a load test)
+        if self.player is not None:
+            self.player.start()
+        elif release_wave:  # without it, orders come only through release_order (a load test)
             env.process(release_orders(env, self.erp, orders, erp_rng, workload,
                                        scenario.duration))
+
+    def _replayed(self, source: str) -> Callable[[Any], None] | None:
+        """Replaying, a shipment or task the target creates binds the log's events to it
+        instead of starting a lifecycle."""
+        player = self.player
+        if player is None:
+            return None
+        return lambda record: player.created_by_target(source, record)
 
     @property
     def exchanges(self) -> int:

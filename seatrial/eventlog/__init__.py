@@ -1,0 +1,1 @@
+"""Recorded event logs: write a run's events down, read a log, play it into a world."""
