@@ -71,6 +71,18 @@ def test_a_naive_recording_replays_clean_against_the_reference(tmp_path):
     assert result.replay["never_bound"] > 0
 
 
+def test_a_duplicate_in_the_log_is_sent_twice_and_applied_once(recorded, tmp_path):
+    lines = recorded.read_text().splitlines()
+    milestone = next(line for line in lines if '"status_code":"X3"' in line
+                     and '"classifier":"ACT"' in line)
+    doubled = tmp_path / "doubled.jsonl"
+    doubled.write_text("\n".join([*lines, milestone]) + "\n")
+    plain, twice = replay(recorded), replay(doubled)
+    assert twice.passed, twice.violated()
+    assert twice.replay["replayed"] == plain.replay["replayed"] + 1
+    assert twice.messages == plain.messages + 2  # one more delivery, and its answer
+
+
 def test_a_fault_overlay_changes_the_deliveries_not_the_verdict(recorded):
     plain = replay(recorded)
     overlaid = replay(recorded, overlay=catalogue()["duplicate-webhooks"])

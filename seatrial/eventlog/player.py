@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -90,6 +91,7 @@ class Player:
         self.created: dict[tuple[str, str], list[Shipment | Task]] = defaultdict(list)
         self.waiting: dict[tuple[str, str, int], simpy.Event] = {}
         self.held = 0
+        self.played: dict[tuple[str, str], Event | None] = {}  # what each event went out as
 
     def start(self) -> None:
         """Once the world has its cores: play the log from time zero."""
@@ -124,7 +126,7 @@ class Player:
             if (event.type, _status(event)) in CAUSED_BY_TARGET:
                 self.counts.caused_by_target += 1
             elif event.source == "erp":
-                self._publish(event, self._apply_erp(event))
+                self._publish(event, partial(self._apply_erp, event))
             else:
                 self._bind(event)
 
@@ -137,7 +139,7 @@ class Player:
         order_id, n = self.nth[key]
         made = self.created[(source, order_id)]
         if n < len(made):
-            self._publish(event, self._apply_bound(event, made[n]))
+            self._publish(event, partial(self._apply_bound, event, made[n]))
             return
         waiting = self.waiting.get((source, order_id, n))
         if waiting is None:
@@ -148,9 +150,14 @@ class Player:
     def _late(self, event: Event, record: Shipment | Task) -> None:
         self.held -= 1
         self.counts.late += 1
-        self._publish(event, self._apply_bound(event, record))
+        self._publish(event, partial(self._apply_bound, event, record))
 
-    def _publish(self, event: Event, played: Event | None) -> None:
+    def _publish(self, event: Event, apply: Callable[[], Event | None]) -> None:
+        """Apply the event, then send what it became; a recorded duplicate (an `event_id`
+        sent before) is sent again as it went the first time, and applied only once."""
+        key = (event.source, event.event_id)
+        played = self.played[key] if key in self.played else apply()
+        self.played[key] = played
         if played is None:
             self.counts.refused += 1
             return
