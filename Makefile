@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= 5
 
-.PHONY: setup gate gate-live test bench pacts clean
+.PHONY: setup gate gate-live test chromium bench pacts clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,8 @@ gate: setup
 	status=$$?; if [ $$status -ne 1 ]; then \
 		echo "gate: naive should be caught (exit 1) but seatrial exited $$status"; exit 1; fi; \
 	echo "gate: reference held every invariant; naive was caught, as it must be"
+	$(BIN)/seatrial report reports/gate-reference.json reports/gate-naive.json \
+		-o reports/gate.html --title "Seatrial gate: reference and naive"
 
 # The gate suite live, over HTTP, against `seatrial sut reference` and `seatrial sut naive`
 # (about a minute per scenario at the default time scale; not one of the two set-up commands).
@@ -38,9 +40,17 @@ gate-live: setup
 		echo "gate-live: naive should be caught (exit 1) but seatrial exited $$status"; exit 1; fi; \
 	echo "gate-live: reference held every invariant live; naive was caught, as it must be"
 
-test: setup
+test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Debian's Chromium, for the HTML report's headless-browser test (installed once, as root or
+# with sudo; Playwright drives it and never downloads a browser of its own).
+chromium:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 bench: setup
 	$(BIN)/python bench/peak_day.py

@@ -57,10 +57,15 @@ def choose(only: Iterable[str] = ()) -> list[str]:
 
 
 def slim(result: RunResult) -> RunResult:
-    """The result without evidence chains (all a calibration needs are the invariants and their
-    counts; evidence makes a faulty run's result megabytes)."""
-    kept = [{"invariant": v["invariant"], "message": v.get("message", "")}
-            for v in result.violations]
+    """The result with the evidence of one violation per invariant, the first (its example in
+    the HTML report): every evidence chain of a faulty run would make it megabytes."""
+    seen: set[str] = set()
+    kept = []
+    for violation in result.violations:
+        name = violation["invariant"]
+        kept.append(violation if name not in seen else
+                    {"invariant": name, "message": violation.get("message", "")})
+        seen.add(name)
     return replace(result, violations=kept)
 
 
@@ -72,9 +77,10 @@ def violation_counts(result: RunResult) -> dict[str, int]:
 
 
 def run_json(result: RunResult) -> dict[str, Any]:
-    """A run in the calibration report: `RunResult.to_json()` with counts instead of evidence."""
+    """A run in the calibration report: `RunResult.to_json()` with one example violation per
+    invariant, and the count of each."""
     document = result.to_json()
-    del document["violations"]
+    document["violations"] = [v for v in document["violations"] if "evidence" in v]
     document["violation_counts"] = violation_counts(result)
     return document
 

@@ -25,7 +25,7 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose, slim
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
-from seatrial.cli_input import InputError, live_target, parse_shard
+from seatrial.cli_input import InputError, check_writable, live_target, parse_shard
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
@@ -43,10 +43,11 @@ from seatrial.live.runner import (
 )
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
+from seatrial.report.html import ReportError, runs_of, write_html
 from seatrial.report.json_report import to_document, write_json
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
-from seatrial.report.terminal import summarize
+from seatrial.report.terminal import print_scorecard, summarize
 from seatrial.run import RunResult, judge, run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
@@ -120,6 +121,8 @@ def show(scenario: str) -> None:
 @click.option("--shard", metavar="I/N",
               help="Run only this machine's share of the runs (every N-th, from the I-th), "
                    "so a CI matrix of N machines covers each scenario x seed once.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the HTML report here (self-contained; docs/reports.md).")
 @click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE.jsonl",
               help="Write every event the simulators published as a log `seatrial replay` "
@@ -128,15 +131,15 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
-        record_path: Path | None) -> None:
+        html_path: Path | None, record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd)."""
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed N or --seeds K, not both")
     sut = _target(target, target_cmd)
     for option, path in (("--json", json_path), ("--junit", junit_path),
-                         ("--record", record_path)):
-        _check_writable(option, path)
+                         ("--html", html_path), ("--record", record_path)):
+        check_writable(option, path)
     chosen = _load(scenarios) if scenarios else gate_suite()
     plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
     if seeds is not None:
@@ -179,6 +182,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     if junit_path is not None:
         write_junit(results, junit_path)
+    if html_path is not None:
+        write_html([result.to_json() for result in results], html_path)
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
@@ -203,16 +208,20 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
               show_default=True, help="Live mode: wall seconds to wait for GET /health.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the HTML report here.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
 def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str | None,
            seed: int | None, time_scale: float | None, drain: float | None,
-           health_timeout: float, json_path: Path | None, verbose: bool) -> None:
+           health_timeout: float, json_path: Path | None, html_path: Path | None,
+           verbose: bool) -> None:
     """Replay FILE against TARGET and judge it: a recorded event log (.jsonl in the canonical
     envelope, or .csv; docs/replaying.md) played at its recorded times in place of the
     simulators' lifecycles, or a scenario YAML (a failure `seatrial explore` wrote) as `seatrial
     run FILE` plays it. Same file, target and seed: the same ledger hash."""
     sut = _target(target, target_cmd)
-    _check_writable("--json", json_path)
+    check_writable("--json", json_path)
+    check_writable("--html", html_path)
     log = None
     if file.suffix in (".yaml", ".yml"):
         if overlay is not None:
@@ -236,7 +245,43 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     summarize(Console(), [result], verbose)
     if json_path is not None:
         write_json([result], json_path)
+    if html_path is not None:
+        write_html([result.to_json()], html_path, f"Seatrial replay of {file.name}")
     sys.exit(0 if result.passed else 1)
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.html", help="Where to write the report.")
+@click.option("--title", default="Seatrial report", show_default=True)
+def report(results: tuple[Path, ...], output: Path, title: str) -> None:
+    """Write RESULT.json... (from run, replay or calibrate --json) as one self-contained HTML
+    file, and print its scorecard. Several files compare side by side on the same scenarios
+    and seeds; a target named in more than one file is told apart by its file's name."""
+    check_writable("-o", output)
+    documents = []
+    for path in results:
+        try:
+            documents.append((path, runs_of(json.loads(path.read_text(encoding="utf-8")),
+                                            str(path))))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InputError(f"{path}: cannot read it as JSON ({error}); give the file "
+                             "`seatrial run --json` or `calibrate --json` wrote") from None
+        except ReportError as error:
+            raise InputError(str(error)) from None
+    files_of: dict[str, set[Path]] = {}
+    for path, runs in documents:
+        for run in runs:
+            files_of.setdefault(run["target"], set()).add(path)
+    runs = [{**run, "target": f"{run['target']} ({path.name})"
+             if len(files_of[run["target"]]) > 1 else run["target"]}
+            for path, document_runs in documents for run in document_runs]
+    write_html(runs, output, title)
+    print_scorecard(_wide_console(), runs)
+    failed = sum(not run["passed"] for run in runs)
+    click.echo(f"{len(runs)} run(s), {failed} violated; written to {output}")
 
 
 @main.command()
@@ -251,14 +296,19 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
               help="Runs in parallel processes (default: one per CPU).")
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Calibrate only this shipped implementation (repeatable).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the HTML report here: the matrix as a scorecard, each run with its "
+                   "timeline and one violation per invariant with its sequence diagram.")
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
-              json_path: Path | None, jobs: int | None, only: tuple[str, ...]) -> None:
+              json_path: Path | None, jobs: int | None, only: tuple[str, ...],
+              html_path: Path | None) -> None:
     """Run every shipped implementation over SCENARIO... (none = the gate suite): the
     reference must hold everything, each faulty one must be caught. Prints the detection
     matrix, the mutation score and any false positives; exit 0 only when fully calibrated."""
     if seed is not None and seeds is not None:
         raise click.UsageError("give --seed N or --seeds K, not both")
-    _check_writable("--json", json_path)
+    check_writable("--json", json_path)
+    check_writable("--html", html_path)
     try:
         names = choose(only)
         implementations = [Implementation(name, resolve(name).defect) for name in names]
@@ -275,9 +325,11 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
                        f"calibrating {len(implementations)} implementation(s)", _calibrate_one)
     calibration = build_calibration(implementations, [s.name for s in chosen], results)
     render_matrix(_wide_console(), calibration)
+    document = calibration.to_json()
     if json_path is not None:
-        json_path.write_text(json.dumps(calibration.to_json(), indent=2) + "\n",
-                             encoding="utf-8")
+        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if html_path is not None:
+        write_html(runs_of(document, "calibration"), html_path, "Seatrial calibration")
     sys.exit(0 if calibration.passed else 1)
 
 
@@ -443,12 +495,6 @@ def _target(target: str | None, target_cmd: str | None) -> LiveTarget | None:
     except TargetError as error:
         raise InputError(str(error)) from None
     return None
-
-
-def _check_writable(option: str, path: Path | None) -> None:
-    if path is not None and not path.resolve().parent.is_dir():
-        raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
-                         "exist; create it or choose another path")
 
 
 def _record(plan: list[Scenario], sut: LiveTarget | None, target: str | None,

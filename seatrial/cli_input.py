@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from seatrial.live.runner import LiveTarget
@@ -25,6 +27,13 @@ def live_target(url: str | None, command: str | None) -> LiveTarget:
         return LiveTarget(url=sut_base_url(url, "--target"))
     except ServeError as error:
         raise InputError(str(error)) from None
+
+
+def check_writable(option: str, path: Path | None) -> None:
+    """A report path whose directory exists, checked before anything runs."""
+    if path is not None and not path.resolve().parent.is_dir():
+        raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
+                         "exist; create it or choose another path")
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from seatrial.invariants.observation import Observation
 from seatrial.model.vocabulary import RANK, TMS_TO_ERP
+
+if TYPE_CHECKING:  # the invariants import this module: no import back at run time
+    from seatrial.invariants.observation import Observation
 
 
 @dataclass
 class Sample:
     seconds: float
     order_id: str
+    at: float = 0.0  # when the flow started (a timeline plots lag against it)
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Flows:
     order_to_shipment: list[Sample] = field(default_factory=list)
     milestone_to_erp: list[Sample] = field(default_factory=list)
     pod_to_invoice: list[Sample] = field(default_factory=list)
+    unshown: set[str] = field(default_factory=set)  # orders with a stage the ERP never showed
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -62,7 +67,7 @@ def measure(obs: Observation) -> Flows:
         shipments = obs.shipments_of(order.id)
         if shipments:
             flows.order_to_shipment.append(
-                Sample(shipments[0].created_at - order.released_at, order.id))
+                Sample(shipments[0].created_at - order.released_at, order.id, order.released_at))
         writes = obs.writes_by_order.get(order.id, ())
         reached = -1
         for when, status in milestones_of(obs, order.id):
@@ -71,10 +76,12 @@ def measure(obs: Observation) -> Flows:
             reached = RANK[status]
             shown = next((w.time for w in writes if RANK.get(w.status, -1) >= reached), None)
             if shown is not None:  # the ERP may have shown the stage already (0 lag)
-                flows.milestone_to_erp.append(Sample(max(0.0, shown - when), order.id))
+                flows.milestone_to_erp.append(Sample(max(0.0, shown - when), order.id, when))
+            else:
+                flows.unshown.add(order.id)
         for task in obs.tasks_by_order.get(order.id, ()):
             if task.delivered_at is not None and order.id in first_invoice:
-                flows.pod_to_invoice.append(
-                    Sample(first_invoice[order.id] - task.delivered_at, order.id))
+                flows.pod_to_invoice.append(Sample(first_invoice[order.id] - task.delivered_at,
+                                                   order.id, task.delivered_at))
                 break
     return flows

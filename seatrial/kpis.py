@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.flows import Sample, measure, percentile
+from seatrial.flows import Flows, Sample, measure, percentile
 from seatrial.invariants import converge, effect_once
 from seatrial.invariants.observation import Observation
 
@@ -19,8 +19,8 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def measure_kpis(obs: Observation) -> dict[str, Any]:
-    flows = measure(obs)
+def measure_kpis(obs: Observation, flows: Flows | None = None) -> dict[str, Any]:
+    flows = flows or measure(obs)
     return {
         "orders": len(obs.erp.orders),
         "orders_cancelled": sum(o.cancelled_at is not None for o in obs.erp.orders.values()),
@@ -30,6 +30,7 @@ def measure_kpis(obs: Observation) -> dict[str, Any]:
         "order_to_shipment": _summary(flows.order_to_shipment),
         "milestone_to_erp_lag": _summary(flows.milestone_to_erp),
         "pod_to_invoice_lag": _summary(flows.pod_to_invoice),
+        "orders_missing_milestones": len(flows.unshown),
         "duplicate_side_effects": sum(n - 1 for *_, n in effect_once.duplicates(obs)),
         "orders_not_converged": len({order for order, _ in converge.disagreements(obs)}),
         "deliveries_abandoned": sum(e.kind == "abandon" for e in obs.ledger.entries),

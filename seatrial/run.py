@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial.eventlog.format import EventLog
+from seatrial.flows import measure
 from seatrial.invariants import MODULES, NAMES
 from seatrial.invariants.observation import Observation
 from seatrial.kpis import measure_kpis
+from seatrial.report.timeline import timeline
 from seatrial.scenario import Scenario
 from seatrial.targets import Target
 from seatrial.world import World, paused_gc
@@ -29,6 +31,7 @@ class RunResult:
     violations: list[dict[str, Any]]
     kpis: dict[str, Any] = field(default_factory=dict)
     replay: dict[str, int] | None = None  # a replayed log: what became of its events
+    timeline: dict[str, Any] | None = None  # what the HTML report charts
 
     @property
     def passed(self) -> bool:
@@ -46,7 +49,8 @@ class RunResult:
                 "sim_seconds": round(self.sim_seconds, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "checked": self.checked,
                 "violated": self.violated(), "violations": self.violations, "kpis": self.kpis,
-                **({} if self.replay is None else {"replay": self.replay})}
+                **({} if self.replay is None else {"replay": self.replay}),
+                **({} if self.timeline is None else {"timeline": self.timeline})}
 
 
 def selected_invariants(scenario: Scenario) -> list[str]:
@@ -77,9 +81,11 @@ def judge(world: World, end: float, label: str, started: float,
         violations = [violation.to_json(obs.describe)
                       for module in MODULES if module.NAME in checked
                       for violation in module.check(obs)]
-        kpis = measure_kpis(obs)
+        flows = measure(obs)
+        kpis = measure_kpis(obs, flows)
+        chart = timeline(obs, flows)
         digest = world.ledger.digest()
     replay = None if world.player is None else world.player.finish().to_json()
     return RunResult(scenario.name, scenario.seed, label, digest, world.messages,
                      len(world.ledger), end, time.perf_counter() - started, checked,
-                     violations, kpis, replay)
+                     violations, kpis, replay, chart)

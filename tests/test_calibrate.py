@@ -75,9 +75,10 @@ def test_exit_decision_needs_every_fault_caught_and_a_clean_reference(
     assert build([REFERENCE, CAUGHT, ESCAPED], ["s"], results).passed is passed
 
 
-def test_json_keeps_counts_not_evidence():
-    results = [result("reference", "s", 1),
-               result("faulty-caught", "s", 1, "invoice-once", "effect-once", "invoice-once")]
+def test_json_keeps_counts_and_one_example_per_invariant():
+    results = [slim(result("reference", "s", 1)),
+               slim(result("faulty-caught", "s", 1, "invoice-once", "effect-once",
+                           "invoice-once"))]
     document = build([REFERENCE, CAUGHT], ["s"], results).to_json()
     assert document["passed"] is True
     assert document["scenarios"] == ["s"]
@@ -89,16 +90,17 @@ def test_json_keeps_counts_not_evidence():
     assert faulty["caught"] is True
     assert faulty["violated"] == {"s": ["effect-once", "invoice-once"]}
     run = faulty["runs"][0]
-    assert "violations" not in run
+    assert [v["invariant"] for v in run["violations"]] == ["invoice-once", "effect-once"]
+    assert all(v["evidence"] for v in run["violations"])
     assert run["violation_counts"] == {"effect-once": 1, "invoice-once": 2}
     assert run["violated"] == ["effect-once", "invoice-once"] and run["passed"] is False
     json.dumps(document)  # serialisable as is
 
 
-def test_slim_drops_evidence_but_not_the_verdict():
+def test_slim_keeps_one_evidence_chain_per_invariant_and_the_verdict():
     full = result("naive", "s", 1, "effect-once", "effect-once", "converge")
     thin = slim(full)
-    assert all("evidence" not in v for v in thin.violations)
+    assert ["evidence" in v for v in thin.violations] == [True, False, True]
     assert not thin.passed and thin.violated() == full.violated()
     assert run_json(thin)["violation_counts"] == {"effect-once": 2, "converge": 1}
 
@@ -133,8 +135,10 @@ def test_cli_calibrates_reference_and_naive(tmp_path):
     assert reference["defect"] is None
     assert naive["caught"] is True and naive["defect"]
     assert "effect-once" in naive["violated"]["duplicate-webhooks"]
-    assert len(naive["runs"]) == 1 and "violations" not in naive["runs"][0]
-    assert naive["runs"][0]["violation_counts"]["effect-once"] > 0
+    assert len(naive["runs"]) == 1
+    run = naive["runs"][0]
+    assert run["violation_counts"]["effect-once"] > 1
+    assert [v["invariant"] for v in run["violations"]] == run["violated"]  # one example each
     assert document["mutation_score"] == {"caught": 1, "total": 1, "ratio": 1.0, "escaped": []}
     assert document["false_positives"] == []
 

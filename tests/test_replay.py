@@ -171,6 +171,6 @@ def test_replay_and_record_input_errors_exit_2(recorded, tmp_path):
 
 def test_a_recorded_log_replays_live_against_a_started_sut(recorded):
     result = invoke("replay", str(recorded), "--target-cmd", f"{SEATRIAL} sut reference",
-                    "--time-scale", "24000")
+                    "--time-scale", "48000")
     assert result.exit_code == 0, result.output
     assert "replayed" in result.output

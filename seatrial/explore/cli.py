@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatrial.cli_input import InputError, parse_shard
+from seatrial.cli_input import InputError, check_writable, parse_shard
 from seatrial.durations import parse_duration
+from seatrial.report.html import write_html
 from seatrial.report.terminal import summarize
 from seatrial.targets import TargetError, resolve
 
@@ -42,11 +43,15 @@ if TYPE_CHECKING:
               help="Hypothesis's example database: known failures are tried first.")
 @click.option("--workers", type=click.IntRange(min=1, max=256), default=1, show_default=True,
               help="Searches in parallel processes, sharing the budget and the database.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With a failure found: write the shrunk scenario's run as an HTML report "
+                   "(its timeline and evidence diagrams).")
 @click.option("--shard", metavar="I/N",
               help="This machine's share of a CI matrix: a search of its own, seeded from "
                    "I/N (and --seed), so N machines search N different, repeatable streams.")
 def explore(target: str, budget: int | None, time_limit: str | None, seed: int | None,
-            failures_dir: Path, database: Path, workers: int, shard: str | None) -> None:
+            failures_dir: Path, database: Path, workers: int, html_path: Path | None,
+            shard: str | None) -> None:
     """Search generated scenarios (workloads, faults, business exceptions) in-process for one
     that makes TARGET violate an invariant, shrink it to the smallest scenario that still
     violates the same invariant, and write it under --failures. Exit 0 when every scenario
@@ -54,6 +59,7 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
     from seatrial.explore.search import explore as search
     from seatrial.explore.search import explore_in_parallel
 
+    check_writable("--html", html_path)
     try:
         chosen = resolve(target)
     except TargetError as error:
@@ -83,11 +89,11 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
                                              f"{progress.per_second:.1f}/s")
 
             finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show)
-    _report(console, finding, target, failures_dir)
+    _report(console, finding, target, failures_dir, html_path)
 
 
 def _report(console: Console, finding: Finding | None, target: str, failures_dir: Path,
-            ) -> NoReturn:
+            html_path: Path | None) -> NoReturn:
     """Say what the search found, write it, and exit 0 (nothing) or 1 (a failure)."""
     from seatrial.explore.search import failure_file
 
@@ -104,4 +110,8 @@ def _report(console: Console, finding: Finding | None, target: str, failures_dir
     console.print(path.read_text(), markup=False, highlight=False)
     summarize(console, [finding.result])
     console.print(f"\nwritten to {path}; replay it with: seatrial run {path} --target {target}")
+    if html_path is not None:
+        write_html([finding.result.to_json()], html_path,
+                   f"Seatrial explore: {target} violates {finding.invariant}")
+        console.print(f"HTML report: {html_path}")
     sys.exit(1)

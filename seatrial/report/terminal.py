@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from seatrial.report.scorecard import scorecard
 from seatrial.run import RunResult
 
 EVIDENCE_SHOWN = 3  # violations explained in full per failing run
@@ -37,9 +38,31 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
             for entry in violation["evidence"][-8 if not verbose else None:]:
                 console.print(f"      {entry['summary']}", markup=False, highlight=False,
                               style="dim")
+    if len(results) > 1:
+        print_scorecard(console, [{"target": r.target, "scenario": r.scenario, "seed": r.seed,
+                                   "passed": r.passed, "violated": r.violated()}
+                                  for r in results])
     failed = sum(not r.passed for r in results)
     verdict = "[green]all invariants held[/]" if not failed else f"[red]{failed} failed[/]"
     console.print(f"\n{len(results) - failed} passed, {failed} failed: {verdict}")
+
+
+def print_scorecard(console: Console, runs: list[dict]) -> None:
+    """Targets x scenarios, the HTML report's scorecard: each cell the runs held, or the
+    invariants violated."""
+    card = scorecard(runs)
+    table = Table(title="Scorecard", title_justify="left")
+    table.add_column("scenario")
+    for target in card.targets:
+        table.add_column(target)
+    for scenario in card.scenarios:
+        row = []
+        for target in card.targets:
+            cell = card.cell(target, scenario)
+            row.append("-" if cell is None else
+                       f"[{'green' if cell.passed else 'red'}]{escape(cell.text())}[/]")
+        table.add_row(scenario, *row)
+    console.print(table)
 
 
 def replay_line(counts: dict[str, int]) -> str:
