@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial import __version__, targets
@@ -54,19 +54,6 @@ def choose(only: Iterable[str] = ()) -> list[str]:
         raise CalibrationError(f"--only {', '.join(unknown)}: no shipped implementation of that "
                                f"name; known: {', '.join(every)}")
     return [name for name in every if name in wanted] if wanted else every
-
-
-def slim(result: RunResult) -> RunResult:
-    """The result with the evidence of one violation per invariant, the first (its example in
-    the HTML report): every evidence chain of a faulty run would make it megabytes."""
-    seen: set[str] = set()
-    kept = []
-    for violation in result.violations:
-        name = violation["invariant"]
-        kept.append(violation if name not in seen else
-                    {"invariant": name, "message": violation.get("message", "")})
-        seen.add(name)
-    return replace(result, violations=kept)
 
 
 def violation_counts(result: RunResult) -> dict[str, int]:

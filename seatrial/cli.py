@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seatrial import __version__
-from seatrial.calibrate import CalibrationError, Implementation, choose, slim
+from seatrial.calibrate import CalibrationError, Implementation, choose
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import InputError, check_writable, live_target, parse_shard
@@ -44,11 +44,11 @@ from seatrial.live.runner import (
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
 from seatrial.report.html import ReportError, runs_of, write_html
-from seatrial.report.json_report import to_document, write_json
+from seatrial.report.json_report import to_document
 from seatrial.report.junit import write_junit
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import print_scorecard, summarize
-from seatrial.run import RunResult, judge, run_scenario
+from seatrial.run import RunResult, judge, run_scenario, slim
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
@@ -174,8 +174,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         if report is not None:
             render_drift(_wide_console(), f"{result.scenario} seed {result.seed} against "
                          f"{result.target}", report)
+    document = to_document(results)
     if json_path is not None:
-        document = to_document(results)
         for entry, (_, report) in zip(document["runs"], outcomes, strict=True):
             if report is not None:
                 entry["drift"] = report.to_json()
@@ -183,7 +183,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     if junit_path is not None:
         write_junit(results, junit_path)
     if html_path is not None:
-        write_html([result.to_json() for result in results], html_path)
+        write_html(document["runs"], html_path)
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
@@ -243,10 +243,11 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     else:
         result = run_scenario(scenario, resolve(target or ""), log)
     summarize(Console(), [result], verbose)
+    document = to_document([result])
     if json_path is not None:
-        write_json([result], json_path)
+        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     if html_path is not None:
-        write_html([result.to_json()], html_path, f"Seatrial replay of {file.name}")
+        write_html(document["runs"], html_path, f"Seatrial replay of {file.name}")
     sys.exit(0 if result.passed else 1)
 
 
@@ -534,7 +535,7 @@ def _wide_console() -> Console:
 
 
 def _calibrate_one(scenario: Scenario, target: str) -> RunResult:
-    return slim(_run_one(scenario, target))
+    return slim(_run_one(scenario, target), chains=1)
 
 
 def _load(specs: tuple[str, ...] | list[str]) -> list[Scenario]:

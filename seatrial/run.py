@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from seatrial.eventlog.format import EventLog
@@ -51,6 +51,23 @@ class RunResult:
                 "violated": self.violated(), "violations": self.violations, "kpis": self.kpis,
                 **({} if self.replay is None else {"replay": self.replay}),
                 **({} if self.timeline is None else {"timeline": self.timeline})}
+
+
+EVIDENCE_CHAINS = 3  # per invariant and run, in reports: the first ones show how it broke
+
+
+def slim(result: RunResult, chains: int = EVIDENCE_CHAINS) -> RunResult:
+    """The result with the evidence chains of only the first `chains` violations of each
+    invariant (the rest keep their message and keys): every chain of a faulty run would make
+    a gate's report a gigabyte."""
+    seen: dict[str, int] = {}
+    kept = []
+    for violation in result.violations:
+        name = violation["invariant"]
+        seen[name] = seen.get(name, 0) + 1
+        kept.append(violation if seen[name] <= chains else
+                    {k: v for k, v in violation.items() if k != "evidence"})
+    return replace(result, violations=kept)
 
 
 def selected_invariants(scenario: Scenario) -> list[str]:

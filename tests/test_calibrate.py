@@ -13,10 +13,9 @@ from seatrial.calibrate import (
     choose,
     run_json,
     shipped,
-    slim,
 )
 from seatrial.cli import main
-from seatrial.run import RunResult
+from seatrial.run import RunResult, slim
 
 REFERENCE = Implementation("reference")
 CAUGHT = Implementation("faulty-caught", "loses every second event")
@@ -76,9 +75,9 @@ def test_exit_decision_needs_every_fault_caught_and_a_clean_reference(
 
 
 def test_json_keeps_counts_and_one_example_per_invariant():
-    results = [slim(result("reference", "s", 1)),
+    results = [slim(result("reference", "s", 1), chains=1),
                slim(result("faulty-caught", "s", 1, "invoice-once", "effect-once",
-                           "invoice-once"))]
+                           "invoice-once"), chains=1)]
     document = build([REFERENCE, CAUGHT], ["s"], results).to_json()
     assert document["passed"] is True
     assert document["scenarios"] == ["s"]
@@ -99,7 +98,7 @@ def test_json_keeps_counts_and_one_example_per_invariant():
 
 def test_slim_keeps_one_evidence_chain_per_invariant_and_the_verdict():
     full = result("naive", "s", 1, "effect-once", "effect-once", "converge")
-    thin = slim(full)
+    thin = slim(full, chains=1)
     assert ["evidence" in v for v in thin.violations] == [True, False, True]
     assert not thin.passed and thin.violated() == full.violated()
     assert run_json(thin)["violation_counts"] == {"effect-once": 2, "converge": 1}

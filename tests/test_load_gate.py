@@ -53,7 +53,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         # each webhook 1.1 s late: over the 1 s limit, and every hop of an order's lifecycle
         # waits for it, so a shorter load keeps its drain within the others'
         "slow": [SEATRIAL, "load", "--profile", "black-friday", "--target-cmd",
-                 f"{SEATRIAL} sut reference --delay 1100ms", *REDUCED, "--duration", "5s"],
+                 f"{SEATRIAL} sut reference --delay 1100ms", *REDUCED, "--duration", "5s",
+                 "--html", str(out / "slow.html")],
     }
     started = {name: subprocess.Popen(command, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True)
@@ -113,3 +114,11 @@ def test_a_slow_implementation_fails_on_latency_alone(runs: dict[str, object]) -
     assert failures and all(line.startswith("FAIL p95") for line in failures), failures
     assert any("WEBHOOK erp order.released" in line for line in failures)
     assert any("invariants: 17 of 17 held" in line for line in report)
+
+
+def test_seatrial_load_writes_its_html_report_of_the_judged_run(runs: dict[str, object]) -> None:
+    html = (runs["out"] / "slow.html").read_text()
+    assert html.count('class="run"') == 1 and 'data-passed="true"' in html  # invariants held
+    for chart in ("messages", "in_flight", "backlog", "lag"):
+        assert f'data-chart="{chart}"' in html
+    assert "<script" not in html

@@ -57,12 +57,16 @@ def find_profile(spec: str) -> Path:
 @click.option("--processes", type=click.IntRange(min=1), metavar="N",
               help="Locust worker processes on this machine (default: one process).")
 @click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write Locust's HTML report here.")
+              help="Write Seatrial's HTML report of the judged run here (its timeline, the "
+                   "invariants, evidence diagrams; docs/reports.md).")
+@click.option("--locust-html", "locust_html", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write Locust's own HTML report here (requests, latencies, the FLOW, "
+                   "WEBHOOK and BACKLOG rows).")
 @click.option("--csv", "csv", metavar="PREFIX", help="Write Locust's CSV files with this prefix.")
 def load(profile: str, target: str | None, target_cmd: str | None, baseline: float | None,
          multiplier: float | None, duration: str | None, seed: int | None,
          time_scale: float | None, processes: int | None, html: str | None,
-         csv: str | None) -> None:
+         locust_html: str | None, csv: str | None) -> None:
     """Run a load profile headless with Locust against a SUT, then drain, judge every
     invariant and gate on the profile's thresholds. Exit 0 passed, 1 a threshold or an
     invariant failed, 2 usage or input error."""
@@ -72,8 +76,8 @@ def load(profile: str, target: str | None, target_cmd: str | None, baseline: flo
             "--only-summary"]
     flags = {"--target": target, "--target-cmd": target_cmd, "--baseline": baseline,
              "--multiplier": multiplier, "--duration": duration, "--seed": seed,
-             "--time-scale": time_scale, "--processes": processes, "--html": html,
-             "--csv": csv}
+             "--time-scale": time_scale, "--processes": processes, "--seatrial-html": html,
+             "--html": locust_html, "--csv": csv}
     for flag, value in flags.items():
         if value is not None:
             argv += [flag, str(value)]

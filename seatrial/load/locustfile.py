@@ -25,6 +25,7 @@ from locust import FastHttpUser, LoadTestShape, events, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from seatrial.cli_input import InputError, check_writable
 from seatrial.durations import parse_duration
 from seatrial.load.arrivals import InFlight, arrival_times
 from seatrial.load.gate import (
@@ -37,6 +38,7 @@ from seatrial.load.gate import (
     render,
 )
 from seatrial.load.plan import DEFAULT_BASELINE, LoadProfile, LoadRun
+from seatrial.report.html import write_html
 
 __all__ = ["LoadProfile", "OrderArrivals", "OrderReleaser", "ProfileShape", "use"]
 
@@ -202,6 +204,9 @@ def finish(environment: Environment, run: LoadRun) -> None:
                 entry.get_response_time_percentile(0.95) if entry.num_requests else 0.0)
             for entry in stats.entries.values()]
     verdict = evaluate(rows, run.profile.thresholds, answer)
+    report = environment.parsed_options.seatrial_html
+    if report:
+        write_html([answer["run"]], Path(report), f"Seatrial load: {run.profile.name}")
     for reason in verdict.failures:
         stats.log_error("GATE", reason.split(":")[0], reason)
     environment.seatrial_gate = verdict  # type: ignore[attr-defined]
@@ -246,6 +251,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--time-scale", type=float, default=None, metavar="X",
                        help="Simulated seconds per wall second for the lifecycles "
                             "(default: the profile's).")
+    group.add_argument("--seatrial-html", default=None, metavar="FILE",
+                       help="Write Seatrial's HTML report of the judged run here: its "
+                            "timeline, the invariants and their evidence diagrams.")
     group.add_argument("--simulators-host", default="127.0.0.1", metavar="HOST",
                        help="Address the simulator service binds and announces to the "
                             "workers: the master's address on their network for remote ones.")
@@ -301,6 +309,10 @@ def _checked_run(environment: Environment) -> LoadRun:
         refuse(f"--duration {options.duration}: {error}")
     except RuntimeError as error:
         refuse(str(error))
+    try:
+        check_writable("--seatrial-html", Path(options.seatrial_html or "."))
+    except InputError as error:
+        refuse(error.message)
     if not run.seconds > 0:
         refuse(f"--duration {options.duration}: must be longer than 0s, e.g. 90s")
     try:

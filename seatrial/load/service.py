@@ -32,7 +32,7 @@ from seatrial.flows import measure
 from seatrial.ledger import Ledger
 from seatrial.live.problems import problem
 from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
-from seatrial.run import judge, observe
+from seatrial.run import judge, observe, slim
 from seatrial.world import World
 
 BACKLOG_EVERY = 0.5  # wall seconds between backlog samples
@@ -161,6 +161,7 @@ class LoadService:
                 "WEBHOOK": webhook_answer_times(world.ledger, ms),
             },
             "backlog": self.backlog,
+            "run": slim(run).to_json(),  # for Seatrial's HTML report of the load run
         }
 
 

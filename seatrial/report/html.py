@@ -15,7 +15,8 @@ from typing import Any
 from seatrial.model.envelope import to_datetime
 from seatrial.report.scorecard import scorecard
 
-DIAGRAMS_PER_INVARIANT = 3  # per run; further violations of it are listed by their message
+LISTED = 20  # violations of one invariant listed by their message, after the first, per run
+OPEN_UP_TO = 10  # runs in a report: up to this many, the failing ones open at first
 LANES = ("erp", "tms", "lastmile", "sut")
 LANE_NAMES = {"erp": "ERP", "tms": "TMS", "lastmile": "Last-mile", "sut": "SUT"}
 SUT_SIDE = frozenset({"error", "crash"})
@@ -86,19 +87,21 @@ def render(runs: list[dict[str, Any]], title: str) -> str:
         "Simulated time starts on Monday 5 January 2026, 06:00 UTC.</p>",
         _scorecard(runs),
         '<section id="runs"><h2>Runs</h2>',
-        *(_run(index, run) for index, run in enumerate(runs)),
+        *(_run(index, run, not run["passed"] and len(runs) <= OPEN_UP_TO)
+          for index, run in enumerate(runs)),
         "</section></body></html>",
     ]
     return "\n".join(parts)
 
 
 def _scorecard(runs: list[dict[str, Any]]) -> str:
+    """Scenarios down, targets across (as in the terminal): two builds side by side."""
     card = scorecard(runs)
-    head = "".join(f"<th>{escape(s)}</th>" for s in card.scenarios)
+    head = "".join(f"<th>{escape(target)}</th>" for target in card.targets)
     rows = []
-    for target in card.targets:
+    for scenario in card.scenarios:
         cells = []
-        for scenario in card.scenarios:
+        for target in card.targets:
             cell = card.cell(target, scenario)
             if cell is None:
                 cells.append('<td class="none">-</td>')
@@ -106,12 +109,12 @@ def _scorecard(runs: list[dict[str, Any]]) -> str:
             seeds = ", ".join(str(s) for s in cell.seeds)
             state = "held" if cell.passed else "violated"
             cells.append(f'<td class="{state}" title="seeds {seeds}">{escape(cell.text())}</td>')
-        rows.append(f"<tr><th>{escape(target)}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th>{escape(scenario)}</th>{''.join(cells)}</tr>")
     return (f'<section id="scorecard"><h2>Scorecard</h2><table class="scorecard"><tr>'
-            f"<th>target \\ scenario</th>{head}</tr>{''.join(rows)}</table></section>")
+            f"<th>scenario</th>{head}</tr>{''.join(rows)}</table></section>")
 
 
-def _run(index: int, run: dict[str, Any]) -> str:
+def _run(index: int, run: dict[str, Any], opened: bool) -> str:
     state = "held" if run["passed"] else "violated"
     verdict = "held" if run["passed"] else "violated: " + ", ".join(run["violated"])
     timeline = run.get("timeline")
@@ -119,7 +122,7 @@ def _run(index: int, run: dict[str, Any]) -> str:
     return (
         f'<details class="run" id="run-{index}" data-scenario="{escape(run["scenario"])}" '
         f'data-seed="{run["seed"]}" data-target="{escape(run["target"])}" '
-        f'data-passed="{str(run["passed"]).lower()}"{"" if run["passed"] else " open"}>'
+        f'data-passed="{str(run["passed"]).lower()}"{" open" if opened else ""}>'
         f'<summary><h2>{escape(run["scenario"])} seed {run["seed"]} on '
         f'{escape(run["target"])}</h2> <span class="verdict-{state}">{escape(verdict)}</span>'
         f'</summary><p>ledger {escape(str(run.get("ledger_hash", ""))[:16])}, '
@@ -230,28 +233,30 @@ def _number(value: float) -> str:
 # --- violations and their sequence diagrams -----------------------------------------------------
 
 def _violations(run: dict[str, Any]) -> str:
-    violations = run.get("violations")
-    if violations is None:
-        return ""
-    drawn: dict[str, int] = {}
-    out = []
-    for number, violation in enumerate(violations):
-        invariant = violation["invariant"]
-        evidence = violation.get("evidence") or []
-        drawn[invariant] = drawn.get(invariant, 0) + 1
-        if drawn[invariant] > DIAGRAMS_PER_INVARIANT:
-            evidence = []  # the message says what; the first ones show how
-        diagram = _sequence(evidence) if evidence else ""
-        chain = "".join(f"<li>{escape(entry['summary'])}</li>" for entry in evidence)
-        out.append(f'<div class="violation" id="violation-{number}" '
-                   f'data-invariant="{escape(invariant)}"><h3>{escape(invariant)}</h3>'
-                   f"<p>{escape(violation.get('message', ''))}</p>{diagram}"
-                   f'{f"<ol class=chain>{chain}</ol>" if chain else ""}</div>')
+    """Per violated invariant, its first violation with the sequence diagram of its evidence
+    chain and the chain as text; the rest by their message (up to LISTED), then a count."""
+    by_invariant: dict[str, list[dict[str, Any]]] = {}
+    for violation in run.get("violations") or ():
+        by_invariant.setdefault(violation["invariant"], []).append(violation)
     counts = run.get("violation_counts") or {}
-    extra = [f"{name}: {n - drawn.get(name, 0)} more violation(s) of it, not in this report"
-             for name, n in counts.items() if n > drawn.get(name, 0)]
-    summary = f"<p>{escape('; '.join(extra))}</p>" if extra else ""
-    return f'<h3>Violations</h3>{"".join(out)}{summary}' if out or summary else ""
+    out = []
+    for invariant, found in by_invariant.items():
+        first, rest = found[0], found[1:LISTED + 1]
+        evidence = first.get("evidence") or []
+        chain = "".join(f"<li>{escape(entry['summary'])}</li>" for entry in evidence)
+        out.append(f'<div class="violation" data-invariant="{escape(invariant)}">'
+                   f"<h3>{escape(invariant)}</h3><p>{escape(first.get('message', ''))}</p>"
+                   f"{_sequence(evidence) if evidence else ''}"
+                   f'{f"<ol class=chain>{chain}</ol>" if chain else ""}</div>')
+        more = max(counts.get(invariant, 0), len(found)) - 1
+        if more:
+            listed = "".join(f"<li>{escape(v.get('message', ''))}</li>" for v in rest)
+            unlisted = more - len(rest)
+            tail = (f"<p>and {unlisted} more: the JSON report has every one</p>"
+                    if unlisted else "")
+            out.append(f'<details class="more"><summary>{more} more violation(s) of '
+                       f"{escape(invariant)}</summary><ul>{listed}</ul>{tail}</details>")
+    return f'<h3>Violations</h3>{"".join(out)}' if out else ""
 
 
 ROW, LANE_W, HEAD = 22, 150, 30
@@ -284,9 +289,8 @@ def _sequence(evidence: list[dict[str, Any]]) -> str:
         summary = entry["summary"]
         when, _, said = summary.partition(" ")
         clock, _, said = said.partition(" ")
-        out.append(f'<g class="message" data-kind="{escape(kind)}"><title>'
-                   f'{escape(summary)}</title><text x="4" y="{cy + 4:.0f}" fill="#666">'
-                   f"{escape(when)} {escape(clock)}</text>")
+        out.append(f'<g class="message" data-kind="{escape(kind)}"><text x="4" '
+                   f'y="{cy + 4:.0f}" fill="#666">{escape(when)} {escape(clock)}</text>')
         if kind in TO_SUT or kind in FROM_SUT:
             x1, x2 = ((lane_x[lane], lane_x["sut"]) if kind in TO_SUT
                       else (lane_x["sut"], lane_x[lane]))

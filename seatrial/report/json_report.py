@@ -1,13 +1,12 @@
-"""The JSON report: a top-level `runs` list, one object per scenario x seed."""
+"""The JSON report: a top-level `runs` list, one object per scenario x seed, each with the
+evidence chains of the first three violations of each invariant."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from seatrial import __version__
-from seatrial.run import RunResult
+from seatrial.run import RunResult, slim
 
 
 def to_document(results: list[RunResult]) -> dict[str, Any]:
@@ -17,9 +16,6 @@ def to_document(results: list[RunResult]) -> dict[str, Any]:
         "passed": not failed,
         "summary": {"runs": len(results), "passed": len(results) - len(failed),
                     "failed": len(failed)},
-        "runs": [result.to_json() for result in results],
+        "runs": [slim(result).to_json() for result in results],
     }
 
-
-def write_json(results: list[RunResult], path: Path) -> None:
-    path.write_text(json.dumps(to_document(results), indent=2) + "\n", encoding="utf-8")
