@@ -279,7 +279,12 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
     runs = [{**run, "target": f"{run['target']} ({path.name})"
              if len(files_of[run["target"]]) > 1 else run["target"]}
             for path, document_runs in documents for run in document_runs]
-    write_html(runs, output, title)
+    try:
+        write_html(runs, output, title)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # a hand-edited report
+        raise InputError(f"a run in {', '.join(str(p) for p in results)} has a field not as "
+                         f"Seatrial writes it ({type(error).__name__}: {error}); write the "
+                         "JSON again with `seatrial run --json`") from None
     print_scorecard(_wide_console(), runs)
     failed = sum(not run["passed"] for run in runs)
     click.echo(f"{len(runs)} run(s), {failed} violated; written to {output}")

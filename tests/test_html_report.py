@@ -168,6 +168,13 @@ def test_report_input_errors_exit_2(tmp_path):
                           (tmp_path / "missing.json", "cannot read it")):
         result = invoke("report", str(path), "-o", str(tmp_path / "r.html"))
         assert result.exit_code == 2 and message in result.output, result.output
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({"runs": [{"scenario": "s", "seed": 1, "target": "t",
+                                            "passed": True, "violated": [],
+                                            "timeline": {"bucket_s": 60}}]}))
+    result = invoke("report", str(edited), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 2 and "not as Seatrial writes it" in result.output
+    assert "Traceback" not in result.output
     result = invoke("run", "happy-path", "--target", "reference", "--html",
                     str(tmp_path / "nowhere" / "r.html"))
     assert result.exit_code == 2 and "--html" in result.output

@@ -153,8 +153,11 @@ def test_replay_and_record_input_errors_exit_2(recorded, tmp_path):
                              if '"order.released"' in row))
     orphan.write_text(json.dumps({**cancel, "type": "order.cancelled",
                                   "payload": {"reason": "customer_request"}}) + "\n")
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(json.dumps(cancel) + "\n" + json.dumps({**cancel, "event_id": "x"}) + "\n")
     cases = [
         (["replay", str(orphan), "--target", "reference"], "no earlier order.released"),
+        (["replay", str(twice), "--target", "reference"], "released twice"),
         (["replay", str(tmp_path / "log.txt"), "--target", "reference"], ".jsonl"),
         (["replay", str(recorded), "--target", "nosuch"], "nosuch"),
         (["replay", str(recorded), "--target", "reference", "--faults", "nosuch"], "nosuch"),

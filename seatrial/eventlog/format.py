@@ -188,11 +188,15 @@ def _explain(error: ValidationError) -> str:
 
 
 def _check_order_keys(path: Path, events: list[Event]) -> None:
-    """Every event concerns an order the log releases earlier."""
-    released: set[str] = set()
+    """Every event concerns an order the log releases, once, earlier."""
+    released: dict[str, str] = {}  # order -> the event that released it
     for event in events:
         if event.type == "order.released":
-            released.add(event.order_id or "")
+            first = released.setdefault(event.order_id or "", event.event_id)
+            if first != event.event_id:
+                raise LogError(f"{path}: order {event.order_id} is released twice, by events "
+                               f"{first} and {event.event_id}; a log releases an order once "
+                               "(a duplicate delivery repeats the same event_id)")
         elif event.order_id not in released:
             raise LogError(f"{path}: event {event.event_id} ({event.type}) is about order "
                            f"{event.order_id}, which no earlier order.released releases; "
