@@ -28,6 +28,8 @@ from seatrial.scenario_yaml import dump_scenario
 from seatrial.targets import resolve
 from seatrial.world import World
 
+pytestmark = pytest.mark.wall_clock
+
 
 @pytest.fixture(scope="module")
 def happy() -> list[Entry]:

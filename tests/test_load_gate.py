@@ -21,6 +21,8 @@ from suts import SEATRIAL
 
 from seatrial.live.runner import free_port
 
+pytestmark = pytest.mark.wall_clock
+
 PROFILE = Path(__file__).parents[1] / "loadtests" / "black_friday.py"
 REDUCED = ["--baseline", "7200", "--time-scale", "14400"]
 

@@ -20,6 +20,8 @@ from suts import SEATRIAL
 from seatrial.load.plan import LoadProfile, LoadRun
 from seatrial.scenario_yaml import dump_scenario
 
+pytestmark = pytest.mark.wall_clock
+
 REFERENCE = f"{SEATRIAL} sut reference"
 
 

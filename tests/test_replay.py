@@ -172,6 +172,7 @@ def test_replay_and_record_input_errors_exit_2(recorded, tmp_path):
         assert message in result.output, (args, result.output)
 
 
+@pytest.mark.wall_clock
 def test_a_recorded_log_replays_live_against_a_started_sut(recorded):
     result = invoke("replay", str(recorded), "--target-cmd", f"{SEATRIAL} sut reference",
                     "--time-scale", "48000")

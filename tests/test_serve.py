@@ -19,6 +19,8 @@ from suts import SEATRIAL, started
 from seatrial.live.runner import free_port
 from seatrial.live.settings import SETTINGS, SYSTEMS, url_setting
 
+pytestmark = pytest.mark.wall_clock
+
 STARTUP = 30.0  # wall seconds for `seatrial serve` to print its settings
 
 
