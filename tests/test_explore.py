@@ -51,9 +51,24 @@ def test_a_failure_shrinks_and_its_file_replays_to_the_same_invariant(
 
 @pytest.mark.parametrize("invariant", NAMES)
 def test_every_invariant_names_a_failure_file_that_loads(invariant: str, tmp_path: Path) -> None:
-    finding = Finding(invariant, Scenario(name="explored"), None, 1, 0.0)
+    finding = Finding(invariant, Scenario(name="explored"), None, 1, 0.0, False)
     scenario = load_scenario_file(failure_file(finding, "faulty-x", tmp_path))
     assert invariant in scenario.description
+
+
+def test_shrinking_out_of_time_keeps_the_smallest_failure_so_far(tmp_path: Path) -> None:
+    target = resolve("faulty-estimate-moves-status")
+    first = explore(target, 200, None, 0, tmp_path / "a", shrink_seconds=0.0)
+    shrunk = explore(target, 200, None, 0, tmp_path / "b")
+    assert first is not None and shrunk is not None
+    assert first.cut_short and not shrunk.cut_short
+    assert first.invariant == shrunk.invariant  # the same seed finds the same failure first
+    assert first.invariant in run_scenario(first.scenario, target).violated()
+
+    def size(scenario: Scenario) -> tuple:
+        return len(scenario.faults), scenario.workload.orders_per_hour, scenario.duration
+
+    assert size(shrunk.scenario) < size(first.scenario)
 
 
 def test_a_known_failure_fails_first_next_time(tmp_path: Path) -> None:
@@ -85,6 +100,7 @@ def test_the_command_writes_the_failure_and_exits_1(tmp_path: Path) -> None:
     (["--target", "nope"], "nope"),
     (["--target", "http://127.0.0.1:9000"], "a live target runs with `seatrial run`"),
     (["--target", "reference", "--time", "soon"], "--time soon"),
+    (["--target", "reference", "--shrink-time", "-1s"], "--shrink-time -1s"),
     (["--target", "reference", "--budget", "0"], "--budget"),
     (["--target", "reference", "--shard", "3/2"], "--shard 3/2: write I/N"),
 ])

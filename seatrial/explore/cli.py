@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 @click.option("--time", "time_limit", metavar="D",
               help="Stop generating after this long, e.g. 60s or 5m (a failure found by then "
                    "is still shrunk).")
+@click.option("--shrink-time", "shrink_limit", metavar="D", default="30s", show_default=True,
+              help="Shrink a failure for at most this long, then keep the smallest failing "
+                   "scenario found so far.")
 @click.option("--seed", type=click.IntRange(min=0),
               help="The same seed searches the same scenarios, without the database (default: "
                    "a random search, known failures first).")
@@ -49,9 +52,9 @@ if TYPE_CHECKING:
 @click.option("--shard", metavar="I/N",
               help="This machine's share of a CI matrix: a search of its own, seeded from "
                    "I/N (and --seed), so N machines search N different, repeatable streams.")
-def explore(target: str, budget: int | None, time_limit: str | None, seed: int | None,
-            failures_dir: Path, database: Path, workers: int, html_path: Path | None,
-            shard: str | None) -> None:
+def explore(target: str, budget: int | None, time_limit: str | None, shrink_limit: str,
+            seed: int | None, failures_dir: Path, database: Path, workers: int,
+            html_path: Path | None, shard: str | None) -> None:
     """Search generated scenarios (workloads, faults, business exceptions) in-process for one
     that makes TARGET violate an invariant, shrink it to the smallest scenario that still
     violates the same invariant, and write it under --failures. Exit 0 when every scenario
@@ -64,12 +67,8 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
         chosen = resolve(target)
     except TargetError as error:
         raise InputError(str(error)) from None
-    seconds = None
-    if time_limit is not None:
-        try:
-            seconds = parse_duration(time_limit)
-        except ValueError as error:
-            raise InputError(f"--time {time_limit}: {error}") from None
+    seconds = None if time_limit is None else _duration("--time", time_limit)
+    shrink_seconds = _duration("--shrink-time", shrink_limit)
     if shard is not None:
         index, count = parse_shard(shard)
         seed = (seed or 0) * count + index - 1
@@ -77,7 +76,7 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
     if workers > 1:
         with console.status(f"exploring in {workers} processes"):
             finding = explore_in_parallel(target, workers, budget or DEFAULT_BUDGET, seconds,
-                                          seed, database)
+                                          seed, database, shrink_seconds)
     else:
         with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                  console=console, transient=True) as bar:
@@ -88,8 +87,16 @@ def explore(target: str, budget: int | None, time_limit: str | None, seed: int |
                 bar.update(task, description=f"{phase}: {progress.examples} scenarios, "
                                              f"{progress.per_second:.1f}/s")
 
-            finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show)
+            finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show,
+                             shrink_seconds)
     _report(console, finding, target, failures_dir, html_path)
+
+
+def _duration(flag: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise InputError(f"{flag} {text}: {error}") from None
 
 
 def _report(console: Console, finding: Finding | None, target: str, failures_dir: Path,
@@ -107,6 +114,9 @@ def _report(console: Console, finding: Finding | None, target: str, failures_dir
                   f"{len(finding.scenario.faults)} fault(s), "
                   f"{finding.scenario.workload.orders_per_hour:g} orders an hour for "
                   f"{finding.scenario.duration / 3600:g}h:\n")
+    if finding.cut_short:
+        console.print("[yellow]shrinking ran out of time[/] (--shrink-time): a smaller failing "
+                      "scenario may exist; this is the smallest found\n")
     console.print(path.read_text(), markup=False, highlight=False)
     summarize(console, [finding.result])
     console.print(f"\nwritten to {path}; replay it with: seatrial run {path} --target {target}")

@@ -5,6 +5,10 @@ on a violation shrinks to the smallest scenario that still violates the same inv
 failures apart by their exception, so it shrinks a `shipment-per-order` failure to a smaller
 `shipment-per-order` failure, never to some other invariant's. Its example database (a
 directory) replays known failures first, so a failure found yesterday re-fails at once.
+
+Shrinking has a time limit of its own: a failure that needs load can take Hypothesis minutes to
+shrink, one run per candidate. Past the limit, untried candidates count as held without
+running, so Hypothesis settles on the smallest failure found so far.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class OutOfTime(BaseException):
     treating it as a failure to shrink."""
 
 
+SHRINK_SECONDS = 30.0  # default time limit for shrinking a failure
 _BY_INVARIANT: dict[str, type[Violated]] = {}
 
 
@@ -58,6 +63,8 @@ class Progress:
     examples: int = 0
     started: float = 0.0
     shrinking: bool = False
+    shrink_deadline: float = float("inf")
+    cut_short: bool = False  # shrinking ran out of time
 
     @property
     def per_second(self) -> float:
@@ -72,26 +79,35 @@ class Finding:
     result: RunResult  # its run: the violations and their evidence
     examples: int
     seconds: float
+    cut_short: bool  # shrinking ran out of time: smaller failing scenarios may exist
 
 
 def explore(target: Target, budget: int, seconds: float | None, seed: int | None,
             database: Path, on_example: Callable[[Progress], None] = lambda _p: None,
-            ) -> Finding | None:
+            shrink_seconds: float = SHRINK_SECONDS) -> Finding | None:
     """Search up to `budget` generated scenarios (or until `seconds` have passed, whichever
-    comes first); the shrunk failure, or None when every one held. With a `seed` the search
-    is reproducible, and Hypothesis then leaves the database alone."""
+    comes first), shrink a failure for up to `shrink_seconds`; the shrunk failure, or None
+    when every one held. With a `seed` the search is reproducible, and Hypothesis then leaves
+    the database alone."""
     progress = Progress(started=time.monotonic())
     deadline = progress.started + seconds if seconds is not None else None
+    failed: set[str] = set()  # every failing scenario, so that it fails again when asked
 
     def probe(scenario: Scenario) -> None:
-        if (deadline is not None and not progress.shrinking
-                and time.monotonic() > deadline):
+        now = time.monotonic()
+        if not progress.shrinking and deadline is not None and now > deadline:
             raise OutOfTime  # no more new examples; a failure found in time still shrinks
+        if now > progress.shrink_deadline and dump_scenario(scenario) not in failed:
+            progress.cut_short = True
+            return  # out of shrinking time: held, as far as Hypothesis can tell
         result = run_scenario(scenario, target)
         progress.examples += 1
         on_example(progress)
         if result.violations:
-            progress.shrinking = True
+            if not progress.shrinking:
+                progress.shrinking = True
+                progress.shrink_deadline = time.monotonic() + shrink_seconds
+            failed.add(dump_scenario(scenario))
             raise violated(result.violated()[0])(scenario, result)
 
     search = settings(max_examples=budget, deadline=None, report_multiple_bugs=False,
@@ -108,7 +124,8 @@ def explore(target: Target, budget: int, seconds: float | None, seed: int | None
         return None
     except Violated as found:
         return Finding(found.result.violated()[0], found.scenario, found.result,
-                       progress.examples, time.monotonic() - progress.started)
+                       progress.examples, time.monotonic() - progress.started,
+                       progress.cut_short)
     return None
 
 
@@ -129,13 +146,14 @@ def failure_file(finding: Finding, target: str, folder: Path) -> Path:
 
 
 def explore_in_parallel(target: str, workers: int, budget: int, seconds: float | None,
-                        seed: int | None, database: Path) -> Finding | None:
+                        seed: int | None, database: Path,
+                        shrink_seconds: float = SHRINK_SECONDS) -> Finding | None:
     """`workers` searches in their own processes, each with its share of the budget and its
     own seed (derived from `seed`, or random), sharing the database; the first failure found
     and shrunk wins and the others are stopped."""
     share = max(1, budget // workers)
-    jobs = [(target, share, seconds, None if seed is None else seed * workers + k, database)
-            for k in range(workers)]
+    jobs = [(target, share, seconds, None if seed is None else seed * workers + k, database,
+             shrink_seconds) for k in range(workers)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         for finding in pool.imap_unordered(_search_one, jobs):
             if finding is not None:
@@ -144,9 +162,10 @@ def explore_in_parallel(target: str, workers: int, budget: int, seconds: float |
     return None
 
 
-def _search_one(job: tuple[str, int, float | None, int | None, Path]) -> Finding | None:
+def _search_one(job: tuple[str, int, float | None, int | None, Path, float]) -> Finding | None:
     """One worker's search (the target by name: a process of its own resolves it)."""
     from seatrial.targets import resolve
 
-    target, budget, seconds, seed, database = job
-    return explore(resolve(target), budget, seconds, seed, database)
+    target, budget, seconds, seed, database, shrink_seconds = job
+    return explore(resolve(target), budget, seconds, seed, database,
+                   shrink_seconds=shrink_seconds)
