@@ -42,7 +42,7 @@ gate-live: setup
 
 # The in-process tests on two pytest-xdist workers, a test file each at a time; then the tests
 # judged on the wall clock (live runs, Locust loads) alone, since a live run sharing two cores
-# with other work can miss its deadlines (tests/conftest.py).
+# with other work can miss its deadlines (the `wall_clock` marker, pyproject.toml).
 test: setup chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadfile -m "not slow and not wall_clock"

@@ -25,11 +25,16 @@ from seatrial import __version__
 from seatrial.calibrate import CalibrationError, Implementation, choose
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
-from seatrial.cli_input import InputError, check_writable, live_target, parse_shard
+from seatrial.cli_input import (
+    InputError,
+    check_writable,
+    duration_option,
+    live_target,
+    parse_shard,
+)
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
-from seatrial.durations import parse_duration
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
@@ -369,10 +374,7 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
             raise InputError(f"environment: {error}") from None
     if state_dir is not None and not state_dir.is_dir():
         raise InputError(f"--state-dir {state_dir}: not a directory; create it first")
-    try:
-        wait = parse_duration(delay)
-    except ValueError as error:
-        raise InputError(f"--delay {delay}: {error}") from None
+    wait = duration_option("--delay", delay)
     uvicorn.run(sut_app(target.factory, os.environ, state_dir, wait), host=host, port=port,
                 log_level="warning", access_log=False, timeout_graceful_shutdown=1)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from seatrial.durations import parse_duration
 from seatrial.live.runner import LiveTarget
 
 INPUT_ERROR = 2
@@ -34,6 +35,14 @@ def check_writable(option: str, path: Path | None) -> None:
     if path is not None and not path.resolve().parent.is_dir():
         raise InputError(f"{option} {path}: directory {path.resolve().parent} does not "
                          "exist; create it or choose another path")
+
+
+def duration_option(option: str, text: str) -> float:
+    """Seconds from a duration flag such as `--time 5m`, or an input error naming the flag."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise InputError(f"{option} {text}: {error}") from None
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatrial.cli_input import InputError, check_writable, parse_shard
-from seatrial.durations import parse_duration
+from seatrial.cli_input import InputError, check_writable, duration_option, parse_shard
 from seatrial.report.html import write_html
 from seatrial.report.terminal import summarize
 from seatrial.targets import TargetError, resolve
@@ -67,8 +66,8 @@ def explore(target: str, budget: int | None, time_limit: str | None, shrink_limi
         chosen = resolve(target)
     except TargetError as error:
         raise InputError(str(error)) from None
-    seconds = None if time_limit is None else _duration("--time", time_limit)
-    shrink_seconds = _duration("--shrink-time", shrink_limit)
+    seconds = None if time_limit is None else duration_option("--time", time_limit)
+    shrink_seconds = duration_option("--shrink-time", shrink_limit)
     if shard is not None:
         index, count = parse_shard(shard)
         seed = (seed or 0) * count + index - 1
@@ -90,13 +89,6 @@ def explore(target: str, budget: int | None, time_limit: str | None, shrink_limi
             finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show,
                              shrink_seconds)
     _report(console, finding, target, failures_dir, html_path)
-
-
-def _duration(flag: str, text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as error:
-        raise InputError(f"{flag} {text}: {error}") from None
 
 
 def _report(console: Console, finding: Finding | None, target: str, failures_dir: Path,

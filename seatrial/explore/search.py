@@ -62,9 +62,12 @@ class Progress:
 
     examples: int = 0
     started: float = 0.0
-    shrinking: bool = False
-    shrink_deadline: float = float("inf")
+    shrink_deadline: float = float("inf")  # set when the first failure is found
     cut_short: bool = False  # shrinking ran out of time
+
+    @property
+    def shrinking(self) -> bool:
+        return self.shrink_deadline != float("inf")
 
     @property
     def per_second(self) -> float:
@@ -105,7 +108,6 @@ def explore(target: Target, budget: int, seconds: float | None, seed: int | None
         on_example(progress)
         if result.violations:
             if not progress.shrinking:
-                progress.shrinking = True
                 progress.shrink_deadline = time.monotonic() + shrink_seconds
             failed.add(dump_scenario(scenario))
             raise violated(result.violated()[0])(scenario, result)
