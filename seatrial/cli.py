@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +28,8 @@ from seatrial.calibrate import CalibrationError, Implementation, choose
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import (
+    SEED,
+    FiniteRange,
     InputError,
     check_writable,
     duration_option,
@@ -48,23 +52,46 @@ from seatrial.live.runner import (
 )
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
-from seatrial.report.html import ReportError, runs_of, write_html
+from seatrial.report.files import ReportWriteError, write_report
+from seatrial.report.html import ReportError, render, runs_of
 from seatrial.report.json_report import to_document
-from seatrial.report.junit import write_junit
+from seatrial.report.junit import junit_text
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import print_scorecard, summarize
-from seatrial.run import RunResult, judge, run_scenario, slim
+from seatrial.run import RunAborted, RunResult, judge, play, run_scenario, slim
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
-from seatrial.world import World
 
 INTERRUPTED = 130
 T = TypeVar("T")
 Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Interrupted(Exception):
+    """Ctrl-C during a batch of runs: those that finished, in plan order."""
+
+    def __init__(self, finished: list) -> None:
+        super().__init__(f"interrupted after {len(finished)} run(s)")
+        self.finished = finished
+
+
+class Seatrial(click.Group):
+    """Every command: Ctrl-C (or SIGTERM where a command turns it into KeyboardInterrupt) exits
+    130, never 1 (a violation) as click's own "Aborted!" does; a run that could not be judged
+    exits 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from None
+        except RunAborted as error:
+            raise InputError(f"not judged: {error}") from None
+
+
+@click.group(cls=Seatrial, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seatrial")
 def main() -> None:
     """Sea trials for logistics sync implementations: simulate ERP, TMS and last-mile systems
@@ -99,15 +126,15 @@ def show(scenario: str) -> None:
                    "in-process), or http://HOST:PORT (a SUT already running: live mode).")
 @click.option("--target-cmd", metavar="COMMAND",
               help="Live mode: start COMMAND (it listens on $PORT), run, stop it.")
-@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
               help=f"Live mode: simulated seconds per wall second (default: the scenario's "
                    f"live.time_scale, else {DEFAULT_SCALE:g}).")
-@click.option("--drain", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--drain", type=FiniteRange(min=0), metavar="SECONDS",
               help="Live mode: after the release wave, judge after at most this many wall "
                    "seconds even if traffic has not settled (default: the scenario's horizon).")
-@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
               show_default=True, help="Live mode: wall seconds to wait for GET /health.")
-@click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
+@click.option("--seed", type=SEED, help="Run each scenario with this seed.")
 @click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
               help="Run each scenario with K seeds: its own seed and the K-1 after it.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -164,31 +191,38 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
             raise InputError(str(error)) from None
 
     console = Console(stderr=True)
-    if record_path is not None:
-        outcomes = [_record(plan, sut, target, record_path)]
-    elif sut is not None:
-        options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
-        outcomes = _execute_live(plan, sut, options, console, pacts)
-    else:
-        outcomes = _execute([(scenario, target) for scenario in plan],
-                            jobs or os.cpu_count() or 1, console, f"running against {target}",
-                            partial(_run_observed, pacts))
+    planned = None  # the number of runs planned, when Ctrl-C stopped the batch early
+    try:
+        if record_path is not None:
+            outcomes = [_record(plan, sut, target, record_path)]
+        elif sut is not None:
+            options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
+            outcomes = _execute_live(plan, sut, options, console, pacts)
+        else:
+            outcomes = _execute([(scenario, target) for scenario in plan],
+                                jobs or os.cpu_count() or 1, console,
+                                f"running against {target}", partial(_run_observed, pacts))
+    except Interrupted as stop:
+        outcomes, planned = stop.finished, len(plan)
     results = [result for result, _ in outcomes]
     summarize(Console(), results, verbose)
     for result, report in outcomes:
         if report is not None:
             render_drift(_wide_console(), f"{result.scenario} seed {result.seed} against "
                          f"{result.target}", report)
-    document = to_document(results)
-    if json_path is not None:
-        for entry, (_, report) in zip(document["runs"], outcomes, strict=True):
-            if report is not None:
-                entry["drift"] = report.to_json()
-        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    if junit_path is not None:
-        write_junit(results, junit_path)
-    if html_path is not None:
-        write_html(document["runs"], html_path)
+    document = to_document(results, planned)
+    for entry, (_, report) in zip(document["runs"], outcomes, strict=True):
+        if report is not None:
+            entry["drift"] = report.to_json()
+    title = "Seatrial report" + ("" if planned is None else
+                                 f" (interrupted: {len(results)} of {planned} runs)")
+    _write_reports(("--json", json_path, lambda: _json_text(document)),
+                   ("--junit", junit_path, lambda: junit_text(results, planned)),
+                   ("--html", html_path, lambda: render(document["runs"], title)))
+    if planned is not None:
+        click.echo(f"interrupted after {len(results)} of {planned} runs; the reports hold "
+                   "those, marked interrupted", err=True)
+        sys.exit(INTERRUPTED)
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
@@ -202,14 +236,14 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
 @click.option("--faults", "overlay", metavar="SCENARIO",
               help="A log: replay it under this scenario's faults, expectations and seed "
                    "(catalogue name or YAML file; default: no faults).")
-@click.option("--seed", type=click.IntRange(min=0),
+@click.option("--seed", type=SEED,
               help="The seed for the fault draws (default: --faults' seed, else 1).")
-@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
               help=f"Live mode: simulated seconds per wall second (default {DEFAULT_SCALE:g}).")
-@click.option("--drain", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--drain", type=FiniteRange(min=0), metavar="SECONDS",
               help="Live mode: after the log's last event, judge after at most this many wall "
                    "seconds even if traffic has not settled.")
-@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
               show_default=True, help="Live mode: wall seconds to wait for GET /health.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report here.")
@@ -249,10 +283,9 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
         result = run_scenario(scenario, resolve(target or ""), log)
     summarize(Console(), [result], verbose)
     document = to_document([result])
-    if json_path is not None:
-        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    if html_path is not None:
-        write_html(document["runs"], html_path, f"Seatrial replay of {file.name}")
+    _write_reports(("--json", json_path, lambda: _json_text(document)),
+                   ("--html", html_path,
+                    lambda: render(document["runs"], f"Seatrial replay of {file.name}")))
     sys.exit(0 if result.passed else 1)
 
 
@@ -285,11 +318,12 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
              if len(files_of[run["target"]]) > 1 else run["target"]}
             for path, document_runs in documents for run in document_runs]
     try:
-        write_html(runs, output, title)
+        html = render(runs, title)
     except (KeyError, TypeError, ValueError, AttributeError) as error:  # a hand-edited report
         raise InputError(f"a run in {', '.join(str(p) for p in results)} has a field not as "
                          f"Seatrial writes it ({type(error).__name__}: {error}); write the "
                          "JSON again with `seatrial run --json`") from None
+    _write_reports(("-o", output, lambda: html))
     print_scorecard(_wide_console(), runs)
     failed = sum(not run["passed"] for run in runs)
     click.echo(f"{len(runs)} run(s), {failed} violated; written to {output}")
@@ -297,7 +331,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1)
-@click.option("--seed", type=click.IntRange(min=0), help="Run each scenario with this seed.")
+@click.option("--seed", type=SEED, help="Run each scenario with this seed.")
 @click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
               help="Run each scenario with K seeds: its own seed and the K-1 after it "
                    "(default 5).")
@@ -332,15 +366,20 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
         plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds or 5)]
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]
-    results = _execute(pairs, jobs or os.cpu_count() or 1, Console(stderr=True),
-                       f"calibrating {len(implementations)} implementation(s)", _calibrate_one)
+    try:
+        results = _execute(pairs, jobs or os.cpu_count() or 1, Console(stderr=True),
+                           f"calibrating {len(implementations)} implementation(s)",
+                           _calibrate_one)
+    except Interrupted as stop:  # a part of the matrix would read as a calibration: none
+        click.echo(f"interrupted after {len(stop.finished)} of {len(pairs)} runs; nothing "
+                   "written (a partial matrix is not a calibration)", err=True)
+        sys.exit(INTERRUPTED)
     calibration = build_calibration(implementations, [s.name for s in chosen], results)
     render_matrix(_wide_console(), calibration)
     document = calibration.to_json()
-    if json_path is not None:
-        json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    if html_path is not None:
-        write_html(runs_of(document, "calibration"), html_path, "Seatrial calibration")
+    _write_reports(("--json", json_path, lambda: _json_text(document)),
+                   ("--html", html_path, lambda: render(runs_of(document, "calibration"),
+                                                         "Seatrial calibration")))
     sys.exit(0 if calibration.passed else 1)
 
 
@@ -381,8 +420,8 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
 
 @main.command()
 @click.argument("scenario", default="happy-path")
-@click.option("--seed", type=click.IntRange(min=0), help="Play the scenario with this seed.")
-@click.option("--time-scale", type=click.FloatRange(min=1, max=1e6), metavar="X",
+@click.option("--seed", type=SEED, help="Play the scenario with this seed.")
+@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
               help=f"Simulated seconds per wall second (default: the scenario's "
                    f"live.time_scale, else {DEFAULT_SCALE:g}).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -437,7 +476,7 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
 @click.option("--examples", type=click.IntRange(min=1, max=10_000), default=20, metavar="N",
               show_default=True,
               help="Generated deliveries per webhook endpoint and mode (positive, negative).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="The same seed sends the same deliveries; change it for others.")
 def fuzz_sut(target: str, examples: int, seed: int) -> None:
     """Fuzz a running SUT's webhook endpoints (schemathesis, from the SUT's OpenAPI document):
@@ -485,7 +524,7 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
             raise InputError(str(error)) from None
         except KeyboardInterrupt:
             console.print("interrupted: the SUT and the simulators are stopped")
-            sys.exit(INTERRUPTED)
+            raise Interrupted(results) from None
         results.append((judge(world, end, target.label, started),
                         None if pacts is None else drift(world.ledger.entries, pacts)))
     return results
@@ -515,8 +554,7 @@ def _record(plan: list[Scenario], sut: LiveTarget | None, target: str | None,
         raise InputError(f"--record {path}: a recorded log is JSON Lines; name it *.jsonl")
     started = time.perf_counter()
     chosen = resolve(target or "")
-    world = World(plan[0], chosen.factory, record=True)
-    end = world.run()
+    world, end = play(plan[0], chosen, record=True)
     write_log(path, world.recording.lines if world.recording else [])
     return judge(world, end, chosen.label, started), None
 
@@ -563,31 +601,72 @@ def _run_observed(pacts: Pacts | None, scenario: Scenario, target: str) -> Outco
         return _run_one(scenario, target), None
     started = time.perf_counter()
     chosen = resolve(target)
-    world = World(scenario, chosen.factory)
-    end = world.run()
+    world, end = play(scenario, chosen)
     return judge(world, end, chosen.label, started), drift(world.ledger.entries, pacts)
 
 
 def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
              description: str, worker: Callable[[Scenario, str], T] = _run_one,
              ) -> list[T]:
-    """Run each (scenario, target) pair with a progress bar; results come back in plan order."""
+    """Run each (scenario, target) pair with a progress bar; results come back in plan order.
+    Ctrl-C stops at once (queued runs cancelled, running ones ended) and raises `Interrupted`
+    with the finished ones; a run that cannot be judged (`RunAborted`) stops the batch too."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
+    finished: dict[int, T] = {}
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=len(pairs))
-        if jobs == 1 or len(pairs) == 1:
-            results = []
-            for scenario, target in pairs:
-                results.append(worker(scenario, target))
-                progress.advance(task)
-            return results
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
-            futures = [pool.submit(worker, scenario, target) for scenario, target in pairs]
-            for future in as_completed(futures):
-                future.result()
-                progress.advance(task)
-            return [future.result() for future in futures]
+        try:
+            if jobs == 1 or len(pairs) == 1:
+                for index, (scenario, target) in enumerate(pairs):
+                    finished[index] = worker(scenario, target)
+                    progress.advance(task)
+            else:
+                _in_pool(pairs, min(jobs, len(pairs)), worker, finished,
+                         lambda: progress.advance(task))
+        except KeyboardInterrupt:
+            raise Interrupted([finished[index] for index in sorted(finished)]) from None
+    return [finished[index] for index in range(len(pairs))]
+
+
+def _in_pool(pairs: list[tuple[Scenario, str]], jobs: int, worker: Callable[[Scenario, str], T],
+             finished: dict[int, T], advance: Callable[[], None]) -> None:
+    """The runs on `jobs` processes, into `finished` by plan index. The workers ignore Ctrl-C
+    (the terminal sends it to them too): this process decides, cancels what is queued and ends
+    what is running instead of letting every queued run play out."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=signal.signal,
+                               initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
+        futures = {pool.submit(worker, scenario, target): index
+                   for index, (scenario, target) in enumerate(pairs)}
+        for future in as_completed(futures):
+            finished[futures[future]] = future.result()
+            advance()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    pool.shutdown()
+
+
+def _json_text(document: dict) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _write_reports(*outputs: tuple[str, Path | None, Callable[[], str]]) -> None:
+    """Write each report asked for (option, path, its text): atomically, all of them even when
+    one fails, then exit 2 naming each that could not be written."""
+    failures = []
+    for option, path, text in outputs:
+        if path is None:
+            continue
+        try:
+            write_report(path, text())
+        except ReportWriteError as error:
+            failures.append(f"{option} {error}")
+    if failures:
+        raise InputError("\n".join(failures))
 
 
 @main.group()
@@ -603,7 +682,7 @@ def contracts() -> None:
                    "/seatrial/configure (its webhook secrets are verify-sut's).")
 @click.option("--target-cmd", metavar="COMMAND",
               help="Start COMMAND (it listens on $PORT), verify it, stop it.")
-@click.option("--health-timeout", type=click.FloatRange(min=0.1), default=30.0,
+@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
               show_default=True, help="--target-cmd: wall seconds to wait for GET /health.")
 @click.option("--pacts", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="The webhook senders' pacts (default: the canonical ones, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -14,6 +15,23 @@ INPUT_ERROR = 2
 
 class InputError(click.ClickException):
     exit_code = INPUT_ERROR
+
+
+class FiniteRange(click.FloatRange):
+    """A FloatRange that refuses nan and inf (a plain FloatRange lets nan through: every
+    comparison with it is false)."""
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# A seed is what a scenario file and the reports carry: up to 2^63 - 1, so it survives a
+# signed 64-bit integer (JUnit readers, databases, CI dashboards).
+SEED = click.IntRange(min=0, max=2**63 - 1)
 
 
 def live_target(url: str | None, command: str | None) -> LiveTarget:

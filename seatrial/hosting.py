@@ -10,6 +10,8 @@ import inspect
 from collections.abc import Callable
 from typing import Protocol
 
+from seatrial import budget
+from seatrial.budget import SPIN_LIMIT, Runaway
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, Response, Sleep
 from seatrial.sdk.webhooks import Webhook
@@ -29,30 +31,54 @@ class Face(Protocol):
 
     def sleep(self, seconds: float, resume: Callable[[], None]) -> None: ...
 
+    def now(self) -> float: ...
+
 
 def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
 class Task:
-    """Trampoline for one handler generator: each yielded Call/Sleep resumes it later."""
+    """Trampoline for one handler generator: each yielded Call/Sleep resumes it later.
+    `origin` says what started it, for naming a handler that spins.
 
-    __slots__ = ("done", "face", "gen", "generation")
+    Whatever the handler raises is its outcome (SystemExit and GeneratorExit included: a
+    handler cannot end the run by exiting), except the user's Ctrl-C and the run's budget."""
 
-    def __init__(self, face: Face, gen: Handler, done: Done) -> None:
-        self.face, self.gen, self.done = face, gen, done
+    __slots__ = ("done", "face", "gen", "generation", "instant", "origin", "spins")
+
+    def __init__(self, face: Face, gen: Handler, done: Done, origin: str = "a task") -> None:
+        self.face, self.gen, self.done, self.origin = face, gen, done, origin
         self.generation = face.generation
+        self.instant, self.spins = face.now(), 0
 
     def step(self, value: Response | None, error: BaseException | None) -> None:
         if self.generation != self.face.generation:
             self.gen.close()  # the instance that ran this crashed: its work died with it
             return
+        now = self.face.now()
+        if now != self.instant:
+            self.instant, self.spins = now, 0
+        else:
+            self.spins += 1
+            if self.spins > SPIN_LIMIT:
+                runaway = Runaway(f"a handler stepped {SPIN_LIMIT:,} times without simulated "
+                                  "time moving")
+                frame = self.gen.gi_frame
+                runaway.blame(self.name(), frame and
+                              f"{frame.f_code.co_filename}:{frame.f_lineno}")
+                raise runaway
         try:
             op = self.gen.throw(error) if error is not None else self.gen.send(value)
         except StopIteration:
             self.done(None)
             return
-        except Exception as failure:  # the SUT's own bug or unhandled error: its outcome
+        except Runaway as runaway:  # the wall budget ran out inside this handler
+            runaway.blame(self.name(), _innermost(runaway))
+            raise
+        except KeyboardInterrupt:
+            raise
+        except BaseException as failure:  # the SUT's own bug or unhandled error: its outcome
             self.done(failure)
             return
         kind = type(op)
@@ -68,27 +94,52 @@ class Task:
     def _wake(self) -> None:
         self.step(None, None)
 
+    def name(self) -> str:
+        return f"{self.gen.gi_code.co_qualname} ({self.origin})"
 
-def spawn(face: Face, task: Handler, done: Done) -> None:
+
+def _innermost(error: BaseException) -> str | None:
+    """Where the exception was raised: file and line of its innermost frame, not counting
+    the budget's own alarm handler."""
+    where = None
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename != budget.__file__:
+            where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return where
+
+
+def spawn(face: Face, task: Handler, done: Done, origin: str = "spawned with io.spawn") -> None:
     if not inspect.isgenerator(task):
         raise TypeError("io.spawn() takes a generator, e.g. io.spawn(self.worker(io))")
-    Task(face, task, done).step(None, None)
+    Task(face, task, done, origin).step(None, None)
 
 
 def receive(face: Face, sut: SyncImplementation, io: IO, webhook: Webhook,
             on_result: Result) -> None:
     """One delivery, as the SUT's webhook endpoint takes it: authenticate, handle, answer."""
+    stage = "authenticate"
     try:
         if not sut.authenticate(webhook, io):
             on_result("reject", "401: refused by authenticate()")
             return
+        stage = "on_event"
         handler = sut.on_event(webhook.event, io)
-    except Exception as failure:
+    except Runaway as runaway:
+        event = webhook.event
+        runaway.blame(f"{type(sut).__name__}.{stage} (handling {event.type} event "
+                      f"{event.event_id})", _innermost(runaway))
+        raise
+    except KeyboardInterrupt:
+        raise
+    except BaseException as failure:  # SystemExit too: a failed delivery, judged as such
         on_result("nack", describe(failure))
         return
     if not inspect.isgenerator(handler):
         on_result("ack", None)
         return
+    event = webhook.event
     Task(face, handler, lambda error: on_result(
-        "ack" if error is None else "nack", None if error is None else describe(error))
-    ).step(None, None)
+        "ack" if error is None else "nack", None if error is None else describe(error)),
+        f"handling {event.type} event {event.event_id}").step(None, None)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from seatrial.budget import WALL_BUDGET, Runaway
 from seatrial.eventlog.format import EventLog
 from seatrial.flows import measure
 from seatrial.invariants import MODULES, NAMES
@@ -15,6 +16,12 @@ from seatrial.report.timeline import timeline
 from seatrial.scenario import Scenario
 from seatrial.targets import Target
 from seatrial.world import World, paused_gc
+from seatrial.world.host import SutStartError
+
+
+class RunAborted(Exception):
+    """A run that cannot be judged: the sync implementation could not start, or a handler
+    never finished. The CLI exits 2 with the message (never 0, never 1: nothing was judged)."""
 
 
 @dataclass
@@ -75,12 +82,24 @@ def selected_invariants(scenario: Scenario) -> list[str]:
     return list(NAMES) if wanted == "all" else [n for n in NAMES if n in wanted]
 
 
-def run_scenario(scenario: Scenario, target: Target, log: EventLog | None = None) -> RunResult:
+def run_scenario(scenario: Scenario, target: Target, log: EventLog | None = None,
+                 budget: float = WALL_BUDGET) -> RunResult:
     """Play `scenario` (or, with `log`, the log under the scenario's faults) and judge it."""
     started = time.perf_counter()
-    world = World(scenario, target.factory, log=log)
-    end = world.run()
+    world, end = play(scenario, target, log=log, budget=budget)
     return judge(world, end, target.label, started)
+
+
+def play(scenario: Scenario, target: Target, log: EventLog | None = None, record: bool = False,
+         budget: float = WALL_BUDGET) -> tuple[World, float]:
+    """Build the world and run it in-process: (the world, its simulated end time), or
+    `RunAborted` naming what kept it from being judged."""
+    try:
+        world = World(scenario, target.factory, log=log, record=record)
+        return world, world.run(budget)
+    except (SutStartError, Runaway) as error:
+        raise RunAborted(f"{scenario.name} seed {scenario.seed} against {target.label}: "
+                         f"{error}") from None
 
 
 def observe(world: World, end: float) -> Observation:

@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from seatrial.cli_input import InputError, check_writable, duration_option, parse_shard
+from seatrial.cli_input import (
+    SEED,
+    InputError,
+    check_writable,
+    duration_option,
+    parse_shard,
+)
 from seatrial.report.html import write_html
 from seatrial.report.terminal import summarize
 from seatrial.targets import TargetError, resolve
@@ -34,7 +40,7 @@ if TYPE_CHECKING:
 @click.option("--shrink-time", "shrink_limit", metavar="D", default="30s", show_default=True,
               help="Shrink a failure for at most this long, then keep the smallest failing "
                    "scenario found so far.")
-@click.option("--seed", type=click.IntRange(min=0),
+@click.option("--seed", type=SEED,
               help="The same seed searches the same scenarios, without the database (default: "
                    "a random search, known failures first).")
 @click.option("--failures", "failures_dir", type=click.Path(file_okay=False, path_type=Path),

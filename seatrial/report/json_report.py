@@ -9,11 +9,15 @@ from seatrial import __version__
 from seatrial.run import RunResult, slim
 
 
-def to_document(results: list[RunResult]) -> dict[str, Any]:
+def to_document(results: list[RunResult], planned: int | None = None) -> dict[str, Any]:
+    """With `planned`, an interrupted batch: the runs that finished, marked as a part that
+    did not pass (a part of a gate is not a green gate)."""
     failed = [r for r in results if not r.passed]
     return {
         "seatrial": __version__,
-        "passed": not failed,
+        "passed": not failed and planned is None,
+        **({} if planned is None else {"interrupted": {"planned": planned,
+                                                        "finished": len(results)}}),
         "summary": {"runs": len(results), "passed": len(results) - len(failed),
                     "failed": len(failed)},
         "runs": [slim(result).to_json() for result in results],

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from seatrial.run import RunResult
 
 
-def to_xml(results: list[RunResult]) -> ET.ElementTree:
+def to_xml(results: list[RunResult], planned: int | None = None) -> ET.ElementTree:
+    """With `planned` (an interrupted batch), a last suite whose one test errs: a CI reading
+    the file sees it failed, not a green subset."""
     suites = ET.Element("testsuites", name="seatrial")
     for result in results:
         cases = [(name, [v for v in result.violations if v["invariant"] == name])
@@ -31,9 +32,17 @@ def to_xml(results: list[RunResult]) -> ET.ElementTree:
                 failure.text = "\n\n".join(
                     v["message"] + "\n" + "\n".join("  " + e["summary"] for e in v["evidence"])
                     for v in found[:20])
+    if planned is not None:
+        suite = ET.SubElement(suites, "testsuite", name="interrupted", tests="1", failures="0",
+                              errors="1", time="0")
+        case = ET.SubElement(suite, "testcase", name="interrupted", classname="seatrial",
+                             time="0")
+        ET.SubElement(case, "error", type="interrupted",
+                      message=f"interrupted after {len(results)} of {planned} runs")
     ET.indent(suites)
     return ET.ElementTree(suites)
 
 
-def write_junit(results: list[RunResult], path: Path) -> None:
-    to_xml(results).write(path, encoding="utf-8", xml_declaration=True)
+def junit_text(results: list[RunResult], planned: int | None = None) -> str:
+    return ET.tostring(to_xml(results, planned).getroot(), encoding="unicode",
+                       xml_declaration=True) + "\n"

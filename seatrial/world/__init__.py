@@ -11,6 +11,7 @@ from typing import Any
 
 import simpy
 
+from seatrial.budget import WALL_BUDGET, wall_budget
 from seatrial.eventlog.format import EventLog
 from seatrial.eventlog.player import Player
 from seatrial.eventlog.record import Recording
@@ -140,10 +141,11 @@ class World:
         return (dispatcher.deliveries + dispatcher.outcomes + transport.calls
                 + transport.answers)
 
-    def run(self) -> float:
-        """Run to quiescence (or the horizon); returns the simulated end time."""
+    def run(self, budget: float = WALL_BUDGET) -> float:
+        """Run to quiescence (or the horizon); returns the simulated end time. A run that takes
+        more than `budget` wall seconds ends with `seatrial.budget.Runaway`."""
         env, horizon = self.env, self.horizon
-        with paused_gc():
+        with paused_gc(), wall_budget(budget):
             while env.peek() < horizon:
                 env.step()
         return env.now

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import simpy
 
+from seatrial.budget import Runaway
 from seatrial.hosting import Done, Result, Resume, describe, receive, spawn
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import to_datetime
@@ -23,6 +24,10 @@ from seatrial.sdk.webhooks import Webhook
 from seatrial.transport.inprocess import InProcessTransport
 
 DOWN = "connection refused: the sync implementation is down"
+
+
+class SutStartError(Exception):
+    """The sync implementation could not be built or started: the run cannot be judged."""
 
 
 def record_crash(ledger: Ledger, now: float, generation: int, restart_after: float) -> None:
@@ -48,10 +53,25 @@ class SutHost:
         self.boot()
 
     def boot(self) -> None:
-        self.sut = self.factory()
-        started = self.sut.start(self.io)
+        """Build the instance and call its `start`; a failure of either (SystemExit too) is
+        not something a run can judge, at the first boot or at a restart after a crash."""
+        when = "at the start of the run" if self.generation == 0 else "restarting after a crash"
+        try:
+            self.sut = self.factory()
+        except (KeyboardInterrupt, Runaway):
+            raise
+        except BaseException as error:
+            raise SutStartError(f"building the sync implementation {when} raised "
+                                f"{describe(error)}") from None
+        try:
+            started = self.sut.start(self.io)
+        except (KeyboardInterrupt, Runaway):
+            raise
+        except BaseException as error:
+            raise SutStartError(f"{type(self.sut).__name__}.start() {when} raised "
+                                f"{describe(error)}") from None
         if started is not None:
-            self.spawn(started)
+            self.spawn(started, origin="started by start()")
 
     def crash(self, restart_after: float) -> None:
         self.generation += 1
@@ -76,8 +96,9 @@ class SutHost:
     def signing_now(self) -> datetime:
         return to_datetime(self.env.now)  # in-process, webhooks are signed on the virtual clock
 
-    def spawn(self, task: Handler, done: Done | None = None) -> None:
-        spawn(self, task, done or self._background_done)
+    def spawn(self, task: Handler, done: Done | None = None,
+              origin: str = "spawned with io.spawn") -> None:
+        spawn(self, task, done or self._background_done, origin)
 
     def _background_done(self, error: BaseException | None) -> None:
         if error is not None:
