@@ -6,21 +6,41 @@ compared, and written back to YAML that loads to an equal object.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from seatrial.durations import format_duration, parse_duration
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+DAY = 86400.0
+#: Any duration in a scenario at most: everything happens within a run, at most 30 days of
+#: release wave plus 14 of drain. Longer ones are typos, and some overflow later (a year of
+#: clock skew added to an event time is fine; 1e300 seconds is not).
+MAX_DURATION = 365 * DAY
+
+
+def _within_a_year(seconds: float) -> float:
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{format_duration(seconds)[:30]} is longer than any run: a duration in "
+                         f"a scenario is at most {format_duration(MAX_DURATION)} (a run lasts at "
+                         "most 30d + 14d)")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_within_a_year),
+                     PlainSerializer(format_duration)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 LineCount = Annotated[int, Field(ge=1, le=200)]
 System = Literal["erp", "tms", "lastmile"]
@@ -31,9 +51,25 @@ FLOWS = ("order_to_shipment", "milestone_to_erp", "pod_to_invoice")
 PERCENTILES = ("p50", "p90", "p95", "p99")
 SLO_KEYS = tuple(f"{flow}_{p}" for flow in FLOWS for p in PERCENTILES)
 
+MAX_RUN = 30 * DAY  # a scenario's duration (its release wave) at most
+#: After the release wave, a run goes on until nothing is left to happen, or this long at most
+#: (seatrial.world runs to `duration + DRAIN`): the latest a fault can act.
+DRAIN = 14 * DAY
+#: Orders a run releases at most (orders_per_hour x duration). The largest scenario Seatrial
+#: ships, peak-day, releases 6,912 (288 an hour for 24 h) and measured 519 MB and 11 s on one
+#: core: about 70 KB and 1.6 ms per order. 50,000 admits a whole week at that peak rate (48,384)
+#: and keeps a run near 3.5 GB; the 72 million orders of 100,000 an hour for 30 days would need
+#: some 5 TB.
+MAX_ORDERS = 50_000
+MAX_FAULTS = 100  # the catalogue's most is 14 (peak-day), explore's 6
+MAX_REDELIVERIES = 50  # a redelivery schedule's attempts; real providers make 5 to 20
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # nan and inf are refused wherever a number goes ("must be a finite number"): nan passes
+    # every range check unnoticed (each comparison with it is false)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def _min_max(value: tuple[int, int]) -> tuple[int, int]:
@@ -143,7 +179,8 @@ class Redelivery(_Fault):
 
     kind: Literal["redelivery"] = "redelivery"
     channel: WebhookChannel
-    schedule: tuple[Duration, ...] = (300.0, 1800.0, 7200.0, 86400.0)
+    schedule: tuple[Duration, ...] = Field((300.0, 1800.0, 7200.0, 86400.0),
+                                           max_length=MAX_REDELIVERIES)
     disable_after: int | None = Field(None, ge=1, le=100_000)
 
 
@@ -261,10 +298,10 @@ class Scenario(_Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
     description: str = ""
     seed: int = Field(1, ge=0, lt=2**63)
-    duration: Duration = Field(8 * 3600.0, gt=0, le=30 * 86400)
+    duration: Duration = Field(8 * 3600.0, gt=0)
     gate: bool = False
     workload: Workload = Workload()
-    faults: tuple[Fault, ...] = ()
+    faults: tuple[Fault, ...] = Field((), max_length=MAX_FAULTS)
     expect: Expectations = Expectations()
     live: LiveSettings = LiveSettings()
 
@@ -272,6 +309,27 @@ class Scenario(_Model):
     @classmethod
     def _tidy(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("duration")
+    @classmethod
+    def _at_most_30_days(cls, value: float) -> float:
+        if value > MAX_RUN:
+            raise ValueError(f"{format_duration(value)} is longer than a run may release "
+                             f"orders: at most {format_duration(MAX_RUN)}; split a longer "
+                             "period into several scenarios")
+        return value
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Scenario:
+        """The run as a whole: orders it releases, and every fault inside the run. Each
+        problem at its own field, so a file's error names the line."""
+        problems = [*order_problems(self.workload.orders_per_hour, self.duration),
+                    *fault_window_problems(self.faults, self.duration)]
+        if problems:
+            raise ValidationError.from_exception_data("Scenario", [
+                InitErrorDetails(type=PydanticCustomError("scenario_limit", message),
+                                 loc=loc, input=None) for loc, message in problems])
+        return self
 
     @property
     def summary(self) -> str:
@@ -281,3 +339,42 @@ class Scenario(_Model):
 
     def with_seed(self, seed: int) -> Scenario:
         return self.model_copy(update={"seed": seed})
+
+
+Problem = tuple[tuple[str | int, ...], str]  # (location, message)
+
+
+def order_problems(orders_per_hour: float, duration: float) -> list[Problem]:
+    """More orders than a run may release (MAX_ORDERS), with how to split the run."""
+    total = orders_per_hour * duration / 3600
+    if total <= MAX_ORDERS * (1 + 1e-9):  # exactly the limit, give or take a float's rounding
+        return []
+    longest = format_duration(max(1.0, math.floor(MAX_ORDERS / orders_per_hour * 60)) * 60)
+    return [(("workload", "orders_per_hour"),
+             f"{orders_per_hour:,g} orders an hour for {format_duration(duration)} is "
+             f"{total:,.0f} orders; a run releases at most {MAX_ORDERS:,} (a whole week at "
+             f"peak-day's 288 an hour is 48,384; each order holds about 70 KB of memory). Split "
+             f"it into runs of at most {longest} each at this rate (one seed or scenario file "
+             f"per part), or lower orders_per_hour to at most "
+             f"{math.floor(MAX_ORDERS * 3600 / duration):,}")]
+
+
+def fault_window_problems(faults: tuple[Any, ...], duration: float) -> list[Problem]:
+    """Faults that start or end after the run: a run lasts until quiescence, or `duration` +
+    DRAIN at the latest, and a fault after that never acts."""
+    end = duration + DRAIN
+    latest = (f"the run ends by {format_duration(end)} at the latest (duration "
+              f"{format_duration(duration)} + {format_duration(DRAIN)}), usually days earlier, "
+              "once nothing is left to happen")
+    problems: list[Problem] = []
+    for index, fault in enumerate(faults):
+        if fault.at >= end:
+            problems.append((("faults", index, "at"),
+                             f"this {fault.kind} fault starts at {format_duration(fault.at)}, "
+                             f"after the run: {latest}; start it earlier"))
+        elif fault.for_ is not None and fault.at + fault.for_ > end:
+            problems.append((("faults", index, "for"),
+                             f"this {fault.kind} fault lasts until "
+                             f"{format_duration(fault.at + fault.for_)}, after the run: {latest}; "
+                             "end it by then, or leave `for` out to last until the run ends"))
+    return problems

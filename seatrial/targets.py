@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,17 +28,60 @@ class Target:
         return getattr(self.factory, "defect", None)
 
 
+URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def resolve(spec: str) -> Target:
+    """The target `spec` names: a built-in name or `package.module:attribute` (imported and
+    built once, so a typo fails before anything runs). Anything else, a URL included, is a
+    TargetError saying what to write."""
     if spec in BUILTIN:
         return _load(spec, BUILTIN[spec])
-    if spec.startswith(("http://", "https://")):
-        raise TargetError(f"--target {spec}: a live target runs with `seatrial run`; here use "
-                          f"{', '.join(BUILTIN)} or package.module:attribute")
-    if ":" not in spec:
-        raise TargetError(f"--target {spec!r}: unknown target; use one of "
-                          f"{', '.join(BUILTIN)}, or package.module:attribute for your own "
-                          "SyncImplementation")
+    _check_spelling(spec)
     return _load(spec, spec)
+
+
+def _check_spelling(spec: str) -> None:
+    """Refuse what cannot be a target, saying what was probably meant."""
+    choices = (f"use one of {', '.join(BUILTIN)}, or package.module:attribute for your own "
+               "SyncImplementation")
+    if not spec.strip():
+        raise TargetError(f"--target {spec!r} is {'blank' if spec else 'empty'}; {choices}")
+    if spec != spec.strip():
+        raise TargetError(f"--target {spec!r}: remove the spaces around it, e.g. "
+                          f"--target {spec.strip()}")
+    url = URL.match(spec)
+    if url:
+        scheme = url.group(1)
+        if scheme.lower() in ("http", "https"):
+            if scheme not in ("http", "https"):
+                raise TargetError(f"--target {spec}: write the scheme in lower case, "
+                                  f"{scheme.lower()}://...")
+            raise TargetError(f"--target {spec}: a live target runs with `seatrial run` or "
+                              f"`seatrial replay`; here {choices}")
+        raise TargetError(f"--target {spec}: only http:// and https:// targets are live "
+                          f"targets (a SUT serving HTTP: --target http://HOST:PORT, with "
+                          f"`seatrial run` or `seatrial replay`), not {scheme}://; in-process, "
+                          f"{choices}")
+    module, colon, attribute = spec.partition(":")
+    if module.endswith(".py") or "/" in module or "\\" in module:
+        dotted = re.sub(r"[/\\]+", ".", module.removesuffix(".py")).strip(".")
+        raise TargetError(f"--target {spec}: a target names a module, not a file; write "
+                          f"{dotted or 'module'}:{attribute or 'ClassName'} (run from the "
+                          "directory the module's package is in, or put it on PYTHONPATH)")
+    if not colon:
+        raise TargetError(f"--target {spec!r}: unknown target; {choices}")
+    if not module:
+        raise TargetError(f"--target {spec}: name the module before the colon, e.g. "
+                          f"my_sync{spec}")
+    if not attribute:
+        raise TargetError(f"--target {spec}: name the class or factory after the colon, e.g. "
+                          f"{spec}Implementation")
+    if ":" in attribute:
+        raise TargetError(f"--target {spec}: write package.module:attribute, with one colon")
+    if not all(part.isidentifier() for part in module.split(".")):
+        raise TargetError(f"--target {spec}: {module!r} is not a module path; write "
+                          "package.module:attribute, e.g. my_sync:Implementation")
 
 
 def _load(label: str, path: str) -> Target:

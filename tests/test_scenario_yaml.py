@@ -12,6 +12,7 @@ from seatrial.catalogue import catalogue, find
 from seatrial.durations import format_duration, parse_duration
 from seatrial.invariants import NAMES
 from seatrial.scenario import (
+    MAX_ORDERS,
     SLO_KEYS,
     Duplicate,
     Expectations,
@@ -51,7 +52,10 @@ seconds = st.integers(0, 10 * 86400).map(float)
 millis = st.integers(0, 999_999).map(lambda n: n / 1000)  # 0 .. 999.999 s
 span = st.one_of(seconds, millis)
 probability = st.floats(0.0, 1.0, allow_nan=False)
-timing = st.fixed_dictionaries({"at": seconds, "for_": st.none() | span})
+# a fault's window lies inside the run (which lasts up to duration + 14 days): both halves of
+# it within 7 days
+week = st.integers(0, 7 * 86400).map(float)
+timing = st.fixed_dictionaries({"at": week, "for_": st.none() | st.one_of(week, millis)})
 
 
 def pair(low: int, high: int):
@@ -77,7 +81,7 @@ def latency(draw):
 def outage():
     return st.builds(lambda system, at, for_, mode: Outage(system=system, at=at, for_=for_,
                                                             mode=mode),
-                     st.sampled_from(SYSTEMS), seconds, span,
+                     st.sampled_from(SYSTEMS), week, st.one_of(week, millis),
                      st.sampled_from(["http_503", "hang", "refused"]))
 
 
@@ -97,14 +101,16 @@ faults = st.one_of(
               st.sampled_from(HOOKS), probability, seconds, timing),
 )
 
-workloads = st.builds(
-    Workload,
-    orders_per_hour=st.floats(0.01, 100_000.0),
-    lines_per_order=pair(1, 200),
-    cancel_rate=probability,
-    failed_attempt_rate=probability,
-    tender_decline_rate=probability,
-)
+def workloads(duration: float):
+    """Up to the most orders a run may release (MAX_ORDERS) over `duration`."""
+    return st.builds(
+        Workload,
+        orders_per_hour=st.floats(0.01, min(100_000.0, MAX_ORDERS * 3600 / duration)),
+        lines_per_order=pair(1, 200),
+        cancel_rate=probability,
+        failed_attempt_rate=probability,
+        tender_decline_rate=probability,
+    )
 
 expectations = st.builds(
     Expectations,
@@ -113,18 +119,18 @@ expectations = st.builds(
     slo=st.dictionaries(st.sampled_from(SLO_KEYS), span, max_size=4),
 )
 
-scenarios = st.builds(
+scenarios = st.integers(1, 30 * 86400).map(float).flatmap(lambda duration: st.builds(
     Scenario,
     name=st.from_regex(r"[a-z0-9][a-z0-9-]{0,30}", fullmatch=True),
     description=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
                         max_size=60) | st.just("Line one.\nLine two: with a colon."),
     seed=st.integers(0, 2**63 - 1),
-    duration=st.integers(1, 30 * 86400).map(float),
+    duration=st.just(duration),
     gate=st.booleans(),
-    workload=workloads,
+    workload=workloads(duration),
     faults=st.lists(faults, max_size=6).map(tuple),
     expect=expectations,
-)
+))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

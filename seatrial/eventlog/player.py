@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from seatrial.durations import format_duration
 from seatrial.eventlog.format import EventLog, LogError
 from seatrial.model.envelope import EPOCH, Event
-from seatrial.scenario import Scenario
+from seatrial.scenario import Scenario, fault_window_problems
 from simulators.erp.core import Customer, ErpCore, Order
 from simulators.lastmile.core import LastMileCore, Task
 from simulators.tms.core import Shipment, TmsCore
@@ -72,8 +73,16 @@ def replay_scenario(log: EventLog, stem: str, overlay: Scenario | None) -> Scena
         raise LogError(f"the log spans {last / DAY:.1f} days from the start of its first day; "
                        f"replay at most {MAX_SPAN / DAY:.0f} days at a time (split the log)")
     slug = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")
+    duration = math.floor(last) + 1.0
+    if overlay is not None:  # its faults were checked against its own duration, not the log's
+        late = fault_window_problems(overlay.faults, duration)
+        if late:
+            raise LogError("\n".join(
+                f"--faults {overlay.name}: faults[{index}].{field}: {message} (a replay's "
+                f"duration is its log's, here {format_duration(duration)})"
+                for (_, index, field), message in late))
     return (overlay or Scenario(name="replay")).model_copy(update={
-        "name": f"replay-{slug}"[:80].rstrip("-"), "duration": math.floor(last) + 1.0,
+        "name": f"replay-{slug}"[:80].rstrip("-"), "duration": duration,
         "description": f"The recorded log {stem}"
                        + (f" under the faults of {overlay.name}." if overlay else "."),
         "gate": False})

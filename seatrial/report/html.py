@@ -8,10 +8,20 @@ the SUT as lanes), the chain's messages also listed in order as text.
 
 from __future__ import annotations
 
+import math
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from seatrial.input_limits import (
+    MiB,
+    Refused,
+    TooLarge,
+    deeper_than,
+    parse_json,
+    read_limited,
+    too_deep,
+)
 from seatrial.model.envelope import to_datetime
 from seatrial.report.scorecard import scorecard
 
@@ -55,22 +65,207 @@ class ReportError(Exception):
     """A JSON document the report cannot read; the message names the problem and the fix."""
 
 
+#: A JSON report's size at most, for `seatrial report` (docs/reports.md, "Limits"). The largest
+#: Seatrial writes in its own workflow is the gate suite's for `naive`: 13 MB for 20 runs (one
+#: seed), about 65 MB for `make gate`'s 100; reading one takes some 3.5 times its size in memory.
+MAX_REPORT_BYTES = 256 * MiB
+MAX_BUCKETS = 1000  # a timeline's buckets: Seatrial writes about 120
+LIMITS = "see Limits in docs/reports.md"
+NEEDS = "Seatrial's own reach 11"
+REWRITE = ("not as Seatrial writes it; write the file again with `seatrial run --json` (or "
+           "replay or calibrate --json)")
+
+
+def read_report(path: Path) -> list[dict[str, Any]]:
+    """The runs of the JSON report at `path`, read within the limits and checked by
+    `runs_of`; every problem is a ReportError naming the file."""
+    try:
+        data = read_limited(path, MAX_REPORT_BYTES, "a JSON report")
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no such file; give the file `seatrial run --json` or "
+                          "`calibrate --json` wrote") from None
+    except TooLarge as refused:
+        raise ReportError(f"{path}: {refused}; report on fewer runs per file (e.g. one "
+                          f"--shard of the suite each); {LIMITS}") from None
+    except Refused as refused:
+        raise ReportError(f"{path}: {refused}") from None
+    except OSError as error:
+        raise ReportError(f"{path}: cannot read it ({error.strerror or error})") from None
+    try:
+        document = parse_json(data.decode("utf-8"), "a JSON report", NEEDS, finite=False)
+    except UnicodeDecodeError as error:
+        raise ReportError(f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset "
+                          f"{error.start}); give the file `seatrial run --json` wrote") from None
+    except Refused as refused:
+        raise ReportError(f"{path}: {refused}; {LIMITS}") from None
+    except ValueError as error:
+        reason = getattr(error, "msg", None) or str(error).split("; use sys.")[0]
+        raise ReportError(f"{path}: cannot read it as JSON ({reason}); give the file "
+                          "`seatrial run --json` or `calibrate --json` wrote") from None
+    return runs_of(document, str(path))
+
+
 def runs_of(document: Any, source: str) -> list[dict[str, Any]]:
-    """The runs of a `seatrial run --json` report or a `seatrial calibrate --json` report."""
-    if isinstance(document, dict) and isinstance(document.get("runs"), list):
+    """The runs of a `seatrial run --json` report or a `seatrial calibrate --json` report,
+    each checked field by field against what Seatrial writes (`RUN`), so that rendering never
+    meets a type it does not expect."""
+    if deeper_than(document):
+        raise ReportError(f"{source}: {too_deep('a JSON report', NEEDS)}; "
+                          f"{LIMITS}")
+    if isinstance(document, dict) and "runs" in document:
         runs = document["runs"]
+        if not isinstance(runs, list):
+            raise ReportError(f"{source}: runs: expected a list of runs, found {_kind(runs)}; "
+                              f"{REWRITE}")
     elif isinstance(document, dict) and isinstance(document.get("implementations"), list):
-        runs = [run for row in document["implementations"] for run in row.get("runs", [])]
+        rows = document["implementations"]
+        for number, row in enumerate(rows, 1):
+            if not isinstance(row, dict) or not isinstance(row.get("runs", []), list):
+                raise ReportError(f"{source}: implementations[{number - 1}]: expected an object "
+                                  f"with a list of runs, found {_kind(row)}; {REWRITE}")
+        runs = [run for row in rows for run in row.get("runs", [])]
     else:
-        raise ReportError(f"{source}: not a Seatrial JSON report; give the file that `seatrial "
-                          "run --json` or `seatrial calibrate --json` wrote")
+        raise ReportError(f"{source}: not a Seatrial JSON report (an object with `runs`, or a "
+                          "calibration's `implementations`); give the file that `seatrial run "
+                          "--json` or `seatrial calibrate --json` wrote")
     for number, run in enumerate(runs, 1):
+        if not isinstance(run, dict):
+            raise ReportError(f"{source}: run {number}: expected an object, found "
+                              f"{_kind(run)}; {REWRITE}")
         missing = [k for k in ("scenario", "seed", "target", "passed", "violated")
-                   if not isinstance(run, dict) or k not in run]
+                   if k not in run]
         if missing:
             raise ReportError(f"{source}: run {number} lacks {', '.join(missing)}; was the "
                               "file written by this version of Seatrial?")
+        problem = _problem(run, RUN, "")
+        if problem is not None:
+            raise ReportError(f"{source}: run {number}{_label(run)}: {problem}; {REWRITE}")
     return runs
+
+
+# --- what a run holds, as Seatrial writes it (RunResult.to_json, calibrate's run_json) ----------
+# A spec is a type name ("str", "int", "number", "number?" (or null), "bool", "object": any
+# mapping), ("list", spec), ("map", spec) (string keys), or a dict of field -> (spec,
+# required) for an object whose other fields are left alone.
+
+FLOW_SUMMARY = {"count": ("int", True), "p50_s": ("number?", True),
+                "p95_s": ("number?", True), "max_s": ("number?", True)}
+KPIS = {**{name: ("int", False) for name in (
+    "orders", "orders_cancelled", "shipments", "delivery_tasks", "invoices",
+    "orders_missing_milestones", "duplicate_side_effects", "orders_not_converged",
+    "deliveries_abandoned")},
+        **{name: (FLOW_SUMMARY, False) for name in (
+            "order_to_shipment", "milestone_to_erp_lag", "pod_to_invoice_lag")}}
+TIMELINE = {"bucket_s": ("number", True), "end_s": ("number", True),
+            "messages": (("list", "number"), True), "in_flight": (("list", "number"), True),
+            "backlog": (("list", "number"), True),
+            "lag_max_s": (("map", ("list", "number?")), True),
+            "faults": (("list", {"kind": ("str", True), "where": ("str", True),
+                                 "from_s": ("number", True), "to_s": ("number", True)}), True)}
+EVIDENCE = {"kind": ("str", True), "summary": ("str", True), "system": ("str?", False),
+            "data": ("object", False)}
+VIOLATION = {"invariant": ("str", True), "message": ("str", False),
+             "evidence": (("list", EVIDENCE), False)}
+RUN = {"scenario": ("str", True), "seed": ("int", True), "target": ("str", True),
+       "passed": ("bool", True), "violated": (("list", "str"), True),
+       "ledger_hash": ("str", False), "messages": ("int", False),
+       "ledger_entries": ("int", False), "sim_seconds": ("number", False),
+       "wall_seconds": ("number", False), "checked": (("list", "str"), False),
+       "kpis": (KPIS, False), "timeline": (TIMELINE, False),
+       "violations": (("list", VIOLATION), False),
+       "violation_counts": (("map", "int"), False)}
+NAMES = {"str": "a string", "str?": "a string or null", "int": "an integer",
+         "number": "a finite number", "number?": "a finite number or null",
+         "bool": "true or false", "object": "an object"}
+
+
+def _problem(value: Any, spec: Any, where: str) -> str | None:
+    """What is wrong with `value` at `where` (a field path), or None."""
+    if isinstance(spec, str):
+        return None if _is(value, spec) else f"{where or 'the run'}: expected {NAMES[spec]}, " \
+                                               f"found {_kind(value)}"
+    if isinstance(spec, tuple):
+        shape, inner = spec
+        if shape == "list":
+            if not isinstance(value, list | tuple):  # tuples: a document not yet JSON
+                return f"{where}: expected a list, found {_kind(value)}"
+            items: Any = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+        else:
+            if not isinstance(value, dict):
+                return f"{where}: expected an object, found {_kind(value)}"
+            items = ((f"{where}.{key}", item) for key, item in value.items())
+        for path, item in items:
+            problem = _problem(item, inner, path)
+            if problem is not None:
+                return problem
+        return None
+    if not isinstance(value, dict):
+        return f"{where or 'the run'}: expected an object, found {_kind(value)}"
+    for name, (inner, required) in spec.items():
+        path = f"{where}.{name}".lstrip(".")
+        if name not in value:
+            if required:
+                return f"{path}: missing"
+            continue
+        problem = _problem(value[name], inner, path)
+        if problem is not None:
+            return problem
+    return _timeline_problem(value, where) if spec is TIMELINE else None
+
+
+def _timeline_problem(timeline: dict[str, Any], where: str) -> str | None:
+    """What the charts need beyond the types: one number per bucket in every series."""
+    count, width = len(timeline["messages"]), timeline["bucket_s"]
+    if not 0 < width <= 366 * 86400:
+        return f"{where}.bucket_s: expected a bucket width of more than 0 s and at most 366 " \
+               f"days, found {width:g}"
+    if not 1 <= count <= MAX_BUCKETS:
+        return f"{where}.messages: expected 1 to {MAX_BUCKETS} buckets, found {count}"
+    series = {"in_flight": timeline["in_flight"], "backlog": timeline["backlog"],
+              **{f"lag_max_s.{name}": values for name, values in timeline["lag_max_s"].items()}}
+    for name, values in series.items():
+        if len(values) != count:
+            return (f"{where}.{name}: expected one value per bucket ({count}, as messages), "
+                    f"found {len(values)}")
+    unknown = [name for name in timeline["lag_max_s"] if name not in FLOW_NAMES]
+    if unknown:
+        return (f"{where}.lag_max_s: unknown flow {unknown[0]!r}; the flows are "
+                f"{', '.join(FLOW_NAMES)}")
+    return None
+
+
+def _is(value: Any, name: str) -> bool:
+    if name.endswith("?") and value is None:
+        return True
+    name = name.rstrip("?")
+    if name == "str":
+        return isinstance(value, str)
+    if name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value))
+    if name == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, dict)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"[:60]
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), "a value")
+
+
+def _label(run: dict[str, Any]) -> str:
+    """` (scenario seed N on target)` when those fields are as they should be."""
+    scenario, seed, target = run.get("scenario"), run.get("seed"), run.get("target")
+    if _is(scenario, "str") and _is(seed, "int") and _is(target, "str"):
+        return f" ({scenario} seed {seed} on {target})"[:120]
+    return ""
 
 
 def write_html(runs: list[dict[str, Any]], path: Path, title: str = "Seatrial report") -> None:
