@@ -397,10 +397,19 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
                    "implementation on purpose, for rehearsing a load gate's thresholds.")
 def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> None:
     """Serve TARGET (reference, naive, a faulty one, or package.module:attribute) as an HTTP
-    sync implementation that speaks the live protocol (docs/live-protocol.md)."""
+    sync implementation that speaks the live protocol (docs/live-protocol.md). POST
+    /seatrial/configure takes the control secret in $SEATRIAL_CONTROL_SECRET, else one it
+    makes up and prints once."""
     import uvicorn
 
-    from seatrial.live.sut import SETTINGS, SettingsError, parse_settings, sut_app
+    from seatrial.live.limits import SERVER_LIMITS
+    from seatrial.live.sut import (
+        SETTINGS,
+        SettingsError,
+        control_secret,
+        parse_settings,
+        sut_app,
+    )
 
     try:
         target = resolve(name)
@@ -414,8 +423,10 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
     if state_dir is not None and not state_dir.is_dir():
         raise InputError(f"--state-dir {state_dir}: not a directory; create it first")
     wait = duration_option("--delay", delay)
-    uvicorn.run(sut_app(target.factory, os.environ, state_dir, wait), host=host, port=port,
-                log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    secret = control_secret(os.environ, lambda line: click.echo(line, err=True))
+    uvicorn.run(sut_app(target.factory, os.environ, state_dir, wait, secret), host=host,
+                port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=1,
+                **SERVER_LIMITS)
 
 
 @main.command()
@@ -435,8 +446,12 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
               help="Deliver the webhooks to the SUT at this base URL (http://HOST:PORT), "
                    "configured with POST /seatrial/configure if it answers (default: "
                    "acknowledge and drop every delivery).")
+@click.option("--seeded-credentials", is_flag=True,
+              help="Reproducible credentials for demos, drawn from the seed: anyone who knows "
+                   "the scenario and seed can call these simulators (default: random ones).")
 def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, erp_port: int,
-          tms_port: int, lastmile_port: int, webhook_url: str | None) -> None:
+          tms_port: int, lastmile_port: int, webhook_url: str | None,
+          seeded_credentials: bool) -> None:
     """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
     alone, for exploring them by hand: prints the settings and ready bearer tokens as export
     lines, then serves until Ctrl-C."""
@@ -456,7 +471,8 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
         check_scenario(chosen)
         url = None if webhook_url is None else sut_base_url(webhook_url, "--webhook-url")
         options = ServeOptions(scale=LiveOptions(scale=time_scale).pace(chosen), host=host,
-                               ports=(erp_port, tms_port, lastmile_port), webhook_url=url)
+                               ports=(erp_port, tms_port, lastmile_port), webhook_url=url,
+                               seeded_credentials=seeded_credentials)
         sockets = bind(options)
     except ServeError as error:
         raise InputError(str(error)) from None
@@ -472,7 +488,8 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
 
 @main.command("fuzz-sut")
 @click.option("--target", "-t", required=True, metavar="http://HOST:PORT",
-              help="The running SUT's base URL; it is configured with POST /seatrial/configure.")
+              help="The running SUT's base URL; it is configured with POST /seatrial/configure "
+                   "(sending $SEATRIAL_CONTROL_SECRET).")
 @click.option("--examples", type=click.IntRange(min=1, max=10_000), default=20, metavar="N",
               show_default=True,
               help="Generated deliveries per webhook endpoint and mode (positive, negative).")
@@ -679,7 +696,8 @@ def contracts() -> None:
 @contracts.command("verify-sut")
 @click.option("--target", "-t", metavar="http://HOST:PORT",
               help="The running sync implementation's base URL; it is configured with POST "
-                   "/seatrial/configure (its webhook secrets are verify-sut's).")
+                   "/seatrial/configure (its webhook secrets are verify-sut's; sending "
+                   "$SEATRIAL_CONTROL_SECRET).")
 @click.option("--target-cmd", metavar="COMMAND",
               help="Start COMMAND (it listens on $PORT), verify it, stop it.")
 @click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
@@ -704,11 +722,12 @@ def verify_sut_command(target: str | None, target_cmd: str | None, health_timeou
     try:
         with contextlib.ExitStack() as stack:
             pacts = pacts or stack.enter_context(canonical_pacts())
-            url = (live.url if live.command is None
-                   else stack.enter_context(started(live.command, health_timeout)))
+            # a started command's control secret is verify-sut's own; else $SEATRIAL_CONTROL_SECRET
+            url, secret = ((live.url, None) if live.command is None
+                           else stack.enter_context(started(live.command, health_timeout)))
             click.echo(f"verify-sut {target or target_cmd}: the pacts in {pacts}")
             sys.stdout.flush()  # the Verifier writes its report to the same stdout
-            result = verify_sut(url, pacts)
+            result = verify_sut(url, pacts, secret)
     except SutUnavailable as error:
         raise InputError(str(error)) from None
     for failure in result.state_failures:

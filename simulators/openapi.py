@@ -843,11 +843,15 @@ def _build_sut_spec() -> dict[str, Any]:
             "operationId": "configure",
             "summary": "Start a new run (for a SUT that is already running)",
             "description": "Forget every order, key and queue from earlier runs and use these "
-                           "settings.",
+                           "settings. Only for the holder of the control secret (Authorization: "
+                           "Bearer, the SEATRIAL_CONTROL_SECRET the SUT was started with): "
+                           "anyone else is refused with 401 and changes nothing.",
             "tags": ["control"],
+            "security": [{"controlSecret": []}],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Settings")}}},
             "responses": {
                 "2XX": {"description": "state reset; the new run starts"},
+                "401": {"description": "no control secret, or the wrong one: nothing changed"},
                 "default": {"description": "not configured: the run does not start"},
             },
         }},
@@ -873,6 +877,11 @@ def _build_sut_spec() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": _sut_schemas(),
+            "securitySchemes": {"controlSecret": {  # POST /seatrial/configure's
+                "type": "http", "scheme": "bearer",
+                "description": "the SUT's control secret: SEATRIAL_CONTROL_SECRET in its "
+                               "environment (Seatrial sets it for a command it starts), or "
+                               "the one `seatrial sut` prints"}},
             "parameters": {
                 "WebhookId": {**header, "name": "webhook-id", "required": True,
                               "description": "the event id (the same on duplicates and "

@@ -16,7 +16,7 @@ import click
 import pytest
 import uvicorn
 import yaml
-from suts import SEATRIAL, started
+from suts import CONTROL, SEATRIAL, started, with_control
 
 from seatrial.cli import main
 from seatrial.contracts import SUT_PACT_DIR
@@ -31,7 +31,7 @@ CI_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ci" / "github-a
 
 def verify_sut(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([SEATRIAL, "contracts", "verify-sut", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=with_control())
 
 
 def test_the_committed_webhook_pacts_are_what_the_simulators_send(tmp_path):
@@ -74,7 +74,7 @@ def test_an_implementation_that_accepts_forged_deliveries_is_caught():
 
 def answering(status: int, instead: int) -> Callable:
     """The reference's ASGI app, answering `instead` where it would answer `status`."""
-    app = sut_app(ReferenceSync, {})
+    app = sut_app(ReferenceSync, {}, secret=CONTROL)
 
     async def changed(scope, receive, send):
         async def sending(message):

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from suts import SEATRIAL, started
+from suts import SEATRIAL, started, with_control
 
 EXAMPLES = "8"  # per endpoint and mode: a handful of seconds against a loopback SUT
 
@@ -24,7 +24,7 @@ def unsigned_accepted() -> Iterator[str]:
 
 def fuzz_sut(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([SEATRIAL, "fuzz-sut", *args], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=with_control())
 
 
 def test_the_reference_holds_every_rule(reference):

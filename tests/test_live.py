@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from suts import SEATRIAL, started
+from suts import SEATRIAL, started, with_control
 
 from seatrial.catalogue import catalogue
 from seatrial.live.runner import LiveOptions, LiveTarget, play_live
@@ -59,8 +59,9 @@ def test_live_and_in_process_reach_the_same_final_records():
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """`seatrial run ARGS`, with the control secret of the SUTs `started` starts."""
     return subprocess.run([SEATRIAL, "run", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=with_control())
 
 
 def scenario_file(tmp_path: Path, name: str, **changes: object) -> str:

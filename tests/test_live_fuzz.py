@@ -40,6 +40,7 @@ from starlette.testclient import TestClient
 from seatrial.catalogue import catalogue
 from seatrial.live.fuzz_sut import sut_schema
 from seatrial.live.serve import issue_tokens
+from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import SYSTEMS, AcceptAll, SimulatorStack, running
 from seatrial.live.sut import SETTINGS, parse_settings, sut_app
 from seatrial.targets import resolve
@@ -192,9 +193,21 @@ def sut_settings() -> dict[str, str]:
 
 
 SUT = sut_schema()  # importing seatrial.live.fuzz_sut registers the date-time-local format
-# Configured at startup from its environment, as `--target-cmd` starts it; the fuzzer sends
-# new settings too (a SUT that is already running).
-SUT.app = sut_app(resolve("reference").factory, sut_settings())
+# Configured at startup from its environment, as `--target-cmd` starts it (with its control
+# secret); the fuzzer sends new settings too, with the secret (a SUT that is already running),
+# and schemathesis' ignored_auth check sends them without it and with a wrong one (401).
+SUT.app = sut_app(resolve("reference").factory, {**sut_settings(), CONTROL_SECRET: "fuzz-control"})
+
+
+@SUT.auth()
+class ControlSecret:
+    """POST /seatrial/configure's security scheme (controlSecret, a bearer token)."""
+
+    def get(self, _case: Any, _context: Any) -> str:
+        return "fuzz-control"
+
+    def set(self, case: Any, data: str, _context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
 @SUT.parametrize()
@@ -223,9 +236,10 @@ def test_simulators_refuse_bodies_that_are_not_json_with_a_400(stack, auth, body
 
 @pytest.mark.parametrize("path", ["/seatrial/configure", "/webhooks/erp"])
 def test_sut_refuses_a_body_nested_too_deeply_with_a_400(path):
-    with TestClient(sut_app(resolve("reference").factory, sut_settings())) as client:
+    with TestClient(sut_app(resolve("reference").factory, sut_settings(), secret="s")) as client:
         answer = client.post(path, content=b"[" * 100_000,
-                             headers={"content-type": "application/json"})
+                             headers={"content-type": "application/json",
+                                      "authorization": "Bearer s"})
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
 

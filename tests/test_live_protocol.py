@@ -82,7 +82,8 @@ def settings() -> dict[str, str]:
 
 
 def test_the_sut_host_answers_configure_and_webhooks_as_documented():
-    with TestClient(sut_app(resolve("naive").factory, {})) as sut:
+    with TestClient(sut_app(resolve("naive").factory, {}, secret="s3cret"),
+                    headers={"authorization": "Bearer s3cret"}) as sut:
         assert sut.get("/health").json() == {"status": "ok", "configured": False}
         assert sut.post("/webhooks/erp", content=b"{}").status_code == 503
         partial = sut.post("/seatrial/configure", json={"SEATRIAL_TIME_SCALE": "3600"})

@@ -7,6 +7,7 @@ reference implementation behind it (`seatrial sut reference`, started by the ser
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -17,12 +18,14 @@ import httpx
 import pytest
 from suts import SEATRIAL
 
+from seatrial.live.settings import LOAD_SECRET
 from seatrial.load.plan import LoadProfile, LoadRun
 from seatrial.scenario_yaml import dump_scenario
 
 pytestmark = pytest.mark.wall_clock
 
 REFERENCE = f"{SEATRIAL} sut reference"
+SECRET = "load-service-test"  # the service's POSTs take it, as the Locust master gives it
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sub
     scenario = tmp_path_factory.mktemp("load") / "scenario.yaml"
     scenario.write_text(dump_scenario(LoadRun(profile).scenario(), complete=True))
     process = subprocess.Popen([SEATRIAL, "load-service", "--scenario", str(scenario),
-                                "--target-cmd", REFERENCE], stdout=subprocess.PIPE, text=True)
+                                "--target-cmd", REFERENCE], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, LOAD_SECRET: SECRET})
     try:
         announced = json.loads(process.stdout.readline())
         yield announced["url"], process
@@ -45,7 +49,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sub
 def test_the_control_api_releases_orders_drains_and_judges(
         service: tuple[str, subprocess.Popen]) -> None:
     url, process = service
-    with httpx.Client(base_url=url, timeout=120) as client:
+    with httpx.Client(base_url=url, timeout=120,
+                      headers={"authorization": f"Bearer {SECRET}"}) as client:
         early = client.post("/orders")
         assert early.status_code == 409
         assert early.headers["content-type"] == "application/problem+json"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from suts import SEATRIAL, started
+from suts import SEATRIAL, started, with_control
 
 from seatrial.live.runner import free_port
 from seatrial.live.settings import SETTINGS, SYSTEMS, url_setting
@@ -29,7 +29,7 @@ def serving(*args: str) -> Iterator[tuple[subprocess.Popen, dict[str, str], list
     """`seatrial serve ARGS` started, its export lines parsed (name -> value) and every line
     it printed; stopped (SIGKILL) on the way out if the test has not stopped it."""
     proc = subprocess.Popen([SEATRIAL, "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=with_control())
     watchdog = threading.Timer(STARTUP, proc.kill)  # a hung start fails instead of hanging
     watchdog.start()
     exports: dict[str, str] = {}

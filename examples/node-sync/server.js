@@ -454,6 +454,19 @@ async function send(r, system, method, route, { corr, key, body, accept = [] }) 
 
 // --- the HTTP face ---------------------------------------------------------------------
 
+// POST /seatrial/configure wipes every run's state, so with SEATRIAL_CONTROL_SECRET in our
+// environment (Seatrial sets it for a command it starts; set it yourself, and give Seatrial the
+// same, for a server you start) only a caller that sends it may configure us. Compared over
+// digests in constant time: neither its length nor where it differs shows in the timing.
+const CONTROL_SECRET = process.env.SEATRIAL_CONTROL_SECRET || '';
+const digest = (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
+
+function mayConfigure(req) {
+  if (!CONTROL_SECRET) return true;
+  return crypto.timingSafeEqual(digest(req.headers.authorization || ''),
+                                digest(`Bearer ${CONTROL_SECRET}`));
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -482,6 +495,11 @@ const server = http.createServer(async (req, res) => {
       else if (status === 503) reply(res, 503, 'Not configured', 'POST /seatrial/configure first');
       else reply(res, status);
     } else if (req.method === 'POST' && url.pathname === '/seatrial/configure') {
+      if (!mayConfigure(req)) {
+        res.setHeader('www-authenticate', 'Bearer realm="seatrial-control"');
+        return reply(res, 401, 'Unauthorized', 'send the control secret as Authorization: '
+                     + 'Bearer $SEATRIAL_CONTROL_SECRET; nothing was changed');
+      }
       let raw;
       try { raw = JSON.parse((await readBody(req)).toString('utf8')); } catch { raw = null; }
       if (!raw || typeof raw !== 'object') {

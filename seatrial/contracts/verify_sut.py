@@ -6,9 +6,10 @@ long ago, and a Standard Webhooks receiver refuses a timestamp minutes old. So t
 talks to a small signing proxy in front of the target, which re-signs each delivery as the
 interaction's provider state "the delivery's signature" says (valid: the secret the target was
 configured with, now; or one of the dispatcher's forgeries) over the exact bytes it forwards.
-The target is configured first (POST /seatrial/configure, with a simulator stack behind it, as
-`seatrial fuzz-sut` does) and again before each delivery, so every interaction meets a fresh
-implementation; the other provider states set up the simulators' records the delivery is about.
+The target is configured first (POST /seatrial/configure with its control secret, with a
+simulator stack behind it, as `seatrial fuzz-sut` does) and again before each delivery, so every
+interaction meets a fresh implementation; the other provider states set up the simulators'
+records the delivery is about.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from seatrial.contracts import SUT_PACT_DIR, SUT_PROVIDER
 from seatrial.contracts.provider_states import ProviderStates, contract_world
 from seatrial.contracts.verify import SCALE, Verification, run_verifier
 from seatrial.contracts.webhook_pacts import SIGNED_AS, VALID, write_webhook_pacts
+from seatrial.live import control
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import DELIVERY_TIMEOUT, SutUnavailable, configure
 from seatrial.live.runner import free_port
+from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import running
 from seatrial.scenario import Forged
 from seatrial.world.dispatcher import signed_headers
@@ -145,13 +148,16 @@ class SutStates:
         self.proxy.signing = (source, signature)
 
 
-def verify_sut(url: str, pacts: Path = SUT_PACT_DIR) -> Verification:
-    """Verify the sync implementation at `url` against the webhook senders' pacts in `pacts`;
+def verify_sut(url: str, pacts: Path = SUT_PACT_DIR, secret: str | None = None,
+               ) -> Verification:
+    """Verify the sync implementation at `url` against the webhook senders' pacts in `pacts`,
+    configuring it with its control `secret` (by default $SEATRIAL_CONTROL_SECRET);
     SutUnavailable if it cannot be reached or configured."""
     world = contract_world()  # the simulators' own webhooks are dropped: only the pacts' count
-    proxy = SigningProxy(url, world.secrets)
-    with running(world, SCALE) as stack, httpx.Client() as client, proxy.serving():
-        reconfigure = functools.partial(configure, client, url, stack.settings)
+    secret = secret or control.from_env()
+    with (running(world, SCALE) as stack, httpx.Client() as client,
+          SigningProxy(url, stack.secrets).serving() as proxy):
+        reconfigure = functools.partial(configure, client, url, stack.settings, secret)
         reconfigure()
         simulators = ProviderStates(world, stack.call, stack.tokens)
         states = SutStates(simulators, proxy, reconfigure)
@@ -162,19 +168,22 @@ def verify_sut(url: str, pacts: Path = SUT_PACT_DIR) -> Verification:
 
 
 @contextlib.contextmanager
-def started(command: str, health_timeout: float) -> Iterator[str]:
+def started(command: str, health_timeout: float) -> Iterator[tuple[str, str]]:
     """`command` running on a free $PORT until the block exits (`--target-cmd`), as
-    `seatrial run` starts one; its base URL. SutUnavailable if it does not come up healthy."""
+    `seatrial run` starts one, with a fresh control secret in its environment; its base URL
+    and that secret. SutUnavailable if it does not come up healthy."""
     url = f"http://127.0.0.1:{(port := free_port())}"
+    secret = control.new_secret()
     with tempfile.TemporaryDirectory(prefix="seatrial-verify-sut-") as workdir:
-        process = SutProcess(command, {"PORT": str(port)}, Path(workdir) / "sut.log")
+        process = SutProcess(command, {"PORT": str(port), CONTROL_SECRET: secret},
+                             Path(workdir) / "sut.log")
         process.start()
         try:
             try:
                 asyncio.run(process.wait_healthy(url, health_timeout))
             except TargetStartError as error:
                 raise SutUnavailable(str(error)) from None
-            yield url
+            yield url, secret
         finally:
             process.stop()
 

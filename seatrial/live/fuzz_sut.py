@@ -6,9 +6,10 @@ simulators send them (signed with the dispatcher's own `sign`) and the way forge
 rules are the live protocol's (docs/live-protocol.md): a signed delivery never fails with a
 5xx, a forged one is always refused, a body that is not an event envelope gets a 4xx.
 
-The SUT is configured first (POST /seatrial/configure) with a fresh world's settings and a real
-simulator stack behind them, so a SUT that calls the APIs while it handles a delivery meets
-live systems (answering 404 for the fuzzer's made-up orders), not a dead port.
+The SUT is configured first (POST /seatrial/configure, with the control secret in
+$SEATRIAL_CONTROL_SECRET) with a fresh world's settings and a real simulator stack behind them,
+so a SUT that calls the APIs while it handles a delivery meets live systems (answering 404 for
+the fuzzer's made-up orders), not a dead port.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
 from seatrial.catalogue import catalogue
+from seatrial.live import control
 from seatrial.live.remote import DELIVERY_TIMEOUT, configure
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.stack import AcceptAll, running
@@ -254,15 +256,16 @@ def _preview(body: bytes) -> str:
     return text or "(empty body)"
 
 
-def fuzz_sut(url: str, examples: int, seed: int) -> Report:
-    """Configure the SUT at `url`, fuzz its webhook endpoints (`examples` deliveries per
-    endpoint and generation mode), and report what broke.
+def fuzz_sut(url: str, examples: int, seed: int, secret: str | None = None) -> Report:
+    """Configure the SUT at `url` (with the control `secret`, by default
+    $SEATRIAL_CONTROL_SECRET), fuzz its webhook endpoints (`examples` deliveries per endpoint
+    and generation mode), and report what broke.
 
     The same seed sends the same deliveries (bar timestamps and signatures): a fixed run."""
     world = World(catalogue()["happy-path"].with_seed(seed))
     world.dispatcher.host = AcceptAll()  # the world's own events go nowhere: only ours count
     report = Report(url, examples, seed)
     with running(world, SCALE) as stack, httpx.Client() as client:
-        configure(client, url, stack.settings)
-        Fuzzer(client, url, world.secrets, report).run(examples, seed)
+        configure(client, url, stack.settings, secret or control.from_env())
+        Fuzzer(client, url, stack.secrets, report).run(examples, seed)
     return report

@@ -14,9 +14,11 @@ from collections.abc import Callable
 import httpx
 
 from seatrial.ledger import Ledger
+from seatrial.live import control
 from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess
+from seatrial.live.settings import CONTROL_SECRET
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.webhooks import Webhook
 from seatrial.world.host import record_crash
@@ -89,26 +91,36 @@ class SutUnavailable(Exception):
     """A running SUT that cannot be configured; the message names --target and the fix."""
 
 
-def configure(client: httpx.Client, url: str, settings: dict[str, str]) -> None:
-    """GET /health, then POST /seatrial/configure, as `seatrial run --target` does: the
-    commands that test a running SUT (fuzz-sut, contracts verify-sut) tell it their settings."""
+def configure(client: httpx.Client, url: str, settings: dict[str, str],
+              secret: str | None) -> None:
+    """GET /health, then POST /seatrial/configure with the control secret (`secret`: the one
+    the SUT was started with, by Seatrial or from $SEATRIAL_CONTROL_SECRET), as `seatrial run
+    --target` does: the commands that test a running SUT (fuzz-sut, contracts verify-sut) tell
+    it their settings."""
     try:
         health = client.get(f"{url}/health", timeout=5.0)
-        answer = client.post(f"{url}/seatrial/configure", json=settings, timeout=10.0)
+        answer = client.post(f"{url}/seatrial/configure", json=settings,
+                             headers=control.bearer(secret), timeout=10.0)
     except httpx.HTTPError as error:
         raise SutUnavailable(f"--target {url}: cannot reach it ({type(error).__name__}: "
                              f"{error}); start the SUT first") from None
     if health.status_code != 200:
         raise SutUnavailable(f"--target {url}: GET /health answered {health.status_code}, not "
                              "200; the SUT must be ready before it is tested")
+    if answer.status_code in (401, 403):
+        fix = (f"${CONTROL_SECRET} is not the secret it was started with" if secret else
+               f"set {CONTROL_SECRET} to the control secret it was started with (`seatrial "
+               f"sut` prints the one it made up, or takes yours from {CONTROL_SECRET})")
+        raise SutUnavailable(f"--target {url}: POST /seatrial/configure answered "
+                             f"{answer.status_code}: it wants its control secret; {fix}")
     if not 200 <= answer.status_code < 300:
         raise SutUnavailable(f"--target {url}: POST /seatrial/configure answered "
                              f"{answer.status_code}; a running SUT must accept the settings "
                              "there (docs/live-protocol.md)")
 
 
-async def configure_from_loop(url: str, settings: dict[str, str]) -> None:
+async def configure_from_loop(url: str, settings: dict[str, str], secret: str | None) -> None:
     """`configure` from a running event loop: on a thread, as the SUT may call the simulators
     served by this very loop while it takes the settings."""
     with httpx.Client() as client:
-        await asyncio.to_thread(configure, client, url, settings)
+        await asyncio.to_thread(configure, client, url, settings, secret)

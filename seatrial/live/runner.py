@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from seatrial.eventlog.format import EventLog
+from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
+from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import SimulatorStack
 from seatrial.scenario import Crash, Scenario
 from seatrial.world import World
@@ -104,7 +106,11 @@ class LiveSession:
 async def live_session(world: World, target: LiveTarget, options: LiveOptions,
                        ) -> AsyncIterator[LiveSession]:
     """Serve `world`'s simulators, start (or configure) the SUT and attach it; the clock is
-    the caller's to start. Everything stops on exit."""
+    the caller's to start. Everything stops on exit.
+
+    A command Seatrial starts gets a fresh random control secret in its environment, so no
+    other process can reconfigure it mid-run; a running SUT (`target.url`) is configured with
+    the secret in Seatrial's own environment ($SEATRIAL_CONTROL_SECRET)."""
     stack = SimulatorStack(world, options.pace(world.scenario), options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
@@ -119,7 +125,8 @@ async def live_session(world: World, target: LiveTarget, options: LiveOptions,
             state = workdir / "state"
             state.mkdir()
             process = SutProcess(target.command, {**settings, "PORT": str(port),
-                                                  "SEATRIAL_STATE_DIR": str(state)},
+                                                  "SEATRIAL_STATE_DIR": str(state),
+                                                  CONTROL_SECRET: control.new_secret()},
                                  workdir / "sut.log")
             process.start()
             try:
@@ -129,7 +136,7 @@ async def live_session(world: World, target: LiveTarget, options: LiveOptions,
         else:
             url = target.url.rstrip("/")
             try:
-                await configure_from_loop(url, settings)
+                await configure_from_loop(url, settings, control.from_env())
             except SutUnavailable as error:
                 raise LiveTargetError(str(error)) from None
         remote = RemoteSut(url, stack.clock, client, process, world.ledger)
@@ -179,4 +186,5 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
     finally:
         driver.cancel()
         await asyncio.gather(driver, return_exceptions=True)
+    session.stack.note_refusals()
     return clock.sync()

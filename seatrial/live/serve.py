@@ -2,12 +2,14 @@
 
 The same stack as a live run (one world, its seed and faults, the scaled clock), but nobody
 judges: it prints what a user needs to call the APIs (URLs, credentials, ready tokens, the
-webhook secrets) as shell `export` lines, and serves until Ctrl-C or SIGTERM.
+webhook secrets) as shell `export` lines, and serves until Ctrl-C or SIGTERM. The credentials
+are random unless `seeded_credentials` asks for the seed's (reproducible demos).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import shlex
 import signal
@@ -16,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
+from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import SYSTEMS
+from seatrial.live.simulator_app import REFUSED_RECORDED
 from seatrial.live.stack import AcceptAll, SimulatorStack, listen
 from seatrial.scenario import Crash, Scenario
 from seatrial.world import World
@@ -34,6 +38,9 @@ class ServeOptions:
     host: str = "127.0.0.1"
     ports: tuple[int, int, int] = (0, 0, 0)  # erp, tms, lastmile; 0: an ephemeral port
     webhook_url: str | None = None  # the SUT's base URL; None: acknowledge every delivery
+    # credentials from the seed (reproducible demos: anyone who knows the scenario and seed
+    # can call the simulators); by default random ones
+    seeded_credentials: bool = False
 
 
 def sut_base_url(url: str, flag: str) -> str:
@@ -110,10 +117,11 @@ def issue_tokens(stack: SimulatorStack) -> dict[str, str]:
 
 
 async def configure_sut(url: str, settings: dict[str, str]) -> str:
-    """Hand a running SUT the settings (POST /seatrial/configure); what happened, in words.
-    Not fatal: a SUT started later with the exported settings needs none."""
+    """Hand a running SUT the settings (POST /seatrial/configure, with the control secret in
+    $SEATRIAL_CONTROL_SECRET); what happened, in words. Not fatal: a SUT started later with the
+    exported settings needs none."""
     try:
-        await configure_from_loop(url, settings)
+        await configure_from_loop(url, settings, control.from_env())
     except SutUnavailable as error:
         return (f"{error}; or start it with the settings below: deliveries fail meanwhile and "
                 "are redelivered on the source's schedule")
@@ -132,7 +140,7 @@ async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    stack = SimulatorStack(world, options.scale, options.host)
+    stack = SimulatorStack(world, options.scale, options.host, options.seeded_credentials)
     client = BoundedClient(timeout=10.0)
     remote: RemoteSut | None = None
     driver: asyncio.Task | None = None
@@ -149,9 +157,13 @@ async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.
             note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
                     f"{await configure_sut(url, stack.settings)}")
         scenario = world.scenario
+        credentials = ("seeded (--seeded-credentials): reproducible, and anyone who knows the "
+                       "scenario and seed can call these simulators" if options.seeded_credentials
+                       else "random, for this serve only")
         show([f"# seatrial serve: {scenario.name} seed {scenario.seed} at {options.scale:g}x "
               "(simulated seconds per wall second); Ctrl-C stops it",
               f"# webhooks: {note}",
+              f"# credentials: {credentials}",
               *export_lines(stack, issue_tokens(stack)),
               '# try: curl -H "Authorization: Bearer $SEATRIAL_ERP_TOKEN" '
               '"$SEATRIAL_ERP_URL/orders/SO-000001"'])
@@ -168,5 +180,11 @@ async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.
         await stack.stop()
         for sock in sockets.values():
             sock.close()
+        refused = stack.refused
+        if any(refused.values()):
+            with contextlib.suppress(OSError):  # a reader that has gone away
+                show([f"# refused: {sum(refused.values()):,} requests turned away ("
+                      + ", ".join(f"{system} {count:,}" for system, count in refused.items())
+                      + f"); the ledger records the first {REFUSED_RECORDED:,} per system"])
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -16,6 +16,14 @@ def secret_setting(system: str) -> str:
 SETTINGS = (*map(url_setting, SYSTEMS), "SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_SECRET",
             *map(secret_setting, SYSTEMS), "SEATRIAL_TIME_SCALE")
 
+# Not settings (never in a configure body): the secrets of the control endpoints, sent as
+# `Authorization: Bearer <secret>` on every request that changes state (seatrial.live.control).
+# A SUT's POST /seatrial/configure: in the environment of a command Seatrial starts, and read
+# from Seatrial's own environment by the commands that configure a SUT already running.
+CONTROL_SECRET = "SEATRIAL_CONTROL_SECRET"
+# The load service's POST /start, /orders and /finish (`seatrial load-service`).
+LOAD_SECRET = "SEATRIAL_LOAD_SECRET"
+
 
 def sut_settings(urls: dict[str, str], client_id: str, client_secret: str,
                  secrets: dict[str, str], scale: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -18,10 +19,11 @@ from typing import TypeVar
 import uvicorn
 
 from seatrial.live.clock import LOOKAHEAD, LiveClock
+from seatrial.live.limits import SERVER_LIMITS
 from seatrial.live.settings import SYSTEMS, sut_settings
-from seatrial.live.simulator_app import Activity, simulator_app
+from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
 from seatrial.live.tokens import TokenIssuer
-from seatrial.world import World
+from seatrial.world import World, webhook_secret
 
 T = TypeVar("T")
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
@@ -57,13 +59,24 @@ class AcceptAll:
 
 
 class SimulatorStack:
-    def __init__(self, world: World, scale: float, host: str = "127.0.0.1") -> None:
+    """The live credentials (client secret, bearer tokens, the webhook secrets the sources sign
+    with) are random: whoever knows a scenario and its seed cannot call a long-running stack.
+    `seeded_credentials` draws them from the seed instead (the world's webhook secrets, a
+    `live.tokens` stream), for reproducible demos. Either way the world's in-process secrets
+    (`world.secrets`) stay as they are; live, the dispatcher signs with `self.secrets`."""
+
+    def __init__(self, world: World, scale: float, host: str = "127.0.0.1",
+                 seeded_credentials: bool = False) -> None:
         self.world = world
         self.host = host
         self.clock = LiveClock(world.env, scale)
-        self.tokens = TokenIssuer(world.faults.stream("live.tokens"),
-                                  world.scenario.live.token_lifetime)
+        rng = world.faults.stream("live.tokens") if seeded_credentials else secrets.SystemRandom()
+        self.tokens = TokenIssuer(rng, world.scenario.live.token_lifetime)
+        self.secrets: dict[str, str] = (dict(world.secrets) if seeded_credentials else
+                                        {s: webhook_secret(rng) for s in world.secrets})
+        world.dispatcher.secrets = self.secrets  # the sources sign live deliveries with these
         self.activity = Activity()
+        self.endpoints: dict[str, ApiEndpoint] = {}
         self.urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
         self._serving: list[asyncio.Task] = []
@@ -78,7 +91,7 @@ class SimulatorStack:
     def settings(self) -> dict[str, str]:
         """What a SUT is told (docs/live-protocol.md), by setting name."""
         return sut_settings(self.urls, self.tokens.client_id, self.tokens.client_secret,
-                            self.world.secrets, f"{self.clock.scale:g}")
+                            self.secrets, f"{self.clock.scale:g}")
 
     async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`
@@ -92,9 +105,10 @@ class SimulatorStack:
             sock = sockets[system] if sockets else listen(self.host)
             app = simulator_app(system, self.world.transport, self.clock, self.tokens,
                                 self.activity, lambda system=system: api_spec(system))
+            self.endpoints[system] = app.api
             server = uvicorn.Server(uvicorn.Config(
                 app, lifespan="off", access_log=False, log_config=None,
-                timeout_graceful_shutdown=1, timeout_keep_alive=30))
+                timeout_graceful_shutdown=1, timeout_keep_alive=30, **SERVER_LIMITS))
             self._servers.append(server)
             self._serving.append(asyncio.create_task(server.serve(sockets=[sock])))
             host, port = sock.getsockname()[:2]
@@ -103,6 +117,18 @@ class SimulatorStack:
             if any(task.done() for task in self._serving):
                 await asyncio.gather(*self._serving)  # raises what stopped a server
             await asyncio.sleep(0.01)
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """Requests each system turned away (bad or no token, a body that is not JSON), also
+        those past what the ledger records (simulator_app.REFUSED_RECORDED)."""
+        return {system: endpoint.refused for system, endpoint in self.endpoints.items()}
+
+    def note_refusals(self) -> None:
+        """At the end of a run: the refusals counted but not recorded, in the ledger."""
+        now = self.clock.sync()
+        for endpoint in self.endpoints.values():
+            endpoint.note_refusals(now)
 
     def call(self, action: Callable[[], T]) -> T:
         """Run `action` on the stack's event loop and return its result: the world belongs to

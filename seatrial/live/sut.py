@@ -24,14 +24,23 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from seatrial.hosting import Done, Resume, describe, receive, spawn
+from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
+from seatrial.live.limits import Limits
 from seatrial.live.problems import problem
-from seatrial.live.settings import SETTINGS, SYSTEMS, secret_setting, url_setting
+from seatrial.live.settings import (
+    CONTROL_SECRET,
+    SETTINGS,
+    SYSTEMS,
+    secret_setting,
+    url_setting,
+)
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
@@ -286,12 +295,30 @@ class HttpFace:
             return self._tokens[system]
 
 
+def control_secret(environ: Mapping[str, str], say: Callable[[str], None]) -> str:
+    """The control secret `seatrial sut` guards POST /seatrial/configure with: the one in
+    $SEATRIAL_CONTROL_SECRET (as `--target-cmd` sets it), else a fresh one, told once."""
+    given = control.from_env(CONTROL_SECRET, environ)
+    if given is not None:
+        return given
+    secret = control.new_secret()
+    say(f"seatrial sut: control secret: {secret}; send it as Authorization: Bearer {secret} on "
+        f"POST /seatrial/configure (seatrial run --target sends ${CONTROL_SECRET}), or start "
+        f"me with {CONTROL_SECRET} set")
+    return secret
+
+
 def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str],
-            state_dir: Path | None = None, delay: float = 0.0) -> Starlette:
+            state_dir: Path | None = None, delay: float = 0.0,
+            secret: str | None = None) -> Starlette:
     """The HTTP service; configured from `environ` when it carries the settings. `delay` wall
     seconds before each webhook is handled make it slow on purpose (a load gate's latency
-    thresholds must catch that)."""
+    thresholds must catch that). POST /seatrial/configure takes the control `secret` (by
+    default $SEATRIAL_CONTROL_SECRET from `environ`, else a random one nobody knows, in
+    `app.state.control_secret`); every request is held to the input limits
+    (seatrial.live.limits)."""
     face = HttpFace(factory, state_dir)
+    secret = secret or control.from_env(CONTROL_SECRET, environ) or control.new_secret()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -345,8 +372,11 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
         return problem(500, "Not processed", detail or "the handler failed; redeliver")
 
     app = Starlette(routes=[Route("/health", health, methods=["GET"]),
-                            Route("/seatrial/configure", configure, methods=["POST"]),
+                            Route("/seatrial/configure",
+                                  control.guarded(secret, CONTROL_SECRET, configure),
+                                  methods=["POST"]),
                             Route("/webhooks/{source}", webhook, methods=["POST"])],
-                    lifespan=lifespan)
+                    middleware=[Middleware(Limits)], lifespan=lifespan)
     app.state.face = face  # for callers that watch it settle (the contract tests)
+    app.state.control_secret = secret
     return app

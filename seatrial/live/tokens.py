@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import random
 import time
 from urllib.parse import parse_qsl
 
 
+def _same(given: str, wanted: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               wanted.encode("utf-8", "surrogatepass"))
+
+
 class TokenIssuer:
+    """The client secret and the tokens are drawn from `rng`: `secrets.SystemRandom()` (the
+    operating system's randomness) for credentials nobody can guess, a seeded stream only for
+    reproducible demos (`seatrial serve --seeded-credentials`) and benchmarks."""
+
     def __init__(self, rng: random.Random, lifetime: float) -> None:
         self.client_id = "seatrial-sut"
         self.client_secret = rng.randbytes(18).hex()
@@ -41,7 +51,8 @@ class TokenIssuer:
             return 400, {"slug": "invalid-request", "title": "Invalid token request",
                          "detail": "send client_id and client_secret (form) or HTTP Basic",
                          "field": "client_id"}
-        if (client_id, secret) != (self.client_id, self.client_secret):
+        # constant time, both compared whatever the first says (no short circuit)
+        if not (_same(client_id, self.client_id) & _same(secret, self.client_secret)):
             return 401, {"slug": "invalid-client", "title": "Invalid client",
                          "detail": "unknown client_id or wrong client_secret; use "
                                    "SEATRIAL_CLIENT_ID and SEATRIAL_CLIENT_SECRET",

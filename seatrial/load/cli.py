@@ -99,8 +99,12 @@ def load(profile: str, target: str | None, target_cmd: str | None, baseline: flo
 def load_service(scenario_file: str, target: str | None, target_cmd: str | None, host: str,
                  port: int) -> None:
     """The simulators and the SUT of one load test, with the control API the Locust side
-    drives (docs/load-profiles.md). Prints its URLs as one JSON line, serves until SIGTERM."""
+    drives (docs/load-profiles.md). Prints its URLs as one JSON line, serves until SIGTERM.
+    Its POSTs take the secret in $SEATRIAL_LOAD_SECRET (without one it makes one up and
+    prints it on stderr)."""
+    from seatrial.live import control
     from seatrial.live.serve import ServeError, bind_error
+    from seatrial.live.settings import LOAD_SECRET
     from seatrial.live.stack import listen
     from seatrial.load.service import serve_load
     from seatrial.scenario_yaml import ScenarioError, load_scenario_file
@@ -122,11 +126,18 @@ def load_service(scenario_file: str, target: str | None, target_cmd: str | None,
         click.echo(json.dumps(urls))
         sys.stdout.flush()
 
+    secret = control.from_env(LOAD_SECRET)
+    if secret is None:
+        secret = control.new_secret()
+        click.echo(f"seatrial load-service: control secret: {secret}; send it as Authorization: "
+                   f"Bearer {secret} on POST /start, /orders and /finish, or start me with "
+                   f"{LOAD_SECRET} set", err=True)
+
     options = LiveOptions(host=host)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_load(World(scenario, release_wave=False), sut, options,
-                                   sock, announce))
+                                   sock, announce, secret))
     except LiveTargetError as error:
         raise InputError(str(error)) from None
     except ServeError as error:

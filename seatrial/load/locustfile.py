@@ -4,13 +4,16 @@ options. A profile file is three lines: `use(LoadProfile(...))` and these classe
 
 Importing this module imports Locust (which patches the process with gevent), so only a
 Locust process imports it. The simulators run in their own process (`seatrial load-service`),
-started by the master (or the single local runner) when the test starts.
+started by the master (or the single local runner) when the test starts, with a fresh secret
+its POSTs require; the workers get the service's URL and that secret with the master's spawn
+messages (Locust sends them the master's parsed options).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import subprocess
 import sys
@@ -27,6 +30,8 @@ from locust.runners import WorkerRunner
 
 from seatrial.cli_input import InputError, check_writable
 from seatrial.durations import parse_duration
+from seatrial.live import control
+from seatrial.live.settings import LOAD_SECRET
 from seatrial.load.arrivals import InFlight, arrival_times
 from seatrial.load.gate import (
     DROPPED,
@@ -47,6 +52,8 @@ INPUT_ERROR = 2
 REPORT_WAIT = 3.5  # wall seconds: a worker reports its stats every 3
 STOP_GRACE = 2.0  # wall seconds for the workers to stop their drivers
 SERVICE_START = 60.0  # wall seconds for the simulators and the SUT to come up
+# where the service's secret travels, in the master's parsed options (to the workers too)
+SECRET_OPTION = "seatrial_load_secret"
 _profile: LoadProfile | None = None
 
 
@@ -60,6 +67,11 @@ def use(profile: LoadProfile) -> LoadProfile:
 
 class DroppedArrival(Exception):
     """An arrival that found the in-flight cap full."""
+
+
+def service_auth(environment: Environment) -> dict[str, str]:
+    """The header the simulator service's POSTs require: its secret, from the master."""
+    return control.bearer(getattr(environment.parsed_options, SECRET_OPTION, None))
 
 
 def load_run(environment: Environment) -> LoadRun:
@@ -116,7 +128,8 @@ class OrderArrivals(FastHttpUser):
 
     def _release(self, intended: float, cap: InFlight) -> None:
         try:
-            with self.client.post("/orders", name=RELEASE[1], catch_response=True) as answer:
+            with self.client.post("/orders", name=RELEASE[1], catch_response=True,
+                                  headers=service_auth(self.environment)) as answer:
                 answer.request_meta["response_time"] = (time.perf_counter() - intended) * 1000
                 if answer.status_code != 201:
                     answer.failure(f"HTTP {answer.status_code}: {answer.text[:200]}")
@@ -144,7 +157,8 @@ class OrderReleaser(FastHttpUser):
         self.last = time.perf_counter()
         if self.run.rate_at(self.last - self.begun) <= 0:
             return
-        with self.client.post("/orders", name=RELEASE[1], catch_response=True) as answer:
+        with self.client.post("/orders", name=RELEASE[1], catch_response=True,
+                              headers=service_auth(self.environment)) as answer:
             if answer.status_code != 201:
                 answer.failure(f"HTTP {answer.status_code}: {answer.text[:200]}")
 
@@ -225,7 +239,8 @@ def _service_call(environment: Environment, method: str, path: str,
                   body: dict[str, Any] | None = None, timeout: float = 30.0) -> dict[str, Any]:
     import httpx  # gevent-patched sockets by now: a blocking call yields to other greenlets
 
-    answer = httpx.request(method, environment.host + path, json=body, timeout=timeout)
+    answer = httpx.request(method, environment.host + path, json=body, timeout=timeout,
+                           headers=service_auth(environment))
     answer.raise_for_status()
     return answer.json()
 
@@ -268,6 +283,7 @@ def _start_service(environment: Environment, **_kwargs: Any) -> None:
     service = _spawn_service(run, options)
     environment.host = service.url
     options.host = service.url
+    setattr(options, SECRET_OPTION, service.secret)  # the workers' copy: with the spawn message
 
     @events.quitting.add_listener
     def _stop_service(environment: Environment, **_kwargs: Any) -> None:
@@ -324,8 +340,8 @@ def _checked_run(environment: Environment) -> LoadRun:
 
 
 class _Service:
-    def __init__(self, process: subprocess.Popen, url: str, scenario: Path) -> None:
-        self.process, self.url, self.scenario = process, url, scenario
+    def __init__(self, process: subprocess.Popen, url: str, scenario: Path, secret: str) -> None:
+        self.process, self.url, self.scenario, self.secret = process, url, scenario, secret
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -346,10 +362,11 @@ def _spawn_service(run: LoadRun, options: Any) -> _Service:
     scenario = Path(file.name)
     target = (["--target", options.target] if options.target is not None
               else ["--target-cmd", options.target_cmd])
+    secret = control.new_secret()  # this run's: only the master and its workers know it
     process = subprocess.Popen(
         [sys.executable, "-m", "seatrial", "load-service", "--scenario", str(scenario),
          *target, "--host", options.simulators_host],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, env={**os.environ, LOAD_SECRET: secret})
     line = _first_line(process)
     if not line:
         code = process.wait()
@@ -359,7 +376,7 @@ def _spawn_service(run: LoadRun, options: Any) -> _Service:
         sys.exit(code if code == INPUT_ERROR else 1)
     url = json.loads(line)["url"]
     log.info("Seatrial simulator service at %s", url)
-    return _Service(process, url, scenario)
+    return _Service(process, url, scenario, secret)
 
 
 def _first_line(process: subprocess.Popen) -> str:

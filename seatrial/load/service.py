@@ -9,12 +9,15 @@ simulators and the SUT as in a live run, plus a small control API the Locust sid
     POST /finish   no more orders; drain to quiescence (or `drain` wall seconds), judge every
                    invariant on the records, return the verdict and the wall-time samples
 
-Errors are problem+json naming what to fix, like every Seatrial HTTP face.
+The POSTs take the service's secret (`Authorization: Bearer $SEATRIAL_LOAD_SECRET`: the Locust
+master makes one up and hands it to its workers); without it they answer 401 and change
+nothing. Errors are problem+json naming what to fix, like every Seatrial HTTP face.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import socket
 import time
@@ -24,19 +27,24 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from seatrial.flows import measure
 from seatrial.ledger import Ledger
+from seatrial.live import control
+from seatrial.live.limits import SERVER_LIMITS, Limits
 from seatrial.live.problems import problem
 from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
+from seatrial.live.settings import LOAD_SECRET
 from seatrial.run import judge, observe, slim
 from seatrial.world import World
 
 BACKLOG_EVERY = 0.5  # wall seconds between backlog samples
 EXAMPLES = 5  # violations quoted per invariant
+MAX_DRAIN = 86_400.0  # wall seconds: a drain longer than a day is a mistake, not a plan
 WILDCARDS = ("0.0.0.0", "::")
 OUTCOMES = ("ack", "nack", "reject")
 FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "milestone_to_erp",
@@ -44,8 +52,9 @@ FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "mileston
 
 
 class LoadService:
-    def __init__(self, session: LiveSession, quiet: float = 2.0) -> None:
+    def __init__(self, session: LiveSession, secret: str, quiet: float = 2.0) -> None:
         self.session = session
+        self.secret = secret
         self.quiet = quiet
         self.state = "ready"  # -> running -> draining -> finished
         self.released = 0
@@ -58,12 +67,15 @@ class LoadService:
         self._finishing: asyncio.Task | None = None
 
     def app(self) -> Starlette:
+        def guarded(endpoint: control.Endpoint) -> control.Endpoint:
+            return control.guarded(self.secret, LOAD_SECRET, endpoint)
+
         return Starlette(routes=[
-            Route("/start", self.start, methods=["POST"]),
-            Route("/orders", self.release, methods=["POST"]),
+            Route("/start", guarded(self.start), methods=["POST"]),
+            Route("/orders", guarded(self.release), methods=["POST"]),
             Route("/status", self.status, methods=["GET"]),
-            Route("/finish", self.finish, methods=["POST"]),
-        ])
+            Route("/finish", guarded(self.finish), methods=["POST"]),
+        ], middleware=[Middleware(Limits)])
 
     def _count_waiting(self) -> int:
         world = self.session.world
@@ -102,12 +114,18 @@ class LoadService:
 
     async def finish(self, request: Request) -> Response:
         try:
-            drain = float((await request.json())["drain"])
-            if not drain > 0:
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
+            body = await request.json()
+        except (ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict):
+            return problem(400, "bad finish request", 'send a JSON object, {"drain": SECONDS}',
+                           field="body")
+        drain = body.get("drain")
+        if (not isinstance(drain, int | float) or isinstance(drain, bool)
+                or not (math.isfinite(drain) and 0 < drain <= MAX_DRAIN)):
             return problem(422, "bad finish request", 'send {"drain": SECONDS}: how many wall '
-                           "seconds the backlog may take to drain, a number > 0")
+                           f"seconds the backlog may take to drain, a number > 0 and at most "
+                           f"{MAX_DRAIN:,.0f} (a day); not {drain!r}", field="drain")
         if self.state == "ready":
             return problem(409, "not started", "POST /start first: there is no load to finish")
         if self._finishing is None:
@@ -139,6 +157,7 @@ class LoadService:
             task.cancel()
         await asyncio.gather(self._driver, self._sampler, return_exceptions=True)
         world, clock = self.session.world, self.session.stack.clock
+        self.session.stack.note_refusals()
         end = clock.sync()
         obs = observe(world, end)
         run = judge(world, end, self.session.remote.url, judging, obs)
@@ -190,18 +209,20 @@ def webhook_answer_times(ledger: Ledger, ms_per_sim_second: float) -> dict[str, 
 
 
 async def serve_load(world: World, target: LiveTarget, options: LiveOptions,
-                     sock: socket.socket, announce: Callable[[dict[str, Any]], None]) -> None:
-    """Serve the load service on `sock` until SIGINT or SIGTERM; everything stops after."""
+                     sock: socket.socket, announce: Callable[[dict[str, Any]], None],
+                     secret: str) -> None:
+    """Serve the load service on `sock` until SIGINT or SIGTERM, its POSTs guarded by
+    `secret`; everything stops after."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         async with live_session(world, target, options) as session:
-            service = LoadService(session, options.quiet)
+            service = LoadService(session, secret, options.quiet)
             server = uvicorn.Server(uvicorn.Config(
                 service.app(), lifespan="off", access_log=False, log_config=None,
-                timeout_graceful_shutdown=1, timeout_keep_alive=30))
+                timeout_graceful_shutdown=1, timeout_keep_alive=30, **SERVER_LIMITS))
             serving = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started and not serving.done():
                 await asyncio.sleep(0.01)
