@@ -53,7 +53,7 @@ from seatrial.live.runner import (
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
 from seatrial.report.files import ReportWriteError, write_report
-from seatrial.report.html import ReportError, render, runs_of
+from seatrial.report.html import ReportError, read_report, render, runs_of
 from seatrial.report.json_report import to_document
 from seatrial.report.junit import junit_text
 from seatrial.report.matrix import render as render_matrix
@@ -303,11 +303,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
     documents = []
     for path in results:
         try:
-            documents.append((path, runs_of(json.loads(path.read_text(encoding="utf-8")),
-                                            str(path))))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InputError(f"{path}: cannot read it as JSON ({error}); give the file "
-                             "`seatrial run --json` or `calibrate --json` wrote") from None
+            documents.append((path, read_report(path)))
         except ReportError as error:
             raise InputError(str(error)) from None
     files_of: dict[str, set[Path]] = {}
@@ -317,13 +313,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
     runs = [{**run, "target": f"{run['target']} ({path.name})"
              if len(files_of[run["target"]]) > 1 else run["target"]}
             for path, document_runs in documents for run in document_runs]
-    try:
-        html = render(runs, title)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:  # a hand-edited report
-        raise InputError(f"a run in {', '.join(str(p) for p in results)} has a field not as "
-                         f"Seatrial writes it ({type(error).__name__}: {error}); write the "
-                         "JSON again with `seatrial run --json`") from None
-    _write_reports(("-o", output, lambda: html))
+    _write_reports(("-o", output, lambda: render(runs, title)))
     print_scorecard(_wide_console(), runs)
     failed = sum(not run["passed"] for run in runs)
     click.echo(f"{len(runs)} run(s), {failed} violated; written to {output}")

@@ -90,7 +90,10 @@ def _load(label: str, path: str) -> Target:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:  # any import-time failure is the user's module, not ours
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # the user's module, not ours: SystemExit(0) too, which
+        # would otherwise end `seatrial` with 0 before anything was judged
         raise TargetError(f"--target {label}: cannot import module {module_name!r} "
                           f"({type(error).__name__}: {error}); check the module path and "
                           "that it is importable from here") from None
@@ -102,7 +105,9 @@ def _load(label: str, path: str) -> Target:
         raise TargetError(f"--target {label}: {attribute!r} is not a class or factory")
     try:
         probe = factory()
-    except Exception as error:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
         raise TargetError(f"--target {label}: constructing {attribute}() failed "
                           f"({type(error).__name__}: {error}); it must build with no "
                           "arguments") from None

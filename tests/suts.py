@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
@@ -45,3 +47,33 @@ def started(name: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def raw_http(url: str, head: bytes, body: Iterator[bytes] | tuple[bytes, ...] = (),
+             timeout: float = 10.0) -> tuple[int, dict[str, str], bytes, float]:
+    """Send `head` (and `body`, piece by piece) on a fresh connection and read until the server
+    closes it: (status, headers, body, wall seconds until the answer was complete). A server
+    that stops reading once it has answered may make our writes fail: that is fine."""
+    parts = urlsplit(url)
+    begun = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(head)
+            for piece in body:
+                sock.sendall(piece)
+        data = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                data += chunk
+    took = time.monotonic() - begun
+    status_line, _, rest = data.partition(b"\r\n")
+    header_block, _, content = rest.partition(b"\r\n\r\n")
+    headers = dict(line.decode("latin-1").lower().split(": ", 1)
+                   for line in header_block.split(b"\r\n") if b": " in line)
+    status = int(status_line.split()[1]) if status_line else 0
+    return status, headers, content, took
+
+
+def request_head(method: str, path: str, *headers: str) -> bytes:
+    return "\r\n".join([f"{method} {path} HTTP/1.1", "host: 127.0.0.1", *headers,
+                        "", ""]).encode("latin-1")

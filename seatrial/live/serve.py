@@ -47,10 +47,15 @@ def sut_base_url(url: str, flag: str) -> str:
     """A SUT's base URL as the live protocol takes it (http(s)://HOST:PORT), or ServeError
     naming `flag`."""
     parts = urlsplit(url)
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
-            or parts.query or parts.fragment or _port(parts) is None):
-        raise ServeError(f"{flag} {url}: give the SUT's base URL as http://HOST:PORT, e.g. "
-                         "http://127.0.0.1:9000")
+    why = (f"the scheme is {parts.scheme or 'missing'}, not http or https"
+           if parts.scheme not in ("http", "https") else
+           "it names no host" if not parts.hostname else
+           "a base URL has no path, query or fragment"
+           if parts.path not in ("", "/") or parts.query or parts.fragment else
+           "its port is missing, not a number, or not in 1-65535" if not _port(parts) else None)
+    if why is not None:
+        raise ServeError(f"{flag} {url}: {why}; give the SUT's base URL as http://HOST:PORT, "
+                         "e.g. http://127.0.0.1:9000")
     return url.rstrip("/")
 
 

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import json
 import logging
 import math
 import random
@@ -30,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from seatrial.hosting import Done, Resume, describe, receive, spawn
+from seatrial.input_limits import Refused, parse_json
 from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.limits import Limits
@@ -115,9 +115,12 @@ ENVELOPE = {"event_id": str, "type": str, "source": str, "source_seq": int, "eve
 def parse_event(body: bytes) -> Event:
     """The wire envelope back into an Event; ValueError names what is wrong."""
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise ValueError("the body is nested too deeply to be an event envelope") from None
+        data = parse_json(body, "an event envelope", "a real one is 3 or 4 levels deep")
+    except Refused as refused:
+        raise ValueError(f"the body {refused}") from None
+    except ValueError as error:
+        raise ValueError(f"the body is not JSON ({error}); send the event envelope as a JSON "
+                         "object") from None
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object (the event envelope)")
     if isinstance(data.get("source_seq"), float) and data["source_seq"].is_integer():

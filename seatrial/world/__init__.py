@@ -17,7 +17,7 @@ from seatrial.eventlog.player import Player
 from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
-from seatrial.scenario import Crash, Scenario
+from seatrial.scenario import DRAIN, Crash, Scenario
 from seatrial.sdk.implementation import SyncImplementation
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -32,10 +32,6 @@ from simulators.routes import erp_router, lastmile_router, tms_router
 from simulators.tms.core import TmsCore
 from simulators.tms.lifecycle import shipment_lifecycle
 from simulators.workload import OrderFactory
-
-# After the release wave ends, lifecycles play out (days of transit and delivery windows);
-# the run stops at quiescence, or here if something never settles.
-DRAIN = 14 * 86400.0
 
 
 @contextmanager
