@@ -562,7 +562,10 @@ def _record(plan: list[Scenario], sut: LiveTarget | None, target: str | None,
     started = time.perf_counter()
     chosen = resolve(target or "")
     world, end = play(plan[0], chosen, record=True)
-    write_log(path, world.recording.lines if world.recording else [])
+    try:
+        write_log(path, world.recording.lines if world.recording else [])
+    except ReportWriteError as error:
+        raise InputError(f"--record {error}") from None
     return judge(world, end, chosen.label, started), None
 
 

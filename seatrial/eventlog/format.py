@@ -30,6 +30,7 @@ from seatrial.input_limits import (
 )
 from seatrial.model.envelope import CLASSIFIERS, Event
 from seatrial.model.vocabulary import LASTMILE_TRIGGERS
+from seatrial.report.files import write_report
 from seatrial.scenario import MAX_ORDERS
 from simulators.erp.core import Customer, Order
 
@@ -293,5 +294,5 @@ def _check_order_keys(path: Path, events: list[Event]) -> None:
 
 
 def write_log(path: Path, lines: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines),
-                    encoding="utf-8")
+    """Whole or not at all (seatrial.report.files); ReportWriteError names the path."""
+    write_report(path, "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))

@@ -19,6 +19,7 @@ from seatrial.cli_input import (
     duration_option,
     parse_shard,
 )
+from seatrial.report.files import ReportWriteError
 from seatrial.report.html import write_html
 from seatrial.report.terminal import summarize
 from seatrial.targets import TargetError, resolve
@@ -119,7 +120,10 @@ def _report(console: Console, finding: Finding | None, target: str, failures_dir
     summarize(console, [finding.result])
     console.print(f"\nwritten to {path}; replay it with: seatrial run {path} --target {target}")
     if html_path is not None:
-        write_html([finding.result.to_json()], html_path,
-                   f"Seatrial explore: {target} violates {finding.invariant}")
+        try:
+            write_html([finding.result.to_json()], html_path,
+                       f"Seatrial explore: {target} violates {finding.invariant}")
+        except ReportWriteError as error:
+            raise InputError(f"--html {error}") from None
         console.print(f"HTML report: {html_path}")
     sys.exit(1)

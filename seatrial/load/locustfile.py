@@ -43,6 +43,7 @@ from seatrial.load.gate import (
     render,
 )
 from seatrial.load.plan import DEFAULT_BASELINE, LoadProfile, LoadRun
+from seatrial.report.files import ReportWriteError
 from seatrial.report.html import write_html
 
 __all__ = ["LoadProfile", "OrderArrivals", "OrderReleaser", "ProfileShape", "use"]
@@ -218,13 +219,18 @@ def finish(environment: Environment, run: LoadRun) -> None:
                 entry.get_response_time_percentile(0.95) if entry.num_requests else 0.0)
             for entry in stats.entries.values()]
     verdict = evaluate(rows, run.profile.thresholds, answer)
+    exit_code = 0 if verdict.passed else 1
     report = environment.parsed_options.seatrial_html
     if report:
-        write_html([answer["run"]], Path(report), f"Seatrial load: {run.profile.name}")
+        try:
+            write_html([answer["run"]], Path(report), f"Seatrial load: {run.profile.name}")
+        except ReportWriteError as error:  # the verdict stands in the output; the file is lost
+            sys.stderr.write(f"seatrial load: --html {error}\n")
+            exit_code = INPUT_ERROR
     for reason in verdict.failures:
         stats.log_error("GATE", reason.split(":")[0], reason)
     environment.seatrial_gate = verdict  # type: ignore[attr-defined]
-    environment.process_exit_code = 0 if verdict.passed else 1
+    environment.process_exit_code = exit_code
     gevent.sleep(1.5)  # the CSV writer rewrites its files every second
 
 

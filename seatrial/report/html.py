@@ -23,6 +23,7 @@ from seatrial.input_limits import (
     too_deep,
 )
 from seatrial.model.envelope import to_datetime
+from seatrial.report.files import write_report
 from seatrial.report.scorecard import scorecard
 
 LISTED = 20  # violations of one invariant listed by their message, after the first, per run
@@ -269,7 +270,8 @@ def _label(run: dict[str, Any]) -> str:
 
 
 def write_html(runs: list[dict[str, Any]], path: Path, title: str = "Seatrial report") -> None:
-    path.write_text(render(runs, title), encoding="utf-8")
+    """Whole or not at all (seatrial.report.files); ReportWriteError names the path."""
+    write_report(path, render(runs, title))
 
 
 def render(runs: list[dict[str, Any]], title: str) -> str:
