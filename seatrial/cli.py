@@ -123,7 +123,8 @@ def show(scenario: str) -> None:
 @click.argument("scenarios", nargs=-1)
 @click.option("--target", "-t", metavar="TARGET",
               help="reference, naive, package.module:attribute (a SyncImplementation, run "
-                   "in-process), or http://HOST:PORT (a SUT already running: live mode).")
+                   "in-process), or http://HOST:PORT (a SUT already running: live mode; it is "
+                   "configured with $SEATRIAL_CONTROL_SECRET).")
 @click.option("--target-cmd", metavar="COMMAND",
               help="Live mode: start COMMAND (it listens on $PORT), run, stop it.")
 @click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
