@@ -165,7 +165,7 @@ def test_report_input_errors_exit_2(tmp_path):
     broken.write_text("{not json")
     other.write_text(json.dumps({"hello": 1}))
     for path, message in ((broken, "cannot read it as JSON"), (other, "not a Seatrial JSON"),
-                          (tmp_path / "missing.json", "cannot read it")):
+                          (tmp_path / "missing.json", "no such file")):
         result = invoke("report", str(path), "-o", str(tmp_path / "r.html"))
         assert result.exit_code == 2 and message in result.output, result.output
     edited = tmp_path / "edited.json"
