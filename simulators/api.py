@@ -6,11 +6,20 @@ defined exactly once. Errors are RFC 9457 problem documents; bad input is always
 
 from __future__ import annotations
 
+import json
+import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 PROBLEM_BASE = "https://seatrial.dev/problems/"
+
+# The largest money amount (absolute value) a request may carry: far beyond any freight bill,
+# and well inside the range where a float still holds every penny exactly (2**53 / 100).
+MAX_AMOUNT = 1_000_000_000
 
 
 @dataclass(slots=True)
@@ -68,6 +77,102 @@ class Route:
         return tuple(self.template.strip("/").split("/"))
 
 
+# Canonical JSON: object members sorted, no whitespace, types kept (true, 1 and 1.0 are three
+# different texts, as they are on the wire), non-finite numbers refused. orjson writes it for
+# nearly every body (the hot path: a few tenths of a microsecond); Python's encoder takes what
+# orjson does not (integers beyond 64 bits, lone surrogates), each body always the same way.
+_SORTED = orjson.OPT_SORT_KEYS
+_FALLBACK = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True,
+                             separators=(",", ":"))
+NOT_FINITE = ("a finite number; JSON has no NaN or Infinity, and a number such as 1e400 "
+              "overflows to infinity")
+
+
+def canonical(body: Any) -> bytes | str:
+    """The request body as canonical JSON, or `Invalid` naming the field JSON cannot carry:
+    a non-finite number anywhere in it (1e400 parses to infinity), or, from an in-process
+    caller, a value that is not JSON at all. The router checks every body with it, so every
+    endpoint refuses them, and it is what Idempotency-Key compares."""
+    try:
+        text = orjson.dumps(body, option=_SORTED)
+    except TypeError:  # orjson.JSONEncodeError
+        try:
+            return _FALLBACK.encode(body)
+        except (TypeError, ValueError, RecursionError):
+            raise Invalid(*_not_json(body)) from None
+    if b"null" in text:  # orjson writes NaN and infinities as null: look closer
+        found = _not_finite(body, "")
+        if found is not None:
+            raise Invalid(found, NOT_FINITE)
+    return text
+
+
+def _not_finite(value: Any, where: str) -> str | None:
+    """The path of the first NaN or infinity in a JSON value, or None."""
+    if isinstance(value, float):
+        return None if value - value == 0.0 else where or "body"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(item, str | int | None):
+                found = _not_finite(item, f"{where}.{key}" if where else key)
+                if found is not None:
+                    return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if not isinstance(item, str | int | None):
+                found = _not_finite(item, f"{where or 'body'}[{index}]")
+                if found is not None:
+                    return found
+    return None
+
+
+def _not_json(body: Any) -> tuple[str, str]:
+    """(field, fix) for the first value of `body` that canonical JSON refused."""
+    try:
+        found = _find_not_json(body, "")
+    except RecursionError:
+        found = None
+    return found or ("body", "a JSON value, nested less deeply and not containing itself")
+
+
+def _find_not_json(value: Any, where: str) -> tuple[str, str] | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where or "body", NOT_FINITE)
+    if isinstance(value, int):  # bool included
+        try:
+            repr(value)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            return where or "body", (f"a number of at most {sys.get_int_max_str_digits()} "
+                                     "digits")
+        return None
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return where or "body", "an object whose member names are strings"
+            found = _find_not_json(item, f"{where}.{key}" if where else key)
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _find_not_json(item, f"{where or 'body'}[{index}]")
+            if found:
+                return found
+        return None
+    return where or "body", f"a JSON value, not {type(value).__name__}"
+
+
+def amount(value: Any, name: str, what: str) -> int | float:
+    """A money amount: a finite number within +-MAX_AMOUNT, else `Invalid` naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(name, f"{what}, a number")
+    if not -MAX_AMOUNT <= value <= MAX_AMOUNT:  # NaN fails this too
+        raise Invalid(name, f"{what}, a finite number from -{MAX_AMOUNT:,} to {MAX_AMOUNT:,}")
+    return value
+
+
 def require(body: Any, name: str, kind: type | tuple[type, ...], fix: str) -> Any:
     """Fetch a required body field of the given type or raise `Invalid` naming it."""
     if not isinstance(body, dict):
@@ -107,14 +212,21 @@ def no_fields(body: Any) -> None:
 
 
 class IdempotencyStore:
-    """Stripe model: the first reply for a key is stored and replayed; same key, other body: 422."""
+    """Stripe model: the first reply for a key is stored and replayed; same key, other request:
+    422. A request is its method, path and canonical JSON body: member order does not matter,
+    types do (false is not 0, 1 is not 1.0, as their bytes differ), and the first request is
+    kept as text, so an in-process caller changing its body afterwards changes nothing."""
 
     def __init__(self) -> None:
-        self._replies: dict[str, tuple[tuple[str, str, Any], Reply]] = {}
+        self._replies: dict[str, tuple[tuple[str, str, bytes | str | None], Reply]] = {}
 
-    def run(self, request: ApiRequest, handler: Handler) -> Reply:
+    def run(self, request: ApiRequest, handler: Handler,
+            body_json: bytes | str | None = None) -> Reply:
+        """`body_json` is `canonical(request.body)` when the caller has it already."""
         key = request.idempotency_key
-        fingerprint = (request.method, request.path, request.body)
+        if body_json is None and request.body is not None:
+            body_json = canonical(request.body)
+        fingerprint = (request.method, request.path, body_json)
         stored = self._replies.get(key)
         if stored is None:
             reply = handler(request)
@@ -170,11 +282,12 @@ class Router:
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"))
         try:
+            body_json = None if body is None else canonical(body)  # every body: finite JSON
             if route.idempotent and request.idempotency_key is not None:
                 if not request.idempotency_key:
                     raise Invalid("Idempotency-Key", "send a non-empty key (e.g. a UUID) or "
                                   "leave the header out")
-                return self.idempotency.run(request, route.handler)
+                return self.idempotency.run(request, route.handler, body_json)
             return route.handler(request)
         except Invalid as bad:
             return problem(422, "invalid-field", f"Invalid field {bad.field_name!r}",

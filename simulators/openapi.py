@@ -31,7 +31,7 @@ from seatrial.model.vocabulary import (
     TMS_REASON_CODES,
     TMS_STATUS_CODES,
 )
-from simulators.api import Route, Router, problem
+from simulators.api import MAX_AMOUNT, Route, Router, problem
 from simulators.erp.core import ErpCore
 from simulators.events import EventSource
 from simulators.lastmile.core import LastMileCore
@@ -152,6 +152,13 @@ _CHARGE_LINE = _obj({
     "amount": {"type": "number"},
 }, ["amount"], description="One line of a TMS freight-charge statement: {code, amount}.")
 
+# What the ERP takes: amounts within +-MAX_AMOUNT (a finite number; 1e400 is infinity).
+_AMOUNT = {"minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
+_POSTED_CHARGE_LINE = _obj({
+    **_CHARGE_LINE["properties"],
+    "amount": {"type": "number", **_AMOUNT},
+}, _CHARGE_LINE["required"], description=_CHARGE_LINE["description"])
+
 _POD = _obj({
     "signed_by": _s("who signed for the parcel"),
     "photo": _s("reference of the proof-of-delivery photo", examples=["pod/T-000001.jpg"]),
@@ -203,11 +210,11 @@ _ERP_SCHEMAS: dict[str, dict[str, Any]] = {
         "shipment_id": _nullable("TMS shipment id on the order"),
         "eta": _nullable("estimated delivery time on the order"),
     }, ["id", "logistics_status", "shipment_id", "eta"], closed=True),
-    "ChargeLine": _CHARGE_LINE,
+    "ChargeLine": _POSTED_CHARGE_LINE,
     "FreightCharges": _obj({
         "statement_id": _s("TMS charge statement id", examples=["ST-000001"]),
         "lines": {"type": "array", "items": _ref("ChargeLine")},
-        "total": {"type": "number",
+        "total": {"type": "number", **_AMOUNT,
                   "description": "must equal the sum of lines[].amount (to 0.005)"},
         "shipment_id": _nullable("TMS shipment id"),
     }, ["statement_id", "lines", "total"]),
@@ -311,7 +318,8 @@ OPERATIONS: dict[str, dict[tuple[str, str], Operation]] = {
                     "string nor null, or the body is not a JSON object"),
         ("POST", "/orders/{order_id}/freight-charges"): Operation(
             "Post a freight-charge statement", 201, "FreightPosting", "FreightCharges",
-            invalid="a field missing or of the wrong type, or total is not the sum of the lines"),
+            invalid="a field missing or of the wrong type, an amount beyond "
+                    f"{MAX_AMOUNT:,} either way, or total is not the sum of the lines"),
         ("POST", "/orders/{order_id}/invoice"): Operation(
             "Release the invoice", 201, "Invoice", "InvoiceRelease",
             invalid="the body is not a JSON object, or pod_reference is neither a string nor "
@@ -437,7 +445,9 @@ def _api_components(system: str) -> dict[str, Any]:
                 "schema": {"type": "string", "minLength": 1},
                 "description": "Stripe model: the first answer for a key is stored and "
                                "replayed (with idempotent-replayed: true); the same key with a "
-                               "different request answers 422 idempotency-key-reused."},
+                               "different request (method, path or JSON body; the order of "
+                               "object members aside, types count: false is not 0, 1 is not "
+                               "1.0) answers 422 idempotency-key-reused."},
             "CorrelationId": {
                 "name": "X-Correlation-ID", "in": "header", "required": False,
                 "schema": {"type": "string"},
@@ -527,6 +537,9 @@ def _operation(route: Route, op: Operation, links: dict[str, Any]) -> dict[str, 
     invalid = []
     if op.invalid is not None:
         invalid.append(f"invalid-field: {op.invalid}")
+    if op.request is not None:
+        invalid.append("invalid-field: a number anywhere in the body is not finite (1e400 "
+                       "overflows to infinity); field is its path")
     if route.idempotent:
         invalid.append("invalid-field Idempotency-Key: the header is empty; "
                        "idempotency-key-reused: the Idempotency-Key was first used for a "

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from seatrial.model.envelope import Event, to_datetime
-from seatrial.sdk.messages import ApiClient, Call, Sleep
+from seatrial.sdk.messages import ApiClient, Call, Sleep, sleep_error
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import TOLERANCE, Webhook, verify
 
@@ -43,6 +43,10 @@ class IO:
         return to_datetime(self._runtime.now())
 
     def sleep(self, seconds: float) -> Sleep:
+        """Wait `seconds` (a finite number >= 0) of the run's clock; else raises here, in the
+        handler, as live mode cannot wait a negative, NaN or infinite time either."""
+        if (error := sleep_error(seconds)) is not None:
+            raise error
         return Sleep(seconds)
 
     def verify(self, webhook: Webhook, tolerance: float = TOLERANCE) -> bool:

@@ -6,6 +6,9 @@ the same handler runs over any transport (in-process virtual time today, HTTP in
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from typing import Any, NamedTuple
 
 DEFAULT_TIMEOUT = 30.0
@@ -76,8 +79,242 @@ class Response:
         return f"<Response {self.status_code}>"
 
 
+# --- what a call may carry: exactly what live mode can send -----------------------------------
+#
+# In-process a call's body and headers reach the simulators as Python objects; live, they go
+# out through httpx, which refuses what JSON or HTTP cannot carry. So the SDK checks every call
+# and sleep where it is built (`io.<system>.get/post`, `io.sleep`): the error is raised inside
+# the handler, the same on both faces, and judged as the implementation's bug.
+
+JSON_TYPES = "dicts with string keys, lists, strings, finite numbers, booleans and None"
+_BIG = 10 ** sys.int_info.default_max_str_digits  # json refuses to write an int this long
+_INF = math.inf
+# A path goes out as it is written: no query or fragment (use params=), no percent escapes
+# (the server would decode them), no control characters; '.' and '..' segments are refused
+# separately, since an HTTP client would resolve them.
+_PATH = re.compile(r"/[^?#%\x00-\x1f\x7f]*")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _plain_json(value: Any) -> bool:
+    """True for a JSON value made of the built-in types (the common case), checked cheaply;
+    False sends it to `json_problem`, which also takes their subclasses."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or _utf8(key)):
+                return False
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() or _utf8(item)):
+                    return False
+            elif kind is float:
+                if item - item != 0.0:  # inf - inf and nan - nan are nan
+                    return False
+            elif kind is int:
+                if not -_BIG < item < _BIG:
+                    return False
+            elif not (kind is bool or item is None or _plain_json(item)):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() or _utf8(item)):
+                    return False
+            elif not (kind is bool or item is None or _plain_json(item)):
+                return False
+        return True
+    if kind is str:
+        return value.isascii() or _utf8(value)
+    if kind is float:
+        return value - value == 0.0
+    if kind is int:
+        return -_BIG < value < _BIG
+    return kind is bool or value is None
+
+
+def json_problem(value: Any, where: str = "json") -> tuple[type[Exception], str] | None:
+    """What JSON cannot carry in `value` (named by its Python path from `where`), as the
+    exception type and the message live mode's encoder would raise it with, plus the fix;
+    None when it is JSON."""
+    try:
+        if _plain_json(value):
+            return None
+        return _json_problem(value, where)
+    except RecursionError:
+        return ValueError, (f"{where} is nested too deeply or contains itself; send a tree "
+                            f"of {JSON_TYPES}")
+
+
+def _json_problem(value: Any, where: str) -> tuple[type[Exception], str] | None:
+    if isinstance(value, str):
+        if _utf8(value):
+            return None
+        return ValueError, (f"{where} is a string with a lone surrogate, which is not UTF-8; "
+                            "send valid text")
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if -_BIG < value < _BIG:
+            return None
+        return ValueError, (f"{where} is an integer of more than "
+                            f"{sys.int_info.default_max_str_digits} digits, which JSON "
+                            "encoders refuse to write; send a smaller number")
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return ValueError, (f"{where} is {value!r}, which JSON cannot carry; send a finite "
+                            "number (or None)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return TypeError, (f"{where} has the key {key!r} ({type(key).__name__}); JSON "
+                                   f"object keys are strings: use {str(key)!r}")
+            if not _utf8(key):
+                return ValueError, (f"{where} has the key {key!r}, which is not UTF-8 (a lone "
+                                    "surrogate); send valid text")
+            found = _json_problem(item, f"{where}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _json_problem(item, f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, tuple | set | frozenset):
+        return TypeError, (f"{where} is a {type(value).__name__}; send a list "
+                           f"(JSON takes {JSON_TYPES})")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return TypeError, (f"{where} is {type(value).__name__}, which is not JSON; decode it "
+                           f"to a str, or send {JSON_TYPES}")
+    article = "an" if type(value).__name__[:1].lower() in "aeiou" else "a"
+    return TypeError, (f"{where} is {article} {type(value).__name__}, which is not JSON; send "
+                       f"{JSON_TYPES}")
+
+
+def _header_problem(name: str, value: Any) -> tuple[type[Exception], str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return TypeError, f"{name}={value!r}: give a string or None"
+    if value.isascii() and value.isprintable() and value.strip() == value:
+        return None
+    return ValueError, (f"{name}={value!r}: it is sent as an HTTP header; use printable ASCII "
+                        "without leading or trailing spaces, e.g. an order id")
+
+
+def _number_problem(name: str, value: Any, least: str) -> tuple[type[Exception], str] | None:
+    """A finite number of seconds `least` ('> 0' or '>= 0') or why not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind: type[Exception] = TypeError
+    elif 0 < value < _INF or (least == ">= 0" and value == 0):  # NaN fails both
+        return None
+    else:
+        kind = ValueError
+    return kind, f"{name}={_short(value)}: give a finite number of seconds {least}"
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
+def _path_fix(path: str) -> str:
+    if not path.startswith("/"):
+        return f"path {path!r}: start it with '/', e.g. '/orders/SO-000001'"
+    for mark, fix in (("?", "pass the query as params={...}"), ("#", "a fragment is not sent"),
+                      ("%", "write it unescaped: the server decodes percent escapes")):
+        if mark in path:
+            return f"path {path!r}: no '{mark}' in a path; {fix}"
+    for segment in ("..", "."):
+        if segment in path.split("/"):
+            return (f"path {path!r}: no '{segment}' segment; an HTTP client resolves it, so "
+                    "write the path it means")
+    return f"path {path!r}: no control characters in a path"
+
+
+def call_problem(call: Call) -> tuple[type[Exception], str] | None:
+    """Why live mode could not send `call` as it is (exception type, message naming the
+    argument and the fix), or None."""
+    path = call.path
+    if not isinstance(path, str):
+        return TypeError, f"path {path!r}: give a string, e.g. '/orders/SO-000001'"
+    if not _PATH.fullmatch(path) or ("/." in path and _has_dot_segment(path)):
+        return ValueError, _path_fix(path)
+    if not (path.isascii() or _utf8(path)):
+        return ValueError, f"path {path!r}: it is not UTF-8 (a lone surrogate); send valid text"
+    if call.json is not None and (found := json_problem(call.json)):
+        return found
+    params = call.params
+    if params is not None:
+        if not isinstance(params, dict):
+            return TypeError, (f"params={params!r}: give a dict of strings, e.g. "
+                               "{'order_id': 'SO-000001'}")
+        for key, value in params.items():
+            if not (isinstance(key, str) and isinstance(value, str)):
+                return TypeError, (f"params={params!r}: give a dict of strings to strings, "
+                                   "e.g. {'order_id': 'SO-000001'}")
+            if not (_utf8(key) and _utf8(value)):
+                return ValueError, (f"params={params!r}: a lone surrogate is not UTF-8; send "
+                                    "valid text")
+    for name, value in (("idempotency_key", call.idempotency_key),
+                        ("correlation_id", call.correlation_id)):
+        if not _header_ok(value) and (found := _header_problem(name, value)):
+            return found
+    timeout = call.timeout
+    if timeout is DEFAULT_TIMEOUT:
+        return None
+    return _number_problem("timeout", timeout, "> 0")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def call_error(call: Call) -> Exception | None:
+    """The exception for a call live mode could not send (see `call_problem`), or None."""
+    found = call_problem(call)
+    if found is None:
+        return None
+    kind, message = found
+    json = ", json=..." if call.json is not None else ""
+    return kind(f"io.{call.system}.{str(call.method).lower()}({_short(call.path)}{json}): "
+                f"{message}")
+
+
+def sleep_error(seconds: Any) -> Exception | None:
+    """The exception for a sleep that is not a finite number of seconds >= 0, or None."""
+    if (type(seconds) is float or type(seconds) is int) and 0 <= seconds < _INF:
+        return None
+    found = _number_problem("seconds", seconds, ">= 0")
+    if found is None:
+        return None
+    hint = "; to stop waiting for ever, return instead" if seconds == _INF else ""
+    return found[0](f"io.sleep({_short(seconds)}): give a finite number of seconds >= 0{hint}")
+
+
+def _header_ok(value: Any) -> bool:
+    return value is None or (type(value) is str and value.isascii() and value.isprintable()
+                             and value.strip() == value)
+
+
+_PATH_OK = _PATH.fullmatch
+
+
 class ApiClient:
-    """Builds calls to one system's API; mirrors httpx's verbs."""
+    """Builds calls to one system's API; mirrors httpx's verbs. A call that live mode could
+    not send (see `call_problem`) raises TypeError or ValueError here, in the handler."""
 
     __slots__ = ("system",)
 
@@ -86,9 +323,25 @@ class ApiClient:
 
     def get(self, path: str, *, params: dict[str, str] | None = None,
             correlation_id: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Call:
-        return Call(self.system, "GET", path, None, params, None, correlation_id, timeout)
+        call = Call(self.system, "GET", path, None, params, None, correlation_id, timeout)
+        # the common case inline (the hot path), else the full check names what is wrong
+        if not (type(path) is str and path.isascii() and _PATH_OK(path) and "/." not in path
+                and params is None and _header_ok(correlation_id)
+                and timeout is DEFAULT_TIMEOUT) and (error := call_error(call)) is not None:
+            raise error
+        return call
 
     def post(self, path: str, *, json: Any = None, idempotency_key: str | None = None,
              correlation_id: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Call:
-        return Call(self.system, "POST", path, json, None, idempotency_key, correlation_id,
+        call = Call(self.system, "POST", path, json, None, idempotency_key, correlation_id,
                     timeout)
+        try:
+            plain = json is None or _plain_json(json)
+        except RecursionError:  # json_problem says so
+            plain = False
+        if not (type(path) is str and path.isascii() and _PATH_OK(path) and "/." not in path
+                and plain and _header_ok(idempotency_key)
+                and _header_ok(correlation_id)
+                and timeout is DEFAULT_TIMEOUT) and (error := call_error(call)) is not None:
+            raise error
+        return call

@@ -12,11 +12,12 @@ import simpy
 
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
-from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response
+from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
 from simulators.api import Router, problem
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
+INFINITY = float("inf")
 
 
 class InProcessTransport:
@@ -38,6 +39,12 @@ class InProcessTransport:
 
     def send(self, call: Call, resume: Resume, via: str | None = None) -> None:
         """`via` names the live connection the request came on (rate-limit checks)."""
+        if ((type(call.path) is not str or type(call.timeout) is not float
+             or not 0.0 < call.timeout < INFINITY) and (error := call_error(call)) is not None):
+            # a `Call` built by hand, not with io.<system>.get/post (which refuse it where it is
+            # built): the same error, raised at its yield, never sent (nor crashing the run)
+            self._later(0.0, resume, None, error)
+            return
         self.calls += 1
         ref = f"c{self.calls}"
         now = self.env.now

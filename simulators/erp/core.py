@@ -12,7 +12,15 @@ from typing import Any
 
 from seatrial.model.envelope import CLASSIFIERS, to_datetime
 from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, RANK
-from simulators.api import ApiRequest, Invalid, NotFound, Reply, optional_string, require
+from simulators.api import (
+    ApiRequest,
+    Invalid,
+    NotFound,
+    Reply,
+    amount,
+    optional_string,
+    require,
+)
 from simulators.events import EventSource
 
 
@@ -178,13 +186,11 @@ class ErpCore:
         body = request.body
         statement_id = require(body, "statement_id", str, "the TMS charge statement id")
         lines = require(body, "lines", list, "a list of {code, amount} charge lines")
-        total = require(body, "total", (int, float), "the statement total, a number")
+        total = amount(body.get("total"), "total", "the statement total")
         for index, line in enumerate(lines):
             if not isinstance(line, dict):
                 raise Invalid(f"lines[{index}]", "a {code, amount} charge line object")
-            amount = line.get("amount")
-            if not isinstance(amount, int | float) or isinstance(amount, bool):
-                raise Invalid(f"lines[{index}].amount", "a number")
+            amount(line.get("amount"), f"lines[{index}].amount", "the charge amount")
             if not isinstance(line.get("code", ""), str):
                 raise Invalid(f"lines[{index}].code", "the charge code, a string, e.g. FUEL")
         if abs(sum(line["amount"] for line in lines) - total) > 0.005:
