@@ -27,9 +27,9 @@ from seatrial.eventlog.format import EventLog, LogError
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import Scenario, fault_window_problems
 from simulators.erp.core import Customer, ErpCore, Order
+from simulators.erp.orders import OrderFactory
 from simulators.lastmile.core import LastMileCore, Task
 from simulators.tms.core import Shipment, TmsCore
-from simulators.workload import OrderFactory
 
 if TYPE_CHECKING:
     from seatrial.world import World

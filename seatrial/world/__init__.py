@@ -24,6 +24,7 @@ from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.host import SutHost
 from simulators.erp.core import ErpCore
 from simulators.erp.lifecycle import release_order, release_orders
+from simulators.erp.orders import OrderFactory
 from simulators.events import EventSource
 from simulators.handoff import Handoff
 from simulators.lastmile.core import LastMileCore
@@ -31,7 +32,6 @@ from simulators.lastmile.lifecycle import task_lifecycle
 from simulators.routes import erp_router, lastmile_router, tms_router
 from simulators.tms.core import TmsCore
 from simulators.tms.lifecycle import shipment_lifecycle
-from simulators.workload import OrderFactory
 
 
 @contextmanager
