@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial import __version__, targets
-from seatrial.invariants import NAMES
-from seatrial.run import RunResult
+from seatrial.judge.invariants import NAMES
+from seatrial.judge.result import RunResult
 
 REFERENCE = "reference"
 

@@ -42,6 +42,7 @@ from seatrial.contracts.drift import render as render_drift
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
+from seatrial.judge.result import RunResult, slim
 from seatrial.live.runner import (
     DEFAULT_SCALE,
     LiveOptions,
@@ -58,7 +59,7 @@ from seatrial.report.json_report import to_document
 from seatrial.report.junit import junit_text
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import print_scorecard, summarize
-from seatrial.run import RunAborted, RunResult, judge, play, run_scenario, slim
+from seatrial.run import RunAborted, judge, play, run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve

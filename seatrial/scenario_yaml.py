@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from seatrial.input_limits import MAX_DEPTH, MiB, Refused, TooLarge, read_limited
+from seatrial.judge.invariants import NAMES
 from seatrial.scenario import FAULT_KINDS, Scenario
 
 MAX_SCENARIO_BYTES = 1 * MiB  # the catalogue's largest file is 2 KB
@@ -70,7 +71,7 @@ def load_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}:1: a scenario is a YAML mapping with at least `name:`; "
                             "see docs/scenarios.md")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"invariants": NAMES})
     except ValidationError as invalid:
         errors = invalid.errors()
         lines = [_explain(error, root, source) for error in errors[:MAX_PROBLEMS]]

@@ -15,7 +15,7 @@ from seatrial.calibrate import (
     shipped,
 )
 from seatrial.cli import main
-from seatrial.run import RunResult, slim
+from seatrial.judge.result import RunResult, slim
 
 REFERENCE = Implementation("reference")
 CAUGHT = Implementation("faulty-caught", "loses every second event")

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from seatrial.catalogue import gate_suite
 from seatrial.cli import main
-from seatrial.invariants import NAMES
+from seatrial.judge.invariants import NAMES
 
 
 def invoke(*args: str):

@@ -12,7 +12,7 @@ from suts import SEATRIAL
 
 from seatrial.explore.search import Finding, explore, failure_file
 from seatrial.explore.strategies import MAX_FAULTS, scenarios
-from seatrial.invariants import NAMES
+from seatrial.judge.invariants import NAMES
 from seatrial.run import run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import load_scenario_file

@@ -17,8 +17,8 @@ import pydantic
 import pytest
 
 from seatrial.faults import FaultLayer
-from seatrial.invariants import MODULES, signed_only
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.invariants import MODULES, signed_only
+from seatrial.judge.observation import Observation, Violation
 from seatrial.ledger import Entry
 from seatrial.model.envelope import EPOCH, Event, to_datetime
 from seatrial.model.vocabulary import (

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from seatrial.catalogue import catalogue
 from seatrial.cli import main
-from seatrial.run import EVIDENCE_CHAINS
+from seatrial.judge.result import EVIDENCE_CHAINS
 from seatrial.scenario_yaml import dump_scenario
 
 CHARTS = ("messages", "in_flight", "backlog", "lag")

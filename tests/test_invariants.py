@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from seatrial import invariants
 from seatrial.faults import payloads
-from seatrial.flows import percentile
-from seatrial.invariants import (
+from seatrial.judge import invariants
+from seatrial.judge.flows import percentile
+from seatrial.judge.invariants import (
     actual_over_estimate,
     cancel_compensates,
     charges_reconcile,
@@ -34,7 +34,7 @@ from seatrial.invariants import (
     task_per_shipment,
     terminal_sticky,
 )
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
 from seatrial.scenario import Scenario

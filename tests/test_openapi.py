@@ -22,11 +22,11 @@ from seatrial.model.envelope import Event
 from simulators import openapi
 from simulators.api import Reply, Route, Router
 from simulators.erp.core import ErpCore
+from simulators.erp.orders import OrderFactory
 from simulators.events import EventSource
 from simulators.lastmile.core import LastMileCore
 from simulators.routes import erp_router, lastmile_router, tms_router
 from simulators.tms.core import STATE_AFTER, TmsCore
-from simulators.workload import OrderFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts" / "openapi"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from seatrial.catalogue import catalogue, find
 from seatrial.durations import format_duration, parse_duration
-from seatrial.invariants import NAMES
+from seatrial.judge.invariants import NAMES
 from seatrial.scenario import (
     MAX_ORDERS,
     SLO_KEYS,

@@ -22,11 +22,11 @@ from seatrial.world import World
 from seatrial.world.dispatcher import Receiver
 from simulators.api import IdempotencyStore
 from simulators.erp.core import Order
+from simulators.erp.orders import OrderFactory
 from simulators.lastmile.core import Task
 from simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
 from simulators.tms.core import Shipment
 from simulators.tms.lifecycle import freight_lines
-from simulators.workload import OrderFactory
 
 HOUR = 3600.0
 # No release wave (the first order would come after about 400 years) and no lifecycles: the

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -27,12 +27,9 @@ from seatrial.eventlog.format import EventLog, LogError
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import Scenario, fault_window_problems
 from simulators.erp.core import Customer, ErpCore, Order
+from simulators.erp.orders import OrderFactory
 from simulators.lastmile.core import LastMileCore, Task
 from simulators.tms.core import Shipment, TmsCore
-from simulators.workload import OrderFactory
-
-if TYPE_CHECKING:
-    from seatrial.world import World
 
 DAY = 86400.0
 #: Events the target's own calls cause: the simulators raise them again when it calls.
@@ -88,8 +85,30 @@ def replay_scenario(log: EventLog, stem: str, overlay: Scenario | None) -> Scena
         "gate": False})
 
 
+class Publisher(Protocol):
+    def publish(self, event: Event) -> None: ...
+
+
+class Stage(Protocol):
+    """What a log plays into (a `seatrial.world.World`): its clock and scenario, the three
+    cores its events are applied to (there once `start` is called) and where they go out."""
+
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def erp(self) -> ErpCore: ...
+    @property
+    def tms(self) -> TmsCore: ...
+    @property
+    def lastmile(self) -> LastMileCore: ...
+    @property
+    def dispatcher(self) -> Publisher: ...
+
+
 class Player:
-    def __init__(self, world: World, log: EventLog) -> None:
+    def __init__(self, world: Stage, log: EventLog) -> None:
         self.world, self.log = world, log
         self.env: simpy.Environment = world.env
         self.shift = origin_shift(log)

@@ -25,7 +25,8 @@ from hypothesis import seed as use_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from seatrial.explore.strategies import scenarios
-from seatrial.run import RunResult, run_scenario
+from seatrial.judge.result import RunResult
+from seatrial.run import run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import dump_scenario
 from seatrial.targets import Target

@@ -32,14 +32,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from seatrial.flows import measure
+from seatrial.judge.flows import measure
+from seatrial.judge.result import slim
 from seatrial.ledger import Ledger
 from seatrial.live import control
 from seatrial.live.limits import SERVER_LIMITS, Limits
 from seatrial.live.problems import problem
 from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
 from seatrial.live.settings import LOAD_SECRET
-from seatrial.run import judge, observe, slim
+from seatrial.run import judge, observe
 from seatrial.world import World
 
 BACKLOG_EVERY = 0.5  # wall seconds between backlog samples

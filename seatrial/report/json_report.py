@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from seatrial import __version__
-from seatrial.run import RunResult, slim
+from seatrial.judge.result import RunResult, slim
 
 
 def to_document(results: list[RunResult], planned: int | None = None) -> dict[str, Any]:

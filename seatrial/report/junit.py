@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from seatrial.run import RunResult
+from seatrial.judge.result import RunResult
 
 
 def to_xml(results: list[RunResult], planned: int | None = None) -> ET.ElementTree:

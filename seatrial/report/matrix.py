@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from seatrial.calibrate import Calibration
-from seatrial.invariants import NAMES
+from seatrial.judge.invariants import NAMES
 
 CELL_WIDTH = 14  # a scenario column at most; about three invariant codes a line
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from seatrial.invariants import NAMES
+from seatrial.judge.invariants import NAMES
 
 
 @dataclass

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from seatrial.judge.result import RunResult
 from seatrial.report.scorecard import scorecard
-from seatrial.run import RunResult
 
 EVIDENCE_SHOWN = 3  # violations explained in full per failing run
 

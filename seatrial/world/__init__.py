@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import gc
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import simpy
@@ -16,6 +14,7 @@ from seatrial.eventlog.format import EventLog
 from seatrial.eventlog.player import Player
 from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
+from seatrial.gc_pause import paused_gc
 from seatrial.ledger import Ledger
 from seatrial.scenario import DRAIN, Crash, Scenario
 from seatrial.sdk.implementation import SyncImplementation
@@ -24,6 +23,7 @@ from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.host import SutHost
 from simulators.erp.core import ErpCore
 from simulators.erp.lifecycle import release_order, release_orders
+from simulators.erp.orders import OrderFactory
 from simulators.events import EventSource
 from simulators.handoff import Handoff
 from simulators.lastmile.core import LastMileCore
@@ -31,21 +31,6 @@ from simulators.lastmile.lifecycle import task_lifecycle
 from simulators.routes import erp_router, lastmile_router, tms_router
 from simulators.tms.core import TmsCore
 from simulators.tms.lifecycle import shipment_lifecycle
-from simulators.workload import OrderFactory
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause cyclic garbage collection: a run allocates a large, only-growing history (the
-    ledger) and leaves no cycles behind, so full collections would rescan it over and over
-    for nothing (about a third of the run time)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def webhook_secret(rng: random.Random) -> str:

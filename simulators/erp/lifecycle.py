@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
+from typing import Protocol
 
 import simpy
 
-from seatrial.scenario import Workload
 from simulators.erp.core import ErpCore
-from simulators.workload import OrderFactory
+from simulators.erp.orders import OrderFactory
 
 HOUR = 3600.0
 CANCEL_AFTER = (10 * 60.0, 30 * HOUR)  # at any stage until the goods are out for delivery
@@ -17,8 +17,19 @@ CHANGE_AFTER = (30 * 60.0, 24 * HOUR)
 CANCEL_REASONS = ("customer_request", "payment_failed", "duplicate_order")
 
 
+class OrderRates(Protocol):
+    """What the ERP lifecycle reads of a workload (a scenario's `workload` is one)."""
+
+    @property
+    def orders_per_hour(self) -> float: ...
+    @property
+    def cancel_rate(self) -> float: ...
+    @property
+    def address_change_rate(self) -> float: ...
+
+
 def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
-                   rng: random.Random, workload: Workload,
+                   rng: random.Random, workload: OrderRates,
                    until: float) -> Generator[simpy.Event, None, None]:
     while True:
         yield env.timeout(rng.expovariate(workload.orders_per_hour / HOUR))
@@ -28,7 +39,7 @@ def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
 
 
 def release_order(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
-                  rng: random.Random, workload: Workload) -> str:
+                  rng: random.Random, workload: OrderRates) -> str:
     """Release the next order now, with the customer's later cancellation or address change
     drawn at the workload's rates (a load test releases orders one by one through here)."""
     order, customer, new = orders.next_order(env.now)

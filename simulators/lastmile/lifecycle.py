@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
 from seatrial.model.vocabulary import LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED
-from seatrial.scenario import Workload
 from simulators.handoff import Handoff
 from simulators.lastmile.core import LastMileCore, Task
 
@@ -18,6 +17,15 @@ WINDOW_OPENS = 2 * HOUR  # 08:00 (simulated time zero is 06:00)
 WINDOW_HOURS = 10.0
 MAX_ATTEMPTS = 3
 DRIVERS = tuple(f"driver-{n:02d}" for n in range(1, 25))
+
+
+class TaskRates(Protocol):
+    """What a task's lifecycle reads of a workload (a scenario's `workload` is one)."""
+
+    @property
+    def refusal_rate(self) -> float: ...
+    @property
+    def failed_attempt_rate(self) -> float: ...
 
 
 def next_window(now: float) -> float:
@@ -30,7 +38,7 @@ def next_window(now: float) -> float:
 
 def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
                    handoff: Handoff, rng: random.Random,
-                   workload: Workload) -> Generator[simpy.Event, None, None]:
+                   workload: TaskRates) -> Generator[simpy.Event, None, None]:
     yield handoff.at_hub(task.shipment_id)  # nothing to deliver before the goods arrive
     yield env.timeout(rng.uniform(10 * MINUTE, 2 * HOUR))
     if not task.active:

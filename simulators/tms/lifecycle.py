@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
+from typing import Protocol
 
 import simpy
 
-from seatrial.scenario import Workload
 from simulators.handoff import Handoff
 from simulators.tms.core import Shipment, TmsCore
 
@@ -24,9 +24,20 @@ RESPOND_BY = 2 * HOUR
 DELAY_PROBABILITY = 0.1
 
 
+class ShipmentRates(Protocol):
+    """What a shipment's lifecycle reads of a workload (a scenario's `workload` is one)."""
+
+    @property
+    def tender_decline_rate(self) -> float: ...
+    @property
+    def customs_hold_rate(self) -> float: ...
+    @property
+    def damage_rate(self) -> float: ...
+
+
 def shipment_lifecycle(env: simpy.Environment, tms: TmsCore, shipment: Shipment,
                        handoff: Handoff, rng: random.Random,
-                       workload: Workload) -> Generator[simpy.Event, None, None]:
+                       workload: ShipmentRates) -> Generator[simpy.Event, None, None]:
     tender_decline_rate = workload.tender_decline_rate
     yield env.timeout(rng.uniform(1 * MINUTE, 10 * MINUTE))  # planning run
     for carrier in (*CARRIERS, SPOT_CARRIER):

@@ -12,8 +12,8 @@ import math
 from itertools import accumulate
 from typing import Any
 
-from seatrial.flows import Flows, Sample
-from seatrial.invariants.observation import Observation
+from seatrial.judge.flows import Flows, Sample
+from seatrial.judge.observation import Observation
 
 BUCKETS = 120
 OPENS = frozenset({"deliver", "request"})

@@ -7,8 +7,8 @@ delivered order is invoiced, and a parcel goes to the address the ERP holds; eac
 
 from collections.abc import Iterator
 
-from seatrial.flows import milestones_of
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.flows import milestones_of
+from seatrial.judge.observation import Observation, Violation
 from seatrial.model.vocabulary import RANK
 
 NAME = "converge"

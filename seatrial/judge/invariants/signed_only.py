@@ -4,7 +4,7 @@ was never seen by it and proves nothing either way.)"""
 
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "signed-only"
 

@@ -8,7 +8,7 @@ cancellation is still on its way (the ERP down, the webhook late) the SUT cannot
 
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "cancel-compensates"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.flows import Flows, Sample, measure, percentile
-from seatrial.invariants import converge, effect_once
-from seatrial.invariants.observation import Observation
+from seatrial.judge.flows import Flows, Sample, measure, percentile
+from seatrial.judge.invariants import converge, effect_once
+from seatrial.judge.observation import Observation
 
 
 def _summary(samples: list[Sample]) -> dict[str, Any]:

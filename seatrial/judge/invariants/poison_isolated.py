@@ -4,8 +4,8 @@ still converges: it neither blocks that order nor moves its status."""
 
 from collections.abc import Iterator
 
-from seatrial.invariants import converge
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.invariants import converge
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "poison-isolated"
 

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterator
 
-from seatrial.flows import measure, percentile
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.flows import measure, percentile
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "latency-slo"
 

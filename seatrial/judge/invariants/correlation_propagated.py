@@ -3,7 +3,7 @@ correlation id (X-Correlation-ID), so one trace follows the order through all th
 
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "correlation-propagated"
 

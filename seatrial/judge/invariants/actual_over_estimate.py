@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "actual-over-estimate"
 

@@ -3,7 +3,7 @@ Idempotency-Key, the only thing that makes a retry after a lost response safe.""
 
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "idempotency-key-on-create"
 CREATES = {("tms", "/shipments"), ("lastmile", "/tasks")}

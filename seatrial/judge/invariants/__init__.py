@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seatrial.invariants import (
+from seatrial.judge.invariants import (
     actual_over_estimate,
     cancel_compensates,
     charges_reconcile,

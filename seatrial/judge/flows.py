@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from seatrial.judge.observation import Observation
 from seatrial.model.vocabulary import RANK, TMS_TO_ERP
-
-if TYPE_CHECKING:  # the invariants import this module: no import back at run time
-    from seatrial.invariants.observation import Observation
 
 
 @dataclass

@@ -7,7 +7,7 @@ freight-charge posting per TMS statement, an invoice per order.
 from collections import Counter
 from collections.abc import Iterator
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "effect-once"
 # effect -> (event types that trigger it, calls that commit it): what the evidence shows

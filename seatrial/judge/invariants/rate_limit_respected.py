@@ -12,7 +12,7 @@ after the 429 had arrived. In-process there is no wire and no grace."""
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from seatrial.invariants.observation import Observation, Violation
+from seatrial.judge.observation import Observation, Violation
 
 NAME = "rate-limit-respected"
 

@@ -1,0 +1,61 @@
+"""A judged run: the verdict, its evidence and its numbers, as every report reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from seatrial.judge.invariants import NAMES
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    seed: int
+    target: str
+    ledger_hash: str
+    messages: int
+    ledger_entries: int
+    sim_seconds: float
+    wall_seconds: float
+    checked: list[str]
+    violations: list[dict[str, Any]]
+    kpis: dict[str, Any] = field(default_factory=dict)
+    replay: dict[str, int] | None = None  # a replayed log: what became of its events
+    timeline: dict[str, Any] | None = None  # what the HTML report charts
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def violated(self) -> list[str]:
+        """Names of the invariants that failed, in catalogue order."""
+        failed = {v["invariant"] for v in self.violations}
+        return [name for name in NAMES if name in failed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "seed": self.seed, "target": self.target,
+                "passed": self.passed, "ledger_hash": self.ledger_hash,
+                "messages": self.messages, "ledger_entries": self.ledger_entries,
+                "sim_seconds": round(self.sim_seconds, 3),
+                "wall_seconds": round(self.wall_seconds, 3), "checked": self.checked,
+                "violated": self.violated(), "violations": self.violations, "kpis": self.kpis,
+                **({} if self.replay is None else {"replay": self.replay}),
+                **({} if self.timeline is None else {"timeline": self.timeline})}
+
+
+EVIDENCE_CHAINS = 3  # per invariant and run, in reports: the first ones show how it broke
+
+
+def slim(result: RunResult, chains: int = EVIDENCE_CHAINS) -> RunResult:
+    """The result with the evidence chains of only the first `chains` violations of each
+    invariant (the rest keep their message and keys): every chain of a faulty run would make
+    a gate's report a gigabyte."""
+    seen: dict[str, int] = {}
+    kept = []
+    for violation in result.violations:
+        name = violation["invariant"]
+        seen[name] = seen.get(name, 0) + 1
+        kept.append(violation if seen[name] <= chains else
+                    {k: v for k, v in violation.items() if k != "evidence"})
+    return replace(result, violations=kept)

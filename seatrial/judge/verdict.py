@@ -1,0 +1,39 @@
+"""The one verdict for every face: the same checks over the ledger and the records."""
+
+from __future__ import annotations
+
+import time
+
+from seatrial.gc_pause import paused_gc
+from seatrial.judge.flows import measure
+from seatrial.judge.invariants import MODULES, NAMES
+from seatrial.judge.kpis import measure_kpis
+from seatrial.judge.observation import Observation
+from seatrial.judge.result import RunResult
+from seatrial.judge.timeline import timeline
+from seatrial.scenario import Scenario
+
+
+def selected_invariants(scenario: Scenario) -> list[str]:
+    wanted = scenario.expect.invariants
+    return list(NAMES) if wanted == "all" else [n for n in NAMES if n in wanted]
+
+
+def verdict(obs: Observation, label: str, started: float, messages: int,
+            replay: dict[str, int] | None = None) -> RunResult:
+    """Judge what a run left behind: `obs`, played against `label` from `started` (a
+    `time.perf_counter()` reading) with `messages` across the SUT's boundary; `replay` is a
+    replayed log's summary (what became of its events)."""
+    scenario = obs.scenario
+    checked = selected_invariants(scenario)
+    with paused_gc():  # judging builds indexes over the same large history
+        violations = [violation.to_json(obs.describe)
+                      for module in MODULES if module.NAME in checked
+                      for violation in module.check(obs)]
+        flows = measure(obs)
+        kpis = measure_kpis(obs, flows)
+        chart = timeline(obs, flows)
+        digest = obs.ledger.digest()
+    return RunResult(scenario.name, scenario.seed, label, digest, messages, len(obs.ledger),
+                     obs.end_time, time.perf_counter() - started, checked, violations, kpis,
+                     replay, chart)

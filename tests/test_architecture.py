@@ -1,0 +1,123 @@
+"""The import graph between packages: no cycle, and the judge and the simulators stay upstream.
+
+A package here is each top-level module or subpackage of seatrial, simulators and
+sync_implementations: seatrial.cli, seatrial.judge, seatrial.world, seatrial.live,
+simulators.erp, sync_implementations.reference... Every import counts, at module level or inside
+a function (a deferred import is a dependency all the same), except those under
+`if TYPE_CHECKING:`, which never run. The graph is grimp's, built from the source.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import grimp
+import pytest
+
+ROOTS = ("seatrial", "simulators", "sync_implementations")
+Edges = dict[str, set[str]]
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph(*ROOTS, exclude_type_checking_imports=True, cache_dir=None)
+
+
+def package(module: str) -> str:
+    """seatrial.judge.invariants.converge -> seatrial.judge; seatrial -> seatrial."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_imports(graph: grimp.ImportGraph) -> dict[tuple[str, str], list[str]]:
+    """(importing package, imported package) -> each import behind it, as `module:line`."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for importer in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            if package(importer) != package(imported):
+                for detail in graph.get_import_details(importer=importer, imported=imported):
+                    found[(package(importer), package(imported))].append(
+                        f"{importer}:{detail['line_number']} imports {imported}")
+    return found
+
+
+def cycles(edges: Edges) -> list[list[str]]:
+    """Every set of nodes that reach each other (strongly connected components of more than one
+    node, Tarjan's algorithm, iteratively), each sorted; two packages importing each other are
+    the smallest."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    nodes = sorted(set(edges) | {n for targets in edges.values() for n in targets})
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, targets = work[-1]
+            for target in targets:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(edges.get(target, ())))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return sorted(found)
+
+
+def test_the_cycle_finder_finds_pairs_and_longer_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    assert cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}}) == [
+        ["a", "b", "c"], ["d", "e"]]
+
+
+def test_no_import_cycle_between_packages(graph):
+    imports = package_imports(graph)
+    edges: Edges = defaultdict(set)
+    for importer, imported in imports:
+        edges[importer].add(imported)
+    assert {"seatrial.judge", "seatrial.world", "seatrial.run", "simulators.erp"} <= set(edges)
+    problems = []
+    for members in cycles(edges):
+        problems.append("cycle between " + ", ".join(members) + ":")
+        problems += [f"  {where}" for (importer, imported), wheres in sorted(imports.items())
+                     if importer in members and imported in members for where in wheres]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("played", ["seatrial.world", "seatrial.live", "seatrial.run",
+                                    "seatrial.eventlog", "seatrial.faults",
+                                    "seatrial.transport", "seatrial.sdk", "sync_implementations"])
+def test_the_judge_reads_what_a_run_left_behind_not_what_played_it(graph, played):
+    """It is handed an observation (scenario, ledger, the three cores' records, end time)."""
+    chain = graph.find_shortest_chain(importer="seatrial.judge", imported=played,
+                                      as_packages=True)
+    assert chain is None, " -> ".join(chain)
+
+
+def test_the_simulators_know_no_scenario(graph):
+    """Each lifecycle reads its workload through a small protocol of its own."""
+    chain = graph.find_shortest_chain(importer="simulators", imported="seatrial.scenario",
+                                      as_packages=True)
+    assert chain is None, " -> ".join(chain)
