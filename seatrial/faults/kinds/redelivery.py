@@ -3,12 +3,17 @@ up on the SUT."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from seatrial.faults.base import Effect, Fault, Kind, Webhooks
-from seatrial.scenario_fields import Duration, WebhookChannel
+from seatrial.scenario_fields import HOUR, MINUTE, Duration, WebhookChannel
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
 
 MAX_REDELIVERIES = 50  # a redelivery schedule's attempts; real providers make 5 to 20
 
@@ -34,4 +39,14 @@ class RedeliveryEffect(Effect[Redelivery]):
                        fault.disable_after)
 
 
-KIND = Kind(model=Redelivery, effect=RedeliveryEffect, listed=7, explored=14)
+def explore(space: Space) -> SearchStrategy[Redelivery]:
+    """Sooner or later retries than the default's, never none: a failed delivery is always
+    redelivered after the SUT is back. Never `disable_after`: a disabled subscription loses
+    every later event, which no implementation survives."""
+    from hypothesis import strategies as st
+
+    return st.builds(Redelivery, channel=space.webhooks, schedule=st.sampled_from((
+        (0.0, 30.0, 5 * MINUTE, HOUR, 6 * HOUR), (HOUR, 6 * HOUR))))
+
+
+KIND = Kind(model=Redelivery, effect=RedeliveryEffect, explore=explore, listed=7, explored=14)
