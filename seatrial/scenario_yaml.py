@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from seatrial.faults.kinds import FAULT_KINDS
 from seatrial.input_limits import MAX_DEPTH, MiB, Refused, TooLarge, read_limited
 from seatrial.judge.invariants import NAMES
-from seatrial.scenario import FAULT_KINDS, Scenario
+from seatrial.scenario import Scenario
 
 MAX_SCENARIO_BYTES = 1 * MiB  # the catalogue's largest file is 2 KB
 MAX_VALUES = 100_000  # scalars, lists and mappings, aliases expanded; a real scenario has ~100

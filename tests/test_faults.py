@@ -12,11 +12,11 @@ import pytest
 import simpy
 
 from seatrial.faults import BASELINE_API_LATENCY, BASELINE_WEBHOOK_LATENCY, FaultLayer
-from seatrial.faults.latency import sampler
-from seatrial.faults.rate_limit import TokenBucket
+from seatrial.faults.kinds.latency import Latency, sampler
+from seatrial.faults.kinds.rate_limit import TokenBucket
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event, to_datetime
-from seatrial.scenario import Latency, Scenario
+from seatrial.scenario import Scenario
 from seatrial.sdk import (
     Call,
     ConnectError,

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from seatrial.faults import payloads
+from seatrial.faults.kinds.forged import forged
+from seatrial.faults.kinds.poison import poison
 from seatrial.judge import invariants
 from seatrial.judge.flows import percentile
 from seatrial.judge.invariants import (
@@ -154,15 +155,15 @@ class Story:
     def forged_delivery(self, order_id: str, mode: str, outcome: str) -> str:
         """A forgery about the order's latest event, delivered and answered; its event id."""
         original = self.latest(order_id)
-        forged = payloads.forged(original)
-        self.injected(forged, "forged", original)
-        self.delivered(forged, outcome, forged=mode)
-        return forged.event_id
+        made = forged(original)
+        self.injected(made, "forged", original)
+        self.delivered(made, outcome, forged=mode)
+        return made.event_id
 
     def poisoned(self, order_id: str, outcome: str) -> str:
         """A poison message about the order's latest event, delivered and answered."""
         original = self.latest(order_id)
-        bad = payloads.poison(original, random.Random(0))
+        bad = poison(original, random.Random(0))
         self.injected(bad, "poison", original)
         self.delivered(bad, outcome)
         return bad.event_id

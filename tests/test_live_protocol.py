@@ -129,7 +129,7 @@ def test_the_reference_over_http_refuses_forged_webhooks():
 
 
 def test_a_429_on_the_wire_carries_whole_and_exact_retry_after_and_the_ledger_the_grace():
-    from seatrial.scenario import RateLimit
+    from seatrial.faults.kinds.rate_limit import RateLimit
 
     limited = SMALL.model_copy(update={"faults": (RateLimit(system="erp", rate=0.0001, burst=1),)})
     world = World(limited)

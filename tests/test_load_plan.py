@@ -7,10 +7,10 @@ from statistics import mean
 
 import pytest
 
+from seatrial.faults.kinds.outage import Outage
 from seatrial.load.arrivals import InFlight, arrival_times
 from seatrial.load.gate import Row, cleared_after, evaluate, level_before
 from seatrial.load.plan import CALENDAR, LoadProfile, LoadRun, OutageUnderLoad, Stage, Thresholds
-from seatrial.scenario import Outage
 
 
 def test_rates_follow_baseline_calendar_multiplier_and_stages() -> None:

@@ -17,7 +17,11 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
-from seatrial.faults.payloads import forged, poison, retraction, skewed, to_v2, unknown_code
+from seatrial.faults.kinds.clock_skew import skewed
+from seatrial.faults.kinds.forged import forged
+from seatrial.faults.kinds.poison import poison
+from seatrial.faults.kinds.retraction import retraction
+from seatrial.faults.kinds.schema_drift import to_v2, unknown_code
 from seatrial.model.envelope import Event
 from simulators import openapi
 from simulators.api import Reply, Route, Router

@@ -10,20 +10,14 @@ from hypothesis import strategies as st
 
 from seatrial.catalogue import catalogue, find
 from seatrial.durations import format_duration, parse_duration
+from seatrial.faults.kinds.duplicate import Duplicate
+from seatrial.faults.kinds.latency import Latency as LatencyFault
+from seatrial.faults.kinds.lost_response import LostResponse
+from seatrial.faults.kinds.outage import Outage
+from seatrial.faults.kinds.rate_limit import RateLimit
+from seatrial.faults.kinds.reorder import Reorder
 from seatrial.judge.invariants import NAMES
-from seatrial.scenario import (
-    MAX_ORDERS,
-    SLO_KEYS,
-    Duplicate,
-    Expectations,
-    LostResponse,
-    Outage,
-    RateLimit,
-    Reorder,
-    Scenario,
-    Workload,
-)
-from seatrial.scenario import Latency as LatencyFault
+from seatrial.scenario import MAX_ORDERS, SLO_KEYS, Expectations, Scenario, Workload
 from seatrial.scenario_yaml import ScenarioError, dump_scenario, load_scenario, load_scenario_file
 
 # --- round trips -------------------------------------------------------------------------------

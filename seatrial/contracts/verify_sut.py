@@ -32,13 +32,13 @@ from seatrial.contracts import SUT_PACT_DIR, SUT_PROVIDER
 from seatrial.contracts.provider_states import ProviderStates, contract_world
 from seatrial.contracts.verify import SCALE, Verification, run_verifier
 from seatrial.contracts.webhook_pacts import SIGNED_AS, VALID, write_webhook_pacts
+from seatrial.faults.kinds.forged import Forged
 from seatrial.live import control
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import DELIVERY_TIMEOUT, SutUnavailable, configure
 from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import running
-from seatrial.scenario import Forged
 from seatrial.world.dispatcher import signed_headers
 
 # every forgery a source can meet (the `forged` fault's modes), not only those the pacts use

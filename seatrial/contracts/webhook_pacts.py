@@ -36,8 +36,8 @@ from seatrial.contracts.provider_states import (
     contract_world,
 )
 from seatrial.contracts.verify import Outbox, delivering
+from seatrial.faults.kinds.forged import Forged
 from seatrial.live.settings import SYSTEMS
-from seatrial.scenario import Forged
 from seatrial.sdk.webhooks import Webhook
 
 SIGNED_AS = "the delivery's signature"

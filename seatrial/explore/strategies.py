@@ -8,36 +8,43 @@ the simplest story: no faults, fewer orders, a shorter day, the first (mildest) 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hypothesis import strategies as st
 
-from seatrial.scenario import (
-    ClockSkew,
-    Crash,
-    Duplicate,
-    Expectations,
-    Forged,
-    Latency,
-    LostResponse,
-    Outage,
-    Poison,
-    RateLimit,
-    Reorder,
-    Replay,
-    Retraction,
-    Scenario,
-    SchemaDrift,
-    Workload,
-)
+from seatrial.faults.kinds import KINDS
+from seatrial.scenario import Expectations, Scenario, Workload
+from seatrial.scenario_fields import HOUR, MINUTE
 
-MINUTE, HOUR = 60.0, 3600.0
 MAX_FAULTS = 6
 DURATIONS = (HOUR, 2 * HOUR)
 SYSTEMS = ("tms", "erp", "lastmile")
 WEBHOOKS = ("tms.webhooks", "lastmile.webhooks", "erp.webhooks")
-APIS = ("tms.api", "erp.api", "lastmile.api")
 SOME = (0.05, 0.01, 0.1, 0.3)  # a fault's probability: the catalogue's range, mildest first
 RARE = (0.0, 0.01, 0.05, 0.1)  # a business exception's rate: none first
 CONVERGE_WITHIN = 12 * HOUR  # after the last fault: room for the slowest redelivery schedule
+#: The kinds explore draws, in their `explored` order (each kind's `explore`,
+#: seatrial/faults/kinds/).
+EXPLORED = tuple(sorted((kind for kind in KINDS.values() if kind.explore is not None),
+                        key=lambda kind: kind.explored))
+
+
+@dataclass(frozen=True)
+class Space:
+    """What the fault kinds' strategies share, for a day of `duration`."""
+
+    at: st.SearchStrategy[float]  # when in the day a fault starts
+    lasting: st.SearchStrategy[float]  # how long it lasts
+    webhooks: st.SearchStrategy[str]  # a webhook channel
+    systems: st.SearchStrategy[str]
+    some: st.SearchStrategy[float]  # a probability
+
+    @classmethod
+    def of(cls, duration: float) -> Space:
+        return cls(at=_window(duration),
+                   lasting=st.sampled_from((15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR)),
+                   webhooks=st.sampled_from(WEBHOOKS), systems=st.sampled_from(SYSTEMS),
+                   some=st.sampled_from(SOME))
 
 
 def _window(duration: float) -> st.SearchStrategy[float]:
@@ -46,37 +53,9 @@ def _window(duration: float) -> st.SearchStrategy[float]:
 
 
 def faults(duration: float) -> st.SearchStrategy:
-    """One fault of any kind the catalogue uses, within the day."""
-    at = _window(duration)
-    lasting = st.sampled_from((15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR))
-    webhooks, systems, some = (st.sampled_from(WEBHOOKS), st.sampled_from(SYSTEMS),
-                               st.sampled_from(SOME))
-    return st.one_of(
-        st.builds(Duplicate, channel=webhooks, probability=some),
-        st.builds(Outage, system=systems, at=at, for_=lasting,
-                  mode=st.sampled_from(("http_503", "refused", "hang"))),
-        st.builds(LostResponse, system=systems, probability=some),
-        st.builds(Reorder, channel=webhooks, probability=st.sampled_from((0.1, 0.3, 0.5)),
-                  window=st.sampled_from((HOUR, 2 * HOUR, 4 * HOUR))),
-        st.builds(Latency, channel=st.sampled_from(APIS), dist=st.just("lognormal"),
-                  median=st.sampled_from((0.3, 2.0, 8.0)), sigma=st.just(1.2),
-                  cap=st.just(90.0)),
-        st.builds(RateLimit, system=systems, rate=st.sampled_from((0.5, 0.2)),
-                  burst=st.sampled_from((10, 2))),
-        st.builds(Replay, channel=webhooks, at=at, window=st.sampled_from((HOUR, 2 * HOUR))),
-        st.builds(Poison, channel=webhooks, probability=st.sampled_from((0.01, 0.001))),
-        st.builds(SchemaDrift, channel=webhooks, at=at,
-                  mode=st.sampled_from(("unknown_code", "v2")), probability=some),
-        st.builds(Retraction, channel=st.sampled_from(("tms.webhooks", "lastmile.webhooks")),
-                  probability=some),
-        st.builds(ClockSkew, channel=webhooks, mode=st.sampled_from(("local_time", "skew")),
-                  probability=st.sampled_from((1.0, 0.2)), skew=st.just(10 * MINUTE)),
-        st.builds(Forged, channel=webhooks, probability=st.sampled_from((0.03, 0.001)),
-                  mode=st.sampled_from(("bad_signature", "missing_signature",
-                                        "stale_timestamp"))),
-        st.builds(Crash, at=at, restart_after=st.sampled_from((MINUTE, 2 * MINUTE,
-                                                                10 * MINUTE))),
-    )
+    """One fault of any kind, drawn by its kind's strategy, within the day."""
+    space = Space.of(duration)
+    return st.one_of(*(kind.explore(space) for kind in EXPLORED))
 
 
 @st.composite

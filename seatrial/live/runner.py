@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from seatrial.eventlog.format import EventLog
+from seatrial.faults.kinds.crash import Crash
 from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import SimulatorStack
-from seatrial.scenario import Crash, Scenario
+from seatrial.scenario import Scenario
 from seatrial.world import World
 
 DEFAULT_SCALE = 3600.0  # an hour a second: a gate scenario's ~3 simulated days in about a minute

@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
+from seatrial.faults.kinds.crash import Crash
 from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
 from seatrial.live.stack import AcceptAll, SimulatorStack, listen
-from seatrial.scenario import Crash, Scenario
+from seatrial.scenario import Scenario
 from seatrial.world import World
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from seatrial.scenario import Duplicate, Expectations, LiveSettings, Outage, Scenario, Workload
+from seatrial.faults.kinds.duplicate import Duplicate
+from seatrial.faults.kinds.outage import Outage
+from seatrial.scenario import Expectations, LiveSettings, Scenario, Workload
 
 HOUR = 3600.0
 # A day's volume as a multiple of a normal day (EU parcel data, ../shared/notes/domain-facts.md).

@@ -16,7 +16,7 @@ from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
 from seatrial.gc_pause import paused_gc
 from seatrial.ledger import Ledger
-from seatrial.scenario import DRAIN, Crash, Scenario
+from seatrial.scenario import DRAIN, Scenario
 from seatrial.sdk.implementation import SyncImplementation
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -61,7 +61,7 @@ class World:
         self.faults = FaultLayer(scenario, self.horizon, stream)
         secrets = {source: webhook_secret(stream(f"secret.{source}"))
                    for source in ("erp", "tms", "lastmile")}
-        self.dispatcher = WebhookDispatcher(env, scenario, self.faults, self.ledger, secrets)
+        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, secrets)
         clock = lambda: env.now  # noqa: E731
         sink = self.dispatcher.publish
         self.recording = Recording() if record else None
@@ -88,10 +88,8 @@ class World:
         self.host = None if factory is None else SutHost(
             env, factory, self.transport, self.ledger, stream("sut"), secrets)
         self.dispatcher.host = self.host
-        for fault in scenario.faults:
-            if isinstance(fault, Crash):
-                env.timeout(fault.at).callbacks.append(
-                    lambda _e, after=fault.restart_after: self.dispatcher.host.crash(after))
+        for effect in self.faults.effects:
+            effect.on_sut(self)
         orders, erp_rng = OrderFactory(seed, workload.lines_per_order), stream("erp.lifecycle")
         self.release_order: Callable[[], str] = lambda: release_order(
             env, self.erp, orders, erp_rng, workload)
@@ -108,6 +106,12 @@ class World:
         if player is None:
             return None
         return lambda record: player.created_by_target(source, record)
+
+    def crash(self, at: float, restart_after: float) -> None:
+        """The SUT crashes at `at` and restarts `restart_after` later (`seatrial.faults.base.Sut`,
+        for a `crash` fault): in process or, live, the SUT process."""
+        self.env.timeout(at - self.env.now).callbacks.append(
+            lambda _e: self.dispatcher.host.crash(restart_after))
 
     @property
     def exchanges(self) -> int:

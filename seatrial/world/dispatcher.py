@@ -8,15 +8,15 @@ consecutive failures, as Onfleet and Shopify do.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import EPOCH, Event
-from seatrial.scenario import Redelivery, Replay, Scenario
 from seatrial.sdk.webhooks import Webhook, sign
 
 if TYPE_CHECKING:
@@ -36,8 +36,11 @@ class Receiver(Protocol):
 
 
 class WebhookDispatcher:
-    def __init__(self, env: simpy.Environment, scenario: Scenario, faults: FaultLayer,
-                 ledger: Ledger, secrets: dict[str, str]) -> None:
+    """Also what the faults' `on_webhooks` hooks get to change (`seatrial.faults.base.Webhooks`):
+    each source's retry schedule, and more deliveries."""
+
+    def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
+                 secrets: dict[str, str]) -> None:
         self.env = env
         self.faults = faults
         self.ledger = ledger
@@ -52,15 +55,8 @@ class WebhookDispatcher:
         self.failures = dict.fromkeys(secrets, 0)  # consecutive, per source
         self.disabled: set[str] = set()
         self.history: dict[str, list[tuple[float, Event]]] = {s: [] for s in secrets}
-        for fault in scenario.faults:
-            source = getattr(fault, "channel", "").removesuffix(".webhooks")
-            if isinstance(fault, Redelivery):
-                self.schedules[source] = fault.schedule
-                if fault.disable_after is not None:
-                    self.disable_after[source] = fault.disable_after
-            elif isinstance(fault, Replay):
-                env.timeout(fault.at).callbacks.append(
-                    lambda _e, src=source, window=fault.window: self._replay(src, window))
+        for effect in faults.effects:
+            effect.on_webhooks(self)
 
     def publish(self, event: Event) -> None:
         """The simulators' event sink."""
@@ -78,14 +74,29 @@ class WebhookDispatcher:
         for delivery in deliveries:
             self._schedule(delivery, 1)
 
-    def _replay(self, source: str, window: float) -> None:
-        now = self.env.now
-        replayed = [event for when, event in self.history[source] if when >= now - window]
-        self.ledger.record(now, "fault", source, f"replay@{now:.0f}", None,
-                           {"fault": "replay", "events": len(replayed)})
-        rng = self.faults.stream(f"replay.{source}")
-        for event in replayed:
-            self._schedule(Delivery(rng.uniform(0.0, 60.0), event), 1)
+    # --- seatrial.faults.base.Webhooks ------------------------------------------------------
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        self.env.timeout(time - self.env.now).callbacks.append(lambda _e: action())
+
+    def retry(self, source: str, schedule: tuple[float, ...], disable_after: int | None) -> None:
+        self.schedules[source] = schedule
+        if disable_after is not None:
+            self.disable_after[source] = disable_after
+
+    def published(self, source: str, since: float) -> list[Event]:
+        return [event for when, event in self.history[source] if when >= since]
+
+    def send(self, delivery: Delivery) -> None:
+        self._schedule(delivery, 1)
+
+    def note(self, source: str, ref: str, data: dict[str, Any]) -> None:
+        self.ledger.record(self.env.now, "fault", source, ref, None, data)
+
+    def stream(self, name: str) -> random.Random:
+        return self.faults.stream(name)
+
+    # --- deliveries --------------------------------------------------------------------------
 
     def _schedule(self, delivery: Delivery, attempt: int) -> None:
         self.env.timeout(delivery.delay).callbacks.append(

@@ -1,0 +1,185 @@
+"""What a fault kind is: its scenario model (a `Fault`), its `Effect` (what one fault of the
+kind does while it is active, through the hooks the fault layer and the world call), and how
+`seatrial explore` draws one. Each kind is one module in `seatrial.faults.kinds` declaring a
+`Kind`; this module is the contract between those modules and the rest of Seatrial.
+
+The kinds never import the world: the world hands their hooks what they may touch
+(`Webhooks`, `Sut`), and the simulators' cores never see a fault at all.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+
+from pydantic import Field
+
+from seatrial.model.envelope import Event
+from seatrial.scenario_fields import Duration, ScenarioModel
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
+
+
+class Fault(ScenarioModel):
+    """Every fault's window: from `at`, for `for` (None: until the run ends)."""
+
+    at: Duration = 0.0
+    for_: Duration | None = Field(None, alias="for")
+
+    def span(self, horizon: float) -> tuple[float, float]:
+        return self.at, horizon if self.for_ is None else self.at + self.for_
+
+
+# --- what effects act on ---------------------------------------------------------------------
+
+Note = tuple[str, dict[str, Any]]  # (event id, what a fault did): one ledger entry each
+
+
+class Delivery(NamedTuple):
+    delay: float
+    event: Event
+    forgery: str | None = None  # how a forged delivery is (mis)signed
+
+
+@dataclass(slots=True)
+class CallPlan:
+    """One API call the SUT makes: what the network and the system will do with it."""
+
+    latency: float
+    outage: str | None = None        # http_503 / hang / refused
+    retry_after: float | None = None  # set when the rate limit answers 429
+    lost: bool = False
+    notes: list[dict[str, Any]] | None = None  # faults applied, for the ledger
+
+
+@dataclass(slots=True)
+class DeliveryPlan:
+    """One event a source publishes, on its way to the SUT: late, skewed or reshaped by the
+    webhook faults in the order they are listed, copied, and with messages they inject beside
+    it."""
+
+    delay: float
+    event: Event
+    notes: list[Note] = field(default_factory=list)
+    copies: list[float] = field(default_factory=list)  # each copy's delay after the event's
+    injected: list[Delivery] = field(default_factory=list)
+
+    def note(self, data: dict[str, Any]) -> None:
+        """A ledger note about the event itself."""
+        self.notes.append((self.event.event_id, data))
+
+    def inject(self, made: Event, kind: str, delay: float, rng: random.Random,
+               forgery: str | None = None) -> None:
+        """Deliver `made`, a message a fault built from the event, 0-30 s after `delay`."""
+        self.notes.append((made.event_id, {
+            "fault": kind, "of": self.event.event_id, "type": made.type,
+            "code": made.payload.get("status_code") or made.payload.get("trigger")}))
+        self.injected.append(Delivery(delay + rng.uniform(0.0, 30.0), made, forgery))
+
+    def deliveries(self) -> list[Delivery]:
+        """The event, its copies, then the injected messages."""
+        return [Delivery(self.delay, self.event),
+                *(Delivery(self.delay + gap, self.event) for gap in self.copies),
+                *self.injected]
+
+
+def derived(event: Event, tag: str, **changes: Any) -> Event:
+    """A new message about the same business object, with its own event id."""
+    return event._replace(event_id=f"{event.event_id}-{tag}", **changes)
+
+
+class Webhooks(Protocol):
+    """What the webhook dispatcher lets a fault do beyond one event's delivery."""
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        """Call `action` at simulated time `time`."""
+
+    def retry(self, source: str, schedule: tuple[float, ...], disable_after: int | None) -> None:
+        """Redeliver `source`'s failed deliveries on `schedule`; with `disable_after`, disable
+        its subscription after that many consecutive failures."""
+
+    def published(self, source: str, since: float) -> list[Event]:
+        """What `source` published from `since` on (as published, before any fault)."""
+
+    def send(self, delivery: Delivery) -> None:
+        """Deliver once more (a first attempt, redelivered if it fails)."""
+
+    def note(self, source: str, ref: str, data: dict[str, Any]) -> None:
+        """A ledger note about `source`'s webhooks, under `ref`."""
+
+    def stream(self, name: str) -> random.Random:
+        """The random stream `name`, seeded from the scenario."""
+
+
+class Sut(Protocol):
+    """What the world lets a fault do to the sync implementation."""
+
+    def crash(self, at: float, restart_after: float) -> None:
+        """Crash it at simulated time `at`, and restart it `restart_after` later."""
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Fault)
+
+
+class Effect(Generic[F]):
+    """One fault of a scenario at work: its window, its own random stream, and the hooks the
+    fault layer and the world call. A kind overrides the hooks it needs; the others do nothing.
+    `on_call` and `on_delivery` are called only while the fault is active, on its channel."""
+
+    __slots__ = ("end", "fault", "rng", "start")
+    #: While active, the fault's system is down: the layer asks it first for every call (a call
+    #: that never reaches the system spends no rate-limit token), and the system's webhooks,
+    #: first deliveries and redeliveries alike, wait until it comes back.
+    takes_system_down: ClassVar[bool] = False
+
+    def __init__(self, fault: F, horizon: float, rng: random.Random) -> None:
+        self.fault = fault
+        self.start, self.end = fault.span(horizon)
+        self.rng = rng
+
+    def active(self, now: float) -> bool:
+        return self.start <= now < self.end
+
+    def on_call(self, plan: CallPlan, now: float) -> None:
+        """An API call the SUT makes on the fault's channel at `now`."""
+
+    def on_delivery(self, plan: DeliveryPlan) -> None:
+        """An event published on the fault's webhook channel."""
+
+    def on_webhooks(self, webhooks: Webhooks) -> None:
+        """Once, as the webhook dispatcher is built (at simulated time zero)."""
+
+    def on_sut(self, sut: Sut) -> None:
+        """Once, as the world is built, after the sync implementation (at simulated time
+        zero)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kind:
+    """A fault kind, as its module in `seatrial.faults.kinds` declares it (`KIND = Kind(...)`).
+
+    `explore(space)` is the Hypothesis strategy `seatrial explore` draws faults of this kind
+    from (`space`: what all kinds' strategies share, from `seatrial.explore.strategies`). It
+    imports Hypothesis itself, so that runs start without it. A kind without one is never
+    explored, and tests/test_fault_registry.py fails naming it.
+    """
+
+    model: type[Fault]
+    effect: type[Effect[Any]]
+    explore: Callable[[Space], SearchStrategy[Any]] | None = None
+    #: Its place among the kinds: `FAULT_KINDS`, the union's members, error messages.
+    listed: int
+    #: Its place among `seatrial explore`'s choices: Hypothesis shrinks toward the first, so
+    #: the mildest come first.
+    explored: int
+
+    @property
+    def name(self) -> str:
+        return self.model.model_fields["kind"].default

@@ -1,0 +1,58 @@
+"""`clock_skew`: event times in the source's local time without an offset, or off by up to
+`skew`."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind
+from seatrial.model.envelope import Event
+from seatrial.model.vocabulary import SOURCE_LOCAL_TIME
+from seatrial.scenario_fields import MINUTE, Duration, Probability, WebhookChannel
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
+
+
+class ClockSkew(Fault):
+    """`local_time`: event_time in the source's local time without an offset (X12 without
+    AT7-07). `skew`: the source's clock is off by up to `skew` either way."""
+
+    kind: Literal["clock_skew"] = "clock_skew"
+    channel: WebhookChannel
+    mode: Literal["local_time", "skew"] = "local_time"
+    probability: Probability = 1.0
+    skew: Duration = 300.0
+
+
+def skewed(event: Event, mode: str, rng: random.Random, skew: float) -> Event:
+    if mode == "local_time":
+        local = event.event_time.astimezone(SOURCE_LOCAL_TIME[event.source])
+        return event._replace(event_time=local.replace(tzinfo=None))
+    return event._replace(event_time=event.event_time + timedelta(seconds=rng.uniform(-skew, skew)))
+
+
+class ClockSkewEffect(Effect[ClockSkew]):
+    __slots__ = ()
+
+    def on_delivery(self, plan: DeliveryPlan) -> None:
+        fault = self.fault
+        if self.rng.random() < fault.probability:
+            plan.event = skewed(plan.event, fault.mode, self.rng, fault.skew)
+            plan.note({"fault": "clock_skew", "mode": fault.mode,
+                       "event_time": plan.event.event_time.isoformat()})
+
+
+def explore(space: Space) -> SearchStrategy[ClockSkew]:
+    from hypothesis import strategies as st
+
+    return st.builds(ClockSkew, channel=space.webhooks,
+                     mode=st.sampled_from(("local_time", "skew")),
+                     probability=st.sampled_from((1.0, 0.2)), skew=st.just(10 * MINUTE))
+
+
+KIND = Kind(model=ClockSkew, effect=ClockSkewEffect, explore=explore, listed=12, explored=11)

@@ -1,0 +1,59 @@
+"""`forged`: someone else posts webhooks to the SUT, badly signed, for a real order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind, derived
+from seatrial.model.envelope import Event
+from seatrial.scenario_fields import Probability, WebhookChannel
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
+
+
+class Forged(Fault):
+    """Someone else posts webhooks to the SUT: a bad or missing signature, or a replayed
+    (stale) timestamp, carrying a harmful payload for a real order."""
+
+    kind: Literal["forged"] = "forged"
+    channel: WebhookChannel
+    probability: Probability
+    mode: Literal["bad_signature", "missing_signature", "stale_timestamp"] = "bad_signature"
+
+
+def forged(event: Event) -> Event:
+    """A harmful message for the same order: what an attacker would want the SUT to do."""
+    if event.source == "erp":
+        return derived(event, "forged", type="order.cancelled",
+                       payload={"reason": "customer_request"})
+    if event.source == "tms":
+        return derived(event, "forged", type="shipment.charges_finalized", payload={
+            "statement_id": f"ST-F{event.source_seq:06d}", "currency": "GBP", "total": 9999.0,
+            "lines": [{"code": "LINEHAUL", "amount": 9999.0}]})
+    return derived(event, "forged", type="task.updated", classifier="ACT", payload={
+        "trigger": "taskCompleted", "state": 3, "worker": "driver-00",
+        "completion_details": {"success": True, "attempt": 1,
+                               "pod": {"signed_by": "recipient", "photo": "pod/forged.jpg"}}})
+
+
+class ForgedEffect(Effect[Forged]):
+    __slots__ = ()
+
+    def on_delivery(self, plan: DeliveryPlan) -> None:
+        if self.rng.random() < self.fault.probability:
+            plan.inject(forged(plan.event), "forged", plan.delay, self.rng,
+                        forgery=self.fault.mode)
+
+
+def explore(space: Space) -> SearchStrategy[Forged]:
+    from hypothesis import strategies as st
+
+    return st.builds(Forged, channel=space.webhooks, probability=st.sampled_from((0.03, 0.001)),
+                     mode=st.sampled_from(("bad_signature", "missing_signature",
+                                           "stale_timestamp")))
+
+
+KIND = Kind(model=Forged, effect=ForgedEffect, explore=explore, listed=13, explored=12)

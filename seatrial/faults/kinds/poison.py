@@ -1,0 +1,48 @@
+"""`poison`: a malformed message for a real order, beside the real event."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Literal
+
+from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind, derived
+from seatrial.model.envelope import Event
+from seatrial.scenario_fields import Probability, WebhookChannel
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
+
+
+class Poison(Fault):
+    """A malformed message for a real order: fields missing or of the wrong type."""
+
+    kind: Literal["poison"] = "poison"
+    channel: WebhookChannel
+    probability: Probability
+
+
+def poison(event: Event, rng: random.Random) -> Event:
+    """Unparseable for a real order: required fields gone or of the wrong type."""
+    garbage = rng.choice(({"status_code": 17, "trigger": None},
+                          {"completion_details": "<<binary>>", "statement_id": None},
+                          {"\ufffd\ufffd": "\x00\x01\x02"}))
+    return derived(event, "poison", payload=garbage)
+
+
+class PoisonEffect(Effect[Poison]):
+    __slots__ = ()
+
+    def on_delivery(self, plan: DeliveryPlan) -> None:
+        if self.rng.random() < self.fault.probability:
+            plan.inject(poison(plan.event, self.rng), "poison", plan.delay, self.rng)
+
+
+def explore(space: Space) -> SearchStrategy[Poison]:
+    from hypothesis import strategies as st
+
+    return st.builds(Poison, channel=space.webhooks, probability=st.sampled_from((0.01, 0.001)))
+
+
+KIND = Kind(model=Poison, effect=PoisonEffect, explore=explore, listed=9, explored=8)

@@ -1,0 +1,71 @@
+"""`rate_limit`: an org-wide token bucket in front of a system's API, as gateways run it."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from seatrial.faults.base import CallPlan, Effect, Fault, Kind
+from seatrial.scenario_fields import System
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from seatrial.explore.strategies import Space
+
+
+class RateLimit(Fault):
+    """Org-wide token bucket: `rate` requests per second, `burst` deep; 429 + Retry-After."""
+
+    kind: Literal["rate_limit"] = "rate_limit"
+    system: System
+    rate: float = Field(gt=0, le=100_000)
+    burst: int = Field(10, ge=1, le=1_000_000)
+
+
+class TokenBucket:
+    """Refill `rate` per second up to `burst`, 429 when empty."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.updated = 0.0
+
+    def take(self, now: float) -> float | None:
+        """None if the request may pass, else the Retry-After in whole seconds."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return None
+        return float(max(1, math.ceil((1.0 - self.tokens) / self.rate)))
+
+
+class RateLimitEffect(Effect[RateLimit]):
+    __slots__ = ("bucket",)
+
+    def __init__(self, fault: RateLimit, horizon: float, rng: random.Random) -> None:
+        super().__init__(fault, horizon, rng)
+        self.bucket = TokenBucket(fault.rate, fault.burst)
+
+    def on_call(self, plan: CallPlan, now: float) -> None:
+        if plan.outage is not None:
+            return  # the call never reaches the system
+        retry_after = self.bucket.take(now)
+        if retry_after is not None:
+            plan.retry_after = retry_after
+            plan.notes.append({"fault": "rate_limit", "retry_after": retry_after})
+
+
+def explore(space: Space) -> SearchStrategy[RateLimit]:
+    from hypothesis import strategies as st
+
+    return st.builds(RateLimit, system=space.systems, rate=st.sampled_from((0.5, 0.2)),
+                     burst=st.sampled_from((10, 2)))
+
+
+KIND = Kind(model=RateLimit, effect=RateLimitEffect, explore=explore, listed=4, explored=6)
