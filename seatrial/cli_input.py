@@ -41,6 +41,7 @@ class FiniteRange(click.FloatRange):
 # A seed is what a scenario file and the reports carry: up to 2^63 - 1, so it survives a
 # signed 64-bit integer (JUnit readers, databases, CI dashboards).
 SEED = click.IntRange(min=0, max=2**63 - 1)
+SEEDS = click.IntRange(min=1, max=10_000)  # how many seeds a scenario runs with
 
 
 def live_target(url: str | None, command: str | None) -> LiveTarget:
@@ -127,7 +128,7 @@ def seeds_option(default: int | None = None) -> Callable[[F], F]:
     """`--seeds K`; `default`: the K a command runs without --seed or --seeds (None: each
     scenario once, on its own seed)."""
     unless = "" if default is None else f" (default {default})"
-    return click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
+    return click.option("--seeds", type=SEEDS, metavar="K",
                         help=f"Run each scenario with K seeds: its own seed and the K-1 after "
                              f"it{unless}; not with --seed.")
 

@@ -1,0 +1,86 @@
+"""docs/cli.md, the CLI reference: current with the click commands, complete, the same at any
+terminal width; the options several commands share declared once; the README's and the
+reference's links resolve."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from seatrial import cli_reference
+from seatrial.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "docs" / "cli.md"
+REGENERATE = f"run `make docs` (or `{cli_reference.WRITE}`) to regenerate docs/cli.md"
+SHARED = ("--target", "--target-cmd", "--seed", "--seeds", "--json", "--junit", "--html")
+
+
+def every_command() -> list[click.Context]:
+    root = click.Context(main, info_name="seatrial", **main.context_settings)
+    return list(cli_reference.commands(main, root))
+
+
+def test_committed_reference_is_current():
+    assert REFERENCE.exists(), f"docs/cli.md is missing: {REGENERATE}"
+    assert REFERENCE.read_text(encoding="utf-8") == cli_reference.render(), (
+        f"docs/cli.md differs from the click commands: {REGENERATE}")
+
+
+def test_every_command_and_option_has_its_place():
+    reference = cli_reference.render()
+    paths = [ctx.command_path for ctx in every_command()]
+    assert {"seatrial run", "seatrial contracts verify-sut", "seatrial contracts "
+            "verify-simulators", "seatrial load", "seatrial load-service",
+            "seatrial explore"} <= set(paths)
+    for ctx in every_command():
+        body = reference.split(f"## `{ctx.command_path}`\n", 1)[1].split("\n## ", 1)[0]
+        assert f"```text\n{ctx.command_path} " in body, ctx.command_path
+        for param in ctx.command.get_params(ctx):
+            if isinstance(param, click.Option) and param is not ctx.command.get_help_option(ctx):
+                assert f"| `{param.opts[0]}`" in body, (ctx.command_path, param.opts)
+
+
+def test_every_judging_command_documents_its_exit_codes():
+    plain = {"seatrial", "seatrial contracts", "seatrial list", "seatrial show"}
+    for ctx in every_command():
+        if ctx.command_path not in plain:
+            assert "Exit codes:" in (ctx.command.epilog or ""), ctx.command_path
+
+
+def test_the_same_at_any_terminal_width(monkeypatch):
+    wide = cli_reference.render()
+    monkeypatch.setenv("COLUMNS", "40")
+    assert cli_reference.render() == wide
+
+
+def test_shared_options_are_declared_once():
+    """Each shared option is declared in one place, seatrial/cli_input.py, so every command
+    that takes it spells it the same and reads the same type of value."""
+    sources = {path: path.read_text() for path in (ROOT / "seatrial").rglob("*.py")}
+    for name in SHARED:
+        declared = [path.relative_to(ROOT).as_posix() for path, source in sources.items()
+                    if re.search(rf'click\.option\(\s*"{re.escape(name)}"', source)]
+        assert declared == ["seatrial/cli_input.py"], (name, declared)
+        shapes = {(tuple(param.opts), id(param.type)) for ctx in every_command()
+                  for param in ctx.command.get_params(ctx) if name in param.opts}
+        assert len(shapes) == 1, (name, shapes)
+
+
+def test_markdown_escaping_keeps_code_spans():
+    assert cli_reference.text("a faulty-* name, `faulty-*` | x") == (
+        "a faulty-\\* name, `faulty-*` \\| x")
+    assert cli_reference.text("see docs/reports.md#limits.") == (
+        "see [docs/reports.md#limits](reports.md#limits).")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/cli.md"])
+def test_relative_links_resolve(document):
+    path = ROOT / document
+    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
+    missing = [link for link in links if not (path.parent / link).exists()]
+    assert links and not missing, missing
+
