@@ -1,10 +1,11 @@
 """docs/cli.md, the CLI reference: current with the click commands, complete, the same at any
-terminal width; the options several commands share declared once; the README's and the
-reference's links resolve."""
+terminal width; the options several commands share declared once. The README: an overview
+whose links resolve and whose commands, like those in docs/, parse."""
 
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -77,10 +78,64 @@ def test_markdown_escaping_keeps_code_spans():
         "see [docs/reports.md#limits](reports.md#limits).")
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/cli.md"])
-def test_relative_links_resolve(document):
-    path = ROOT / document
-    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
-    missing = [link for link in links if not (path.parent / link).exists()]
-    assert links and not missing, missing
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
+
+def headings(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings, as GitHub makes them."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return {cli_reference.anchor(heading) for heading in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_relative_links_resolve(document):
+    """Every relative link of the README and docs/ names a file that exists, and a heading in
+    it when it names one."""
+    broken = []
+    for target, fragment in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)",
+                                       document.read_text(encoding="utf-8")):
+        path = document.parent / target if target else document
+        if not path.exists() or (fragment and path.suffix == ".md"
+                                 and fragment not in headings(path)):
+            broken.append(f"{target}#{fragment}" if fragment else target)
+    assert not broken, broken
+
+
+def shown_commands(document: Path) -> list[list[str]]:
+    """The argv of every `seatrial ...` command line in the document's sh and console blocks,
+    up to a shell operator (&, >, |, ;)."""
+    blocks = re.findall(r"```(?:sh|console)\n(.*?)```", document.read_text(), re.S)
+    lines = [line.removeprefix("$ ") for block in blocks for line in block.splitlines()]
+    commands = []
+    for line in lines:
+        if re.match(r"(\.venv/bin/)?seatrial ", line):
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            words = list(lexer)
+            operator = next((i for i, word in enumerate(words) if set(word) <= set("&>|;")),
+                            len(words))
+            commands.append(words[1:operator])
+    return commands
+
+
+SHOWN = [pytest.param(argv, id=f"{path.name}: {' '.join(argv)}")
+         for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+         for argv in shown_commands(path)]
+
+
+@pytest.mark.parametrize("argv", SHOWN)
+def test_shown_commands_parse(argv):
+    """Every seatrial command the README and docs/ show is one, with options and arguments it
+    takes (parsed by the command itself, not run)."""
+    command, path = main, ["seatrial"]
+    while isinstance(command, click.Group):
+        name, *argv = argv
+        command = command.commands[name]
+        path.append(name)
+    command.make_context(" ".join(path), argv)
+
+
+def test_readme_is_an_overview():
+    size = len((ROOT / "README.md").read_bytes())
+    assert size <= 10_240, (f"README.md is {size} bytes: keep it an overview (at most 10 KB) and "
+                            "put reference material in docs/ (docs/cli.md is generated)")
