@@ -7,7 +7,7 @@ import math
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import click
 
@@ -103,7 +103,8 @@ TARGETS = {
 FILE = click.Path(dir_okay=False, path_type=Path)
 
 
-def target_option(takes: str = "any", required: bool = False) -> Callable[[F], F]:
+def target_option(takes: Literal["any", "in-process", "running"] = "any",
+                  required: bool = False) -> Callable[[F], F]:
     """`-t/--target`; `takes` is what the command can run: "any" target, an "in-process" one
     only, or a "running" SUT's URL only."""
     metavar, help_text = TARGETS[takes]
