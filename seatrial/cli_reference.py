@@ -24,27 +24,30 @@ NO_REWRAP = "\b"  # click's mark for a paragraph it prints as written
 DOC = re.compile(r"\bdocs/([\w-]+\.md(?:#[\w-]+)?)")
 
 
-def commands(command: click.Command, ctx: click.Context) -> Iterator[click.Context]:
-    """`ctx` and, depth first in click's own order, a context for every command under it."""
-    yield ctx
-    if isinstance(command, click.Group):
-        for name in command.list_commands(ctx):
-            sub = command.get_command(ctx, name)
-            if sub is not None and not sub.hidden:
-                yield from commands(sub, click.Context(sub, info_name=name, parent=ctx))
+def contexts() -> list[click.Context]:
+    """A context for `seatrial` and, depth first in click's own order, for every command and
+    subcommand under it, each with its parents' settings as when it runs."""
+    def walk(ctx: click.Context) -> Iterator[click.Context]:
+        yield ctx
+        if isinstance(ctx.command, click.Group):
+            for name in ctx.command.list_commands(ctx):
+                sub = ctx.command.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    yield from walk(click.Context(sub, info_name=name, parent=ctx))
+
+    return list(walk(click.Context(seatrial, info_name="seatrial", **seatrial.context_settings)))
 
 
-def render(group: click.Group = seatrial, name: str = "seatrial") -> str:
+def render() -> str:
     """The whole reference as Markdown."""
-    root = click.Context(group, info_name=name, **group.context_settings)
-    sections = list(commands(group, root))
+    sections = contexts()
     index = [f"- [`{ctx.command_path}`](#{anchor(ctx.command_path)}): "
              f"{text(ctx.command.get_short_help_str(limit=80))}" for ctx in sections]
     header = [
         "# CLI reference",
         f"Generated from the click commands by `make docs` (`{WRITE}`); do not edit it by hand: "
         "`tests/test_cli_reference.py` fails while it differs from the code. "
-        f"`{name} COMMAND --help` prints the same; every command also takes `-h`/`--help`.",
+        "`seatrial COMMAND --help` prints the same; every command also takes `-h`/`--help`.",
         "\n".join(index),
     ]
     return "\n\n".join(header + [section(ctx) for ctx in sections]) + "\n"

@@ -20,11 +20,6 @@ REGENERATE = f"run `make docs` (or `{cli_reference.WRITE}`) to regenerate docs/c
 SHARED = ("--target", "--target-cmd", "--seed", "--seeds", "--json", "--junit", "--html")
 
 
-def every_command() -> list[click.Context]:
-    root = click.Context(main, info_name="seatrial", **main.context_settings)
-    return list(cli_reference.commands(main, root))
-
-
 def test_committed_reference_is_current():
     assert REFERENCE.exists(), f"docs/cli.md is missing: {REGENERATE}"
     assert REFERENCE.read_text(encoding="utf-8") == cli_reference.render(), (
@@ -33,11 +28,11 @@ def test_committed_reference_is_current():
 
 def test_every_command_and_option_has_its_place():
     reference = cli_reference.render()
-    paths = [ctx.command_path for ctx in every_command()]
+    paths = [ctx.command_path for ctx in cli_reference.contexts()]
     assert {"seatrial run", "seatrial contracts verify-sut", "seatrial contracts "
             "verify-simulators", "seatrial load", "seatrial load-service",
             "seatrial explore"} <= set(paths)
-    for ctx in every_command():
+    for ctx in cli_reference.contexts():
         body = reference.split(f"## `{ctx.command_path}`\n", 1)[1].split("\n## ", 1)[0]
         assert f"```text\n{ctx.command_path} " in body, ctx.command_path
         for param in ctx.command.get_params(ctx):
@@ -47,7 +42,7 @@ def test_every_command_and_option_has_its_place():
 
 def test_every_judging_command_documents_its_exit_codes():
     plain = {"seatrial", "seatrial contracts", "seatrial list", "seatrial show"}
-    for ctx in every_command():
+    for ctx in cli_reference.contexts():
         if ctx.command_path not in plain:
             assert "Exit codes:" in (ctx.command.epilog or ""), ctx.command_path
 
@@ -66,7 +61,7 @@ def test_shared_options_are_declared_once():
         declared = [path.relative_to(ROOT).as_posix() for path, source in sources.items()
                     if re.search(rf'click\.option\(\s*"{re.escape(name)}"', source)]
         assert declared == ["seatrial/cli_input.py"], (name, declared)
-        shapes = {(tuple(param.opts), id(param.type)) for ctx in every_command()
+        shapes = {(tuple(param.opts), id(param.type)) for ctx in cli_reference.contexts()
                   for param in ctx.command.get_params(ctx) if name in param.opts}
         assert len(shapes) == 1, (name, shapes)
 
