@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= 5
 
-.PHONY: setup gate gate-live test chromium bench pacts clean
+.PHONY: setup gate gate-live test chromium bench pacts docs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: setup
 pacts: setup
 	rm -rf contracts/pacts
 	PACT_DO_NOT_TRACK=true $(BIN)/python -m seatrial.contracts.consumer contracts/pacts
+
+# Regenerate the CLI reference, docs/cli.md, from the click commands; tests/test_cli_reference.py
+# fails while the committed one is stale.
+docs: setup
+	$(BIN)/python -m seatrial.cli_reference docs/cli.md
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

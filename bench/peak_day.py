@@ -10,7 +10,8 @@ Measures, side by side on one core:
 2. Raw SimPy: a producer doing `store.put(msg)` and a consumer doing `yield store.get()` on a
    `simpy.Store`, one put + one get per message, no timeouts. Like `World.run()`, it runs with
    the cyclic garbage collector disabled, so both sides are timed under the same conditions.
-3. Seatrial msgs/s as a percentage of raw SimPy msgs/s, checked against the spec's targets.
+3. Seatrial msgs/s as a percentage of raw SimPy msgs/s, checked against the targets
+   below (TARGET_*).
 
 Each measurement is the best of --repeat runs. Prints PASS/BELOW per target; always exits 0.
 

@@ -28,13 +28,26 @@ from seatrial.calibrate import CalibrationError, Implementation, choose
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import (
-    SEED,
-    FiniteRange,
+    FILE,
     InputError,
     check_writable,
+    drain_option,
     duration_option,
+    exit_codes,
+    health_timeout_option,
+    html_option,
+    jobs_option,
+    json_option,
+    junit_option,
     live_target,
     parse_shard,
+    seed_option,
+    seeded,
+    seeds_option,
+    target_cmd_option,
+    target_option,
+    time_scale_option,
+    verbose_option,
 )
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
@@ -44,7 +57,6 @@ from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
 from seatrial.judge.result import RunResult, slim
 from seatrial.live.runner import (
-    DEFAULT_SCALE,
     LiveOptions,
     LiveTarget,
     LiveTargetError,
@@ -65,6 +77,7 @@ from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 
 INTERRUPTED = 130
+CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
 T = TypeVar("T")
 Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
 
@@ -92,16 +105,28 @@ class Seatrial(click.Group):
             raise InputError(f"not judged: {error}") from None
 
 
-@click.group(cls=Seatrial, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Seatrial, context_settings={"help_option_names": ["-h", "--help"],
+                                              "show_default": True},
+             epilog=exit_codes({0: "passed, or done",
+                                1: "caught: an invariant violated, or a rule, a pact or a "
+                                   "gate's threshold broken",
+                                2: "usage or input error, with a message naming what to fix",
+                                130: "interrupted (Ctrl-C)"},
+                               "Each command's own are in its --help."))
 @click.version_option(__version__, prog_name="seatrial")
 def main() -> None:
     """Sea trials for logistics sync implementations: simulate ERP, TMS and last-mile systems
-    with real-world faults, run your sync implementation through them, judge the outcome."""
+    with real-world faults, run your sync implementation through them, judge the outcome.
+
+    SCENARIO, wherever a command takes one, is a catalogue name (seatrial list) or a YAML file:
+    a name ending in .yaml or .yml, containing /, or naming an existing file
+    (docs/scenarios.md)."""
 
 
-@main.command("list")
+@main.command("list", short_help="List the scenario catalogue; * marks the gate suite.")
 def list_scenarios() -> None:
-    """List the scenario catalogue (* marks the default gate suite)."""
+    """List the scenario catalogue with each description's first sentence; * marks the gate
+    suite, the scenarios run and calibrate take when given none (docs/catalogue.md)."""
     try:
         scenarios = catalogue()
     except ScenarioError as error:
@@ -112,72 +137,76 @@ def list_scenarios() -> None:
         click.echo(f"{mark} {name:<{width}}  {scenario.summary}")
 
 
-@main.command()
+@main.command(short_help="Print a scenario as YAML, every setting spelled out.")
 @click.argument("scenario")
 def show(scenario: str) -> None:
-    """Print a scenario (catalogue name or file) as YAML with every setting spelled out,
-    ready to copy and edit."""
+    """Print SCENARIO (catalogue name or file) as YAML that loads back to the same scenario,
+    with every setting spelled out (defaults included), ready to copy and edit
+    (docs/scenarios.md)."""
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
 
 
-@main.command()
-@click.argument("scenarios", nargs=-1)
-@click.option("--target", "-t", metavar="TARGET",
-              help="reference, naive, package.module:attribute (a SyncImplementation, run "
-                   "in-process), or http://HOST:PORT (a SUT already running: live mode; it is "
-                   "configured with $SEATRIAL_CONTROL_SECRET).")
-@click.option("--target-cmd", metavar="COMMAND",
-              help="Live mode: start COMMAND (it listens on $PORT), run, stop it.")
-@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
-              help=f"Live mode: simulated seconds per wall second (default: the scenario's "
-                   f"live.time_scale, else {DEFAULT_SCALE:g}).")
-@click.option("--drain", type=FiniteRange(min=0), metavar="SECONDS",
-              help="Live mode: after the release wave, judge after at most this many wall "
-                   "seconds even if traffic has not settled (default: the scenario's horizon).")
-@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
-              show_default=True, help="Live mode: wall seconds to wait for GET /health.")
-@click.option("--seed", type=SEED, help="Run each scenario with this seed.")
-@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
-              help="Run each scenario with K seeds: its own seed and the K-1 after it.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON report here.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write JUnit XML here (one testcase per scenario x seed x invariant).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
-              help="Runs in parallel processes (default: one per CPU).")
-@click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
+@main.command(short_help="Run scenarios against a target and judge every run.", epilog=exit_codes(
+    {0: "every invariant held in every run", 1: "at least one violation",
+     2: "usage or input error", 130: "interrupted (Ctrl-C, or SIGTERM during a live run)"},
+    "Exit 2 says what to fix, without a traceback: an unknown option, target or scenario, an "
+    "invalid scenario file, a missing report directory, a report that cannot be written (the "
+    "others are written); live, a target that cannot be reached or does not become healthy, "
+    "or a scenario with a crash fault against a target Seatrial did not start; in-process, a "
+    "SUT that cannot be judged: its constructor or start() fails, or a handler never "
+    "finishes (10,000 steps without simulated time moving, or past the run's 600 s wall "
+    "budget; the message names the handler and the line it spun on). Whatever a handler "
+    "raises, SystemExit included, is that delivery's failure and is judged, never a way out.",
+    "On 130, queued runs are cancelled and running ones ended at once; the reports hold the "
+    "runs that finished, marked interrupted (JSON passed: false, a JUnit error). Every report "
+    "is written whole or not at all (a temporary file, then renamed)."))
+@click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
+@target_option()
+@target_cmd_option
+@time_scale_option
+@drain_option("after the release wave")
+@health_timeout_option
+@seed_option()
+@seeds_option()
+@json_option
+@junit_option
+@jobs_option
+@verbose_option
 @click.option("--drift", "with_drift", is_flag=True,
-              help="After each run, report the API calls and webhook event types no pact covers "
-                   "and the pact interactions the run never exercised (does not change the "
-                   "exit code).")
+              help="After each run, print the API calls and webhook event types no pact covers "
+                   "and the pact interactions the run never exercised, in-process and live "
+                   "alike, and add `drift` to each run in the JSON report "
+                   "(docs/contracts.md#drift-report). It informs: the exit code stays the "
+                   "invariants'.")
 @click.option("--pacts", "pacts_dir", type=click.Path(path_type=Path), metavar="DIR",
-              help="The pacts --drift compares with (implies --drift; default contracts/pacts).")
+              help="The pacts --drift compares with (implies --drift; default contracts/pacts, "
+                   "the canonical ones); a directory with no pact for a Seatrial provider is "
+                   "an input error.")
 @click.option("--shard", metavar="I/N",
               help="Run only this machine's share of the runs (every N-th, from the I-th), "
                    "so a CI matrix of N machines covers each scenario x seed once.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the HTML report here (self-contained; docs/reports.md).")
-@click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE.jsonl",
-              help="Write every event the simulators published as a log `seatrial replay` "
-                   "plays (one in-process run: one scenario, one seed).")
+@html_option()
+@click.option("--record", "record_path", type=FILE, metavar="FILE.jsonl",
+              help="Write every event the simulators published, with each order as released, "
+                   "as a log `seatrial replay` plays (docs/replaying.md); one in-process run "
+                   "only: one scenario, at most one --seed.")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
-    in-process, or live over HTTP (--target http://... or --target-cmd)."""
-    if seed is not None and seeds is not None:
-        raise click.UsageError("give --seed N or --seeds K, not both")
+    in-process, or live over HTTP (--target http://... or --target-cmd), and judge every run.
+
+    The summary table goes to stdout, then (with more than one run) the scorecard of targets x
+    scenarios, then any drift tables; a progress bar goes to stderr. A failing run prints its
+    violations with their evidence chains (docs/reports.md). Live runs go one after another
+    (each owns the simulators' ports and the SUT); --jobs does not apply to them."""
     sut = _target(target, target_cmd)
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
         check_writable(option, path)
-    chosen = _load(scenarios) if scenarios else gate_suite()
-    plan = [s.with_seed(seed) if seed is not None else s for s in chosen]
-    if seeds is not None:
-        plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds)]
+    plan = seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds)
     if shard is not None:
         index, count = parse_shard(shard)
         plan = plan[index - 1::count]
@@ -228,30 +257,27 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     sys.exit(0 if all(r.passed for r in results) else 1)
 
 
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "-t", metavar="TARGET",
-              help="reference, naive, package.module:attribute (in-process, virtual time), "
-                   "or http://HOST:PORT (a SUT already running: live mode).")
-@click.option("--target-cmd", metavar="COMMAND",
-              help="Live mode: start COMMAND (it listens on $PORT), replay, stop it.")
+@main.command(short_help="Replay a recorded event log against a target and judge it.",
+              epilog=exit_codes(
+    {0: "every invariant held", 1: "a violation", 2: "a log or an option that cannot be used",
+     130: "a live replay interrupted"},
+    "Exit 2 names the line and the field: a line that is not JSON, a time without a UTC "
+    "offset, an unknown type, a payload without what its type needs, an event for an order "
+    "the log never releases (docs/replaying.md#bad-logs)."))
+@click.argument("file", type=FILE)
+@target_option()
+@target_cmd_option
 @click.option("--faults", "overlay", metavar="SCENARIO",
-              help="A log: replay it under this scenario's faults, expectations and seed "
-                   "(catalogue name or YAML file; default: no faults).")
-@click.option("--seed", type=SEED,
-              help="The seed for the fault draws (default: --faults' seed, else 1).")
-@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
-              help=f"Live mode: simulated seconds per wall second (default {DEFAULT_SCALE:g}).")
-@click.option("--drain", type=FiniteRange(min=0), metavar="SECONDS",
-              help="Live mode: after the log's last event, judge after at most this many wall "
-                   "seconds even if traffic has not settled.")
-@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
-              show_default=True, help="Live mode: wall seconds to wait for GET /health.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON report here.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the HTML report here.")
-@click.option("--verbose", "-v", is_flag=True, help="Show every violation with its evidence.")
+              help="A log: replay it under this scenario's faults, expectations, seed and live "
+                   "settings (catalogue name or YAML file; default: no faults, every "
+                   "invariant).")
+@seed_option("The seed the faults are drawn with (default: --faults' seed, else 1).")
+@time_scale_option
+@drain_option("after the log's last event")
+@health_timeout_option
+@json_option
+@html_option()
+@verbose_option
 def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str | None,
            seed: int | None, time_scale: float | None, drain: float | None,
            health_timeout: float, json_path: Path | None, html_path: Path | None,
@@ -259,7 +285,13 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     """Replay FILE against TARGET and judge it: a recorded event log (.jsonl in the canonical
     envelope, or .csv; docs/replaying.md) played at its recorded times in place of the
     simulators' lifecycles, or a scenario YAML (a failure `seatrial explore` wrote) as `seatrial
-    run FILE` plays it. Same file, target and seed: the same ledger hash."""
+    run FILE` plays it. Same file, target and seed: the same ledger hash.
+
+    Each event of a log is applied to the simulator that published it, then sent as recorded;
+    the shipment and task ids in it become the target's own. After the table, one line says
+    what became of the log's events (replayed, late, left to the target's own calls, refused
+    by the replay's state, never bound, orders generated); the JSON report has the same counts
+    under `replay`."""
     sut = _target(target, target_cmd)
     check_writable("--json", json_path)
     check_writable("--html", html_path)
@@ -291,16 +323,19 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     sys.exit(0 if result.passed else 1)
 
 
-@main.command()
-@click.argument("results", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE.html", help="Where to write the report.")
-@click.option("--title", default="Seatrial report", show_default=True)
+@main.command(short_help="Write JSON reports as one HTML report, and their scorecard.",
+              epilog=exit_codes(
+    {0: "written", 2: "a file that is not JSON or not a Seatrial report (docs/reports.md#limits), "
+                      "or an output directory that does not exist"}))
+@click.argument("results", nargs=-1, required=True, type=FILE, metavar="RESULT.json...")
+@click.option("-o", "--output", required=True, type=FILE, metavar="FILE.html",
+              help="Where to write the report.")
+@click.option("--title", default="Seatrial report", help="The report's title.")
 def report(results: tuple[Path, ...], output: Path, title: str) -> None:
-    """Write RESULT.json... (from run, replay or calibrate --json) as one self-contained HTML
-    file, and print its scorecard. Several files compare side by side on the same scenarios
-    and seeds; a target named in more than one file is told apart by its file's name."""
+    """Write RESULT.json... (JSON reports from run, replay or calibrate --json) as one
+    self-contained HTML file (docs/reports.md), and print their scorecard of targets x
+    scenarios. Give two builds' reports, made on the same scenarios and seeds, to compare them
+    side by side; a target named in more than one file is told apart by its file's name."""
     check_writable("-o", output)
     documents = []
     for path in results:
@@ -321,29 +356,34 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
     click.echo(f"{len(runs)} run(s), {failed} violated; written to {output}")
 
 
-@main.command()
-@click.argument("scenarios", nargs=-1)
-@click.option("--seed", type=SEED, help="Run each scenario with this seed.")
-@click.option("--seeds", type=click.IntRange(min=1, max=10_000), metavar="K",
-              help="Run each scenario with K seeds: its own seed and the K-1 after it "
-                   "(default 5).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the calibration report (JSON) here.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1, max=256), default=None,
-              help="Runs in parallel processes (default: one per CPU).")
+@main.command(short_help="Check that the catalogue catches every faulty implementation.",
+              epilog=exit_codes(
+    {0: "the reference held in every run and every faulty implementation was caught",
+     1: "a faulty implementation escaped, or a false positive",
+     2: "usage or input error (an unknown --only name: the known ones are listed)",
+     130: "interrupted: nothing is written (part of a matrix is not a calibration)"}))
+@click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
+@seed_option()
+@seeds_option(CALIBRATION_SEEDS)
+@json_option
+@jobs_option
 @click.option("--only", "only", multiple=True, metavar="NAME",
-              help="Calibrate only this shipped implementation (repeatable).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the HTML report here: the matrix as a scorecard, each run with its "
-                   "timeline and one violation per invariant with its sequence diagram.")
+              help="Calibrate only this shipped implementation (repeatable; rows keep the "
+                   "registry's order, reference first).")
+@html_option("Write the HTML report here: the matrix as a scorecard, each run with its timeline "
+             "and one violation per invariant with its sequence diagram.")
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
               json_path: Path | None, jobs: int | None, only: tuple[str, ...],
               html_path: Path | None) -> None:
-    """Run every shipped implementation over SCENARIO... (none = the gate suite): the
-    reference must hold everything, each faulty one must be caught. Prints the detection
-    matrix, the mutation score and any false positives; exit 0 only when fully calibrated."""
-    if seed is not None and seeds is not None:
-        raise click.UsageError("give --seed N or --seeds K, not both")
+    """Run every shipped implementation (sync_implementations.SHIPPED: the reference and each
+    faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
+    everything, each faulty one must be caught (docs/catalogue.md).
+
+    Prints the detection matrix (a row per implementation with its one-line defect, a column
+    per scenario, each cell the invariants violated across the seeds, abbreviated with a legend
+    below, or - when every seed held), the mutation score (faulty implementations caught, with
+    at least one violation in at least one run, out of all of them, naming any that escaped),
+    the false positives (every reference run with a violation) and a one-line verdict."""
     check_writable("--json", json_path)
     check_writable("--html", html_path)
     try:
@@ -352,10 +392,7 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
     chosen = _distinct(_load(scenarios) if scenarios else gate_suite())
-    if seed is not None:
-        plan = [s.with_seed(seed) for s in chosen]
-    else:
-        plan = [s.with_seed(s.seed + i) for s in chosen for i in range(seeds or 5)]
+    plan = seeded(chosen, seed, seeds, CALIBRATION_SEEDS)
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]
     try:
@@ -375,23 +412,34 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     sys.exit(0 if calibration.passed else 1)
 
 
-@main.command()
+@main.command(short_help="Serve an in-process implementation as a live HTTP SUT.",
+              epilog=exit_codes(
+    {2: "an unknown target, a malformed setting in the environment (named), a --state-dir that "
+        "is not a directory, a bad --delay"},
+    "Settings come from the environment (--target-cmd sets them) or from POST "
+    "/seatrial/configure (--target http://...), which wipes the SUT's state and so takes the "
+    "control secret as Authorization: Bearer <secret>, answering 401 and changing nothing "
+    "without it: $SEATRIAL_CONTROL_SECRET if set, else a random one printed once on stderr. "
+    "Request bodies are limited to 1 MiB (413) and header fields to 16 KiB (431) "
+    "(docs/live-protocol.md#limits)."))
 @click.argument("name", metavar="TARGET")
-@click.option("--port", type=click.IntRange(0, 65535), envvar="PORT", required=True,
+@click.option("--port", type=click.IntRange(0, 65535), envvar="PORT", required=True, metavar="P",
               help="Port to listen on (default: $PORT, as --target-cmd sets it).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--host", default="127.0.0.1", help="Address to bind.")
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="SEATRIAL_STATE_DIR",
-              help="Keep the durable store here, so it survives a crash and restart "
-                   "(default: $SEATRIAL_STATE_DIR; none: in memory).")
+              help="Keep the durable store in SQLite here, so it survives a crash and restart "
+                   "(default: $SEATRIAL_STATE_DIR, which --target-cmd sets to a fresh "
+                   "directory per run; none: in memory).")
 @click.option("--delay", default="0s", metavar="D",
-              help="Handle each webhook this much later, in wall time (e.g. 300ms): a slow "
-                   "implementation on purpose, for rehearsing a load gate's thresholds.")
+              help="Handle each webhook this much later, in wall time (e.g. 1500ms): a slow "
+                   "implementation on purpose, for checking that a load gate's thresholds "
+                   "catch it (docs/load-profiles.md#slow-on-purpose).")
 def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> None:
-    """Serve TARGET (reference, naive, a faulty one, or package.module:attribute) as an HTTP
-    sync implementation that speaks the live protocol (docs/live-protocol.md). POST
-    /seatrial/configure takes the control secret in $SEATRIAL_CONTROL_SECRET, else one it
-    makes up and prints once."""
+    """Serve TARGET (reference, naive, a faulty-* name, or package.module:attribute) as an
+    HTTP sync implementation that speaks the live protocol (docs/live-protocol.md): the same
+    handler code as in-process, hosted over httpx and a Starlette app instead of virtual time.
+    For example `seatrial run happy-path --target-cmd "seatrial sut reference"`."""
     import uvicorn
 
     from seatrial.live.limits import SERVER_LIMITS
@@ -421,23 +469,29 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
                 **SERVER_LIMITS)
 
 
-@main.command()
+@main.command(short_help="Serve a scenario's three simulators alone, live.",
+              epilog=exit_codes(
+    {0: "stopped by Ctrl-C or SIGTERM, every port closed",
+     2: "a taken port, an address that is not this machine's, a URL that is not "
+        "http://HOST:PORT, an unknown scenario or one with a crash fault (only a SUT "
+        "Seatrial started can be crashed)"}))
 @click.argument("scenario", default="happy-path")
-@click.option("--seed", type=SEED, help="Play the scenario with this seed.")
-@click.option("--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
-              help=f"Simulated seconds per wall second (default: the scenario's "
-                   f"live.time_scale, else {DEFAULT_SCALE:g}).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@seed_option("Play the scenario with this seed: every fault draw and lifecycle delay follows "
+             "it; the credentials only with --seeded-credentials.")
+@time_scale_option
+@click.option("--host", default="127.0.0.1", help="Address to bind.")
 @click.option("--erp-port", type=click.IntRange(0, 65535), default=0, metavar="P",
-              help="Port of the ERP API (default 0: a free one).")
+              help="Port of the ERP API (0: a free one).")
 @click.option("--tms-port", type=click.IntRange(0, 65535), default=0, metavar="P",
-              help="Port of the TMS API (default 0: a free one).")
+              help="Port of the TMS API (0: a free one).")
 @click.option("--lastmile-port", type=click.IntRange(0, 65535), default=0, metavar="P",
-              help="Port of the last-mile API (default 0: a free one).")
+              help="Port of the last-mile API (0: a free one).")
 @click.option("--webhook-url", metavar="URL",
-              help="Deliver the webhooks to the SUT at this base URL (http://HOST:PORT), "
-                   "configured with POST /seatrial/configure if it answers (default: "
-                   "acknowledge and drop every delivery).")
+              help="Deliver the webhooks to the SUT at this base URL (http://HOST:PORT; POST "
+                   "URL/webhooks/{erp,tms,lastmile}, signed, with the scenario's webhook "
+                   "faults), first configured with POST /seatrial/configure (sending "
+                   "$SEATRIAL_CONTROL_SECRET) if it answers (default: acknowledge and drop "
+                   "every delivery, and the first line says so).")
 @click.option("--seeded-credentials", is_flag=True,
               help="Reproducible credentials for demos, drawn from the seed: anyone who knows "
                    "the scenario and seed can call these simulators (default: random ones).")
@@ -445,8 +499,9 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
           tms_port: int, lastmile_port: int, webhook_url: str | None,
           seeded_credentials: bool) -> None:
     """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
-    alone, for exploring them by hand: prints the settings and ready bearer tokens as export
-    lines, then serves until Ctrl-C."""
+    alone, live, for exploring them by hand or developing a SUT against them: prints the
+    settings and a ready bearer token per system as export lines, then serves until Ctrl-C or
+    SIGTERM. Nothing is judged (docs/live-protocol.md)."""
     from seatrial.live.serve import (
         ServeError,
         ServeOptions,
@@ -478,20 +533,22 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
     click.echo("stopped: the simulators' ports are closed", err=True)
 
 
-@main.command("fuzz-sut")
-@click.option("--target", "-t", required=True, metavar="http://HOST:PORT",
-              help="The running SUT's base URL; it is configured with POST /seatrial/configure "
-                   "(sending $SEATRIAL_CONTROL_SECRET).")
+@main.command("fuzz-sut", short_help="Fuzz a running SUT's webhook endpoints.", epilog=exit_codes(
+    {0: "every rule held", 1: "a rule was broken: up to two failing deliveries a rule are shown",
+     2: "a target that is not http://HOST:PORT, cannot be reached, is not healthy or refuses "
+        "the settings", 130: "interrupted"},
+    "Afterwards the SUT is still configured with the fuzzer's settings: configure it again (a "
+    "seatrial run --target does) before you use it."))
+@target_option("running", required=True)
 @click.option("--examples", type=click.IntRange(min=1, max=10_000), default=20, metavar="N",
-              show_default=True,
-              help="Generated deliveries per webhook endpoint and mode (positive, negative).")
-@click.option("--seed", type=SEED, default=0, show_default=True,
-              help="The same seed sends the same deliveries; change it for others.")
+              help="Generated deliveries per webhook endpoint and mode (positive, negative); "
+                   "each is sent 4 or 5 ways.")
+@seed_option("The same seed sends the same deliveries; change it for others.", default=0)
 def fuzz_sut(target: str, examples: int, seed: int) -> None:
-    """Fuzz a running SUT's webhook endpoints (schemathesis, from the SUT's OpenAPI document):
-    signed deliveries must never get a 5xx, unsigned, badly signed and stale ones must be
-    refused, malformed bodies get a 4xx. Exit 0 when every rule held, 1 with the failing
-    deliveries."""
+    """Fuzz a running SUT's webhook endpoints (schemathesis, from its OpenAPI document
+    contracts/openapi/sut-webhooks.json): signed deliveries must never get a 5xx, unsigned,
+    badly signed and stale ones must be refused, malformed bodies get a 4xx
+    (docs/live-protocol.md)."""
     from seatrial.live.fuzz_sut import fuzz_sut as fuzz
     from seatrial.live.remote import SutUnavailable
     from seatrial.live.serve import ServeError, sut_base_url
@@ -681,30 +738,38 @@ def _write_reports(*outputs: tuple[str, Path | None, Callable[[], str]]) -> None
         raise InputError("\n".join(failures))
 
 
-@main.group()
+@main.group(short_help="Pact verification: a running SUT, the simulators.")
 def contracts() -> None:
-    """Pact contracts: a sync implementation against its webhook senders' pacts, the
-    simulators against your own pacts (docs/contracts.md). Exit 0 verified, 1 a mismatch or an
-    interaction that cannot be verified, 2 bad input."""
+    """Pact contracts, in CI before the gate suite: a sync implementation against its webhook
+    senders' pacts, the simulators against your own pacts (docs/contracts.md, with the CI
+    recipe; examples/ci/github-actions.yml)."""
 
 
-@contracts.command("verify-sut")
-@click.option("--target", "-t", metavar="http://HOST:PORT",
-              help="The running sync implementation's base URL; it is configured with POST "
-                   "/seatrial/configure (its webhook secrets are verify-sut's; sending "
-                   "$SEATRIAL_CONTROL_SECRET).")
-@click.option("--target-cmd", metavar="COMMAND",
-              help="Start COMMAND (it listens on $PORT), verify it, stop it.")
-@click.option("--health-timeout", type=FiniteRange(min=0.1), default=30.0,
-              show_default=True, help="--target-cmd: wall seconds to wait for GET /health.")
+@contracts.command("verify-sut",
+                   short_help="Verify a running SUT against its webhook senders' pacts.",
+                   epilog=exit_codes(
+    {0: "every interaction held",
+     1: "one did not: the Verifier's failures name the interaction, the expected and the "
+        "actual status",
+     2: "a target that is not http://HOST:PORT, cannot be reached, is not healthy or refuses "
+        "the settings (a running target takes them only with its control secret, "
+        "$SEATRIAL_CONTROL_SECRET); a command that did not come up; no pact files in --pacts"},
+    "Afterwards the target is still configured with verify-sut's settings: configure it again "
+    "before you use it."))
+@target_option("running")
+@target_cmd_option
+@health_timeout_option
 @click.option("--pacts", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="The webhook senders' pacts (default: the canonical ones, "
                    "contracts/pacts/sut).")
 def verify_sut_command(target: str | None, target_cmd: str | None, health_timeout: float,
                        pacts: Path | None) -> None:
     """Verify a sync implementation's webhook endpoints against the pacts the ERP, TMS and
-    last-mile webhook senders hold with it: signed deliveries acknowledged with a 2xx, forged
-    ones refused with 401/403. Each replayed delivery is re-signed for the target."""
+    last-mile webhook senders hold with it (contracts/pacts/sut/): signed deliveries
+    acknowledged with a 2xx, forged ones refused with 401/403. The target is configured first
+    with verify-sut's own webhook secrets and a simulator stack behind it; each replayed
+    delivery is re-signed through a signing proxy, since no pact can hold a signature that is
+    still valid when replayed."""
     from seatrial.contracts.verify_sut import canonical_pacts, started, verify_sut
     from seatrial.live.remote import SutUnavailable
 
@@ -733,7 +798,15 @@ def verify_sut_command(target: str | None, target_cmd: str | None, health_timeou
     sys.exit(0 if result.passed else 1)
 
 
-@contracts.command("verify-simulators")
+@contracts.command("verify-simulators",
+                   short_help="Verify the simulators against your pacts, from files or a broker.",
+                   epilog=exit_codes(
+    {0: "every interaction verified and passed",
+     1: "a mismatch (the Verifier's failures name the field), an interaction the simulators "
+        "cannot verify, or nothing verified at all",
+     2: "bad input: no pact files in --pacts, a file that is not a pact, a bad "
+        "--provider-name, selector or date, a broker that cannot be reached or refuses the "
+        "token, broker options without --broker-url"}))
 @click.option("--pacts", type=click.Path(path_type=Path), metavar="DIR",
               help="A directory of pact files your consumer tests wrote.")
 @click.option("--broker-url", metavar="URL", help="A Pact Broker or PactFlow instead.")
@@ -756,9 +829,11 @@ def verify_simulators_command(pacts: Path | None, broker_url: str | None,
                               include_pending: bool, include_wip_since: str | None,
                               provider_branch: str | None, names: tuple[str, ...]) -> None:
     """Verify the simulators against the pacts your sync implementation publishes, from a
-    directory or a broker: proof the simulation behaves as your implementation expects.
-    Interactions the simulators cannot verify (unknown provider states, endpoints they do
-    not serve) are listed with the reason."""
+    directory or a broker: proof the simulation behaves as your implementation expects. Any
+    consumer name; providers are matched by name, the canonical
+    seatrial-{erp,tms,lastmile}-{api,webhooks} or yours with --provider-name. Interactions the
+    simulators cannot verify (unknown provider states, listed with the known ones; endpoints
+    they do not serve; unmapped providers) are left out and listed with the reason."""
     import tempfile
     from datetime import date
 

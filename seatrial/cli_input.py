@@ -1,16 +1,25 @@
-"""What every CLI command shares about bad input: exit code 2 and a message naming the flag."""
+"""What the CLI commands share: their common options, declared once here and applied by every
+command that takes them, and bad input: exit code 2 and a message naming the flag."""
 
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import click
 
 from seatrial.durations import parse_duration
-from seatrial.live.runner import LiveTarget
+from seatrial.live.process import GRACE
+from seatrial.live.runner import DEFAULT_SCALE, LiveTarget
+
+if TYPE_CHECKING:
+    from seatrial.scenario import Scenario
 
 INPUT_ERROR = 2
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class InputError(click.ClickException):
@@ -32,6 +41,7 @@ class FiniteRange(click.FloatRange):
 # A seed is what a scenario file and the reports carry: up to 2^63 - 1, so it survives a
 # signed 64-bit integer (JUnit readers, databases, CI dashboards).
 SEED = click.IntRange(min=0, max=2**63 - 1)
+SEEDS = click.IntRange(min=1, max=10_000)  # how many seeds a scenario runs with
 
 
 def live_target(url: str | None, command: str | None) -> LiveTarget:
@@ -74,3 +84,111 @@ def parse_shard(text: str) -> tuple[int, int]:
         raise InputError(f"--shard {text}: write I/N with 1 <= I <= N, e.g. 2/4 for the second "
                          "of four machines")
     return i, n
+
+
+# --- the options several commands take ---------------------------------------------------------
+
+IN_PROCESS_TARGETS = ("reference, naive, a faulty-* name (seatrial calibrate lists them), or "
+                      "package.module:attribute (your SyncImplementation or a zero-argument "
+                      "factory; the current directory is importable)")
+RUNNING_SUT = ("configured with POST /seatrial/configure, sending $SEATRIAL_CONTROL_SECRET "
+               "(docs/live-protocol.md)")
+# What --target takes, by what the command can run: metavar and help.
+TARGETS = {
+    "any": ("TARGET", f"{IN_PROCESS_TARGETS}: run in-process, in virtual time; or "
+                      f"http://HOST:PORT, a SUT already running: live mode, {RUNNING_SUT}."),
+    "in-process": ("TARGET", f"{IN_PROCESS_TARGETS}: run in-process."),
+    "running": ("http://HOST:PORT", f"The base URL of a SUT already running, {RUNNING_SUT}."),
+}
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def target_option(takes: Literal["any", "in-process", "running"] = "any",
+                  required: bool = False) -> Callable[[F], F]:
+    """`-t/--target`; `takes` is what the command can run: "any" target, an "in-process" one
+    only, or a "running" SUT's URL only."""
+    metavar, help_text = TARGETS[takes]
+    return click.option("--target", "-t", metavar=metavar, required=required, help=help_text)
+
+
+target_cmd_option = click.option(
+    "--target-cmd", metavar="COMMAND",
+    help=f"Live mode: start COMMAND with sh as the SUT (it listens on $PORT and answers GET "
+         f"/health), and stop it on every way out (SIGTERM, then SIGKILL after {GRACE:g} s, "
+         f"its whole process group); instead of --target.")
+
+
+def seed_option(help_text: str = "Run each scenario with this seed.",
+                default: int | None = None) -> Callable[[F], F]:
+    """`--seed`, one seed as scenario files and reports carry it; the help says what it
+    seeds where that is not "each scenario"."""
+    return click.option("--seed", type=SEED, default=default, metavar="N", help=help_text)
+
+
+def seeds_option(default: int | None = None) -> Callable[[F], F]:
+    """`--seeds K`; `default`: the K a command runs without --seed or --seeds (None: each
+    scenario once, on its own seed)."""
+    unless = "" if default is None else f" (default {default})"
+    return click.option("--seeds", type=SEEDS, metavar="K",
+                        help=f"Run each scenario with K seeds: its own seed and the K-1 after "
+                             f"it{unless}; not with --seed.")
+
+
+def seeded(scenarios: list[Scenario], seed: int | None, seeds: int | None,
+           default_seeds: int = 1) -> list[Scenario]:
+    """The runs --seed N or --seeds K asks for (neither: `default_seeds` a scenario)."""
+    if seed is not None and seeds is not None:
+        raise click.UsageError("give --seed N or --seeds K, not both")
+    if seed is not None:
+        return [scenario.with_seed(seed) for scenario in scenarios]
+    return [scenario.with_seed(scenario.seed + i) for scenario in scenarios
+            for i in range(seeds or default_seeds)]
+
+
+json_option = click.option("--json", "json_path", type=FILE,
+                           help="Write the JSON report here (docs/reports.md).")
+junit_option = click.option(
+    "--junit", "junit_path", type=FILE,
+    help="Write JUnit XML here: one testsuite per scenario x seed, one testcase per checked "
+         "invariant (docs/reports.md).")
+
+
+def html_option(help_text: str = "Write the HTML report here: one self-contained file that "
+                                 "opens offline (docs/reports.md).") -> Callable[[F], F]:
+    """`--html`; the help says what the report shows where that is not the runs judged."""
+    return click.option("--html", "html_path", type=FILE, help=help_text)
+
+
+time_scale_option = click.option(
+    "--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
+    help=f"Live: simulated seconds per wall second (default: the scenario's live.time_scale, "
+         f"else {DEFAULT_SCALE:g}, an hour a second: a gate scenario in about a minute).")
+
+
+def drain_option(after: str) -> Callable[[F], F]:
+    """`--drain`: how long a live run waits, in wall seconds, `after` its traffic ends."""
+    return click.option("--drain", type=FiniteRange(min=0), metavar="SECONDS",
+                        help=f"Live: {after}, judge after at most this many wall seconds even "
+                             f"if traffic has not settled (default: wait for quiet, up to the "
+                             f"scenario's horizon).")
+
+
+health_timeout_option = click.option(
+    "--health-timeout", type=FiniteRange(min=0.1), default=30.0, metavar="SECONDS",
+    help="Wall seconds to wait for a live SUT's GET /health.")
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1, max=256), default=None, metavar="N",
+    help="Runs in parallel processes (default: one per CPU); results keep the plan order.")
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Print every violation with its full evidence (default: one violation per violated "
+         "invariant, at most 3 a run, the last 8 evidence lines each).")
+
+
+def exit_codes(codes: dict[int, str], *notes: str) -> str:
+    """A command's epilog: its exit codes as a table wrapped here, the same at any terminal
+    width (click leaves a paragraph that starts with \\b alone), then `notes` as paragraphs
+    click wraps; `seatrial COMMAND --help` and docs/cli.md show it."""
+    rows = [textwrap.fill(meaning, 76, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+            for code, meaning in codes.items()]
+    return "\n\n".join(["\n".join(["\b", "Exit codes:", *rows]), *notes])

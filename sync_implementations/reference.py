@@ -1,4 +1,5 @@
-"""The reference sync implementation: everything SPEC.md asks of a correct one.
+"""The reference sync implementation: everything a correct one does
+(docs/writing-a-sync-implementation.md#what-correct-means).
 
 Shape: `authenticate` checks each webhook's Standard Webhooks signature; the receipt dedupes by
 event id, appends the event to a durable per-order inbox and acks at once; one worker per order

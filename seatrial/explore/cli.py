@@ -13,11 +13,14 @@ from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from seatrial.cli_input import (
-    SEED,
     InputError,
     check_writable,
     duration_option,
+    exit_codes,
+    html_option,
     parse_shard,
+    seed_option,
+    target_option,
 )
 from seatrial.report.files import ReportWriteError
 from seatrial.report.html import write_html
@@ -30,31 +33,31 @@ if TYPE_CHECKING:
     from seatrial.explore.search import Finding
 
 
-@click.command("explore")
-@click.option("--target", "-t", required=True, metavar="T",
-              help="reference, naive, a faulty-* name, or package.module:attribute.")
+@click.command("explore", short_help="Search for the smallest scenario that breaks a target.",
+               epilog=exit_codes(
+    {0: "every generated scenario held", 1: "a violation found, and its scenario written",
+     2: "bad input, naming the option"}))
+@target_option("in-process", required=True)
 @click.option("--budget", type=click.IntRange(min=1), metavar="N",
               help=f"Generated scenarios to try at most (default {DEFAULT_BUDGET}).")
 @click.option("--time", "time_limit", metavar="D",
               help="Stop generating after this long, e.g. 60s or 5m (a failure found by then "
                    "is still shrunk).")
-@click.option("--shrink-time", "shrink_limit", metavar="D", default="30s", show_default=True,
+@click.option("--shrink-time", "shrink_limit", metavar="D", default="30s",
               help="Shrink a failure for at most this long, then keep the smallest failing "
                    "scenario found so far.")
-@click.option("--seed", type=SEED,
-              help="The same seed searches the same scenarios, without the database (default: "
-                   "a random search, known failures first).")
+@seed_option("The same seed searches the same scenarios, without the database (default: a "
+             "random search, known failures first).")
 @click.option("--failures", "failures_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("failures"), show_default=True,
-              help="Where the shrunk failing scenario is written.")
+              default=Path("failures"), help="Where the shrunk failing scenario is written.")
 @click.option("--database", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".seatrial/explore"), show_default=True,
+              default=Path(".seatrial/explore"),
               help="Hypothesis's example database: known failures are tried first.")
-@click.option("--workers", type=click.IntRange(min=1, max=256), default=1, show_default=True,
-              help="Searches in parallel processes, sharing the budget and the database.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="With a failure found: write the shrunk scenario's run as an HTML report "
-                   "(its timeline and evidence diagrams).")
+@click.option("--workers", type=click.IntRange(min=1, max=256), default=1, metavar="N",
+              help="Searches in parallel processes, sharing the budget and the database; the "
+                   "first failure found and shrunk wins.")
+@html_option("With a failure found: write the shrunk scenario's run as an HTML report (its "
+             "timeline and evidence diagrams).")
 @click.option("--shard", metavar="I/N",
               help="This machine's share of a CI matrix: a search of its own, seeded from "
                    "I/N (and --seed), so N machines search N different, repeatable streams.")
@@ -62,9 +65,10 @@ def explore(target: str, budget: int | None, time_limit: str | None, shrink_limi
             seed: int | None, failures_dir: Path, database: Path, workers: int,
             html_path: Path | None, shard: str | None) -> None:
     """Search generated scenarios (workloads, faults, business exceptions) in-process for one
-    that makes TARGET violate an invariant, shrink it to the smallest scenario that still
-    violates the same invariant, and write it under --failures. Exit 0 when every scenario
-    held, 1 with a failure found, 2 bad input."""
+    that makes TARGET violate an invariant, shrink it with Hypothesis to the smallest scenario
+    that still violates the same invariant (fewest faults, fewest orders, shortest day), print
+    it with its evidence chain, and write it under --failures as a scenario `seatrial run`
+    replays (docs/exploring.md)."""
     from seatrial.explore.search import explore as search
     from seatrial.explore.search import explore_in_parallel
 

@@ -13,7 +13,15 @@ from pathlib import Path
 import click
 
 import loadtests
-from seatrial.cli_input import InputError, live_target
+from seatrial.cli_input import (
+    InputError,
+    exit_codes,
+    html_option,
+    live_target,
+    seed_option,
+    target_cmd_option,
+    target_option,
+)
 from seatrial.live.runner import LiveOptions, LiveTargetError
 
 LOADTESTS = Path(loadtests.__file__).parent
@@ -39,44 +47,57 @@ def find_profile(spec: str) -> Path:
     return known[spec]
 
 
-@click.command("load")
+@click.command("load", short_help="Run a load profile with Locust against a live SUT; gate on it.",
+               epilog=exit_codes(
+    {0: "the gate passed",
+     1: "a threshold or an invariant failed: the report after Locust's tables names each",
+     2: "bad input (the message names the flag), or the run was stopped before its profile "
+        "ended, so nothing was judged",
+     130: "interrupted"}))
 @click.option("--profile", "profile", required=True, metavar="NAME|FILE.py",
-              help="A profile from loadtests/ (e.g. black-friday) or your own locustfile.")
-@click.option("--target", metavar="URL", help="A running SUT's base URL (http://HOST:PORT).")
-@click.option("--target-cmd", metavar="CMD",
-              help="A command that starts the SUT on $PORT; Seatrial starts and stops it.")
+              help=f"A profile from loadtests/ ({', '.join(profiles())}) or the path of your "
+                   f"own locustfile.")
+@target_option("running")
+@target_cmd_option
 @click.option("--baseline", type=float, metavar="ORDERS_PER_HOUR",
               help="Orders an hour on a normal day (default 400).")
 @click.option("--multiplier", type=float, metavar="X",
-              help="Headroom over the calendar day (default: the profile's).")
+              help="Headroom over the calendar day (default: the profile's; 1.5 for the peak "
+                   "profiles).")
 @click.option("--duration", metavar="D", help="How long the load runs, e.g. 90s or 10m "
-              "(default: the profile's); the drain and the gate follow.")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed of the simulated world.")
+              "(default: the profile's, 120s for most); the drain and the gate follow.")
+@seed_option("The simulated world's seed (default 1).")
 @click.option("--time-scale", type=float, metavar="X",
-              help="Simulated seconds per wall second for the lifecycles.")
+              help="Simulated seconds per wall second for the lifecycles (default: the "
+                   "profile's).")
 @click.option("--processes", type=click.IntRange(min=1), metavar="N",
               help="Locust worker processes on this machine (default: one process).")
-@click.option("--html", "html", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write Seatrial's HTML report of the judged run here (its timeline, the "
-                   "invariants, evidence diagrams; docs/reports.md).")
+@html_option("Write Seatrial's HTML report of the judged run here: its timeline over "
+             "simulated time, the invariants, their evidence diagrams (docs/reports.md); under "
+             "stock locust -f this is --seatrial-html.")
 @click.option("--locust-html", "locust_html", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write Locust's own HTML report here (requests, latencies, the FLOW, "
-                   "WEBHOOK and BACKLOG rows).")
+                   "WEBHOOK, BACKLOG and gate rows).")
 @click.option("--csv", "csv", metavar="PREFIX", help="Write Locust's CSV files with this prefix.")
 def load(profile: str, target: str | None, target_cmd: str | None, baseline: float | None,
          multiplier: float | None, duration: str | None, seed: int | None,
-         time_scale: float | None, processes: int | None, html: str | None,
+         time_scale: float | None, processes: int | None, html_path: Path | None,
          locust_html: str | None, csv: str | None) -> None:
-    """Run a load profile headless with Locust against a SUT, then drain, judge every
-    invariant and gate on the profile's thresholds. Exit 0 passed, 1 a threshold or an
-    invariant failed, 2 usage or input error."""
+    """Run a load profile headless under the stock Locust CLI against a live SUT, then drain
+    the backlog, judge every invariant and gate on the profile's thresholds: p95 per request
+    type and business flow, failure ratio, dropped arrivals (docs/load-profiles.md).
+
+    Orders arrive as an open-model Poisson process at baseline x calendar day x multiplier;
+    the simulators, in their own process (seatrial load-service), fan each order out into its
+    lifecycle of signed webhooks. `locust -f loadtests/black_friday.py --headless ...` runs
+    the same."""
     if (target is None) == (target_cmd is None):
         raise InputError("give the SUT with exactly one of --target URL or --target-cmd CMD")
     argv = [sys.executable, "-m", "locust", "-f", str(find_profile(profile)), "--headless",
             "--only-summary"]
     flags = {"--target": target, "--target-cmd": target_cmd, "--baseline": baseline,
              "--multiplier": multiplier, "--duration": duration, "--seed": seed,
-             "--time-scale": time_scale, "--processes": processes, "--seatrial-html": html,
+             "--time-scale": time_scale, "--processes": processes, "--seatrial-html": html_path,
              "--html": locust_html, "--csv": csv}
     for flag, value in flags.items():
         if value is not None:
@@ -87,15 +108,19 @@ def load(profile: str, target: str | None, target_cmd: str | None, baseline: flo
         sys.exit(130)
 
 
-@click.command("load-service")
+@click.command("load-service",
+               short_help="One load test's simulators and SUT, for Locust to drive.",
+               epilog=exit_codes(
+    {0: "stopped by SIGTERM or Ctrl-C",
+     2: "bad input: the SUT, the scenario file or the port, named"}))
 @click.option("--scenario", "scenario_file", required=True, type=click.Path(dir_okay=False),
               help="The load world's scenario (written by the Locust master from its profile).")
-@click.option("--target", metavar="URL", help="A running SUT's base URL (http://HOST:PORT).")
-@click.option("--target-cmd", metavar="CMD", help="A command that starts the SUT on $PORT.")
-@click.option("--host", default="127.0.0.1", show_default=True,
+@target_option("running")
+@target_cmd_option
+@click.option("--host", default="127.0.0.1",
               help="Address of the control API and the simulators.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0,
-              help="Port of the control API (default 0: a free one).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="P",
+              help="Port of the control API (0: a free one).")
 def load_service(scenario_file: str, target: str | None, target_cmd: str | None, host: str,
                  port: int) -> None:
     """The simulators and the SUT of one load test, with the control API the Locust side

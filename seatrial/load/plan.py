@@ -20,7 +20,8 @@ from seatrial.faults.kinds.outage import Outage
 from seatrial.scenario import Expectations, LiveSettings, Scenario, Workload
 
 HOUR = 3600.0
-# A day's volume as a multiple of a normal day (EU parcel data, ../shared/notes/domain-facts.md).
+# A day's volume as a multiple of a normal day (EU parcel data; docs/load-profiles.md, "The
+# calendar multipliers").
 CALENDAR = {"normal-day": 1.0, "black-week": 1.9, "black-friday": 2.4, "cyber-monday": 3.5}
 HEADROOM = 1.5  # large retailers rehearse at 150 % of last year's peak
 DEFAULT_BASELINE = 400.0  # orders an hour on a normal day

@@ -1,4 +1,5 @@
-"""The event envelope every simulator webhook carries (SPEC: Events)."""
+"""The event envelope every simulator webhook carries (docs/writing-a-sync-implementation.md,
+"The events")."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Status vocabularies: the ERP's canonical lifecycle and each source system's own codes.
 
-The systems disagree on purpose, as real ones do (notes/domain-facts.md): the TMS speaks X12 214
-AT7 codes, the last-mile platform Onfleet-like task triggers, the ERP its own logistics codes.
-A sync implementation maps the first two onto the third. `rank` orders the ERP lifecycle so
-"never backwards" is a comparison; the checks use `truth_*` to derive what the ERP should say
-from the simulators' own records.
+The systems disagree on purpose, as real ones do: the TMS speaks X12 214 AT7 codes, the
+last-mile platform Onfleet-like task triggers, the ERP its own logistics codes. A sync
+implementation maps the first two onto the third (docs/writing-a-sync-implementation.md, "The
+status mapping"). `rank` orders the ERP lifecycle so "never backwards" is a comparison; the
+checks use `truth_*` to derive what the ERP should say from the simulators' own records.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ LASTMILE_TRIGGERS = ("taskAssigned", "taskStarted", "taskEta", "taskArrival", "t
 LASTMILE_FAILURE_REASONS = ("RECIPIENT_NOT_HOME", "ADDRESS_NOT_FOUND", "ACCESS_DENIED")
 LASTMILE_REFUSED = "REFUSED"  # refusal ends the task: the parcel goes back (taskReturned)
 # taskCompleted maps to DLV only when completion_details.success is true (a failed attempt is a
-# flag, not a stage: notes/domain-facts.md precedence rules).
+# flag, not a stage: docs/writing-a-sync-implementation.md#the-status-mapping).
 LASTMILE_TO_ERP = {"taskStarted": "OFD", "taskArrival": "OFD", "taskReturned": "RTN"}
 
 # An event_time without an offset is the source's local time (X12 214 without AT7-07): the

@@ -1,9 +1,9 @@
 """Webhook delivery from the simulators to the SUT: at least once, faults applied, redelivered.
 
 Failed deliveries are retried on the provider's schedule (by default the common one:
-immediately, then 5 min, 30 min, 2 h, 24 h; notes/domain-facts.md) and abandoned after that;
-a `redelivery` fault sets another schedule and may disable the subscription after N
-consecutive failures, as Onfleet and Shopify do.
+immediately, then 5 min, 30 min, 2 h, 24 h) and abandoned after that; a `redelivery` fault sets
+another schedule and may disable the subscription after N consecutive failures, as Onfleet and
+Shopify do (docs/scenarios.md#redelivery).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Timings are realistic orders of magnitude, not a promise: tenders answered within minutes or
 expiring after the respond-by time, pickup hours after acceptance, detention after 2 h free time
-at 50-100 per hour (notes/domain-facts.md).
+at 50-100 per hour.
 """
 
 from __future__ import annotations
