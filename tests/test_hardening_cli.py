@@ -45,6 +45,11 @@ BAD_SUTS = textwrap.dedent("""
         def on_event(self, event, io):
             while True:
                 yield io.sleep(0)
+
+    class NeverReturns(ReferenceSync):
+        def on_event(self, event, io):
+            while True:
+                pass
 """)
 
 
@@ -123,6 +128,18 @@ def test_ctrl_c_stops_a_parallel_batch_at_once_with_130_and_partial_reports(tmp_
     assert f"of {planned} runs" in stderr
     errors = ET.parse(junit).getroot().findall(".//testcase[@name='interrupted']/error")
     assert len(errors) == 1
+
+
+def test_ctrl_c_during_one_in_process_run_exits_130_not_1(suts):
+    """click's own handling says "Aborted!" and exits 1, the code for a violation."""
+    process = subprocess.Popen([*SEATRIAL, "run", "happy-path", "--target",
+                                "bad_suts:NeverReturns"], cwd=suts, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(4)  # well inside the handler that never returns
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted" in stderr and "Aborted" not in stderr
 
 
 def test_a_report_that_cannot_be_written_exits_2_and_the_others_are_written(tmp_path):
