@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 SPIN_LIMIT = 10_000  # steps of one handler at one simulated instant; a real one takes < 20
-WALL_BUDGET = 600.0  # wall seconds per in-process run; the peak-day benchmark takes about 15
+WALL_BUDGET = 600.0  # wall seconds per in-process run; peak-day, the largest scenario, takes ~11
 REPEAT = 1.0  # wall seconds between alarms once the budget is spent
 
 

@@ -264,7 +264,10 @@ class Router:
         return None
 
     def dispatch(self, method: str, path: str, query: dict[str, str] | None = None,
-                 body: Any = None, headers: dict[str, str] | None = None) -> Reply:
+                 body: Any = None, headers: dict[str, str] | None = None,
+                 body_json: bytes | str | None = None) -> Reply:
+        """`body_json` is `canonical(body)` if the caller wrote it already (the in-process
+        transport does, when the call is sent)."""
         found = self.match(method, path)
         if found is None:
             allowed = [other for other in ("GET", "POST", "PUT", "DELETE")
@@ -282,7 +285,8 @@ class Router:
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"))
         try:
-            body_json = None if body is None else canonical(body)  # every body: finite JSON
+            if body is not None and body_json is None:
+                body_json = canonical(body)  # every body: finite JSON
             if route.idempotent and request.idempotency_key is not None:
                 if not request.idempotency_key:
                     raise Invalid("Idempotency-Key", "send a non-empty key (e.g. a UUID) or "

@@ -13,7 +13,7 @@ import simpy
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from simulators.api import Router, problem
+from simulators.api import Invalid, Router, canonical, problem
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
@@ -52,6 +52,13 @@ class InProcessTransport:
             self._later(REFUSED_AFTER, self._fail, call, ref, resume, ConnectError(
                 f"unknown system {call.system!r}; use io.erp, io.tms or io.lastmile"))
             return
+        # the body as the router compares it (Idempotency-Key), written now, as a client writes
+        # its request when it sends it (and while the body is fresh in memory: much cheaper
+        # than when the call lands); one JSON cannot carry is refused by the router on arrival
+        try:
+            body_json = None if call.json is None else canonical(call.json)
+        except Invalid:
+            body_json = None
         plan = self.faults.plan_call(call.system, now)
         data = {"method": call.method, "path": call.path, "query": call.params,
                 "body": call.json, "idempotency_key": call.idempotency_key,
@@ -67,7 +74,7 @@ class InProcessTransport:
                         ConnectError(f"{call.system} refused the connection"))
         elif plan.outage == "hang" or plan.lost or plan.latency > call.timeout:
             if plan.outage is None:  # slow or lost, not down: the write still commits, unseen
-                self._later(plan.latency, self._commit, call, ref, None)
+                self._later(plan.latency, self._commit, call, ref, None, body_json)
             self._later(call.timeout, self._fail, call, ref, resume, RequestTimeout(
                 f"{call.system} did not answer within {call.timeout:g}s"))
         elif plan.outage == "http_503":
@@ -82,16 +89,17 @@ class InProcessTransport:
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(429, reply.body, headers))
         else:
-            self._later(plan.latency, self._commit, call, ref, resume)
+            self._later(plan.latency, self._commit, call, ref, resume, body_json)
 
-    def _commit(self, call: Call, ref: str, resume: Resume | None) -> None:
+    def _commit(self, call: Call, ref: str, resume: Resume | None,
+                body_json: bytes | str | None = None) -> None:
         headers = {}
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
         reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
-                                                   call.json, headers)
+                                                   call.json, headers, body_json)
         if resume is None:
             self.ledger.record(self.env.now, "response", call.system, ref, None,
                                {"status": reply.status, "body": reply.body, "delivered": False})
