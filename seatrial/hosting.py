@@ -13,7 +13,7 @@ from typing import Protocol
 from seatrial import budget
 from seatrial.budget import SPIN_LIMIT, Runaway
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
-from seatrial.sdk.messages import Call, Response, Sleep
+from seatrial.sdk.messages import Call, Response, Sleep, sleep_error
 from seatrial.sdk.webhooks import Webhook
 
 Done = Callable[[BaseException | None], None]
@@ -85,7 +85,11 @@ class Task:
         if kind is Call:
             self.face.send(op, self.step)
         elif kind is Sleep:
-            self.face.sleep(max(0.0, op.seconds), self._wake)
+            refused = sleep_error(op.seconds)  # a hand-built Sleep: io.sleep checks its own
+            if refused is None:
+                self.face.sleep(op.seconds, self._wake)
+            else:
+                self.step(None, refused)
         else:
             self.gen.close()
             self.done(TypeError(f"a handler yielded {op!r}; yield io.<system>.get/post(...) "

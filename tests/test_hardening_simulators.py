@@ -442,6 +442,18 @@ def test_a_hand_built_call_that_would_crash_the_run_fails_its_delivery(call, err
     assert not [e for e in world.ledger.entries if e.kind in ("ack", "request", "error")]
 
 
+@pytest.mark.parametrize(("seconds", "error"), [
+    (-5, "ValueError: io.sleep(-5): give a finite number of seconds >= 0"),
+    (NAN, "ValueError: io.sleep(nan)"),
+    ("5", "TypeError: io.sleep('5')"),
+])
+def test_a_hand_built_sleep_is_refused_like_io_sleep(seconds, error):
+    """`Sleep(-5)` by hand was taken as 0, and `Sleep("5")` crashed the whole run."""
+    world = run_world(lambda: Misbehaving(lambda io, event: Sleep(seconds)))
+    nacks = [e for e in world.ledger.entries if e.kind == "nack"]
+    assert nacks and all(n.data["error"].startswith(error) for n in nacks), nacks[0].data
+
+
 def test_a_hand_built_call_with_a_body_json_cannot_carry_gets_a_422():
     body = {"pod_reference": "p", "when": object()}
     world = run_world(lambda: Misbehaving(

@@ -255,6 +255,9 @@ class HttpFace:
         except httpx.HTTPError as error:
             resume(None, ConnectError(f"{call.system}: {type(error).__name__}: {error}"))
             return
+        except Exception as error:  # a hand-built Call httpx cannot send: the handler's error
+            resume(None, error)
+            return
         self.learn_time(answer.headers.get("x-seatrial-sim-time"))
         headers = dict(answer.headers)
         wait = headers.get("x-seatrial-retry-after", headers.get("retry-after"))
