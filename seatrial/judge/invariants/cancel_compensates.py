@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "cancel-compensates"
+ORDER = 100  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:

@@ -12,6 +12,7 @@ from seatrial.judge.observation import Observation, Violation
 from seatrial.model.vocabulary import RANK
 
 NAME = "converge"
+ORDER = 110  # where it stands in reports and the catalogue of invariants
 
 
 def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:

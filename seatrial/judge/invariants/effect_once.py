@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "effect-once"
+ORDER = 30  # where it stands in reports and the catalogue of invariants
 # effect -> (event types that trigger it, calls that commit it): what the evidence shows
 EVIDENCE = {
     "shipment": (("order.",), ("tms:/shipments",)),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "idempotency-key-on-create"
+ORDER = 140  # where it stands in reports and the catalogue of invariants
 CREATES = {("tms", "/shipments"), ("lastmile", "/tasks")}
 
 

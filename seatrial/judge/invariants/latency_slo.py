@@ -6,6 +6,7 @@ from seatrial.judge.flows import measure, percentile
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "latency-slo"
+ORDER = 170  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:

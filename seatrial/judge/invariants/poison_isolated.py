@@ -8,6 +8,7 @@ from seatrial.judge.invariants import converge
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "poison-isolated"
+ORDER = 120  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:

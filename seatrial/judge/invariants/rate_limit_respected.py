@@ -15,6 +15,7 @@ from typing import NamedTuple
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "rate-limit-respected"
+ORDER = 150  # where it stands in reports and the catalogue of invariants
 
 
 class Pause(NamedTuple):

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "shipment-per-order"
+ORDER = 10  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from seatrial.judge.observation import Observation, Violation
 
 NAME = "signed-only"
+ORDER = 160  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:

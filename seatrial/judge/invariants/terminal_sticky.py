@@ -6,6 +6,7 @@ from seatrial.judge.observation import Observation, Violation
 from seatrial.model.vocabulary import ERP_TERMINAL
 
 NAME = "terminal-sticky"
+ORDER = 50  # where it stands in reports and the catalogue of invariants
 
 
 def check(obs: Observation) -> Iterator[Violation]:
