@@ -7,9 +7,9 @@ import pytest
 
 from seatrial.catalogue import catalogue
 from seatrial.run import run_scenario
+from seatrial.sync_implementations import SHIPPED
+from seatrial.sync_implementations.reference import ReferenceSync
 from seatrial.targets import resolve
-from sync_implementations import SHIPPED
-from sync_implementations.reference import ReferenceSync
 
 FAULTY = sorted(name for name in SHIPPED if name.startswith("faulty-"))
 
