@@ -453,7 +453,7 @@ def test_a_report_run_that_is_not_an_object_or_a_calibration_row_that_is_not(tmp
     ("json:", ["name the class or factory after the colon"]),
     ("a:b:c", ["with one colon"]),
     ("sync_implementations/reference.py:ReferenceSync",
-     ["names a module, not a file", "seatrial.sync_implementations.reference:ReferenceSync"]),
+     ["names a module, not a file", "sync_implementations.reference:ReferenceSync"]),
     ("my_sync.py", ["names a module, not a file", "my_sync:ClassName"]),
     ("my-sync:Sync", ["'my-sync' is not a module path"]),
 ])
