@@ -1,4 +1,5 @@
-"""The shipped scenario catalogue (YAML files in the `scenarios` package) and name lookup."""
+"""The shipped scenario catalogue (YAML files in the `seatrial.scenarios` package, the
+repository's scenarios/ folder) and name lookup."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from seatrial.scenario_yaml import ScenarioError, load_scenario, load_scenario_f
 @cache
 def catalogue() -> dict[str, Scenario]:
     found: dict[str, Scenario] = {}
-    for item in sorted(resources.files("scenarios").iterdir(), key=lambda i: i.name):
+    for item in sorted(resources.files("seatrial.scenarios").iterdir(), key=lambda i: i.name):
         if item.name.endswith(".yaml"):
             scenario = load_scenario(item.read_text(encoding="utf-8"), f"scenarios/{item.name}")
             found[scenario.name] = scenario

@@ -375,8 +375,8 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
               json_path: Path | None, jobs: int | None, only: tuple[str, ...],
               html_path: Path | None) -> None:
-    """Run every shipped implementation (sync_implementations.SHIPPED: the reference and each
-    faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
+    """Run every shipped implementation (seatrial.sync_implementations.SHIPPED: the reference and
+    each faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
     everything, each faulty one must be caught (docs/catalogue.md).
 
     Prints the detection matrix (a row per implementation with its one-line defect, a column

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seatrial.sdk import SyncImplementation
-from sync_implementations import SHIPPED as BUILTIN  # name -> "module:attribute"
+from seatrial.sync_implementations import SHIPPED as BUILTIN  # name -> "module:attribute"
 
 
 class TargetError(ValueError):

@@ -7,7 +7,7 @@ below (`OPERATIONS`, JSON Schema 2020-12 under `components/schemas`). A route wi
 makes `api_spec` raise, so a new route can never be missing from a document, and
 `tests/test_openapi.py` fails when `contracts/openapi/` differs from a fresh export.
 
-Regenerate the committed documents with `python -m simulators.openapi`.
+Regenerate the committed documents with `python -m seatrial.simulators.openapi`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seatrial import contract_files
 from seatrial.model.envelope import CLASSIFIERS
 from seatrial.model.vocabulary import (
     ERP_STATUSES,
@@ -31,12 +32,12 @@ from seatrial.model.vocabulary import (
     TMS_REASON_CODES,
     TMS_STATUS_CODES,
 )
-from simulators.api import MAX_AMOUNT, Route, Router, problem
-from simulators.erp.core import ErpCore
-from simulators.events import EventSource
-from simulators.lastmile.core import LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
+from seatrial.simulators.api import MAX_AMOUNT, Route, Router, problem
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
 
 OPENAPI_VERSION = "3.1.0"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -44,7 +45,7 @@ DOC_VERSION = "1.0.0"
 SYSTEMS = ("erp", "tms", "lastmile")
 FILES = {"erp": "erp.json", "tms": "tms.json", "lastmile": "lastmile.json",
          "sut": "sut-webhooks.json"}
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts" / "openapi"
+CONTRACTS_DIR = contract_files.openapi()
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -598,8 +599,9 @@ def _build_api_spec(system: str, table: Sequence[Route]) -> dict[str, Any]:
     missing = [f"{route.method} {route.template}" for route in table
                if (route.method, route.template) not in operations]
     if missing:
-        raise LookupError(f"{system} routes with no entry in simulators.openapi.OPERATIONS: "
-                          f"{', '.join(missing)}; add their request and response schemas")
+        raise LookupError(f"{system} routes with no entry in "
+                          f"seatrial.simulators.openapi.OPERATIONS: {', '.join(missing)}; "
+                          "add their request and response schemas")
     paths: dict[str, Any] = {}
     for route in table:
         op = operations[(route.method, route.template)]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulators.api import Route, Router
-from simulators.erp.core import ErpCore
-from simulators.lastmile.core import LastMileCore
-from simulators.tms.core import TmsCore
+from seatrial.simulators.api import Route, Router
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.tms.core import TmsCore
 
 
 def erp_router(erp: ErpCore) -> Router:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from seatrial.sdk import IO, Call, Event, Handler, Response, Webhook
-from sync_implementations.reference import (
+from seatrial.sync_implementations.reference import (
     ERP_ORDER,
     FROM_LASTMILE,
     FROM_TMS,

@@ -1,31 +1,62 @@
 """The import graph between packages: no cycle, and the judge and the simulators stay upstream.
 
-A package here is each top-level module or subpackage of seatrial, simulators and
-sync_implementations: seatrial.cli, seatrial.judge, seatrial.world, seatrial.live,
-simulators.erp, sync_implementations.reference... Every import counts, at module level or inside
-a function (a deferred import is a dependency all the same), except those under
+A package here is each top-level module or subpackage of seatrial and of each folder installed
+as a subpackage of it (pyproject.toml's package-dir: simulators/ as seatrial.simulators...):
+seatrial.cli, seatrial.judge, seatrial.world, seatrial.live, seatrial.simulators.erp,
+seatrial.sync_implementations.reference... Every import counts, at module level or inside a
+function (a deferred import is a dependency all the same), except those under
 `if TYPE_CHECKING:`, which never run. The graph is grimp's, built from the source.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections import defaultdict
+from pathlib import Path
 
 import grimp
 import pytest
+from grimp.application.config import settings
 
-ROOTS = ("seatrial", "simulators", "sync_implementations")
+REPOSITORY = Path(__file__).resolve().parents[1]
+# Each root of the graph and its folder: seatrial and the folders installed under it.
+ROOTS = {"seatrial": REPOSITORY / "seatrial"} | {
+    name: REPOSITORY / folder for name, folder in tomllib.loads(
+        (REPOSITORY / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].items()}
 Edges = dict[str, set[str]]
+
+
+class SourceFolders:
+    """grimp's package finder for ROOTS: each root's folder in the repository. (grimp's own
+    takes top-level packages only, and an editable install does not put simulators/ in
+    seatrial's __path__.)"""
+
+    def determine_package_directories(self, package_name: str, file_system) -> set[str]:
+        return {str(ROOTS[package_name])}
 
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph(*ROOTS, exclude_type_checking_imports=True, cache_dir=None)
+    finder = settings.PACKAGE_FINDER
+    settings.configure(PACKAGE_FINDER=SourceFolders())
+    try:
+        return grimp.build_graph(*ROOTS, exclude_type_checking_imports=True, cache_dir=None)
+    finally:
+        settings.configure(PACKAGE_FINDER=finder)
 
 
 def package(module: str) -> str:
-    """seatrial.judge.invariants.converge -> seatrial.judge; seatrial -> seatrial."""
-    return ".".join(module.split(".")[:2])
+    """The innermost root holding `module` and its next name: seatrial.judge.invariants.converge
+    -> seatrial.judge; seatrial.simulators.erp.core -> seatrial.simulators.erp;
+    seatrial -> seatrial."""
+    root = max((name for name in ROOTS if module == name or module.startswith(name + ".")),
+               key=len)
+    return ".".join(module.split(".")[:root.count(".") + 2])
+
+
+def test_every_root_is_in_the_graph(graph):
+    assert {"seatrial.simulators.erp.core", "seatrial.sync_implementations.reference",
+            "seatrial.loadtests.black_friday", "seatrial.contract_files"} <= graph.modules
 
 
 def package_imports(graph: grimp.ImportGraph) -> dict[tuple[str, str], list[str]]:
@@ -97,7 +128,8 @@ def test_no_import_cycle_between_packages(graph):
     edges: Edges = defaultdict(set)
     for importer, imported in imports:
         edges[importer].add(imported)
-    assert {"seatrial.judge", "seatrial.world", "seatrial.run", "simulators.erp"} <= set(edges)
+    assert {"seatrial.judge", "seatrial.world", "seatrial.run",
+            "seatrial.simulators.erp"} <= set(edges)
     problems = []
     for members in cycles(edges):
         problems.append("cycle between " + ", ".join(members) + ":")
@@ -108,7 +140,7 @@ def test_no_import_cycle_between_packages(graph):
 
 @pytest.mark.parametrize("played", ["seatrial.world", "seatrial.live", "seatrial.run",
                                     "seatrial.eventlog", "seatrial.transport", "seatrial.sdk",
-                                    "sync_implementations"])
+                                    "seatrial.sync_implementations"])
 def test_the_judge_reads_what_a_run_left_behind_not_what_played_it(graph, played):
     """It is handed an observation (scenario, ledger, the three cores' records, end time).
     It reads the scenario, and so the fault kinds' models (`seatrial.faults.kinds`: a fault's
@@ -120,6 +152,7 @@ def test_the_judge_reads_what_a_run_left_behind_not_what_played_it(graph, played
 
 def test_the_simulators_know_no_scenario(graph):
     """Each lifecycle reads its workload through a small protocol of its own."""
-    chain = graph.find_shortest_chain(importer="simulators", imported="seatrial.scenario",
+    chain = graph.find_shortest_chain(importer="seatrial.simulators",
+                                      imported="seatrial.scenario",
                                       as_packages=True)
     assert chain is None, " -> ".join(chain)

@@ -105,7 +105,8 @@ def test_slim_keeps_one_evidence_chain_per_invariant_and_the_verdict():
 
 
 def test_implementations_come_from_the_registry_at_call_time(monkeypatch):
-    monkeypatch.setitem(targets.BUILTIN, "faulty-late-addition", "sync_implementations.naive:X")
+    monkeypatch.setitem(targets.BUILTIN, "faulty-late-addition",
+                        "seatrial.sync_implementations.naive:X")
     names = shipped()
     assert names[0] == "reference"
     assert names[-1] == "faulty-late-addition"

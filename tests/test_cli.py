@@ -89,7 +89,7 @@ def test_malformed_scenario_file_names_line_and_field(tmp_path):
 
 def test_own_sync_implementation_by_module_path(tmp_path, monkeypatch):
     (tmp_path / "my_sync.py").write_text(
-        "from sync_implementations.reference import ReferenceSync\n"
+        "from seatrial.sync_implementations.reference import ReferenceSync\n"
         "class MySync(ReferenceSync):\n    name = 'mine'\n")
     monkeypatch.chdir(tmp_path)
     result = invoke("run", "happy-path", "--target", "my_sync:MySync", "--jobs", "1")

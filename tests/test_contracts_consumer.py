@@ -8,7 +8,7 @@ from pact.error import MismatchesError
 
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.consumer import comparable, write_pacts
-from sync_implementations.faulty import ChargesWithoutKey
+from seatrial.sync_implementations.faulty import ChargesWithoutKey
 
 
 def test_the_committed_pacts_are_what_the_reference_does(tmp_path):

@@ -10,7 +10,7 @@ from seatrial.contracts.provider_states import STATES
 from seatrial.contracts.verify import verify_api, verify_webhooks
 from seatrial.live.settings import SYSTEMS
 from seatrial.model.envelope import Event
-from simulators.erp.core import Order
+from seatrial.simulators.erp.core import Order
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "contracts.md"
 

@@ -24,7 +24,7 @@ from seatrial.contracts.consumer import comparable
 from seatrial.contracts.webhook_pacts import write_webhook_pacts
 from seatrial.live.runner import free_port
 from seatrial.live.sut import sut_app
-from sync_implementations.reference import ReferenceSync
+from seatrial.sync_implementations.reference import ReferenceSync
 
 CI_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ci" / "github-actions.yml"
 

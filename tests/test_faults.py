@@ -25,13 +25,13 @@ from seatrial.sdk import (
     SyncImplementation,
 )
 from seatrial.sdk.messages import DEFAULT_TIMEOUT
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
 from seatrial.transport.inprocess import REFUSED_AFTER, InProcessTransport
 from seatrial.world import World
-from simulators.erp.core import ErpCore
-from simulators.events import EventSource
-from simulators.lastmile.core import LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
 
 HOUR = 3600.0
 HORIZON = 48 * HOUR

@@ -18,14 +18,14 @@ import pytest
 
 from seatrial.catalogue import find
 from seatrial.run import RunAborted, run_scenario
+from seatrial.sync_implementations.reference import ReferenceSync
 from seatrial.targets import Target
-from sync_implementations.reference import ReferenceSync
 
 SEATRIAL = [sys.executable, "-m", "seatrial"]
 
 BAD_SUTS = textwrap.dedent("""
     import sys
-    from sync_implementations.reference import ReferenceSync
+    from seatrial.sync_implementations.reference import ReferenceSync
 
     class ExitInHandler(ReferenceSync):
         def on_event(self, event, io):

@@ -21,14 +21,14 @@ import pytest
 from seatrial.scenario import Scenario
 from seatrial.sdk import IO, Call, Event, Sleep, SyncImplementation
 from seatrial.sdk.messages import ApiClient
+from seatrial.simulators import openapi
+from seatrial.simulators.api import MAX_AMOUNT, PROBLEM_BASE
+from seatrial.simulators.erp.core import Customer, ErpCore, Order
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
 from seatrial.world import World
-from simulators import openapi
-from simulators.api import MAX_AMOUNT, PROBLEM_BASE
-from simulators.erp.core import Customer, ErpCore, Order
-from simulators.events import EventSource
-from simulators.lastmile.core import LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
 
 SHIP_TO = {"name": "Ada Lovelace", "street": "1 Dock Rd", "city": "Hamburg", "postcode": "20457",
            "country": "DE"}

@@ -39,12 +39,12 @@ from seatrial.judge.observation import Observation, Violation
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
 from seatrial.scenario import Scenario
-from simulators.api import Reply
-from simulators.erp.core import ErpCore, Order
-from simulators.events import EventSource
-from simulators.lastmile.core import LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
+from seatrial.simulators.api import Reply
+from seatrial.simulators.erp.core import ErpCore, Order
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
 
 HOUR = 3600.0
 ADDRESS = {"street": "1 Quay Street", "city": "Bristol", "postcode": "BS1 4DJ", "country": "GB"}

@@ -43,9 +43,9 @@ from seatrial.live.serve import issue_tokens
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import SYSTEMS, AcceptAll, SimulatorStack, running
 from seatrial.live.sut import SETTINGS, parse_settings, sut_app
+from seatrial.simulators.openapi import LINKS, api_spec
 from seatrial.targets import resolve
 from seatrial.world import World
-from simulators.openapi import LINKS, api_spec
 
 SCALE = 60.0  # simulated seconds per wall second: the world moves on a little while we fuzz
 # A fixed, modest run by default (the same examples every time: a gate, not a lottery);

@@ -17,25 +17,26 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
+from seatrial import contract_files
 from seatrial.faults.kinds.clock_skew import skewed
 from seatrial.faults.kinds.forged import forged
 from seatrial.faults.kinds.poison import poison
 from seatrial.faults.kinds.retraction import retraction
 from seatrial.faults.kinds.schema_drift import to_v2, unknown_code
 from seatrial.model.envelope import Event
-from simulators import openapi
-from simulators.api import Reply, Route, Router
-from simulators.erp.core import ErpCore
-from simulators.erp.orders import OrderFactory
-from simulators.events import EventSource
-from simulators.lastmile.core import LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import STATE_AFTER, TmsCore
+from seatrial.simulators import openapi
+from seatrial.simulators.api import Reply, Route, Router
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.erp.orders import OrderFactory
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import STATE_AFTER, TmsCore
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACTS = ROOT / "contracts" / "openapi"
+CONTRACTS = contract_files.openapi()
 DOCS = openapi.documents()
-REGENERATE = "run `python -m simulators.openapi` to regenerate contracts/openapi/"
+REGENERATE = "run `python -m seatrial.simulators.openapi` to regenerate contracts/openapi/"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def test_write_all_and_module_entry_point(tmp_path):
     for path in written:
         text = path.read_text(encoding="utf-8")
         assert text.endswith("}\n") and text == openapi.render(json.loads(text))
-    run = subprocess.run([sys.executable, "-m", "simulators.openapi", str(tmp_path / "b")],
+    run = subprocess.run([sys.executable, "-m", "seatrial.simulators.openapi", str(tmp_path / "b")],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     assert len(run.stdout.splitlines()) == 4
     for path in written:

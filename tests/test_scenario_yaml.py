@@ -286,7 +286,7 @@ def test_find_by_path(tmp_path):
     path = tmp_path / "my-own.yaml"
     path.write_text(dump_scenario(mine), encoding="utf-8")
     assert find(str(path)) == mine
-    shipped = resources.files("scenarios") / "tms-outage.yaml"
+    shipped = resources.files("seatrial.scenarios") / "tms-outage.yaml"
     assert find(str(shipped)) == catalogue()["tms-outage"]
 
 

@@ -6,14 +6,14 @@ import pytest
 
 from seatrial.model.envelope import to_datetime
 from seatrial.scenario import Scenario
+from seatrial.simulators.api import PROBLEM_BASE
+from seatrial.simulators.erp.core import Customer, ErpCore, Order
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.core import ASSIGNED, COMPLETED, LastMileCore
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
 from seatrial.targets import resolve
 from seatrial.world import World
-from simulators.api import PROBLEM_BASE
-from simulators.erp.core import Customer, ErpCore, Order
-from simulators.events import EventSource
-from simulators.lastmile.core import ASSIGNED, COMPLETED, LastMileCore
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
 
 SHIP_TO = {"name": "Ada Lovelace", "street": "1 Dock Rd", "city": "Hamburg", "country": "DE"}
 

@@ -12,14 +12,15 @@ against a team's own pacts (docs/contracts.md).
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from seatrial import contract_files
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # Pact reports usage online unless told not
 
 CONSUMER = "seatrial-sync"
-PACT_DIR = Path(__file__).resolve().parents[2] / "contracts" / "pacts"
+PACT_DIR = contract_files.pacts()
 # The pacts a sync implementation must honour as a provider, apart from the simulators' own.
-SUT_PACT_DIR = PACT_DIR / "sut"
+SUT_PACT_DIR = contract_files.sut_pacts()
 SUT_PROVIDER = "seatrial-sync-webhooks"
 
 

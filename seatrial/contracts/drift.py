@@ -28,8 +28,8 @@ from rich.table import Table
 
 from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.ledger import Entry
-from simulators.api import Router
-from simulators.openapi import LIVE_ONLY_PATHS, SYSTEMS, routes
+from seatrial.simulators.api import Router
+from seatrial.simulators.openapi import LIVE_ONLY_PATHS, SYSTEMS, routes
 
 PROVIDER = re.compile(r"^seatrial-(?P<system>[a-z]+)-(?P<face>api|webhooks)$")
 # request headers the ledger records, by the name of their field in a request entry

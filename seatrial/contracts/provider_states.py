@@ -18,15 +18,15 @@ from typing import Any, NamedTuple
 from seatrial.live.stack import AcceptAll
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
+from seatrial.simulators.api import IdempotencyStore
+from seatrial.simulators.erp.core import Order
+from seatrial.simulators.erp.orders import OrderFactory
+from seatrial.simulators.lastmile.core import Task
+from seatrial.simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
+from seatrial.simulators.tms.core import Shipment
+from seatrial.simulators.tms.lifecycle import freight_lines
 from seatrial.world import World
 from seatrial.world.dispatcher import Receiver
-from simulators.api import IdempotencyStore
-from simulators.erp.core import Order
-from simulators.erp.orders import OrderFactory
-from simulators.lastmile.core import Task
-from simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
-from simulators.tms.core import Shipment
-from simulators.tms.lifecycle import freight_lines
 
 HOUR = 3600.0
 # No release wave (the first order would come after about 400 years) and no lifecycles: the

@@ -36,7 +36,7 @@ from seatrial.contracts.verify import (
     verify_webhooks,
 )
 from seatrial.live.settings import SYSTEMS
-from simulators.openapi import api_spec
+from seatrial.simulators.openapi import api_spec
 
 API, WEBHOOKS = "api", "webhooks"
 FACES = {f"{system}-{kind}": (system, kind) for system in SYSTEMS for kind in (API, WEBHOOKS)}

@@ -190,9 +190,9 @@ def started(command: str, health_timeout: float) -> Iterator[tuple[str, str]]:
 
 @contextlib.contextmanager
 def canonical_pacts() -> Iterator[Path]:
-    """The webhook senders' pacts: committed in a checkout; written afresh (a fraction of a
-    second, the same pacts: a test keeps the committed ones so) where Seatrial is installed
-    without the repository's contracts/ directory."""
+    """The webhook senders' pacts: committed in a checkout and shipped in the package
+    (seatrial.contract_files); written afresh (a fraction of a second, the same pacts: a test
+    keeps the committed ones so) should an installation lack them."""
     if list(SUT_PACT_DIR.glob("*.json")):
         yield SUT_PACT_DIR
         return

@@ -32,7 +32,7 @@ from seatrial.model.envelope import CLASSIFIERS, Event
 from seatrial.model.vocabulary import LASTMILE_TRIGGERS
 from seatrial.report.files import write_report
 from seatrial.scenario import MAX_ORDERS
-from simulators.erp.core import Customer, Order
+from seatrial.simulators.erp.core import Customer, Order
 
 #: What each source publishes; a replay knows how to play these and nothing else.
 TYPES = {"order.released": "erp", "order.cancelled": "erp", "order.changed": "erp",

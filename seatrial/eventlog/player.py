@@ -26,10 +26,10 @@ from seatrial.durations import format_duration
 from seatrial.eventlog.format import EventLog, LogError
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import Scenario, fault_window_problems
-from simulators.erp.core import Customer, ErpCore, Order
-from simulators.erp.orders import OrderFactory
-from simulators.lastmile.core import LastMileCore, Task
-from simulators.tms.core import Shipment, TmsCore
+from seatrial.simulators.erp.core import Customer, ErpCore, Order
+from seatrial.simulators.erp.orders import OrderFactory
+from seatrial.simulators.lastmile.core import LastMileCore, Task
+from seatrial.simulators.tms.core import Shipment, TmsCore
 
 DAY = 86400.0
 #: Events the target's own calls cause: the simulators raise them again when it calls.

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from seatrial.model.envelope import Event
-from simulators.erp.core import ErpCore
-from simulators.events import Sink
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.events import Sink
 
 
 class Recording:

@@ -14,9 +14,9 @@ from typing import Any
 from seatrial.ledger import Entry, Ledger
 from seatrial.model.envelope import to_datetime
 from seatrial.scenario import Scenario
-from simulators.erp.core import ErpCore
-from simulators.lastmile.core import LastMileCore
-from simulators.tms.core import TmsCore
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.tms.core import TmsCore
 
 EVIDENCE_HEAD, EVIDENCE_TAIL = 10, 30
 

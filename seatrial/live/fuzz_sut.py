@@ -1,7 +1,7 @@
 """`seatrial fuzz-sut`: schemathesis against a running SUT's webhook endpoints.
 
 Deliveries are generated from the SUT's OpenAPI document (contracts/openapi/sut-webhooks.json,
-as `simulators.openapi.sut_spec` builds it), positive and negative, and sent the way the
+as `seatrial.simulators.openapi.sut_spec` builds it), positive and negative, and sent the way the
 simulators send them (signed with the dispatcher's own `sign`) and the way forgers do. The
 rules are the live protocol's (docs/live-protocol.md): a signed delivery never fails with a
 5xx, a forged one is always refused, a body that is not an event envelope gets a 4xx.
@@ -36,9 +36,9 @@ from seatrial.live import control
 from seatrial.live.remote import DELIVERY_TIMEOUT, configure
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.stack import AcceptAll, running
+from seatrial.simulators.openapi import sut_spec
 from seatrial.world import World
 from seatrial.world.dispatcher import STALE_BY, signed_headers
-from simulators.openapi import sut_spec
 
 SCALE = 1.0  # the stack behind the SUT runs in real time: the world barely moves meanwhile
 SHOWN = 2  # failing deliveries shown per rule

@@ -28,8 +28,8 @@ from seatrial.live.tokens import TokenIssuer
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.messages import Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
+from seatrial.simulators.api import Reply, problem
 from seatrial.transport.inprocess import InProcessTransport
-from simulators.api import Reply, problem
 
 
 class ConnectionDropped(Exception):

@@ -96,7 +96,7 @@ class SimulatorStack:
     async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`
         binds the ports a user asked for), by default on an ephemeral port."""
-        from simulators.openapi import api_spec
+        from seatrial.simulators.openapi import api_spec
 
         self._loop = asyncio.get_running_loop()
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

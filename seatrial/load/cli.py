@@ -8,11 +8,11 @@ import contextlib
 import json
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import click
 
-import loadtests
 from seatrial.cli_input import (
     InputError,
     exit_codes,
@@ -24,7 +24,8 @@ from seatrial.cli_input import (
 )
 from seatrial.live.runner import LiveOptions, LiveTargetError
 
-LOADTESTS = Path(loadtests.__file__).parent
+# Files Locust runs in its own process, not modules of ours: found, never imported here.
+LOADTESTS = Path(resources.files("seatrial.loadtests"))
 
 
 def profiles() -> dict[str, Path]:

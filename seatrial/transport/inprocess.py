@@ -13,7 +13,7 @@ import simpy
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from simulators.api import Invalid, Router, canonical, problem
+from seatrial.simulators.api import Invalid, Router, canonical, problem
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast

@@ -18,19 +18,19 @@ from seatrial.gc_pause import paused_gc
 from seatrial.ledger import Ledger
 from seatrial.scenario import DRAIN, Scenario
 from seatrial.sdk.implementation import SyncImplementation
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.erp.lifecycle import release_order, release_orders
+from seatrial.simulators.erp.orders import OrderFactory
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.handoff import Handoff
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.lastmile.lifecycle import task_lifecycle
+from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.tms.core import TmsCore
+from seatrial.simulators.tms.lifecycle import shipment_lifecycle
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.host import SutHost
-from simulators.erp.core import ErpCore
-from simulators.erp.lifecycle import release_order, release_orders
-from simulators.erp.orders import OrderFactory
-from simulators.events import EventSource
-from simulators.handoff import Handoff
-from simulators.lastmile.core import LastMileCore
-from simulators.lastmile.lifecycle import task_lifecycle
-from simulators.routes import erp_router, lastmile_router, tms_router
-from simulators.tms.core import TmsCore
-from simulators.tms.lifecycle import shipment_lifecycle
 
 
 def webhook_secret(rng: random.Random) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from seatrial.model.envelope import CLASSIFIERS, to_datetime
 from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, RANK
-from simulators.api import (
+from seatrial.simulators.api import (
     ApiRequest,
     Invalid,
     NotFound,
@@ -21,7 +21,7 @@ from simulators.api import (
     optional_string,
     require,
 )
-from simulators.events import EventSource
+from seatrial.simulators.events import EventSource
 
 
 @dataclass(slots=True)

@@ -8,8 +8,8 @@ from typing import Protocol
 
 import simpy
 
-from simulators.erp.core import ErpCore
-from simulators.erp.orders import OrderFactory
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.erp.orders import OrderFactory
 
 HOUR = 3600.0
 CANCEL_AFTER = (10 * 60.0, 30 * HOUR)  # at any stage until the goods are out for delivery

@@ -6,7 +6,7 @@ import random
 
 from faker import Faker
 
-from simulators.erp.core import Customer, Order
+from seatrial.simulators.erp.core import Customer, Order
 
 CATALOGUE_SIZE = 400
 REPEAT_CUSTOMER_SHARE = 0.6

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial.model.envelope import to_datetime
-from simulators.api import (
+from seatrial.simulators.api import (
     ApiRequest,
     NotFound,
     Reply,
@@ -16,7 +16,7 @@ from simulators.api import (
     require,
     require_address,
 )
-from simulators.events import EventSource
+from seatrial.simulators.events import EventSource
 
 UNASSIGNED, ASSIGNED, ACTIVE, COMPLETED = 0, 1, 2, 3
 

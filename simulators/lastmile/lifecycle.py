@@ -9,8 +9,8 @@ from typing import Any, Protocol
 import simpy
 
 from seatrial.model.vocabulary import LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED
-from simulators.handoff import Handoff
-from simulators.lastmile.core import LastMileCore, Task
+from seatrial.simulators.handoff import Handoff
+from seatrial.simulators.lastmile.core import LastMileCore, Task
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 WINDOW_OPENS = 2 * HOUR  # 08:00 (simulated time zero is 06:00)

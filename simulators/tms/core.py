@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seatrial.model.envelope import to_datetime
-from simulators.api import (
+from seatrial.simulators.api import (
     ApiRequest,
     Invalid,
     NotFound,
@@ -17,7 +17,7 @@ from simulators.api import (
     require,
     require_address,
 )
-from simulators.events import EventSource
+from seatrial.simulators.events import EventSource
 
 # Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
 # cancelled); a shipment can be cancelled until it departs the pickup location loaded.

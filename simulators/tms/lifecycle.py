@@ -13,8 +13,8 @@ from typing import Protocol
 
 import simpy
 
-from simulators.handoff import Handoff
-from simulators.tms.core import Shipment, TmsCore
+from seatrial.simulators.handoff import Handoff
+from seatrial.simulators.tms.core import Shipment, TmsCore
 
 MINUTE, HOUR = 60.0, 3600.0
 CARRIERS = ("Kuehne+Nagel Road", "DB Schenker", "DSV Road", "DHL Freight")
