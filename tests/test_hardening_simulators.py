@@ -17,6 +17,7 @@ import math
 from collections import OrderedDict
 
 import pytest
+from rigs import Rig
 
 from seatrial.scenario import Scenario
 from seatrial.sdk import IO, Call, Event, Sleep, SyncImplementation
@@ -24,7 +25,6 @@ from seatrial.sdk.messages import ApiClient
 from seatrial.simulators import openapi
 from seatrial.simulators.api import MAX_AMOUNT, PROBLEM_BASE
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
-from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
@@ -33,19 +33,6 @@ from seatrial.world import World
 SHIP_TO = {"name": "Ada Lovelace", "street": "1 Dock Rd", "city": "Hamburg", "postcode": "20457",
            "country": "DE"}
 INF, NAN = float("inf"), float("nan")
-
-
-class Rig:
-    def __init__(self, core_cls, router_fn, source: str) -> None:
-        clock = lambda: 0.0  # noqa: E731
-        self.core = core_cls(clock, EventSource(source, clock, lambda event: None))
-        self.router = router_fn(self.core)
-
-    def call(self, method: str, path: str, body=None, key: str | None = None):
-        headers = {"x-correlation-id": "corr-1"}
-        if key is not None:
-            headers["idempotency-key"] = key
-        return self.router.dispatch(method, path, None, body, headers)
 
 
 @pytest.fixture

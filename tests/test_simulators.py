@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from rigs import Rig
 
 from seatrial.model.envelope import to_datetime
 from seatrial.scenario import Scenario
 from seatrial.simulators.api import PROBLEM_BASE
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
-from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import ASSIGNED, COMPLETED, LastMileCore
 from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
@@ -16,26 +16,6 @@ from seatrial.targets import resolve
 from seatrial.world import World
 
 SHIP_TO = {"name": "Ada Lovelace", "street": "1 Dock Rd", "city": "Hamburg", "country": "DE"}
-
-
-class Rig:
-    """One core with a controllable clock and a list as its event sink."""
-
-    def __init__(self, core_cls, router_fn, source: str) -> None:
-        self.t = [0.0]
-        self.events: list = []
-        clock = lambda: self.t[0]  # noqa: E731
-        self.core = core_cls(clock, EventSource(source, clock, self.events.append))
-        self.router = router_fn(self.core)
-
-    def at(self, seconds: float) -> None:
-        self.t[0] = seconds
-
-    def call(self, method: str, path: str, body=None, key: str | None = None, query=None):
-        headers = {"x-correlation-id": "corr-1"}
-        if key is not None:
-            headers["idempotency-key"] = key
-        return self.router.dispatch(method, path, query, body, headers)
 
 
 @pytest.fixture
