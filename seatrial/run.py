@@ -6,6 +6,7 @@ import time
 
 from seatrial.budget import WALL_BUDGET, Runaway
 from seatrial.eventlog.format import EventLog
+from seatrial.eventlog.player import Player
 from seatrial.judge.observation import Observation
 from seatrial.judge.result import RunResult
 from seatrial.judge.verdict import verdict
@@ -13,6 +14,7 @@ from seatrial.scenario import Scenario
 from seatrial.targets import Target
 from seatrial.world import World
 from seatrial.world.host import SutStartError
+from seatrial.world.ports import Drive
 
 
 class RunAborted(Exception):
@@ -33,11 +35,16 @@ def play(scenario: Scenario, target: Target, log: EventLog | None = None, record
     """Build the world and run it in-process: (the world, its simulated end time), or
     `RunAborted` naming what kept it from being judged."""
     try:
-        world = World(scenario, target.factory, log=log, record=record)
+        world = World(scenario, target.factory, drive=replaying(log), record=record)
         return world, world.run(budget)
     except (SutStartError, Runaway) as error:
         raise RunAborted(f"{scenario.name} seed {scenario.seed} against {target.label}: "
                          f"{error}") from None
+
+
+def replaying(log: EventLog | None) -> Drive | None:
+    """The drive that plays `log`, or None (the world's default: the simulators' lifecycles)."""
+    return None if log is None else Player(log)
 
 
 def observe(world: World, end: float) -> Observation:
@@ -49,5 +56,5 @@ def judge(world: World, end: float, label: str, started: float,
           obs: Observation | None = None) -> RunResult:
     """A played world (in-process or live) judged: what it left behind (`obs`, or observed
     here), the messages across the SUT's boundary and a replay's summary, to the verdict."""
-    replay = None if world.player is None else world.player.finish().to_json()
-    return verdict(obs or observe(world, end), label, started, world.messages, replay)
+    return verdict(obs or observe(world, end), label, started, world.messages,
+                   world.drive.summary())

@@ -596,8 +596,8 @@ def test_crash_drops_the_instance_and_its_work_and_restarts_over_the_same_store(
             io.store.put(f"handled/{event.event_id}", self.boot)
 
     world, _ = run(small({"kind": "crash", "at": "20m", "restart_after": "5m"}), Fragile)
-    store = world.host.store
-    assert len(built) == 2 and world.host.sut is built[1]
+    store = world.receiver.store
+    assert len(built) == 2 and world.receiver.sut is built[1]
     assert store.get("boots") == [0.0, CRASH_AT + DOWN_FOR]  # start() ran again
     assert "background/1" not in store  # the old instance's task died with it
     assert store.get("background/2") == CRASH_AT + DOWN_FOR + 60.0

@@ -37,7 +37,7 @@ from seatrial.live.limits import BODY_LIMIT, HEAD_LIMIT, SERVER_LIMITS
 from seatrial.live.runner import LiveOptions, LiveTarget, free_port, live_session
 from seatrial.live.settings import CONTROL_SECRET, LOAD_SECRET, SETTINGS, SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
-from seatrial.live.stack import AcceptAll, SimulatorStack, running
+from seatrial.live.stack import SimulatorStack, running
 from seatrial.live.sut import sut_app
 from seatrial.load.plan import LoadProfile, LoadRun
 from seatrial.load.service import LoadService
@@ -151,7 +151,7 @@ def test_each_started_sut_gets_its_own_random_control_secret(tmp_path):
         target = LiveTarget(command=f"env > {dump}; exec {SEATRIAL} sut reference")
 
         async def start(target: LiveTarget = target) -> None:
-            async with live_session(World(SMALL), target, LiveOptions(scale=FAST)):
+            async with live_session(SMALL, None, target, LiveOptions(scale=FAST)):
                 pass
 
         asyncio.run(start())
@@ -331,20 +331,20 @@ def test_the_load_service_changes_nothing_without_its_secret(load_service):
 
 def test_live_credentials_are_random_unless_seeded_and_in_process_secrets_stay_the_seeds():
     scenario = catalogue()["happy-path"].with_seed(7)
-    worlds = [World(scenario) for _ in range(4)]
-    seeds_secrets = dict(worlds[0].secrets)
-    random_stacks = [SimulatorStack(worlds[0], 3600.0), SimulatorStack(worlds[1], 3600.0)]
-    seeded_stacks = [SimulatorStack(worlds[2], 3600.0, seeded_credentials=True),
-                     SimulatorStack(worlds[3], 3600.0, seeded_credentials=True)]
+    seeds_secrets = World(scenario).secrets
+    random_stacks = [SimulatorStack(scenario, 3600.0), SimulatorStack(scenario, 3600.0)]
+    seeded_stacks = [SimulatorStack(scenario, 3600.0, seeded_credentials=True),
+                     SimulatorStack(scenario, 3600.0, seeded_credentials=True)]
     first, second = random_stacks
     assert first.tokens.client_secret != second.tokens.client_secret
     assert first.tokens.issue("erp") != second.tokens.issue("erp")
     assert not set(first.secrets.values()) & set(second.secrets.values())
     assert not set(first.secrets.values()) & set(seeds_secrets.values())
-    assert worlds[0].dispatcher.secrets == first.secrets  # the sources sign with these live
+    signing = first.world.dispatcher.signing
+    assert signing.secrets == first.secrets and signing.clock is time.time  # signed live
     assert all(secret.startswith("whsec_") for secret in first.secrets.values())
     # the world's own (in-process) secrets are the seed's still, untouched
-    assert worlds[0].secrets == seeds_secrets == World(scenario).secrets
+    assert first.world.secrets == seeds_secrets
 
     one, other = seeded_stacks  # reproducible demos: the same seed, the same credentials
     assert one.tokens.client_secret == other.tokens.client_secret
@@ -377,10 +377,10 @@ def test_client_credentials_are_compared_in_constant_time_both_of_them(monkeypat
 
 
 def test_the_live_ledger_holds_no_credential():
-    world = World(SMALL)
-    world.dispatcher.host = AcceptAll()
+    stack = SimulatorStack(SMALL, 3600.0)
+    world = stack.world
     world.env.run(until=600.0)
-    with running(world, 3600.0) as stack, httpx.Client(base_url=stack.urls["erp"]) as erp:
+    with running(stack), httpx.Client(base_url=stack.urls["erp"]) as erp:
         token = erp.post("/oauth/token", data={
             "grant_type": "client_credentials", "client_id": stack.tokens.client_id,
             "client_secret": stack.tokens.client_secret}).json()["access_token"]
@@ -433,10 +433,9 @@ def test_serve_prints_random_credentials_unless_seeded_and_counts_refusals():
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[SimulatorStack]:
-    world = World(SMALL)
-    world.dispatcher.host = AcceptAll()
-    world.env.run(until=600.0)
-    with running(world, 3600.0) as live:
+    stack = SimulatorStack(SMALL, 3600.0)
+    stack.world.env.run(until=600.0)
+    with running(stack) as live:
         yield live
 
 
@@ -522,7 +521,7 @@ def test_seatrials_own_faces_refuse_oversized_input_before_auth(face):
         app = sut_app(resolve("reference").factory, {}, secret="s")
         paths = ["/seatrial/configure", "/webhooks/erp"]
     else:
-        app = LoadService(None, "s").app()  # refused before a route: no session needed
+        app = LoadService(None, None, "s").app()  # refused before a route: no session needed
         paths = ["/start", "/orders", "/finish"]
     with serving(app) as url:
         for path in paths:
@@ -541,10 +540,9 @@ def test_the_ledger_records_the_first_refusals_and_counts_the_rest():
     """A neighbour of a long-running serve cannot grow its ledger without bound: each system
     records REFUSED_RECORDED refusals (~317 B each); the rest are counted, and the count goes
     into the ledger once at the end of a run."""
-    world = World(SMALL)
-    world.dispatcher.host = AcceptAll()
-    extra = 150
-    with running(world, 3600.0) as live, httpx.Client(base_url=live.urls["tms"]) as tms:
+    stack = SimulatorStack(SMALL, 3600.0)
+    world, extra = stack.world, 150
+    with running(stack) as live, httpx.Client(base_url=live.urls["tms"]) as tms:
         for _ in range(REFUSED_RECORDED + extra):
             assert tms.get("/shipments/SH-1").status_code == 401
         assert live.refused == {"erp": 0, "tms": REFUSED_RECORDED + extra, "lastmile": 0}

@@ -159,7 +159,7 @@ def run_world(factory) -> World:
 
 def test_in_process_same_key_false_after_zero_is_422():
     world = run_world(lambda: Repost(charges(0.0), charges(False)))
-    _, first, second = world.host.sut.answers
+    _, first, second = world.receiver.sut.answers
     assert first.status_code == 201
     assert second.status_code == 422, second.body
     assert second.body["type"] == PROBLEM_BASE + "idempotency-key-reused"
@@ -169,7 +169,7 @@ def test_in_process_same_key_false_after_zero_is_422():
 
 def test_in_process_a_true_repeat_still_replays():
     world = run_world(lambda: Repost(charges(0.0), charges(0.0)))
-    _, first, second = world.host.sut.answers
+    _, first, second = world.receiver.sut.answers
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.headers["idempotent-replayed"] == "true"
     assert len(world.erp.charge_postings) == 1
@@ -466,7 +466,7 @@ class Catcher(SyncImplementation):
 
 def test_the_refusal_is_raised_in_the_handler_and_can_be_caught():
     world = run_world(Catcher)
-    assert world.host.sut.caught
+    assert world.receiver.sut.caught
     assert not [e for e in world.ledger.entries if e.kind == "nack"]
 
 
@@ -476,12 +476,11 @@ def test_the_refusal_is_raised_in_the_handler_and_can_be_caught():
 @pytest.fixture(scope="module")
 def stack():
     from seatrial.catalogue import catalogue
-    from seatrial.live.stack import AcceptAll, running
+    from seatrial.live.stack import SimulatorStack, running
 
-    world = World(catalogue()["happy-path"])
-    world.dispatcher.host = AcceptAll()  # no SUT: only the APIs are under test
-    world.env.run(until=3600.0)  # an hour of releases: SO-000001 exists
-    with running(world, 60.0) as live:
+    stack = SimulatorStack(catalogue()["happy-path"], 60.0)  # no SUT: only the APIs count
+    stack.world.env.run(until=3600.0)  # an hour of releases: SO-000001 exists
+    with running(stack) as live:
         yield live
 
 

@@ -41,11 +41,10 @@ from seatrial.catalogue import catalogue
 from seatrial.live.fuzz_sut import sut_schema
 from seatrial.live.serve import issue_tokens
 from seatrial.live.settings import CONTROL_SECRET
-from seatrial.live.stack import SYSTEMS, AcceptAll, SimulatorStack, running
+from seatrial.live.stack import SYSTEMS, SimulatorStack, running
 from seatrial.live.sut import SETTINGS, parse_settings, sut_app
 from seatrial.simulators.openapi import LINKS, api_spec
 from seatrial.targets import resolve
-from seatrial.world import World
 
 SCALE = 60.0  # simulated seconds per wall second: the world moves on a little while we fuzz
 # A fixed, modest run by default (the same examples every time: a gate, not a lottery);
@@ -102,10 +101,9 @@ def checks(operation: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[SimulatorStack]:
-    world = World(catalogue()["happy-path"])
-    world.dispatcher.host = AcceptAll()  # no SUT: only the APIs are under test
-    world.env.run(until=3600.0)  # an hour of releases: orders and customers to read
-    with running(world, SCALE) as live:
+    stack = SimulatorStack(catalogue()["happy-path"], SCALE)  # no SUT: only the APIs count
+    stack.world.env.run(until=3600.0)  # an hour of releases: orders and customers to read
+    with running(stack) as live:
         yield live
 
 

@@ -12,22 +12,23 @@ from starlette.testclient import TestClient
 from test_live import FAST, SEATRIAL, SMALL
 
 from seatrial.live.runner import LiveOptions, LiveTarget, play_live
-from seatrial.live.stack import AcceptAll, running
+from seatrial.live.stack import SimulatorStack, running
 from seatrial.live.sut import SETTINGS, sut_app
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.webhooks import sign
 from seatrial.targets import resolve
 from seatrial.world import World
+from seatrial.world.ports import AcceptAll
 
 pytestmark = pytest.mark.wall_clock
 
 
 def test_tokens_bearer_auth_and_refusals_on_the_wire():
-    world = World(SMALL)
-    world.dispatcher.host = AcceptAll()
+    stack = SimulatorStack(SMALL, 3600.0)
+    world = stack.world
     world.env.run(until=600.0)
     order = next(iter(world.erp.orders))
-    with running(world, 3600.0) as stack, httpx.Client(base_url=stack.urls["erp"]) as erp:
+    with running(stack), httpx.Client(base_url=stack.urls["erp"]) as erp:
         creds = {"grant_type": "client_credentials", "client_id": stack.tokens.client_id,
                  "client_secret": stack.tokens.client_secret}
         assert erp.post("/oauth/token", data={**creds, "grant_type": "password"}
@@ -100,7 +101,6 @@ def test_the_sut_host_answers_configure_and_webhooks_as_documented():
 
 
 def test_the_reference_over_http_refuses_forged_webhooks():
-    world = World(SMALL)
     event = []
 
     class Catch(AcceptAll):
@@ -108,7 +108,7 @@ def test_the_reference_over_http_refuses_forged_webhooks():
             event.append(webhook)
             on_result("ack", None)
 
-    world.dispatcher.host = Catch()
+    world = World(SMALL, receiver=lambda *_parts: Catch())
     world.env.run(until=1800.0)
     webhook = event[0]
     body = webhook.body
@@ -132,11 +132,11 @@ def test_a_429_on_the_wire_carries_whole_and_exact_retry_after_and_the_ledger_th
     from seatrial.faults.kinds.rate_limit import RateLimit
 
     limited = SMALL.model_copy(update={"faults": (RateLimit(system="erp", rate=0.0001, burst=1),)})
-    world = World(limited)
-    world.dispatcher.host = AcceptAll()
+    stack = SimulatorStack(limited, 3600.0)
+    world = stack.world
     world.env.run(until=600.0)
     order = next(iter(world.erp.orders))
-    with running(world, 3600.0) as stack, httpx.Client(base_url=stack.urls["erp"]) as erp:
+    with running(stack), httpx.Client(base_url=stack.urls["erp"]) as erp:
         token = erp.post("/oauth/token", data={
             "grant_type": "client_credentials", "client_id": stack.tokens.client_id,
             "client_secret": stack.tokens.client_secret}).json()["access_token"]

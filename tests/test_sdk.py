@@ -58,8 +58,8 @@ class PlainAck(SyncImplementation):
 def test_plain_on_event_acks_every_delivery_at_once():
     world = run(PlainAck)
     emitted = entries(world, "emit")
-    assert world.host.sut.seen == [e.ref for e in entries(world, "deliver")]
-    assert sorted(world.host.sut.seen) == sorted(e.ref for e in emitted)
+    assert world.receiver.sut.seen == [e.ref for e in entries(world, "deliver")]
+    assert sorted(world.receiver.sut.seen) == sorted(e.ref for e in emitted)
     for emit in emitted:
         deliver, ack = only(world, "deliver", emit.ref), only(world, "ack", emit.ref)
         assert deliver.data == ack.data == {"attempt": 1}
@@ -82,7 +82,7 @@ class Reader(SyncImplementation):
 
 def test_generator_receives_responses():
     world = run(Reader)
-    got = world.host.sut.got
+    got = world.receiver.sut.got
     assert len(got) == len(entries(world, "emit"))
     for event, response, missing in got:
         assert isinstance(response, Response)
@@ -121,7 +121,7 @@ class Writer(SyncImplementation):
 
 def test_posts_carry_idempotency_key_through_to_the_system():
     world = run(Writer)
-    assert world.host.sut.ids and all(a == b for a, b in world.host.sut.ids)
+    assert world.receiver.sut.ids and all(a == b for a, b in world.receiver.sut.ids)
     assert len(world.tms.shipments) == len(world.erp.orders)
     keys = {e.data["idempotency_key"] for e in entries(world, "request")
             if e.data["method"] == "POST"}
@@ -141,8 +141,8 @@ class Caller(SyncImplementation):
 
 def test_unknown_system_raises_connect_error_inside_the_handler():
     world = run(Caller)
-    assert world.host.sut.errors
-    assert "io.erp, io.tms or io.lastmile" in str(world.host.sut.errors[0])
+    assert world.receiver.sut.errors
+    assert "io.erp, io.tms or io.lastmile" in str(world.receiver.sut.errors[0])
     assert not entries(world, "nack")
 
 
@@ -227,8 +227,8 @@ class Sleeper(SyncImplementation):
 
 def test_sleep_advances_virtual_time_and_now_is_aware():
     world = run(Sleeper)
-    assert len(world.host.sut.spans) == len(entries(world, "emit"))
-    for event_id, before, after in world.host.sut.spans:
+    assert len(world.receiver.sut.spans) == len(entries(world, "emit"))
+    for event_id, before, after in world.receiver.sut.spans:
         assert before.tzinfo is not None and before.utcoffset() == timedelta(0)
         assert after - before == timedelta(seconds=90)
         deliver, ack = only(world, "deliver", event_id), only(world, "ack", event_id)
@@ -258,7 +258,7 @@ class Spawner(SyncImplementation):
 
 def test_spawn_runs_in_background_and_start_boots():
     world = run(Spawner)
-    sut = world.host.sut
+    sut = world.receiver.sut
     assert sut.booted == to_datetime(100.0)
     assert len(sut.done) == len(entries(world, "emit"))
     for event_id, finished in sut.done:
@@ -312,7 +312,7 @@ class Counter(SyncImplementation):
 
 def test_store_survives_across_events():
     world = run(Counter)
-    store = world.host.store
+    store = world.receiver.store
     delivered = [e.ref for e in entries(world, "deliver")]
     assert store.get("count") == len(delivered)
     assert sorted(store.keys("seen/")) == sorted(f"seen/{ref}" for ref in delivered)
@@ -332,7 +332,7 @@ class Dice(SyncImplementation):
 
 def draws(seed: int, global_seed: int) -> list[float]:
     random.seed(global_seed)  # the global generator must not matter
-    return run(Dice, seed=seed).host.sut.draws
+    return run(Dice, seed=seed).receiver.sut.draws
 
 
 def test_io_random_is_deterministic_per_seed():

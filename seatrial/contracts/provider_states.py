@@ -15,7 +15,6 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from seatrial.live.stack import AcceptAll
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
 from seatrial.simulators.api import IdempotencyStore
@@ -26,7 +25,8 @@ from seatrial.simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
 from seatrial.simulators.tms.core import Shipment
 from seatrial.simulators.tms.lifecycle import freight_lines
 from seatrial.world import World
-from seatrial.world.dispatcher import Receiver
+from seatrial.world.drives import Idle
+from seatrial.world.ports import Receiver
 
 HOUR = 3600.0
 # No release wave (the first order would come after about 400 years) and no lifecycles: the
@@ -57,11 +57,9 @@ def state(name: str, sends: tuple[str, str] | None = None) -> Callable[[Callable
 def contract_world(scenario: Scenario = SCENARIO, host: Receiver | None = None) -> World:
     """A world whose records only the provider states change (`scenario`: SCENARIO, perhaps
     with webhook faults such as forgeries); its webhooks go to `host` (default: acknowledged
-    and dropped)."""
-    world = World(scenario)
-    world.tms.on_created = world.lastmile.on_created = lambda _record: None
-    world.dispatcher.host = host or AcceptAll()
-    return world
+    and dropped). Nothing moves on its own (`Idle`): no orders, no lifecycles."""
+    return World(scenario, receiver=None if host is None else lambda *_parts: host,
+                 drive=Idle())
 
 
 def _directly(action: Callable[[], object]) -> None:

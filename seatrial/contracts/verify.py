@@ -10,6 +10,7 @@ delivery (body and headers) is the message.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,11 +19,13 @@ from pact import Verifier
 from pact.types import Message
 
 from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
-from seatrial.contracts.provider_states import STATES, ProviderStates, contract_world
+from seatrial.contracts.provider_states import SCENARIO, STATES, ProviderStates, contract_world
 from seatrial.faults.layer import BASELINE_WEBHOOK_LATENCY
-from seatrial.live.stack import AcceptAll, running
+from seatrial.live.stack import SimulatorStack, running
 from seatrial.sdk.webhooks import Webhook
 from seatrial.world import World
+from seatrial.world.drives import Idle
+from seatrial.world.ports import AcceptAll
 
 SCALE = 1.0  # nothing in the contract world moves on its own; a slow clock keeps it so
 DELIVERED = max(BASELINE_WEBHOOK_LATENCY) + 1.0  # simulated seconds until a webhook is out
@@ -50,13 +53,19 @@ class Broker(NamedTuple):
 Source = Path | Broker
 
 
+def contract_stack() -> AbstractContextManager[SimulatorStack]:
+    """A contract world (`contract_world`) served live: records only the provider states
+    change, its webhooks acknowledged and dropped."""
+    return running(SimulatorStack(SCENARIO, SCALE, drive=Idle()))
+
+
 def verify_api(system: str, pacts: Source = PACT_DIR,
                provider: str | None = None) -> Verification:
     """Replay every interaction the pacts in `pacts` have with `system`'s API (under the
     provider name `provider`, by default the canonical one) against the real simulator app."""
-    world = contract_world()
     provider = provider or api_provider(system)
-    with running(world, SCALE) as stack:
+    with contract_stack() as stack:
+        world = stack.world
         token = stack.call(lambda: stack.tokens.issue(system))
         states = ProviderStates(world, stack.call, stack.tokens)
         verifier = (Verifier(provider, host=stack.host)

@@ -29,8 +29,8 @@ import httpx
 from pact import Verifier
 
 from seatrial.contracts import SUT_PACT_DIR, SUT_PROVIDER
-from seatrial.contracts.provider_states import ProviderStates, contract_world
-from seatrial.contracts.verify import SCALE, Verification, run_verifier
+from seatrial.contracts.provider_states import ProviderStates
+from seatrial.contracts.verify import Verification, contract_stack, run_verifier
 from seatrial.contracts.webhook_pacts import SIGNED_AS, VALID, write_webhook_pacts
 from seatrial.faults.kinds.forged import Forged
 from seatrial.live import control
@@ -38,7 +38,6 @@ from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import DELIVERY_TIMEOUT, SutUnavailable, configure
 from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
-from seatrial.live.stack import running
 from seatrial.world.dispatcher import signed_headers
 
 # every forgery a source can meet (the `forged` fault's modes), not only those the pacts use
@@ -153,13 +152,13 @@ def verify_sut(url: str, pacts: Path = SUT_PACT_DIR, secret: str | None = None,
     """Verify the sync implementation at `url` against the webhook senders' pacts in `pacts`,
     configuring it with its control `secret` (by default $SEATRIAL_CONTROL_SECRET);
     SutUnavailable if it cannot be reached or configured."""
-    world = contract_world()  # the simulators' own webhooks are dropped: only the pacts' count
     secret = secret or control.from_env()
-    with (running(world, SCALE) as stack, httpx.Client() as client,
+    # the simulators' own webhooks are dropped: only the pacts' count
+    with (contract_stack() as stack, httpx.Client() as client,
           SigningProxy(url, stack.secrets).serving() as proxy):
         reconfigure = functools.partial(configure, client, url, stack.settings, secret)
         reconfigure()
-        simulators = ProviderStates(world, stack.call, stack.tokens)
+        simulators = ProviderStates(stack.world, stack.call, stack.tokens)
         states = SutStates(simulators, proxy, reconfigure)
         verifier = (Verifier(SUT_PROVIDER, host="127.0.0.1")
                     .add_transport(url=proxy.url)
@@ -175,9 +174,8 @@ def started(command: str, health_timeout: float) -> Iterator[tuple[str, str]]:
     url = f"http://127.0.0.1:{(port := free_port())}"
     secret = control.new_secret()
     with tempfile.TemporaryDirectory(prefix="seatrial-verify-sut-") as workdir:
-        process = SutProcess(command, {"PORT": str(port), CONTROL_SECRET: secret},
-                             Path(workdir) / "sut.log")
-        process.start()
+        process = SutProcess(command, Path(workdir) / "sut.log")
+        process.launch({"PORT": str(port), CONTROL_SECRET: secret})
         try:
             try:
                 asyncio.run(process.wait_healthy(url, health_timeout))

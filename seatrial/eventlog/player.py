@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
@@ -30,6 +30,9 @@ from seatrial.simulators.erp.core import Customer, ErpCore, Order
 from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.lastmile.core import LastMileCore, Task
 from seatrial.simulators.tms.core import Shipment, TmsCore
+
+if TYPE_CHECKING:
+    from seatrial.world.ports import Stage
 
 DAY = 86400.0
 #: Events the target's own calls cause: the simulators raise them again when it calls.
@@ -85,62 +88,45 @@ def replay_scenario(log: EventLog, stem: str, overlay: Scenario | None) -> Scena
         "gate": False})
 
 
-class Publisher(Protocol):
-    def publish(self, event: Event) -> None: ...
-
-
-class Stage(Protocol):
-    """What a log plays into (a `seatrial.world.World`): its clock and scenario, the three
-    cores its events are applied to (there once `start` is called) and where they go out."""
-
-    @property
-    def env(self) -> simpy.Environment: ...
-    @property
-    def scenario(self) -> Scenario: ...
-    @property
-    def erp(self) -> ErpCore: ...
-    @property
-    def tms(self) -> TmsCore: ...
-    @property
-    def lastmile(self) -> LastMileCore: ...
-    @property
-    def dispatcher(self) -> Publisher: ...
-
-
 class Player:
-    def __init__(self, world: Stage, log: EventLog) -> None:
-        self.world, self.log = world, log
-        self.env: simpy.Environment = world.env
+    """A world's drive (`seatrial.world.ports.Drive`) that plays `log` in place of the
+    simulators' lifecycles."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
         self.shift = origin_shift(log)
         self.counts = ReplayCounts()
-        self.orders = OrderFactory(world.scenario.seed, world.scenario.workload.lines_per_order)
         self.nth: dict[tuple[str, str], tuple[str, int]] = {}  # recorded id -> (order, n)
         self.seen: dict[tuple[str, str], int] = defaultdict(int)  # (source, order) -> ids
-        self.created: dict[tuple[str, str], list[Shipment | Task]] = defaultdict(list)
+        # (source, order) -> the shipments (tasks) the target made for it, in order
+        self.made: dict[tuple[str, str], list[Shipment | Task]] = defaultdict(list)
         self.waiting: dict[tuple[str, str, int], simpy.Event] = {}
         self.held = 0
         self.played: dict[tuple[str, str], Event | None] = {}  # what each event went out as
 
-    def start(self) -> None:
-        """Once the world has its cores: play the log from time zero."""
+    def start(self, world: Stage) -> None:
+        """Once the world is built: play the log into it from time zero."""
+        self.world = world
+        self.env: simpy.Environment = world.env
+        self.orders = OrderFactory(world.scenario.seed, world.scenario.workload.lines_per_order)
         for source in ("erp", "tms", "lastmile"):  # new events never reuse a recorded id
             core = getattr(self.world, source)
             core.events.seq = max((e.source_seq for e in self.log.events
                                    if e.source == source), default=0)
         self.env.process(self._play_all())
 
-    def created_by_target(self, source: str, record: Shipment | Task) -> None:
+    def created(self, source: str, record: Shipment | Task) -> None:
         """The TMS and last-mile cores' creation hook: binds, and frees events waiting."""
-        made = self.created[(source, record.order_id)]
+        made = self.made[(source, record.order_id)]
         made.append(record)
         waiting = self.waiting.pop((source, record.order_id, len(made) - 1), None)
         if waiting is not None:
             waiting.succeed(record)
 
-    def finish(self) -> ReplayCounts:
+    def summary(self) -> dict[str, int]:
         """The counts, once the world has stopped: what still waits was never bound."""
         self.counts.never_bound = self.held
-        return self.counts
+        return self.counts.to_json()
 
     def _at(self, moment: datetime) -> float:
         return (moment - self.shift - EPOCH).total_seconds()
@@ -165,7 +151,7 @@ class Player:
             self.nth[key] = (event.order_id or "", self.seen[(source, event.order_id or "")])
             self.seen[(source, event.order_id or "")] += 1
         order_id, n = self.nth[key]
-        made = self.created[(source, order_id)]
+        made = self.made[(source, order_id)]
         if n < len(made):
             self._publish(event, partial(self._apply_bound, event, made[n]))
             return

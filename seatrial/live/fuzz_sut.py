@@ -35,9 +35,8 @@ from seatrial.catalogue import catalogue
 from seatrial.live import control
 from seatrial.live.remote import DELIVERY_TIMEOUT, configure
 from seatrial.live.settings import SYSTEMS
-from seatrial.live.stack import AcceptAll, running
+from seatrial.live.stack import SimulatorStack, running
 from seatrial.simulators.openapi import sut_spec
-from seatrial.world import World
 from seatrial.world.dispatcher import STALE_BY, signed_headers
 
 SCALE = 1.0  # the stack behind the SUT runs in real time: the world barely moves meanwhile
@@ -262,10 +261,10 @@ def fuzz_sut(url: str, examples: int, seed: int, secret: str | None = None) -> R
     and generation mode), and report what broke.
 
     The same seed sends the same deliveries (bar timestamps and signatures): a fixed run."""
-    world = World(catalogue()["happy-path"].with_seed(seed))
-    world.dispatcher.host = AcceptAll()  # the world's own events go nowhere: only ours count
     report = Report(url, examples, seed)
-    with running(world, SCALE) as stack, httpx.Client() as client:
+    # the world's own events go nowhere (AcceptAll): only ours count
+    with (running(SimulatorStack(catalogue()["happy-path"].with_seed(seed), SCALE)) as stack,
+          httpx.Client() as client):
         configure(client, url, stack.settings, secret or control.from_env())
         Fuzzer(client, url, stack.secrets, report).run(examples, seed)
     return report

@@ -21,11 +21,20 @@ class TargetStartError(Exception):
 
 
 class SutProcess:
-    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
+    """Built before it runs (a live world's receiver holds it from the start); `launch` starts
+    it in its environment, `start` again after a crash (`kill`)."""
+
+    def __init__(self, command: str, log: Path) -> None:
         self.command = command
-        self.env = env
         self.log = log
+        self.env: dict[str, str] = {}
         self.proc: subprocess.Popen | None = None
+
+    def launch(self, env: dict[str, str]) -> None:
+        """The first start, with what its environment adds to Seatrial's (the settings, known
+        once the simulators serve)."""
+        self.env = env
+        self.start()
 
     def start(self) -> None:
         with self.log.open("ab") as out:

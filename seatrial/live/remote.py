@@ -39,6 +39,9 @@ class RemoteSut:
         self.last = 0.0  # wall (monotonic) time of the last answer
         self._tasks: set[asyncio.Task] = set()
 
+    def start(self) -> None:
+        """Nothing to start: the SUT runs on its own (or its `process` is launched later)."""
+
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
         self.inflight += 1
         task = asyncio.get_running_loop().create_task(self._post(webhook, on_result))

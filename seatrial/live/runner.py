@@ -23,8 +23,10 @@ from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.live.stack import SimulatorStack
+from seatrial.run import replaying
 from seatrial.scenario import Scenario
 from seatrial.world import World
+from seatrial.world.ports import Drive
 
 DEFAULT_SCALE = 3600.0  # an hour a second: a gate scenario's ~3 simulated days in about a minute
 
@@ -70,7 +72,7 @@ def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
     """Play the scenario (or `log` under its faults) live; the world (ledger, records) and its
     simulated end, unjudged."""
     check_live(scenario, target)
-    return asyncio.run(_interruptible(_run(World(scenario, log=log), target, options)))
+    return asyncio.run(_interruptible(_run(scenario, replaying(log), target, options)))
 
 
 async def _interruptible(run: Coroutine[Any, Any, tuple[World, float]]) -> tuple[World, float]:
@@ -104,50 +106,51 @@ class LiveSession:
 
 
 @contextlib.asynccontextmanager
-async def live_session(world: World, target: LiveTarget, options: LiveOptions,
-                       ) -> AsyncIterator[LiveSession]:
-    """Serve `world`'s simulators, start (or configure) the SUT and attach it; the clock is
-    the caller's to start. Everything stops on exit.
+async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarget,
+                       options: LiveOptions) -> AsyncIterator[LiveSession]:
+    """Serve the simulators of `scenario`'s world (with `drive`), its deliveries going to the
+    SUT, and start (or configure) the SUT; the clock is the caller's to start. Everything stops
+    on exit.
 
     A command Seatrial starts gets a fresh random control secret in its environment, so no
     other process can reconfigure it mid-run; a running SUT (`target.url`) is configured with
     the secret in Seatrial's own environment ($SEATRIAL_CONTROL_SECRET)."""
-    stack = SimulatorStack(world, options.pace(world.scenario), options.host)
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
+    if target.command is not None:
+        port = free_port(options.host)
+        url = f"http://{options.host}:{port}"
+        process = SutProcess(target.command, workdir / "sut.log")
+    else:
+        url = target.url.rstrip("/")
     client = BoundedClient(timeout=10.0)
-    remote: RemoteSut | None = None
+    stack = SimulatorStack(scenario, options.pace(scenario), options.host, drive=drive,
+                           receiver=lambda clock, ledger: RemoteSut(url, clock, client, process,
+                                                                    ledger))
+    remote = stack.world.receiver
+    assert isinstance(remote, RemoteSut)
     try:
         await stack.start()
         settings = stack.settings
-        if target.command is not None:
-            port = free_port(options.host)
-            url = f"http://{options.host}:{port}"
+        if process is not None:
             state = workdir / "state"
             state.mkdir()
-            process = SutProcess(target.command, {**settings, "PORT": str(port),
-                                                  "SEATRIAL_STATE_DIR": str(state),
-                                                  CONTROL_SECRET: control.new_secret()},
-                                 workdir / "sut.log")
-            process.start()
+            process.launch({**settings, "PORT": str(port), "SEATRIAL_STATE_DIR": str(state),
+                            CONTROL_SECRET: control.new_secret()})
             try:
                 await process.wait_healthy(url, options.health_timeout)
             except TargetStartError as error:
                 raise LiveTargetError(str(error)) from None
         else:
-            url = target.url.rstrip("/")
             try:
                 await configure_from_loop(url, settings, control.from_env())
             except SutUnavailable as error:
                 raise LiveTargetError(str(error)) from None
-        remote = RemoteSut(url, stack.clock, client, process, world.ledger)
-        world.dispatcher.host = remote
-        yield LiveSession(world, stack, remote)
+        yield LiveSession(stack.world, stack, remote)
     finally:
         if process is not None:
             process.stop()
-        if remote is not None:
-            await remote.close()
+        await remote.close()
         await client.aclose()
         await stack.stop()
         for path in sorted(workdir.rglob("*"), reverse=True):
@@ -155,9 +158,9 @@ async def live_session(world: World, target: LiveTarget, options: LiveOptions,
         workdir.rmdir()
 
 
-async def _run(world: World, target: LiveTarget, options: LiveOptions,
-               ) -> tuple[World, float]:
-    async with live_session(world, target, options) as session:
+async def _run(scenario: Scenario, drive: Drive | None, target: LiveTarget,
+               options: LiveOptions) -> tuple[World, float]:
+    async with live_session(scenario, drive, target, options) as session:
         session.stack.clock.start()
         return session.world, await _play(session, options)
 

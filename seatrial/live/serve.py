@@ -24,9 +24,9 @@ from seatrial.live.http_client import BoundedClient
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
-from seatrial.live.stack import AcceptAll, SimulatorStack, listen
+from seatrial.live.stack import SimulatorStack, listen
 from seatrial.scenario import Scenario
-from seatrial.world import World
+from seatrial.world.ports import accept_all
 
 
 class ServeError(Exception):
@@ -137,32 +137,31 @@ async def configure_sut(url: str, settings: dict[str, str]) -> str:
 def serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, socket.socket],
           show: Callable[[list[str]], None]) -> None:
     """Serve until SIGINT or SIGTERM, then stop everything (ports closed) and return."""
-    asyncio.run(_serve(World(scenario), options, sockets, show))
+    asyncio.run(_serve(scenario, options, sockets, show))
 
 
-async def _serve(world: World, options: ServeOptions, sockets: dict[str, socket.socket],
+async def _serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, socket.socket],
                  show: Callable[[list[str]], None]) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    stack = SimulatorStack(world, options.scale, options.host, options.seeded_credentials)
     client = BoundedClient(timeout=10.0)
-    remote: RemoteSut | None = None
+    url = options.webhook_url
+    stack = SimulatorStack(scenario, options.scale, options.host, options.seeded_credentials,
+                           receiver=accept_all if url is None else lambda clock, ledger: (
+                               RemoteSut(url, clock, client, None, ledger)))
+    world = stack.world
+    remote = world.receiver if isinstance(world.receiver, RemoteSut) else None
     driver: asyncio.Task | None = None
     try:
         await stack.start(sockets)
-        if options.webhook_url is None:
-            world.dispatcher.host = AcceptAll()
+        if url is None:
             note = ("no --webhook-url: every delivery is acknowledged and dropped (AcceptAll); "
                     "give your SUT's base URL to have them delivered")
         else:
-            url = options.webhook_url
-            remote = RemoteSut(url, stack.clock, client, None, world.ledger)
-            world.dispatcher.host = remote
             note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
                     f"{await configure_sut(url, stack.settings)}")
-        scenario = world.scenario
         credentials = ("seeded (--seeded-credentials): reproducible, and anyone who knows the "
                        "scenario and seed can call these simulators" if options.seeded_credentials
                        else "random, for this serve only")

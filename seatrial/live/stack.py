@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import socket
@@ -16,14 +17,19 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+import simpy
 import uvicorn
 
+from seatrial.ledger import Ledger
 from seatrial.live.clock import LOOKAHEAD, LiveClock
 from seatrial.live.limits import SERVER_LIMITS
 from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
 from seatrial.live.tokens import TokenIssuer
-from seatrial.world import World, webhook_secret
+from seatrial.scenario import Scenario
+from seatrial.transport.inprocess import InProcessTransport
+from seatrial.world import SOURCES, World, seed_stream, webhook_secret, webhook_secrets
+from seatrial.world.ports import Drive, Receiver, Signing, accept_all
 
 T = TypeVar("T")
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
@@ -47,45 +53,45 @@ def listen(host: str, port: int = 0) -> socket.socket:
     return sock
 
 
-class AcceptAll:
-    """A receiver that acknowledges every delivery at once: serves the APIs with no SUT behind
-    the webhooks (benchmarks, fuzzing, protocol tests)."""
-
-    def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
-        on_result("ack", None)
-
-    def crash(self, _restart_after: float) -> None:
-        raise RuntimeError("AcceptAll stands in for a SUT; scenarios with crash faults need one")
+#: Builds a live world's receiver from the stack's clock and the world's ledger.
+LiveAttach = Callable[[LiveClock, Ledger], Receiver]
 
 
 class SimulatorStack:
-    """The live credentials (client secret, bearer tokens, the webhook secrets the sources sign
+    """Builds the world it serves (`scenario`, with `drive`), its parts in place from the
+    start: deliveries go to what `receiver` builds (by default `AcceptAll`), signed on the wall
+    clock with the live webhook secrets, and the API calls' network allows for requests on the
+    wire.
+
+    The live credentials (client secret, bearer tokens, the webhook secrets the sources sign
     with) are random: whoever knows a scenario and its seed cannot call a long-running stack.
     `seeded_credentials` draws them from the seed instead (the world's webhook secrets, a
     `live.tokens` stream), for reproducible demos. Either way the world's in-process secrets
-    (`world.secrets`) stay as they are; live, the dispatcher signs with `self.secrets`."""
+    (`world.secrets`) stay as they are; live, the channel signs with `self.secrets`."""
 
-    def __init__(self, world: World, scale: float, host: str = "127.0.0.1",
-                 seeded_credentials: bool = False) -> None:
-        self.world = world
+    def __init__(self, scenario: Scenario, scale: float, host: str = "127.0.0.1",
+                 seeded_credentials: bool = False, receiver: LiveAttach = accept_all,
+                 drive: Drive | None = None) -> None:
         self.host = host
-        self.clock = LiveClock(world.env, scale)
-        rng = world.faults.stream("live.tokens") if seeded_credentials else secrets.SystemRandom()
-        self.tokens = TokenIssuer(rng, world.scenario.live.token_lifetime)
-        self.secrets: dict[str, str] = (dict(world.secrets) if seeded_credentials else
-                                        {s: webhook_secret(rng) for s in world.secrets})
-        world.dispatcher.secrets = self.secrets  # the sources sign live deliveries with these
+        self.clock = clock = LiveClock(simpy.Environment(), scale)
+        rng = (seed_stream(scenario.seed, "live.tokens") if seeded_credentials
+               else secrets.SystemRandom())
+        self.tokens = TokenIssuer(rng, scenario.live.token_lifetime)
+        self.secrets: dict[str, str] = (webhook_secrets(scenario.seed) if seeded_credentials
+                                        else {s: webhook_secret(rng) for s in SOURCES})
+        # an answer is played up to LOOKAHEAD early, so its entry can be that much ahead of
+        # the wall clock; a request on the same keep-alive connection is sent after it arrives
+        network = functools.partial(InProcessTransport, grace=ROUND_TRIP * scale,
+                                    connection_grace=LOOKAHEAD * scale)
+        self.world = World(scenario, receiver=lambda _env, _network, ledger: receiver(
+            clock, ledger), drive=drive, signing=Signing(self.secrets, time.time),
+            network=network, env=clock.env)
         self.activity = Activity()
         self.endpoints: dict[str, ApiEndpoint] = {}
         self.urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
         self._serving: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        world.dispatcher.signing_clock = time.time  # live webhooks are signed on the wall clock
-        world.transport.grace = ROUND_TRIP * scale
-        # an answer is played up to LOOKAHEAD early, so its entry can be that much ahead of
-        # the wall clock; a request on the same keep-alive connection is sent after it arrives
-        world.transport.connection_grace = LOOKAHEAD * scale
 
     @property
     def settings(self) -> dict[str, str]:
@@ -146,9 +152,9 @@ class SimulatorStack:
 
 
 @contextlib.contextmanager
-def running(world: World, scale: float) -> Iterator[SimulatorStack]:
-    """A started stack whose clock runs, on a background thread, until the block exits."""
-    stack = SimulatorStack(world, scale)
+def running(stack: SimulatorStack) -> Iterator[SimulatorStack]:
+    """`stack` started, its clock running on a background thread until the block exits."""
+    world = stack.world
     ready = threading.Event()
     loop = asyncio.new_event_loop()
     failure: list[BaseException] = []

@@ -134,7 +134,6 @@ def load_service(scenario_file: str, target: str | None, target_cmd: str | None,
     from seatrial.live.stack import listen
     from seatrial.load.service import serve_load
     from seatrial.scenario_yaml import ScenarioError, load_scenario_file
-    from seatrial.world import World
 
     if (target is None) == (target_cmd is None):
         raise InputError("give the SUT with exactly one of --target URL or --target-cmd CMD")
@@ -162,8 +161,7 @@ def load_service(scenario_file: str, target: str | None, target_cmd: str | None,
     options = LiveOptions(host=host)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_load(World(scenario, release_wave=False), sut, options,
-                                   sock, announce, secret))
+            asyncio.run(serve_load(scenario, sut, options, sock, announce, secret))
     except LiveTargetError as error:
         raise InputError(str(error)) from None
     except ServeError as error:

@@ -41,7 +41,8 @@ from seatrial.live.problems import problem
 from seatrial.live.runner import LiveOptions, LiveSession, LiveTarget, live_session, quiescent
 from seatrial.live.settings import LOAD_SECRET
 from seatrial.run import judge, observe
-from seatrial.world import World
+from seatrial.scenario import Scenario
+from seatrial.world.drives import Arrivals
 
 BACKLOG_EVERY = 0.5  # wall seconds between backlog samples
 EXAMPLES = 5  # violations quoted per invariant
@@ -53,8 +54,12 @@ FLOWS = {"order -> shipment": "order_to_shipment", "milestone -> ERP": "mileston
 
 
 class LoadService:
-    def __init__(self, session: LiveSession, secret: str, quiet: float = 2.0) -> None:
+    """Releases the orders of `session`'s world through its drive, `arrivals`."""
+
+    def __init__(self, session: LiveSession, arrivals: Arrivals, secret: str,
+                 quiet: float = 2.0) -> None:
         self.session = session
+        self.arrivals = arrivals
         self.secret = secret
         self.quiet = quiet
         self.state = "ready"  # -> running -> draining -> finished
@@ -102,7 +107,7 @@ class LoadService:
                            "POST /start before releasing orders, and none after POST /finish")
         clock = self.session.stack.clock
         clock.sync()
-        order_id = self.session.world.release_order()
+        order_id = self.arrivals.release()
         self.released += 1
         self.waiting.add(order_id)
         clock.kick()
@@ -209,7 +214,7 @@ def webhook_answer_times(ledger: Ledger, ms_per_sim_second: float) -> dict[str, 
     return dict(times)
 
 
-async def serve_load(world: World, target: LiveTarget, options: LiveOptions,
+async def serve_load(scenario: Scenario, target: LiveTarget, options: LiveOptions,
                      sock: socket.socket, announce: Callable[[dict[str, Any]], None],
                      secret: str) -> None:
     """Serve the load service on `sock` until SIGINT or SIGTERM, its POSTs guarded by
@@ -219,8 +224,9 @@ async def serve_load(world: World, target: LiveTarget, options: LiveOptions,
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with live_session(world, target, options) as session:
-            service = LoadService(session, secret, options.quiet)
+        arrivals = Arrivals()  # orders only as Locust releases them
+        async with live_session(scenario, arrivals, target, options) as session:
+            service = LoadService(session, arrivals, secret, options.quiet)
             server = uvicorn.Server(uvicorn.Config(
                 service.app(), lifespan="off", access_log=False, log_config=None,
                 timeout_graceful_shutdown=1, timeout_keep_alive=30, **SERVER_LIMITS))

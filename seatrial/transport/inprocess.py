@@ -22,17 +22,17 @@ INFINITY = float("inf")
 
 class InProcessTransport:
     def __init__(self, env: simpy.Environment, routers: dict[str, Router], faults: FaultLayer,
-                 ledger: Ledger) -> None:
+                 ledger: Ledger, grace: float = 0.0, connection_grace: float = 0.0) -> None:
         self.env = env
         self.routers = routers
         self.faults = faults
         self.ledger = ledger
         self.calls = 0    # requests sent
         self.answers = 0  # responses or transport errors the caller received
-        # live mode sets these: a 429's entry carries how long (simulated seconds) requests
+        # live mode gives these: a 429's entry carries how long (simulated seconds) requests
         # already on the wire may still arrive, on other connections and on its own one
-        self.grace = 0.0
-        self.connection_grace = 0.0
+        self.grace = grace
+        self.connection_grace = connection_grace
 
     def _later(self, delay: float, action: Callable[..., None], *args: object) -> None:
         self.env.timeout(delay, args).callbacks.append(lambda event: action(*event.value))

@@ -5,113 +5,127 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
-from typing import Any
 
 import simpy
 
 from seatrial.budget import WALL_BUDGET, wall_budget
-from seatrial.eventlog.format import EventLog
-from seatrial.eventlog.player import Player
 from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
 from seatrial.gc_pause import paused_gc
 from seatrial.ledger import Ledger
+from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import DRAIN, Scenario
 from seatrial.sdk.implementation import SyncImplementation
+from seatrial.simulators.api import Router
 from seatrial.simulators.erp.core import ErpCore
-from seatrial.simulators.erp.lifecycle import release_order, release_orders
-from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.events import EventSource
-from seatrial.simulators.handoff import Handoff
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.lastmile.lifecycle import task_lifecycle
 from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
-from seatrial.simulators.tms.lifecycle import shipment_lifecycle
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.drives import Lifecycles
 from seatrial.world.host import SutHost
+from seatrial.world.ports import Attach, Drive, Signing, accept_all
+
+#: Builds a world's network (the API calls' path) from its clock, the routers, the fault layer
+#: and the ledger; live mode gives one with its grace for requests on the wire.
+Network = Callable[[simpy.Environment, dict[str, Router], FaultLayer, Ledger],
+                   InProcessTransport]
+
+
+SOURCES = ("erp", "tms", "lastmile")
+
+
+def seed_stream(seed: int, name: str) -> random.Random:
+    """A world's random stream `name`, drawn from its seed."""
+    return random.Random(f"{seed}:{name}")
+
 
 
 def webhook_secret(rng: random.Random) -> str:
-    """A Standard Webhooks secret ("whsec_" + base64 of 24 bytes), drawn from the seed."""
+    """A Standard Webhooks secret ("whsec_" + base64 of 24 bytes), drawn from `rng`."""
     return "whsec_" + base64.b64encode(rng.randbytes(24)).decode()
 
 
+def webhook_secrets(seed: int) -> dict[str, str]:
+    """The webhook secret of each source, drawn from the seed: a world's in-process ones."""
+    return {source: webhook_secret(seed_stream(seed, f"secret.{source}")) for source in SOURCES}
+
+
 class World:
-    """Without a factory the world has no SUT of its own: live mode attaches a remote one
-    as `dispatcher.host` and serves `transport` over HTTP. Without the release wave, orders
-    come only when `release_order()` is called (a load test's arrivals). With a recorded
-    `log`, the log plays in place of the simulators' lifecycles; with `record`, the world
-    keeps every event it publishes in `recording` (seatrial.eventlog)."""
+    """Built from its parts (`seatrial.world.ports`), none set afterwards:
+
+    - `factory` or `receiver`: where the webhooks go; `factory` hosts that sync implementation
+      in process (a `SutHost`), `receiver` builds any other receiver (live mode: the remote SUT)
+      from the world's clock, network and ledger; with neither, every delivery is acknowledged
+      and dropped (`AcceptAll`).
+    - `drive`: what produces the work; by default the simulators' lifecycles and release wave
+      (`Lifecycles`), else e.g. a load test's `Arrivals` or a replayed log (`Player`).
+    - `signing`: the webhook secrets and signing clock the delivery channel signs with; by
+      default `secrets` (drawn from the seed) on the virtual clock.
+    - `network`: builds the transport the API calls travel on (by default in-process as is).
+    - `env`: the SimPy clock, for a caller that drives it (live mode's `LiveClock`).
+
+    With `record`, the world keeps every event it publishes in `recording`
+    (seatrial.eventlog)."""
 
     def __init__(self, scenario: Scenario,
-                 factory: Callable[[], SyncImplementation] | None = None,
-                 release_wave: bool = True, log: EventLog | None = None,
-                 record: bool = False) -> None:
+                 factory: Callable[[], SyncImplementation] | None = None, *,
+                 receiver: Attach | None = None, drive: Drive | None = None,
+                 signing: Signing | None = None, network: Network = InProcessTransport,
+                 env: simpy.Environment | None = None, record: bool = False) -> None:
+        if factory is not None and receiver is not None:
+            raise TypeError("World takes a factory (an in-process SUT) or a receiver, not both")
         self.scenario = scenario
-        self.env = env = simpy.Environment()
+        self.env = env = env or simpy.Environment()
         self.horizon = scenario.duration + DRAIN
-        seed = scenario.seed
-
-        def stream(name: str) -> random.Random:
-            return random.Random(f"{seed}:{name}")
-
         self.ledger = Ledger()
-        self.faults = FaultLayer(scenario, self.horizon, stream)
-        secrets = {source: webhook_secret(stream(f"secret.{source}"))
-                   for source in ("erp", "tms", "lastmile")}
-        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, secrets)
+        self.faults = FaultLayer(scenario, self.horizon, self.stream)
+        #: the in-process webhook secrets (the SUT's, and the sources' unless `signing` says)
+        self.secrets = webhook_secrets(scenario.seed)
+        self.drive: Drive = drive or Lifecycles()
         clock = lambda: env.now  # noqa: E731
-        sink = self.dispatcher.publish
+        sink = self._publish
         self.recording = Recording() if record else None
         if self.recording is not None:
             sink = self.recording.around(sink, lambda: self.erp)
-        self.player = None if log is None else Player(self, log)
-        created = {source: self._replayed(source) for source in ("tms", "lastmile")}
-        handoff = Handoff(env)
-        workload = scenario.workload
-        tms_rng, lastmile_rng = stream("tms.lifecycle"), stream("lastmile.lifecycle")
-
+        created = self.drive.created
         self.erp = ErpCore(clock, EventSource("erp", clock, sink))
-        self.tms = TmsCore(clock, EventSource("tms", clock, sink), created["tms"] or (
-            lambda shipment: env.process(shipment_lifecycle(env, self.tms, shipment, handoff,
-                                                            tms_rng, workload))))
+        self.tms = TmsCore(clock, EventSource("tms", clock, sink),
+                           lambda shipment: created("tms", shipment))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
-                                     created["lastmile"] or (lambda task: env.process(
-                                         task_lifecycle(env, self.lastmile, task, handoff,
-                                                        lastmile_rng, workload))))
+                                     lambda task: created("lastmile", task))
         routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
                    "lastmile": lastmile_router(self.lastmile)}
-        self.transport = InProcessTransport(env, routers, self.faults, self.ledger)
-        self.secrets = secrets
-        self.host = None if factory is None else SutHost(
-            env, factory, self.transport, self.ledger, stream("sut"), secrets)
-        self.dispatcher.host = self.host
+        self.transport = network(env, routers, self.faults, self.ledger)
+        if factory is not None:
+            secrets, rng = self.secrets, self.stream("sut")
+            receiver = lambda env, transport, ledger: SutHost(  # noqa: E731
+                env, factory, transport, ledger, rng, secrets)
+        self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
+        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
+                                            signing or Signing(self.secrets, lambda: (
+                                                EPOCH.timestamp() + env.now)))
+        self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)
-        orders, erp_rng = OrderFactory(seed, workload.lines_per_order), stream("erp.lifecycle")
-        self.release_order: Callable[[], str] = lambda: release_order(
-            env, self.erp, orders, erp_rng, workload)
-        if self.player is not None:
-            self.player.start()
-        elif release_wave:  # without it, orders come only through release_order (a load test)
-            env.process(release_orders(env, self.erp, orders, erp_rng, workload,
-                                       scenario.duration))
+        self.drive.start(self)
 
-    def _replayed(self, source: str) -> Callable[[Any], None] | None:
-        """Replaying, a shipment or task the target creates binds the log's events to it
-        instead of starting a lifecycle."""
-        player = self.player
-        if player is None:
-            return None
-        return lambda record: player.created_by_target(source, record)
+    def stream(self, name: str) -> random.Random:
+        """The world's random stream `name`, drawn from the scenario's seed."""
+        return seed_stream(self.scenario.seed, name)
+
+    def _publish(self, event: Event) -> None:
+        """The simulators' event sink: the delivery channel (built after the cores, which the
+        network it needs serves)."""
+        self.dispatcher.publish(event)
 
     def crash(self, at: float, restart_after: float) -> None:
         """The SUT crashes at `at` and restarts `restart_after` later (`seatrial.faults.base.Sut`,
         for a `crash` fault): in process or, live, the SUT process."""
         self.env.timeout(at - self.env.now).callbacks.append(
-            lambda _e: self.dispatcher.host.crash(restart_after))
+            lambda _e: self.receiver.crash(restart_after))
 
     @property
     def exchanges(self) -> int:

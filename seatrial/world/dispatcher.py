@@ -10,44 +10,34 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
 from seatrial.ledger import Ledger
-from seatrial.model.envelope import EPOCH, Event
+from seatrial.model.envelope import Event
 from seatrial.sdk.webhooks import Webhook, sign
-
-if TYPE_CHECKING:
-    from seatrial.world.host import SutHost
+from seatrial.world.ports import Receiver, Signing
 
 REDELIVERY_DELAYS = (300.0, 1800.0, 7200.0, 86400.0)
 STALE_BY = 3600  # a replayed (stale) forged webhook is an hour old
 WRONG_SECRET = "whsec_" + "QXR0YWNrZXIncyBvd24gc2VjcmV0IGtleSEhISE="
 
 
-class Receiver(Protocol):
-    """Where deliveries go: the in-process SutHost, or a remote SUT over HTTP (live mode)."""
-
-    def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
-
-    def crash(self, restart_after: float) -> None: ...
-
-
 class WebhookDispatcher:
-    """Also what the faults' `on_webhooks` hooks get to change (`seatrial.faults.base.Webhooks`):
-    each source's retry schedule, and more deliveries."""
+    """The delivery channel: delivers to `receiver`, signed as `signing` says, and owns each
+    source's retry schedule. Also what the faults' `on_webhooks` hooks get to change
+    (`seatrial.faults.base.Webhooks`): the retry schedules, and more deliveries."""
 
     def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
-                 secrets: dict[str, str]) -> None:
+                 receiver: Receiver, signing: Signing) -> None:
         self.env = env
         self.faults = faults
         self.ledger = ledger
-        self.secrets = secrets
-        self.host: SutHost | Receiver | None = None
-        # sources sign with this clock (Unix seconds): virtual in-process, the wall clock live
-        self.signing_clock: Callable[[], float] = lambda: EPOCH.timestamp() + env.now
+        self.receiver = receiver
+        self.signing = signing
+        secrets = signing.secrets
         self.deliveries = 0  # webhook deliveries to the SUT
         self.outcomes = 0    # the SUT's answers to them
         self.schedules = {s: REDELIVERY_DELAYS for s in secrets}
@@ -119,12 +109,13 @@ class WebhookDispatcher:
             data["forged"] = delivery.forgery
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
         webhook = Webhook(event, lambda body: self._headers(event, body, delivery.forgery))
-        self.host.deliver(webhook, lambda outcome, detail: self._outcome(
+        self.receiver.deliver(webhook, lambda outcome, detail: self._outcome(
             delivery, attempt, outcome, detail))
 
     def _headers(self, event: Event, body: bytes, forgery: str | None) -> dict[str, str]:
-        return {**signed_headers(self.secrets[event.source], event.event_id,
-                                 int(self.signing_clock()), body, forgery),
+        signing = self.signing
+        return {**signed_headers(signing.secrets[event.source], event.event_id,
+                                 int(signing.clock()), body, forgery),
                 "content-type": "application/json"}
 
     def _outcome(self, delivery: Delivery, attempt: int, outcome: str,

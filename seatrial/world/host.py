@@ -50,6 +50,9 @@ class SutHost:
         # answers owed for deliveries still being handled (a dict: ordered, so deterministic)
         self.inflight: dict[Result, None] = {}
         self.sut: SyncImplementation | None = None
+
+    def start(self) -> None:
+        """Once the world is built: the first boot."""
         self.boot()
 
     def boot(self) -> None:

@@ -1,0 +1,110 @@
+"""The parts a world is built from, as httpx takes a `transport=`: where webhook deliveries go
+(a `Receiver`), how the sources sign them (`Signing`, held by the delivery channel) and what
+produces the work (a `Drive`). Each is a constructor argument of `seatrial.world.World`; none is
+set on a world after it is built."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import simpy
+
+from seatrial.ledger import Ledger
+from seatrial.scenario import Scenario
+from seatrial.sdk.webhooks import Webhook
+
+if TYPE_CHECKING:
+    from seatrial.model.envelope import Event
+    from seatrial.simulators.erp.core import ErpCore
+    from seatrial.simulators.lastmile.core import LastMileCore, Task
+    from seatrial.simulators.tms.core import Shipment, TmsCore
+    from seatrial.transport.inprocess import InProcessTransport
+
+
+class Receiver(Protocol):
+    """Where deliveries go: the in-process SutHost, a remote SUT over HTTP (live mode), or
+    `AcceptAll`. `start` is called once the world is built (the SutHost builds and starts its
+    sync implementation there)."""
+
+    def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
+
+    def crash(self, restart_after: float) -> None: ...
+
+    def start(self) -> None: ...
+
+
+#: Builds a world's receiver from its clock, the network the SUT calls the APIs over and its
+#: ledger (a receiver that needs none of them ignores them).
+Attach = Callable[[simpy.Environment, "InProcessTransport", Ledger], Receiver]
+
+
+class AcceptAll:
+    """A receiver that acknowledges every delivery at once: a world with no SUT behind the
+    webhooks (serving the APIs alone, fuzzing, contract tests)."""
+
+    def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
+        on_result("ack", None)
+
+    def crash(self, _restart_after: float) -> None:
+        raise RuntimeError("AcceptAll stands in for a SUT; scenarios with crash faults need one")
+
+    def start(self) -> None:
+        pass
+
+
+def accept_all(*_parts: object) -> AcceptAll:
+    """An `Attach` for `AcceptAll`."""
+    return AcceptAll()
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How the sources sign their webhooks: each source's secret, and the clock (Unix seconds)
+    the signatures' timestamps come from: virtual in-process, the wall clock live."""
+
+    secrets: dict[str, str]
+    clock: Callable[[], float]
+
+
+class Publisher(Protocol):
+    def publish(self, event: Event) -> None: ...
+
+
+class Stage(Protocol):
+    """What a drive works on (a `seatrial.world.World`): its clock, scenario and random
+    streams, the three cores and the channel their events go out on."""
+
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def erp(self) -> ErpCore: ...
+    @property
+    def tms(self) -> TmsCore: ...
+    @property
+    def lastmile(self) -> LastMileCore: ...
+    @property
+    def dispatcher(self) -> Publisher: ...
+
+    def stream(self, name: str) -> random.Random: ...
+
+
+class Drive(Protocol):
+    """What produces a world's work: `seatrial.world.drives.Lifecycles` (the simulators' own,
+    with the release wave), `Arrivals` (orders only when the caller releases them), `Idle`
+    (nothing: contract tests set records up themselves), or a recorded log replayed
+    (`seatrial.eventlog.player.Player`)."""
+
+    def created(self, source: str, record: Shipment | Task) -> None:
+        """The TMS's and last mile's creation hook: the target created a shipment or task."""
+
+    def start(self, world: Stage) -> None:
+        """Once the world is built: begin producing work."""
+
+    def summary(self) -> dict[str, int] | None:
+        """Once the world has stopped: what a run's result reports of it (a replay's counts),
+        or None."""
