@@ -8,11 +8,15 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import uvicorn
+
+from seatrial.live.limits import SERVER_LIMITS
 from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
 
@@ -77,3 +81,21 @@ def raw_http(url: str, head: bytes, body: Iterator[bytes] | tuple[bytes, ...] = 
 def request_head(method: str, path: str, *headers: str) -> bytes:
     return "\r\n".join([f"{method} {path} HTTP/1.1", "host: 127.0.0.1", *headers,
                         "", ""]).encode("latin-1")
+
+
+@contextlib.contextmanager
+def serving(app: object) -> Iterator[str]:
+    """`app` on uvicorn on a free loopback port, as `seatrial sut` and the load service
+    serve it (SERVER_LIMITS), on a thread; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="critical", **SERVER_LIMITS))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -4,25 +4,21 @@ implementation that answers differently or skips signature checks."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shlex
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 import pytest
-import uvicorn
 import yaml
-from suts import CONTROL, SEATRIAL, started, with_control
+from suts import CONTROL, SEATRIAL, serving, started, with_control
 
 from seatrial.cli import main
 from seatrial.contracts import SUT_PACT_DIR
 from seatrial.contracts.consumer import comparable
 from seatrial.contracts.webhook_pacts import write_webhook_pacts
-from seatrial.live.runner import free_port
 from seatrial.live.sut import sut_app
 from seatrial.sync_implementations.reference import ReferenceSync
 
@@ -85,22 +81,6 @@ def answering(status: int, instead: int) -> Callable:
         await app(scope, receive, sending)
 
     return changed
-
-
-@contextlib.contextmanager
-def serving(app: Callable) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_an_implementation_that_changes_its_webhook_answer_is_caught():

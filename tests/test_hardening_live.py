@@ -27,13 +27,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from suts import SEATRIAL, raw_http, request_head, started, with_control
+from suts import SEATRIAL, raw_http, request_head, serving, started, with_control
 from test_live import FAST, SMALL
 
 from seatrial.catalogue import catalogue
 from seatrial.live import control, tokens
-from seatrial.live.limits import BODY_LIMIT, HEAD_LIMIT, SERVER_LIMITS
+from seatrial.live.limits import BODY_LIMIT, HEAD_LIMIT
 from seatrial.live.runner import LiveOptions, LiveTarget, free_port, live_session
 from seatrial.live.settings import CONTROL_SECRET, LOAD_SECRET, SETTINGS, SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
@@ -51,24 +50,6 @@ NODE_SERVER = Path(__file__).parents[1] / "examples" / "node-sync" / "server.js"
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serving(app: object) -> Iterator[str]:
-    """`app` on uvicorn on a free loopback port, as `seatrial sut` and the load service
-    serve it (SERVER_LIMITS), on a thread; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="critical", **SERVER_LIMITS))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def settings_for(port_of_nothing: int = 9) -> dict[str, str]:
