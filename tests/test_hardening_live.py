@@ -62,6 +62,16 @@ def settings_for(port_of_nothing: int = 9) -> dict[str, str]:
             "SEATRIAL_TIME_SCALE": "3600"}
 
 
+def healthy(url: str, within: float = 20.0) -> None:
+    """Wait until GET /health answers 200 (a SUT just started)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health").status_code == 200:
+                return
+        time.sleep(0.05)
+
+
 def assert_unauthorized(answer: httpx.Response) -> None:
     assert answer.status_code == 401, answer.text
     assert answer.headers["content-type"] == PROBLEM
@@ -157,12 +167,7 @@ def test_seatrial_sut_makes_up_a_secret_says_it_once_and_wants_it():
         secret = line.removeprefix("seatrial sut: control secret: ").split(";")[0]
         assert f"Authorization: Bearer {secret}" in line and CONTROL_SECRET in line
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            time.sleep(0.05)
+        healthy(url)
         configure = f"{url}/seatrial/configure"
         assert_unauthorized(httpx.post(configure, json=settings_for()))
         assert_unauthorized(httpx.post(configure, json=settings_for(),
@@ -234,12 +239,7 @@ def test_the_node_example_refuses_configure_without_its_secret():
                                    CONTROL_SECRET: "node-control"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            time.sleep(0.05)
+        healthy(url)
         for headers in ({}, {"authorization": "Bearer node-contro"},
                         {"authorization": "Bearer node-control2"}):
             answer = httpx.post(f"{url}/seatrial/configure", json=settings_for(),
