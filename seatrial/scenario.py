@@ -16,6 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from seatrial.durations import format_duration
 from seatrial.faults.kinds import AnyFault
 from seatrial.scenario_fields import DAY, Duration, Probability, ScenarioModel, min_max
+from seatrial.simulators.dialect import CANONICAL, dialect
 
 LineCount = Annotated[int, Field(ge=1, le=200)]
 FLOWS = ("order_to_shipment", "milestone_to_erp", "pod_to_invoice")
@@ -86,6 +87,28 @@ class LiveSettings(ScenarioModel):
     time_scale: float | None = Field(None, ge=1, le=1_000_000)
 
 
+def _spoken(system: str) -> Any:
+    """A system's dialect field: the name of one of its dialects (default canonical)."""
+
+    def known(cls: type, name: str) -> str:
+        dialect(system, name)  # ValueError naming the dialects there are
+        return name
+
+    return field_validator(system)(classmethod(known))
+
+
+class Dialects(ScenarioModel):
+    """The wire dialect each system speaks to the SUT: one of its modules in
+    simulators/<system>/dialects/. The checks read canonical operations, so the verdict
+    never depends on it."""
+
+    erp: str = CANONICAL
+    tms: str = CANONICAL
+    lastmile: str = CANONICAL
+
+    _erp, _tms, _lastmile = _spoken("erp"), _spoken("tms"), _spoken("lastmile")
+
+
 class Scenario(ScenarioModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
     description: str = ""
@@ -96,6 +119,7 @@ class Scenario(ScenarioModel):
     faults: tuple[AnyFault, ...] = Field((), max_length=MAX_FAULTS)
     expect: Expectations = Expectations()
     live: LiveSettings = LiveSettings()
+    dialects: Dialects = Dialects()
 
     @field_validator("description")
     @classmethod

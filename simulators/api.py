@@ -1,7 +1,10 @@
-"""Request routing shared by every transport face: (method, path) -> core handler -> Reply.
+"""Request routing shared by every transport face and every dialect: (method, path) -> the
+dialect's endpoint -> the core's command -> Reply.
 
 Both faces (in-process and HTTP) dispatch through the same `Router`, so a simulator's API is
-defined exactly once. Errors are RFC 9457 problem documents; bad input is always a 4xx.
+defined exactly once, by its dialect's endpoints. The domain's refusals (`Invalid`, `NotFound`,
+`Conflict`) become answers in the dialect's error shape; the canonical one is RFC 9457 problem
+documents. Bad input is always a 4xx.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from seatrial.simulators.domain import Conflict, Invalid, NotFound
 
 PROBLEM_BASE = "https://seatrial.dev/problems/"
 
@@ -35,22 +40,6 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Re
     return Reply(status, body, {"content-type": "application/problem+json"})
 
 
-class Invalid(Exception):
-    """Raised by a handler for bad input; becomes a 422 problem naming the field and the fix."""
-
-    def __init__(self, field_name: str, fix: str) -> None:
-        super().__init__(f"{field_name}: {fix}")
-        self.field_name = field_name
-        self.fix = fix
-
-
-class NotFound(Exception):
-    def __init__(self, what: str, key: str) -> None:
-        super().__init__(f"{what} {key!r} not found")
-        self.what = what
-        self.key = key
-
-
 @dataclass(slots=True)
 class ApiRequest:
     method: str
@@ -63,18 +52,81 @@ class ApiRequest:
 
 
 Handler = Callable[[ApiRequest], Reply]
+#: A dialect's endpoint handler: reads the wire request, calls its core's command, renders the
+#: record the command returns.
+Handle = Callable[[Any, ApiRequest], Reply]
+#: The canonical keys a request concerns (order_id, shipment_id, task_id, customer_id), from its
+#: path parameters and body: what the checks tie a call to its order by, in any dialect.
+Subject = Callable[[dict[str, str], Any], dict[str, str]]
+KEYS = ("order_id", "shipment_id", "task_id", "customer_id")
+
+
+def canonical_subject(params: dict[str, str], body: Any) -> dict[str, str]:
+    """Path parameters named as canonical keys, else the body's `order_id` (a create)."""
+    subject = {name: value for name, value in params.items() if name in KEYS}
+    if not subject and isinstance(body, dict) and isinstance(body.get("order_id"), str):
+        subject["order_id"] = body["order_id"]
+    return subject
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class Endpoint:
+    """One route of a dialect, declared once beside its schemas: what it does (`handle`, over
+    the core command `operation`) and what its API description says about it."""
+
     method: str
     template: str
-    handler: Handler
-    idempotent: bool = False  # honours Idempotency-Key (Stripe model)
+    handle: Handle
+    operation: Callable[..., Any]  # the core command; its name is the canonical operation
+    summary: str
+    status: int                    # the success status
+    response: str                  # schema of the success body (the dialect's component)
+    request: str | None = None     # schema of the JSON body; None: no body
+    request_required: bool = True
+    idempotent: bool = False       # honours Idempotency-Key (Stripe model)
+    invalid: str | None = None     # when it answers invalid-field
+    conflict: str | None = None    # when it answers conflict
+    query: tuple[tuple[str, str], ...] = ()  # optional string query parameters: (name, doc)
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    subject: Subject = canonical_subject
 
     @property
     def segments(self) -> tuple[str, ...]:
         return tuple(self.template.strip("/").split("/"))
+
+    @property
+    def operation_id(self) -> str:
+        return self.operation.__name__
+
+
+class Endpoints:
+    """A dialect's endpoint table: matches a request line to its endpoint and path parameters
+    (no core needed: contract drift names endpoints with it)."""
+
+    def __init__(self, system: str, endpoints: tuple[Endpoint, ...]) -> None:
+        self.system = system
+        self.endpoints = endpoints
+        self._table: dict[tuple[str, int], list[tuple[tuple[str, ...], Endpoint]]] = {}
+        for endpoint in endpoints:
+            segs = endpoint.segments
+            self._table.setdefault((endpoint.method, len(segs)), []).append((segs, endpoint))
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        parts = path.strip("/").split("/")
+        for segs, endpoint in self._table.get((method, len(parts)), ()):
+            params: dict[str, str] = {}
+            for seg, part in zip(segs, parts, strict=True):
+                if seg[0] == "{":
+                    params[seg[1:-1]] = part
+                elif seg != part:
+                    break
+            else:
+                return endpoint, params
+        return None
+
+    def operation(self, endpoint: Endpoint) -> str:
+        """The canonical operation an endpoint performs, e.g. `tms.create_shipment`."""
+        return f"{self.system}.{endpoint.operation_id}"
 
 
 # Canonical JSON: object members sorted, no whitespace, types kept (true, 1 and 1.0 are three
@@ -240,65 +292,79 @@ class IdempotencyStore:
         return Reply(first.status, first.body, {**first.headers, "idempotent-replayed": "true"})
 
 
-class Router:
-    def __init__(self, system: str, routes: list[Route]) -> None:
-        self.system = system
-        self.routes = routes
-        self.idempotency = IdempotencyStore()
-        self._table: dict[tuple[str, int], list[tuple[tuple[str, ...], Route]]] = {}
-        for route in routes:
-            segs = route.segments
-            self._table.setdefault((route.method, len(segs)), []).append((segs, route))
+#: Renders a refusal in a dialect's error shape: (status, slug, title, detail, extras) -> Reply.
+Errors = Callable[..., Reply]
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        parts = path.strip("/").split("/")
-        for segs, route in self._table.get((method, len(parts)), ()):
-            params: dict[str, str] = {}
-            for seg, part in zip(segs, parts, strict=True):
-                if seg[0] == "{":
-                    params[seg[1:-1]] = part
-                elif seg != part:
-                    break
-            else:
-                return route, params
-        return None
+
+class Router:
+    """One system's API over its core, in one dialect: `endpoints` say what each request
+    means, `errors` how a refusal looks on the wire."""
+
+    def __init__(self, endpoints: Endpoints, core: Any, errors: Errors = problem) -> None:
+        self.system = endpoints.system
+        self.endpoints = endpoints
+        self.core = core
+        self.errors = errors
+        self.idempotency = IdempotencyStore()
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        return self.endpoints.match(method, path)
+
+    def meaning(self, found: tuple[Endpoint, dict[str, str]] | None,
+                body: Any) -> tuple[str | None, dict[str, str]]:
+        """What a matched request means in any dialect: its canonical operation and the keys
+        it concerns (what the ledger records beside the wire detail); none for no endpoint."""
+        if found is None:
+            return None, {}
+        endpoint, params = found
+        return self.endpoints.operation(endpoint), endpoint.subject(params, body)
 
     def dispatch(self, method: str, path: str, query: dict[str, str] | None = None,
                  body: Any = None, headers: dict[str, str] | None = None,
-                 body_json: bytes | str | None = None) -> Reply:
+                 body_json: bytes | str | None = None,
+                 found: tuple[Endpoint, dict[str, str]] | None = None) -> Reply:
         """`body_json` is `canonical(body)` if the caller wrote it already (the in-process
-        transport does, when the call is sent)."""
-        found = self.match(method, path)
+        transport does, when the call is sent); `found` is `match(method, path)`, likewise."""
+        found = found or self.match(method, path)
+        errors = self.errors
         if found is None:
             allowed = [other for other in ("GET", "POST", "PUT", "DELETE")
                        if self.match(other, path)]
             if allowed:
-                reply = problem(405, "method-not-allowed", "Method not allowed",
-                                f"{method} is not supported on {path}; use "
-                                f"{' or '.join(allowed)}")
+                reply = errors(405, "method-not-allowed", "Method not allowed",
+                               f"{method} is not supported on {path}; use "
+                               f"{' or '.join(allowed)}")
                 reply.headers["allow"] = ", ".join(allowed)  # RFC 9110 15.5.6
                 return reply
-            return problem(404, "no-such-endpoint", "No such endpoint",
-                           f"{self.system} has no endpoint {method} {path}")
-        route, params = found
+            return errors(404, "no-such-endpoint", "No such endpoint",
+                          f"{self.system} has no endpoint {method} {path}")
+        endpoint, params = found
         headers = headers or {}
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"))
+        core, handle = self.core, endpoint.handle
         try:
             if body is not None and body_json is None:
                 body_json = canonical(body)  # every body: finite JSON
-            if route.idempotent and request.idempotency_key is not None:
+            if endpoint.idempotent and request.idempotency_key is not None:
                 if not request.idempotency_key:
                     raise Invalid("Idempotency-Key", "send a non-empty key (e.g. a UUID) or "
                                   "leave the header out")
-                return self.idempotency.run(request, route.handler, body_json)
-            return route.handler(request)
+                return self.idempotency.run(request, lambda r: self._handle(handle, r),
+                                            body_json)
+            return handle(core, request)
         except Invalid as bad:
-            return problem(422, "invalid-field", f"Invalid field {bad.field_name!r}",
-                           bad.fix, field=bad.field_name)
+            return errors(422, "invalid-field", f"Invalid field {bad.field_name!r}",
+                          bad.fix, field=bad.field_name)
         except NotFound as missing:
-            return problem(404, "not-found", f"{missing.what} not found", str(missing))
+            return errors(404, "not-found", f"{missing.what} not found", str(missing))
+        except Conflict as state:
+            return errors(409, "conflict", "Conflict with current state", str(state))
 
-
-def conflict(detail: str) -> Reply:
-    return problem(409, "conflict", "Conflict with current state", detail)
+    def _handle(self, handle: Handle, request: ApiRequest) -> Reply:
+        """An idempotent endpoint's first answer, stored whatever it is: a refusal too (a
+        conflict replays as a conflict)."""
+        try:
+            return handle(self.core, request)
+        except Conflict as state:
+            return self.errors(409, "conflict", "Conflict with current state", str(state))

@@ -1,11 +1,9 @@
-"""OpenAPI 3.1 documents for the simulators' HTTP APIs and for the endpoints a SUT must serve.
+"""OpenAPI 3.1 documents: each dialect's API (its own `describe`), and the endpoints a SUT
+must serve (the webhooks it receives).
 
-Why generated: the route tables in `simulators/routes.py` are the one definition of each API.
-Paths, methods, path parameters, operation ids and which routes honour `Idempotency-Key` are
-read from the real `Router`s; only the request and response bodies come from the small table
-below (`OPERATIONS`, JSON Schema 2020-12 under `components/schemas`). A route with no table entry
-makes `api_spec` raise, so a new route can never be missing from a document, and
-`tests/test_openapi.py` fails when `contracts/openapi/` differs from a fresh export.
+Generic: the API documents come from the dialects (`seatrial.simulators.dialect`), each built
+from its endpoints; nothing here names a route. `tests/test_openapi.py` fails when
+`contracts/openapi/` differs from a fresh export.
 
 Regenerate the committed documents with `python -m seatrial.simulators.openapi`.
 """
@@ -15,628 +13,41 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from seatrial import contract_files
 from seatrial.model.envelope import CLASSIFIERS
 from seatrial.model.vocabulary import (
-    ERP_STATUSES,
     LASTMILE_FAILURE_REASONS,
     LASTMILE_REFUSED,
-    LASTMILE_STATES,
     LASTMILE_TRIGGERS,
-    RANK,
     TMS_REASON_CODES,
     TMS_STATUS_CODES,
 )
-from seatrial.simulators.api import MAX_AMOUNT, Route, Router, problem
-from seatrial.simulators.erp.core import ErpCore
-from seatrial.simulators.events import EventSource
-from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
-from seatrial.simulators.tms.core import TmsCore
+from seatrial.simulators.canonical import DOC_VERSION, JSON, OPENAPI_VERSION
+from seatrial.simulators.canonical import JSON_SCHEMA as DIALECT
+from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
+from seatrial.simulators.lastmile.dialects.canonical import TASK_STATE as _TASK_STATE
+from seatrial.simulators.schema import ADDRESS, CHARGE_LINE, POD
+from seatrial.simulators.schema import DATE_TIME as _DATE_TIME
+from seatrial.simulators.schema import nullable as _nullable
+from seatrial.simulators.schema import obj as _obj
+from seatrial.simulators.schema import ref as _ref
+from seatrial.simulators.schema import string as _s
 
-OPENAPI_VERSION = "3.1.0"
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
-DOC_VERSION = "1.0.0"
-SYSTEMS = ("erp", "tms", "lastmile")
-FILES = {"erp": "erp.json", "tms": "tms.json", "lastmile": "lastmile.json",
-         "sut": "sut-webhooks.json"}
+SUT_FILE = "sut-webhooks.json"
 CONTRACTS_DIR = contract_files.openapi()
-
-JSON = "application/json"
-PROBLEM_JSON = "application/problem+json"
-FORM = "application/x-www-form-urlencoded"
-
-# TMS shipment states in lifecycle order (core.py: CANCELLABLE, STATE_AFTER, completed).
-SHIPMENT_STATES = ("created", "planned", "at_pickup", "in_transit", "at_hub", "completed",
-                   "returned", "cancelled")
-
-_ROUTERS: dict[str, tuple[Callable[[Any], Router], Callable[..., Any]]] = {
-    "erp": (erp_router, ErpCore),
-    "tms": (tms_router, TmsCore),
-    "lastmile": (lastmile_router, LastMileCore),
-}
-_TITLES = {"erp": "ERP", "tms": "TMS", "lastmile": "last-mile platform"}
+_TITLES = {system: dialect(system).title for system in SYSTEMS}
 
 
-def routes(system: str) -> list[Route]:
-    """The route table of one system, read from its real router over a throwaway core."""
-    if system not in _ROUTERS:
-        raise ValueError(f"unknown system {system!r}; use one of {', '.join(SYSTEMS)}")
-    make_router, make_core = _ROUTERS[system]
-    clock: Callable[[], float] = lambda: 0.0  # noqa: E731
-    core = make_core(clock, EventSource(system, clock, lambda event: None))
-    return list(make_router(core).routes)
-
-
-# --- JSON Schema helpers ----------------------------------------------------------------------
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(properties: dict[str, Any], required: Sequence[str] = (), *, closed: bool = False,
-         description: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    if closed:
-        schema["additionalProperties"] = False
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _s(description: str, **more: Any) -> dict[str, Any]:
-    return {"type": "string", "description": description, **more}
-
-
-def _nullable(description: str, **more: Any) -> dict[str, Any]:
-    return {"type": ["string", "null"], "description": description, **more}
-
-
-_DATE_TIME = {"type": "string", "format": "date-time"}
-
-
-# --- schemas shared by the three APIs ---------------------------------------------------------
-
-_COMMON_SCHEMAS: dict[str, dict[str, Any]] = {
-    "Problem": _obj({
-        "type": _s("URI naming the problem, https://seatrial.dev/problems/<slug>, e.g. "
-                   "not-found, no-such-endpoint, method-not-allowed, invalid-field, "
-                   "idempotency-key-reused, conflict, rate-limited, unavailable", format="uri"),
-        "title": _s("short, human-readable summary of the problem type"),
-        "status": {"type": "integer", "minimum": 400, "maximum": 599},
-        "detail": _s("what went wrong with this request and how to fix it"),
-        "field": _s("the request field at fault (422), e.g. status, lines[0].amount, "
-                    "Idempotency-Key"),
-    }, ["type", "title", "status", "detail"],
-        description="RFC 9457 problem details; extension members may be added."),
-    "FieldProblem": {
-        "$ref": "#/components/schemas/Problem", "required": ["field"],
-        "description": "A problem that names the field at fault and the fix in `detail`.",
-    },
-    "Address": _obj({
-        "name": _s("recipient name"),
-        "street": _s("street address"),
-        "city": _s("city"),
-        "postcode": _s("postcode"),
-        "country": _s("ISO 3166-1 alpha-2 country code", examples=["GB"]),
-    }, description="A postal address as the ERP holds it: {street, city, postcode, country}."),
-    "TokenRequest": _obj({
-        "grant_type": {"type": "string", "enum": ["client_credentials"]},
-        "client_id": _s("OAuth2 client id (SEATRIAL_CLIENT_ID); or send HTTP Basic"),
-        "client_secret": _s("OAuth2 client secret (SEATRIAL_CLIENT_SECRET); or HTTP Basic"),
-    }, ["grant_type"]),
-    "Token": _obj({
-        "access_token": _s("bearer token for the Authorization header"),
-        "token_type": {"type": "string", "enum": ["Bearer"]},
-        "expires_in": {"type": "integer", "minimum": 1,
-                       "description": "lifetime in wall-clock seconds"},
-    }, ["access_token", "token_type", "expires_in"]),
-}
-
-_LINE_ITEM = _obj({
-    "line": {"type": "integer", "minimum": 1},
-    "sku": _s("stock keeping unit", examples=["SKU-00042"]),
-    "quantity": {"type": "integer", "minimum": 1},
-    "unit_price": {"type": "number", "minimum": 0},
-}, ["line", "sku", "quantity", "unit_price"])
-
-_CHARGE_LINE = _obj({
-    "code": _s("charge code", examples=["LINEHAUL", "FUEL", "DETENTION", "LIFTGATE"]),
-    "amount": {"type": "number"},
-}, ["amount"], description="One line of a TMS freight-charge statement: {code, amount}.")
-
-# What the ERP takes: amounts within +-MAX_AMOUNT (a finite number; 1e400 is infinity).
-_AMOUNT = {"minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
-_POSTED_CHARGE_LINE = _obj({
-    **_CHARGE_LINE["properties"],
-    "amount": {"type": "number", **_AMOUNT},
-}, _CHARGE_LINE["required"], description=_CHARGE_LINE["description"])
-
-_POD = _obj({
-    "signed_by": _s("who signed for the parcel"),
-    "photo": _s("reference of the proof-of-delivery photo", examples=["pod/T-000001.jpg"]),
-    "captured_at_attempt": {"type": "integer", "minimum": 1},
-}, ["signed_by", "photo"], description="Proof of delivery.")
-
-_TASK_STATE = {"type": "integer", "enum": sorted(LASTMILE_STATES),
-               "description": ", ".join(f"{k} {v}" for k, v in sorted(LASTMILE_STATES.items()))}
-
-_ERP_SCHEMAS: dict[str, dict[str, Any]] = {
-    "OrderLine": _LINE_ITEM,
-    "Order": _obj({
-        "id": _s("ERP order id", examples=["SO-000001"]),
-        "customer_id": _s("ERP customer id", examples=["C-00001"]),
-        "lines": {"type": "array", "items": _ref("OrderLine")},
-        "value": {"type": "number", "minimum": 0},
-        "currency": _s("ISO 4217 currency code", pattern="^[A-Z]{3}$"),
-        "ship_to": _ref("Address"),
-        "status": {"type": "string", "enum": list(ERP_STATUSES),
-                   "description": "the order's status: its logistics status, or CNL once "
-                                  "cancelled"},
-        "logistics_status": {"type": "string", "enum": list(RANK),
-                             "description": "the last logistics status written (REL at "
-                                            "release)"},
-        "shipment_id": _nullable("TMS shipment id, once written back"),
-        "eta": _nullable("latest estimated delivery time written back (ISO 8601)"),
-        "released_at": _DATE_TIME,
-    }, ["id", "customer_id", "lines", "value", "currency", "ship_to", "status",
-        "logistics_status", "shipment_id", "eta", "released_at"], closed=True),
-    "Customer": _obj({
-        "id": _s("ERP customer id"),
-        "name": _s("customer name"),
-        "email": _s("email address", format="email"),
-        "address": _ref("Address"),
-    }, ["id", "name", "email", "address"], closed=True),
-    "LogisticsStatusWrite": _obj({
-        "status": {"type": "string", "enum": list(RANK),
-                   "description": "ERP logistics status; map TMS and last-mile codes first"},
-        "classifier": {"type": "string", "enum": list(CLASSIFIERS), "default": "ACT",
-                       "description": "ACT actual, EST estimate, PLN plan"},
-        "shipment_id": _nullable("TMS shipment id to record on the order"),
-        "eta": _nullable("estimated delivery time to record (ISO 8601)"),
-        "event_time": _nullable("when the status happened at the source (ISO 8601)"),
-    }, ["status"], description="The ERP records every write as told; it does not check "
-                               "order or rank."),
-    "LogisticsStatus": _obj({
-        "id": _s("ERP order id"),
-        "logistics_status": {"type": "string", "enum": list(RANK)},
-        "shipment_id": _nullable("TMS shipment id on the order"),
-        "eta": _nullable("estimated delivery time on the order"),
-    }, ["id", "logistics_status", "shipment_id", "eta"], closed=True),
-    "ChargeLine": _POSTED_CHARGE_LINE,
-    "FreightCharges": _obj({
-        "statement_id": _s("TMS charge statement id", examples=["ST-000001"]),
-        "lines": {"type": "array", "items": _ref("ChargeLine")},
-        "total": {"type": "number", **_AMOUNT,
-                  "description": "must equal the sum of lines[].amount (to 0.005)"},
-        "shipment_id": _nullable("TMS shipment id"),
-    }, ["statement_id", "lines", "total"]),
-    "FreightPosting": _obj({
-        "order_id": _s("ERP order id"),
-        "statement_id": _s("TMS charge statement id"),
-        "posting": {"type": "integer", "minimum": 1,
-                    "description": "sequence number of this posting in the ERP"},
-    }, ["order_id", "statement_id", "posting"], closed=True),
-    "InvoiceRelease": _obj({
-        "pod_reference": _nullable("reference of the proof of delivery",
-                                   examples=["pod/T-000001.jpg"]),
-    }, description="Any JSON object; the ERP invoices the order value plus posted freight."),
-    "Invoice": _obj({
-        "id": _s("invoice id", pattern="^INV-[0-9]{6}$"),
-        "order_id": _s("ERP order id"),
-        "amount": {"type": "number", "description": "order value plus freight"},
-    }, ["id", "order_id", "amount"], closed=True),
-}
-
-_CANCEL = {"type": ["object", "null"],
-           "description": "Its fields are ignored; send {} or no body (null counts as none)."}
-
-_TMS_SCHEMAS: dict[str, dict[str, Any]] = {
-    "ShipmentCreate": _obj({
-        "order_id": _s("the ERP order id this shipment moves"),
-        "ship_to": _ref("Address"),
-        "lines": {"type": "array", "items": {"type": "object"},
-                  "description": "the ERP order's lines", "default": []},
-    }, ["order_id", "ship_to"]),
-    "Shipment": _obj({
-        "id": _s("TMS shipment id", examples=["SH-000001"]),
-        "order_id": _s("ERP order id"),
-        "state": {"type": "string", "enum": list(SHIPMENT_STATES),
-                  "description": "cancellable while created, planned or at_pickup"},
-        "carrier": _nullable("carrier, once a tender is accepted"),
-        "ship_to": _ref("Address"),
-        "created_at": _DATE_TIME,
-    }, ["id", "order_id", "state", "carrier", "ship_to", "created_at"], closed=True),
-    "ShipmentList": _obj({"shipments": {"type": "array", "items": _ref("Shipment")}},
-                         ["shipments"], closed=True),
-    "CancelRequest": _CANCEL,
-}
-
-_LASTMILE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "TaskCreate": _obj({
-        "shipment_id": _s("the TMS shipment id the parcel came on"),
-        "order_id": _s("the ERP order id"),
-        "destination": _ref("Address"),
-    }, ["shipment_id", "order_id", "destination"]),
-    "ProofOfDelivery": _POD,
-    "Task": _obj({
-        "id": _s("task id", examples=["T-000001"]),
-        "shipment_id": _s("TMS shipment id"),
-        "order_id": _s("ERP order id"),
-        "state": _TASK_STATE,
-        "worker": _nullable("assigned driver"),
-        "cancelled": {"type": "boolean"},
-        "attempts": {"type": "integer", "minimum": 0},
-        "pod": {"anyOf": [_ref("ProofOfDelivery"), {"type": "null"}]},
-    }, ["id", "shipment_id", "order_id", "state", "worker", "cancelled", "attempts", "pod"],
-        closed=True),
-    "DestinationChange": {
-        "$ref": "#/components/schemas/Address", "required": ["street", "city", "postcode"],
-        "description": "The new delivery address; it replaces the task's destination whole.",
-    },
-    "CancelRequest": _CANCEL,
-}
-
-_SCHEMAS = {"erp": _ERP_SCHEMAS, "tms": _TMS_SCHEMAS, "lastmile": _LASTMILE_SCHEMAS}
-
-
-# --- the per-route table ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """What the route table does not say: bodies, success status, route-specific problems.
-
-    404 (for routes with path parameters) and 422 `idempotency-key-reused` (for idempotent
-    routes) are derived from the route itself.
-    """
-
-    summary: str
-    status: int                    # the success status
-    response: str                  # component schema of the success body
-    request: str | None = None     # component schema of the JSON body; None: no body
-    request_required: bool = True
-    invalid: str | None = None     # when the route answers 422 invalid-field
-    conflict: str | None = None    # when the route answers 409
-    query: tuple[tuple[str, str], ...] = ()  # optional string query parameters: (name, doc)
-
-
-OPERATIONS: dict[str, dict[tuple[str, str], Operation]] = {
-    "erp": {
-        ("GET", "/orders/{order_id}"): Operation("Read an order", 200, "Order"),
-        ("GET", "/customers/{customer_id}"): Operation("Read a customer", 200, "Customer"),
-        ("POST", "/orders/{order_id}/logistics-status"): Operation(
-            "Write back a logistics status", 200, "LogisticsStatus", "LogisticsStatusWrite",
-            invalid="unknown status or classifier, shipment_id, eta or event_time neither a "
-                    "string nor null, or the body is not a JSON object"),
-        ("POST", "/orders/{order_id}/freight-charges"): Operation(
-            "Post a freight-charge statement", 201, "FreightPosting", "FreightCharges",
-            invalid="a field missing or of the wrong type, an amount beyond "
-                    f"{MAX_AMOUNT:,} either way, or total is not the sum of the lines"),
-        ("POST", "/orders/{order_id}/invoice"): Operation(
-            "Release the invoice", 201, "Invoice", "InvoiceRelease",
-            invalid="the body is not a JSON object, or pod_reference is neither a string nor "
-                    "null"),
-    },
-    "tms": {
-        ("POST", "/shipments"): Operation(
-            "Create a shipment for an order", 201, "Shipment", "ShipmentCreate",
-            invalid="order_id or ship_to missing or of the wrong type, a ship_to field not a "
-                    "string, or lines not a list of objects"),
-        ("GET", "/shipments"): Operation(
-            "List shipments", 200, "ShipmentList",
-            query=(("order_id", "only the shipments of this ERP order"),)),
-        ("GET", "/shipments/{shipment_id}"): Operation("Read a shipment", 200, "Shipment"),
-        ("POST", "/shipments/{shipment_id}/cancel"): Operation(
-            "Cancel a shipment (idempotent: an already cancelled one answers 200)", 200,
-            "Shipment", "CancelRequest", request_required=False,
-            invalid="the body is neither a JSON object nor absent",
-            conflict="the shipment has departed the pickup location; it can no longer be "
-                     "cancelled"),
-    },
-    "lastmile": {
-        ("POST", "/tasks"): Operation(
-            "Create a delivery task", 201, "Task", "TaskCreate",
-            invalid="shipment_id, order_id or destination missing or of the wrong type, or a "
-                    "destination field not a string"),
-        ("GET", "/tasks/{task_id}"): Operation("Read a task", 200, "Task"),
-        ("POST", "/tasks/{task_id}/destination"): Operation(
-            "Change the delivery address", 200, "Task", "DestinationChange",
-            invalid="street, city or postcode missing, or an address field not a string",
-            conflict="the task is finished (delivered, returned or cancelled)"),
-        ("POST", "/tasks/{task_id}/cancel"): Operation(
-            "Cancel a task (idempotent: an already cancelled one answers 200)", 200, "Task",
-            "CancelRequest", request_required=False,
-            invalid="the body is neither a JSON object nor absent",
-            conflict="the task is already delivered or returned"),
-    },
-}
-
-# OpenAPI links from a success answer to the operations it enables (what a client, or a stateful
-# fuzzer, can do next with the id it just got): (method, template) -> link name ->
-# (target operationId, {target parameter: runtime expression}).
-_ID = "$response.body#/id"
-LINKS: dict[str, dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]]] = {
-    "erp": {
-        ("GET", "/orders/{order_id}"): {
-            "GetCustomer": ("get_customer", {"customer_id": "$response.body#/customer_id"}),
-            "WriteLogisticsStatus": ("write_logistics_status", {"order_id": _ID}),
-            "PostFreightCharges": ("post_freight_charges", {"order_id": _ID}),
-            "ReleaseInvoice": ("release_invoice", {"order_id": _ID}),
-        },
-    },
-    "tms": {
-        ("POST", "/shipments"): {
-            "GetShipment": ("get_shipment", {"shipment_id": _ID}),
-            "FindShipmentsOfOrder": ("find_shipments", {"order_id": "$response.body#/order_id"}),
-            "CancelShipment": ("cancel_shipment", {"shipment_id": _ID}),
-        },
-        ("GET", "/shipments/{shipment_id}"): {
-            "CancelShipment": ("cancel_shipment", {"shipment_id": _ID}),
-        },
-    },
-    "lastmile": {
-        ("POST", "/tasks"): {
-            "GetTask": ("get_task", {"task_id": _ID}),
-            "ChangeDestination": ("change_destination", {"task_id": _ID}),
-            "CancelTask": ("cancel_task", {"task_id": _ID}),
-        },
-        ("GET", "/tasks/{task_id}"): {
-            "CancelTask": ("cancel_task", {"task_id": _ID}),
-        },
-    },
-}
-
-PATH_PARAMETERS = {
-    "order_id": ("ERP order id", "SO-000001"),
-    "customer_id": ("ERP customer id", "C-00001"),
-    "shipment_id": ("TMS shipment id", "SH-000001"),
-    "task_id": ("last-mile task id", "T-000001"),
-}
-
-# Paths the HTTP face serves besides the route table.
-LIVE_ONLY_PATHS = ("/oauth/token", "/openapi.json")
-
-
-# --- building blocks of an API document -------------------------------------------------------
-
-
-def _header(ref: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/headers/{ref}"}
-
-
-_SIM_HEADERS = {"x-seatrial-sim-time": _header("SimTime"),
-                "x-seatrial-time-scale": _header("TimeScale")}
-
-
-def _problem_response(description: str, example: dict[str, Any] | None = None,
-                      schema: str = "Problem", **headers: Any) -> dict[str, Any]:
-    media: dict[str, Any] = {"schema": _ref(schema)}
-    if example is not None:
-        media["example"] = example
-    return {"description": description, "headers": {**_SIM_HEADERS, **headers},
-            "content": {PROBLEM_JSON: media}}
-
-
-def _api_components(system: str) -> dict[str, Any]:
-    return {
-        "schemas": {**_COMMON_SCHEMAS, **_SCHEMAS[system]},
-        "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "a token from POST /oauth/token"},
-            # A relative tokenUrl is valid OpenAPI 3.1 (relative references are resolved
-            # against the server); the 2022-10-07 3.1 JSON schema wrongly demands format "uri"
-            # (OAI/OpenAPI-Specification#4327).
-            "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {
-                "tokenUrl": "/oauth/token", "scopes": {}}}},
-            "clientBasic": {"type": "http", "scheme": "basic",
-                            "description": "client id and secret, for POST /oauth/token only"},
-        },
-        "parameters": {
-            "IdempotencyKey": {
-                "name": "Idempotency-Key", "in": "header", "required": False,
-                "schema": {"type": "string", "minLength": 1},
-                "description": "Stripe model: the first answer for a key is stored and "
-                               "replayed (with idempotent-replayed: true); the same key with a "
-                               "different request (method, path or JSON body; the order of "
-                               "object members aside, types count: false is not 0, 1 is not "
-                               "1.0) answers 422 idempotency-key-reused."},
-            "CorrelationId": {
-                "name": "X-Correlation-ID", "in": "header", "required": False,
-                "schema": {"type": "string"},
-                "description": "the correlation id of the event being handled "
-                               "(corr-<order id>); carried into the events a create causes"},
-        },
-        "headers": {
-            "SimTime": {"required": True, "schema": _DATE_TIME,
-                        "description": "simulated time of the answer (ISO 8601)"},
-            "TimeScale": {"required": True, "schema": {"type": "number", "exclusiveMinimum": 0},
-                          "description": "simulated seconds per wall-clock second"},
-            "IdempotentReplayed": {"required": False,
-                                   "schema": {"type": "string", "enum": ["true"]},
-                                   "description": "present on a replayed idempotent answer"},
-            "RetryAfter": {"required": True, "schema": {"type": "integer", "minimum": 0},
-                           "description": "whole wall-clock seconds to wait before any further "
-                                          "request to this system"},
-            "ExactRetryAfter": {"required": True,
-                                "schema": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"},
-                                "description": "the exact wait in decimal wall-clock seconds "
-                                               "(Retry-After rounds it up to whole seconds)"},
-            "WwwAuthenticate": {"required": True, "schema": {"type": "string"},
-                                "description": 'Bearer error="invalid_token"'},
-        },
-        "responses": {
-            "BadRequest": _problem_response("the body is not JSON"),
-            "Unauthorized": _problem_response(
-                "the bearer token is missing, unknown or expired: fetch a new one and retry",
-                **{"WWW-Authenticate": _header("WwwAuthenticate")}),
-            "RateLimited": _problem_response(
-                "rate limited: send nothing more to this system until Retry-After has passed",
-                problem(429, "rate-limited", "Too many requests",
-                        "rate limit exceeded; retry after 2s").body,
-                **{"Retry-After": _header("RetryAfter"),
-                   "x-seatrial-retry-after": _header("ExactRetryAfter")}),
-            "Unavailable": _problem_response(
-                "the system is in an outage: retry with backoff and the same Idempotency-Key",
-                problem(503, "unavailable", "Service unavailable",
-                        f"{system} is down for maintenance or an outage; retry later").body),
-        },
-    }
-
-
-def _path_parameters(route: Route) -> list[dict[str, Any]]:
-    parameters = []
-    for segment in route.segments:
-        if segment.startswith("{"):
-            name = segment[1:-1]
-            doc, example = PATH_PARAMETERS.get(name, (name, None))
-            param: dict[str, Any] = {"name": name, "in": "path", "required": True,
-                                     "description": doc, "schema": {"type": "string"}}
-            if example is not None:
-                param["example"] = example
-            parameters.append(param)
-    return parameters
-
-
-def _operation(route: Route, op: Operation, links: dict[str, Any]) -> dict[str, Any]:
-    path_params = _path_parameters(route)
-    parameters: list[dict[str, Any]] = [*path_params]
-    parameters += [{"name": name, "in": "query", "required": False, "description": doc,
-                    "schema": {"type": "string"}} for name, doc in op.query]
-    if route.idempotent:
-        parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
-    parameters.append({"$ref": "#/components/parameters/CorrelationId"})
-
-    replay = {"idempotent-replayed": _header("IdempotentReplayed")} if route.idempotent else {}
-    responses: dict[str, Any] = {str(op.status): {
-        "description": f"{'created' if op.status == 201 else 'OK'}: {op.response}",
-        "headers": {**_SIM_HEADERS, **replay},
-        "content": {JSON: {"schema": _ref(op.response)}},
-    }}
-    if links:
-        responses[str(op.status)]["links"] = {
-            name: {"operationId": target, "parameters": parameters}
-            for name, (target, parameters) in links.items()}
-    if op.request is not None:
-        responses["400"] = {"$ref": "#/components/responses/BadRequest"}
-    responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
-    if path_params:
-        what = path_params[0]["name"].removesuffix("_id")
-        responses["404"] = _problem_response(
-            f"no such {what}", problem(404, "not-found", f"{what} not found",
-                                       f"{what} {path_params[0]['example']!r} not found").body)
-    if op.conflict is not None:
-        responses["409"] = _problem_response(op.conflict, **replay)
-    invalid = []
-    if op.invalid is not None:
-        invalid.append(f"invalid-field: {op.invalid}")
-    if op.request is not None:
-        invalid.append("invalid-field: a number anywhere in the body is not finite (1e400 "
-                       "overflows to infinity); field is its path")
-    if route.idempotent:
-        invalid.append("invalid-field Idempotency-Key: the header is empty; "
-                       "idempotency-key-reused: the Idempotency-Key was first used for a "
-                       "different request")
-    if invalid:
-        responses["422"] = _problem_response("; ".join(invalid), schema="FieldProblem")
-    responses["429"] = {"$ref": "#/components/responses/RateLimited"}
-    responses["503"] = {"$ref": "#/components/responses/Unavailable"}
-
-    operation: dict[str, Any] = {
-        "operationId": route.handler.__name__,
-        "summary": op.summary,
-        "tags": [route.segments[0]],
-        "parameters": parameters,
-        "responses": responses,
-    }
-    if op.request is not None:
-        operation["requestBody"] = {"required": op.request_required,
-                                    "content": {JSON: {"schema": _ref(op.request)}}}
-    return operation
-
-
-def _live_paths(system: str) -> dict[str, Any]:
-    token = {
-        "operationId": "issue_token",
-        "summary": "Issue an access token (OAuth2 client credentials)",
-        "tags": ["auth"],
-        "security": [{"clientBasic": []}, {}],
-        "requestBody": {"required": True,
-                        "content": {FORM: {"schema": _ref("TokenRequest")}}},
-        "responses": {
-            "200": {"description": "a bearer token, valid for expires_in wall seconds",
-                    "headers": dict(_SIM_HEADERS),
-                    "content": {JSON: {"schema": _ref("Token")}}},
-            "400": _problem_response("grant_type is not client_credentials, or the client "
-                                     "credentials are missing"),
-            "401": _problem_response("unknown client id or wrong secret"),
-            "429": {"$ref": "#/components/responses/RateLimited"},
-            "503": {"$ref": "#/components/responses/Unavailable"},
-        },
-    }
-    document = {
-        "operationId": "get_openapi",
-        "summary": "This document",
-        "tags": ["meta"],
-        "security": [],
-        "responses": {"200": {"description": f"the OpenAPI 3.1 document of the {system} API",
-                              "headers": dict(_SIM_HEADERS),
-                              "content": {JSON: {"schema": {"type": "object"}}}}},
-    }
-    return {"/oauth/token": {"post": token}, "/openapi.json": {"get": document}}
-
-
-def _build_api_spec(system: str, table: Sequence[Route]) -> dict[str, Any]:
-    operations = OPERATIONS[system]
-    missing = [f"{route.method} {route.template}" for route in table
-               if (route.method, route.template) not in operations]
-    if missing:
-        raise LookupError(f"{system} routes with no entry in "
-                          f"seatrial.simulators.openapi.OPERATIONS: {', '.join(missing)}; "
-                          "add their request and response schemas")
-    paths: dict[str, Any] = {}
-    for route in table:
-        op = operations[(route.method, route.template)]
-        links = LINKS[system].get((route.method, route.template), {})
-        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, op, links)
-    paths.update(_live_paths(system))
-    title = _TITLES[system]
-    return {
-        "openapi": OPENAPI_VERSION,
-        "jsonSchemaDialect": DIALECT,
-        "info": {
-            "title": f"Seatrial {title} simulator API",
-            "version": DOC_VERSION,
-            "description": (
-                f"The HTTP face of Seatrial's {title} simulator, generated from "
-                "simulators/routes.py by simulators/openapi.py. Every route needs a bearer "
-                "token from POST /oauth/token. Errors are RFC 9457 problem documents "
-                "(application/problem+json); an unknown path answers 404 no-such-endpoint, a "
-                "known path with another method 405 method-not-allowed. Every answer carries "
-                "x-seatrial-sim-time and x-seatrial-time-scale. See docs/live-protocol.md."),
-        },
-        "security": [{"bearer": []}, {"oauth2": []}],
-        "tags": sorted(({"name": tag} for tag in
-                        {r.segments[0] for r in table} | {"auth", "meta"}),
-                       key=lambda tag: tag["name"]),
-        "paths": paths,
-        "components": _api_components(system),
-    }
-
-
-def api_spec(system: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of one simulated system's HTTP API ("erp", "tms", "lastmile").
+def api_spec(system: str, name: str = "canonical") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one system's API in one dialect.
 
     A fresh copy each time: callers may change it (a live face may add `servers`)."""
-    return copy.deepcopy(_build_api_spec(system, routes(system)))
+    made = dialect(system, name)
+    return made.describe(made)  # built afresh each time
 
 
 # --- the SUT side: webhooks it receives, endpoints it serves ----------------------------------
@@ -720,9 +131,9 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         description="The event envelope, compact JSON (seatrial.model.envelope.Event.to_json).")
     schemas: dict[str, dict[str, Any]] = {
         "EventEnvelope": envelope,
-        "Address": _COMMON_SCHEMAS["Address"],
-        "ChargeLine": _CHARGE_LINE,
-        "ProofOfDelivery": _POD,
+        "Address": ADDRESS,
+        "ChargeLine": CHARGE_LINE,
+        "ProofOfDelivery": POD,
         "OrderReleasedPayload": _obj({
             "customer_id": _s("ERP customer id"), "value": {"type": "number"},
             "currency": _s("ISO 4217 currency code"), "line_count": {"type": "integer"},
@@ -926,8 +337,9 @@ def _build_sut_spec() -> dict[str, Any]:
 
 def documents() -> dict[str, dict[str, Any]]:
     """Every document, by file name."""
-    docs = {FILES[system]: api_spec(system) for system in SYSTEMS}
-    docs[FILES["sut"]] = sut_spec()
+    docs = {made.document: api_spec(system, name)
+            for system in SYSTEMS for name, made in dialects(system).items()}
+    docs[SUT_FILE] = sut_spec()
     return docs
 
 

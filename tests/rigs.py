@@ -3,18 +3,19 @@ router tests share."""
 
 from __future__ import annotations
 
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.events import EventSource
 
 
 class Rig:
     """One core with a controllable clock and a list as its event sink."""
 
-    def __init__(self, core_cls, router_fn, source: str) -> None:
+    def __init__(self, core_cls, source: str) -> None:
         self.t = [0.0]
         self.events: list = []
         clock = lambda: self.t[0]  # noqa: E731
         self.core = core_cls(clock, EventSource(source, clock, self.events.append))
-        self.router = router_fn(self.core)
+        self.router = dialect(source).router(self.core)
 
     def at(self, seconds: float) -> None:
         self.t[0] = seconds

@@ -10,7 +10,7 @@ from seatrial.contracts.provider_states import STATES
 from seatrial.contracts.verify import verify_api, verify_webhooks
 from seatrial.live.settings import SYSTEMS
 from seatrial.model.envelope import Event
-from seatrial.simulators.erp.core import Order
+from seatrial.simulators.erp.dialects import canonical as erp_canonical
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "contracts.md"
 
@@ -27,17 +27,18 @@ def test_each_simulator_sends_the_webhooks_its_pacts_expect(system):
     assert result.passed, result.output
 
 
-@pytest.mark.parametrize(("record", "field", "verify", "system"), [
-    (Order, "ship_to", verify_api, "erp"),  # an API response
-    (Event, "recorded_time", verify_webhooks, "tms"),  # a webhook envelope
+@pytest.mark.parametrize(("renderer", "field", "verify", "system"), [
+    ((erp_canonical, "order_json"), "ship_to", verify_api, "erp"),  # an API response
+    ((Event, "to_json"), "recorded_time", verify_webhooks, "tms"),  # a webhook envelope
 ])
 def test_a_renamed_field_fails_verification_and_the_report_names_it(
-        monkeypatch, record, field, verify, system):
+        monkeypatch, renderer, field, verify, system):
     head, *rest = field.split("_")
     camel = head + "".join(part.title() for part in rest)  # as a careless refactor renames it
-    to_json = record.to_json
-    monkeypatch.setattr(record, "to_json", lambda self: {
-        (camel if name == field else name): value for name, value in to_json(self).items()})
+    owner, name = renderer
+    render = getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda record: {
+        (camel if key == field else key): value for key, value in render(record).items()})
     result = verify(system)
     assert not result.passed
     assert field in result.output

@@ -25,10 +25,10 @@ from seatrial.sdk import (
     SyncImplementation,
 )
 from seatrial.sdk.messages import DEFAULT_TIMEOUT
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.transport.inprocess import REFUSED_AFTER, InProcessTransport
 from seatrial.world import World
@@ -285,8 +285,7 @@ class Wire:
         self.erp = ErpCore(clock, EventSource("erp", clock, self.events.append))
         self.tms = TmsCore(clock, EventSource("tms", clock, self.events.append))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, self.events.append))
-        routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
-                   "lastmile": lastmile_router(self.lastmile)}
+        routers = {s: dialect(s).router(getattr(self, s)) for s in ("erp", "tms", "lastmile")}
         self.ledger = Ledger()
         self.transport = InProcessTransport(env, routers, layer(*faults, seed=seed), self.ledger)
         self.outcomes: list[Outcome] = []

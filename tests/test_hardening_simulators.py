@@ -26,7 +26,6 @@ from seatrial.simulators import openapi
 from seatrial.simulators.api import MAX_AMOUNT, PROBLEM_BASE
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.world import World
 
@@ -37,7 +36,7 @@ INF, NAN = float("inf"), float("nan")
 
 @pytest.fixture
 def erp() -> Rig:
-    rig = Rig(ErpCore, erp_router, "erp")
+    rig = Rig(ErpCore, "erp")
     rig.core.add_customer(Customer("C-1", "Ada", "ada@example.com", SHIP_TO))
     rig.core.release_order(Order("O-1", "C-1", [{"sku": "A", "qty": 2}], 100.0, "EUR", SHIP_TO,
                                  "corr-O-1", 0.0))
@@ -46,12 +45,12 @@ def erp() -> Rig:
 
 @pytest.fixture
 def tms() -> Rig:
-    return Rig(TmsCore, tms_router, "tms")
+    return Rig(TmsCore, "tms")
 
 
 @pytest.fixture
 def lastmile() -> Rig:
-    rig = Rig(LastMileCore, lastmile_router, "lastmile")
+    rig = Rig(LastMileCore, "lastmile")
     created = rig.call("POST", "/tasks", {"shipment_id": "SH-1", "order_id": "O-1",
                                           "destination": SHIP_TO})
     assert created.status == 201

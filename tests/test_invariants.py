@@ -40,10 +40,10 @@ from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
 from seatrial.scenario import Scenario
 from seatrial.simulators.api import Reply
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import ErpCore, Order
 from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
 
 HOUR = 3600.0
@@ -74,8 +74,7 @@ class Story:
         self.erp = ErpCore(clock, source("erp"))
         self.tms = TmsCore(clock, source("tms"))
         self.lastmile = LastMileCore(clock, source("lastmile"))
-        self.api = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
-                    "lastmile": lastmile_router(self.lastmile)}
+        self.api = {s: dialect(s).router(getattr(self, s)) for s in ("erp", "tms", "lastmile")}
         self.scenario = Scenario(name="story", **scenario)
 
     def at(self, hours: float) -> Story:
@@ -103,8 +102,11 @@ class Story:
         if correlation is ORDERS:
             correlation = f"corr-{self._order_of(path, body)}"
         ref = f"c{len(self.ledger)}"
+        router = self.api[system]
+        operation, subject = router.meaning(router.match("POST", path), body)
         data = {"method": "POST", "path": path, "query": None, "body": body,
-                "idempotency_key": key, "correlation_id": correlation}
+                "idempotency_key": key, "correlation_id": correlation,
+                "operation": operation, "subject": subject}
         if via is not None:
             data["via"] = via
         self.ledger.record(self.now, "request", system, ref, None, data)

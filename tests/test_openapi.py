@@ -25,13 +25,15 @@ from seatrial.faults.kinds.retraction import retraction
 from seatrial.faults.kinds.schema_drift import to_v2, unknown_code
 from seatrial.model.envelope import Event
 from seatrial.simulators import openapi
-from seatrial.simulators.api import Reply, Route, Router
+from seatrial.simulators.api import Reply, Router
+from seatrial.simulators.canonical import LIVE_ONLY_PATHS
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import STATE_AFTER, TmsCore
+from seatrial.simulators.tms.dialects.canonical import SHIPMENT_STATES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = contract_files.openapi()
@@ -100,7 +102,7 @@ def test_no_stray_documents():
 
 def test_write_all_and_module_entry_point(tmp_path):
     written = openapi.write_all(tmp_path / "a")
-    assert sorted(p.name for p in written) == sorted(openapi.FILES.values())
+    assert sorted(p.name for p in written) == sorted(DOCS)
     for path in written:
         text = path.read_text(encoding="utf-8")
         assert text.endswith("}\n") and text == openapi.render(json.loads(text))
@@ -117,11 +119,11 @@ def test_write_all_and_module_entry_point(tmp_path):
 @pytest.mark.parametrize("system", openapi.SYSTEMS)
 def test_every_route_is_documented(system):
     doc = openapi.api_spec(system)
-    for route in openapi.routes(system):
+    for route in dialect(system).endpoints:
         assert route.template in doc["paths"], f"{system}: {route.template} missing"
         operation = doc["paths"][route.template].get(route.method.lower())
         assert operation is not None, f"{system}: {route.method} {route.template} missing"
-        assert operation["operationId"] == route.handler.__name__
+        assert operation["operationId"] == route.operation_id
         params = [resolve(doc, p) for p in operation["parameters"]]
         in_path = {p["name"] for p in params if p["in"] == "path"}
         assert in_path == set(re.findall(r"{(\w+)}", route.template))
@@ -140,24 +142,15 @@ def test_every_route_is_documented(system):
 def test_no_operation_without_a_route(system):
     doc = openapi.api_spec(system)
     documented = {(method.upper(), path) for path, item in doc["paths"].items()
-                  for method in item if path not in openapi.LIVE_ONLY_PATHS}
-    assert documented == {(r.method, r.template) for r in openapi.routes(system)}
-    assert set(openapi.OPERATIONS[system]) == documented, "stale entries in OPERATIONS"
-    for path in openapi.LIVE_ONLY_PATHS:
+                  for method in item if path not in LIVE_ONLY_PATHS}
+    assert documented == {(e.method, e.template) for e in dialect(system).endpoints}
+    for path in LIVE_ONLY_PATHS:
         assert path in doc["paths"]
 
 
-def test_a_route_without_a_schema_entry_fails(monkeypatch):
-    real = openapi.routes
-    extra = Route("DELETE", "/shipments/{shipment_id}", lambda request: Reply(204, {}))
-    monkeypatch.setattr(openapi, "routes", lambda system: [*real(system), extra])
-    with pytest.raises(LookupError, match=r"DELETE /shipments/\{shipment_id\}"):
-        openapi.api_spec("tms")
-
-
 def test_status_vocabularies_track_the_code():
-    assert set(STATE_AFTER.values()) <= set(openapi.SHIPMENT_STATES)
-    assert {"created", "completed", "cancelled"} <= set(openapi.SHIPMENT_STATES)
+    assert set(STATE_AFTER.values()) <= set(SHIPMENT_STATES)
+    assert {"created", "completed", "cancelled"} <= set(SHIPMENT_STATES)
 
 
 def test_settings_match_the_live_protocol_doc():
@@ -226,13 +219,13 @@ def test_sut_document_has_one_webhook_per_source():
 class Rig:
     """One system's real core and router, as the faces build them, and its document."""
 
-    def __init__(self, system: str, core_cls, router_fn) -> None:
+    def __init__(self, system: str, core_cls) -> None:
         self.system = system
         self.t = [0.0]
         self.events: list[Event] = []
         clock = lambda: self.t[0]  # noqa: E731
         self.core = core_cls(clock, EventSource(system, clock, self.events.append))
-        self.router: Router = router_fn(self.core)
+        self.router: Router = dialect(system).router(self.core)
         self.doc = openapi.api_spec(system)
         self.seen: set[tuple[str, str, int]] = set()
 
@@ -266,7 +259,7 @@ class Rig:
 
 
 def test_erp_answers_match_the_document():
-    rig = Rig("erp", ErpCore, erp_router)
+    rig = Rig("erp", ErpCore)
     factory = OrderFactory(7, (1, 4))
     order, customer, _ = factory.next_order(0.0)
     rig.core.add_customer(customer)
@@ -308,7 +301,7 @@ def test_erp_answers_match_the_document():
 
 
 def test_tms_answers_match_the_document():
-    rig = Rig("tms", TmsCore, tms_router)
+    rig = Rig("tms", TmsCore)
     ship_to = {"street": "1 Dock Rd", "city": "Leeds", "postcode": "LS1 1AA", "country": "GB"}
     create = {"order_id": "SO-000001", "ship_to": ship_to,
               "lines": [{"line": 1, "sku": "SKU-00001", "quantity": 2, "unit_price": 9.5}]}
@@ -340,7 +333,7 @@ def test_tms_answers_match_the_document():
 
 
 def test_lastmile_answers_match_the_document():
-    rig = Rig("lastmile", LastMileCore, lastmile_router)
+    rig = Rig("lastmile", LastMileCore)
     destination = {"street": "1 Dock Rd", "city": "Leeds", "postcode": "LS1 1AA",
                    "country": "GB"}
     create = {"shipment_id": "SH-000001", "order_id": "SO-000001", "destination": destination}
@@ -379,7 +372,7 @@ def test_lastmile_answers_match_the_document():
 
 def published_events() -> list[Event]:
     """Events of every type from real cores, driven through a small life."""
-    erp = Rig("erp", ErpCore, erp_router)
+    erp = Rig("erp", ErpCore)
     factory = OrderFactory(3, (1, 3))
     for when in (0.0, 60.0):
         order, customer, _ = factory.next_order(when)
@@ -388,7 +381,7 @@ def published_events() -> list[Event]:
     erp.core.change_order("SO-000001", factory.new_address())
     erp.core.cancel_order("SO-000002", "customer_request")
 
-    tms = Rig("tms", TmsCore, tms_router)
+    tms = Rig("tms", TmsCore)
     body = {"order_id": "SO-000001", "ship_to": factory.new_address()}
     shipment = tms.core.shipments[tms.call("POST", "/shipments", body, expect=201)["id"]]
     tms.core.tender(shipment, "DHL Freight", "accepted")
@@ -399,7 +392,7 @@ def published_events() -> list[Event]:
     tms.core.finalize_charges(shipment, [{"code": "LINEHAUL", "amount": 120.0},
                                          {"code": "FUEL", "amount": 14.4}])
 
-    lastmile = Rig("lastmile", LastMileCore, lastmile_router)
+    lastmile = Rig("lastmile", LastMileCore)
     create = {"shipment_id": shipment.id, "order_id": "SO-000001",
               "destination": factory.new_address()}
     task = lastmile.core.tasks[lastmile.call("POST", "/tasks", create, expect=201)["id"]]

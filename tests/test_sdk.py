@@ -20,6 +20,7 @@ from seatrial.sdk import (
     Sleep,
     SyncImplementation,
 )
+from seatrial.simulators.erp.dialects.canonical import order_json
 from seatrial.world import World
 from seatrial.world.dispatcher import REDELIVERY_DELAYS
 
@@ -89,7 +90,7 @@ def test_generator_receives_responses():
         assert response.status_code == 200 and response.ok
         body = response.json()
         assert body["id"] == event.order_id and body["status"] == "REL"
-        assert body == world.erp.orders[event.order_id].to_json()
+        assert body == order_json(world.erp.orders[event.order_id])
         assert missing.status_code == 404 and not missing.ok
         assert missing.json()["status"] == 404
         with pytest.raises(HTTPStatusError):

@@ -10,7 +10,6 @@ from seatrial.scenario import Scenario
 from seatrial.simulators.api import PROBLEM_BASE
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
 from seatrial.simulators.lastmile.core import ASSIGNED, COMPLETED, LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.targets import resolve
 from seatrial.world import World
@@ -20,17 +19,17 @@ SHIP_TO = {"name": "Ada Lovelace", "street": "1 Dock Rd", "city": "Hamburg", "co
 
 @pytest.fixture
 def tms() -> Rig:
-    return Rig(TmsCore, tms_router, "tms")
+    return Rig(TmsCore, "tms")
 
 
 @pytest.fixture
 def lastmile() -> Rig:
-    return Rig(LastMileCore, lastmile_router, "lastmile")
+    return Rig(LastMileCore, "lastmile")
 
 
 @pytest.fixture
 def erp() -> Rig:
-    rig = Rig(ErpCore, erp_router, "erp")
+    rig = Rig(ErpCore, "erp")
     rig.core.add_customer(Customer("C-1", "Ada", "ada@example.com", SHIP_TO))
     rig.core.release_order(Order("O-1", "C-1", [{"sku": "A", "qty": 2}], 100.0, "EUR", SHIP_TO,
                                  "corr-O-1", 0.0))

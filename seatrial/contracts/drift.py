@@ -28,8 +28,9 @@ from rich.table import Table
 
 from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.ledger import Entry
-from seatrial.simulators.api import Router
-from seatrial.simulators.openapi import LIVE_ONLY_PATHS, SYSTEMS, routes
+from seatrial.simulators.api import Endpoints
+from seatrial.simulators.canonical import LIVE_ONLY_PATHS
+from seatrial.simulators.dialect import SYSTEMS, dialect
 
 PROVIDER = re.compile(r"^seatrial-(?P<system>[a-z]+)-(?P<face>api|webhooks)$")
 # request headers the ledger records, by the name of their field in a request entry
@@ -179,16 +180,15 @@ def _content(body: Any) -> Any:
     return body
 
 
-@cache
-def _router(system: str) -> Router:
-    return Router(system, routes(system))
+def _router(system: str) -> Endpoints:
+    return dialect(system).table
 
 
 def _endpoint(system: str, method: str, path: str) -> str:
     """An endpoint named by its route template (one name for every order id); a path the
     system has no route for keeps its own name."""
     router = _router(system)
-    for candidate in (method, *sorted({route.method for route in router.routes})):
+    for candidate in (method, *sorted({e.method for e in router.endpoints})):
         found = router.match(candidate, path)
         if found is not None:
             return f"{method} {found[0].template}"

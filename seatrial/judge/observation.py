@@ -144,14 +144,15 @@ class Observation:
         return [e for e in self._by_order.get(order_id, ()) if e.kind == "request"]
 
     @cached_property
-    def _call_paths(self) -> dict[str, str]:
-        return {e.ref: f"{e.system}:{e.data['path']}" for e in self.ledger.entries
+    def _call_operations(self) -> dict[str, str]:
+        return {e.ref: e.data["operation"] or "" for e in self.ledger.entries
                 if e.kind == "request"}
 
     def chain(self, order_id: str, events: tuple[str, ...] = (),
               calls: tuple[str, ...] = ()) -> list[Entry]:
         """The order's messages in ledger order. Narrowed, when given, to deliveries of `events`
-        (event type prefixes) and to calls whose "system:path" contains one of `calls`."""
+        (event type prefixes) and to calls whose canonical operation starts with one of
+        `calls` (e.g. "tms.", "erp.release_invoice")."""
         entries = self._by_order.get(order_id, [])
         if events or calls:
             entries = [e for e in entries if self._relevant(e, events, calls)]
@@ -161,8 +162,7 @@ class Observation:
 
     def _relevant(self, entry: Entry, events: tuple[str, ...], calls: tuple[str, ...]) -> bool:
         if entry.kind in ("request", "response", "error"):
-            path = self._call_paths.get(entry.ref, "")
-            return any(fragment in path for fragment in calls)
+            return self._call_operations.get(entry.ref, "").startswith(calls)
         if entry.kind == "ack":
             return False
         emitted = self.emits.get(entry.ref)
@@ -201,11 +201,12 @@ class Observation:
 
 
 def _order_of_request(data: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
-    parts = data["path"].strip("/").split("/")
-    if parts[0] == "orders" and len(parts) > 1:
-        return parts[1]
-    if len(parts) > 1:
-        record = (shipments if parts[0] == "shipments" else tasks).get(parts[1])
-        return record.order_id if record else None
-    body = data["body"]
-    return body.get("order_id") if isinstance(body, dict) else None
+    """The order a call concerns, from the canonical keys its dialect read from it."""
+    subject = data["subject"]
+    if "order_id" in subject:
+        return subject["order_id"]
+    for key, records in (("shipment_id", shipments), ("task_id", tasks)):
+        if key in subject:
+            record = records.get(subject[key])
+            return record.order_id if record else None
+    return None

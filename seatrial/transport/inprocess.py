@@ -13,7 +13,7 @@ import simpy
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from seatrial.simulators.api import Invalid, Router, canonical, problem
+from seatrial.simulators.api import Endpoint, Invalid, Router, canonical, problem
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
@@ -60,9 +60,14 @@ class InProcessTransport:
         except Invalid:
             body_json = None
         plan = self.faults.plan_call(call.system, now)
+        router = self.routers[call.system]
+        found = router.match(call.method, call.path)
+        operation, subject = router.meaning(found, call.json)
+        # the wire detail, and beside it what it means in any dialect (what the checks read)
         data = {"method": call.method, "path": call.path, "query": call.params,
                 "body": call.json, "idempotency_key": call.idempotency_key,
-                "correlation_id": call.correlation_id}
+                "correlation_id": call.correlation_id, "operation": operation,
+                "subject": subject}
         if plan.notes:
             data["faults"] = plan.notes
         if via is not None:
@@ -74,7 +79,7 @@ class InProcessTransport:
                         ConnectError(f"{call.system} refused the connection"))
         elif plan.outage == "hang" or plan.lost or plan.latency > call.timeout:
             if plan.outage is None:  # slow or lost, not down: the write still commits, unseen
-                self._later(plan.latency, self._commit, call, ref, None, body_json)
+                self._later(plan.latency, self._commit, call, ref, None, body_json, found)
             self._later(call.timeout, self._fail, call, ref, resume, RequestTimeout(
                 f"{call.system} did not answer within {call.timeout:g}s"))
         elif plan.outage == "http_503":
@@ -89,17 +94,18 @@ class InProcessTransport:
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(429, reply.body, headers))
         else:
-            self._later(plan.latency, self._commit, call, ref, resume, body_json)
+            self._later(plan.latency, self._commit, call, ref, resume, body_json, found)
 
     def _commit(self, call: Call, ref: str, resume: Resume | None,
-                body_json: bytes | str | None = None) -> None:
+                body_json: bytes | str | None, found: tuple[Endpoint, dict[str, str]] | None
+                ) -> None:
         headers = {}
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
         reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
-                                                   call.json, headers, body_json)
+                                                   call.json, headers, body_json, found)
         if resume is None:
             self.ledger.record(self.env.now, "response", call.system, ref, None,
                                {"status": reply.status, "body": reply.body, "delivered": False})

@@ -17,10 +17,10 @@ from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import DRAIN, Scenario
 from seatrial.sdk.implementation import SyncImplementation
 from seatrial.simulators.api import Router
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
-from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -96,8 +96,10 @@ class World:
                            lambda shipment: created("tms", shipment))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
                                      lambda task: created("lastmile", task))
-        routers = {"erp": erp_router(self.erp), "tms": tms_router(self.tms),
-                   "lastmile": lastmile_router(self.lastmile)}
+        spoken = scenario.dialects
+        routers = {system: dialect(system, getattr(spoken, system)).router(core)
+                   for system, core in (("erp", self.erp), ("tms", self.tms),
+                                        ("lastmile", self.lastmile))}
         self.transport = network(env, routers, self.faults, self.ledger)
         if factory is not None:
             secrets, rng = self.secrets, self.stream("sut")

@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from seatrial.model.envelope import CLASSIFIERS, to_datetime
-from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, RANK
-from seatrial.simulators.api import (
-    ApiRequest,
-    Invalid,
-    NotFound,
-    Reply,
-    amount,
-    optional_string,
-    require,
-)
+from seatrial.model.envelope import CLASSIFIERS
+from seatrial.model.vocabulary import ERP_LIFECYCLE, RANK
+from seatrial.simulators.domain import Invalid, NotFound, operation
 from seatrial.simulators.events import EventSource
 
 
@@ -48,15 +40,6 @@ class Order:
     cancelled_at: float | None = None
     changes: int = 0
     changed_at: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "customer_id": self.customer_id, "lines": self.lines,
-            "value": self.value, "currency": self.currency, "ship_to": self.ship_to,
-            "status": ERP_CANCELLED if self.cancelled_at is not None else self.status,
-            "logistics_status": self.status, "shipment_id": self.shipment_id, "eta": self.eta,
-            "released_at": to_datetime(self.released_at).isoformat(),
-        }
 
 
 @dataclass(slots=True)
@@ -94,6 +77,7 @@ class Invoice:
 
 @dataclass
 class ErpCore:
+    SYSTEM: ClassVar[str] = "erp"
     clock: Callable[[], float]
     events: EventSource
     customers: dict[str, Customer] = field(default_factory=dict)
@@ -139,81 +123,63 @@ class ErpCore:
                             {"ship_to": ship_to, "change": order.changes}, order_id=order_id)
         return True
 
-    # --- the API a sync implementation calls -----------------------------------------------------
+    # --- the canonical operations (what a dialect maps its wire requests to) -----------------
 
-    def _order(self, request: ApiRequest) -> Order:
-        order = self.orders.get(request.params["order_id"])
+    @operation
+    def get_order(self, order_id: str) -> Order:
+        order = self.orders.get(order_id)
         if order is None:
-            raise NotFound("order", request.params["order_id"])
+            raise NotFound("order", order_id)
         return order
 
-    def get_order(self, request: ApiRequest) -> Reply:
-        return Reply(200, self._order(request).to_json())
-
-    def get_customer(self, request: ApiRequest) -> Reply:
-        customer = self.customers.get(request.params["customer_id"])
+    @operation
+    def get_customer(self, customer_id: str) -> Customer:
+        customer = self.customers.get(customer_id)
         if customer is None:
-            raise NotFound("customer", request.params["customer_id"])
-        return Reply(200, {"id": customer.id, "name": customer.name, "email": customer.email,
-                           "address": customer.address})
+            raise NotFound("customer", customer_id)
+        return customer
 
-    def write_logistics_status(self, request: ApiRequest) -> Reply:
-        order = self._order(request)
-        body = request.body
-        status = require(body, "status", str, f"one of {', '.join(ERP_LIFECYCLE)}")
+    @operation
+    def write_logistics_status(self, order: Order, status: str, classifier: str,
+                               shipment_id: str | None, eta: str | None,
+                               event_time: str | None, correlation_id: str | None) -> Order:
+        """Recorded as told (the ERP does not check order or rank); the status must be one of
+        its own codes, the classifier one of PLN, EST, ACT."""
         if status not in RANK:
             raise Invalid("status", f"unknown ERP status {status!r}; use one of "
                           f"{', '.join(ERP_LIFECYCLE)} (map TMS and last-mile codes first)")
-        classifier = body.get("classifier", "ACT")
         if classifier not in CLASSIFIERS:
             raise Invalid("classifier", f"one of {', '.join(CLASSIFIERS)}")
-        shipment_id = optional_string(body, "shipment_id", "the TMS shipment id, or null")
-        eta = optional_string(body, "eta", "the estimated delivery time (ISO 8601), or null")
-        event_time = optional_string(body, "event_time", "when it happened (ISO 8601), or null")
         self.status_writes.append(StatusWrite(
             self.clock(), order.id, status, order.status, classifier, event_time,
-            shipment_id, eta, request.correlation_id))
+            shipment_id, eta, correlation_id))
         order.status = status
         if shipment_id:
             order.shipment_id = shipment_id
         if eta:
             order.eta = eta
-        return Reply(200, {"id": order.id, "logistics_status": order.status,
-                           "shipment_id": order.shipment_id, "eta": order.eta})
+        return order
 
-    def post_freight_charges(self, request: ApiRequest) -> Reply:
-        order = self._order(request)
-        body = request.body
-        statement_id = require(body, "statement_id", str, "the TMS charge statement id")
-        lines = require(body, "lines", list, "a list of {code, amount} charge lines")
-        total = amount(body.get("total"), "total", "the statement total")
-        for index, line in enumerate(lines):
-            if not isinstance(line, dict):
-                raise Invalid(f"lines[{index}]", "a {code, amount} charge line object")
-            amount(line.get("amount"), f"lines[{index}].amount", "the charge amount")
-            if not isinstance(line.get("code", ""), str):
-                raise Invalid(f"lines[{index}].code", "the charge code, a string, e.g. FUEL")
+    @operation
+    def post_freight_charges(self, order: Order, statement_id: str,
+                             lines: list[dict[str, Any]], total: float,
+                             shipment_id: str | None,
+                             correlation_id: str | None) -> ChargePosting:
+        """The total must be the sum of the lines' amounts (to half a penny)."""
         if abs(sum(line["amount"] for line in lines) - total) > 0.005:
             raise Invalid("total", "must equal the sum of lines[].amount")
-        shipment_id = optional_string(body, "shipment_id", "the TMS shipment id, or null")
         posting = ChargePosting(self.clock(), order.id, statement_id, shipment_id,
-                                round(float(total), 2), request.correlation_id)
+                                round(float(total), 2), correlation_id)
         self.charge_postings.append(posting)
         self.freight_by_order[order.id] = self.freight_by_order.get(order.id, 0.0) + posting.total
-        return Reply(201, {"order_id": order.id, "statement_id": statement_id,
-                           "posting": len(self.charge_postings)})
+        return posting
 
-    def release_invoice(self, request: ApiRequest) -> Reply:
-        order = self._order(request)
-        if not isinstance(request.body, dict):
-            raise Invalid("body", "send a JSON object, e.g. {\"pod_reference\": ...}")
-        optional_string(request.body, "pod_reference", "the proof-of-delivery reference (a "
-                        "string, e.g. pod/T-000001.jpg), or null")
+    @operation
+    def release_invoice(self, order: Order, correlation_id: str | None) -> Invoice:
+        """Invoices the order value plus the freight posted so far, every time it is asked."""
         freight = self.freight_by_order.get(order.id, 0.0)
         invoice = Invoice(f"INV-{len(self.invoices) + 1:06d}", self.clock(), order.id,
-                          round(order.value + freight, 2), round(freight, 2),
-                          request.correlation_id)
+                          round(order.value + freight, 2), round(freight, 2), correlation_id)
         self.invoices.append(invoice)
         self.invoiced_orders.add(order.id)
-        return Reply(201, {"id": invoice.id, "order_id": order.id, "amount": invoice.amount})
-
+        return invoice

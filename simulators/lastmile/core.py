@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from seatrial.model.envelope import to_datetime
-from seatrial.simulators.api import (
-    ApiRequest,
-    NotFound,
-    Reply,
-    conflict,
-    no_fields,
-    require,
-    require_address,
-)
+from seatrial.simulators.domain import Conflict, NotFound, operation
 from seatrial.simulators.events import EventSource
 
 UNASSIGNED, ASSIGNED, ACTIVE, COMPLETED = 0, 1, 2, 3
@@ -52,60 +44,51 @@ class Task:
         return (self.cancelled_at is None and self.delivered_at is None
                 and self.returned_at is None)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "shipment_id": self.shipment_id, "order_id": self.order_id,
-                "state": self.state, "worker": self.worker,
-                "cancelled": self.cancelled_at is not None, "attempts": len(self.attempts),
-                "pod": self.pod}
-
 
 @dataclass
 class LastMileCore:
+    SYSTEM: ClassVar[str] = "lastmile"
     clock: Callable[[], float]
     events: EventSource
     on_created: Callable[[Task], None] = lambda task: None
     tasks: dict[str, Task] = field(default_factory=dict)
 
-    def create_task(self, request: ApiRequest) -> Reply:
-        body = request.body
-        shipment_id = require(body, "shipment_id", str, "the TMS shipment id the parcel came on")
-        order_id = require(body, "order_id", str, "the ERP order id")
-        destination = require_address(body.get("destination"), "destination")
+    # --- the canonical operations (what a dialect maps its wire requests to) -----------------
+
+    @operation
+    def create_task(self, shipment_id: str, order_id: str, destination: dict[str, Any],
+                    correlation_id: str | None, idempotency_key: str | None) -> Task:
         task_id = f"T-{len(self.tasks) + 1:06d}"
         task = Task(task_id, shipment_id, order_id, destination,
-                    request.correlation_id or f"lm-{task_id}", self.clock(),
-                    request.idempotency_key)
+                    correlation_id or f"lm-{task_id}", self.clock(), idempotency_key)
         self.tasks[task_id] = task
         self.on_created(task)
-        return Reply(201, task.to_json())
-
-    def _task(self, request: ApiRequest) -> Task:
-        task = self.tasks.get(request.params["task_id"])
-        if task is None:
-            raise NotFound("task", request.params["task_id"])
         return task
 
-    def get_task(self, request: ApiRequest) -> Reply:
-        return Reply(200, self._task(request).to_json())
+    @operation
+    def get_task(self, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise NotFound("task", task_id)
+        return task
 
-    def change_destination(self, request: ApiRequest) -> Reply:
-        task = self._task(request)
-        require_address(request.body, "body", ("street", "city", "postcode"))
+    @operation
+    def change_destination(self, task: Task, destination: dict[str, Any]) -> Task:
         if not task.active:
-            return conflict(f"task {task.id} is finished; its destination can no longer change")
-        task.destination = dict(request.body)
-        return Reply(200, task.to_json())
+            raise Conflict(f"task {task.id} is finished; its destination can no longer change")
+        task.destination = destination
+        return task
 
-    def cancel_task(self, request: ApiRequest) -> Reply:
-        task = self._task(request)
-        no_fields(request.body)
+    @operation
+    def cancel_task(self, task: Task) -> Task:
+        """Idempotent: an already cancelled task stays as it is."""
         if task.cancelled_at is not None:
-            return Reply(200, task.to_json())
+            return task
         if task.delivered_at is not None or task.returned_at is not None:
-            return conflict(f"task {task.id} is already delivered or returned")
+            raise Conflict(f"task {task.id} is already delivered or returned")
         task.cancelled_at = self.clock()
         self._publish(task, "taskCancelled")
-        return Reply(200, task.to_json())
+        return task
 
     # --- the platform's own business (driven by the lifecycle) ----------------------------------
 

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from seatrial.model.envelope import to_datetime
-from seatrial.simulators.api import (
-    ApiRequest,
-    Invalid,
-    NotFound,
-    Reply,
-    conflict,
-    no_fields,
-    require,
-    require_address,
-)
+from seatrial.simulators.domain import Conflict, NotFound, operation
 from seatrial.simulators.events import EventSource
 
 # Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
@@ -68,14 +59,11 @@ class Shipment:
     cancelled_at: float | None = None
     tenders: list[Tender] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "order_id": self.order_id, "state": self.state,
-                "carrier": self.carrier, "ship_to": self.ship_to,
-                "created_at": to_datetime(self.created_at).isoformat()}
 
 
 @dataclass
 class TmsCore:
+    SYSTEM: ClassVar[str] = "tms"
     clock: Callable[[], float]
     events: EventSource
     on_created: Callable[[Shipment], None] = lambda shipment: None
@@ -84,52 +72,46 @@ class TmsCore:
     milestones: list[Milestone] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
 
-    # --- the API a sync implementation calls -----------------------------------------------------
+    # --- the canonical operations (what a dialect maps its wire requests to) -----------------
 
-    def create_shipment(self, request: ApiRequest) -> Reply:
-        body = request.body
-        order_id = require(body, "order_id", str, "the ERP order id this shipment moves")
-        ship_to = require_address(body.get("ship_to"), "ship_to")
-        lines = body.get("lines", [])
-        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
-            raise Invalid("lines", "the ERP order's lines, a list of objects (or leave it out)")
+    @operation
+    def create_shipment(self, order_id: str, ship_to: dict[str, Any], lines: list[Any],
+                        correlation_id: str | None, idempotency_key: str | None) -> Shipment:
         shipment_id = f"SH-{len(self.shipments) + 1:06d}"
         shipment = Shipment(shipment_id, order_id, ship_to, lines,
-                            request.correlation_id or f"tms-{shipment_id}", self.clock(),
-                            request.idempotency_key)
+                            correlation_id or f"tms-{shipment_id}", self.clock(),
+                            idempotency_key)
         self.shipments[shipment_id] = shipment
         self.by_order.setdefault(order_id, []).append(shipment_id)
         self.on_created(shipment)
-        return Reply(201, shipment.to_json())
-
-    def _shipment(self, request: ApiRequest) -> Shipment:
-        shipment = self.shipments.get(request.params["shipment_id"])
-        if shipment is None:
-            raise NotFound("shipment", request.params["shipment_id"])
         return shipment
 
-    def get_shipment(self, request: ApiRequest) -> Reply:
-        return Reply(200, self._shipment(request).to_json())
+    @operation
+    def get_shipment(self, shipment_id: str) -> Shipment:
+        shipment = self.shipments.get(shipment_id)
+        if shipment is None:
+            raise NotFound("shipment", shipment_id)
+        return shipment
 
-    def find_shipments(self, request: ApiRequest) -> Reply:
-        order_id = request.query.get("order_id")
+    @operation
+    def find_shipments(self, order_id: str | None) -> list[Shipment]:
+        """The order's shipments; with no order, all of them."""
         if not order_id:
-            return Reply(200, {"shipments": [s.to_json() for s in self.shipments.values()]})
-        return Reply(200, {"shipments": [self.shipments[sid].to_json()
-                                         for sid in self.by_order.get(order_id, ())]})
+            return list(self.shipments.values())
+        return [self.shipments[sid] for sid in self.by_order.get(order_id, ())]
 
-    def cancel_shipment(self, request: ApiRequest) -> Reply:
-        shipment = self._shipment(request)
-        no_fields(request.body)
+    @operation
+    def cancel_shipment(self, shipment: Shipment) -> Shipment:
+        """Idempotent: an already cancelled shipment stays as it is."""
         if shipment.state == "cancelled":
-            return Reply(200, shipment.to_json())
+            return shipment
         if shipment.state not in CANCELLABLE:
-            return conflict(f"shipment {shipment.id} is {shipment.state}; it can be cancelled "
-                            "only before it departs the pickup location")
+            raise Conflict(f"shipment {shipment.id} is {shipment.state}; it can be cancelled "
+                           "only before it departs the pickup location")
         shipment.state = "cancelled"
         shipment.cancelled_at = self.clock()
         self.milestone(shipment, "CA")
-        return Reply(200, shipment.to_json())
+        return shipment
 
     # --- the TMS's own business (driven by the lifecycle) ---------------------------------------
 

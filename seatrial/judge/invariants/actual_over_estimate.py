@@ -17,5 +17,5 @@ def check(obs: Observation) -> Iterator[Violation]:
                     f"ERP status from {write.previous} to {write.status}",
                     {"order_id": order_id},
                     obs.chain(order_id, ("shipment.status", "task.updated"),
-                              ("/logistics-status",)))
+                              ("erp.write_logistics_status",)))
                 break

@@ -25,7 +25,7 @@ def check(obs: Observation) -> Iterator[Violation]:
         if told is not None:
             problems += [f"{e.data['method']} {e.data['path']} [{e.ref}] after the SUT had "
                          "acknowledged the cancellation" for e in obs.requests_about(order.id)
-                         if e.data["path"].endswith("/invoice") and e.time > told][:1]
+                         if e.data["operation"] == "erp.release_invoice" and e.time > told][:1]
         for shipment in obs.shipments_of(order.id):
             departed = obs.first_act(shipment.id, "AF")
             if shipment.cancelled_at is None and (departed is None or departed > deadline):

@@ -21,7 +21,7 @@ def check(obs: Observation) -> Iterator[Violation]:
                             f"{statement.total:.2f} in the TMS but {found} in the ERP",
                             {"order_id": statement.order_id, "statement_id": statement.id},
                             obs.chain(statement.order_id, ("shipment.charges",),
-                                      ("/freight-charges",)))
+                                      ("erp.post_freight_charges",)))
     for statement_id in posted:
         if statement_id not in statements:
             order_id = next(p.order_id for p in obs.erp.charge_postings

@@ -13,10 +13,10 @@ NAME = "effect-once"
 ORDER = 30  # where it stands in reports and the catalogue of invariants
 # effect -> (event types that trigger it, calls that commit it): what the evidence shows
 EVIDENCE = {
-    "shipment": (("order.",), ("tms:/shipments",)),
+    "shipment": (("order.",), ("tms.",)),
     "delivery task": (("shipment.status",), ("lastmile:/tasks",)),
-    "freight-charge posting": (("shipment.charges",), ("/freight-charges",)),
-    "invoice": (("task.updated",), ("/invoice",)),
+    "freight-charge posting": (("shipment.charges",), ("erp.post_freight_charges",)),
+    "invoice": (("task.updated",), ("erp.release_invoice",)),
 }
 
 

@@ -7,7 +7,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "idempotency-key-on-create"
 ORDER = 140  # where it stands in reports and the catalogue of invariants
-CREATES = {("tms", "/shipments"), ("lastmile", "/tasks")}
+CREATES = ("tms.create_shipment", "lastmile.create_task")  # canonical operations
 
 
 def check(obs: Observation) -> Iterator[Violation]:
@@ -15,11 +15,11 @@ def check(obs: Observation) -> Iterator[Violation]:
     for order_id in obs.erp.orders:
         for entry in obs.requests_about(order_id):
             data = entry.data
-            if (data["method"] == "POST" and (entry.system, data["path"]) in CREATES
-                    and not data["idempotency_key"] and order_id not in reported):
+            if (data["operation"] in CREATES and not data["idempotency_key"]
+                    and order_id not in reported):
                 reported.add(order_id)
                 yield Violation(NAME, f"POST {data['path']} to {entry.system} for order "
                                 f"{order_id} had no Idempotency-Key",
                                 {"order_id": order_id, "call": entry.ref},
                                 obs.chain(order_id, ("order.", "shipment.status"),
-                                          ("tms:/shipments", "lastmile:/tasks")))
+                                          ("tms.", "lastmile.")))

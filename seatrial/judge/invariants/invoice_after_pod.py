@@ -17,4 +17,5 @@ def check(obs: Observation) -> Iterator[Violation]:
             yield Violation(NAME, f"invoice {invoice.id} for order {invoice.order_id} was "
                             f"released {when}", {"order_id": invoice.order_id,
                                                  "invoice_id": invoice.id},
-                            obs.chain(invoice.order_id, ("task.updated",), ("/invoice",)))
+                            obs.chain(invoice.order_id, ("task.updated",),
+                                      ("erp.release_invoice",)))

@@ -14,4 +14,4 @@ def check(obs: Observation) -> Iterator[Violation]:
             ids = [invoice.id for invoice in invoices]
             yield Violation(NAME, f"order {order_id} was invoiced {len(ids)} times "
                             f"({', '.join(ids)})", {"order_id": order_id},
-                            obs.chain(order_id, ("task.updated",), ("/invoice",)))
+                            obs.chain(order_id, ("task.updated",), ("erp.release_invoice",)))

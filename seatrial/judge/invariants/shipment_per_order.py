@@ -15,7 +15,7 @@ def check(obs: Observation) -> Iterator[Violation]:
             ids = ", ".join(s.id for s in shipments)
             yield Violation(NAME, f"order {order.id} has {len(shipments)} shipments ({ids}): "
                             "duplicate loads", {"order_id": order.id},
-                            obs.chain(order.id, ("order.",), ("tms:/shipments",)))
+                            obs.chain(order.id, ("order.",), ("tms.",)))
         elif not shipments and order.cancelled_at is None:
             yield Violation(NAME, f"order {order.id} was released but no shipment was created",
-                            {"order_id": order.id}, obs.chain(order.id, ("order.",), ("tms:",)))
+                            {"order_id": order.id}, obs.chain(order.id, ("order.",), ("tms.",)))

@@ -20,7 +20,7 @@ def check(obs: Observation) -> Iterator[Violation]:
                     f"({ERP_STATUS_NAMES[write.status]})",
                     {"order_id": order_id},
                     obs.chain(order_id, ("shipment.status", "task.updated"),
-                              ("/logistics-status",)))
+                              ("erp.write_logistics_status",)))
                 break
             if highest is None or RANK[write.status] > RANK[highest]:
                 highest = write.status

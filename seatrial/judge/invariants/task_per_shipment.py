@@ -25,4 +25,4 @@ def check(obs: Observation) -> Iterator[Violation]:
 
 
 def _chain(obs: Observation, order_id: str) -> list:
-    return obs.chain(order_id, ("shipment.status",), ("lastmile:",))
+    return obs.chain(order_id, ("shipment.status",), ("lastmile.",))

@@ -18,7 +18,7 @@ def check(obs: Observation) -> Iterator[Violation]:
                                 f"{write.status} after the order had ended",
                                 {"order_id": order_id},
                                 obs.chain(order_id, ("shipment.", "task."),
-                                          ("/logistics-status",)))
+                                          ("erp.write_logistics_status",)))
                 break
             if write.status in ERP_TERMINAL:
                 ending = write.status

@@ -1,0 +1,73 @@
+"""A dialect: one system's API in one vendor's wire shapes, over the system's core.
+
+It maps wire requests to the core's canonical operations (`Endpoint`s, each declared once beside
+its schemas), renders records and refusals in its own shapes (`errors`) and describes itself
+(`describe`: its OpenAPI document). A system's dialects are the modules of its `dialects`
+package (`simulators/<system>/dialects/<name>.py`, each with a `DIALECT`), found here, so a new
+dialect is one new module; a scenario picks one per system (default `canonical`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
+
+SYSTEMS = ("erp", "tms", "lastmile")
+CANONICAL = "canonical"
+
+
+@dataclass(frozen=True, eq=False)
+class Dialect:
+    name: str
+    system: str
+    title: str                               # the system as a reader knows it, e.g. "TMS"
+    endpoints: tuple[Endpoint, ...]
+    schemas: dict[str, dict[str, Any]]       # the components its endpoints name
+    describe: Callable[[Dialect], dict[str, Any]]  # its API document (OpenAPI 3.1)
+    errors: Errors = problem
+
+    @property
+    def table(self) -> Endpoints:
+        return _table(self)
+
+    def router(self, core: Any) -> Router:
+        """The system's API over `core` in this dialect: what both faces dispatch to."""
+        return Router(self.table, core, self.errors)
+
+    @property
+    def document(self) -> str:
+        """The file name of its API document in contracts/openapi/."""
+        return f"{self.system}.json" if self.name == CANONICAL else \
+            f"{self.system}-{self.name}.json"
+
+
+@cache
+def _table(dialect: Dialect) -> Endpoints:
+    return Endpoints(dialect.system, dialect.endpoints)
+
+
+@cache
+def dialects(system: str) -> dict[str, Dialect]:
+    """The dialects of `system`, by name (its `dialects` package's modules)."""
+    if system not in SYSTEMS:
+        raise ValueError(f"unknown system {system!r}; use one of {', '.join(SYSTEMS)}")
+    package = importlib.import_module(f"seatrial.simulators.{system}.dialects")
+    found = {}
+    for module in pkgutil.iter_modules(package.__path__):
+        made = importlib.import_module(f"{package.__name__}.{module.name}").DIALECT
+        found[made.name] = made
+    return dict(sorted(found.items()))
+
+
+def dialect(system: str, name: str = CANONICAL) -> Dialect:
+    """One dialect of one system, or ValueError naming the ones there are."""
+    known = dialects(system)
+    if name not in known:
+        raise ValueError(f"{system} has no dialect {name!r}; use one of {', '.join(known)}")
+    return known[name]

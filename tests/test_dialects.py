@@ -1,0 +1,63 @@
+"""The dialect seam: cores name their canonical operations once, every dialect maps its
+endpoints onto them, a scenario picks a dialect per system, and the ledger records the canonical
+operation beside the wire detail."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from seatrial.run import play
+from seatrial.scenario_yaml import ScenarioError, load_scenario
+from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
+from seatrial.simulators.domain import operations
+from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.tms.core import TmsCore
+from seatrial.targets import resolve
+
+CORES = {"erp": ErpCore, "tms": TmsCore, "lastmile": LastMileCore}
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_every_endpoint_performs_a_canonical_operation_of_its_system(system):
+    named = operations(CORES[system])
+    assert named and all(name.startswith(f"{system}.") for name in named)
+    for made in dialects(system).values():
+        served = {made.table.operation(endpoint) for endpoint in made.endpoints}
+        assert served <= set(named), (made.name, served - set(named))
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_the_canonical_dialect_serves_every_operation(system):
+    made = dialect(system)
+    assert {made.table.operation(e) for e in made.endpoints} == set(operations(CORES[system]))
+
+
+def test_an_unknown_dialect_is_refused_naming_the_field_and_the_known_ones():
+    text = yaml.safe_dump({"name": "x", "dialects": {"lastmile": "onfleat"}})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(text, "x.yaml")
+    message = str(caught.value)
+    assert "dialects.lastmile" in message and "canonical" in message and "onfleat" in message
+
+
+def test_the_ledger_records_each_calls_canonical_operation_and_keys():
+    scenario = load_scenario(yaml.safe_dump({"name": "x", "duration": "2h"}), "x.yaml")
+    world, _end = play(scenario, resolve("reference"))
+    requests = [e for e in world.ledger.entries if e.kind == "request"]
+    assert requests
+    named = {name for core in CORES.values() for name in operations(core)}
+    for entry in requests:
+        assert entry.data["operation"] in named, entry
+        assert entry.data["operation"].startswith(f"{entry.system}.")
+    creates = [e for e in requests if e.data["operation"] == "tms.create_shipment"]
+    assert creates and all(e.data["subject"] == {"order_id": e.data["body"]["order_id"]}
+                           for e in creates)
+
+
+def test_a_request_no_endpoint_serves_has_no_operation():
+    router = dialect("tms").router(None)
+    assert router.meaning(router.match("DELETE", "/shipments/SH-1"), None) == (None, {})
+    found = router.match("POST", "/shipments/SH-1/cancel")
+    assert router.meaning(found, {}) == ("tms.cancel_shipment", {"shipment_id": "SH-1"})
