@@ -22,21 +22,19 @@ from typing import Any
 
 from seatrial import contract_files
 from seatrial.model.envelope import CLASSIFIERS
-from seatrial.model.vocabulary import (
-    ERP_STATUSES,
-    LASTMILE_FAILURE_REASONS,
-    LASTMILE_REFUSED,
-    LASTMILE_STATES,
-    LASTMILE_TRIGGERS,
-    RANK,
-    TMS_REASON_CODES,
-    TMS_STATUS_CODES,
-)
+from seatrial.model.vocabulary import ERP_STATUSES, RANK
 from seatrial.simulators.api import MAX_AMOUNT, Route, Router, problem
 from seatrial.simulators.erp.core import ErpCore
-from seatrial.simulators.events import EventSource
+from seatrial.simulators.events import BY_SOURCE, EventSource
+from seatrial.simulators.events import SCHEMAS as PAYLOAD_SCHEMAS
 from seatrial.simulators.lastmile.core import LastMileCore
+from seatrial.simulators.lastmile.events import STATE_SCHEMA as _TASK_STATE
 from seatrial.simulators.routes import erp_router, lastmile_router, tms_router
+from seatrial.simulators.schema import DATE_TIME as _DATE_TIME
+from seatrial.simulators.schema import nullable as _nullable
+from seatrial.simulators.schema import obj as _obj
+from seatrial.simulators.schema import ref as _ref
+from seatrial.simulators.schema import string as _s
 from seatrial.simulators.tms.core import TmsCore
 
 OPENAPI_VERSION = "3.1.0"
@@ -71,36 +69,6 @@ def routes(system: str) -> list[Route]:
     clock: Callable[[], float] = lambda: 0.0  # noqa: E731
     core = make_core(clock, EventSource(system, clock, lambda event: None))
     return list(make_router(core).routes)
-
-
-# --- JSON Schema helpers ----------------------------------------------------------------------
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(properties: dict[str, Any], required: Sequence[str] = (), *, closed: bool = False,
-         description: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    if closed:
-        schema["additionalProperties"] = False
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _s(description: str, **more: Any) -> dict[str, Any]:
-    return {"type": "string", "description": description, **more}
-
-
-def _nullable(description: str, **more: Any) -> dict[str, Any]:
-    return {"type": ["string", "null"], "description": description, **more}
-
-
-_DATE_TIME = {"type": "string", "format": "date-time"}
 
 
 # --- schemas shared by the three APIs ---------------------------------------------------------
@@ -165,9 +133,6 @@ _POD = _obj({
     "photo": _s("reference of the proof-of-delivery photo", examples=["pod/T-000001.jpg"]),
     "captured_at_attempt": {"type": "integer", "minimum": 1},
 }, ["signed_by", "photo"], description="Proof of delivery.")
-
-_TASK_STATE = {"type": "integer", "enum": sorted(LASTMILE_STATES),
-               "description": ", ".join(f"{k} {v}" for k, v in sorted(LASTMILE_STATES.items()))}
 
 _ERP_SCHEMAS: dict[str, dict[str, Any]] = {
     "OrderLine": _LINE_ITEM,
@@ -641,16 +606,12 @@ def api_spec(system: str) -> dict[str, Any]:
 
 # --- the SUT side: webhooks it receives, endpoints it serves ----------------------------------
 
-EVENT_TYPES = {
-    "erp": {"order.released": "OrderReleasedPayload", "order.cancelled": "OrderCancelledPayload",
-            "order.changed": "OrderChangedPayload"},
-    "tms": {"shipment.status": "ShipmentStatusPayload",
-            "shipment.charges_finalized": "ChargesFinalizedPayload"},
-    "lastmile": {"task.updated": "TaskUpdatedPayload"},
-}
-V2_PAYLOADS = {"erp": ("WrappedPayloadV2",),
-               "tms": ("ShipmentStatusPayloadV2", "WrappedPayloadV2"),
-               "lastmile": ("TaskUpdatedPayloadV2",)}
+#: Each source's event types -> the component schema of their payload (schema 1.0), and the
+#: schema 2.0 payload schemas of each source; read from the event types themselves.
+EVENT_TYPES = {source: {cls.TYPE: cls.SCHEMA for cls in types}
+               for source, types in BY_SOURCE.items()}
+V2_PAYLOADS = {source: tuple(dict.fromkeys(cls.SCHEMA_V2 for cls in types))
+               for source, types in BY_SOURCE.items()}
 EVENT_SCHEMAS = {"erp": "ErpEvent", "tms": "TmsEvent", "lastmile": "LastmileEvent"}
 SETTINGS = {
     "SEATRIAL_ERP_URL": "base URL of the ERP API, e.g. http://127.0.0.1:41017",
@@ -662,11 +623,6 @@ SETTINGS = {
     "SEATRIAL_TMS_WEBHOOK_SECRET": "Standard Webhooks secret of the TMS's deliveries",
     "SEATRIAL_LASTMILE_WEBHOOK_SECRET": "Standard Webhooks secret of the last-mile deliveries",
     "SEATRIAL_TIME_SCALE": "simulated seconds per wall-clock second, e.g. 3600",
-}
-
-_RETRACTION = {
-    "retracted_event_id": _s("on a retraction: the event_id it withdraws; change nothing"),
-    "retraction_reason": _s("on a retraction: why"),
 }
 
 
@@ -723,72 +679,7 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "Address": _COMMON_SCHEMAS["Address"],
         "ChargeLine": _CHARGE_LINE,
         "ProofOfDelivery": _POD,
-        "OrderReleasedPayload": _obj({
-            "customer_id": _s("ERP customer id"), "value": {"type": "number"},
-            "currency": _s("ISO 4217 currency code"), "line_count": {"type": "integer"},
-        }, ["customer_id", "value", "currency", "line_count"]),
-        "OrderCancelledPayload": _obj({
-            "reason": _s("why", examples=["customer_request", "payment_failed",
-                                          "duplicate_order"]),
-        }, ["reason"]),
-        "OrderChangedPayload": _obj({
-            "ship_to": _ref("Address"),
-            "change": {"type": "integer", "minimum": 1,
-                       "description": "1 for the order's first change, ..."},
-        }, ["ship_to", "change"]),
-        "ShipmentStatusPayload": _obj({
-            "status_code": _s("X12 214 AT7 shipment status code: " + ", ".join(
-                f"{k} {v}" for k, v in TMS_STATUS_CODES.items()),
-                examples=list(TMS_STATUS_CODES)),
-            "reason_code": _s("X12 214 AT7 reason code: " + ", ".join(
-                f"{k} {v}" for k, v in TMS_REASON_CODES.items()),
-                examples=list(TMS_REASON_CODES)),
-            "carrier": _nullable("carrier; null before a tender is accepted"),
-            "eta": {**_DATE_TIME, "description": "hub ETA, on X4 estimates"},
-            **_RETRACTION,
-        }, ["status_code", "reason_code", "carrier"]),
-        "ChargesFinalizedPayload": _obj({
-            "statement_id": _s("TMS charge statement id"),
-            "lines": {"type": "array", "items": _ref("ChargeLine")},
-            "total": {"type": "number"},
-            "currency": _s("ISO 4217 currency code", examples=["GBP"]),
-        }, ["statement_id", "lines", "total", "currency"]),
-        "CompletionDetails": _obj({
-            "success": {"type": "boolean"},
-            "attempt": {"type": "integer", "minimum": 1},
-            "pod": _ref("ProofOfDelivery"),
-            "failure_reason": _s("on a failed attempt", examples=[
-                *LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED]),
-        }, ["success", "attempt"]),
-        "TaskUpdatedPayload": _obj({
-            "trigger": _s("Onfleet-like webhook trigger", examples=list(LASTMILE_TRIGGERS)),
-            "state": _TASK_STATE,
-            "worker": _nullable("assigned driver"),
-            "eta": {**_DATE_TIME, "description": "on taskEta"},
-            "completion_details": _ref("CompletionDetails"),
-            **_RETRACTION,
-        }, ["trigger", "state", "worker"]),
-        "ShipmentStatusPayloadV2": _obj({
-            "status": _obj({"code": {"type": "string"}, "reason": {"type": "string"}}),
-            "carrier": _obj({"name": {"type": ["string", "null"]}}),
-            "estimatedArrival": _DATE_TIME,
-            **_RETRACTION,
-        }, ["status", "carrier"], description="schema 2.0 of shipment.status"),
-        "TaskUpdatedPayloadV2": _obj({
-            "triggerName": {"type": "string"},
-            "taskState": _TASK_STATE,
-            "workerName": {"type": ["string", "null"]},
-            "completionDetails": _obj({
-                "success": {"type": "boolean"}, "attempt": {"type": "integer"},
-                "failureReason": {"type": ["string", "null"]},
-                "proofOfDelivery": {"anyOf": [_ref("ProofOfDelivery"), {"type": "null"}]},
-            }),
-            "etaTime": _DATE_TIME,
-            **_RETRACTION,
-        }, ["triggerName", "taskState", "workerName"], description="schema 2.0 of task.updated"),
-        "WrappedPayloadV2": _obj({"data": {"type": "object"}, **_RETRACTION}, ["data"],
-                                 description="schema 2.0 of every other event: the v1 payload "
-                                             "under data"),
+        **PAYLOAD_SCHEMAS,
         "Settings": _obj({name: _setting(name, doc) for name, doc in SETTINGS.items()},
                          list(SETTINGS), description="The settings of a new run: the names of "
                                                      "the environment variables of a started "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seatrial.model.envelope import CLASSIFIERS, to_datetime
 from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, RANK
@@ -21,7 +21,10 @@ from seatrial.simulators.api import (
     optional_string,
     require,
 )
-from seatrial.simulators.events import EventSource
+from seatrial.simulators.erp.events import OrderCancelled, OrderChanged, OrderReleased
+
+if TYPE_CHECKING:
+    from seatrial.simulators.events import EventSource
 
 
 @dataclass(slots=True)
@@ -111,10 +114,9 @@ class ErpCore:
 
     def release_order(self, order: Order) -> None:
         self.orders[order.id] = order
-        self.events.publish("order.released", order.correlation_id, {
-            "customer_id": order.customer_id, "value": order.value, "currency": order.currency,
-            "line_count": len(order.lines),
-        }, order_id=order.id)
+        self.events.publish(OrderReleased(order.customer_id, order.value, order.currency,
+                                          len(order.lines)),
+                            order.correlation_id, order_id=order.id)
 
     def cancel_order(self, order_id: str, reason: str) -> bool:
         """Cancel unless the goods are already out for delivery or the order is invoiced."""
@@ -123,8 +125,7 @@ class ErpCore:
                 or RANK.get(order.status, 0) >= RANK["OFD"]):
             return False
         order.cancelled_at = self.clock()
-        self.events.publish("order.cancelled", order.correlation_id, {"reason": reason},
-                            order_id=order_id)
+        self.events.publish(OrderCancelled(reason), order.correlation_id, order_id=order_id)
         return True
 
     def change_order(self, order_id: str, ship_to: dict[str, str]) -> bool:
@@ -135,8 +136,8 @@ class ErpCore:
         order.ship_to = ship_to
         order.changes += 1
         order.changed_at = self.clock()
-        self.events.publish("order.changed", order.correlation_id,
-                            {"ship_to": ship_to, "change": order.changes}, order_id=order_id)
+        self.events.publish(OrderChanged(ship_to, order.changes), order.correlation_id,
+                            order_id=order_id)
         return True
 
     # --- the API a sync implementation calls -----------------------------------------------------
