@@ -19,17 +19,11 @@ from typing import Any
 
 from seatrial import contract_files
 from seatrial.model.envelope import CLASSIFIERS
-from seatrial.model.vocabulary import (
-    LASTMILE_FAILURE_REASONS,
-    LASTMILE_REFUSED,
-    LASTMILE_TRIGGERS,
-    TMS_REASON_CODES,
-    TMS_STATUS_CODES,
-)
 from seatrial.simulators.canonical import DOC_VERSION, JSON, OPENAPI_VERSION
 from seatrial.simulators.canonical import JSON_SCHEMA as DIALECT
 from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
-from seatrial.simulators.lastmile.dialects.canonical import TASK_STATE as _TASK_STATE
+from seatrial.simulators.events import BY_SOURCE
+from seatrial.simulators.events import SCHEMAS as PAYLOAD_SCHEMAS
 from seatrial.simulators.schema import ADDRESS, CHARGE_LINE, POD
 from seatrial.simulators.schema import DATE_TIME as _DATE_TIME
 from seatrial.simulators.schema import nullable as _nullable
@@ -52,16 +46,12 @@ def api_spec(system: str, name: str = "canonical") -> dict[str, Any]:
 
 # --- the SUT side: webhooks it receives, endpoints it serves ----------------------------------
 
-EVENT_TYPES = {
-    "erp": {"order.released": "OrderReleasedPayload", "order.cancelled": "OrderCancelledPayload",
-            "order.changed": "OrderChangedPayload"},
-    "tms": {"shipment.status": "ShipmentStatusPayload",
-            "shipment.charges_finalized": "ChargesFinalizedPayload"},
-    "lastmile": {"task.updated": "TaskUpdatedPayload"},
-}
-V2_PAYLOADS = {"erp": ("WrappedPayloadV2",),
-               "tms": ("ShipmentStatusPayloadV2", "WrappedPayloadV2"),
-               "lastmile": ("TaskUpdatedPayloadV2",)}
+#: Each source's event types -> the component schema of their payload (schema 1.0), and the
+#: schema 2.0 payload schemas of each source; read from the event types themselves.
+EVENT_TYPES = {source: {cls.TYPE: cls.SCHEMA for cls in types}
+               for source, types in BY_SOURCE.items()}
+V2_PAYLOADS = {source: tuple(dict.fromkeys(cls.SCHEMA_V2 for cls in types))
+               for source, types in BY_SOURCE.items()}
 EVENT_SCHEMAS = {"erp": "ErpEvent", "tms": "TmsEvent", "lastmile": "LastmileEvent"}
 SETTINGS = {
     "SEATRIAL_ERP_URL": "base URL of the ERP API, e.g. http://127.0.0.1:41017",
@@ -73,11 +63,6 @@ SETTINGS = {
     "SEATRIAL_TMS_WEBHOOK_SECRET": "Standard Webhooks secret of the TMS's deliveries",
     "SEATRIAL_LASTMILE_WEBHOOK_SECRET": "Standard Webhooks secret of the last-mile deliveries",
     "SEATRIAL_TIME_SCALE": "simulated seconds per wall-clock second, e.g. 3600",
-}
-
-_RETRACTION = {
-    "retracted_event_id": _s("on a retraction: the event_id it withdraws; change nothing"),
-    "retraction_reason": _s("on a retraction: why"),
 }
 
 
@@ -134,72 +119,7 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "Address": ADDRESS,
         "ChargeLine": CHARGE_LINE,
         "ProofOfDelivery": POD,
-        "OrderReleasedPayload": _obj({
-            "customer_id": _s("ERP customer id"), "value": {"type": "number"},
-            "currency": _s("ISO 4217 currency code"), "line_count": {"type": "integer"},
-        }, ["customer_id", "value", "currency", "line_count"]),
-        "OrderCancelledPayload": _obj({
-            "reason": _s("why", examples=["customer_request", "payment_failed",
-                                          "duplicate_order"]),
-        }, ["reason"]),
-        "OrderChangedPayload": _obj({
-            "ship_to": _ref("Address"),
-            "change": {"type": "integer", "minimum": 1,
-                       "description": "1 for the order's first change, ..."},
-        }, ["ship_to", "change"]),
-        "ShipmentStatusPayload": _obj({
-            "status_code": _s("X12 214 AT7 shipment status code: " + ", ".join(
-                f"{k} {v}" for k, v in TMS_STATUS_CODES.items()),
-                examples=list(TMS_STATUS_CODES)),
-            "reason_code": _s("X12 214 AT7 reason code: " + ", ".join(
-                f"{k} {v}" for k, v in TMS_REASON_CODES.items()),
-                examples=list(TMS_REASON_CODES)),
-            "carrier": _nullable("carrier; null before a tender is accepted"),
-            "eta": {**_DATE_TIME, "description": "hub ETA, on X4 estimates"},
-            **_RETRACTION,
-        }, ["status_code", "reason_code", "carrier"]),
-        "ChargesFinalizedPayload": _obj({
-            "statement_id": _s("TMS charge statement id"),
-            "lines": {"type": "array", "items": _ref("ChargeLine")},
-            "total": {"type": "number"},
-            "currency": _s("ISO 4217 currency code", examples=["GBP"]),
-        }, ["statement_id", "lines", "total", "currency"]),
-        "CompletionDetails": _obj({
-            "success": {"type": "boolean"},
-            "attempt": {"type": "integer", "minimum": 1},
-            "pod": _ref("ProofOfDelivery"),
-            "failure_reason": _s("on a failed attempt", examples=[
-                *LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED]),
-        }, ["success", "attempt"]),
-        "TaskUpdatedPayload": _obj({
-            "trigger": _s("Onfleet-like webhook trigger", examples=list(LASTMILE_TRIGGERS)),
-            "state": _TASK_STATE,
-            "worker": _nullable("assigned driver"),
-            "eta": {**_DATE_TIME, "description": "on taskEta"},
-            "completion_details": _ref("CompletionDetails"),
-            **_RETRACTION,
-        }, ["trigger", "state", "worker"]),
-        "ShipmentStatusPayloadV2": _obj({
-            "status": _obj({"code": {"type": "string"}, "reason": {"type": "string"}}),
-            "carrier": _obj({"name": {"type": ["string", "null"]}}),
-            "estimatedArrival": _DATE_TIME,
-            **_RETRACTION,
-        }, ["status", "carrier"], description="schema 2.0 of shipment.status"),
-        "TaskUpdatedPayloadV2": _obj({
-            "triggerName": {"type": "string"},
-            "taskState": _TASK_STATE,
-            "workerName": {"type": ["string", "null"]},
-            "completionDetails": _obj({
-                "success": {"type": "boolean"}, "attempt": {"type": "integer"},
-                "failureReason": {"type": ["string", "null"]},
-                "proofOfDelivery": {"anyOf": [_ref("ProofOfDelivery"), {"type": "null"}]},
-            }),
-            "etaTime": _DATE_TIME,
-            **_RETRACTION,
-        }, ["triggerName", "taskState", "workerName"], description="schema 2.0 of task.updated"),
-        "WrappedPayloadV2": _obj({"data": {"type": "object"}, **_RETRACTION}, ["data"],
-                                 description="schema 2.0 of every other event: the v1 payload "
-                                             "under data"),
+        **PAYLOAD_SCHEMAS,
         "Settings": _obj({name: _setting(name, doc) for name, doc in SETTINGS.items()},
                          list(SETTINGS), description="The settings of a new run: the names of "
                                                      "the environment variables of a started "

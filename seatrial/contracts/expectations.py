@@ -29,6 +29,10 @@ from seatrial.model.vocabulary import (
     LASTMILE_TRIGGERS,
     TMS_STATUS_CODES,
 )
+from seatrial.simulators.erp.events import OrderCancelled, OrderChanged, OrderReleased
+from seatrial.simulators.lastmile.events import CompletionDetails, TaskUpdated
+from seatrial.simulators.payload import some_fields
+from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
 
 ORDER, SHIPMENT, TASK, STATEMENT = "SO-000001", "SH-000001", "T-000001", "ST-000001"
 CORRELATION = f"corr-{ORDER}"
@@ -228,41 +232,41 @@ def _message(source: str, seq: int, description: str, states: tuple[State, ...],
 
 
 def _milestone(code: str, **extra: Any) -> dict[str, Any]:
-    return {"status_code": one_of(code, TMS_STATUS_CODES), **extra}
+    return some_fields(ShipmentStatus, status_code=one_of(code, TMS_STATUS_CODES), **extra)
 
 
 def _trigger(trigger: str, **extra: Any) -> dict[str, Any]:
-    return {"trigger": one_of(trigger, LASTMILE_TRIGGERS), **extra}
+    return some_fields(TaskUpdated, trigger=one_of(trigger, LASTMILE_TRIGGERS), **extra)
 
 
 # In the order the sources record them (minutes into the journey); `consumer` plays them so.
 MESSAGES = (
-    _message("erp", 1, "an order released", (RELEASED,), "order.released", 0),
+    _message("erp", 1, "an order released", (RELEASED,), OrderReleased.TYPE, 0),
     _message("tms", 1, "an estimated arrival at the hub",
-             (SHIPPED, of_shipment("the hub arrival is estimated")), "shipment.status", 60,
+             (SHIPPED, of_shipment("the hub arrival is estimated")), ShipmentStatus.TYPE, 60,
              _milestone("X4", eta=at(540)), classifier="EST", happened=540),
     _message("tms", 2, "a shipment at the hub",
-             (SHIPPED, of_shipment("the shipment reached the hub")), "shipment.status", 300,
+             (SHIPPED, of_shipment("the shipment reached the hub")), ShipmentStatus.TYPE, 300,
              _milestone("X4")),
     _message("erp", 2, "a delivery address change",
-             (RELEASED, of_order("the delivery address changed")), "order.changed", 330,
-             {"ship_to": address(NEW_ADDRESS)}),
+             (RELEASED, of_order("the delivery address changed")), OrderChanged.TYPE, 330,
+             some_fields(OrderChanged, ship_to=address(NEW_ADDRESS))),
     _message("lastmile", 1, "a delivery started",
-             (TASKED, of_task("the driver started the delivery")), "task.updated", 600,
+             (TASKED, of_task("the driver started the delivery")), TaskUpdated.TYPE, 600,
              _trigger("taskStarted")),
     _message("lastmile", 2, "an estimated delivery time",
-             (TASKED, of_task("the delivery time is estimated")), "task.updated", 601,
+             (TASKED, of_task("the delivery time is estimated")), TaskUpdated.TYPE, 601,
              _trigger("taskEta", eta=at(690)), classifier="EST", happened=690),
     _message("lastmile", 3, "a delivery with proof of delivery",
-             (TASKED, of_task("the task is delivered with proof of delivery")), "task.updated",
-             660, _trigger("taskCompleted", completion_details={
-                 "success": match.bool(True), "pod": {"photo": text(POD_PHOTO)}})),
+             (TASKED, of_task("the task is delivered with proof of delivery")),
+             TaskUpdated.TYPE, 660, _trigger("taskCompleted", completion_details=some_fields(
+                 CompletionDetails, success=match.bool(True), pod={"photo": text(POD_PHOTO)}))),
     _message("tms", 3, "final freight charges",
-             (SHIPPED, of_shipment("freight charges are final")), "shipment.charges_finalized",
-             720, {"statement_id": text(STATEMENT), "lines": CHARGES,
-                   "total": match.number(CHARGE_TOTAL)}),
+             (SHIPPED, of_shipment("freight charges are final")), ChargesFinalized.TYPE, 720,
+             some_fields(ChargesFinalized, statement_id=text(STATEMENT), lines=CHARGES,
+                         total=match.number(CHARGE_TOTAL))),
     _message("erp", 3, "an order cancelled", (RELEASED, of_order("the order is cancelled")),
-             "order.cancelled", 780),
+             OrderCancelled.TYPE, 780),
 )
 
 

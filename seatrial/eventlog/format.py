@@ -29,19 +29,12 @@ from seatrial.input_limits import (
     too_large,
 )
 from seatrial.model.envelope import CLASSIFIERS, Event
-from seatrial.model.vocabulary import LASTMILE_TRIGGERS
 from seatrial.report.files import write_report
 from seatrial.scenario import MAX_ORDERS
 from seatrial.simulators.erp.core import Customer, Order
+from seatrial.simulators.erp.events import OrderReleased
+from seatrial.simulators.events import EVENTS, SOURCES
 
-#: What each source publishes; a replay knows how to play these and nothing else.
-TYPES = {"order.released": "erp", "order.cancelled": "erp", "order.changed": "erp",
-         "shipment.status": "tms", "shipment.charges_finalized": "tms",
-         "task.updated": "lastmile"}
-#: The payload keys each type needs to be played.
-NEEDS = {"order.cancelled": ("reason",), "order.changed": ("ship_to",),
-         "shipment.status": ("status_code",), "shipment.charges_finalized": ("lines",),
-         "task.updated": ("trigger",)}
 #: The business keys each source's events carry besides the order.
 KEYS = {"erp": (), "tms": ("shipment_id",), "lastmile": ("shipment_id", "task_id")}
 #: A log's size at most. A recording of peak-day (6,912 orders) is 50 MB, about 7.2 KB an
@@ -64,7 +57,7 @@ class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: str
-    type: Literal[tuple(TYPES)]  # type: ignore[valid-type]
+    type: Literal[tuple(SOURCES)]  # type: ignore[valid-type]  # a replay plays these alone
     source: Literal["erp", "tms", "lastmile"]
     source_seq: int
     event_time: AwareDatetime
@@ -79,19 +72,13 @@ class _Envelope(BaseModel):
 
     @model_validator(mode="after")
     def _playable(self) -> _Envelope:
-        if TYPES[self.type] != self.source:
-            raise ValueError(f"source: a {self.type} event comes from {TYPES[self.type]}, "
+        if SOURCES[self.type] != self.source:
+            raise ValueError(f"source: a {self.type} event comes from {SOURCES[self.type]}, "
                              f"not {self.source}")
         for key in KEYS[self.source]:
             if not getattr(self, key):
                 raise ValueError(f"{key}: a {self.type} event names its {key}")
-        missing = [key for key in NEEDS.get(self.type, ()) if key not in self.payload]
-        if missing:
-            raise ValueError(f"payload: a {self.type} event's payload needs {missing[0]!r}")
-        trigger = self.payload.get("trigger")
-        if self.type == "task.updated" and trigger not in LASTMILE_TRIGGERS:
-            raise ValueError(f"payload.trigger: {trigger!r} is not one of "
-                             f"{', '.join(LASTMILE_TRIGGERS)}")
+        EVENTS[self.type].parse(self.payload)  # what the replay needs, of the right kinds
         return self
 
     def event(self) -> Event:
@@ -173,7 +160,7 @@ def read_log(path: Path) -> EventLog:
                 except ValidationError as error:
                     raise LogError(f"{path} line {line}: {_explain(error)}") from None
                 events.append(event)
-                if event.type == "order.released" and event.order_id not in released:
+                if event.type == OrderReleased.TYPE and event.order_id not in released:
                     released.add(event.order_id or "")
                     if len(released) > MAX_ORDERS:
                         raise LogError(f"{path} line {line}: the log releases more than "
@@ -281,7 +268,7 @@ def _check_order_keys(path: Path, events: list[Event]) -> None:
     """Every event concerns an order the log releases, once, earlier."""
     released: dict[str, str] = {}  # order -> the event that released it
     for event in events:
-        if event.type == "order.released":
+        if event.type == OrderReleased.TYPE:
             first = released.setdefault(event.order_id or "", event.event_id)
             if first != event.event_id:
                 raise LogError(f"{path}: order {event.order_id} is released twice, by events "

@@ -27,16 +27,20 @@ from seatrial.eventlog.format import EventLog, LogError
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario import Scenario, fault_window_problems
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
+from seatrial.simulators.erp.events import OrderCancelled, OrderReleased
 from seatrial.simulators.erp.orders import OrderFactory
+from seatrial.simulators.events import parse, status_code
 from seatrial.simulators.lastmile.core import LastMileCore, Task
+from seatrial.simulators.lastmile.events import CompletionDetails, TaskUpdated
 from seatrial.simulators.tms.core import Shipment, TmsCore
+from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
 
 if TYPE_CHECKING:
     from seatrial.world.ports import Stage
 
 DAY = 86400.0
 #: Events the target's own calls cause: the simulators raise them again when it calls.
-CAUSED_BY_TARGET = {("shipment.status", "CA"), ("task.updated", "taskCancelled")}
+CAUSED_BY_TARGET = {(ShipmentStatus.TYPE, "CA"), (TaskUpdated.TYPE, "taskCancelled")}
 BOUND = {"tms": "shipment_id", "lastmile": "task_id"}
 
 
@@ -137,7 +141,7 @@ class Player:
             at = self._at(event.recorded_time)
             if at > env.now:
                 yield env.timeout(at - env.now)
-            if (event.type, _status(event)) in CAUSED_BY_TARGET:
+            if (event.type, status_code(event.payload)) in CAUSED_BY_TARGET:
                 self.counts.caused_by_target += 1
             elif event.source == "erp":
                 self._publish(event, partial(self._apply_erp, event))
@@ -192,33 +196,35 @@ class Player:
     # --- applying an event to the simulator that published it ----------------------------------
 
     def _apply_erp(self, event: Event) -> Event | None:
-        erp, order_id, payload = self.world.erp, event.order_id or "", event.payload
+        erp, order_id, fact = self.world.erp, event.order_id or "", parse(event)
         with muted(erp):
-            if event.type == "order.released":
-                order, customer = self._order(event)
+            if isinstance(fact, OrderReleased):
+                order, customer = self._order(event, fact)
                 if customer.id not in erp.customers:
                     erp.add_customer(customer)
                 erp.release_order(order)
-            elif event.type == "order.cancelled":
-                if not erp.cancel_order(order_id, str(payload["reason"])):
+            elif isinstance(fact, OrderCancelled):
+                if not erp.cancel_order(order_id, fact.reason):
                     return None
-            elif not erp.change_order(order_id, dict(payload["ship_to"])):
+            elif not erp.change_order(order_id, dict(fact.ship_to)):
                 return None
         return self._shifted(event)
 
-    def _order(self, event: Event) -> tuple[Order, Customer]:
+    def _order(self, event: Event, released: OrderReleased) -> tuple[Order, Customer]:
+        """The order the log carries, or one generated from the seed with what the event
+        says of it."""
         carried = self.log.order(event, self.env.now)
         if carried is not None:
             return carried
         self.counts.orders_generated += 1
         made, customer, _ = self.orders.next_order(self.env.now)
-        payload = event.payload
-        customer_id = str(payload.get("customer_id", customer.id))
+        customer_id = released.customer_id or customer.id
         if customer_id != customer.id:
             customer = Customer(customer_id, customer.name, customer.email, customer.address)
         made.id, made.customer_id = event.order_id or made.id, customer_id
-        made.value = float(payload.get("value", made.value))
-        made.currency = str(payload.get("currency", made.currency))
+        if released.value is not None:
+            made.value = float(released.value)
+        made.currency = released.currency or made.currency
         made.correlation_id = event.correlation_id
         return made, customer
 
@@ -234,37 +240,36 @@ class Player:
                              correlation_id=record.correlation_id)
 
     def _apply_tms(self, event: Event, shipment: Shipment) -> dict[str, Any]:
-        tms, payload = self.world.tms, event.payload
+        """The payload to send: the recorded one, with this replay's statement id."""
+        tms, payload, fact = self.world.tms, event.payload, parse(event)
         with muted(tms):
-            if event.type == "shipment.charges_finalized":
-                statement = tms.finalize_charges(shipment, list(payload["lines"]))
-                return {**payload, "statement_id": statement.id}
-            code = str(payload["status_code"])
-            if code == "XB" and event.classifier == "ACT":
-                tms.tender(shipment, str(payload.get("carrier")), "accepted")
+            if isinstance(fact, ChargesFinalized):
+                statement = tms.finalize_charges(shipment, list(fact.lines))
+                return {**payload, "statement_id": statement.id}  # only the id moves
+            assert isinstance(fact, ShipmentStatus)
+            if fact.status_code == "XB" and event.classifier == "ACT":
+                tms.tender(shipment, str(fact.carrier), "accepted")
                 return payload
-            eta = payload.get("eta")
-            tms.milestone(shipment, code, classifier=event.classifier,
-                          reason=str(payload.get("reason_code", "NS")),
-                          event_time=self._at(event.event_time),
-                          eta=self._at(datetime.fromisoformat(eta)) if eta else None)
+            tms.milestone(shipment, fact.status_code, classifier=event.classifier,
+                          reason=fact.reason_code, event_time=self._at(event.event_time),
+                          eta=self._at(datetime.fromisoformat(fact.eta)) if fact.eta else None)
         return payload
 
     def _apply_lastmile(self, event: Event, task: Task) -> None:
-        lastmile, payload = self.world.lastmile, event.payload
-        trigger = payload["trigger"]
+        lastmile, fact = self.world.lastmile, parse(event)
+        assert isinstance(fact, TaskUpdated)
         with muted(lastmile):
-            if trigger == "taskAssigned":
-                lastmile.assign(task, str(payload.get("worker") or "driver"))
-            elif trigger == "taskStarted":
+            if fact.trigger == "taskAssigned":
+                lastmile.assign(task, fact.worker or "driver")
+            elif fact.trigger == "taskStarted":
                 lastmile.start(task, self.env.now)
-            elif trigger == "taskCompleted":
+            elif fact.trigger == "taskCompleted":
                 if not task.attempts:  # a log without the start: the attempt began now
                     lastmile.start(task, self.env.now)
-                details = payload.get("completion_details") or {}
-                lastmile.complete(task, bool(details.get("success")),
-                                  reason=details.get("failure_reason"), pod=details.get("pod"))
-            elif trigger == "taskReturned":
+                details = fact.completion_details or CompletionDetails(False, None)
+                lastmile.complete(task, details.success, reason=details.failure_reason,
+                                  pod=details.pod)
+            elif fact.trigger == "taskReturned":
                 lastmile.returned(task)
 
 
@@ -276,7 +281,3 @@ def muted(core: ErpCore | TmsCore | LastMileCore) -> Iterator[None]:
         yield
     finally:
         core.events.muted = False
-
-
-def _status(event: Event) -> str | None:
-    return event.payload.get("status_code") or event.payload.get("trigger")

@@ -8,6 +8,7 @@ from typing import Any
 
 from seatrial.model.envelope import Event
 from seatrial.simulators.erp.core import ErpCore
+from seatrial.simulators.erp.events import OrderReleased
 from seatrial.simulators.events import Sink
 
 
@@ -18,7 +19,7 @@ class Recording:
     def around(self, publish: Sink, erp: Callable[[], ErpCore]) -> Sink:
         """`publish`, recording each event on its way (the ERP is built after its sink)."""
         def record(event: Event) -> None:
-            if event.type == "order.released":
+            if event.type == OrderReleased.TYPE:
                 core = erp()
                 order = core.orders[event.order_id or ""]
                 customer = core.customers[order.customer_id]

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from seatrial.model.envelope import Event
 from seatrial.scenario_fields import Duration, ScenarioModel
+from seatrial.simulators.events import status_code
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -78,7 +79,7 @@ class DeliveryPlan:
         """Deliver `made`, a message a fault built from the event, 0-30 s after `delay`."""
         self.notes.append((made.event_id, {
             "fault": kind, "of": self.event.event_id, "type": made.type,
-            "code": made.payload.get("status_code") or made.payload.get("trigger")}))
+            "code": status_code(made.payload)}))
         self.injected.append(Delivery(delay + rng.uniform(0.0, 30.0), made, forgery))
 
     def deliveries(self) -> list[Delivery]:

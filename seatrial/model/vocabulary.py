@@ -70,7 +70,9 @@ SOURCE_LOCAL_TIME = {
 }
 
 # Schema 2.0 payload shapes (sources switch to them during schema drift): where each v1 field
-# went. A sync implementation that supports both maps v2 back with this table.
+# went. A sync implementation that supports both maps v2 back with this table. The reshape
+# itself is each event type's `payload_v2` (simulators/<system>/events.py; this module cannot
+# import them: they import it); tests/test_fault_kinds.py holds the two together.
 V2_FIELDS = {
     "tms": {"status_code": "status.code", "reason_code": "status.reason",
             "carrier": "carrier.name", "eta": "estimatedArrival"},

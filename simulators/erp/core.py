@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seatrial.model.envelope import CLASSIFIERS
 from seatrial.model.vocabulary import ERP_LIFECYCLE, RANK
 from seatrial.simulators.domain import Invalid, NotFound, operation
-from seatrial.simulators.events import EventSource
+from seatrial.simulators.erp.events import OrderCancelled, OrderChanged, OrderReleased
+
+if TYPE_CHECKING:
+    from seatrial.simulators.events import EventSource
 
 
 @dataclass(slots=True)
@@ -95,10 +98,9 @@ class ErpCore:
 
     def release_order(self, order: Order) -> None:
         self.orders[order.id] = order
-        self.events.publish("order.released", order.correlation_id, {
-            "customer_id": order.customer_id, "value": order.value, "currency": order.currency,
-            "line_count": len(order.lines),
-        }, order_id=order.id)
+        self.events.publish(OrderReleased(order.customer_id, order.value, order.currency,
+                                          len(order.lines)),
+                            order.correlation_id, order_id=order.id)
 
     def cancel_order(self, order_id: str, reason: str) -> bool:
         """Cancel unless the goods are already out for delivery or the order is invoiced."""
@@ -107,8 +109,7 @@ class ErpCore:
                 or RANK.get(order.status, 0) >= RANK["OFD"]):
             return False
         order.cancelled_at = self.clock()
-        self.events.publish("order.cancelled", order.correlation_id, {"reason": reason},
-                            order_id=order_id)
+        self.events.publish(OrderCancelled(reason), order.correlation_id, order_id=order_id)
         return True
 
     def change_order(self, order_id: str, ship_to: dict[str, str]) -> bool:
@@ -119,8 +120,8 @@ class ErpCore:
         order.ship_to = ship_to
         order.changes += 1
         order.changed_at = self.clock()
-        self.events.publish("order.changed", order.correlation_id,
-                            {"ship_to": ship_to, "change": order.changes}, order_id=order_id)
+        self.events.publish(OrderChanged(ship_to, order.changes), order.correlation_id,
+                            order_id=order_id)
         return True
 
     # --- the canonical operations (what a dialect maps its wire requests to) -----------------

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seatrial.model.envelope import to_datetime
 from seatrial.simulators.domain import Conflict, NotFound, operation
-from seatrial.simulators.events import EventSource
+from seatrial.simulators.lastmile.events import CompletionDetails, TaskUpdated
+
+if TYPE_CHECKING:
+    from seatrial.simulators.events import EventSource
 
 UNASSIGNED, ASSIGNED, ACTIVE, COMPLETED = 0, 1, 2, 3
 
@@ -93,11 +96,11 @@ class LastMileCore:
     # --- the platform's own business (driven by the lifecycle) ----------------------------------
 
     def _publish(self, task: Task, trigger: str, *, classifier: str = "ACT",
-                 event_time: float | None = None, **details: Any) -> None:
-        self.events.publish("task.updated", task.correlation_id,
-                            {"trigger": trigger, "state": task.state, "worker": task.worker,
-                             **details},
-                            classifier=classifier, event_time=event_time,
+                 event_time: float | None = None, eta: str | None = None,
+                 completion_details: CompletionDetails | None = None) -> None:
+        self.events.publish(TaskUpdated(trigger, task.state, task.worker, eta,
+                                        completion_details),
+                            task.correlation_id, classifier=classifier, event_time=event_time,
                             order_id=task.order_id, shipment_id=task.shipment_id,
                             task_id=task.id)
 
@@ -124,11 +127,8 @@ class LastMileCore:
         if success:
             task.pod, task.delivered_at = pod, attempt.completed_at
             task.delivered_to = dict(task.destination)
-        details: dict[str, Any] = {"success": success, "attempt": len(task.attempts)}
-        if success:
-            details["pod"] = pod
-        else:
-            details["failure_reason"] = reason
+        details = (CompletionDetails(True, len(task.attempts), pod=pod) if success
+                   else CompletionDetails(False, len(task.attempts), failure_reason=reason))
         self._publish(task, "taskCompleted", completion_details=details)
         if not success:
             task.state = ASSIGNED  # re-attempt on the next delivery window

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from seatrial.model.envelope import to_datetime
 from seatrial.simulators.domain import Conflict, NotFound, operation
-from seatrial.simulators.events import EventSource
+from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
+
+if TYPE_CHECKING:
+    from seatrial.simulators.events import EventSource
 
 # Shipment states run created, planned, at_pickup, in_transit, at_hub, completed (or
 # cancelled); a shipment can be cancelled until it departs the pickup location loaded.
@@ -119,23 +122,21 @@ class TmsCore:
         shipment.tenders.append(Tender(self.clock(), carrier, outcome))
         if outcome == "accepted":
             shipment.carrier = carrier
-            self.milestone(shipment, "XB", payload={"carrier": carrier})
+            self.milestone(shipment, "XB")  # the payload carries the carrier now accepted
 
     def milestone(self, shipment: Shipment, code: str, *, classifier: str = "ACT",
                   reason: str = "NS", event_time: float | None = None,
-                  eta: float | None = None, payload: dict[str, Any] | None = None) -> None:
+                  eta: float | None = None) -> None:
         now = self.clock()
         when = now if event_time is None else event_time
         self.milestones.append(Milestone(now, shipment.id, code, classifier, when, reason, eta))
         if classifier == "ACT" and code in STATE_AFTER:
             shipment.state = STATE_AFTER[code]
-        body = {"status_code": code, "reason_code": reason, "carrier": shipment.carrier,
-                **(payload or {})}
-        if eta is not None:
-            body["eta"] = to_datetime(eta).isoformat()
-        self.events.publish("shipment.status", shipment.correlation_id, body,
-                            classifier=classifier, event_time=when,
-                            order_id=shipment.order_id, shipment_id=shipment.id)
+        status = ShipmentStatus(code, reason, shipment.carrier,
+                                None if eta is None else to_datetime(eta).isoformat())
+        self.events.publish(status, shipment.correlation_id, classifier=classifier,
+                            event_time=when, order_id=shipment.order_id,
+                            shipment_id=shipment.id)
 
     def finalize_charges(self, shipment: Shipment, lines: list[dict[str, Any]]) -> Statement:
         total = round(sum(line["amount"] for line in lines), 2)
@@ -143,7 +144,7 @@ class TmsCore:
                               shipment.order_id, lines, total)
         self.statements.append(statement)
         shipment.state = "completed"
-        self.events.publish("shipment.charges_finalized", shipment.correlation_id, {
-            "statement_id": statement.id, "lines": lines, "total": total, "currency": "GBP",
-        }, order_id=shipment.order_id, shipment_id=shipment.id)
+        self.events.publish(ChargesFinalized(statement.id, lines, total, "GBP"),
+                            shipment.correlation_id, order_id=shipment.order_id,
+                            shipment_id=shipment.id)
         return statement

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Literal
 from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind, derived
 from seatrial.model.envelope import Event
 from seatrial.scenario_fields import Probability, WebhookChannel
+from seatrial.simulators.lastmile.events import TaskUpdated
+from seatrial.simulators.payload import some_fields
+from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -25,9 +28,11 @@ class Poison(Fault):
 
 def poison(event: Event, rng: random.Random) -> Event:
     """Unparseable for a real order: required fields gone or of the wrong type."""
-    garbage = rng.choice(({"status_code": 17, "trigger": None},
-                          {"completion_details": "<<binary>>", "statement_id": None},
-                          {"\ufffd\ufffd": "\x00\x01\x02"}))
+    garbage = rng.choice((
+        some_fields(ShipmentStatus, status_code=17) | some_fields(TaskUpdated, trigger=None),
+        some_fields(TaskUpdated, completion_details="<<binary>>")
+        | some_fields(ChargesFinalized, statement_id=None),
+        {"\ufffd\ufffd": "\x00\x01\x02"}))
     return derived(event, "poison", payload=garbage)
 
 

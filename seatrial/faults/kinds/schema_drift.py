@@ -3,11 +3,13 @@ lists."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind, derived
 from seatrial.model.envelope import Event
 from seatrial.scenario_fields import Probability, WebhookChannel
+from seatrial.simulators.events import CODE_FIELDS, parse
+from seatrial.simulators.payload import RETRACTION
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -27,39 +29,23 @@ class SchemaDrift(Fault):
 
 
 def to_v2(event: Event) -> Event:
-    """Schema 2.0: the same facts, reshaped (nested status, camelCase), as vendors do."""
-    p = event.payload
-    if event.source == "tms" and "status_code" in p:  # other TMS events: wrapped in "data"
-        shaped: dict[str, Any] = {"status": {"code": p["status_code"], "reason": p["reason_code"]},
-                                  "carrier": {"name": p.get("carrier")}}
-        if "eta" in p:
-            shaped["estimatedArrival"] = p["eta"]
-    elif event.source == "lastmile" and "trigger" in p:
-        details = p.get("completion_details")
-        shaped = {"triggerName": p.get("trigger"), "taskState": p.get("state"),
-                  "workerName": p.get("worker")}
-        if details is not None:
-            shaped["completionDetails"] = {
-                "success": details.get("success"), "attempt": details.get("attempt"),
-                "failureReason": details.get("failure_reason"),
-                "proofOfDelivery": details.get("pod")}
-        if "eta" in p:
-            shaped["etaTime"] = p["eta"]
-    else:
-        shaped = {"data": dict(p)}
-    for kept in ("retracted_event_id", "retraction_reason"):  # envelope-level in v2
-        if kept in p:
-            shaped[kept] = p[kept]
+    """Schema 2.0: the same facts, reshaped as its type says (`payload_v2` in
+    simulators/<system>/events.py); what a retraction adds stays at the top level."""
+    payload = event.payload
+    shaped = parse(event).payload_v2()
+    for kept in RETRACTION:
+        if kept in payload:
+            shaped[kept] = payload[kept]
     return event._replace(schema_version="2.0", payload=shaped)
 
 
-UNKNOWN_CODES = {"tms": ("status_code", "ZZ"), "lastmile": ("trigger", "taskTeleported"),
-                 "erp": ("reason", "unknown_reason_code")}
+#: The code each source's vocabulary does not list, sent in its code field (CODE_FIELDS).
+UNKNOWN_CODES = {"tms": "ZZ", "lastmile": "taskTeleported", "erp": "unknown_reason_code"}
 
 
 def unknown_code(event: Event) -> Event:
-    field, code = UNKNOWN_CODES[event.source]
-    return derived(event, "drift", payload={**event.payload, field: code})
+    field = CODE_FIELDS[event.source]
+    return derived(event, "drift", payload={**event.payload, field: UNKNOWN_CODES[event.source]})
 
 
 class SchemaDriftEffect(Effect[SchemaDrift]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.model.vocabulary import LASTMILE_STATES
 from seatrial.simulators.api import (
     ApiRequest,
     Endpoint,
@@ -17,10 +16,8 @@ from seatrial.simulators.api import (
 from seatrial.simulators.canonical import CANCEL_REQUEST, ID, describe
 from seatrial.simulators.dialect import Dialect
 from seatrial.simulators.lastmile.core import LastMileCore, Task
+from seatrial.simulators.lastmile.events import STATE_SCHEMA
 from seatrial.simulators.schema import POD, nullable, obj, ref, string
-
-TASK_STATE = {"type": "integer", "enum": sorted(LASTMILE_STATES),
-              "description": ", ".join(f"{k} {v}" for k, v in sorted(LASTMILE_STATES.items()))}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskCreate": obj({
@@ -33,7 +30,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "id": string("task id", examples=["T-000001"]),
         "shipment_id": string("TMS shipment id"),
         "order_id": string("ERP order id"),
-        "state": TASK_STATE,
+        "state": STATE_SCHEMA,
         "worker": nullable("assigned driver"),
         "cancelled": {"type": "boolean"},
         "attempts": {"type": "integer", "minimum": 0},
