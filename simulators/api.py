@@ -96,7 +96,9 @@ class Endpoint:
 
     @property
     def operation_id(self) -> str:
-        return self.operation.__name__
+        """Its name in the API description: its handler's (two endpoints may share an
+        operation, never a name)."""
+        return self.handle.__name__
 
 
 class Endpoints:
@@ -126,7 +128,7 @@ class Endpoints:
 
     def operation(self, endpoint: Endpoint) -> str:
         """The canonical operation an endpoint performs, e.g. `tms.create_shipment`."""
-        return f"{self.system}.{endpoint.operation_id}"
+        return f"{self.system}.{endpoint.operation.__name__}"
 
 
 # Canonical JSON: object members sorted, no whitespace, types kept (true, 1 and 1.0 are three
