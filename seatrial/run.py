@@ -9,7 +9,7 @@ from seatrial.eventlog.format import EventLog
 from seatrial.eventlog.player import Player
 from seatrial.judge.observation import Observation
 from seatrial.judge.result import RunResult
-from seatrial.judge.verdict import verdict
+from seatrial.judge.verdict import selected_invariants, verdict
 from seatrial.scenario import Scenario
 from seatrial.targets import Target
 from seatrial.world import World
@@ -34,6 +34,10 @@ def play(scenario: Scenario, target: Target, log: EventLog | None = None, record
          budget: float = WALL_BUDGET) -> tuple[World, float]:
     """Build the world and run it in-process: (the world, its simulated end time), or
     `RunAborted` naming what kept it from being judged."""
+    try:
+        selected_invariants(scenario)  # before the run: a misspelt check is an input error
+    except ValueError as error:
+        raise RunAborted(f"{scenario.name}: {error}") from None
     try:
         world = World(scenario, target.factory, drive=replaying(log), record=record)
         return world, world.run(budget)

@@ -61,3 +61,4 @@ def test_a_request_no_endpoint_serves_has_no_operation():
     assert router.meaning(router.match("DELETE", "/shipments/SH-1"), None) == (None, {})
     found = router.match("POST", "/shipments/SH-1/cancel")
     assert router.meaning(found, {}) == ("tms.cancel_shipment", {"shipment_id": "SH-1"})
+

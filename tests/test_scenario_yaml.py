@@ -17,8 +17,10 @@ from seatrial.faults.kinds.outage import Outage
 from seatrial.faults.kinds.rate_limit import RateLimit
 from seatrial.faults.kinds.reorder import Reorder
 from seatrial.judge.invariants import NAMES
+from seatrial.run import RunAborted, play
 from seatrial.scenario import MAX_ORDERS, SLO_KEYS, Expectations, Scenario, Workload
 from seatrial.scenario_yaml import ScenarioError, dump_scenario, load_scenario, load_scenario_file
+from seatrial.targets import resolve
 
 # --- round trips -------------------------------------------------------------------------------
 
@@ -295,3 +297,11 @@ def test_find_unknown_name_points_to_seatrial_list():
         find("no-such-scenario")
     with pytest.raises(ScenarioError, match=r"no such scenario file"):
         find("no-such-scenario.yaml")
+
+
+def test_a_scenario_built_in_python_with_an_unknown_invariant_is_not_run():
+    """A file is checked against the judge's names as it loads; one built in Python is
+    checked before it runs: a misspelt check never goes silently unchecked."""
+    scenario = Scenario(name="x", duration=3600, expect={"invariants": ("invoice-onse",)})
+    with pytest.raises(RunAborted, match=r"unknown invariant 'invoice-onse'.*invoice-once"):
+        play(scenario, resolve("reference"))

@@ -15,8 +15,17 @@ from seatrial.scenario import Scenario
 
 
 def selected_invariants(scenario: Scenario) -> list[str]:
+    """The checks `expect.invariants` names, or ValueError for a name the judge has not: a
+    scenario built in Python is not validated against the judge's names as a file is, and a
+    misspelt check must never go silently unchecked."""
     wanted = scenario.expect.invariants
-    return list(NAMES) if wanted == "all" else [n for n in NAMES if n in wanted]
+    if wanted == "all":
+        return list(NAMES)
+    unknown = [name for name in wanted if name not in NAMES]
+    if unknown:
+        raise ValueError(f"expect.invariants: unknown invariant {unknown[0]!r}; known: "
+                         f"{', '.join(NAMES)}")
+    return [n for n in NAMES if n in wanted]
 
 
 def verdict(obs: Observation, label: str, started: float, messages: int,
