@@ -1,7 +1,8 @@
 """Seatrial's canonical dialect, what its three systems share: errors as RFC 9457 problem
 documents (`seatrial.simulators.api.problem`), OAuth2 client-credentials bearer auth, the
-Idempotency-Key and X-Correlation-ID headers, and the builder of its API documents from each
-system's endpoints (`simulators/<system>/dialects/canonical.py`).
+Idempotency-Key and X-Correlation-ID headers, webhooks as the event envelope signed the
+Standard Webhooks way, and the builder of its API documents from each system's endpoints
+(`simulators/<system>/dialects/canonical.py`).
 
 Why generated: an endpoint is declared once, beside its schemas, in its system's dialect
 module; paths, methods, path parameters, operation ids, links and which endpoints honour
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from seatrial.model.envelope import Event, envelope_body
+from seatrial.model.standard_webhooks import sign
 from seatrial.simulators.api import Endpoint, problem
 from seatrial.simulators.schema import ADDRESS, DATE_TIME, obj, ref, string
 
@@ -26,6 +29,37 @@ DOC_VERSION = "1.0.0"
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 FORM = "application/x-www-form-urlencoded"
+
+STALE_BY = 3600  # a replayed (stale) forged webhook is an hour old
+WRONG_SECRET = "whsec_" + "QXR0YWNrZXIncyBvd24gc2VjcmV0IGtleSEhISE="
+
+#: An event's webhook body: the envelope as compact JSON.
+render_event = envelope_body
+
+
+def signed_headers(secret: str, message_id: str, timestamp: int, body: bytes,
+                   forgery: str | None = None) -> dict[str, str]:
+    """Standard Webhooks headers as a source signs them at `timestamp`, or as a forger does
+    (`forgery`: missing_signature, bad_signature, stale_timestamp). Shared by the dispatcher,
+    `seatrial fuzz-sut` and `seatrial contracts verify-sut`, so all sign the same way."""
+    if forgery == "stale_timestamp":
+        timestamp -= STALE_BY
+    elif forgery == "bad_signature":
+        secret = WRONG_SECRET
+    headers = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
+    if forgery != "missing_signature":
+        headers["webhook-signature"] = sign(secret, message_id, timestamp, body)
+    return headers
+
+
+
+def sign_webhook(secret: str, event: Event, timestamp: int, body: bytes,
+                 forgery: str | None = None) -> dict[str, str]:
+    """A webhook's headers in the canonical dialect: Standard Webhooks, the event id as the
+    message id."""
+    return {**signed_headers(secret, event.event_id, timestamp, body, forgery),
+            "content-type": "application/json"}
+
 
 #: The link target of a created or read record: its id in the answer.
 ID = "$response.body#/id"

@@ -1,10 +1,12 @@
 """A dialect: one system's API in one vendor's wire shapes, over the system's core.
 
 It maps wire requests to the core's canonical operations (`Endpoint`s, each declared once beside
-its schemas), renders records and refusals in its own shapes (`errors`) and describes itself
-(`describe`: its OpenAPI document). A system's dialects are the modules of its `dialects`
-package (`simulators/<system>/dialects/<name>.py`, each with a `DIALECT`), found here, so a new
-dialect is one new module; a scenario picks one per system (default `canonical`).
+its schemas), renders records and refusals in its own shapes (`errors`), its system's events as
+webhooks in its own body and signature scheme (`render_event`, `sign_webhook`; the delivery
+channel calls them) and describes itself (`describe`: its OpenAPI document). A system's
+dialects are the modules of its `dialects` package (`simulators/<system>/dialects/<name>.py`,
+each with a `DIALECT`), found here, so a new dialect is one new module; a scenario picks one
+per system (default `canonical`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from seatrial.model.envelope import Event
+from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
 
 SYSTEMS = ("erp", "tms", "lastmile")
@@ -31,6 +35,10 @@ class Dialect:
     schemas: dict[str, dict[str, Any]]       # the components its endpoints name
     describe: Callable[[Dialect], dict[str, Any]]  # its API document (OpenAPI 3.1)
     errors: Errors = problem
+    render_event: Callable[[Event], bytes] = canonical.render_event
+    #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
+    sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \
+        canonical.sign_webhook
 
     @property
     def table(self) -> Endpoints:

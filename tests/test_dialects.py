@@ -4,10 +4,18 @@ operation beside the wire detail."""
 
 from __future__ import annotations
 
+import dataclasses
+import random
+
 import pytest
+import simpy
 import yaml
 
+from seatrial.faults import FaultLayer
+from seatrial.ledger import Ledger
+from seatrial.model.envelope import Event, to_datetime
 from seatrial.run import play
+from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario
 from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
 from seatrial.simulators.domain import operations
@@ -15,6 +23,8 @@ from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.targets import resolve
+from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.ports import Signing
 
 CORES = {"erp": ErpCore, "tms": TmsCore, "lastmile": LastMileCore}
 
@@ -62,3 +72,29 @@ def test_a_request_no_endpoint_serves_has_no_operation():
     found = router.match("POST", "/shipments/SH-1/cancel")
     assert router.meaning(found, {}) == ("tms.cancel_shipment", {"shipment_id": "SH-1"})
 
+
+
+def test_the_delivery_channel_sends_each_source_in_its_dialects_body_and_signature():
+    """A dialect owns its webhooks' shape: the channel asks it for the body and the headers."""
+    seen = []
+
+    class Keep:
+        def deliver(self, webhook, on_result):
+            seen.append((webhook.body, webhook.headers))
+            on_result("ack", None)
+
+    signed = []
+    made = dataclasses.replace(
+        dialect("tms"), render_event=lambda event: f"<status id={event.event_id}/>".encode(),
+        sign_webhook=lambda secret, event, when, body, forgery: signed.append(
+            (secret, when, body, forgery)) or {"x-vendor-signature": "sig"})
+    env = simpy.Environment()
+    scenario = Scenario(name="x")
+    channel = WebhookDispatcher(env, FaultLayer(scenario, 3600.0, lambda n: random.Random(n)),
+                                Ledger(), Keep(), Signing({"tms": "whsec_AAAA"}, lambda: 1e9),
+                                {"tms": made})
+    channel.publish(Event("evt_tms_1", "shipment.status", "tms", 1, to_datetime(0),
+                          to_datetime(0), "ACT", "corr-1"))
+    env.run()
+    assert seen == [(b"<status id=evt_tms_1/>", {"x-vendor-signature": "sig"})]
+    assert signed == [("whsec_AAAA", 1_000_000_000, b"<status id=evt_tms_1/>", None)]

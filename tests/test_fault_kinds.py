@@ -30,9 +30,9 @@ from seatrial.model.vocabulary import (
 from seatrial.scenario import Scenario
 from seatrial.sdk import IO, SyncImplementation, Webhook, verify
 from seatrial.sdk.webhooks import TOLERANCE, sign
+from seatrial.simulators.canonical import STALE_BY
 from seatrial.targets import resolve
 from seatrial.world import World
-from seatrial.world.dispatcher import STALE_BY
 
 HOUR = 3600.0
 HORIZON = 48 * HOUR

@@ -43,8 +43,8 @@ from seatrial.contracts.webhook_pacts import write_webhook_pacts
 from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.sut import HttpFace, parse_event, sut_app
 from seatrial.sdk.implementation import SyncImplementation
+from seatrial.simulators.canonical import signed_headers
 from seatrial.sync_implementations.reference import ReferenceSync
-from seatrial.world.dispatcher import signed_headers
 
 SCALE = "60"  # a retry after one simulated second waits 1/60 s
 SETTLE = 5.0  # wall seconds an implementation may take to handle one delivery

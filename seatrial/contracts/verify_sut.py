@@ -38,7 +38,7 @@ from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import DELIVERY_TIMEOUT, SutUnavailable, configure
 from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
-from seatrial.world.dispatcher import signed_headers
+from seatrial.simulators.canonical import signed_headers
 
 # every forgery a source can meet (the `forged` fault's modes), not only those the pacts use
 SIGNATURES = (VALID, *get_args(Forged.model_fields["mode"].annotation))

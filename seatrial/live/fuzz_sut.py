@@ -36,8 +36,8 @@ from seatrial.live import control
 from seatrial.live.remote import DELIVERY_TIMEOUT, configure
 from seatrial.live.settings import SYSTEMS
 from seatrial.live.stack import SimulatorStack, running
+from seatrial.simulators.canonical import STALE_BY, signed_headers
 from seatrial.simulators.openapi import sut_spec
-from seatrial.world.dispatcher import STALE_BY, signed_headers
 
 SCALE = 1.0  # the stack behind the SUT runs in real time: the world barely moves meanwhile
 SHOWN = 2  # failing deliveries shown per rule

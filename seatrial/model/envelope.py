@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -57,3 +58,8 @@ class Event(NamedTuple):
             "schema_version": self.schema_version,
             "payload": self.payload,
         }
+
+
+def envelope_body(event: Event) -> bytes:
+    """The canonical wire body of an event: its envelope as compact JSON."""
+    return json.dumps(event.to_json(), separators=(",", ":")).encode()

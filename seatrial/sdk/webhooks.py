@@ -7,33 +7,28 @@ with `verify`, exactly as it would check a live provider's webhooks.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from datetime import datetime
 
-from seatrial.model.envelope import Event
+from seatrial.model.envelope import Event, envelope_body
+from seatrial.model.standard_webhooks import sign
 
 TOLERANCE = 300  # seconds: the usual replay window
 
 
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    content = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
-
-
 class Webhook:
-    """One delivery as it arrives: the event, its wire body and its headers (built on demand,
-    so implementations that never look pay nothing)."""
+    """One delivery as it arrives: the event, its wire body (in the source's dialect: `render`,
+    the canonical envelope by default) and its headers (built on demand, so implementations
+    that never look pay nothing)."""
 
-    __slots__ = ("_body", "_headers", "_make_headers", "event")
+    __slots__ = ("_body", "_headers", "_make_headers", "_render", "event")
 
-    def __init__(self, event: Event, make_headers: Callable[[bytes], dict[str, str]]) -> None:
+    def __init__(self, event: Event, make_headers: Callable[[bytes], dict[str, str]],
+                 render: Callable[[Event], bytes] = envelope_body) -> None:
         self.event = event
         self._make_headers = make_headers
+        self._render = render
         self._body: bytes | None = None
         self._headers: dict[str, str] | None = None
 
@@ -47,7 +42,7 @@ class Webhook:
     @property
     def body(self) -> bytes:
         if self._body is None:
-            self._body = json.dumps(self.event.to_json(), separators=(",", ":")).encode()
+            self._body = self._render(self.event)
         return self._body
 
     @property

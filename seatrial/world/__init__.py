@@ -96,8 +96,9 @@ class World:
                            lambda shipment: created("tms", shipment))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
                                      lambda task: created("lastmile", task))
-        spoken = scenario.dialects
-        routers = {system: dialect(system, getattr(spoken, system)).router(core)
+        spoken = {system: dialect(system, getattr(scenario.dialects, system))
+                  for system in SOURCES}
+        routers = {system: spoken[system].router(core)
                    for system, core in (("erp", self.erp), ("tms", self.tms),
                                         ("lastmile", self.lastmile))}
         self.transport = network(env, routers, self.faults, self.ledger)
@@ -108,7 +109,7 @@ class World:
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
         self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
                                             signing or Signing(self.secrets, lambda: (
-                                                EPOCH.timestamp() + env.now)))
+                                                EPOCH.timestamp() + env.now)), spoken)
         self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)

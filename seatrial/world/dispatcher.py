@@ -17,22 +17,24 @@ import simpy
 from seatrial.faults import Delivery, FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
-from seatrial.sdk.webhooks import Webhook, sign
+from seatrial.sdk.webhooks import Webhook
+from seatrial.simulators.dialect import Dialect
 from seatrial.world.ports import Receiver, Signing
 
 REDELIVERY_DELAYS = (300.0, 1800.0, 7200.0, 86400.0)
-STALE_BY = 3600  # a replayed (stale) forged webhook is an hour old
-WRONG_SECRET = "whsec_" + "QXR0YWNrZXIncyBvd24gc2VjcmV0IGtleSEhISE="
 
 
 class WebhookDispatcher:
-    """The delivery channel: delivers to `receiver`, signed as `signing` says, and owns each
-    source's retry schedule. Also what the faults' `on_webhooks` hooks get to change
-    (`seatrial.faults.base.Webhooks`): the retry schedules, and more deliveries."""
+    """The delivery channel: delivers to `receiver` each source's events in its dialect's
+    shape (`dialects`: its body and signature scheme), signed with `signing`'s secrets and
+    clock, and owns each source's retry schedule. Also what the faults' `on_webhooks` hooks
+    get to change (`seatrial.faults.base.Webhooks`): the retry schedules, and more
+    deliveries."""
 
     def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
-                 receiver: Receiver, signing: Signing) -> None:
+                 receiver: Receiver, signing: Signing, dialects: dict[str, Dialect]) -> None:
         self.env = env
+        self.dialects = dialects
         self.faults = faults
         self.ledger = ledger
         self.receiver = receiver
@@ -108,15 +110,12 @@ class WebhookDispatcher:
         if delivery.forgery is not None:
             data["forged"] = delivery.forgery
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
-        webhook = Webhook(event, lambda body: self._headers(event, body, delivery.forgery))
+        spoken = self.dialects[event.source]
+        webhook = Webhook(event, lambda body: spoken.sign_webhook(
+            self.signing.secrets[event.source], event, int(self.signing.clock()), body,
+            delivery.forgery), spoken.render_event)
         self.receiver.deliver(webhook, lambda outcome, detail: self._outcome(
             delivery, attempt, outcome, detail))
-
-    def _headers(self, event: Event, body: bytes, forgery: str | None) -> dict[str, str]:
-        signing = self.signing
-        return {**signed_headers(signing.secrets[event.source], event.event_id,
-                                 int(signing.clock()), body, forgery),
-                "content-type": "application/json"}
 
     def _outcome(self, delivery: Delivery, attempt: int, outcome: str,
                  detail: str | None) -> None:
@@ -144,21 +143,6 @@ class WebhookDispatcher:
         elif outcome == "nack":
             self.ledger.record(now, "abandon", source, event.event_id, event.order_id,
                                {"attempts": attempt})
-
-
-def signed_headers(secret: str, message_id: str, timestamp: int, body: bytes,
-                   forgery: str | None = None) -> dict[str, str]:
-    """Standard Webhooks headers as a source signs them at `timestamp`, or as a forger does
-    (`forgery`: missing_signature, bad_signature, stale_timestamp). Shared by the dispatcher,
-    `seatrial fuzz-sut` and `seatrial contracts verify-sut`, so all sign the same way."""
-    if forgery == "stale_timestamp":
-        timestamp -= STALE_BY
-    elif forgery == "bad_signature":
-        secret = WRONG_SECRET
-    headers = {"webhook-id": message_id, "webhook-timestamp": str(timestamp)}
-    if forgery != "missing_signature":
-        headers["webhook-signature"] = sign(secret, message_id, timestamp, body)
-    return headers
 
 
 def _code(event: Event) -> str | None:
