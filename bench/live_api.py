@@ -55,6 +55,7 @@ def simulator_world(info: Path):
     from seatrial.live.clock import LiveClock
     from seatrial.live.simulator_app import Activity, simulator_app
     from seatrial.live.tokens import TokenIssuer
+    from seatrial.simulators.dialect import dialect
     from seatrial.world import World
 
     scenario = catalogue()["happy-path"]
@@ -64,7 +65,8 @@ def simulator_world(info: Path):
     tokens = TokenIssuer(world.faults.stream("live.tokens"), 3600.0)
     info.write_text(json.dumps({"token": tokens.issue("erp"),
                                 "order": next(iter(world.erp.orders))}))
-    app = simulator_app("erp", world.transport, clock, tokens, Activity(), lambda: {})
+    app = simulator_app("erp", world.transport, clock, tokens, Activity(), lambda: {},
+                        dialect("erp"))
     return app, clock, world
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from seatrial.model.envelope import Event, envelope_body
 from seatrial.model.standard_webhooks import sign
 from seatrial.simulators.api import Endpoint, problem
+from seatrial.simulators.auth import Auth
 from seatrial.simulators.schema import ADDRESS, DATE_TIME, obj, ref, string
 
 if TYPE_CHECKING:
@@ -59,6 +60,14 @@ def sign_webhook(secret: str, event: Event, timestamp: int, body: bytes,
     message id."""
     return {**signed_headers(secret, event.event_id, timestamp, body, forgery),
             "content-type": "application/json"}
+
+
+def _bearer(tokens: Any, system: str, authorization: str | None) -> str | None:
+    return tokens.check(system, authorization)
+
+
+#: OAuth2 client credentials: a bearer token from POST /oauth/token.
+AUTH = Auth(_bearer, 'Bearer error="invalid_token"', "/oauth/token")
 
 
 #: The link target of a created or read record: its id in the answer.

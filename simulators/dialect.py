@@ -3,7 +3,8 @@
 It maps wire requests to the core's canonical operations (`Endpoint`s, each declared once beside
 its schemas), renders records and refusals in its own shapes (`errors`), its system's events as
 webhooks in its own body and signature scheme (`render_event`, `sign_webhook`; the delivery
-channel calls them) and describes itself (`describe`: its OpenAPI document). A system's
+channel calls them), tells who is calling in its own auth scheme (`auth`; the live face asks it)
+and describes itself (`describe`: its OpenAPI document). A system's
 dialects are the modules of its `dialects` package (`simulators/<system>/dialects/<name>.py`,
 each with a `DIALECT`), found here, so a new dialect is one new module; a scenario picks one
 per system (default `canonical`).
@@ -14,13 +15,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from seatrial.model.envelope import Event
 from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
+from seatrial.simulators.auth import Auth
 
 SYSTEMS = ("erp", "tms", "lastmile")
 CANONICAL = "canonical"
@@ -35,6 +37,7 @@ class Dialect:
     schemas: dict[str, dict[str, Any]]       # the components its endpoints name
     describe: Callable[[Dialect], dict[str, Any]]  # its API document (OpenAPI 3.1)
     errors: Errors = problem
+    auth: Auth = field(default_factory=lambda: canonical.AUTH)
     render_event: Callable[[Event], bytes] = canonical.render_event
     #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
     sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \

@@ -10,19 +10,26 @@ import random
 import pytest
 import simpy
 import yaml
+from starlette.testclient import TestClient
 
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
+from seatrial.live.clock import LiveClock
+from seatrial.live.simulator_app import Activity, simulator_app
+from seatrial.live.tokens import TokenIssuer
 from seatrial.model.envelope import Event, to_datetime
 from seatrial.run import play
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario
+from seatrial.simulators.api import Reply
+from seatrial.simulators.auth import Auth
 from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
 from seatrial.simulators.domain import operations
 from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.targets import resolve
+from seatrial.world import World
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.ports import Signing
 
@@ -98,3 +105,29 @@ def test_the_delivery_channel_sends_each_source_in_its_dialects_body_and_signatu
     env.run()
     assert seen == [(b"<status id=evt_tms_1/>", {"x-vendor-signature": "sig"})]
     assert signed == [("whsec_AAAA", 1_000_000_000, b"<status id=evt_tms_1/>", None)]
+
+
+def test_the_live_face_lets_callers_in_by_their_dialects_auth_scheme():
+    """A dialect with an API-key scheme and its own error shape: the live face asks it, serves
+    no token path it does not have, and answers a refusal in the dialect's shape."""
+    key = Auth(lambda _tokens, system, authorization: None
+               if authorization == f"Basic key-{system}" else "send your API key",
+               'Basic realm="vendor"')
+    made = dataclasses.replace(dialect("erp"), auth=key, errors=lambda status, slug, title,
+                               detail, **extra: Reply(status, {"code": slug, "cause": detail}))
+    world = World(Scenario(name="x"))
+    world.env.run(until=3600.0)
+    order = next(iter(world.erp.orders))
+    app = simulator_app("erp", world.transport, LiveClock(world.env, 3600.0),
+                        TokenIssuer(random.Random(1), 3600.0), Activity(), lambda: {}, made)
+    with TestClient(app) as client:
+        refused = client.get(f"/orders/{order}", headers={"authorization": "Bearer abc"})
+        assert refused.status_code == 401
+        assert refused.json() == {"code": "unauthorized", "cause": "send your API key"}
+        assert refused.headers["www-authenticate"] == 'Basic realm="vendor"'
+        let_in = client.get(f"/orders/{order}", headers={"authorization": "Basic key-erp"})
+        assert let_in.status_code == 200 and let_in.json()["id"] == order
+        no_token_path = client.post("/oauth/token", headers={"authorization": "Basic key-erp"})
+        # no token path: the request goes to the API, whose world speaks canonical here
+        assert no_token_path.status_code == 404
+        assert no_token_path.json()["type"].endswith("/no-such-endpoint")

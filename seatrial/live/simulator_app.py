@@ -28,7 +28,8 @@ from seatrial.live.tokens import TokenIssuer
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.messages import Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
-from seatrial.simulators.api import Reply, problem
+from seatrial.simulators.api import problem
+from seatrial.simulators.dialect import Dialect
 from seatrial.transport.inprocess import InProcessTransport
 
 
@@ -49,11 +50,12 @@ class Activity:
 
 def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
                   tokens: TokenIssuer, activity: Activity,
-                  spec: Callable[[], dict[str, Any]]) -> SimulatorApp:
-    """Starlette serves the token and the OpenAPI document; every other path is the system's
-    API, taken straight to the endpoint (the hot path: no routing twice). Behind the input
-    limits (seatrial.live.limits): an oversized request is answered before anything else."""
-    api = ApiEndpoint(system, transport, clock, tokens, activity)
+                  spec: Callable[[], dict[str, Any]], spoken: Dialect) -> SimulatorApp:
+    """Starlette serves the OpenAPI document and, when the dialect's auth scheme has one, its
+    token path; every other path is the system's API in that dialect, taken straight to the
+    endpoint (the hot path: no routing twice). Behind the input limits
+    (seatrial.live.limits): an oversized request is answered before anything else."""
+    api = ApiEndpoint(system, transport, clock, tokens, activity, spoken)
 
     async def token(request: Request) -> Response:
         status, body = tokens.grant(system, await request.body(),
@@ -68,26 +70,26 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
     async def openapi(_request: Request) -> Response:
         return _stamped(JSONResponse(spec()), clock)
 
-    extras = Starlette(routes=[Route("/oauth/token", token, methods=["POST"]),
-                               Route("/openapi.json", openapi, methods=["GET"])])
-    return SimulatorApp(api, extras)
+    routes = [Route("/openapi.json", openapi, methods=["GET"])]
+    if spoken.auth.token_path is not None:
+        routes.append(Route(spoken.auth.token_path, token, methods=["POST"]))
+    return SimulatorApp(api, Starlette(routes=routes), {route.path for route in routes})
 
 
 class SimulatorApp:
     """One system's ASGI app; `api` is its endpoint (what it refused, for the stack)."""
 
-    SERVED = frozenset({"/oauth/token", "/openapi.json"})
-
-    def __init__(self, api: ApiEndpoint, extras: ASGIApp) -> None:
+    def __init__(self, api: ApiEndpoint, extras: ASGIApp, served: set[str]) -> None:
         self.api = api
         self._extras = extras
+        self._served = frozenset(served)
         self._app = Limits(self._route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.SERVED:
+        if scope["type"] == "http" and scope["path"] not in self._served:
             await self.api(scope, receive, send)
         else:
             await self._extras(scope, receive, send)
@@ -142,11 +144,14 @@ REFUSED_RECORDED = 1000
 
 
 class ApiEndpoint:
-    """Every path not served above belongs to the system's router."""
+    """Every path not served above belongs to the system's router, behind its dialect's
+    auth."""
 
     def __init__(self, system: str, transport: InProcessTransport, clock: LiveClock,
-                 tokens: TokenIssuer, activity: Activity) -> None:
+                 tokens: TokenIssuer, activity: Activity, spoken: Dialect) -> None:
         self.system = system
+        self.auth = spoken.auth
+        self.errors = spoken.errors
         self.transport = transport
         self.clock = clock
         self.tokens = tokens
@@ -164,11 +169,11 @@ class ApiEndpoint:
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {WANTED[k]: v.decode("latin-1") for k, v in scope["headers"] if k in WANTED}
         method, path = scope["method"], scope["path"]
-        why = self.tokens.check(self.system, headers.get("authorization"))
+        why = self.auth.check(self.tokens, self.system, headers.get("authorization"))
         if why is not None:  # refused before a byte of the body is read
-            reply = problem(401, "unauthorized", "Unauthorized", why, field="Authorization")
-            reply.headers["www-authenticate"] = 'Bearer error="invalid_token"'
-            return await self._refuse(reply, method, path, send, self.clock.sync())
+            return await self._refuse(
+                method, path, send, self.clock.sync(), (401, "unauthorized", "Unauthorized"),
+                why, "Authorization", {"www-authenticate": self.auth.challenge})
         body = b""
         more = True
         while more:
@@ -183,10 +188,9 @@ class ApiEndpoint:
             try:
                 payload = json.loads(body, parse_constant=_not_json)
             except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
-                return await self._refuse(problem(
-                    400, "malformed-json", "Malformed JSON body",
-                    f"the body is not JSON ({error}); send application/json", field="body"),
-                    method, path, send, now)
+                return await self._refuse(
+                    method, path, send, now, (400, "malformed-json", "Malformed JSON body"),
+                    f"the body is not JSON ({error}); send application/json", "body")
 
         query = scope["query_string"]
         call = Call(self.system, method, path, payload,
@@ -226,13 +230,17 @@ class ApiEndpoint:
             extra["x-seatrial-retry-after"] = f"{wall:.6f}"
         await _answer(send, self.clock, response.status_code, response.body, extra)
 
-    async def _refuse(self, reply: Reply, method: str, path: str, send: Send,
-                      now: float) -> None:
+    async def _refuse(self, method: str, path: str, send: Send, now: float,
+                      problem_type: tuple[int, str, str], detail: str, field_name: str,
+                      headers: dict[str, str] | None = None) -> None:
+        """Turn a request away before it reaches the system, in the dialect's error shape."""
+        status, slug, title = problem_type
+        reply = self.errors(status, slug, title, detail, field=field_name)
+        reply.headers.update(headers or {})
         self.refused += 1
         if self.refused <= REFUSED_RECORDED:
             self.transport.ledger.record(now, "refused", self.system, f"x{self.refused}", None, {
-                "method": method, "path": path, "status": reply.status,
-                "detail": reply.body["detail"]})
+                "method": method, "path": path, "status": status, "detail": detail})
         await _answer(send, self.clock, reply.status, reply.body, reply.headers)
 
     def note_refusals(self, now: float) -> int:

@@ -102,6 +102,7 @@ class SimulatorStack:
     async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`
         binds the ports a user asked for), by default on an ephemeral port."""
+        from seatrial.simulators.dialect import dialect
         from seatrial.simulators.openapi import api_spec
 
         self._loop = asyncio.get_running_loop()
@@ -109,8 +110,10 @@ class SimulatorStack:
             logging.getLogger(name).setLevel(logging.CRITICAL)  # dropped connections are faults
         for system in SYSTEMS:
             sock = sockets[system] if sockets else listen(self.host)
+            name = getattr(self.world.scenario.dialects, system)
             app = simulator_app(system, self.world.transport, self.clock, self.tokens,
-                                self.activity, lambda system=system: api_spec(system))
+                                self.activity, lambda system=system, name=name: api_spec(
+                                    system, name), dialect(system, name))
             self.endpoints[system] = app.api
             server = uvicorn.Server(uvicorn.Config(
                 app, lifespan="off", access_log=False, log_config=None,
