@@ -87,16 +87,6 @@ class LiveSettings(ScenarioModel):
     time_scale: float | None = Field(None, ge=1, le=1_000_000)
 
 
-def _spoken(system: str) -> Any:
-    """A system's dialect field: the name of one of its dialects (default canonical)."""
-
-    def known(cls: type, name: str) -> str:
-        dialect(system, name)  # ValueError naming the dialects there are
-        return name
-
-    return field_validator(system)(classmethod(known))
-
-
 class Dialects(ScenarioModel):
     """The wire dialect each system speaks to the SUT: one of its modules in
     simulators/<system>/dialects/. The checks read canonical operations, so the verdict
@@ -106,7 +96,11 @@ class Dialects(ScenarioModel):
     tms: str = CANONICAL
     lastmile: str = CANONICAL
 
-    _erp, _tms, _lastmile = _spoken("erp"), _spoken("tms"), _spoken("lastmile")
+    @field_validator("erp", "tms", "lastmile")
+    @classmethod
+    def _known(cls, name: str, info: ValidationInfo) -> str:
+        dialect(info.field_name, name)  # ValueError naming the dialects there are
+        return name
 
 
 class Scenario(ScenarioModel):

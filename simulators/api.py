@@ -108,6 +108,7 @@ class Endpoints:
     def __init__(self, system: str, endpoints: tuple[Endpoint, ...]) -> None:
         self.system = system
         self.endpoints = endpoints
+        self._operations = {id(e): f"{system}.{e.operation.__name__}" for e in endpoints}
         self._table: dict[tuple[str, int], list[tuple[tuple[str, ...], Endpoint]]] = {}
         for endpoint in endpoints:
             segs = endpoint.segments
@@ -128,7 +129,7 @@ class Endpoints:
 
     def operation(self, endpoint: Endpoint) -> str:
         """The canonical operation an endpoint performs, e.g. `tms.create_shipment`."""
-        return f"{self.system}.{endpoint.operation.__name__}"
+        return self._operations[id(endpoint)]
 
 
 # Canonical JSON: object members sorted, no whitespace, types kept (true, 1 and 1.0 are three
@@ -344,7 +345,7 @@ class Router:
         headers = headers or {}
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"))
-        core, handle = self.core, endpoint.handle
+        handle = endpoint.handle
         try:
             if body is not None and body_json is None:
                 body_json = canonical(body)  # every body: finite JSON
@@ -354,18 +355,16 @@ class Router:
                                   "leave the header out")
                 return self.idempotency.run(request, lambda r: self._handle(handle, r),
                                             body_json)
-            return handle(core, request)
+            return self._handle(handle, request)
         except Invalid as bad:
             return errors(422, "invalid-field", f"Invalid field {bad.field_name!r}",
                           bad.fix, field=bad.field_name)
         except NotFound as missing:
             return errors(404, "not-found", f"{missing.what} not found", str(missing))
-        except Conflict as state:
-            return errors(409, "conflict", "Conflict with current state", str(state))
 
     def _handle(self, handle: Handle, request: ApiRequest) -> Reply:
-        """An idempotent endpoint's first answer, stored whatever it is: a refusal too (a
-        conflict replays as a conflict)."""
+        """The endpoint's answer; a conflict with the record's state is an answer too (an
+        idempotent endpoint stores it and replays it), unlike bad input or a missing record."""
         try:
             return handle(self.core, request)
         except Conflict as state:

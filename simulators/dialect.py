@@ -15,16 +15,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
-from seatrial.model.envelope import Event
+from seatrial.model.envelope import SYSTEMS, Event
 from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
 from seatrial.simulators.auth import Auth
 
-SYSTEMS = ("erp", "tms", "lastmile")
 CANONICAL = "canonical"
 
 
@@ -37,15 +36,15 @@ class Dialect:
     schemas: dict[str, dict[str, Any]]       # the components its endpoints name
     describe: Callable[[Dialect], dict[str, Any]]  # its API document (OpenAPI 3.1)
     errors: Errors = problem
-    auth: Auth = field(default_factory=lambda: canonical.AUTH)
+    auth: Auth = canonical.AUTH
     render_event: Callable[[Event], bytes] = canonical.render_event
     #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
     sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \
         canonical.sign_webhook
 
-    @property
+    @cached_property
     def table(self) -> Endpoints:
-        return _table(self)
+        return Endpoints(self.system, self.endpoints)
 
     def router(self, core: Any) -> Router:
         """The system's API over `core` in this dialect: what both faces dispatch to."""
@@ -56,11 +55,6 @@ class Dialect:
         """The file name of its API document in contracts/openapi/."""
         return f"{self.system}.json" if self.name == CANONICAL else \
             f"{self.system}-{self.name}.json"
-
-
-@cache
-def _table(dialect: Dialect) -> Endpoints:
-    return Endpoints(dialect.system, dialect.endpoints)
 
 
 @cache

@@ -24,12 +24,16 @@ from seatrial.simulators.canonical import JSON_SCHEMA as DIALECT
 from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
 from seatrial.simulators.events import BY_SOURCE
 from seatrial.simulators.events import SCHEMAS as PAYLOAD_SCHEMAS
-from seatrial.simulators.schema import ADDRESS, CHARGE_LINE, POD
-from seatrial.simulators.schema import DATE_TIME as _DATE_TIME
-from seatrial.simulators.schema import nullable as _nullable
-from seatrial.simulators.schema import obj as _obj
-from seatrial.simulators.schema import ref as _ref
-from seatrial.simulators.schema import string as _s
+from seatrial.simulators.schema import (
+    ADDRESS,
+    CHARGE_LINE,
+    DATE_TIME,
+    POD,
+    nullable,
+    obj,
+    ref,
+    string,
+)
 
 SUT_FILE = "sut-webhooks.json"
 CONTRACTS_DIR = contract_files.openapi()
@@ -82,32 +86,32 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
                 "description": doc + " (a positive number, or its decimal string as in the "
                                      "environment)"}
     if name.endswith("_WEBHOOK_SECRET"):
-        return _s(doc, pattern=SECRET)
+        return string(doc, pattern=SECRET)
     if name.endswith("_URL"):
-        return _s(doc, pattern=BASE_URL)
-    return _s(doc, minLength=1)
+        return string(doc, pattern=BASE_URL)
+    return string(doc, minLength=1)
 
 
 def _sut_schemas() -> dict[str, dict[str, Any]]:
-    envelope = _obj({
-        "event_id": _s("unique per event; the same on duplicates and redeliveries",
+    envelope = obj({
+        "event_id": string("unique per event; the same on duplicates and redeliveries",
                        examples=["evt_tms_0000042"]),
-        "type": _s("event type", examples=[t for types in EVENT_TYPES.values() for t in types]),
+        "type": string("event type", examples=[t for types in EVENT_TYPES.values() for t in types]),
         "source": {"type": "string", "enum": list(SYSTEMS)},
         "source_seq": {"type": "integer", "minimum": 1,
                        "description": "the source's publishing sequence number"},
-        "event_time": _s("when it happened at the source (simulated time, ISO 8601); without "
+        "event_time": string("when it happened at the source (simulated time, ISO 8601); without "
                          "an offset it is the source's local time",
                          anyOf=[{"format": "date-time"}, {"format": "date-time-local"}]),
-        "recorded_time": {**_DATE_TIME, "description": "when the source recorded it"},
+        "recorded_time": {**DATE_TIME, "description": "when the source recorded it"},
         "classifier": {"type": "string", "enum": list(CLASSIFIERS),
                        "description": "ACT actual, EST estimate, PLN plan"},
-        "correlation_id": _s("corr-<order id> on ERP events; on TMS and last-mile events the "
+        "correlation_id": string("corr-<order id> on ERP events; on TMS and last-mile events the "
                              "X-Correlation-ID sent when the shipment or task was created"),
-        "order_id": _nullable("ERP order id"),
-        "shipment_id": _nullable("TMS shipment id"),
-        "task_id": _nullable("last-mile task id"),
-        "schema_version": _s("payload schema version: read it on every event",
+        "order_id": nullable("ERP order id"),
+        "shipment_id": nullable("TMS shipment id"),
+        "task_id": nullable("last-mile task id"),
+        "schema_version": string("payload schema version: read it on every event",
                              examples=["1.0", "2.0"]),
         "payload": {"type": "object"},
     }, ["event_id", "type", "source", "source_seq", "event_time", "recorded_time",
@@ -120,14 +124,14 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "ChargeLine": CHARGE_LINE,
         "ProofOfDelivery": POD,
         **PAYLOAD_SCHEMAS,
-        "Settings": _obj({name: _setting(name, doc) for name, doc in SETTINGS.items()},
+        "Settings": obj({name: _setting(name, doc) for name, doc in SETTINGS.items()},
                          list(SETTINGS), description="The settings of a new run: the names of "
                                                      "the environment variables of a started "
                                                      "SUT."),
     }
     for source, types in EVENT_TYPES.items():
-        payloads = [*(_ref(name) for name in types.values()),
-                    *(_ref(name) for name in V2_PAYLOADS[source])]
+        payloads = [*(ref(name) for name in types.values()),
+                    *(ref(name) for name in V2_PAYLOADS[source])]
         payloads.append({"type": "object", "description": "anything else: unknown codes, "
                          "poison (fields missing or of the wrong type); validate, park and "
                          "acknowledge"})
@@ -157,7 +161,7 @@ def _delivery(source: str, operation_id: str) -> dict[str, Any]:
         "parameters": [{"$ref": f"#/components/parameters/{name}"} for name in
                        ("WebhookId", "WebhookTimestamp", "WebhookSignature", "SimTime")],
         "requestBody": {"required": True,
-                        "content": {JSON: {"schema": _ref(EVENT_SCHEMAS[source])}}},
+                        "content": {JSON: {"schema": ref(EVENT_SCHEMAS[source])}}},
         "responses": {
             "2XX": {"description": "accepted: handled, or durably queued"},
             "401": {"description": "refused (forged): not redelivered"},
@@ -194,7 +198,7 @@ def _build_sut_spec() -> dict[str, Any]:
                            "anyone else is refused with 401 and changes nothing.",
             "tags": ["control"],
             "security": [{"controlSecret": []}],
-            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Settings")}}},
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("Settings")}}},
             "responses": {
                 "2XX": {"description": "state reset; the new run starts"},
                 "401": {"description": "no control secret, or the wrong one: nothing changed"},
@@ -245,7 +249,7 @@ def _build_sut_spec() -> dict[str, Any]:
                                                     "Absent on some forged deliveries: refuse "
                                                     "those (401)."},
                 "SimTime": {"in": "header", "name": "x-seatrial-sim-time", "required": True,
-                            "schema": _DATE_TIME,
+                            "schema": DATE_TIME,
                             "description": "simulated time of the delivery"},
             },
         },

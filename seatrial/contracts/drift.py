@@ -28,7 +28,6 @@ from rich.table import Table
 
 from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.ledger import Entry
-from seatrial.simulators.api import Endpoints
 from seatrial.simulators.canonical import LIVE_ONLY_PATHS
 from seatrial.simulators.dialect import SYSTEMS, dialect
 
@@ -180,14 +179,10 @@ def _content(body: Any) -> Any:
     return body
 
 
-def _router(system: str) -> Endpoints:
-    return dialect(system).table
-
-
 def _endpoint(system: str, method: str, path: str) -> str:
     """An endpoint named by its route template (one name for every order id); a path the
     system has no route for keeps its own name."""
-    router = _router(system)
+    router = dialect(system).table
     for candidate in (method, *sorted({e.method for e in router.endpoints})):
         found = router.match(candidate, path)
         if found is not None:

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from seatrial.faults.base import CallPlan, Delivery, DeliveryPlan, Effect, Note
 from seatrial.faults.kinds import KINDS
-from seatrial.model.envelope import Event
+from seatrial.model.envelope import SYSTEMS, Event
 
 if TYPE_CHECKING:
     from seatrial.scenario import Scenario
 
-SYSTEMS = ("erp", "tms", "lastmile")
 # Healthy networks are not instant: every call and delivery pays a small seeded delay.
 BASELINE_API_LATENCY = (0.05, 0.3)
 BASELINE_WEBHOOK_LATENCY = (0.2, 2.0)

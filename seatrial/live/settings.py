@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SYSTEMS = ("erp", "tms", "lastmile")
+from seatrial.model.envelope import SYSTEMS
 
 
 def url_setting(system: str) -> str:

@@ -28,7 +28,7 @@ from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario
 from seatrial.transport.inprocess import InProcessTransport
-from seatrial.world import SOURCES, World, seed_stream, webhook_secret, webhook_secrets
+from seatrial.world import World, seed_stream, webhook_secret, webhook_secrets
 from seatrial.world.ports import Drive, Receiver, Signing, accept_all
 
 T = TypeVar("T")
@@ -78,7 +78,7 @@ class SimulatorStack:
                else secrets.SystemRandom())
         self.tokens = TokenIssuer(rng, scenario.live.token_lifetime)
         self.secrets: dict[str, str] = (webhook_secrets(scenario.seed) if seeded_credentials
-                                        else {s: webhook_secret(rng) for s in SOURCES})
+                                        else {s: webhook_secret(rng) for s in SYSTEMS})
         # an answer is played up to LOOKAHEAD early, so its entry can be that much ahead of
         # the wall clock; a request on the same keep-alive connection is sent after it arrives
         network = functools.partial(InProcessTransport, grace=ROUND_TRIP * scale,

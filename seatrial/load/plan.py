@@ -17,6 +17,7 @@ from typing import Literal
 
 from seatrial.faults.kinds.duplicate import Duplicate
 from seatrial.faults.kinds.outage import Outage
+from seatrial.model.envelope import SYSTEMS
 from seatrial.scenario import Expectations, LiveSettings, Scenario, Workload
 
 HOUR = 3600.0
@@ -25,7 +26,6 @@ HOUR = 3600.0
 CALENDAR = {"normal-day": 1.0, "black-week": 1.9, "black-friday": 2.4, "cyber-monday": 3.5}
 HEADROOM = 1.5  # large retailers rehearse at 150 % of last year's peak
 DEFAULT_BASELINE = 400.0  # orders an hour on a normal day
-SYSTEMS = ("erp", "tms", "lastmile")
 
 
 @dataclass(frozen=True)

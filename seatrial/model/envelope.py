@@ -10,6 +10,8 @@ from typing import Any, NamedTuple
 #: Simulated time zero. A Monday morning, so calendars read naturally in reports.
 EPOCH = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
+#: The simulated systems: the sources of events, and the APIs a sync implementation calls.
+SYSTEMS = ("erp", "tms", "lastmile")
 CLASSIFIERS = ("PLN", "EST", "ACT")
 SCHEMA_VERSION = "1.0"
 

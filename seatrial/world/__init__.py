@@ -13,7 +13,7 @@ from seatrial.eventlog.record import Recording
 from seatrial.faults import FaultLayer
 from seatrial.gc_pause import paused_gc
 from seatrial.ledger import Ledger
-from seatrial.model.envelope import EPOCH, Event
+from seatrial.model.envelope import EPOCH, SYSTEMS, Event
 from seatrial.scenario import DRAIN, Scenario
 from seatrial.sdk.implementation import SyncImplementation
 from seatrial.simulators.api import Router
@@ -34,7 +34,6 @@ Network = Callable[[simpy.Environment, dict[str, Router], FaultLayer, Ledger],
                    InProcessTransport]
 
 
-SOURCES = ("erp", "tms", "lastmile")
 
 
 def seed_stream(seed: int, name: str) -> random.Random:
@@ -50,7 +49,7 @@ def webhook_secret(rng: random.Random) -> str:
 
 def webhook_secrets(seed: int) -> dict[str, str]:
     """The webhook secret of each source, drawn from the seed: a world's in-process ones."""
-    return {source: webhook_secret(seed_stream(seed, f"secret.{source}")) for source in SOURCES}
+    return {source: webhook_secret(seed_stream(seed, f"secret.{source}")) for source in SYSTEMS}
 
 
 class World:
@@ -97,7 +96,7 @@ class World:
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
                                      lambda task: created("lastmile", task))
         spoken = {system: dialect(system, getattr(scenario.dialects, system))
-                  for system in SOURCES}
+                  for system in SYSTEMS}
         routers = {system: spoken[system].router(core)
                    for system, core in (("erp", self.erp), ("tms", self.tms),
                                         ("lastmile", self.lastmile))}
