@@ -2,7 +2,9 @@
 
 `reference` must hold every invariant in every run (a violation there is a false positive of the
 catalogue or of a check); every other shipped implementation carries one documented defect and
-must be caught, that is violate at least one invariant in at least one run (a mutation score).
+must be caught, that is violate at least one invariant in at least one run (a mutation score),
+and, where it names the invariant it `exists_for`, be caught by that one: a defect caught only
+by some other check is caught by luck, and the check meant for it may be blind.
 
 This module is the pure part: which implementations take part, and the matrix, score and verdict
 built from `RunResult`s. Running them is the CLI's job (`seatrial calibrate`); printing the matrix
@@ -31,6 +33,7 @@ class CalibrationError(ValueError):
 class Implementation:
     name: str
     defect: str | None = None
+    exists_for: str | None = None  # the invariant that exists to catch this defect
 
     @property
     def is_reference(self) -> bool:
@@ -104,9 +107,19 @@ class Row:
         """At least one violation in at least one run."""
         return any(not run.passed for run in self.runs)
 
+    @property
+    def caught_as_meant(self) -> bool:
+        """Caught by the invariant it exists for (any violation, when it names none)."""
+        meant = self.implementation.exists_for
+        if meant is None:
+            return self.caught
+        return any(v["invariant"] == meant for run in self.runs for v in run.violations)
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "defect": self.defect, "caught": self.caught,
-                "violated": self.violated, "runs": [run_json(run) for run in self.runs]}
+                "exists_for": self.implementation.exists_for,
+                "caught_as_meant": self.caught_as_meant, "violated": self.violated,
+                "runs": [run_json(run) for run in self.runs]}
 
 
 @dataclass
@@ -128,6 +141,11 @@ class Calibration:
         return [row.name for row in self.faulty if not row.caught]
 
     @property
+    def missed_as_meant(self) -> list[str]:
+        """Caught, but never by the invariant they exist for."""
+        return [row.name for row in self.faulty if row.caught and not row.caught_as_meant]
+
+    @property
     def score(self) -> tuple[int, int]:
         """(faulty implementations caught, faulty implementations)."""
         return len(self.faulty) - len(self.escaped), len(self.faulty)
@@ -143,8 +161,9 @@ class Calibration:
 
     @property
     def passed(self) -> bool:
-        """Every faulty implementation caught and the reference clean."""
-        return not self.escaped and not self.false_positives
+        """Every faulty implementation caught, each by the invariant it exists for, and the
+        reference clean."""
+        return not self.escaped and not self.missed_as_meant and not self.false_positives
 
     def to_json(self) -> dict[str, Any]:
         caught, total = self.score
@@ -156,7 +175,8 @@ class Calibration:
             "implementations": [row.to_json() for row in self.rows],
             "mutation_score": {"caught": caught, "total": total,
                                "ratio": round(caught / total, 4) if total else None,
-                               "escaped": self.escaped},
+                               "escaped": self.escaped,
+                               "missed_as_meant": self.missed_as_meant},
             "false_positives": self.false_positives,
         }
 

@@ -359,7 +359,8 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @main.command(short_help="Check that the catalogue catches every faulty implementation.",
               epilog=exit_codes(
     {0: "the reference held in every run and every faulty implementation was caught",
-     1: "a faulty implementation escaped, or a false positive",
+     1: "a faulty implementation escaped, or was caught only by another invariant than the one "
+        "it exists for; or a false positive",
      2: "usage or input error (an unknown --only name: the known ones are listed)",
      130: "interrupted: nothing is written (part of a matrix is not a calibration)"}))
 @click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
@@ -377,18 +378,21 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
               html_path: Path | None) -> None:
     """Run every shipped implementation (seatrial.sync_implementations.SHIPPED: the reference and
     each faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
-    everything, each faulty one must be caught (docs/catalogue.md).
+    everything, each faulty one must be caught, by the invariant it exists for
+    (docs/catalogue.md).
 
     Prints the detection matrix (a row per implementation with its one-line defect, a column
     per scenario, each cell the invariants violated across the seeds, abbreviated with a legend
     below, or - when every seed held), the mutation score (faulty implementations caught, with
-    at least one violation in at least one run, out of all of them, naming any that escaped),
+    at least one violation in at least one run, out of all of them, naming any that escaped
+    and any caught only by another invariant than the one it exists for),
     the false positives (every reference run with a violation) and a one-line verdict."""
     check_writable("--json", json_path)
     check_writable("--html", html_path)
     try:
         names = choose(only)
-        implementations = [Implementation(name, resolve(name).defect) for name in names]
+        implementations = [Implementation(name, target.defect, target.exists_for)
+                           for name, target in ((name, resolve(name)) for name in names)]
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
     chosen = _distinct(_load(scenarios) if scenarios else gate_suite())

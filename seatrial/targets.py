@@ -27,6 +27,11 @@ class Target:
         """The one-line defect a shipped faulty implementation documents (None: none)."""
         return getattr(self.factory, "defect", None)
 
+    @property
+    def exists_for(self) -> str | None:
+        """The invariant that exists to catch a shipped faulty implementation's defect."""
+        return getattr(self.factory, "exists_for", None)
+
 
 URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 

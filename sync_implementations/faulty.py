@@ -2,7 +2,9 @@
 
 Every class here is `ReferenceSync` with one method overridden, written the way a team that
 shipped the bug would have written it. Each is a target (`seatrial run --target faulty-...`)
-that the scenario catalogue must catch; `defect` says in one line what is wrong.
+that the scenario catalogue must catch; `defect` says in one line what is wrong, and
+`exists_for` names the invariant that exists to catch it (`seatrial calibrate` fails when only
+another invariant does: then the one meant for it is blind).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class DedupeByBusinessKey(ReferenceSync):
 
     name = "faulty-dedupe-business-key"
     defect = "dedupes on order id + event type, not event_id: later milestones are dropped"
+    exists_for = "converge"
 
     def dedupe_key(self, event: Event) -> str:
         return f"{event.order_id}:{event.type}"
@@ -35,6 +38,7 @@ class RetryWithoutKey(ReferenceSync):
 
     name = "faulty-retry-without-key"
     defect = "retries without the Idempotency-Key: a lost response becomes a second effect"
+    exists_for = "effect-once"
 
     def retry(self, call: Call) -> Call:
         return call._replace(idempotency_key=None)
@@ -45,6 +49,7 @@ class IgnoresRetryAfter(ReferenceSync):
 
     name = "faulty-ignore-retry-after"
     defect = "on 429 backs off by its own schedule and ignores Retry-After"
+    exists_for = "rate-limit-respected"
 
     def throttle(self, system: str, response: Response, backoff: float, io: IO) -> None:
         self.paused_until[system] = io.now + timedelta(seconds=backoff)
@@ -55,6 +60,7 @@ class ArrivalOrder(ReferenceSync):
 
     name = "faulty-arrival-order"
     defect = "applies milestones in arrival order (no lifecycle rank check): status goes back"
+    exists_for = "status-monotonic"
 
     def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
         if status != state["status"]:
@@ -66,6 +72,7 @@ class EstimateMovesStatus(ReferenceSync):
 
     name = "faulty-estimate-moves-status"
     defect = "an estimate (EST) writes the stage it estimates: an ETA moves the ERP status"
+    exists_for = "actual-over-estimate"
 
     def estimated_status(self, state: dict[str, Any], payload: dict[str, Any]) -> str:
         return FROM_TMS.get(payload.get("status_code"), state["status"])
@@ -76,6 +83,7 @@ class InvoiceOnCompletion(ReferenceSync):
 
     name = "faulty-invoice-on-completion"
     defect = "treats any taskCompleted as delivered, without checking success or POD"
+    exists_for = "invoice-after-POD"
 
     def delivered(self, details: dict[str, Any]) -> bool:
         return bool(details)
@@ -86,6 +94,7 @@ class NoTaskCancel(ReferenceSync):
 
     name = "faulty-no-task-cancel"
     defect = "does not cancel the delivery task when the order is cancelled"
+    exists_for = "cancel-compensates"
 
     def cancel_task(self, task_id: str, corr: str | None, io: IO) -> Handler:
         # TODO: last-mile cancel endpoint; the TMS cancel stops the parcel anyway
@@ -97,6 +106,7 @@ class NoRetryOn503(ReferenceSync):
 
     name = "faulty-no-retry-503"
     defect = "does not retry 503: writes during a maintenance window are parked, not queued"
+    exists_for = "converge"
 
     def transient(self, status: int) -> bool:
         return status in (429, 500, 502, 504)
@@ -107,6 +117,7 @@ class UnvalidatedPayload(ReferenceSync):
 
     name = "faulty-unvalidated-payload"
     defect = "does not validate payloads: a poison message kills its order's worker"
+    exists_for = "poison-isolated"
 
     def validate(self, event: Event, payload: Any) -> None:
         pass  # the sources are trusted systems; their payloads are always well formed
@@ -117,6 +128,7 @@ class TrustsGateway(ReferenceSync):
 
     name = "faulty-unsigned-accepted"
     defect = "does not verify webhook signatures or timestamps: forged webhooks are applied"
+    exists_for = "signed-only"
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
         return True  # the gateway verifies signatures before anything reaches us
@@ -127,6 +139,7 @@ class ChargesWithoutKey(ReferenceSync):
 
     name = "faulty-charges-no-key"
     defect = "posts freight charges without an Idempotency-Key: a lost response posts twice"
+    exists_for = "charges-reconcile"
 
     def charges_key(self, statement_id: str) -> str | None:
         return None  # the ERP rejects a second posting of the same statement
@@ -137,6 +150,7 @@ class CorrelationPerMessage(ReferenceSync):
 
     name = "faulty-correlation-per-message"
     defect = "sends the event id as X-Correlation-ID, not the order's correlation id"
+    exists_for = "correlation-propagated"
 
     def correlation(self, event: Event) -> str | None:
         return event.event_id
@@ -147,6 +161,7 @@ class RetractionUndoes(ReferenceSync):
 
     name = "faulty-retraction-undoes"
     defect = "on a retraction writes the previous stage back: the ERP status moves backwards"
+    exists_for = "status-monotonic"
 
     def retracted(self, event: Event, state: dict[str, Any], io: IO) -> Handler:
         payload = event.payload
@@ -163,6 +178,7 @@ class SchemaV1Only(ReferenceSync):
 
     name = "faulty-schema-v1-only"
     defect = "ignores schema_version: every 2.0 payload is parked as malformed"
+    exists_for = "converge"
 
     def upgrade(self, event: Event) -> Any:
         return event.payload  # schema_version has always been 1.0
@@ -173,6 +189,7 @@ class RawEventTimeOrder(ReferenceSync):
 
     name = "faulty-raw-event-time"
     defect = "orders milestones by raw event_time: naive carrier-local times crash the compare"
+    exists_for = "converge"
 
     def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
         if RANK[status] <= RANK[state["status"]]:

@@ -74,6 +74,18 @@ def test_exit_decision_needs_every_fault_caught_and_a_clean_reference(
     assert build([REFERENCE, CAUGHT, ESCAPED], ["s"], results).passed is passed
 
 
+def test_caught_only_by_another_invariant_is_luck_and_fails_the_calibration():
+    meant = Implementation("faulty-meant", "posts charges twice", exists_for="effect-once")
+    by_luck = [result("reference", "s", 1), result("faulty-meant", "s", 1, "converge")]
+    calibration = build([REFERENCE, meant], ["s"], by_luck)
+    assert calibration.rows[1].caught and not calibration.rows[1].caught_as_meant
+    assert calibration.missed_as_meant == ["faulty-meant"] and not calibration.passed
+    assert calibration.to_json()["mutation_score"]["missed_as_meant"] == ["faulty-meant"]
+
+    as_meant = [result("reference", "s", 1), result("faulty-meant", "s", 2, "effect-once")]
+    assert build([REFERENCE, meant], ["s"], as_meant).passed
+
+
 def test_json_keeps_counts_and_one_example_per_invariant():
     results = [slim(result("reference", "s", 1), chains=1),
                slim(result("faulty-caught", "s", 1, "invoice-once", "effect-once",
@@ -82,7 +94,8 @@ def test_json_keeps_counts_and_one_example_per_invariant():
     assert document["passed"] is True
     assert document["scenarios"] == ["s"]
     assert document["seeds"] == [{"scenario": "s", "seeds": [1]}]
-    assert document["mutation_score"] == {"caught": 1, "total": 1, "ratio": 1.0, "escaped": []}
+    assert document["mutation_score"] == {"caught": 1, "total": 1, "ratio": 1.0, "escaped": [],
+                                          "missed_as_meant": []}
     assert document["false_positives"] == []
     faulty = document["implementations"][1]
     assert faulty["name"] == "faulty-caught" and faulty["defect"] == CAUGHT.defect
@@ -139,7 +152,8 @@ def test_cli_calibrates_reference_and_naive(tmp_path):
     run = naive["runs"][0]
     assert run["violation_counts"]["effect-once"] > 1
     assert [v["invariant"] for v in run["violations"]] == run["violated"]  # one example each
-    assert document["mutation_score"] == {"caught": 1, "total": 1, "ratio": 1.0, "escaped": []}
+    assert document["mutation_score"] == {"caught": 1, "total": 1, "ratio": 1.0, "escaped": [],
+                                          "missed_as_meant": []}
     assert document["false_positives"] == []
 
 

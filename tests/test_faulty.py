@@ -6,6 +6,7 @@ import inspect
 import pytest
 
 from seatrial.catalogue import catalogue
+from seatrial.judge.invariants import NAMES
 from seatrial.run import run_scenario
 from seatrial.sync_implementations import SHIPPED
 from seatrial.sync_implementations.reference import ReferenceSync
@@ -13,31 +14,31 @@ from seatrial.targets import resolve
 
 FAULTY = sorted(name for name in SHIPPED if name.startswith("faulty-"))
 
-# faulty implementation -> (catalogue scenario that catches it, the invariant it must break),
-# each run on the scenario's own seed.
+# faulty implementation -> a catalogue scenario that catches it on the scenario's own seed, by
+# the invariant the implementation names as the one it `exists_for`.
 CAUGHT = {
-    "faulty-dedupe-business-key": ("happy-path", "converge"),
-    "faulty-retry-without-key": ("lost-responses", "effect-once"),
-    "faulty-ignore-retry-after": ("rate-limit-squeeze", "rate-limit-respected"),
-    "faulty-arrival-order": ("out-of-order-milestones", "status-monotonic"),
-    "faulty-estimate-moves-status": ("happy-path", "actual-over-estimate"),
-    "faulty-invoice-on-completion": ("business-exceptions", "invoice-after-POD"),
-    "faulty-no-task-cancel": ("cancellation-races", "cancel-compensates"),
-    "faulty-no-retry-503": ("erp-maintenance-window", "converge"),
-    "faulty-unvalidated-payload": ("poison-in-busy-stream", "poison-isolated"),
-    "faulty-unsigned-accepted": ("forged-webhooks", "signed-only"),
-    "faulty-charges-no-key": ("lost-responses", "charges-reconcile"),
-    "faulty-correlation-per-message": ("happy-path", "correlation-propagated"),
-    "faulty-retraction-undoes": ("carrier-retractions", "status-monotonic"),
-    "faulty-schema-v1-only": ("lastmile-payload-v2", "converge"),
-    "faulty-raw-event-time": ("carrier-local-time", "converge"),
+    "faulty-dedupe-business-key": "happy-path",
+    "faulty-retry-without-key": "lost-responses",
+    "faulty-ignore-retry-after": "rate-limit-squeeze",
+    "faulty-arrival-order": "out-of-order-milestones",
+    "faulty-estimate-moves-status": "happy-path",
+    "faulty-invoice-on-completion": "business-exceptions",
+    "faulty-no-task-cancel": "cancellation-races",
+    "faulty-no-retry-503": "erp-maintenance-window",
+    "faulty-unvalidated-payload": "poison-in-busy-stream",
+    "faulty-unsigned-accepted": "forged-webhooks",
+    "faulty-charges-no-key": "lost-responses",
+    "faulty-correlation-per-message": "happy-path",
+    "faulty-retraction-undoes": "carrier-retractions",
+    "faulty-schema-v1-only": "lastmile-payload-v2",
+    "faulty-raw-event-time": "carrier-local-time",
 }
 
 
 def _overrides(cls: type) -> set[str]:
     """Methods the class defines itself (its defect), beyond name/defect and dunders."""
     return {attr for attr, value in vars(cls).items()
-            if callable(value) and not attr.startswith("__") and attr not in ("name", "defect")}
+            if callable(value) and not attr.startswith("__")}
 
 
 def test_every_shipped_name_resolves():
@@ -48,8 +49,10 @@ def test_every_shipped_name_resolves():
 def test_at_least_twelve_faulty_and_each_is_mapped_to_its_catcher():
     assert len(FAULTY) >= 12
     assert set(CAUGHT) == set(FAULTY)
-    for scenario, invariant in CAUGHT.values():
+    for name, scenario in CAUGHT.items():
         assert scenario in catalogue()
+        invariant = resolve(name).exists_for
+        assert invariant in NAMES, (name, invariant)
         assert invariant in catalogue()[scenario].expect.invariants or \
             catalogue()[scenario].expect.invariants == "all"
 
@@ -77,7 +80,7 @@ def test_faulty_is_the_reference_with_one_documented_override(name):
 
 @pytest.mark.parametrize("name", FAULTY)
 def test_faulty_is_caught_by_its_intended_invariant(name):
-    scenario_name, invariant = CAUGHT[name]
+    scenario_name, invariant = CAUGHT[name], resolve(name).exists_for
     scenario = catalogue()[scenario_name]
     result = run_scenario(scenario.with_seed(scenario.seed), resolve(name))
     assert invariant in result.violated(), (scenario_name, result.violated())

@@ -65,6 +65,10 @@ def render(console: Console, calibration: Calibration) -> None:
     for row in calibration.faulty:
         if not row.caught:
             console.print(f"  [red]escaped[/] {escape(row.name)}: {escape(row.defect or '')}")
+        elif not row.caught_as_meant:
+            console.print(f"  [red]caught by luck[/] {escape(row.name)}: never by "
+                          f"{escape(row.implementation.exists_for or '')}, the invariant it "
+                          "exists for")
 
     if calibration.reference is None:
         console.print("[bold]False positives[/]: reference not run (see --only)")
@@ -80,10 +84,12 @@ def render(console: Console, calibration: Calibration) -> None:
                           f"{escape(', '.join(positive['invariants']))}", highlight=False)
 
     escaped, positives = len(calibration.escaped), len(calibration.false_positives)
+    lucky = len(calibration.missed_as_meant)
     if calibration.passed:
         console.print(f"\n[green]calibrated: all {total} faulty implementation(s) caught, "
                       "reference clean[/]")
     else:
         problems = [f"{escaped} faulty implementation(s) escaped"] if escaped else []
+        problems += [f"{lucky} caught only by another invariant than their own"] if lucky else []
         problems += [f"{positives} false positive run(s)"] if positives else []
         console.print(f"\n[red]not calibrated: {', '.join(problems)}[/]")
