@@ -19,6 +19,7 @@ from seatrial.scenario_fields import DAY, Duration, Probability, ScenarioModel, 
 from seatrial.simulators.dialect import CANONICAL, dialect
 
 LineCount = Annotated[int, Field(ge=1, le=200)]
+ChangeCount = Annotated[int, Field(ge=1, le=10)]
 FLOWS = ("order_to_shipment", "milestone_to_erp", "pod_to_invoice")
 PERCENTILES = ("p50", "p90", "p95", "p99")
 SLO_KEYS = tuple(f"{flow}_{p}" for flow in FLOWS for p in PERCENTILES)
@@ -46,8 +47,11 @@ class Workload(ScenarioModel):
     damage_rate: Probability = 0.0
     refusal_rate: Probability = 0.0
     address_change_rate: Probability = 0.0
+    #: How many times an order that changes changes its address ([min, max], drawn uniformly).
+    address_changes: tuple[ChangeCount, ChangeCount] = (1, 1)
 
-    _ordered = field_validator("lines_per_order")(classmethod(lambda cls, v: min_max(v)))
+    _ordered = field_validator("lines_per_order", "address_changes")(
+        classmethod(lambda cls, v: min_max(v)))
 
 
 class Expectations(ScenarioModel):

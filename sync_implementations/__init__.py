@@ -21,4 +21,6 @@ SHIPPED = {
     "faulty-retraction-undoes": "seatrial.sync_implementations.faulty:RetractionUndoes",
     "faulty-schema-v1-only": "seatrial.sync_implementations.faulty:SchemaV1Only",
     "faulty-raw-event-time": "seatrial.sync_implementations.faulty:RawEventTimeOrder",
+    "faulty-latest-change-wins": "seatrial.sync_implementations.faulty:LatestChangeWins",
+    "faulty-eta-as-delivered": "seatrial.sync_implementations.faulty:EtaAsDelivered",
 }

@@ -106,7 +106,7 @@ class NoRetryOn503(ReferenceSync):
 
     name = "faulty-no-retry-503"
     defect = "does not retry 503: writes during a maintenance window are parked, not queued"
-    exists_for = "converge"
+    exists_for = "shipment-per-order"
 
     def transient(self, status: int) -> bool:
         return status in (429, 500, 502, 504)
@@ -204,3 +204,31 @@ class RawEventTimeOrder(ReferenceSync):
             idempotency_key=f"status-{event.order_id}-{status}",
             correlation_id=self.correlation(event)))
         state["status"], state["as_of"] = status, event.event_time
+
+
+class LatestChangeWins(ReferenceSync):
+    """Takes each address change at its word: the address in the event is the new one."""
+
+    name = "faulty-latest-change-wins"
+    defect = ("applies the address in each order.changed as it arrives: an older change that "
+              "arrives late overwrites a newer address")
+    exists_for = "converge"
+
+    def current_address(self, event: Event, payload: dict[str, Any], io: IO) -> Handler:
+        yield from ()
+        return payload["ship_to"]
+
+
+class EtaAsDelivered(ReferenceSync):
+    """Shows the customer the driver's ETA as the delivery: the parcel is "delivered" once its
+    arrival is forecast."""
+
+    name = "faulty-eta-as-delivered"
+    defect = "writes DLV as an actual on the last mile's ETA: delivered hours before the door"
+    exists_for = "status-follows-facts"
+
+    def estimate(self, state: dict[str, Any], event: Event, payload: dict, io: IO) -> Handler:
+        if payload.get("trigger") == "taskEta":
+            yield from self.advance(state, "DLV", event, io)
+        else:
+            yield from super().estimate(state, event, payload, io)

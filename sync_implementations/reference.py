@@ -179,12 +179,20 @@ class ReferenceSync(SyncImplementation):
 
     def _changed(self, event: Event, payload: dict, state: dict[str, Any], io: IO) -> Handler:
         """A new delivery address: the task (if any) must go to it."""
-        state["ship_to"] = payload["ship_to"]
+        state["ship_to"] = yield from self.current_address(event, payload, io)
         if state["task"] and not state["cancelled"]:
             yield from self._send(io, io.lastmile.post(
-                f"/tasks/{state['task']}/destination", json=payload["ship_to"],
+                f"/tasks/{state['task']}/destination", json=state["ship_to"],
                 idempotency_key=f"destination-{event.event_id}",
                 correlation_id=self.correlation(event)), accept=(409,))
+
+    def current_address(self, event: Event, payload: dict[str, Any], io: IO) -> Handler:
+        """The address the ERP holds now, not the one in the event: a customer may change it
+        several times, and an older change can arrive late (redelivered, or held back) after a
+        newer one. The ERP is the system of record; one read settles it."""
+        order = (yield from self._send(io, io.erp.get(
+            f"/orders/{event.order_id}", correlation_id=self.correlation(event)))).json()
+        return order["ship_to"]
 
     def _shipment_status(self, event: Event, payload: dict, state: dict[str, Any],
                          io: IO) -> Handler:

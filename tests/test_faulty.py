@@ -24,7 +24,7 @@ CAUGHT = {
     "faulty-estimate-moves-status": "happy-path",
     "faulty-invoice-on-completion": "business-exceptions",
     "faulty-no-task-cancel": "cancellation-races",
-    "faulty-no-retry-503": "erp-maintenance-window",
+    "faulty-no-retry-503": "tms-outage",
     "faulty-unvalidated-payload": "poison-in-busy-stream",
     "faulty-unsigned-accepted": "forged-webhooks",
     "faulty-charges-no-key": "lost-responses",
@@ -32,6 +32,8 @@ CAUGHT = {
     "faulty-retraction-undoes": "carrier-retractions",
     "faulty-schema-v1-only": "lastmile-payload-v2",
     "faulty-raw-event-time": "carrier-local-time",
+    "faulty-latest-change-wins": "address-churn",
+    "faulty-eta-as-delivered": "happy-path",
 }
 
 

@@ -27,6 +27,7 @@ CAUGHT_BY = {
     "backlog-replay": {"effect-once", "shipment-per-order", "invoice-once"},
     "erp-hang-and-refuse": {"converge", "effect-once"},
     "business-exceptions": {"terminal-sticky", "invoice-after-POD", "converge"},
+    "address-churn": {"converge"},
 }
 
 

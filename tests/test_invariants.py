@@ -31,6 +31,7 @@ from seatrial.judge.invariants import (
     rate_limit_respected,
     shipment_per_order,
     signed_only,
+    status_follows_facts,
     status_monotonic,
     task_per_shipment,
     terminal_sticky,
@@ -323,7 +324,7 @@ def test_the_module_list_covers_every_named_invariant():
         "actual-over-estimate", "invoice-after-POD", "invoice-once", "charges-reconcile",
         "cancel-compensates", "converge", "latency-slo", "terminal-sticky", "poison-isolated",
         "correlation-propagated", "idempotency-key-on-create", "rate-limit-respected",
-        "signed-only"}
+        "signed-only", "status-follows-facts"}
 
 
 # --- shipment-per-order -------------------------------------------------------------------------
@@ -466,6 +467,43 @@ def test_actual_over_estimate_quiet_when_estimates_only_carry_an_eta():
     story.up_to_hub("SO-1", 0)  # includes an EST write that leaves the status at PCK
     assert any(w.classifier == "EST" for w in story.erp.status_writes)
     assert story.check(actual_over_estimate) == []
+
+
+# --- status-follows-facts ----------------------------------------------------------------------
+
+
+def test_status_follows_facts_fires_on_delivered_written_from_an_eta():
+    story = Story()
+    story.happy_path("SO-1")
+    shipment = story.up_to_hub("SO-2", 12)
+    task = story.at(20.2).create_task("SO-2", shipment)
+    story.at(21).start_delivery(task)  # publishes the ETA an hour ahead
+    story.erp_status("SO-2", "DLV")  # the ETA taken for the delivery, written as an actual
+    story.at(22).complete_delivery(task)
+    violations = story.check(status_follows_facts)
+    assert orders_flagged(violations, "status-follows-facts") == ["SO-2"]
+    assert "60 min later" in violations[0].message
+
+
+def test_status_follows_facts_fires_on_an_ending_the_sources_never_reached():
+    story = Story()
+    shipment = story.up_to_hub("SO-1", 0)
+    story.at(9).erp_status("SO-1", "RTN")  # nothing came back to the shipper
+    story.at(10).milestone(shipment, "X6")
+    violations = story.check(status_follows_facts)
+    assert orders_flagged(violations, "status-follows-facts") == ["SO-1"]
+    assert "never did" in violations[0].message
+
+
+def test_status_follows_facts_quiet_on_skipped_stages_and_on_estimates():
+    story = Story()
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.erp_status("SO-1", "PLN", shipment_id=shipment)  # the shipment itself is the fact
+    story.at(3).milestone(shipment, "X4")  # the hub arrival came first: ITR is true too
+    story.at(3.1).erp_status("SO-1", "ITR")
+    story.erp_status("SO-1", "ITR", classifier="EST")
+    assert story.check(status_follows_facts) == []
 
 
 # --- invoice-after-POD --------------------------------------------------------------------------

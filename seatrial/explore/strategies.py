@@ -75,6 +75,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         damage_rate=draw(st.sampled_from(RARE)),
         refusal_rate=draw(st.sampled_from(RARE)),
         address_change_rate=draw(st.sampled_from(RARE)),
+        address_changes=(1, draw(st.integers(1, 3))),  # repeated changes: an old one can lag
     )
     return Scenario(
         name="explored", seed=draw(st.integers(0, 2**16)), duration=duration,

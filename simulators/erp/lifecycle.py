@@ -26,6 +26,8 @@ class OrderRates(Protocol):
     def cancel_rate(self) -> float: ...
     @property
     def address_change_rate(self) -> float: ...
+    @property
+    def address_changes(self) -> tuple[int, int]: ...
 
 
 def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
@@ -40,7 +42,7 @@ def release_orders(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
 
 def release_order(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
                   rng: random.Random, workload: OrderRates) -> str:
-    """Release the next order now, with the customer's later cancellation or address change
+    """Release the next order now, with the customer's later cancellation or address changes
     drawn at the workload's rates (a load test releases orders one by one through here)."""
     order, customer, new = orders.next_order(env.now)
     if new:
@@ -49,7 +51,10 @@ def release_order(env: simpy.Environment, erp: ErpCore, orders: OrderFactory,
     if rng.random() < workload.cancel_rate:
         env.process(cancel_later(env, erp, order.id, rng))
     if rng.random() < workload.address_change_rate:
-        env.process(change_later(env, erp, order.id, orders.new_address(), rng))
+        fewest, most = workload.address_changes
+        # one change draws nothing more, so scenarios written before repeated changes replay
+        for _ in range(fewest if fewest == most else rng.randint(fewest, most)):
+            env.process(change_later(env, erp, order.id, orders.new_address(), rng))
     return order.id
 
 
