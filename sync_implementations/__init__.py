@@ -23,4 +23,5 @@ SHIPPED = {
     "faulty-raw-event-time": "seatrial.sync_implementations.faulty:RawEventTimeOrder",
     "faulty-latest-change-wins": "seatrial.sync_implementations.faulty:LatestChangeWins",
     "faulty-eta-as-delivered": "seatrial.sync_implementations.faulty:EtaAsDelivered",
+    "faulty-any-photo-is-proof": "seatrial.sync_implementations.faulty:AnyPhotoIsProof",
 }

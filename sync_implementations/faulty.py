@@ -232,3 +232,15 @@ class EtaAsDelivered(ReferenceSync):
             yield from self.advance(state, "DLV", event, io)
         else:
             yield from super().estimate(state, event, payload, io)
+
+
+class AnyPhotoIsProof(ReferenceSync):
+    """Takes whatever the driver captured, a photo or a signature, as proof of delivery."""
+
+    name = "faulty-any-photo-is-proof"
+    defect = ("invoices when a completion carries any photo: a failed attempt's photo of the "
+              "door releases the invoice")
+    exists_for = "invoice-after-POD"
+
+    def delivered(self, details: dict[str, Any]) -> bool:
+        return bool(details.get("pod") or details.get("photos"))

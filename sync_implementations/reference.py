@@ -387,7 +387,8 @@ def _reshape(source: str, payload: dict[str, Any]) -> Any:
             v1["completion_details"] = {
                 "success": details.get("success"), "attempt": details.get("attempt"),
                 "failure_reason": details.get("failureReason"),
-                "pod": details.get("proofOfDelivery")}
+                "pod": details.get("proofOfDelivery"),
+                "photos": details.get("photoUploadIds") or [], "notes": details.get("notes")}
         if "etaTime" in payload:
             v1["eta"] = payload["etaTime"]
         return v1

@@ -34,6 +34,7 @@ CAUGHT = {
     "faulty-raw-event-time": "carrier-local-time",
     "faulty-latest-change-wins": "address-churn",
     "faulty-eta-as-delivered": "happy-path",
+    "faulty-any-photo-is-proof": "business-exceptions",
 }
 
 

@@ -79,6 +79,8 @@ V2_FIELDS = {
     "lastmile": {"trigger": "triggerName", "state": "taskState", "worker": "workerName",
                  "completion_details": "completionDetails", "eta": "etaTime",
                  "completion_details.failure_reason": "completionDetails.failureReason",
-                 "completion_details.pod": "completionDetails.proofOfDelivery"},
+                 "completion_details.pod": "completionDetails.proofOfDelivery",
+                 "completion_details.photos": "completionDetails.photoUploadIds",
+                 "completion_details.notes": "completionDetails.notes"},
     "*": {"*": "data.*"},  # every other event (ERP events, TMS charges): the v1 payload
 }                          # under "data"; retracted_event_id stays at the top level

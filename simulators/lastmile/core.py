@@ -119,7 +119,8 @@ class LastMileCore:
         self._publish(task, "taskArrival")
 
     def complete(self, task: Task, success: bool, reason: str | None = None,
-                 pod: dict[str, Any] | None = None) -> None:
+                 pod: dict[str, Any] | None = None, photos: tuple[str, ...] = (),
+                 notes: str | None = None) -> None:
         attempt = task.attempts[-1]
         attempt.completed_at = self.clock()
         attempt.success, attempt.failure_reason = success, reason
@@ -127,8 +128,8 @@ class LastMileCore:
         if success:
             task.pod, task.delivered_at = pod, attempt.completed_at
             task.delivered_to = dict(task.destination)
-        details = (CompletionDetails(True, len(task.attempts), pod=pod) if success
-                   else CompletionDetails(False, len(task.attempts), failure_reason=reason))
+        details = CompletionDetails(success, len(task.attempts), pod if success else None,
+                                    None if success else reason, photos, notes)
         self._publish(task, "taskCompleted", completion_details=details)
         if not success:
             task.state = ASSIGNED  # re-attempt on the next delivery window

@@ -19,6 +19,7 @@ from seatrial.model.vocabulary import (
     LASTMILE_TRIGGERS,
 )
 from seatrial.simulators.payload import (
+    ARRAY,
     BOOLEAN,
     INTEGER,
     OBJECT,
@@ -38,12 +39,16 @@ STATE_SCHEMA = {"type": "integer", "enum": sorted(LASTMILE_STATES),
 
 
 class CompletionDetails(NamedTuple):
-    """How a delivery attempt ended: with proof of delivery, or with a failure reason."""
+    """How a delivery attempt ended: with proof of delivery, or with a failure reason. Either
+    way the driver's photos and notes come along, as on Onfleet (`photoUploadIds`, `notes`): a
+    failed attempt's photo of the door is no proof of delivery."""
 
     success: bool
     attempt: int | None
     pod: dict[str, Any] | None = None
     failure_reason: str | None = None
+    photos: tuple[str, ...] = ()
+    notes: str | None = None
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"success": self.success, "attempt": self.attempt}
@@ -51,11 +56,16 @@ class CompletionDetails(NamedTuple):
             body["pod"] = self.pod
         else:
             body["failure_reason"] = self.failure_reason
+        if self.photos:
+            body["photos"] = list(self.photos)
+        if self.notes is not None:
+            body["notes"] = self.notes
         return body
 
     def payload_v2(self) -> dict[str, Any]:
         return {"success": self.success, "attempt": self.attempt,
-                "failureReason": self.failure_reason, "proofOfDelivery": self.pod}
+                "failureReason": self.failure_reason, "proofOfDelivery": self.pod,
+                "photoUploadIds": list(self.photos), "notes": self.notes}
 
     @classmethod
     def parse(cls, details: dict[str, Any]) -> CompletionDetails:
@@ -63,7 +73,9 @@ class CompletionDetails(NamedTuple):
         return cls(may(details, "success", BOOLEAN, False, where=where),
                    may(details, "attempt", INTEGER, where=where),
                    may(details, "pod", or_null(OBJECT), where=where),
-                   may(details, "failure_reason", or_null(TEXT), where=where))
+                   may(details, "failure_reason", or_null(TEXT), where=where),
+                   tuple(may(details, "photos", ARRAY, [], where=where)),
+                   may(details, "notes", or_null(TEXT), where=where))
 
 
 class TaskUpdated(NamedTuple):
@@ -117,6 +129,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "pod": ref("ProofOfDelivery"),
         "failure_reason": string("on a failed attempt", examples=[
             *LASTMILE_FAILURE_REASONS, LASTMILE_REFUSED]),
+        "photos": {"type": "array", "items": {"type": "string"},
+                   "description": "what the driver photographed, on a failed attempt too (the "
+                                  "door, the street): only `pod` on a success proves delivery",
+                   "examples": [["attempts/T-000001-1.jpg"]]},
+        "notes": string("the driver's note", examples=["Nobody home; photo of the front door"]),
     }, ["success", "attempt"]),
     TaskUpdated.SCHEMA: obj({
         "trigger": string("Onfleet-like webhook trigger", examples=list(LASTMILE_TRIGGERS)),
@@ -134,6 +151,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "success": {"type": "boolean"}, "attempt": {"type": "integer"},
             "failureReason": {"type": ["string", "null"]},
             "proofOfDelivery": {"anyOf": [ref("ProofOfDelivery"), {"type": "null"}]},
+            "photoUploadIds": {"type": "array", "items": {"type": "string"}},
+            "notes": {"type": ["string", "null"]},
         }),
         "etaTime": DATE_TIME,
         **RETRACTION,

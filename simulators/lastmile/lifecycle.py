@@ -58,16 +58,34 @@ def task_lifecycle(env: simpy.Environment, lastmile: LastMileCore, task: Task,
         if not task.active:
             return
         if rng.random() < workload.refusal_rate:  # refused at the door: back to the shipper
-            lastmile.complete(task, False, reason=LASTMILE_REFUSED)
+            lastmile.complete(task, False, LASTMILE_REFUSED,
+                              **at_the_door(task, attempt, LASTMILE_REFUSED))
             yield env.timeout(rng.uniform(1 * HOUR, 6 * HOUR))
             lastmile.returned(task)
             break
         if attempt < MAX_ATTEMPTS and rng.random() < workload.failed_attempt_rate:
-            lastmile.complete(task, False, reason=rng.choice(LASTMILE_FAILURE_REASONS))
+            reason = rng.choice(LASTMILE_FAILURE_REASONS)
+            lastmile.complete(task, False, reason, **at_the_door(task, attempt, reason))
             continue
-        lastmile.complete(task, True, pod=proof_of_delivery(task, attempt))
+        pod = proof_of_delivery(task, attempt)
+        lastmile.complete(task, True, pod=pod, photos=(pod["photo"],))
         break
     handoff.happen(handoff.settled(task.shipment_id))
+
+
+#: What a driver notes on a failed attempt (and photographs: real platforms ask for a photo of
+#: the door, so a failed attempt carries a photo too, and only `pod` proves a delivery).
+FAILURE_NOTES = {
+    "RECIPIENT_NOT_HOME": "Nobody home; card left, photo of the front door",
+    "ADDRESS_NOT_FOUND": "No such house number; photo of the street",
+    "ACCESS_DENIED": "Gate locked, no answer on the intercom; photo of the entrance",
+    LASTMILE_REFUSED: "Recipient refused the parcel at the door",
+}
+
+
+def at_the_door(task: Task, attempt: int, reason: str) -> dict[str, Any]:
+    """What the driver leaves on record after a failed attempt: a photo and a note."""
+    return {"photos": (f"attempts/{task.id}-{attempt}.jpg",), "notes": FAILURE_NOTES[reason]}
 
 
 def proof_of_delivery(task: Task, attempt: int) -> dict[str, Any]:
