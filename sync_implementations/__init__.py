@@ -24,4 +24,5 @@ SHIPPED = {
     "faulty-latest-change-wins": "seatrial.sync_implementations.faulty:LatestChangeWins",
     "faulty-eta-as-delivered": "seatrial.sync_implementations.faulty:EtaAsDelivered",
     "faulty-any-photo-is-proof": "seatrial.sync_implementations.faulty:AnyPhotoIsProof",
+    "faulty-local-time-as-utc": "seatrial.sync_implementations.faulty:LocalTimeAsUtc",
 }

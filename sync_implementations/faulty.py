@@ -9,7 +9,7 @@ another invariant does: then the one meant for it is blind).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seatrial.sdk import IO, Call, Event, Handler, Response, Webhook
@@ -244,3 +244,23 @@ class AnyPhotoIsProof(ReferenceSync):
 
     def delivered(self, details: dict[str, Any]) -> bool:
         return bool(details.get("pod") or details.get("photos"))
+
+
+class LocalTimeAsUtc(ReferenceSync):
+    """Guards against stale milestones by event time, and reads a time without an offset as
+    UTC, as `datetime.replace(tzinfo=UTC)` fixes the naive-versus-aware crash."""
+
+    name = "faulty-local-time-as-utc"
+    defect = ("reads event times without an offset as UTC and drops milestones older than the "
+              "last applied: a carrier's local time an hour ahead hides the next stage")
+    exists_for = "stages-converge"
+
+    def advance(self, state: dict[str, Any], status: str, event: Event, io: IO) -> Handler:
+        if RANK[status] <= RANK[state["status"]]:
+            return
+        moment = event.event_time
+        stamp = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        if stamp < state.get("as_of", stamp):
+            return  # stale: something newer was applied already
+        yield from self.write_status(state, status, event, io)
+        state["as_of"] = stamp

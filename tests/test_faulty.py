@@ -35,6 +35,7 @@ CAUGHT = {
     "faulty-latest-change-wins": "address-churn",
     "faulty-eta-as-delivered": "happy-path",
     "faulty-any-photo-is-proof": "business-exceptions",
+    "faulty-local-time-as-utc": "carrier-local-time",
 }
 
 

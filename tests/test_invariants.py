@@ -31,6 +31,7 @@ from seatrial.judge.invariants import (
     rate_limit_respected,
     shipment_per_order,
     signed_only,
+    stages_converge,
     status_follows_facts,
     status_monotonic,
     task_per_shipment,
@@ -324,7 +325,7 @@ def test_the_module_list_covers_every_named_invariant():
         "actual-over-estimate", "invoice-after-POD", "invoice-once", "charges-reconcile",
         "cancel-compensates", "converge", "latency-slo", "terminal-sticky", "poison-isolated",
         "correlation-propagated", "idempotency-key-on-create", "rate-limit-respected",
-        "signed-only", "status-follows-facts"}
+        "signed-only", "status-follows-facts", "stages-converge"}
 
 
 # --- shipment-per-order -------------------------------------------------------------------------
@@ -669,6 +670,37 @@ def test_cancel_compensates_quiet_when_cancelled_in_time_or_already_departed():
     task = story.at(11.1).create_task("SO-3", shipment)
     story.at(11.2).cancel_task(task)
     assert story.at(20).check(cancel_compensates) == []
+
+
+# --- stages-converge ---------------------------------------------------------------------------
+
+
+def test_stages_converge_fires_when_an_intermediate_stage_is_shown_hours_late():
+    story = Story(expect={"converge_within": "1h"})
+    story.happy_path("SO-1")
+    story.release("SO-2")
+    shipment = story.at(11.1).create_shipment("SO-2")
+    story.erp_status("SO-2", "PLN", shipment_id=shipment)
+    story.at(12).milestone(shipment, "AF")
+    story.erp_status("SO-2", "PCK")
+    story.at(13).milestone(shipment, "X6")  # dropped as "older" by the SUT
+    story.at(17).milestone(shipment, "X4")
+    story.erp_status("SO-2", "HUB")  # the end is right: converge holds
+    assert story.at(18).check(converge) == []
+    violations = story.check(stages_converge)
+    assert orders_flagged(violations, "stages-converge") == ["SO-2"]
+    assert "ITR" in violations[0].message and "240 min" in violations[0].message
+
+
+def test_stages_converge_quiet_when_a_later_stage_covers_a_skipped_one_in_time():
+    story = Story(expect={"converge_within": "1h"})
+    story.release("SO-1")
+    shipment = story.at(0.1).create_shipment("SO-1")
+    story.erp_status("SO-1", "PLN", shipment_id=shipment)
+    story.at(2).milestone(shipment, "AF")
+    story.at(2.5).milestone(shipment, "X6")
+    story.at(2.6).erp_status("SO-1", "ITR")  # PCK never written: ITR shows it, in time
+    assert story.at(10).check(stages_converge) == []
 
 
 # --- converge -----------------------------------------------------------------------------------
