@@ -25,4 +25,8 @@ SHIPPED = {
     "faulty-eta-as-delivered": "seatrial.sync_implementations.faulty:EtaAsDelivered",
     "faulty-any-photo-is-proof": "seatrial.sync_implementations.faulty:AnyPhotoIsProof",
     "faulty-local-time-as-utc": "seatrial.sync_implementations.faulty:LocalTimeAsUtc",
+    "faulty-day-long-replay-window":
+        "seatrial.sync_implementations.faulty:DayLongReplayWindow",
+    "faulty-retry-drops-correlation":
+        "seatrial.sync_implementations.faulty:RetryDropsCorrelation",
 }

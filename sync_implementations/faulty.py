@@ -264,3 +264,29 @@ class LocalTimeAsUtc(ReferenceSync):
             return  # stale: something newer was applied already
         yield from self.write_status(state, status, event, io)
         state["as_of"] = stamp
+
+
+class DayLongReplayWindow(ReferenceSync):
+    """Checks webhook signatures, with the replay window widened to a day after a provider's
+    drifting clock got good deliveries refused."""
+
+    name = "faulty-day-long-replay-window"
+    defect = ("accepts signed webhooks up to a day old: a captured delivery replayed an hour "
+              "later is applied")
+    exists_for = "signed-only"
+
+    def authenticate(self, webhook: Webhook, io: IO) -> bool:
+        return io.verify(webhook, tolerance=86400)
+
+
+class RetryDropsCorrelation(ReferenceSync):
+    """Rebuilds each retry from its method, path, body and key; the correlation header is not
+    carried over."""
+
+    name = "faulty-retry-drops-correlation"
+    defect = "retries without X-Correlation-ID: the retried calls fall out of the order's trace"
+    exists_for = "correlation-propagated"
+
+    def retry(self, call: Call) -> Call:
+        return Call(call.system, call.method, call.path, call.json, call.params,
+                    call.idempotency_key, timeout=call.timeout)

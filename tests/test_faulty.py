@@ -36,6 +36,8 @@ CAUGHT = {
     "faulty-eta-as-delivered": "happy-path",
     "faulty-any-photo-is-proof": "business-exceptions",
     "faulty-local-time-as-utc": "carrier-local-time",
+    "faulty-day-long-replay-window": "forged-webhooks",
+    "faulty-retry-drops-correlation": "lost-responses",
 }
 
 
