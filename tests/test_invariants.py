@@ -897,6 +897,19 @@ def test_poison_isolated_fires_when_a_poison_message_is_answered_5xx():
     assert "did not converge" not in violations[0].message
 
 
+def test_poison_isolated_does_not_blame_a_delivery_refused_while_the_sut_was_down():
+    story = Story()
+    story.happy_path("SO-1")
+    story.ledger.record(story.at(12).now, "crash", "sut", "crash1", None,
+                        {"error": "the sync implementation crashed (fault)",
+                         "restart_after": 600.0})
+    story.later(60).poisoned("SO-1", "nack")  # refused: nobody was there to answer
+    story.later(600).poisoned("SO-1", "ack")  # after the restart: parked
+    assert story.check(poison_isolated) == []
+    story.later(60).poisoned("SO-1", "nack")  # up again, and answering 5xx: its own doing
+    assert orders_flagged(story.check(poison_isolated), "poison-isolated") == ["SO-1"]
+
+
 def test_poison_isolated_fires_when_the_poisoned_order_is_left_behind():
     story = Story()
     story.happy_path("SO-1")

@@ -1,6 +1,10 @@
 """poison-isolated: a malformed message is answered (parked or refused, never a 5xx that makes
 the source retry it and count failures against the subscription), and the order it names
-still converges: it neither blocks that order nor moves its status."""
+still converges: it neither blocks that order nor moves its status.
+
+A delivery that failed while the SUT was down (between a crash and its restart, as the ledger's
+`crash` entries say) is no answer of the SUT's: the source retries it as it would any other.
+"""
 
 from collections.abc import Iterator
 
@@ -16,7 +20,10 @@ def check(obs: Observation) -> Iterator[Violation]:
                 if e.kind == "fault" and e.data.get("fault") == "poison"}
     if not poisoned:
         return
-    failed = {e.ref for e in obs.ledger.entries if e.kind == "nack" and e.ref in poisoned}
+    down = [(e.time, e.time + e.data["restart_after"]) for e in obs.ledger.entries
+            if e.kind == "crash" and "restart_after" in e.data]
+    failed = {e.ref for e in obs.ledger.entries if e.kind == "nack" and e.ref in poisoned
+              and not any(start <= e.time <= end for start, end in down)}
     stuck = {order for order, _ in converge.disagreements(obs)}
     reported: set[str] = set()
     for ref, order_id in poisoned.items():
