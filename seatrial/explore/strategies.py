@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from seatrial.faults.base import Fault
 from seatrial.faults.kinds import KINDS
 from seatrial.scenario import Expectations, Scenario, Workload
 from seatrial.scenario_fields import HOUR, MINUTE
@@ -25,7 +26,11 @@ RARE = (0.0, 0.01, 0.05, 0.1)  # a business exception's rate: none first
 #: An address change is a customer's whim, not an exception: up to half the orders, several
 #: times each, so an old change has the chance to arrive after a newer one.
 CHANGES = (0.0, 0.1, 0.3, 0.5)
-CONVERGE_WITHIN = 12 * HOUR  # after the last fault: room for the slowest redelivery schedule
+#: The converge deadline when a drawn fault can delay facts without a small bound (its `lag`
+#: is None): room for the slowest redelivery schedule.
+CONVERGE_WITHIN = 12 * HOUR
+#: Otherwise: an hour, plus the longest hold a fault puts on an event.
+PROMPT = HOUR
 #: The kinds explore draws, in their `explored` order (each kind's `explore`,
 #: seatrial/faults/kinds/).
 EXPLORED = tuple(sorted((kind for kind in KINDS.values() if kind.explore is not None),
@@ -84,4 +89,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         name="explored", seed=draw(st.integers(0, 2**16)), duration=duration,
         description="Found by seatrial explore.", workload=workload,
         faults=faulted,
-        expect=Expectations(converge_within=CONVERGE_WITHIN))
+        expect=Expectations(converge_within=converge_within(faulted)))
+
+
+def converge_within(faults: tuple[Fault, ...]) -> float:
+    """As tight a deadline as the faults let a correct implementation meet."""
+    lags = [fault.lag() for fault in faults]
+    if None in lags:
+        return CONVERGE_WITHIN
+    return PROMPT + max(lags, default=0.0)

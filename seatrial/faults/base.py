@@ -35,6 +35,14 @@ class Fault(ScenarioModel):
     def span(self, horizon: float) -> tuple[float, float]:
         return self.at, horizon if self.for_ is None else self.at + self.for_
 
+    def lag(self) -> float | None:
+        """How much later this fault can make a correct implementation show a fact (seconds,
+        beyond any window the converge deadline already counts from), or None when that has no
+        small bound (a redelivery schedule's steps, a rate limit's backlog). `seatrial explore`
+        sets a scenario's converge deadline from it: as tight as the faults allow, since a
+        deadline of half a day hides every defect that is only late."""
+        return None
+
 
 # --- what effects act on ---------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ class Duplicate(Fault):
 
     _ordered = field_validator("copies")(classmethod(lambda cls, v: min_max(v)))
 
+    def lag(self) -> float:
+        return 0.0  # copies come later; the original does not
+
 
 class DuplicateEffect(Effect[Duplicate]):
     __slots__ = ()

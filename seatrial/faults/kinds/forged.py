@@ -23,6 +23,9 @@ class Forged(Fault):
     probability: Probability
     mode: Literal["bad_signature", "missing_signature", "stale_timestamp"] = "bad_signature"
 
+    def lag(self) -> float:
+        return 0.0  # forgeries are refused; the real events are untouched
+
 
 def forged(event: Event) -> Event:
     """A harmful message for the same order: what an attacker would want the SUT to do."""

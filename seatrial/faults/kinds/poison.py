@@ -25,6 +25,9 @@ class Poison(Fault):
     channel: WebhookChannel
     probability: Probability
 
+    def lag(self) -> float:
+        return 0.0  # poison rides beside the real event
+
 
 def poison(event: Event, rng: random.Random) -> Event:
     """Unparseable for a real order: required fields gone or of the wrong type."""

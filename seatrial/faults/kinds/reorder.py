@@ -21,6 +21,9 @@ class Reorder(Fault):
     probability: Probability
     window: Duration = 3600.0
 
+    def lag(self) -> float:
+        return self.window  # an event is held back at most this long
+
 
 class ReorderEffect(Effect[Reorder]):
     __slots__ = ()

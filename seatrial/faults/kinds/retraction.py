@@ -26,6 +26,9 @@ class Retraction(Fault):
     channel: Literal["tms.webhooks", "lastmile.webhooks"]
     probability: Probability
 
+    def lag(self) -> float:
+        return 0.0  # a retraction and its correction ride beside the facts
+
 
 def retraction(event: Event) -> tuple[Event, Event]:
     """(the retraction, the corrected re-issue) of an actual milestone."""

@@ -27,6 +27,9 @@ class SchemaDrift(Fault):
     mode: Literal["v2", "unknown_code"] = "v2"
     probability: Probability = 1.0
 
+    def lag(self) -> float:
+        return 0.0  # reshaped, not held
+
 
 def to_v2(event: Event) -> Event:
     """Schema 2.0: the same facts, reshaped as its type says (`payload_v2` in
