@@ -12,6 +12,7 @@ from typing import Protocol
 
 from seatrial import budget
 from seatrial.budget import SPIN_LIMIT, Runaway
+from seatrial.cost import CostMeter
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, Response, Sleep, sleep_error
 from seatrial.sdk.webhooks import Webhook
@@ -23,9 +24,11 @@ Result = Callable[[str, str | None], None]
 
 
 class Face(Protocol):
-    """What a face provides to run handlers: sending calls, sleeping, and a crash generation."""
+    """What a face provides to run handlers: sending calls, sleeping, a crash generation, and
+    the meter the SUT's own CPU time is charged to."""
 
     generation: int
+    cost: CostMeter
 
     def send(self, call: Call, resume: Resume) -> None: ...
 
@@ -69,7 +72,7 @@ class Task:
                               f"{frame.f_code.co_filename}:{frame.f_lineno}")
                 raise runaway
         try:
-            op = self.gen.throw(error) if error is not None else self.gen.send(value)
+            op = self._advance(value, error)
         except StopIteration:
             self.done(None)
             return
@@ -94,6 +97,15 @@ class Task:
             self.gen.close()
             self.done(TypeError(f"a handler yielded {op!r}; yield io.<system>.get/post(...) "
                                 "or io.sleep(seconds)"))
+
+    def _advance(self, value: Response | None, error: BaseException | None) -> object:
+        """Run the handler to its next yield, its CPU time charged to the SUT."""
+        cost = self.face.cost
+        started = cost.start()
+        try:
+            return self.gen.throw(error) if error is not None else self.gen.send(value)
+        finally:
+            cost.stop(started)
 
     def _wake(self) -> None:
         self.step(None, None)
@@ -124,12 +136,17 @@ def receive(face: Face, sut: SyncImplementation, io: IO, webhook: Webhook,
             on_result: Result) -> None:
     """One delivery, as the SUT's webhook endpoint takes it: authenticate, handle, answer."""
     stage = "authenticate"
+    cost = face.cost
+    cost.delivered()
+    started = cost.start()
     try:
         if not sut.authenticate(webhook, io):
+            cost.stop(started)
             on_result("reject", "401: refused by authenticate()")
             return
         stage = "on_event"
         handler = sut.on_event(webhook.event, io)
+        cost.stop(started)
     except Runaway as runaway:
         event = webhook.event
         runaway.blame(f"{type(sut).__name__}.{stage} (handling {event.type} event "
@@ -138,6 +155,7 @@ def receive(face: Face, sut: SyncImplementation, io: IO, webhook: Webhook,
     except KeyboardInterrupt:
         raise
     except BaseException as failure:  # SystemExit too: a failed delivery, judged as such
+        cost.stop(started)
         on_result("nack", describe(failure))
         return
     if not inspect.isgenerator(handler):

@@ -29,4 +29,5 @@ SHIPPED = {
         "seatrial.sync_implementations.faulty:DayLongReplayWindow",
     "faulty-retry-drops-correlation":
         "seatrial.sync_implementations.faulty:RetryDropsCorrelation",
+    "faulty-dedupe-by-scanning": "seatrial.sync_implementations.faulty:DedupeByScanning",
 }

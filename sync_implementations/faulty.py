@@ -290,3 +290,22 @@ class RetryDropsCorrelation(ReferenceSync):
     def retry(self, call: Call) -> Call:
         return Call(call.system, call.method, call.path, call.json, call.params,
                     call.idempotency_key, timeout=call.timeout)
+
+
+class DedupeByScanning(ReferenceSync):
+    """Keeps the event ids it has taken in one durable list, as a JSON column would, and
+    scans it for each delivery."""
+
+    name = "faulty-dedupe-by-scanning"
+    defect = ("dedupes by scanning a list of every event id taken: each delivery costs more "
+              "than the last, and a peak day runs ever slower")
+    exists_for = "cost-flat"
+
+    def already_seen(self, event: Event, io: IO) -> bool:
+        taken = io.store.get("seen-list", [])
+        key = self.dedupe_key(event)
+        if key in taken:
+            return True
+        taken.append(key)
+        io.store.put("seen-list", taken)
+        return False

@@ -74,10 +74,8 @@ class ReferenceSync(SyncImplementation):
         return event.event_id
 
     def on_event(self, event: Event, io: IO) -> None:
-        seen = f"seen/{self.dedupe_key(event)}"
-        if seen in io.store:
+        if self.already_seen(event, io):
             return
-        io.store.put(seen, True)
         if event.order_id is None:
             io.store.put(f"parked/{event.event_id}", "no order id in the envelope")
             return
@@ -86,6 +84,14 @@ class ReferenceSync(SyncImplementation):
         inbox = f"inbox/{event.order_id}"
         io.store.put(inbox, [*io.store.get(inbox, []), event])
         self._wake(event.order_id, io)
+
+    def already_seen(self, event: Event, io: IO) -> bool:
+        """Dedupe: a durable record per event taken, looked up by key."""
+        seen = f"seen/{self.dedupe_key(event)}"
+        if seen in io.store:
+            return True
+        io.store.put(seen, True)
+        return False
 
     def _wake(self, order_id: str, io: IO) -> None:
         if order_id not in self.working:

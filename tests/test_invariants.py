@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from seatrial.cost import CostMeter
 from seatrial.faults.kinds.forged import forged
 from seatrial.faults.kinds.poison import poison
 from seatrial.judge import invariants
@@ -22,6 +23,7 @@ from seatrial.judge.invariants import (
     charges_reconcile,
     converge,
     correlation_propagated,
+    cost_flat,
     effect_once,
     idempotency_key_on_create,
     invoice_after_pod,
@@ -325,7 +327,7 @@ def test_the_module_list_covers_every_named_invariant():
         "actual-over-estimate", "invoice-after-POD", "invoice-once", "charges-reconcile",
         "cancel-compensates", "converge", "latency-slo", "terminal-sticky", "poison-isolated",
         "correlation-propagated", "idempotency-key-on-create", "rate-limit-respected",
-        "signed-only", "status-follows-facts", "stages-converge"}
+        "signed-only", "status-follows-facts", "stages-converge", "cost-flat"}
 
 
 # --- shipment-per-order -------------------------------------------------------------------------
@@ -1144,3 +1146,37 @@ def test_every_invariant_module_is_registered_once_and_documented():
     assert len({m.ORDER for m in MODULES}) == len({m.NAME for m in MODULES}) == len(MODULES)
     concepts = (Path(__file__).parent.parent / "docs" / "concepts.md").read_text()
     assert [m.NAME for m in MODULES if f"| `{m.NAME}` |" not in concepts] == []
+
+
+# --- cost-flat ----------------------------------------------------------------------------------
+
+
+def _metered(costs: list[float]) -> CostMeter:
+    """A meter that saw one delivery per cost, each costing what the list says."""
+    meter = CostMeter(clock=lambda: 0.0)
+    for cost in costs:
+        meter.charge(cost)
+    return meter
+
+
+def _judged(costs: list[float]) -> list[Violation]:
+    story = Story()
+    obs = Observation(story.scenario, story.ledger, story.erp, story.tms, story.lastmile, 0.0,
+                      _metered(costs))
+    return list(cost_flat.check(obs))
+
+
+def test_cost_flat_fires_when_each_delivery_costs_more_than_the_last():
+    count = cost_flat.MIN_DELIVERIES
+    violations = _judged([50e-6 + n * 1e-8 for n in range(count)])  # a scan over the history
+    assert [v.invariant for v in violations] == ["cost-flat"]
+    assert f"over {count:,} deliveries" in violations[0].message
+
+
+def test_cost_flat_quiet_on_flat_noisy_or_shifting_cost_and_on_short_runs():
+    count = cost_flat.MIN_DELIVERIES
+    noise = random.Random(4)
+    assert _judged([noise.uniform(20e-6, 120e-6) for _ in range(count)]) == []
+    # the day's mix: cheap releases first, dearer deliveries later, 1.5x in all
+    assert _judged([50e-6 if n < count // 2 else 75e-6 for n in range(count)]) == []
+    assert _judged([50e-6 + n * 5e-8 for n in range(count - 1)]) == []  # too short to judge

@@ -80,6 +80,7 @@ class Outbox(AcceptAll):
     """Stands where the sync implementation would: keeps what the dispatcher delivers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.webhooks: list[Webhook] = []
 
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:

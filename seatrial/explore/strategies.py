@@ -29,7 +29,8 @@ CHANGES = (0.0, 0.1, 0.3, 0.5)
 #: The converge deadline when a drawn fault can delay facts without a small bound (its `lag`
 #: is None): room for the slowest redelivery schedule.
 CONVERGE_WITHIN = 12 * HOUR
-#: Otherwise: an hour, plus the longest hold a fault puts on an event.
+#: Otherwise: an hour, plus the holds the faults can put on an event (summed: two reorders on
+#: one channel hold an event twice).
 PROMPT = HOUR
 #: The kinds explore draws, in their `explored` order (each kind's `explore`,
 #: seatrial/faults/kinds/).
@@ -97,4 +98,4 @@ def converge_within(faults: tuple[Fault, ...]) -> float:
     lags = [fault.lag() for fault in faults]
     if None in lags:
         return CONVERGE_WITHIN
-    return PROMPT + max(lags, default=0.0)
+    return PROMPT + sum(lags)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from seatrial.cost import CostMeter
 from seatrial.ledger import Entry, Ledger
 from seatrial.model.envelope import to_datetime
 from seatrial.scenario import Scenario
@@ -42,6 +43,9 @@ class Observation:
     tms: TmsCore
     lastmile: LastMileCore
     end_time: float
+    #: what the SUT's own work cost per delivery (seatrial.cost): measured beside the ledger,
+    #: never part of it; None when nothing measured it
+    cost: CostMeter | None = None
 
     # --- record indexes ---------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import httpx
 
+from seatrial.cost import CostMeter
 from seatrial.ledger import Ledger
 from seatrial.live import control
 from seatrial.live.clock import LiveClock
@@ -37,6 +38,9 @@ class RemoteSut:
         self.crashes = 0
         self.inflight = 0
         self.last = 0.0  # wall (monotonic) time of the last answer
+        #: the wall time of each delivery's round trip (seatrial.cost): the SUT's CPU is not ours
+        #: to read, and a round trip is what its cost looks like from here
+        self.cost = CostMeter(time.monotonic)
         self._tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
@@ -52,6 +56,7 @@ class RemoteSut:
         event = webhook.event
         headers = {**webhook.headers,
                    "x-seatrial-sim-time": to_datetime(self.clock.env.now).isoformat()}
+        posted = time.monotonic()
         try:
             answer = await self.client.post(f"{self.url}/webhooks/{event.source}",
                                             content=webhook.body, headers=headers,
@@ -70,6 +75,7 @@ class RemoteSut:
                 outcome, detail = "nack", f"HTTP {status}"
         finally:
             self.inflight -= 1
+        self.cost.charge(time.monotonic() - posted)
         self.clock.sync()
         self.last = time.monotonic()
         on_result(outcome, detail)

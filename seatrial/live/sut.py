@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from seatrial.cost import CostMeter
 from seatrial.hosting import Done, Resume, describe, receive, spawn
 from seatrial.input_limits import Refused, parse_json
 from seatrial.live import control
@@ -155,6 +156,7 @@ class HttpFace:
         self.factory = factory
         self.state_dir = state_dir
         self.generation = 0
+        self.cost = CostMeter()  # the trampoline charges it; the harness measures live itself
         self.client = BoundedClient(timeout=30.0)
         self.settings: dict[str, Any] | None = None
         self.sut: SyncImplementation | None = None

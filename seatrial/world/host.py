@@ -14,6 +14,7 @@ from datetime import datetime
 import simpy
 
 from seatrial.budget import Runaway
+from seatrial.cost import CostMeter
 from seatrial.hosting import Done, Result, Resume, describe, receive, spawn
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import to_datetime
@@ -46,6 +47,7 @@ class SutHost:
         self.ledger = ledger
         self.store = DurableStore()
         self.io = IO(self, self.store, rng, secrets)
+        self.cost = CostMeter()  # the SUT's own CPU time (seatrial.cost), beside the ledger
         self.generation = 0
         # answers owed for deliveries still being handled (a dict: ordered, so deterministic)
         self.inflight: dict[Result, None] = {}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import simpy
 
+from seatrial.cost import CostMeter
 from seatrial.ledger import Ledger
 from seatrial.scenario import Scenario
 from seatrial.sdk.webhooks import Webhook
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 class Receiver(Protocol):
     """Where deliveries go: the in-process SutHost, a remote SUT over HTTP (live mode), or
     `AcceptAll`. `start` is called once the world is built (the SutHost builds and starts its
-    sync implementation there)."""
+    sync implementation there). `cost` is what the SUT's own work cost (seatrial.cost)."""
+
+    cost: CostMeter
 
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
 
@@ -44,6 +47,9 @@ Attach = Callable[[simpy.Environment, "InProcessTransport", Ledger], Receiver]
 class AcceptAll:
     """A receiver that acknowledges every delivery at once: a world with no SUT behind the
     webhooks (serving the APIs alone, fuzzing, contract tests)."""
+
+    def __init__(self) -> None:
+        self.cost = CostMeter()  # nothing behind the webhooks: nothing spent
 
     def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
         on_result("ack", None)
