@@ -10,6 +10,7 @@ from typing import Literal, get_args, get_origin
 
 from seatrial.faults.base import Fault
 from seatrial.faults.kinds import KINDS
+from seatrial.faults.layer import channel_of
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario, load_scenario_file
 
@@ -55,24 +56,28 @@ def variant_of(fault: Fault) -> str:
     return fault.kind if name is None else f"{fault.kind}: {getattr(fault, name)}"
 
 
-def coverage(scenarios: list[Scenario]) -> dict[str, list[str]]:
-    """Every fault kind and variant (in `FAULT_KINDS` order) -> the scenarios that carry it:
-    what a defect that only one variant exposes can be caught by. Empty: nothing carries it."""
-    found: dict[str, list[str]] = {row: [] for kind in KINDS for row in variants(kind)}
+def coverage(scenarios: list[Scenario]) -> dict[str, dict[str, list[str]]]:
+    """Every fault kind and variant (in `FAULT_KINDS` order) -> the scenarios that carry it,
+    each with the channels it acts on there (none for a crash, which acts on the SUT): what a
+    defect that only one variant, or one system's, exposes can be caught by."""
+    found: dict[str, dict[str, list[str]]] = {row: {} for kind in KINDS for row in variants(kind)}
     for scenario in scenarios:
         for fault in scenario.faults:
-            carried = found[variant_of(fault)]
-            if scenario.name not in carried:
-                carried.append(scenario.name)
+            channels = found[variant_of(fault)].setdefault(scenario.name, [])
+            channel = channel_of(fault)
+            if channel != "sut" and channel not in channels:
+                channels.append(channel)
     return found
 
 
 def coverage_table(scenarios: list[Scenario] | None = None) -> str:
     """`coverage` of the gate suite (or `scenarios`) as the Markdown table docs/catalogue.md
     shows."""
-    lines = ["| fault | gate scenarios |", "|---|---|"]
-    for row, names in coverage(gate_suite() if scenarios is None else scenarios).items():
-        lines.append(f"| `{row}` | {', '.join(names) or '(none)'} |")
+    lines = ["| fault | gate scenarios (channels) |", "|---|---|"]
+    for row, carried in coverage(gate_suite() if scenarios is None else scenarios).items():
+        cells = [f"{name} ({', '.join(channels)})" if channels else name
+                 for name, channels in carried.items()]
+        lines.append(f"| `{row}` | {', '.join(cells) or '(none)'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -25,13 +25,15 @@ def test_coverage_names_the_scenarios_carrying_each_variant_once_each() -> None:
                       "mode: stale_timestamp}\n"
                       "  - {kind: lost_response, system: tms, probability: 0.1}\n"),
         scenario("b", "  - {kind: outage, system: erp, at: 1h, for: 1h, mode: hang}\n"
-                      "  - {kind: lost_response, system: erp, probability: 0.1}\n"),
+                      "  - {kind: lost_response, system: erp, probability: 0.1}\n"
+                      "  - {kind: crash, at: 1h}\n"),
     ])
-    assert found["forged: stale_timestamp"] == ["a"]
-    assert found["forged: bad_signature"] == []
-    assert found["outage: hang"] == ["b"]
-    assert found["outage: http_503"] == []
-    assert found["lost_response"] == ["a", "b"]
+    assert found["forged: stale_timestamp"] == {"a": ["erp.webhooks", "tms.webhooks"]}
+    assert found["forged: bad_signature"] == {}
+    assert found["outage: hang"] == {"b": ["erp.api"]}
+    assert found["outage: http_503"] == {}
+    assert found["lost_response"] == {"a": ["tms.api"], "b": ["erp.api"]}
+    assert found["crash"] == {"b": []}  # a crash acts on the SUT, on no channel
     assert {row.split(":")[0] for row in found} == set(FAULT_KINDS)  # every kind has its rows
     assert "latency: lognormal" in found and "clock_skew: skew" in found
 

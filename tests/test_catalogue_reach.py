@@ -116,3 +116,21 @@ def test_every_kind_is_named_idle_where_nothing_happens() -> None:
     world, _end = play(scenario, resolve("reference"))
     assert unreached(scenario, world.ledger.entries, world.horizon) == list(scenario.faults)
 
+
+
+def test_a_call_slower_than_its_timeout_is_no_lost_response() -> None:
+    """Both commit a write whose answer the SUT never sees; only a lost response commits
+    before the caller gives up, and only that is the lost_response fault's doing."""
+    scenario = load_scenario("""
+name: slow-not-lost
+seed: 5
+duration: 20m
+workload: {orders_per_hour: 120}
+faults:
+  - {kind: latency, channel: tms.api, for: 10m, dist: fixed, value: 40s}
+  - {kind: lost_response, system: tms, probability: 0.0}
+""", "slow-not-lost.yaml")
+    world, _end = play(scenario, resolve("reference"))
+    assert any(entry.kind == "response" and not entry.data["delivered"]
+               for entry in world.ledger.entries)  # slow writes did commit unseen
+    assert unreached(scenario, world.ledger.entries, world.horizon) == [scenario.faults[1]]

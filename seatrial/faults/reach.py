@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from seatrial.scenario import Scenario
 
 
+def source(fault: Fault) -> str:
+    """The system whose API or webhooks `fault` acts on: what its traces are filed under."""
+    return channel_of(fault).split(".")[0]
+
+
 class Trace:
     """A run's ledger, grouped once by entry kind, for the kinds' `reached` predicates."""
 
@@ -42,8 +47,7 @@ class Trace:
         """The `fault` entries written in `fault`'s window, on its channel's system, that
         name `name` (by default its kind), about a message that was then delivered."""
         start, end = self.window(fault)
-        system, name = channel_of(fault).split(".")[0], name or fault.kind
-        delivered = self.delivered
+        system, name, delivered = source(fault), name or fault.kind, self.delivered
         for entry in self.by_kind["fault"]:
             if (start <= entry.time < end and entry.system == system
                     and entry.data.get("fault") == name and entry.ref in delivered):
@@ -53,7 +57,7 @@ class Trace:
         """The SUT's calls to `fault`'s system in its window that a fault of its kind acted
         on, each with the fault layer's note (the request entry's `faults`)."""
         start, end = self.window(fault)
-        system = channel_of(fault).split(".")[0]
+        system = source(fault)
         for entry in self.by_kind["request"]:
             if start <= entry.time < end and entry.system == system:
                 for note in entry.data.get("faults", ()):
@@ -64,7 +68,7 @@ class Trace:
         """The events `fault`'s channel's source published in its window that were then
         delivered to the SUT."""
         start, end = self.window(fault)
-        system, delivered = channel_of(fault).split(".")[0], self.delivered
+        system, delivered = source(fault), self.delivered
         for entry in self.by_kind["emit"]:
             if start <= entry.time < end and entry.system == system and entry.ref in delivered:
                 yield entry
