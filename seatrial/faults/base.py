@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Fault(ScenarioModel):
@@ -178,10 +179,15 @@ class Kind:
     from (`space`: what all kinds' strategies share, from `seatrial.explore.strategies`). It
     imports Hypothesis itself, so that runs start without it. A kind without one is never
     explored, and tests/test_fault_registry.py fails naming it.
+
+    `reached(fault, trace)` says whether one fault of the kind acted on something the sync
+    implementation saw or did, from a run's ledger (`trace`, `seatrial.faults.reach`): a fault
+    that never did proves nothing, and tests/test_catalogue_reach.py fails naming it.
     """
 
     model: type[Fault]
     effect: type[Effect[Any]]
+    reached: Callable[[Any, Trace], bool]
     explore: Callable[[Space], SearchStrategy[Any]] | None = None
     #: Its place among the kinds: `FAULT_KINDS`, the union's members, error messages.
     listed: int

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class ClockSkew(Fault):
@@ -58,4 +59,10 @@ def explore(space: Space) -> SearchStrategy[ClockSkew]:
                      probability=st.sampled_from((1.0, 0.2)), skew=st.just(10 * MINUTE))
 
 
-KIND = Kind(model=ClockSkew, effect=ClockSkewEffect, explore=explore, listed=12, explored=11)
+def reached(fault: ClockSkew, trace: Trace) -> bool:
+    """A delivered event whose time it rewrote, in its mode."""
+    return any(note.data["mode"] == fault.mode for note in trace.notes(fault))
+
+
+KIND = Kind(model=ClockSkew, effect=ClockSkewEffect, explore=explore, reached=reached,
+            listed=12, explored=11)

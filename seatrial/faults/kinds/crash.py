@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Crash(Fault):
@@ -35,4 +36,12 @@ def explore(space: Space) -> SearchStrategy[Crash]:
                                                                          10 * MINUTE)))
 
 
-KIND = Kind(model=Crash, effect=CrashEffect, explore=explore, listed=14, explored=13)
+def reached(fault: Crash, trace: Trace) -> bool:
+    """A delivery the crash cut short or that found the SUT down (a failed delivery while it
+    was down): a crash while nothing was in flight and nothing arrived tests no recovery."""
+    down, back = fault.at, fault.at + fault.restart_after
+    return any(down <= entry.time <= back for entry in trace.by_kind["nack"])
+
+
+KIND = Kind(model=Crash, effect=CrashEffect, explore=explore, reached=reached,
+            listed=14, explored=13)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Duplicate(Fault):
@@ -47,4 +48,10 @@ def explore(space: Space) -> SearchStrategy[Duplicate]:
     return st.builds(Duplicate, channel=space.webhooks, probability=space.some)
 
 
-KIND = Kind(model=Duplicate, effect=DuplicateEffect, explore=explore, listed=5, explored=1)
+def reached(fault: Duplicate, trace: Trace) -> bool:
+    """A delivered event it sent more than once."""
+    return any(trace.notes(fault))
+
+
+KIND = Kind(model=Duplicate, effect=DuplicateEffect, explore=explore, reached=reached,
+            listed=5, explored=1)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Forged(Fault):
@@ -59,4 +60,11 @@ def explore(space: Space) -> SearchStrategy[Forged]:
                                            "stale_timestamp")))
 
 
-KIND = Kind(model=Forged, effect=ForgedEffect, explore=explore, listed=13, explored=12)
+def reached(fault: Forged, trace: Trace) -> bool:
+    """A forgery, signed its mode's way, delivered to the SUT."""
+    forgeries = trace.forgeries
+    return any(forgeries.get(note.ref) == fault.mode for note in trace.notes(fault))
+
+
+KIND = Kind(model=Forged, effect=ForgedEffect, explore=explore, reached=reached,
+            listed=13, explored=12)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 APIS = ("tms.api", "erp.api", "lastmile.api")
 
@@ -82,4 +83,13 @@ def explore(space: Space) -> SearchStrategy[Latency]:
                      cap=st.just(90.0))
 
 
-KIND = Kind(model=Latency, effect=LatencyEffect, explore=explore, listed=1, explored=5)
+def reached(fault: Latency, trace: Trace) -> bool:
+    """A call it slowed (the request's note), or on a webhook channel (where it writes no
+    note: it slows every delivery) an event published in its window and delivered."""
+    if fault.channel.endswith(".webhooks"):
+        return any(trace.published(fault))
+    return any(trace.calls(fault))
+
+
+KIND = Kind(model=Latency, effect=LatencyEffect, explore=explore, reached=reached,
+            listed=1, explored=5)

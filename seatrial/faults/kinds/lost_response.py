@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class LostResponse(Fault):
@@ -35,4 +36,20 @@ def explore(space: Space) -> SearchStrategy[LostResponse]:
     return st.builds(LostResponse, system=space.systems, probability=space.some)
 
 
-KIND = Kind(model=LostResponse, effect=LostResponseEffect, explore=explore, listed=3, explored=3)
+def reached(fault: LostResponse, trace: Trace) -> bool:
+    """A call to its system in its window whose write committed unseen (a response not
+    delivered) before the caller timed out: a call merely slower than the timeout commits
+    after it."""
+    start, end = trace.window(fault)
+    requests = trace.requests
+    timeouts = {entry.ref: entry.time for entry in trace.by_kind["error"]}
+    for response in trace.by_kind["response"]:
+        if response.system == fault.system and not response.data["delivered"]:
+            sent = requests[response.ref].time
+            if start <= sent < end and response.time < timeouts.get(response.ref, sent):
+                return True
+    return False
+
+
+KIND = Kind(model=LostResponse, effect=LostResponseEffect, explore=explore, reached=reached,
+            listed=3, explored=3)

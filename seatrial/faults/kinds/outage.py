@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Outage(Fault):
@@ -41,4 +42,12 @@ def explore(space: Space) -> SearchStrategy[Outage]:
                      mode=st.sampled_from(("http_503", "refused", "hang")))
 
 
-KIND = Kind(model=Outage, effect=OutageEffect, explore=explore, listed=2, explored=2)
+def reached(fault: Outage, trace: Trace) -> bool:
+    """A call the SUT made while the system was down, failed in the outage's mode (503,
+    refused, hung). Webhooks held back alone do not count: the outage is there to fail
+    calls."""
+    return any(note["mode"] == fault.mode for _, note in trace.calls(fault))
+
+
+KIND = Kind(model=Outage, effect=OutageEffect, explore=explore, reached=reached,
+            listed=2, explored=2)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Poison(Fault):
@@ -53,4 +54,10 @@ def explore(space: Space) -> SearchStrategy[Poison]:
     return st.builds(Poison, channel=space.webhooks, probability=st.sampled_from((0.01, 0.001)))
 
 
-KIND = Kind(model=Poison, effect=PoisonEffect, explore=explore, listed=9, explored=8)
+def reached(fault: Poison, trace: Trace) -> bool:
+    """A malformed message it made, delivered to the SUT."""
+    return any(trace.notes(fault))
+
+
+KIND = Kind(model=Poison, effect=PoisonEffect, explore=explore, reached=reached,
+            listed=9, explored=8)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class RateLimit(Fault):
@@ -68,4 +69,10 @@ def explore(space: Space) -> SearchStrategy[RateLimit]:
                      burst=st.sampled_from((10, 2)))
 
 
-KIND = Kind(model=RateLimit, effect=RateLimitEffect, explore=explore, listed=4, explored=6)
+def reached(fault: RateLimit, trace: Trace) -> bool:
+    """A call the bucket answered 429."""
+    return any(trace.calls(fault))
+
+
+KIND = Kind(model=RateLimit, effect=RateLimitEffect, explore=explore, reached=reached,
+            listed=4, explored=6)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 MAX_REDELIVERIES = 50  # a redelivery schedule's attempts; real providers make 5 to 20
 
@@ -49,4 +50,14 @@ def explore(space: Space) -> SearchStrategy[Redelivery]:
         (0.0, 30.0, 5 * MINUTE, HOUR, 6 * HOUR), (HOUR, 6 * HOUR))))
 
 
-KIND = Kind(model=Redelivery, effect=RedeliveryEffect, explore=explore, listed=7, explored=14)
+def reached(fault: Redelivery, trace: Trace) -> bool:
+    """A delivery from its source redelivered on its schedule, or not sent because the
+    subscription was disabled."""
+    source = fault.channel.removesuffix(".webhooks")
+    return (any(entry.system == source and entry.data["attempt"] > 1
+                for entry in trace.by_kind["deliver"])
+            or any(entry.system == source for entry in trace.by_kind["drop"]))
+
+
+KIND = Kind(model=Redelivery, effect=RedeliveryEffect, explore=explore, reached=reached,
+            listed=7, explored=14)

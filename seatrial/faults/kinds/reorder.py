@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Reorder(Fault):
@@ -42,4 +43,10 @@ def explore(space: Space) -> SearchStrategy[Reorder]:
                      window=st.sampled_from((HOUR, 2 * HOUR, 4 * HOUR)))
 
 
-KIND = Kind(model=Reorder, effect=ReorderEffect, explore=explore, listed=6, explored=4)
+def reached(fault: Reorder, trace: Trace) -> bool:
+    """A delivered event it held back."""
+    return any(trace.notes(fault))
+
+
+KIND = Kind(model=Reorder, effect=ReorderEffect, explore=explore, reached=reached,
+            listed=6, explored=4)

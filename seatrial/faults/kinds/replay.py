@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class Replay(Fault):
@@ -44,4 +45,13 @@ def explore(space: Space) -> SearchStrategy[Replay]:
                      window=st.sampled_from((HOUR, 2 * HOUR)))
 
 
-KIND = Kind(model=Replay, effect=ReplayEffect, explore=explore, listed=8, explored=7)
+def reached(fault: Replay, trace: Trace) -> bool:
+    """A replay that re-sent at least one event (one whose window held nothing re-sends
+    nothing)."""
+    source = fault.channel.removesuffix(".webhooks")
+    return any(entry.system == source and entry.ref == f"replay@{fault.at:.0f}"
+               and entry.data["events"] > 0 for entry in trace.by_kind["fault"])
+
+
+KIND = Kind(model=Replay, effect=ReplayEffect, explore=explore, reached=reached,
+            listed=8, explored=7)

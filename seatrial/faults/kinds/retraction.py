@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 RETRACTABLE = ("shipment.status", "task.updated")
 
@@ -59,4 +60,10 @@ def explore(space: Space) -> SearchStrategy[Retraction]:
                      probability=space.some)
 
 
-KIND = Kind(model=Retraction, effect=RetractionEffect, explore=explore, listed=11, explored=10)
+def reached(fault: Retraction, trace: Trace) -> bool:
+    """A retraction it made, delivered to the SUT."""
+    return any(trace.notes(fault, "retraction"))
+
+
+KIND = Kind(model=Retraction, effect=RetractionEffect, explore=explore, reached=reached,
+            listed=11, explored=10)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from seatrial.explore.strategies import Space
+    from seatrial.faults.reach import Trace
 
 
 class SchemaDrift(Fault):
@@ -71,4 +72,13 @@ def explore(space: Space) -> SearchStrategy[SchemaDrift]:
                      mode=st.sampled_from(("unknown_code", "v2")), probability=space.some)
 
 
-KIND = Kind(model=SchemaDrift, effect=SchemaDriftEffect, explore=explore, listed=10, explored=9)
+def reached(fault: SchemaDrift, trace: Trace) -> bool:
+    """A delivered event it reshaped to schema 2.0 (`v2`), or a message with an unknown code
+    it made (`unknown_code`: the note names the event it was made `of`)."""
+    if fault.mode == "v2":
+        return any(note.data.get("mode") == "v2" for note in trace.notes(fault))
+    return any("of" in note.data for note in trace.notes(fault))
+
+
+KIND = Kind(model=SchemaDrift, effect=SchemaDriftEffect, explore=explore, reached=reached,
+            listed=10, explored=9)
