@@ -293,19 +293,20 @@ class RetryDropsCorrelation(ReferenceSync):
 
 
 class DedupeByScanning(ReferenceSync):
-    """Keeps the event ids it has taken in one durable list, as a JSON column would, and
-    scans it for each delivery."""
+    """Keeps the event ids it has taken in a durable list per event type, a table per webhook
+    topic without an index, and scans it for each delivery."""
 
     name = "faulty-dedupe-by-scanning"
-    defect = ("dedupes by scanning a list of every event id taken: each delivery costs more "
-              "than the last, and a peak day runs ever slower")
+    defect = ("dedupes by scanning a list of every event id taken of that type: each delivery "
+              "costs more than the last, and a peak day runs ever slower")
     exists_for = "cost-flat"
 
     def already_seen(self, event: Event, io: IO) -> bool:
-        taken = io.store.get("seen-list", [])
+        table = f"seen-list/{event.type}"
+        taken = io.store.get(table, [])
         key = self.dedupe_key(event)
         if key in taken:
             return True
         taken.append(key)
-        io.store.put("seen-list", taken)
+        io.store.put(table, taken)
         return False
