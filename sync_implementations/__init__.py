@@ -29,4 +29,6 @@ SHIPPED = {
         "seatrial.sync_implementations.faulty:DayLongReplayWindow",
     "faulty-retry-drops-correlation":
         "seatrial.sync_implementations.faulty:RetryDropsCorrelation",
+    "faulty-retry-after-seconds-only":
+        "seatrial.sync_implementations.faulty:RetryAfterSecondsOnly",
 }

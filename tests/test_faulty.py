@@ -38,6 +38,7 @@ CAUGHT = {
     "faulty-local-time-as-utc": "carrier-local-time",
     "faulty-day-long-replay-window": "forged-webhooks",
     "faulty-retry-drops-correlation": "lost-responses",
+    "faulty-retry-after-seconds-only": "rate-limit-squeeze",
 }
 
 
