@@ -135,6 +135,23 @@ def _problem_response(description: str, example: dict[str, Any] | None = None,
             "content": {PROBLEM_JSON: media}}
 
 
+# Retry-After in either form RFC 9110 (section 10.2.3) allows; the `rate_limit` and `outage`
+# faults choose which (`retry_after: seconds | http_date`). A string in both forms, as it is on
+# the wire: one pattern, so that a validator need not guess which of two schemas to parse by.
+RETRY_AFTER = {"type": "string", "pattern": (
+    r"^(?:[0-9]+|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$"), "examples": ["2", "Mon, 05 Jan 2026 06:02:00 GMT"]}
+RETRY_AFTER_MEANS = (
+    "how long to wait, in whole seconds of the wall clock: delta-seconds (\"2\"), or the "
+    "HTTP-date (IMF-fixdate) the wait ends, on the wall clock, beside the answer's Date; both "
+    "rounded up, never early")
+EXACT_WAIT = {"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"}
+EXACT_WAIT_MEANS = ("the exact wait in decimal wall-clock seconds, rounded up to the "
+                    "microsecond (Retry-After rounds it up to whole seconds: an hour of "
+                    "simulated time at 3600x)")
+
+
 def _api_components(dialect: Dialect) -> dict[str, Any]:
     system = dialect.system
     return {
@@ -173,13 +190,17 @@ def _api_components(dialect: Dialect) -> dict[str, Any]:
             "IdempotentReplayed": {"required": False,
                                    "schema": {"type": "string", "enum": ["true"]},
                                    "description": "present on a replayed idempotent answer"},
-            "RetryAfter": {"required": True, "schema": {"type": "integer", "minimum": 0},
-                           "description": "whole wall-clock seconds to wait before any further "
-                                          "request to this system"},
-            "ExactRetryAfter": {"required": True,
-                                "schema": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+$"},
-                                "description": "the exact wait in decimal wall-clock seconds "
-                                               "(Retry-After rounds it up to whole seconds)"},
+            "RetryAfter": {"required": True, "schema": RETRY_AFTER,
+                           "description": RETRY_AFTER_MEANS + " before any further request to "
+                                          "this system"},
+            "ExactRetryAfter": {"required": True, "schema": EXACT_WAIT,
+                                "description": EXACT_WAIT_MEANS},
+            "BackAfter": {"required": False, "schema": RETRY_AFTER,
+                          "description": RETRY_AFTER_MEANS + ", until the outage ends; only "
+                                         "when the scenario's outage says so "
+                                         "(`retry_after: seconds | http_date`)"},
+            "ExactBackAfter": {"required": False, "schema": EXACT_WAIT,
+                               "description": EXACT_WAIT_MEANS + "; with Retry-After"},
             "WwwAuthenticate": {"required": True, "schema": {"type": "string"},
                                 "description": 'Bearer error="invalid_token"'},
         },
@@ -195,9 +216,12 @@ def _api_components(dialect: Dialect) -> dict[str, Any]:
                 **{"Retry-After": _header("RetryAfter"),
                    "x-seatrial-retry-after": _header("ExactRetryAfter")}),
             "Unavailable": _problem_response(
-                "the system is in an outage: retry with backoff and the same Idempotency-Key",
+                "the system is in an outage: retry with backoff and the same Idempotency-Key "
+                "(a Retry-After, when there is one, says when it is expected back)",
                 problem(503, "unavailable", "Service unavailable",
-                        f"{system} is down for maintenance or an outage; retry later").body),
+                        f"{system} is down for maintenance or an outage; retry later").body,
+                **{"Retry-After": _header("BackAfter"),
+                   "x-seatrial-retry-after": _header("ExactBackAfter")}),
         },
     }
 

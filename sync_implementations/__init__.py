@@ -30,4 +30,6 @@ SHIPPED = {
     "faulty-retry-drops-correlation":
         "seatrial.sync_implementations.faulty:RetryDropsCorrelation",
     "faulty-dedupe-by-scanning": "seatrial.sync_implementations.faulty:DedupeByScanning",
+    "faulty-retry-after-seconds-only":
+        "seatrial.sync_implementations.faulty:RetryAfterSecondsOnly",
 }

@@ -310,3 +310,19 @@ class DedupeByScanning(ReferenceSync):
         taken.append(key)
         io.store.put(table, taken)
         return False
+
+
+class RetryAfterSecondsOnly(ReferenceSync):
+    """Reads `Retry-After` itself, as a hand-rolled client often does: an integer number of
+    seconds, else its own backoff. RFC 9110 allows an HTTP-date there too; given one, it comes
+    back when its backoff says, before the date."""
+
+    name = "faulty-retry-after-seconds-only"
+    defect = ("parses Retry-After only as whole seconds: an HTTP-date falls back to its own, "
+              "shorter backoff")
+    exists_for = "rate-limit-respected"
+
+    def throttle(self, system: str, response: Response, backoff: float, io: IO) -> None:
+        value = response.headers.get("retry-after", "")
+        until = io.now + timedelta(seconds=int(value) if value.isdigit() else backoff)
+        self.paused_until[system] = max(until, self.paused_until.get(system, until))

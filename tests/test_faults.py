@@ -3,13 +3,16 @@ transport that applies it to calls against the real simulator routers, in virtua
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from dataclasses import dataclass
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
 import simpy
+from pydantic import ValidationError
 
 from seatrial.faults import BASELINE_API_LATENCY, BASELINE_WEBHOOK_LATENCY, FaultLayer
 from seatrial.faults.kinds.latency import Latency, sampler
@@ -394,6 +397,54 @@ def test_rate_limit_answers_429_with_retry_after_and_commits_nothing():
     assert limited.headers["retry-after"] == "2" and limited.retry_after == 2.0
     assert limited.headers["content-type"] == "application/problem+json"
     assert len(wire.tms.shipments) == 3
+
+
+def test_rate_limit_in_http_date_form_says_the_simulated_moment_rounded_up():
+    wire = Wire({"kind": "rate_limit", "system": "tms", "rate": 0.5, "burst": 1,
+                 "retry_after": "http_date"})
+    wire.send_at(5.0, create_shipment(key="first"))
+    wire.send_at(5.0, create_shipment(key="throttled"))
+    (limited,) = [o for o in wire.run() if o.response.status_code == 429]
+    headers = limited.response.headers
+    ends = math.ceil(limited.time + 2.0)  # a 2 s wait from the answer, up to the second
+    assert headers["retry-after"] == format_datetime(to_datetime(ends), usegmt=True)
+    assert headers["date"] == format_datetime(to_datetime(math.floor(limited.time)),
+                                              usegmt=True)
+    # the SDK counts from Date: never less than the wait, at most a second more
+    assert 2.0 <= limited.response.retry_after <= 3.0
+    assert limited.response.retry_after >= ends - limited.time
+    # the ledger has the moment the header allows (what rate-limit-respected judges by)
+    answer = next(e for e in wire.ledger.entries if e.data.get("status") == 429)
+    assert answer.time + answer.data["retry_after"] == pytest.approx(ends)
+    request = next(e for e in wire.ledger.entries
+                   if e.kind == "request" and e.ref == answer.ref)
+    assert request.data["faults"] == [{"fault": "rate_limit", "retry_after": 2.0,
+                                       "form": "http_date"}]
+
+
+@pytest.mark.parametrize("form", ["seconds", "http_date"])
+def test_an_outage_503_says_when_it_is_back_when_asked(form):
+    wire = Wire({"kind": "outage", "system": "tms", "at": "1h", "for": "30m",
+                 "retry_after": form})
+    wire.send_at(HOUR + 60.5, create_shipment())
+    (down,) = wire.run()
+    assert down.response.status_code == 503
+    back = 1.5 * HOUR
+    assert back - down.time <= down.response.retry_after <= back - down.time + 2.0
+    if form == "seconds":
+        assert down.response.headers["retry-after"] == str(math.ceil(back - down.time))
+    else:
+        assert down.response.headers["retry-after"] == format_datetime(to_datetime(back),
+                                                                       usegmt=True)
+    assert "retry_after" not in wire.ledger.entries[-1].data  # advice, not a pause judged
+
+
+def test_retry_after_form_is_checked_where_the_scenario_says_it():
+    with pytest.raises(ValidationError, match="retry_after"):
+        layer({"kind": "rate_limit", "system": "tms", "rate": 1, "retry_after": "date"})
+    with pytest.raises(ValidationError, match="only an http_503 outage answers"):
+        layer({"kind": "outage", "system": "tms", "for": "1h", "mode": "hang",
+               "retry_after": "seconds"})
 
 
 def test_transport_is_deterministic_for_a_seed():

@@ -39,6 +39,7 @@ CAUGHT = {
     "faulty-day-long-replay-window": "forged-webhooks",
     "faulty-retry-drops-correlation": "lost-responses",
     "faulty-dedupe-by-scanning": "peak-day",
+    "faulty-retry-after-seconds-only": "rate-limit-squeeze",
 }
 # caught only with a peak day's history (minutes of CPU for this one): with the slow tests
 SLOW = {"faulty-dedupe-by-scanning"}

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
+from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 from test_live import FAST, SEATRIAL, SMALL
 
+from seatrial.live.http_client import BoundedClient
 from seatrial.live.runner import LiveOptions, LiveTarget, play_live
+from seatrial.live.settings import url_setting
 from seatrial.live.stack import SimulatorStack, running
-from seatrial.live.sut import SETTINGS, sut_app
+from seatrial.live.sut import SETTINGS, HttpFace, sut_app
 from seatrial.model.envelope import to_datetime
+from seatrial.sdk import Call
 from seatrial.sdk.webhooks import sign
 from seatrial.targets import resolve
 from seatrial.world import World
@@ -153,3 +158,81 @@ def test_a_429_on_the_wire_carries_whole_and_exact_retry_after_and_the_ledger_th
     # the request entries name their connection: httpx.Client kept one alive for all three
     vias = {e.data["via"] for e in world.ledger.entries if e.kind == "request"}
     assert len(vias) == 1 and next(iter(vias)).startswith("127.0.0.1:")
+
+
+def test_a_429_in_http_date_form_on_the_wire_is_the_wall_clocks_date_rounded_up():
+    from seatrial.faults.kinds.rate_limit import RateLimit
+
+    limited = SMALL.model_copy(update={"faults": (
+        RateLimit(system="erp", rate=0.0001, burst=1, retry_after="http_date"),)})
+    stack = SimulatorStack(limited, 3600.0)
+    world = stack.world
+    world.env.run(until=600.0)
+    order = next(iter(world.erp.orders))
+    with running(stack), httpx.Client(base_url=stack.urls["erp"]) as erp:
+        token = erp.post("/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": stack.tokens.client_id,
+            "client_secret": stack.tokens.client_secret}).json()["access_token"]
+        answers = [(time.time(), erp.get(f"/orders/{order}",
+                                         headers={"authorization": f"Bearer {token}"}))
+                   for _ in range(3)]
+    sent, throttled = next((t, a) for t, a in answers if a.status_code == 429)
+    exact = float(throttled.headers["x-seatrial-retry-after"])
+    ends = parsedate_to_datetime(throttled.headers["retry-after"]).timestamp()
+    assert ends == int(ends) and sent + exact <= ends <= time.time() + exact + 1.0
+    assert parsedate_to_datetime(throttled.headers["date"])  # uvicorn's, the wall clock's
+    assert throttled.headers.get_list("date") == [throttled.headers["date"]]  # one, not two
+    entry = next(e for e in world.ledger.entries if e.data.get("retry_after") is not None)
+    assert entry.data["retry_after"] == pytest.approx(exact * 3600.0, abs=1.0)  # to the
+    # simulated second the in-process date was rounded up to
+
+
+@pytest.mark.parametrize("meanwhile", ["on the way", "being read"])
+def test_a_request_yielded_before_its_handler_knew_of_a_429_waits_it_out(meanwhile):
+    """Another handler yields a call while a 429 is on its way back (or its body is being
+    read): it could not have known, so `seatrial sut` holds it until the Retry-After has
+    passed, even though its task first runs after the 429's handler was told (at 60x, a
+    busy loop made such requests reach the throttled system a few wall milliseconds after
+    the 429, and rate-limit-respected convicted the reference)."""
+    face = HttpFace(lambda: None, None)
+    face.settings = {"SEATRIAL_TIME_SCALE": 60.0, url_setting("tms"): "http://tms.test",
+                     "SEATRIAL_CLIENT_ID": "id", "SEATRIAL_CLIENT_SECRET": "secret"}
+    arrived: dict[str, float] = {}
+    later = Call("tms", "POST", "/shipments", {}, idempotency_key="later")
+
+    def yield_later() -> None:
+        face.send(later, lambda response, error: done.set_result(response))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t"})
+        key = request.headers["idempotency-key"]
+        arrived[key] = time.monotonic()
+        if key == "later":
+            return httpx.Response(201, json={})
+        if meanwhile == "on the way":
+            yield_later()
+        return httpx.Response(429, json={}, headers={"retry-after": "1",
+                                                     "x-seatrial-retry-after": "0.200000"})
+
+    async def play() -> None:
+        nonlocal done
+        done = asyncio.get_running_loop().create_future()
+        face.client = BoundedClient(5.0)
+        for lane in face.client._lanes:
+            lane._transport = httpx.MockTransport(answer)
+        if meanwhile == "being read":
+            throttled = face._throttled
+
+            def and_meanwhile(system: str, response: httpx.Response, untold: list[str]) -> None:
+                throttled(system, response, untold)
+                yield_later()
+
+            face._throttled = and_meanwhile
+        face.send(Call("tms", "POST", "/shipments", {}, idempotency_key="first"),
+                  lambda response, error: None)
+        assert (await asyncio.wait_for(done, 5.0)).status_code == 201
+
+    done: asyncio.Future
+    asyncio.run(play())
+    assert arrived["later"] - arrived["first"] >= 0.2

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -341,3 +342,29 @@ def test_io_random_is_deterministic_per_seed():
     assert first and first == again
     other = draws(6, global_seed=1)
     assert other[: len(first)] != first[: len(other)]
+
+
+DATE = "Mon, 05 Jan 2026 06:01:57 GMT"
+
+
+@pytest.mark.parametrize("value, date, seconds", [
+    ("120", None, 120.0),
+    ("0", None, 0.0),
+    ("1.5", None, 1.5),  # not RFC grammar, but harmless to take
+    ("Mon, 05 Jan 2026 06:02:00 GMT", DATE, 3.0),  # IMF-fixdate, counted from Date
+    ("Monday, 05-Jan-26 06:02:00 GMT", DATE, 3.0),  # obsolete RFC 850 form
+    ("Mon Jan  5 06:02:00 2026", DATE, 3.0),  # obsolete asctime form
+    ("Mon, 05 Jan 2026 06:01:50 GMT", DATE, 0.0),  # already passed: no wait, not negative
+    ("soon", None, None),  # neither form: RFC 9110 says to ignore it
+    ("-5", None, None),
+    ("nan", None, None),
+])
+def test_retry_after_reads_both_rfc_9110_forms(value, date, seconds):
+    headers = {"retry-after": value} | ({"date": date} if date else {})
+    assert Response(429, {}, headers).retry_after == seconds
+
+
+def test_retry_after_as_a_date_without_date_counts_from_this_machines_clock():
+    moment = datetime.now(UTC) + timedelta(seconds=30)
+    wait = Response(429, {}, {"retry-after": format_datetime(moment, usegmt=True)}).retry_after
+    assert 28.0 <= wait <= 30.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from pydantic import Field
 
@@ -45,6 +45,11 @@ class Fault(ScenarioModel):
         return None
 
 
+# How a `Retry-After` is written (RFC 9110 section 10.2.3): delta-seconds, or the HTTP-date
+# the wait ends (IMF-fixdate). The option of the `rate_limit` and `outage` faults.
+RetryForm = Literal["seconds", "http_date"]
+
+
 # --- what effects act on ---------------------------------------------------------------------
 
 Note = tuple[str, dict[str, Any]]  # (event id, what a fault did): one ledger entry each
@@ -63,6 +68,8 @@ class CallPlan:
     latency: float
     outage: str | None = None        # http_503 / hang / refused
     retry_after: float | None = None  # set when the rate limit answers 429
+    back_at: float | None = None  # an outage's end, when its 503 carries Retry-After
+    retry_form: RetryForm = "seconds"  # how that Retry-After is written
     lost: bool = False
     notes: list[dict[str, Any]] | None = None  # faults applied, for the ledger
 

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +32,7 @@ from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.simulators.api import problem
 from seatrial.simulators.dialect import Dialect
 from seatrial.transport.inprocess import InProcessTransport
+from seatrial.transport.retry_after import http_date, simulated_date
 
 
 class ConnectionDropped(Exception):
@@ -220,15 +222,33 @@ class ApiEndpoint:
                 pass
             return
         extra = response.headers
-        if response.retry_after is not None:
-            extra = dict(extra)
-            # Retry-After has whole seconds only: rounded up (never early), at least 1; the
-            # exact wait goes beside it, for clients that want it (as Discord's
-            # X-RateLimit-Reset-After does)
-            wall = self.clock.wall_seconds(response.retry_after)
-            extra["retry-after"] = str(max(1, math.ceil(wall)))
-            extra["x-seatrial-retry-after"] = f"{wall:.6f}"
+        if "retry-after" in extra:
+            extra = self._wall_retry_after(extra)
         await _answer(send, self.clock, response.status_code, response.body, extra)
+
+    def _wall_retry_after(self, headers: dict[str, str]) -> dict[str, str]:
+        """The simulated Retry-After (either form) in wall time, in the same form.
+
+        Both forms have whole seconds only (RFC 9110 grammar, which a strict client parses),
+        so both are rounded up: never early. Delta-seconds are at least 1; an HTTP-date is the
+        wall clock's, beside the server's own wall-clock `Date` (uvicorn's; the simulated one
+        goes). At a high scale a whole wall second is long (an hour at 3600x), so the exact
+        wait goes beside it in decimal wall seconds, also rounded up, for clients that want it
+        (as Discord's X-RateLimit-Reset-After); a fractional Retry-After would break the
+        grammar for every client to serve the few that want the precision."""
+        value = headers["retry-after"]
+        sim_now = self.clock.env.now
+        moment = simulated_date(value)
+        wait = (moment - sim_now) if moment is not None else float(value)
+        wall = math.ceil(max(0.0, self.clock.wall_seconds(wait)) * 1e6) / 1e6
+        extra = {k: v for k, v in headers.items() if k != "date"}
+        extra["x-seatrial-retry-after"] = f"{wall:.6f}"
+        if moment is None:
+            extra["retry-after"] = str(max(1, math.ceil(wall)))
+        else:
+            extra["retry-after"] = http_date(
+                datetime.fromtimestamp(math.ceil(time.time() + wall), UTC))
+        return extra
 
     async def _refuse(self, method: str, path: str, send: Send, now: float,
                       problem_type: tuple[int, str, str], detail: str, field_name: str,

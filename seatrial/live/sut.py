@@ -45,10 +45,11 @@ from seatrial.live.settings import (
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
-from seatrial.sdk.messages import Call, ConnectError, RequestTimeout
+from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seconds
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
+from seatrial.transport.retry_after import retry_after_headers
 
 MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
 log = logging.getLogger("seatrial.sut")
@@ -148,6 +149,16 @@ def parse_event(body: bytes) -> Event:
         raise ValueError(f"envelope time field is not ISO 8601 ({bad})") from None
 
 
+def _wall_wait(headers: Mapping[str, str]) -> float | None:
+    """Wall seconds a Retry-After asks for: the simulators' exact wait when they send it, else
+    the header in either form (an HTTP-date from the answer's `Date`)."""
+    exact = headers.get("x-seatrial-retry-after")
+    if exact is not None:
+        return float(exact)
+    value = headers.get("retry-after")
+    return None if value is None else retry_seconds(value, headers.get("date"))
+
+
 class HttpFace:
     """The `Face` and `Runtime` of a sync implementation served over HTTP."""
 
@@ -164,10 +175,12 @@ class HttpFace:
         self.store: DurableStore | None = None
         self._tokens: dict[str, str] = {}
         self.background = 0  # spawned tasks still running: 0 once the implementation settles
-        # per system, (when a 429 arrived, until when its Retry-After holds), monotonic: the
-        # requests issued before it and still queued here wait; their handlers could not know.
-        # Requests issued after it are the implementation's own business (it may ignore 429s).
+        # per system, (when the handler of its latest 429 was told, until when the Retry-After
+        # holds), monotonic: the requests issued before and still queued here wait; their
+        # handlers could not know. Requests issued after are the implementation's own business
+        # (it may ignore 429s). See `_throttled`.
         self._paused: dict[str, tuple[float, float]] = {}
+        self._untold: dict[str, int] = {}  # per system, 429s arrived whose handler is not told
         self._token_locks: dict[str, asyncio.Lock] = {}
         self._anchor = (0.0, time.monotonic())  # (simulated seconds, when we learned it)
 
@@ -183,6 +196,7 @@ class HttpFace:
         self.settings = settings
         self._tokens.clear()
         self._paused.clear()
+        self._untold.clear()
         if self.store is None:
             self.store = (SqliteStore(self.state_dir / "store.sqlite3") if self.state_dir
                           else DurableStore())
@@ -235,47 +249,85 @@ class HttpFace:
         asyncio.get_running_loop().call_later(seconds / self.scale, resume)
 
     def send(self, call: Call, resume: Resume) -> None:
-        asyncio.get_running_loop().create_task(self._send(call, resume))
+        # issued when the handler yields it, not when its task first runs: a 429 its handler
+        # learned of in between came after the handler's last look at its pause
+        asyncio.get_running_loop().create_task(self._send(call, resume, time.monotonic()))
 
-    async def _send(self, call: Call, resume: Resume) -> None:
+    async def _send(self, call: Call, resume: Resume, issued: float) -> None:
         base = self.settings.get(url_setting(call.system))
         if base is None:
             resume(None, ConnectError(f"unknown system {call.system!r}; use io.erp, io.tms or "
                                       "io.lastmile"))
             return
         timeout = max(call.timeout / self.scale, MIN_CALL_TIMEOUT)
-        issued = time.monotonic()
+        untold: list[str] = []  # this call's 429 pauses its system; its handler does not know
+        outcome: tuple[SdkResponse | None, Exception | None]
         try:
-            answer = await self._request(base, call, timeout, issued)
+            answer = await self._request(base, call, timeout, issued, untold)
             if answer.status_code == 401:  # expired or revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
-                answer = await self._request(base, call, timeout, issued)
+                answer = await self._request(base, call, timeout, issued, untold)
         except httpx.TimeoutException:
-            resume(None, RequestTimeout(f"{call.system} did not answer within {timeout:g}s "
-                                        "(wall)"))
-            return
+            outcome = None, RequestTimeout(f"{call.system} did not answer within "
+                                           f"{timeout:g}s (wall)")
         except httpx.HTTPError as error:
-            resume(None, ConnectError(f"{call.system}: {type(error).__name__}: {error}"))
-            return
+            outcome = None, ConnectError(f"{call.system}: {type(error).__name__}: {error}")
         except Exception as error:  # a hand-built Call httpx cannot send: the handler's error
-            resume(None, error)
-            return
+            outcome = None, error
+        else:
+            outcome = self._response(answer), None
+        self._told(untold)
+        resume(*outcome)
+
+    def _response(self, answer: httpx.Response) -> SdkResponse:
         self.learn_time(answer.headers.get("x-seatrial-sim-time"))
         headers = dict(answer.headers)
-        wait = headers.get("x-seatrial-retry-after", headers.get("retry-after"))
-        if wait is not None:  # wall seconds on the wire, simulated in the SDK
-            now = time.monotonic()
-            until = max(now + float(wait), self._paused.get(call.system, (0.0, 0.0))[1])
-            self._paused[call.system] = (now, until)
-            headers["retry-after"] = f"{float(wait) * self.scale:g}"
+        wait = _wall_wait(headers)
+        if wait is not None:  # wall time on the wire, simulated in the SDK, in the same form
+            headers.update(self._simulated_retry_after(headers["retry-after"], wait))
         try:
             body = answer.json() if answer.content else None
         except ValueError:
             body = answer.text
-        resume(SdkResponse(answer.status_code, body, headers), None)
+        return SdkResponse(answer.status_code, body, headers)
 
-    async def _request(self, base: str, call: Call, timeout: float,
-                       issued: float) -> httpx.Response:
+    def _simulated_retry_after(self, value: str, wait: float) -> dict[str, str]:
+        """A wall-clock Retry-After of `wait` wall seconds as the SDK sees it in-process:
+        whole simulated seconds, or an HTTP-date of the simulated clock beside a simulated
+        `Date`, both rounded up from the exact wait (never early)."""
+        sim_wait = wait * self.scale
+        with contextlib.suppress(ValueError):
+            float(value)  # delta-seconds (rounded to a millisecond first: float noise)
+            return {"retry-after": str(math.ceil(round(sim_wait, 3)))}
+        return retry_after_headers("http_date", self.now(), sim_wait)[1]
+
+    # A 429 pauses its system from the moment its head arrives until its Retry-After has
+    # passed, for every request issued before its handler was told (`_hold`): those could not
+    # have known. Told is later than arrived: the body is read and the connection handed back
+    # (when another request may take it) before the handler runs again, and the loop may run
+    # other handlers' yields in between; while any 429 of the system is untold, every request
+    # to it counts as issued before.
+
+    def _throttled(self, system: str, answer: httpx.Response, untold: list[str]) -> None:
+        """A 429's head has arrived (its connection is still this request's)."""
+        wait = _wall_wait(answer.headers) if answer.status_code == 429 else None
+        if wait is not None:
+            until = max(time.monotonic() + wait, self._paused.get(system, (0.0, 0.0))[1])
+            self._paused[system] = (math.inf, until)
+            self._untold[system] = self._untold.get(system, 0) + 1
+            untold.append(system)
+
+    def _told(self, untold: list[str]) -> None:
+        """The handler is about to learn of its 429: requests issued from now on are its own
+        business (it may ignore the pause; the check is there to catch that)."""
+        for system in untold:
+            left = self._untold.get(system, 0) - 1
+            self._untold[system] = max(0, left)
+            if left <= 0 and system in self._paused:  # (a new run may have cleared both)
+                self._paused[system] = (time.monotonic(), self._paused[system][1])
+
+    async def _request(self, base: str, call: Call, timeout: float, issued: float,
+                       untold: list[str]) -> httpx.Response:
         headers = {"authorization": f"Bearer {await self._token(call.system, base)}"}
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
@@ -283,12 +335,14 @@ class HttpFace:
             headers["x-correlation-id"] = call.correlation_id
         return await self.client.request(
             call.method, base + call.path, json=call.json, params=call.params, headers=headers,
-            timeout=timeout, hold=lambda: self._hold(call.system, issued))
+            timeout=timeout, hold=lambda: self._hold(call.system, issued),
+            seen=lambda answer: self._throttled(call.system, answer, untold))
 
     def _hold(self, system: str, issued: float) -> float:
-        """Seconds a request issued at `issued` still waits for a 429 that came after it."""
-        noticed, until = self._paused.get(system, (0.0, 0.0))
-        return until - time.monotonic() if noticed >= issued else 0.0
+        """Seconds a request issued at `issued` still waits for a 429 its handler could not
+        have known of."""
+        told, until = self._paused.get(system, (0.0, 0.0))
+        return until - time.monotonic() if told >= issued else 0.0
 
     async def _token(self, system: str, base: str) -> str:
         lock = self._token_locks.setdefault(system, asyncio.Lock())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 import sys
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 
 DEFAULT_TIMEOUT = 30.0
@@ -66,9 +68,19 @@ class Response:
 
     @property
     def retry_after(self) -> float | None:
-        """Seconds from a `Retry-After` header (delta-seconds form), if the system sent one."""
+        """Seconds to wait from a `Retry-After` header, in either form RFC 9110 (section 10.2.3)
+        allows; None without one (or with one in neither form, which RFC 9110 says to ignore).
+
+        - delta-seconds, `"120"`: those seconds (a decimal is taken too);
+        - an HTTP-date, `"Mon, 05 Jan 2026 06:02:00 GMT"` (or the obsolete RFC 850 and asctime
+          forms): the seconds from the response's own `Date` to it, at least 0. Counted from
+          the server's clock, not this machine's, so a client clock that runs ahead (or, in a
+          simulation, a different clock altogether) never shortens the wait; without a `Date`,
+          from this machine's clock. Both are whole seconds, so the wait read this way is never
+          shorter than the one the server meant, and at most a second longer.
+        """
         value = self.headers.get("retry-after")
-        return float(value) if value is not None else None
+        return None if value is None else retry_seconds(value, self.headers.get("date"))
 
     def raise_for_status(self) -> Response:
         if self.status_code >= 400:
@@ -77,6 +89,30 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status_code}>"
+
+
+def retry_seconds(value: str, date: str | None = None) -> float | None:
+    """A `Retry-After` value as seconds to wait (see `Response.retry_after`), counted from
+    `date` (the response's `Date`) when it is an HTTP-date; None if it is neither form."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        moment = _http_date(value)
+        if moment is None:
+            return None
+        sent = _http_date(date) if date is not None else None
+        return max(0.0, (moment - (sent or datetime.now(UTC))).total_seconds())
+    return seconds if 0.0 <= seconds < _INF else None
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP-date in any of RFC 9110's three forms, as an aware datetime (HTTP-dates are
+    GMT; the asctime form says so only by convention), or None."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- what a call may carry: exactly what live mode can send -----------------------------------

@@ -14,6 +14,7 @@ from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
 from seatrial.simulators.api import Endpoint, Invalid, Router, canonical, problem
+from seatrial.transport.retry_after import retry_after_headers
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
@@ -85,14 +86,21 @@ class InProcessTransport:
         elif plan.outage == "http_503":
             reply = problem(503, "unavailable", "Service unavailable",
                             f"{call.system} is down for maintenance or an outage; retry later")
+            headers = reply.headers
+            if plan.back_at is not None:  # it says when it is back, as the answer leaves
+                answered = now + plan.latency
+                headers = {**headers, **retry_after_headers(plan.retry_form, answered,
+                                                            plan.back_at - answered)[1]}
             self._later(plan.latency, self._answer, call, ref, resume,
-                        Response(503, reply.body, reply.headers))
+                        Response(503, reply.body, headers))
         elif plan.retry_after is not None:
             reply = problem(429, "rate-limited", "Too many requests",
                             f"rate limit exceeded; retry after {plan.retry_after:g}s")
-            headers = {**reply.headers, "retry-after": f"{plan.retry_after:g}"}
+            # the wait counts from when the answer arrives, in either form
+            allowed, extra = retry_after_headers(plan.retry_form, now + plan.latency,
+                                                 plan.retry_after)
             self._later(plan.latency, self._answer, call, ref, resume,
-                        Response(429, reply.body, headers))
+                        Response(429, reply.body, {**reply.headers, **extra}), allowed)
         else:
             self._later(plan.latency, self._commit, call, ref, resume, body_json, found)
 
@@ -112,11 +120,14 @@ class InProcessTransport:
             return
         self._answer(call, ref, resume, Response(reply.status, reply.body, reply.headers))
 
-    def _answer(self, call: Call, ref: str, resume: Resume, response: Response) -> None:
+    def _answer(self, call: Call, ref: str, resume: Resume, response: Response,
+                retry_after: float | None = None) -> None:
+        """`retry_after`, with a 429: the simulated seconds from now until its Retry-After
+        allows the next request (the HTTP-date's exact moment, not a client's reading of it)."""
         self.answers += 1
         data = {"status": response.status_code, "body": response.body, "delivered": True}
         if response.status_code == 429:
-            data["retry_after"] = response.retry_after
+            data["retry_after"] = retry_after
             if self.grace:
                 data["grace"] = self.grace
                 data["connection_grace"] = self.connection_grace

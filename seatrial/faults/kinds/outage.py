@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from seatrial.faults.base import CallPlan, Effect, Fault, Kind
+from seatrial.faults.base import CallPlan, Effect, Fault, Kind, RetryForm
 from seatrial.scenario_fields import Duration, System
 
 if TYPE_CHECKING:
@@ -18,12 +18,22 @@ if TYPE_CHECKING:
 
 
 class Outage(Fault):
-    """The system is down: 503s, refused connections, or requests that hang until timeout."""
+    """The system is down: 503s, refused connections, or requests that hang until timeout.
+    With `retry_after` (`seconds` or `http_date`) its 503s say when it is back in a
+    Retry-After of that form, as a maintenance page does; without, they say nothing."""
 
     kind: Literal["outage"] = "outage"
     system: System
     for_: Duration = Field(alias="for")
     mode: Literal["http_503", "hang", "refused"] = "http_503"
+    retry_after: RetryForm | None = None
+
+    @model_validator(mode="after")
+    def _answered(self) -> Outage:
+        if self.retry_after is not None and self.mode != "http_503":
+            raise ValueError(f"retry_after: only an http_503 outage answers (mode is "
+                             f"{self.mode}); drop retry_after or use mode: http_503")
+        return self
 
 
 class OutageEffect(Effect[Outage]):
@@ -32,14 +42,24 @@ class OutageEffect(Effect[Outage]):
 
     def on_call(self, plan: CallPlan, now: float) -> None:
         plan.outage = self.fault.mode
-        plan.notes.append({"fault": "outage", "mode": self.fault.mode})
+        note = {"fault": "outage", "mode": self.fault.mode}
+        if self.fault.retry_after is not None:
+            plan.back_at = self.end
+            plan.retry_form = self.fault.retry_after
+            note["retry_after"] = self.fault.retry_after
+        plan.notes.append(note)
 
 
 def explore(space: Space) -> SearchStrategy[Outage]:
     from hypothesis import strategies as st
 
-    return st.builds(Outage, system=space.systems, at=space.at, for_=space.lasting,
-                     mode=st.sampled_from(("http_503", "refused", "hang")))
+    # a 503 says when it is back in either Retry-After form, or not at all; the other modes
+    # answer nothing to say it in
+    return st.one_of(
+        st.builds(Outage, system=space.systems, at=space.at, for_=space.lasting,
+                  retry_after=st.sampled_from((None, "seconds", "http_date"))),
+        st.builds(Outage, system=space.systems, at=space.at, for_=space.lasting,
+                  mode=st.sampled_from(("refused", "hang"))))
 
 
 def reached(fault: Outage, trace: Trace) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from seatrial.faults.base import CallPlan, Effect, Fault, Kind
+from seatrial.faults.base import CallPlan, Effect, Fault, Kind, RetryForm
 from seatrial.scenario_fields import System
 
 if TYPE_CHECKING:
@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 
 
 class RateLimit(Fault):
-    """Org-wide token bucket: `rate` requests per second, `burst` deep; 429 + Retry-After."""
+    """Org-wide token bucket: `rate` requests per second, `burst` deep; 429 + Retry-After, in
+    whole seconds or (`retry_after: http_date`) as the HTTP-date the wait ends, RFC 9110's
+    other form, which an implementation that parses only integers gets wrong."""
 
     kind: Literal["rate_limit"] = "rate_limit"
     system: System
     rate: float = Field(gt=0, le=100_000)
     burst: int = Field(10, ge=1, le=1_000_000)
+    retry_after: RetryForm = "seconds"
 
 
 class TokenBucket:
@@ -59,14 +62,19 @@ class RateLimitEffect(Effect[RateLimit]):
         retry_after = self.bucket.take(now)
         if retry_after is not None:
             plan.retry_after = retry_after
-            plan.notes.append({"fault": "rate_limit", "retry_after": retry_after})
+            note = {"fault": "rate_limit", "retry_after": retry_after}
+            if self.fault.retry_after != "seconds":  # (seconds: the notes as they always were)
+                plan.retry_form = self.fault.retry_after
+                note["form"] = self.fault.retry_after
+            plan.notes.append(note)
 
 
 def explore(space: Space) -> SearchStrategy[RateLimit]:
     from hypothesis import strategies as st
 
     return st.builds(RateLimit, system=space.systems, rate=st.sampled_from((0.5, 0.2)),
-                     burst=st.sampled_from((10, 2)))
+                     burst=st.sampled_from((10, 2)),
+                     retry_after=st.sampled_from(("seconds", "http_date")))
 
 
 def reached(fault: RateLimit, trace: Trace) -> bool:

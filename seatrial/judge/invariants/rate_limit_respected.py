@@ -1,6 +1,8 @@
 """rate-limit-respected: after a 429, no request reaches that system before its Retry-After
 has passed. The limit is org-wide, so the pause is too: every worker waits, not only the one
-that was told.
+that was told. The 429's entry records `retry_after`, the simulated seconds from the entry to
+the moment its header allows, whichever form the header took: delta-seconds, or an HTTP-date
+(then the date itself, not a client's reading of it, which may be up to a second later).
 
 Live, the ledger sees a request when it reaches the system and a 429 when it leaves, so a
 request already on the wire when the 429 left lands inside the pause. The 429 entry carries
@@ -50,9 +52,10 @@ def check(obs: Observation) -> Iterator[Violation]:
                 continue
             reported.add(entry.system)
             order_id = obs.order_of_call(entry.ref) or ""
+            early = pause.until - entry.time  # tenths under 10 s: "0s before" says nothing
             yield Violation(NAME, f"request {entry.ref} to {entry.system} went out "
-                            f"{pause.until - entry.time:.0f}s before the Retry-After of 429 "
-                            f"[{pause.told}] had passed",
+                            f"{early:.{0 if early >= 10 else 1}f}s before the Retry-After of "
+                            f"429 [{pause.told}] had passed",
                             {"order_id": order_id, "system": entry.system, "call": entry.ref},
                             obs.chain(order_id) if order_id else [entry])
 
