@@ -3,7 +3,7 @@
 In-process, a handler's work costs no simulated time, so an implementation whose work per event
 grows with everything it has seen (a list scan, an unindexed query) plays the same ledger as one
 that does not, only slower. The host charges every call into the SUT's code here (authenticate,
-on_event, each step of a handler or spawned task, start), and notes the total at each delivery;
+on_event, each step of a handler or spawned task), and notes the total at each delivery;
 `seatrial.judge.invariants.cost_flat` judges the growth. Live, the wall time of each delivery
 round trip stands in for it.
 
@@ -46,5 +46,5 @@ class CostMeter:
 
     def charge(self, seconds: float) -> None:
         """A delivery's whole cost at once (live: its round trip), noted as a delivery."""
-        self.per_delivery.append(self.spent)
+        self.delivered()
         self.spent += seconds

@@ -135,18 +135,15 @@ def spawn(face: Face, task: Handler, done: Done, origin: str = "spawned with io.
 def receive(face: Face, sut: SyncImplementation, io: IO, webhook: Webhook,
             on_result: Result) -> None:
     """One delivery, as the SUT's webhook endpoint takes it: authenticate, handle, answer."""
-    stage = "authenticate"
+    stage, accepted, handler, failure = "authenticate", False, None, None
     cost = face.cost
     cost.delivered()
     started = cost.start()
     try:
-        if not sut.authenticate(webhook, io):
-            cost.stop(started)
-            on_result("reject", "401: refused by authenticate()")
-            return
-        stage = "on_event"
-        handler = sut.on_event(webhook.event, io)
-        cost.stop(started)
+        accepted = sut.authenticate(webhook, io)
+        if accepted:
+            stage = "on_event"
+            handler = sut.on_event(webhook.event, io)
     except Runaway as runaway:
         event = webhook.event
         runaway.blame(f"{type(sut).__name__}.{stage} (handling {event.type} event "
@@ -154,9 +151,15 @@ def receive(face: Face, sut: SyncImplementation, io: IO, webhook: Webhook,
         raise
     except KeyboardInterrupt:
         raise
-    except BaseException as failure:  # SystemExit too: a failed delivery, judged as such
+    except BaseException as error:  # SystemExit too: a failed delivery, judged as such
+        failure = error
+    finally:
         cost.stop(started)
+    if failure is not None:
         on_result("nack", describe(failure))
+        return
+    if not accepted:
+        on_result("reject", "401: refused by authenticate()")
         return
     if not inspect.isgenerator(handler):
         on_result("ack", None)
