@@ -38,11 +38,9 @@ CAUGHT = {
     "faulty-local-time-as-utc": "carrier-local-time",
     "faulty-day-long-replay-window": "forged-webhooks",
     "faulty-retry-drops-correlation": "lost-responses",
-    "faulty-dedupe-by-scanning": "peak-day",
+    "faulty-dedupe-by-scanning": "long-day",
     "faulty-retry-after-seconds-only": "rate-limit-squeeze",
 }
-# caught only with a peak day's history (minutes of CPU for this one): with the slow tests
-SLOW = {"faulty-dedupe-by-scanning"}
 
 
 def _overrides(cls: type) -> set[str]:
@@ -88,8 +86,7 @@ def test_faulty_is_the_reference_with_one_documented_override(name):
     assert harness <= {"seatrial.sdk"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in SLOW
-                                  else name for name in FAULTY])
+@pytest.mark.parametrize("name", FAULTY)
 def test_faulty_is_caught_by_its_intended_invariant(name):
     scenario_name, invariant = CAUGHT[name], resolve(name).exists_for
     scenario = catalogue()[scenario_name]

@@ -1151,18 +1151,28 @@ def test_every_invariant_module_is_registered_once_and_documented():
 # --- cost-flat ----------------------------------------------------------------------------------
 
 
-def _metered(costs: list[float]) -> CostMeter:
-    """A meter that saw one delivery per cost, each costing what the list says."""
-    meter = CostMeter(clock=lambda: 0.0)
-    for cost in costs:
-        meter.charge(cost)
+def _metered(costs: list[float], slower_from: int | None = None,
+             judged: bool = True) -> CostMeter:
+    """A meter that saw one delivery per cost: the harness's own work (50 microseconds), then
+    the SUT's (what the list says); from delivery `slower_from` on, the machine runs both at
+    half speed."""
+    now = [0.0]
+    meter = CostMeter(clock=lambda: now[0], judged=judged)
+    for n, cost in enumerate(costs):
+        pace = 2.0 if slower_from is not None and n >= slower_from else 1.0
+        meter.delivered()
+        now[0] += 50e-6 * pace
+        started = meter.start()
+        now[0] += cost * pace
+        meter.stop(started)
     return meter
 
 
-def _judged(costs: list[float]) -> list[Violation]:
+def _judged(costs: list[float], slower_from: int | None = None,
+            judged: bool = True) -> list[Violation]:
     story = Story()
     obs = Observation(story.scenario, story.ledger, story.erp, story.tms, story.lastmile, 0.0,
-                      _metered(costs))
+                      _metered(costs, slower_from, judged))
     return list(cost_flat.check(obs))
 
 
@@ -1173,10 +1183,26 @@ def test_cost_flat_fires_when_each_delivery_costs_more_than_the_last():
     assert f"over {count:,} deliveries" in violations[0].message
 
 
+def test_cost_flat_fires_on_growth_on_a_machine_slow_all_run():
+    count = cost_flat.MIN_DELIVERIES
+    slowing = [50e-6 + n * 1e-8 for n in range(count)]
+    assert [v.invariant for v in _judged(slowing, slower_from=0)] == ["cost-flat"]
+
+
 def test_cost_flat_quiet_on_flat_noisy_or_shifting_cost_and_on_short_runs():
     count = cost_flat.MIN_DELIVERIES
     noise = random.Random(4)
     assert _judged([noise.uniform(20e-6, 120e-6) for _ in range(count)]) == []
-    # the day's mix: cheap releases first, dearer deliveries later, 1.5x in all
-    assert _judged([50e-6 if n < count // 2 else 75e-6 for n in range(count)]) == []
+    # the day's mix: cheap releases first, dearer deliveries later, 2x in all
+    assert _judged([50e-6 if n < count // 2 else 100e-6 for n in range(count)]) == []
     assert _judged([50e-6 + n * 5e-8 for n in range(count - 1)]) == []  # too short to judge
+
+
+def test_cost_flat_quiet_when_the_machine_slows_down_half_way():
+    count = cost_flat.MIN_DELIVERIES
+    assert _judged([50e-6] * count, slower_from=count // 2) == []
+
+
+def test_cost_flat_does_not_judge_live_round_trips():
+    count = cost_flat.MIN_DELIVERIES
+    assert _judged([50e-6 + n * 1e-8 for n in range(count)], judged=False) == []
