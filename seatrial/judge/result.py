@@ -23,10 +23,22 @@ class RunResult:
     kpis: dict[str, Any] = field(default_factory=dict)
     replay: dict[str, int] | None = None  # a replayed log: what became of its events
     timeline: dict[str, Any] | None = None  # what the HTML report charts
+    #: violations that depend on time, in a stretch where the harness itself fell behind: its
+    #: own lag may explain them, so they convict nobody (each carries the lag figures)
+    inconclusive: list[dict[str, Any]] = field(default_factory=list)
+    #: what a live run measured of itself: the pace it played at and how it was chosen, the
+    #: harness's own lag; None in-process (virtual time cannot lag)
+    live: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
-        return not self.violations
+        return not self.violations and not self.inconclusive
+
+    @property
+    def outcome(self) -> str:
+        """passed, failed (a violation), or inconclusive (only violations the harness's own lag
+        may explain)."""
+        return "failed" if self.violations else "inconclusive" if self.inconclusive else "passed"
 
     def violated(self) -> list[str]:
         """Names of the invariants that failed, in catalogue order."""
@@ -39,7 +51,10 @@ class RunResult:
                 "messages": self.messages, "ledger_entries": self.ledger_entries,
                 "sim_seconds": round(self.sim_seconds, 3),
                 "wall_seconds": round(self.wall_seconds, 3), "checked": self.checked,
-                "violated": self.violated(), "violations": self.violations, "kpis": self.kpis,
+                "outcome": self.outcome, "violated": self.violated(),
+                "violations": self.violations, "inconclusive": self.inconclusive,
+                "kpis": self.kpis,
+                **({} if self.live is None else {"live": self.live}),
                 **({} if self.replay is None else {"replay": self.replay}),
                 **({} if self.timeline is None else {"timeline": self.timeline})}
 
