@@ -55,7 +55,7 @@ from seatrial.contracts.drift import render as render_drift
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
-from seatrial.judge.result import RunResult, slim
+from seatrial.judge.result import RunResult, exit_status, slim
 from seatrial.live.runner import (
     LiveOptions,
     LiveTarget,
@@ -146,9 +146,15 @@ def show(scenario: str) -> None:
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
 
 
+INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on time failed "
+                     "live while the harness itself was behind (the lag figures are in the "
+                     "report); rerun at a slower --time-scale")
+
+
 @main.command(short_help="Run scenarios against a target and judge every run.", epilog=exit_codes(
     {0: "every invariant held in every run", 1: "at least one violation",
-     2: "usage or input error", 130: "interrupted (Ctrl-C, or SIGTERM during a live run)"},
+     2: "usage or input error", 3: INCONCLUSIVE_HELP,
+     130: "interrupted (Ctrl-C, or SIGTERM during a live run)"},
     "Exit 2 says what to fix, without a traceback: an unknown option, target or scenario, an "
     "invalid scenario file, a missing report directory, a report that cannot be written (the "
     "others are written); live, a target that cannot be reached or does not become healthy, "
@@ -254,12 +260,13 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         click.echo(f"interrupted after {len(results)} of {planned} runs; the reports hold "
                    "those, marked interrupted", err=True)
         sys.exit(INTERRUPTED)
-    sys.exit(0 if all(r.passed for r in results) else 1)
+    sys.exit(exit_status(results))
 
 
 @main.command(short_help="Replay a recorded event log against a target and judge it.",
               epilog=exit_codes(
     {0: "every invariant held", 1: "a violation", 2: "a log or an option that cannot be used",
+     3: INCONCLUSIVE_HELP,
      130: "a live replay interrupted"},
     "Exit 2 names the line and the field: a line that is not JSON, a time without a UTC "
     "offset, an unknown type, a payload without what its type needs, an event for an order "
@@ -320,7 +327,7 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     _write_reports(("--json", json_path, lambda: _json_text(document)),
                    ("--html", html_path,
                     lambda: render(document["runs"], f"Seatrial replay of {file.name}")))
-    sys.exit(0 if result.passed else 1)
+    sys.exit(exit_status([result]))
 
 
 @main.command(short_help="Write JSON reports as one HTML report, and their scorecard.",

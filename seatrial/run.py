@@ -54,7 +54,7 @@ def replaying(log: EventLog | None) -> Drive | None:
 def observe(world: World, end: float) -> Observation:
     """What the checks read: the ledger and the simulators' records, at simulated time end."""
     return Observation(world.scenario, world.ledger, world.erp, world.tms, world.lastmile, end,
-                       world.receiver.cost)
+                       world.receiver.cost, world.receiver.lag)
 
 
 def judge(world: World, end: float, label: str, started: float,

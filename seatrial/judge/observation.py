@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from seatrial.cost import CostMeter
+from seatrial.lag import HarnessLag
 from seatrial.ledger import Entry, Ledger
 from seatrial.model.envelope import to_datetime
 from seatrial.scenario import Scenario
@@ -46,6 +47,8 @@ class Observation:
     #: what the SUT's own work cost per delivery (seatrial.cost): measured beside the ledger,
     #: never part of it; None when nothing measured it
     cost: CostMeter | None = None
+    #: how late the harness itself played the world, live (seatrial.lag); None in virtual time
+    lag: HarnessLag | None = None
 
     # --- record indexes ---------------------------------------------------------------------
 

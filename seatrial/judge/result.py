@@ -59,6 +59,16 @@ class RunResult:
                 **({} if self.timeline is None else {"timeline": self.timeline})}
 
 
+#: `seatrial run`'s exit status when nothing was violated but some run was inconclusive
+INCONCLUSIVE = 3
+
+
+def exit_status(results: list[RunResult]) -> int:
+    """1 if any run failed, else INCONCLUSIVE if any run's verdict is open, else 0."""
+    outcomes = {result.outcome for result in results}
+    return 1 if "failed" in outcomes else INCONCLUSIVE if "inconclusive" in outcomes else 0
+
+
 EVIDENCE_CHAINS = 3  # per invariant and run, in reports: the first ones show how it broke
 
 

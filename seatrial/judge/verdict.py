@@ -6,6 +6,7 @@ import time
 
 from seatrial.gc_pause import paused_gc
 from seatrial.judge.flows import measure
+from seatrial.judge.inconclusive import lag_bound, sort_out
 from seatrial.judge.invariants import MODULES, NAMES
 from seatrial.judge.kpis import measure_kpis
 from seatrial.judge.observation import Observation
@@ -43,6 +44,8 @@ def verdict(obs: Observation, label: str, started: float, messages: int,
         kpis = measure_kpis(obs, flows)
         chart = timeline(obs, flows)
         digest = obs.ledger.digest()
+    violations, inconclusive = sort_out(violations, obs.lag, scenario, obs.end_time)
+    live = None if obs.lag is None else {"lag": obs.lag.summary(lag_bound(scenario))}
     return RunResult(scenario.name, scenario.seed, label, digest, messages, len(obs.ledger),
                      obs.end_time, time.perf_counter() - started, checked, violations, kpis,
-                     replay, chart)
+                     replay, chart, inconclusive, live)

@@ -4,6 +4,10 @@ Simulated time is a function of the wall clock (`scale` simulated seconds per wa
 Every entry from the outside (an API request, a webhook's answer) calls `sync()` first, so it
 lands at the right simulated instant, and `kick()` after, so whatever it scheduled is played on
 time: a timer always stands for the next scheduled event.
+
+The clock also notes its own lag (`seatrial.lag`): how late each batch of due events was played,
+and how late a short sleep of the loop woke (`watch`), so a verdict can tell the SUT's slowness
+from the harness's.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import time
 
 import simpy
 
+from seatrial.lag import HarnessLag
+
 MAX_NAP = 0.5  # wall seconds between checks when nothing is scheduled sooner
 # Events due within this many wall seconds are played now, as asyncio itself runs timers due
 # within its clock resolution: a simulated API latency far below a wall millisecond then costs
 # no timer and no extra trip round the event loop.
 LOOKAHEAD = 0.001
+#: wall seconds between the loop watch's wake-ups: how finely a stalled loop is seen
+WATCH_EVERY = 0.01
 
 
 class LiveClock:
@@ -29,6 +37,7 @@ class LiveClock:
         self.origin = time.monotonic()  # asyncio's loop.time() is time.monotonic() too
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
+        self.lag = HarnessLag(scale)
 
     def start(self) -> None:
         """Simulated time `env.now` is now."""
@@ -41,6 +50,9 @@ class LiveClock:
         """Play every event due by now; returns the simulated time."""
         env, target = self.env, self.sim_now()
         horizon = target + LOOKAHEAD * self.scale
+        due = env.peek()
+        if due < target:  # the earliest of the batch is the latest played
+            self.lag.note(due, target - due)
         while env.peek() <= horizon:
             env.step()
         if target > env.now:
@@ -69,12 +81,24 @@ class LiveClock:
 
     async def drive(self, until: float) -> None:
         """Keep the world moving until simulated time `until` (or cancellation)."""
+        watch = asyncio.create_task(self.watch())
         try:
             self.kick()
             while self.env.now < until:
                 await asyncio.sleep(MAX_NAP)
                 self.kick()
         finally:
+            watch.cancel()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer, self._timer_at = None, math.inf
+
+    async def watch(self) -> None:
+        """Note how late the loop wakes from a short sleep: while it is late, nothing the harness
+        serves (a request, a timer) is read on time, whether or not an event was due."""
+        while True:
+            asleep = time.monotonic()
+            await asyncio.sleep(WATCH_EVERY)
+            late = time.monotonic() - asleep - WATCH_EVERY
+            if late > 0:
+                self.lag.note(self.sim_now() - late * self.scale, late * self.scale)

@@ -41,6 +41,7 @@ class RemoteSut:
         #: the wall time of each delivery's round trip (seatrial.cost), recorded, not judged: the
         #: SUT's CPU is not ours to read, and on a busy loopback a round trip is mostly queueing
         self.cost = CostMeter(time.monotonic, judged=False)
+        self.lag = clock.lag  # how late the harness itself played (seatrial.lag)
         self._tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:

@@ -54,6 +54,7 @@ text-align:left;vertical-align:top}th{background:#f3f4f6}
 details.run{border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:8px 12px}
 details.run>summary{cursor:pointer}summary h2{display:inline}
 .verdict-held{color:#15803d}.verdict-violated{color:#b91c1c}
+.inconclusive{background:#fef9c3}.verdict-inconclusive{color:#a16207}
 svg{display:block;margin:6px 0;font:11px system-ui,sans-serif}
 svg .axis{stroke:#999}svg .grid{stroke:#eee}svg .fault{fill:#f59e0b;fill-opacity:.18}
 svg .lane{stroke:#bbb;stroke-dasharray:4 3}svg .lost{stroke-dasharray:5 4}
@@ -173,7 +174,8 @@ RUN = {"scenario": ("str", True), "seed": ("int", True), "target": ("str", True)
        "ledger_entries": ("int", False), "sim_seconds": ("number", False),
        "wall_seconds": ("number", False), "checked": (("list", "str"), False),
        "kpis": (KPIS, False), "timeline": (TIMELINE, False),
-       "violations": (("list", VIOLATION), False),
+       "violations": (("list", VIOLATION), False), "outcome": ("str", False),
+       "inconclusive": (("list", VIOLATION), False),
        "violation_counts": (("map", "int"), False)}
 NAMES = {"str": "a string", "str?": "a string or null", "int": "an integer",
          "number": "a finite number", "number?": "a finite number or null",
@@ -275,12 +277,14 @@ def write_html(runs: list[dict[str, Any]], path: Path, title: str = "Seatrial re
 
 
 def render(runs: list[dict[str, Any]], title: str) -> str:
-    failed = sum(not run["passed"] for run in runs)
+    failed = sum(not run["passed"] and run.get("outcome") != "inconclusive" for run in runs)
+    unsure = sum(run.get("outcome") == "inconclusive" for run in runs)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p id="summary">{len(runs)} run(s): {len(runs) - failed} held, {failed} violated. '
+        f'<p id="summary">{len(runs)} run(s): {len(runs) - failed - unsure} held, {failed} '
+        f'violated{f", {unsure} inconclusive" if unsure else ""}. '
         "Simulated time starts on Monday 5 January 2026, 06:00 UTC.</p>",
         _scorecard(runs),
         '<section id="runs"><h2>Runs</h2>',
@@ -304,7 +308,7 @@ def _scorecard(runs: list[dict[str, Any]]) -> str:
                 cells.append('<td class="none">-</td>')
                 continue
             seeds = ", ".join(str(s) for s in cell.seeds)
-            state = "held" if cell.passed else "violated"
+            state = cell.state
             cells.append(f'<td class="{state}" title="seeds {seeds}">{escape(cell.text())}</td>')
         rows.append(f"<tr><th>{escape(scenario)}</th>{''.join(cells)}</tr>")
     return (f'<section id="scorecard"><h2>Scorecard</h2><table class="scorecard"><tr>'
@@ -312,8 +316,9 @@ def _scorecard(runs: list[dict[str, Any]]) -> str:
 
 
 def _run(index: int, run: dict[str, Any], opened: bool) -> str:
-    state = "held" if run["passed"] else "violated"
-    verdict = "held" if run["passed"] else "violated: " + ", ".join(run["violated"])
+    state = ("held" if run["passed"] else "violated" if run["violated"] else "inconclusive")
+    verdict = {"held": "held", "violated": "violated: " + ", ".join(run["violated"]),
+               "inconclusive": "inconclusive: the harness fell behind"}[state]
     timeline = run.get("timeline")
     charts = _timeline(timeline) if timeline else "<p>No timeline in this report.</p>"
     return (
@@ -324,7 +329,8 @@ def _run(index: int, run: dict[str, Any], opened: bool) -> str:
         f'{escape(run["target"])}</h2> <span class="verdict-{state}">{escape(verdict)}</span>'
         f'</summary><p>ledger {escape(str(run.get("ledger_hash", ""))[:16])}, '
         f'{run.get("messages", 0):,} messages, {run.get("sim_seconds", 0) / 3600:.1f} h '
-        f"simulated</p>{_kpis(run.get('kpis') or {})}{charts}{_violations(run)}</details>")
+        f"simulated</p>{_kpis(run.get('kpis') or {})}{charts}{_violations(run)}"
+        f"{_inconclusive(run)}</details>")
 
 
 def _kpis(kpis: dict[str, Any]) -> str:
@@ -428,6 +434,18 @@ def _number(value: float) -> str:
 
 
 # --- violations and their sequence diagrams -----------------------------------------------------
+
+def _inconclusive(run: dict[str, Any]) -> str:
+    """The violations the harness's own lag may explain, each with its lag figures."""
+    items = "".join(
+        f'<li data-invariant="{escape(v["invariant"])}">{escape(v["invariant"])}: '
+        f'{escape(v.get("message", ""))}; the harness itself was '
+        f'{v["harness_lag"]["worst_sim_seconds"]:g} simulated s '
+        f'({v["harness_lag"]["worst_wall_ms"]:g} wall ms) behind, over its bound of '
+        f'{v["harness_lag"]["bound_sim_seconds"]:g} s</li>'
+        for v in run.get("inconclusive") or ())
+    return f'<h3>Inconclusive</h3><ul class="inconclusive">{items}</ul>' if items else ""
+
 
 def _violations(run: dict[str, Any]) -> str:
     """Per violated invariant, its first violation with the sequence diagram of its evidence

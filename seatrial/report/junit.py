@@ -12,20 +12,29 @@ def to_xml(results: list[RunResult], planned: int | None = None) -> ET.ElementTr
     the file sees it failed, not a green subset."""
     suites = ET.Element("testsuites", name="seatrial")
     for result in results:
-        cases = [(name, [v for v in result.violations if v["invariant"] == name])
+        cases = [(name, [v for v in result.violations if v["invariant"] == name],
+                  [v for v in result.inconclusive if v["invariant"] == name])
                  for name in result.checked]
-        failures = sum(1 for _, found in cases if found)
+        failures = sum(1 for _, found, _ in cases if found)
+        skipped = sum(1 for _, found, unsure in cases if unsure and not found)
         suite = ET.SubElement(suites, "testsuite", {
             "name": f"{result.scenario}[seed={result.seed}]", "tests": str(len(cases)),
-            "failures": str(failures), "errors": "0", "time": f"{result.wall_seconds:.3f}",
+            "failures": str(failures), "errors": "0", "skipped": str(skipped),
+            "time": f"{result.wall_seconds:.3f}",
         })
         properties = ET.SubElement(suite, "properties")
         for key, value in (("target", result.target), ("ledger_hash", result.ledger_hash),
                            ("messages", str(result.messages))):
             ET.SubElement(properties, "property", name=key, value=value)
-        for name, found in cases:
+        for name, found, unsure in cases:
             case = ET.SubElement(suite, "testcase", name=name, time="0",
                                  classname=f"{result.scenario}.seed{result.seed}")
+            if unsure and not found:  # the harness's own lag may explain it: no verdict
+                lag = unsure[0]["harness_lag"]
+                ET.SubElement(case, "skipped", message=(
+                    f"inconclusive: {unsure[0]['message']}; the harness itself was "
+                    f"{lag['worst_sim_seconds']:g} simulated s ({lag['worst_wall_ms']:g} wall "
+                    f"ms) behind, over its bound of {lag['bound_sim_seconds']:g} s"))
             if found:
                 failure = ET.SubElement(case, "failure", type=name,
                                         message=f"{len(found)} violation(s): {found[0]['message']}")

@@ -17,6 +17,7 @@ from seatrial.judge.invariants import NAMES
 class Cell:
     runs: int = 0
     held: int = 0
+    inconclusive: int = 0  # runs whose only violations the harness's own lag may explain
     seeds: list[int] = field(default_factory=list)
     violated: set[str] = field(default_factory=set)
 
@@ -27,11 +28,23 @@ class Cell:
     def invariants(self) -> list[str]:
         return [n for n in NAMES if n in self.violated] + sorted(self.violated - set(NAMES))
 
+    @property
+    def state(self) -> str:
+        """held, violated, or inconclusive (nothing violated, but not every run conclusive)."""
+        return ("held" if self.passed else
+                "inconclusive" if self.held + self.inconclusive == self.runs else "violated")
+
     def text(self) -> str:
         if self.passed:
             return "held" if self.runs == 1 else f"held {self.runs}/{self.runs}"
-        count = "" if self.runs == 1 else f"{self.runs - self.held}/{self.runs} "
-        return f"{count}violated: {', '.join(self.invariants())}"
+        unsure = (f"{'' if self.runs == 1 else f'{self.inconclusive}/{self.runs} '}"
+                  "inconclusive" if self.inconclusive else "")
+        failed = self.runs - self.held - self.inconclusive
+        if not failed:
+            return unsure
+        count = "" if self.runs == 1 else f"{failed}/{self.runs} "
+        violated = f"{count}violated: {', '.join(self.invariants())}"
+        return f"{violated}; {unsure}" if unsure else violated
 
 
 @dataclass
@@ -56,6 +69,7 @@ def scorecard(runs: list[dict[str, Any]]) -> Scorecard:
         cell = cells.setdefault((target, scenario), Cell())
         cell.runs += 1
         cell.held += bool(run["passed"])
+        cell.inconclusive += run.get("outcome") == "inconclusive"
         cell.seeds.append(run["seed"])
         cell.violated.update(run["violated"])
     return Scorecard(list(targets), list(scenarios), cells)

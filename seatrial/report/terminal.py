@@ -18,7 +18,8 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
                    "sim", "wall"):
         table.add_column(column, justify="right" if column in ("seed", "messages") else "left")
     for r in results:
-        verdict = "[green]held[/]" if r.passed else f"[red]{len(r.violations)} violations[/]"
+        verdict = ("[green]held[/]" if r.passed else f"[red]{len(r.violations)} violations[/]"
+                   if r.violations else f"[yellow]inconclusive ({len(r.inconclusive)})[/]")
         table.add_row(r.scenario, str(r.seed), r.target, verdict, ", ".join(r.violated()) or "-",
                       f"{r.messages:,}", f"{r.sim_seconds / 3600:.1f}h",
                       f"{r.wall_seconds:.1f}s")
@@ -27,7 +28,15 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
         if r.replay is not None:
             console.print(replay_line(r.replay), highlight=False)
     for r in results:
-        if r.passed:
+        for unsure in r.inconclusive[:EVIDENCE_SHOWN]:
+            lag = unsure["harness_lag"]
+            console.print(f"\n[bold yellow]{r.scenario}[/] seed {r.seed} on {r.target}: "
+                          f"inconclusive [yellow]{unsure['invariant']}[/]: "
+                          f"{escape(unsure['message'])}; the harness itself was "
+                          f"{lag['worst_sim_seconds']:g} simulated s ({lag['worst_wall_ms']:g} "
+                          f"wall ms) behind at {lag['at']:g} s, over its bound of "
+                          f"{lag['bound_sim_seconds']:g} s", highlight=False)
+        if not r.violations:
             continue
         shown = r.violations if verbose else _one_per_invariant(r)[:EVIDENCE_SHOWN]
         console.print(f"\n[bold red]{r.scenario}[/] seed {r.seed} on {r.target}: "
@@ -40,11 +49,16 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
                               style="dim")
     if len(results) > 1:
         print_scorecard(console, [{"target": r.target, "scenario": r.scenario, "seed": r.seed,
-                                   "passed": r.passed, "violated": r.violated()}
+                                   "passed": r.passed, "violated": r.violated(),
+                                   "outcome": r.outcome}
                                   for r in results])
-    failed = sum(not r.passed for r in results)
-    verdict = "[green]all invariants held[/]" if not failed else f"[red]{failed} failed[/]"
-    console.print(f"\n{len(results) - failed} passed, {failed} failed: {verdict}")
+    failed = sum(r.outcome == "failed" for r in results)
+    unsure = sum(r.outcome == "inconclusive" for r in results)
+    verdict = (f"[red]{failed} failed[/]" if failed else
+               f"[yellow]{unsure} inconclusive: the harness fell behind (rerun at a slower "
+               "pace)[/]" if unsure else "[green]all invariants held[/]")
+    console.print(f"\n{len(results) - failed - unsure} passed, {failed} failed"
+                  f"{f', {unsure} inconclusive' if unsure else ''}: {verdict}")
 
 
 def print_scorecard(console: Console, runs: list[dict]) -> None:

@@ -48,6 +48,7 @@ class SutHost:
         self.store = DurableStore()
         self.io = IO(self, self.store, rng, secrets)
         self.cost = CostMeter()  # the SUT's own CPU time (seatrial.cost), beside the ledger
+        self.lag = None  # virtual time: the harness is never late
         self.generation = 0
         # answers owed for deliveries still being handled (a dict: ordered, so deterministic)
         self.inflight: dict[Result, None] = {}

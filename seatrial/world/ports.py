@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import simpy
 
 from seatrial.cost import CostMeter
+from seatrial.lag import HarnessLag
 from seatrial.ledger import Ledger
 from seatrial.scenario import Scenario
 from seatrial.sdk.webhooks import Webhook
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
 class Receiver(Protocol):
     """Where deliveries go: the in-process SutHost, a remote SUT over HTTP (live mode), or
     `AcceptAll`. `start` is called once the world is built (the SutHost builds and starts its
-    sync implementation there). `cost` is what the SUT's own work cost (seatrial.cost)."""
+    sync implementation there). `cost` is what the SUT's own work cost (seatrial.cost); `lag`
+    how late the harness played the world live (seatrial.lag), None in virtual time."""
 
     cost: CostMeter
+    lag: HarnessLag | None
 
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
 
@@ -50,6 +53,7 @@ class AcceptAll:
 
     def __init__(self) -> None:
         self.cost = CostMeter()  # nothing behind the webhooks: nothing spent
+        self.lag = None
 
     def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
         on_result("ack", None)

@@ -13,6 +13,7 @@ from seatrial.model.vocabulary import RANK
 
 NAME = "converge"
 ORDER = 110  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
 def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:

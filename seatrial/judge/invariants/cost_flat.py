@@ -27,6 +27,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "cost-flat"
 ORDER = 200  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = "run"  # a figure over the whole run: lag anywhere in it moves it
 MIN_DELIVERIES = 20_000
 FACTOR = 2.5  # late over early, each the SUT's cost per delivery over the harness's, at most
 

@@ -11,6 +11,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "effect-once"
 ORDER = 30  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = None  # the harness's lag cannot fail it (seatrial.judge.inconclusive)
 # effect -> (event types that trigger it, calls that commit it): what the evidence shows
 EVIDENCE = {
     "shipment": (("order.",), ("tms.",)),

@@ -7,6 +7,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "idempotency-key-on-create"
 ORDER = 140  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = None  # the harness's lag cannot fail it (seatrial.judge.inconclusive)
 CREATES = ("tms.create_shipment", "lastmile.create_task")  # canonical operations
 
 

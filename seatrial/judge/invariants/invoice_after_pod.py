@@ -6,6 +6,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "invoice-after-POD"
 ORDER = 70  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = None  # the harness's lag cannot fail it (seatrial.judge.inconclusive)
 
 
 def check(obs: Observation) -> Iterator[Violation]:

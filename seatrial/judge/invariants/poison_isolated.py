@@ -13,6 +13,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "poison-isolated"
 ORDER = 120  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
 def check(obs: Observation) -> Iterator[Violation]:

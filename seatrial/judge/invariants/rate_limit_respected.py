@@ -18,6 +18,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "rate-limit-respected"
 ORDER = 150  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
 class Pause(NamedTuple):

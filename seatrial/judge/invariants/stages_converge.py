@@ -19,6 +19,7 @@ from seatrial.model.vocabulary import ERP_STATUS_NAMES, RANK
 
 NAME = "stages-converge"
 ORDER = 115  # where it stands in reports and the catalogue of invariants
+LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
 def late_stages(obs: Observation, order_id: str) -> Iterator[tuple[str, float, float | None]]:
