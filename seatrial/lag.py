@@ -47,7 +47,8 @@ class HarnessLag:
     def summary(self, bound: float) -> dict[str, Any]:
         """The run's figures for reports: the worst lag (simulated seconds and wall ms), the
         bound, and how many simulated minutes were behind by more than it."""
-        worst, at = self.during(0.0, max(self.worst, default=0) * STRETCH)
+        worst, at = max(((late, stretch * STRETCH) for stretch, late in self.worst.items()),
+                        default=(0.0, 0.0))
         return {"worst_sim_seconds": round(worst, 3), "worst_wall_ms": round(
                     worst / self.scale * 1000, 1), "worst_at": round(at, 3),
                 "bound_sim_seconds": round(bound, 3),

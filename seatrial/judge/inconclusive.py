@@ -40,10 +40,10 @@ def sort_out(violations: list[dict[str, Any]], lag: HarnessLag | None, scenario:
     kept, unsure = [], []
     for violation in violations:
         window = WINDOWS[violation["invariant"]]
-        times = [entry["time"] for entry in violation["evidence"]]
         if window is None:
             kept.append(violation)
             continue
+        times = [entry["time"] for entry in violation["evidence"]]
         start, stop = ((min(times) - margin, max(times) + margin)
                        if window == "evidence" and times else (0.0, end))
         worst, at = lag.during(max(start, 0.0), stop)
@@ -56,3 +56,10 @@ def sort_out(violations: list[dict[str, Any]], lag: HarnessLag | None, scenario:
             "bound_sim_seconds": round(bound, 3), "window": [round(max(start, 0.0), 3),
                                                              round(stop, 3)]}})
     return kept, unsure
+
+
+def lag_sentence(lag: dict[str, Any]) -> str:
+    """An inconclusive violation's `harness_lag` in words, as every report prints it."""
+    return (f"the harness itself was {lag['worst_sim_seconds']:g} simulated s "
+            f"({lag['worst_wall_ms']:g} wall ms) behind at {lag['at']:g} s, over its bound of "
+            f"{lag['bound_sim_seconds']:g} s")

@@ -22,6 +22,7 @@ from seatrial.input_limits import (
     read_limited,
     too_deep,
 )
+from seatrial.judge.inconclusive import lag_sentence
 from seatrial.model.envelope import to_datetime
 from seatrial.report.files import write_report
 from seatrial.report.scorecard import scorecard
@@ -439,10 +440,7 @@ def _inconclusive(run: dict[str, Any]) -> str:
     """The violations the harness's own lag may explain, each with its lag figures."""
     items = "".join(
         f'<li data-invariant="{escape(v["invariant"])}">{escape(v["invariant"])}: '
-        f'{escape(v.get("message", ""))}; the harness itself was '
-        f'{v["harness_lag"]["worst_sim_seconds"]:g} simulated s '
-        f'({v["harness_lag"]["worst_wall_ms"]:g} wall ms) behind, over its bound of '
-        f'{v["harness_lag"]["bound_sim_seconds"]:g} s</li>'
+        f'{escape(v.get("message", ""))}; {escape(lag_sentence(v["harness_lag"]))}</li>'
         for v in run.get("inconclusive") or ())
     return f'<h3>Inconclusive</h3><ul class="inconclusive">{items}</ul>' if items else ""
 

@@ -12,15 +12,15 @@ from seatrial.judge.result import RunResult, slim
 def to_document(results: list[RunResult], planned: int | None = None) -> dict[str, Any]:
     """With `planned`, an interrupted batch: the runs that finished, marked as a part that
     did not pass (a part of a gate is not a green gate)."""
-    failed = [r for r in results if not r.passed]
+    held = sum(r.passed for r in results)
     unsure = sum(r.outcome == "inconclusive" for r in results)
     return {
         "seatrial": __version__,
-        "passed": not failed and planned is None,
+        "passed": held == len(results) and planned is None,
         **({} if planned is None else {"interrupted": {"planned": planned,
                                                         "finished": len(results)}}),
-        "summary": {"runs": len(results), "passed": len(results) - len(failed),
-                    "failed": len(failed) - unsure, "inconclusive": unsure},
+        "summary": {"runs": len(results), "passed": held,
+                    "failed": len(results) - held - unsure, "inconclusive": unsure},
         "runs": [slim(result).to_json() for result in results],
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from seatrial.judge.inconclusive import lag_sentence
 from seatrial.judge.result import RunResult
 
 
@@ -30,11 +31,9 @@ def to_xml(results: list[RunResult], planned: int | None = None) -> ET.ElementTr
             case = ET.SubElement(suite, "testcase", name=name, time="0",
                                  classname=f"{result.scenario}.seed{result.seed}")
             if unsure and not found:  # the harness's own lag may explain it: no verdict
-                lag = unsure[0]["harness_lag"]
                 ET.SubElement(case, "skipped", message=(
-                    f"inconclusive: {unsure[0]['message']}; the harness itself was "
-                    f"{lag['worst_sim_seconds']:g} simulated s ({lag['worst_wall_ms']:g} wall "
-                    f"ms) behind, over its bound of {lag['bound_sim_seconds']:g} s"))
+                    f"inconclusive: {unsure[0]['message']}; "
+                    f"{lag_sentence(unsure[0]['harness_lag'])}"))
             if found:
                 failure = ET.SubElement(case, "failure", type=name,
                                         message=f"{len(found)} violation(s): {found[0]['message']}")

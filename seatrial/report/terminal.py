@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from seatrial.judge.inconclusive import lag_sentence
 from seatrial.judge.result import RunResult
 from seatrial.report.scorecard import scorecard
 
@@ -29,13 +30,10 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
             console.print(replay_line(r.replay), highlight=False)
     for r in results:
         for unsure in r.inconclusive[:EVIDENCE_SHOWN]:
-            lag = unsure["harness_lag"]
             console.print(f"\n[bold yellow]{r.scenario}[/] seed {r.seed} on {r.target}: "
                           f"inconclusive [yellow]{unsure['invariant']}[/]: "
-                          f"{escape(unsure['message'])}; the harness itself was "
-                          f"{lag['worst_sim_seconds']:g} simulated s ({lag['worst_wall_ms']:g} "
-                          f"wall ms) behind at {lag['at']:g} s, over its bound of "
-                          f"{lag['bound_sim_seconds']:g} s", highlight=False)
+                          f"{escape(unsure['message'])}; "
+                          f"{lag_sentence(unsure['harness_lag'])}", highlight=False)
         if not r.violations:
             continue
         shown = r.violations if verbose else _one_per_invariant(r)[:EVIDENCE_SHOWN]
