@@ -4,15 +4,20 @@ scenario's time limits.
 A live verdict judges in simulated time, so every wall second the SUT spends costs `scale`
 simulated seconds: at 3600x a 5-minute SLO leaves it 83 wall milliseconds end to end. A
 warm-up (seatrial.live.warmup) measures how long the SUT takes, in wall seconds, to answer a
-delivery and to turn an order into a shipment. Two rules bound the pace, and the slower wins:
+delivery and to turn an order into a shipment, and how much work it had in progress (by
+Little's law: the wall seconds of round trips, or of orders waiting for their shipment,
+whichever is more, per wall second of warm-up). That load grows with the pace, and with it
+the queue: at 3600x happy-path's release wave brings 220 orders in two wall seconds, and the
+SUT's queue, not its speed on one order, is what missed the SLO. So the SUT is modelled as one
+queue (M/M/1): at pace P its load is rho = busy x P / warm-up pace, its p99 grows to
+p99 / (1 - rho), and the pace is the fastest at which that, in simulated time, is at most
+`SHARE` of the tightest limit the scenario judges:
 
-- latency: the slower of the two p99s, in simulated time, is at most `SHARE` of the tightest
-  limit the scenario judges; the rest of the limit is headroom for a busier machine;
-- load: the work in progress (by Little's law, the wall seconds of round trips, or of orders
-  waiting for their shipment, whichever is more, per wall second of warm-up) grows with the
-  pace; at the chosen pace it may reach `BUSY`. This is the rule that matters for a release
-  wave: at 3600x happy-path's 220 orders come in two wall seconds, and the SUT's queue, not
-  its speed on one order, is what misses the SLO.
+    P = SHARE x limit / (p99 + SHARE x limit x busy / warm-up pace)
+
+(rho stays below 1 at any limit). The rest of the limit is headroom for a busier machine.
+Round trips count the harness's own answers, and a SUT that waits (a sleep, a timer) looks as
+busy as one that works: both err slow, never fast.
 
 Pure: a function of the measurements and the scenario, so it is tested without servers.
 """
@@ -27,13 +32,11 @@ from seatrial.judge.flows import percentile
 from seatrial.judge.verdict import selected_invariants
 from seatrial.scenario import Scenario
 
-#: The SUT's p99 in simulated time may take at most this share of the tightest limit. Measured
-#: with `seatrial sut reference` on happy-path: the run's order-to-shipment p95 was about half
-#: the warm-up's p99, so a quarter leaves the SLO some 8x of room.
+#: The SUT's p99, grown by its queue, in simulated time, may take at most this share of the
+#: tightest limit. Measured with `seatrial sut reference` on happy-path seed 3 (5-minute SLO):
+#: the warm-up said p99 56 ms, busy 0.29 at 600x; at 1300x the run's order-to-shipment p95 was
+#: 31 simulated seconds, a tenth of the SLO, where at 3600x it had been 56 minutes.
 SHARE = 0.25
-#: Work in progress at the chosen pace, scaled from the warm-up's (which is the pace's linear
-#: function while nothing queues): at most one delivery or order at a time on average.
-BUSY = 1.0
 #: Never slower than this: below it a gate scenario's days of lifecycle take most of an hour
 #: (happy-path's 56 simulated hours are 56 wall minutes at 60x), and a SUT that needs it is
 #: better told so than waited for.
@@ -102,8 +105,8 @@ class Pace:
         return (f"pace {self.scale:g}x (auto: warm-up {w['wall_seconds']:g}s at {w['scale']:g}x, "
                 f"{w['deliveries']} deliveries p99 {w['delivery_ms']['p99']} ms, order to "
                 f"shipment p99 {w['order_to_shipment_ms']['p99']} ms, busy {w['busy']:g}; "
-                f"{limit}: latency allows {_text(w['by_latency'])}, load "
-                f"{_text(w['by_load'])}; bounds {w['floor']:g}x to {w['ceiling']:g}x)")
+                f"{limit} allows {_text(w['fastest'])}; bounds {w['floor']:g}x to "
+                f"{w['ceiling']:g}x)")
 
 
 def _text(pace: float | None) -> str:
@@ -128,21 +131,22 @@ def warmup_scale(ceiling: float) -> float:
 
 
 def choose(warmup: Warmup, scenario: Scenario, ceiling: float) -> Pace:
-    """The fastest pace both rules allow, at most `ceiling` (the scenario's live.time_scale,
-    else the default) and at least FLOOR (unless the ceiling is lower); two significant digits,
-    rounded down, so the header reads plainly. Nothing measured, or no time limit judged: the
-    ceiling, as before auto (no time limit, no verdict the pace can change)."""
+    """The fastest pace the rule above allows, at most `ceiling` (the scenario's
+    live.time_scale, else the default) and at least FLOOR (unless the ceiling is lower); two
+    significant digits, rounded down, so the header reads plainly. Nothing measured, or no
+    time limit judged: the ceiling, as before auto (no verdict the pace can change)."""
     limit = tightest_limit(scenario)
-    p99, busy = warmup.p99, warmup.busy
-    by_latency = math.inf if limit is None or not p99 else SHARE * limit[1] / p99
-    by_load = math.inf if limit is None or not busy else warmup.scale * BUSY / busy
-    fastest = min(by_latency, by_load)
-    scale = min(ceiling, max(FLOOR, _round_down(fastest) if fastest < math.inf else fastest))
+    p99 = warmup.p99
+    if limit is None or not p99:
+        fastest = math.inf
+    else:
+        budget = SHARE * limit[1]
+        fastest = _round_down(budget / (p99 + budget * warmup.busy / warmup.scale))
+    scale = min(ceiling, max(FLOOR, fastest))
     return Pace(scale, "auto", {
         **warmup.figures(), "limit": limit[0] if limit else None,
-        "limit_seconds": limit[1] if limit else None, "share": SHARE, "by_latency":
-        _rounded(by_latency), "busy_max": BUSY, "by_load": _rounded(by_load), "floor": FLOOR,
-        "ceiling": ceiling})
+        "limit_seconds": limit[1] if limit else None, "share": SHARE,
+        "fastest": _rounded(fastest), "floor": FLOOR, "ceiling": ceiling})
 
 
 def _rounded(pace: float) -> float | None:
