@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -40,6 +41,7 @@ from seatrial.cli_input import (
     json_option,
     junit_option,
     live_target,
+    pace_options,
     parse_shard,
     seed_option,
     seeded,
@@ -169,7 +171,7 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
 @target_option()
 @target_cmd_option
-@time_scale_option
+@time_scale_option()
 @drain_option("after the release wave")
 @health_timeout_option
 @seed_option()
@@ -197,7 +199,8 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
                    "as a log `seatrial replay` plays (docs/replaying.md); one in-process run "
                    "only: one scenario, at most one --seed.")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
-        time_scale: float | None, drain: float | None, health_timeout: float, seed: int | None,
+        time_scale: float | str | None, drain: float | None, health_timeout: float,
+        seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, record_path: Path | None) -> None:
@@ -233,7 +236,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         if record_path is not None:
             outcomes = [_record(plan, sut, target, record_path)]
         elif sut is not None:
-            options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
+            options = LiveOptions(**pace_options(time_scale), drain=drain,
+                                  health_timeout=health_timeout)
             outcomes = _execute_live(plan, sut, options, console, pacts)
         else:
             outcomes = _execute([(scenario, target) for scenario in plan],
@@ -279,14 +283,14 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
                    "settings (catalogue name or YAML file; default: no faults, every "
                    "invariant).")
 @seed_option("The seed the faults are drawn with (default: --faults' seed, else 1).")
-@time_scale_option
+@time_scale_option()
 @drain_option("after the log's last event")
 @health_timeout_option
 @json_option
 @html_option()
 @verbose_option
 def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str | None,
-           seed: int | None, time_scale: float | None, drain: float | None,
+           seed: int | None, time_scale: float | str | None, drain: float | None,
            health_timeout: float, json_path: Path | None, html_path: Path | None,
            verbose: bool) -> None:
     """Replay FILE against TARGET and judge it: a recorded event log (.jsonl in the canonical
@@ -318,7 +322,8 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
         scenario = scenario.with_seed(seed)
     console = Console(stderr=True)
     if sut is not None:
-        options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
+        options = LiveOptions(**pace_options(time_scale), drain=drain,
+                                  health_timeout=health_timeout)
         result = _execute_live([scenario], sut, options, console, None, log)[0][0]
     else:
         result = run_scenario(scenario, resolve(target or ""), log)
@@ -489,7 +494,7 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
 @click.argument("scenario", default="happy-path")
 @seed_option("Play the scenario with this seed: every fault draw and lifecycle delay follows "
              "it; the credentials only with --seeded-credentials.")
-@time_scale_option
+@time_scale_option(auto=False)
 @click.option("--host", default="127.0.0.1", help="Address to bind.")
 @click.option("--erp-port", type=click.IntRange(0, 65535), default=0, metavar="P",
               help="Port of the ERP API (0: a free one).")
@@ -593,16 +598,19 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     results = []
     for index, scenario in enumerate(plan, 1):
         console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
-                      f"against {target.label} at {options.pace(scenario):g}x", highlight=False)
+                      f"against {target.label} at {options.describe_pace(scenario)}",
+                      highlight=False)
         started = time.perf_counter()
         try:
-            world, end = play_live(scenario, target, options, log)
+            world, end, pace = play_live(scenario, target, options, log,
+                                         lambda line: console.print(f"  {line}", highlight=False))
         except LiveTargetError as error:
             raise InputError(str(error)) from None
         except KeyboardInterrupt:
             console.print("interrupted: the SUT and the simulators are stopped")
             raise Interrupted(results) from None
-        results.append((judge(world, end, target.label, started),
+        result = judge(world, end, target.label, started)
+        results.append((replace(result, live={**(result.live or {}), "pace": pace.to_json()}),
                         None if pacts is None else drift(world.ledger.entries, pacts)))
     return results
 

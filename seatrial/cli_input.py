@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 import click
 
 from seatrial.durations import parse_duration
+from seatrial.live.pace import FLOOR, SHARE
 from seatrial.live.process import GRACE
 from seatrial.live.runner import DEFAULT_SCALE, LiveTarget
 
@@ -159,10 +160,55 @@ def html_option(help_text: str = "Write the HTML report here: one self-contained
     return click.option("--html", "html_path", type=FILE, help=help_text)
 
 
-time_scale_option = click.option(
-    "--time-scale", type=FiniteRange(min=1, max=1e6), metavar="X",
-    help=f"Live: simulated seconds per wall second (default: the scenario's live.time_scale, "
-         f"else {DEFAULT_SCALE:g}, an hour a second: a gate scenario in about a minute).")
+AUTO = "auto"
+
+
+class TimeScale(FiniteRange):
+    """--time-scale: a pace from 1 to 1,000,000, or `auto` where a SUT is measured (run,
+    replay); `seatrial serve` measures none, so it takes a number only."""
+
+    name = "time_scale"
+
+    def __init__(self, auto: bool) -> None:
+        super().__init__(min=1, max=1e6)
+        self.auto = auto
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float | str:
+        if isinstance(value, str) and value.strip().lower() == AUTO:
+            if self.auto:
+                return AUTO
+            self.fail("auto: this command measures no SUT, so it has no pace to choose; give a "
+                      f"number of simulated seconds per wall second (default: the scenario's "
+                      f"live.time_scale, else {DEFAULT_SCALE:g})", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if not self.auto:
+                raise
+            self.fail(f"{value!r}: give `auto` or a number of simulated seconds per wall "
+                      "second from 1 to 1000000 (e.g. 600)", param, ctx)
+
+
+def time_scale_option(auto: bool = True) -> Callable[[F], F]:
+    """--time-scale; with `auto`, `auto` is its default too (seatrial.live.pace)."""
+    if auto:
+        text = ("Live: simulated seconds per wall second, or `auto` (the default): a warm-up of "
+                "a few wall seconds times the SUT and picks the fastest pace at which its p99 "
+                f"takes at most {SHARE:.0%} of the tightest time limit the scenario judges, "
+                f"between {FLOOR:g} and the scenario's live.time_scale (else "
+                f"{DEFAULT_SCALE:g}); docs/live-protocol.md#the-pace.")
+    else:
+        text = ("Simulated seconds per wall second (default: the scenario's live.time_scale, "
+                f"else {DEFAULT_SCALE:g}, an hour a second); no `auto`: nothing is measured.")
+    return click.option("--time-scale", type=TimeScale(auto), metavar="X" if not auto
+                        else "X|auto", help=text)
+
+
+def pace_options(time_scale: float | str | None) -> dict[str, float | bool | None]:
+    """LiveOptions' `scale` and `auto` from --time-scale: unset or `auto` is auto."""
+    auto = time_scale is None or time_scale == AUTO
+    return {"scale": None if auto else time_scale, "auto": auto}
 
 
 def drain_option(after: str) -> Callable[[F], F]:

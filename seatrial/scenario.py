@@ -84,8 +84,9 @@ class Expectations(ScenarioModel):
 
 class LiveSettings(ScenarioModel):
     """What only live mode uses: how long an OAuth2 access token lives (wall seconds), and the
-    pace this scenario runs at unless --time-scale says otherwise (a high-volume scenario asks
-    for a slower one, so a SUT's round trips do not eat its simulated SLOs)."""
+    fastest pace this scenario runs at, the ceiling of `--time-scale auto` (a high-volume
+    scenario asks for a slower one, so a SUT's round trips do not eat its simulated SLOs); an
+    explicit --time-scale overrides it."""
 
     token_lifetime: Duration = Field(3600.0, ge=1)
     time_scale: float | None = Field(None, ge=1, le=1_000_000)

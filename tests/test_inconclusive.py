@@ -79,7 +79,7 @@ def stalled_run(scenario: Scenario, sut: str, monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(LiveClock, "start", start_then_stall)
     began = time.perf_counter()
-    world, end = play_live(scenario, LiveTarget(command=f"{SEATRIAL} sut {sut}"),
+    world, end, _pace = play_live(scenario, LiveTarget(command=f"{SEATRIAL} sut {sut}"),
                            LiveOptions(scale=3600.0, drain=3.0))
     return judge(world, end, sut, began)
 

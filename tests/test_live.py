@@ -49,7 +49,7 @@ def final_records(world: World) -> dict[str, tuple]:
 def test_live_and_in_process_reach_the_same_final_records():
     in_process = World(SMALL, resolve("reference").factory)
     in_process.run()
-    live, _end = play_live(SMALL, LiveTarget(command=f"{SEATRIAL} sut reference"),
+    live, _end, _pace = play_live(SMALL, LiveTarget(command=f"{SEATRIAL} sut reference"),
                            LiveOptions(scale=FAST))
     expected = final_records(in_process)
     assert len(expected) >= 10

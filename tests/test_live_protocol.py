@@ -70,7 +70,7 @@ def test_tokens_bearer_auth_and_refusals_on_the_wire():
 def test_expired_tokens_are_refused_and_the_sut_fetches_new_ones():
     short = SMALL.model_copy(update={
         "live": SMALL.live.model_copy(update={"token_lifetime": 1.0})})
-    world, end = play_live(short, LiveTarget(command=f"{SEATRIAL} sut reference"),
+    world, end, _pace = play_live(short, LiveTarget(command=f"{SEATRIAL} sut reference"),
                            LiveOptions(scale=FAST))
     expired = [e for e in world.ledger.entries
                if e.kind == "refused" and "expired" in e.data["detail"]]

@@ -10,15 +10,16 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from seatrial.eventlog.format import EventLog
 from seatrial.faults.kinds.crash import Crash
-from seatrial.live import control
+from seatrial.live import control, warmup
 from seatrial.live.http_client import BoundedClient
+from seatrial.live.pace import Pace, choose, warmup_scale
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET
@@ -50,13 +51,20 @@ class LiveTarget:
 @dataclass(frozen=True)
 class LiveOptions:
     scale: float | None = None  # None: the scenario's live.time_scale, else DEFAULT_SCALE
+    #: --time-scale auto: a warm-up picks the pace, at most `pace(scenario)` (seatrial.live.pace)
+    auto: bool = False
     drain: float | None = None  # wall seconds after the release wave; None: up to the horizon
     quiet: float = 2.0  # wall seconds without traffic that count as quiescent
     health_timeout: float = 30.0
     host: str = "127.0.0.1"
 
     def pace(self, scenario: Scenario) -> float:
+        """The pace a run plays at, or with `auto` the fastest a warm-up may choose."""
         return self.scale or scenario.live.time_scale or DEFAULT_SCALE
+
+    def describe_pace(self, scenario: Scenario) -> str:
+        return (f"a pace chosen by a warm-up (at most {self.pace(scenario):g}x)" if self.auto
+                else f"{self.pace(scenario):g}x")
 
 
 def check_live(scenario: Scenario, target: LiveTarget) -> None:
@@ -68,14 +76,16 @@ def check_live(scenario: Scenario, target: LiveTarget) -> None:
 
 
 def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
-              log: EventLog | None = None) -> tuple[World, float]:
-    """Play the scenario (or `log` under its faults) live; the world (ledger, records) and its
-    simulated end, unjudged."""
+              log: EventLog | None = None,
+              say: Callable[[str], None] = lambda _line: None) -> tuple[World, float, Pace]:
+    """Play the scenario (or `log` under its faults) live; the world (ledger, records), its
+    simulated end, unjudged, and the pace it was played at (told to `say` once chosen)."""
     check_live(scenario, target)
-    return asyncio.run(_interruptible(_run(scenario, replaying(log), target, options)))
+    return asyncio.run(_interruptible(_run(scenario, log, target, options, say)))
 
 
-async def _interruptible(run: Coroutine[Any, Any, tuple[World, float]]) -> tuple[World, float]:
+async def _interruptible(run: Coroutine[Any, Any, tuple[World, float, Pace]],
+                         ) -> tuple[World, float, Pace]:
     """SIGTERM cancels the run like Ctrl-C does, so every cleanup path runs (asyncio.run
     already turns SIGINT into cancellation); the caller sees KeyboardInterrupt for both."""
     task = asyncio.current_task()
@@ -158,11 +168,27 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
         workdir.rmdir()
 
 
-async def _run(scenario: Scenario, drive: Drive | None, target: LiveTarget,
-               options: LiveOptions) -> tuple[World, float]:
-    async with live_session(scenario, drive, target, options) as session:
+async def _run(scenario: Scenario, log: EventLog | None, target: LiveTarget,
+               options: LiveOptions, say: Callable[[str], None]) -> tuple[World, float, Pace]:
+    pace = (await _warm_up(scenario, log, target, options) if options.auto
+            else Pace(options.pace(scenario), "explicit"))
+    say(pace.describe())
+    options = replace(options, scale=pace.scale, auto=False)
+    async with live_session(scenario, replaying(log), target, options) as session:
         session.stack.clock.start()
-        return session.world, await _play(session, options)
+        return session.world, await _play(session, options), pace
+
+
+async def _warm_up(scenario: Scenario, log: EventLog | None, target: LiveTarget,
+                   options: LiveOptions) -> Pace:
+    """Time the SUT on the scenario's workload without its faults (seatrial.live.warmup), then
+    choose the pace (seatrial.live.pace); the warm-up's SUT and simulators are stopped."""
+    ceiling = options.pace(scenario)
+    scale = warmup_scale(ceiling)
+    calm = scenario.model_copy(update={"faults": ()})
+    async with live_session(calm, replaying(log), target, replace(options, scale=scale)) as run:
+        measured = await warmup.measure(run, scale)
+    return choose(measured, scenario, ceiling)
 
 
 def quiescent(session: LiveSession, quiet: float) -> bool:
