@@ -56,13 +56,8 @@ from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
 from seatrial.judge.result import RunResult, slim
-from seatrial.live.runner import (
-    LiveOptions,
-    LiveTarget,
-    LiveTargetError,
-    check_live,
-    play_live,
-)
+from seatrial.live.parallel import check_shareable, pooled, run_live, sigterm_as_interrupt
+from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, check_live
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
 from seatrial.report.files import ReportWriteError, write_report
@@ -78,6 +73,8 @@ from seatrial.targets import TargetError, resolve
 
 INTERRUPTED = 130
 CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
+WORKER_GRACE = 30.0  # wall seconds an ended worker has to stop its SUT (5 s grace) and servers
+A = TypeVar("A")
 T = TypeVar("T")
 Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
 
@@ -170,7 +167,8 @@ def show(scenario: str) -> None:
 @seeds_option()
 @json_option
 @junit_option
-@jobs_option
+@jobs_option("one per CPU in-process; live, 1: one run at a time, since runs side by side "
+             "share the CPU a live verdict is timed on")
 @verbose_option
 @click.option("--drift", "with_drift", is_flag=True,
               help="After each run, print the API calls and webhook event types no pact covers "
@@ -200,8 +198,12 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
 
     The summary table goes to stdout, then (with more than one run) the scorecard of targets x
     scenarios, then any drift tables; a progress bar goes to stderr. A failing run prints its
-    violations with their evidence chains (docs/reports.md). Live runs go one after another
-    (each owns the simulators' ports and the SUT); --jobs does not apply to them."""
+    violations with their evidence chains (docs/reports.md). Live runs go one at a time unless
+    --jobs says otherwise (a live verdict is judged on the wall clock, and runs side by side
+    share the CPU): with --jobs N, N at a time, each in a process of its own with its own
+    simulators, SUT (--target-cmd) and clock. A running SUT (--target URL) takes one run at a
+    time unless its GET /health says it can take more (docs/live-protocol.md#runs-side-by-side);
+    else --jobs over 1 exits 2."""
     sut = _target(target, target_cmd)
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
@@ -228,7 +230,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
             outcomes = [_record(plan, sut, target, record_path)]
         elif sut is not None:
             options = LiveOptions(scale=time_scale, drain=drain, health_timeout=health_timeout)
-            outcomes = _execute_live(plan, sut, options, console, pacts)
+            outcomes = _execute_live(plan, sut, options, console, pacts, jobs=jobs or 1)
         else:
             outcomes = _execute([(scenario, target) for scenario in plan],
                                 jobs or os.cpu_count() or 1, console,
@@ -367,7 +369,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @seed_option()
 @seeds_option(CALIBRATION_SEEDS)
 @json_option
-@jobs_option
+@jobs_option()
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Calibrate only this shipped implementation (repeatable; rows keep the "
                    "registry's order, reference first).")
@@ -574,30 +576,36 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
                   console: Console, pacts: Pacts | None, log: EventLog | None = None,
-                  ) -> list[Outcome]:
-    """Live runs one after another: each owns the simulators' ports and the SUT. Played, then
-    judged by the same `judge` as in-process, with the ledger read for drift in between."""
-    if target.url is not None:
-        for scenario in plan:
-            try:
+                  jobs: int = 1) -> list[Outcome]:
+    """Live runs, `jobs` at a time: one after another in this process, or side by side each
+    in a worker process of its own (seatrial.live.parallel). Played, then judged by the same
+    `judge` as in-process, with the ledger read for drift in between."""
+    jobs = min(jobs, len(plan))
+    try:
+        if target.url is not None:
+            for scenario in plan:
                 check_live(scenario, target)
-            except LiveTargetError as error:
-                raise InputError(str(error)) from None
-    results = []
-    for index, scenario in enumerate(plan, 1):
-        console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
-                      f"against {target.label} at {options.pace(scenario):g}x", highlight=False)
-        started = time.perf_counter()
-        try:
-            world, end = play_live(scenario, target, options, log)
-        except LiveTargetError as error:
-            raise InputError(str(error)) from None
-        except KeyboardInterrupt:
-            console.print("interrupted: the SUT and the simulators are stopped")
-            raise Interrupted(results) from None
-        results.append((judge(world, end, target.label, started),
-                        None if pacts is None else drift(world.ledger.entries, pacts)))
-    return results
+            if jobs > 1:
+                check_shareable(target.url, jobs)
+        if jobs > 1:
+            console.print(f"{len(plan)} live runs against {target.label}, {jobs} at a time, "
+                          "each with its own simulators and SUT", highlight=False)
+            with sigterm_as_interrupt():
+                return _execute([(scenario, target) for scenario in plan], jobs, console,
+                                "live runs", partial(pooled, options, pacts, log))
+        results = []
+        for index, scenario in enumerate(plan, 1):
+            console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
+                          f"against {target.label} at {options.pace(scenario):g}x",
+                          highlight=False)
+            try:
+                results.append(run_live(options, pacts, log, scenario, target))
+            except KeyboardInterrupt:
+                console.print("interrupted: the SUT and the simulators are stopped")
+                raise Interrupted(results) from None
+        return results
+    except LiveTargetError as error:
+        raise InputError(str(error)) from None
 
 
 def _target(target: str | None, target_cmd: str | None) -> LiveTarget | None:
@@ -678,12 +686,13 @@ def _run_observed(pacts: Pacts | None, scenario: Scenario, target: str) -> Outco
     return judge(world, end, chosen.label, started), drift(world.ledger.entries, pacts)
 
 
-def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
-             description: str, worker: Callable[[Scenario, str], T] = _run_one,
+def _execute(pairs: list[tuple[Scenario, A]], jobs: int, console: Console,
+             description: str, worker: Callable[[Scenario, A], T] = _run_one,
              ) -> list[T]:
-    """Run each (scenario, target) pair with a progress bar; results come back in plan order.
-    Ctrl-C stops at once (queued runs cancelled, running ones ended) and raises `Interrupted`
-    with the finished ones; a run that cannot be judged (`RunAborted`) stops the batch too."""
+    """Run each (scenario, target) pair with a progress bar; results come back in plan order
+    (a target is an in-process target's name, or a live one). Ctrl-C stops at once (queued
+    runs cancelled, running ones ended) and raises `Interrupted` with the finished ones; a run
+    that cannot be judged (`RunAborted`) stops the batch too."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     finished: dict[int, T] = {}
@@ -702,13 +711,13 @@ def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
     return [finished[index] for index in range(len(pairs))]
 
 
-def _in_pool(pairs: list[tuple[Scenario, str]], jobs: int, worker: Callable[[Scenario, str], T],
+def _in_pool(pairs: list[tuple[Scenario, A]], jobs: int, worker: Callable[[Scenario, A], T],
              finished: dict[int, T], advance: Callable[[], None]) -> None:
     """The runs on `jobs` processes, into `finished` by plan index. The workers ignore Ctrl-C
     (the terminal sends it to them too): this process decides, cancels what is queued and ends
-    what is running instead of letting every queued run play out."""
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=signal.signal,
-                               initargs=(signal.SIGINT, signal.SIG_IGN))
+    what is running (SIGTERM) instead of letting every queued run play out, and waits until
+    they have ended: a live worker stops its SUT and simulators first."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
     try:
         futures = {pool.submit(worker, scenario, target): index
                    for index, (scenario, target) in enumerate(pairs)}
@@ -717,10 +726,21 @@ def _in_pool(pairs: list[tuple[Scenario, str]], jobs: int, worker: Callable[[Sce
             advance()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
+        children = multiprocessing.active_children()
+        for child in children:
             child.terminate()
+        for child in children:
+            child.join(WORKER_GRACE)
         raise
     pool.shutdown()
+
+
+def _worker_signals() -> None:
+    """A pool worker's signals: Ctrl-C is the parent's to decide; SIGTERM (the parent ending
+    it) has its default meaning, not whatever handler the parent had when it forked, and a
+    live run turns it into stopping its SUT and simulators."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _json_text(document: dict) -> str:

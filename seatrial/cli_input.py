@@ -176,9 +176,15 @@ def drain_option(after: str) -> Callable[[F], F]:
 health_timeout_option = click.option(
     "--health-timeout", type=FiniteRange(min=0.1), default=30.0, metavar="SECONDS",
     help="Wall seconds to wait for a live SUT's GET /health.")
-jobs_option = click.option(
-    "--jobs", "-j", type=click.IntRange(min=1, max=256), default=None, metavar="N",
-    help="Runs in parallel processes (default: one per CPU); results keep the plan order.")
+
+
+def jobs_option(default: str = "one per CPU") -> Callable[[F], F]:
+    """--jobs, with what its default is for the command (`default`)."""
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=1, max=256), default=None, metavar="N",
+        help=f"Runs in parallel processes (default: {default}); results keep the plan order.")
+
+
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True,
     help="Print every violation with its full evidence (default: one violation per violated "
