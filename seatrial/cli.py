@@ -70,6 +70,7 @@ from seatrial.run import RunAborted, judge, play, run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
+from seatrial.world import World
 
 INTERRUPTED = 130
 CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
@@ -149,7 +150,8 @@ def show(scenario: str) -> None:
     "Exit 2 says what to fix, without a traceback: an unknown option, target or scenario, an "
     "invalid scenario file, a missing report directory, a report that cannot be written (the "
     "others are written); live, a target that cannot be reached or does not become healthy, "
-    "or a scenario with a crash fault against a target Seatrial did not start; in-process, a "
+    "a scenario with a crash fault against a target Seatrial did not start, or --jobs over 1 "
+    "against one that does not say it can take runs side by side; in-process, a "
     "SUT that cannot be judged: its constructor or start() fails, or a handler never "
     "finishes (10,000 steps without simulated time moving, or past the run's 600 s wall "
     "budget; the message names the handler and the line it spun on). Whatever a handler "
@@ -581,6 +583,7 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     in a worker process of its own (seatrial.live.parallel). Played, then judged by the same
     `judge` as in-process, with the ledger read for drift in between."""
     jobs = min(jobs, len(plan))
+    read = partial(_drift_of, pacts)
     try:
         if target.url is not None:
             for scenario in plan:
@@ -588,24 +591,34 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
             if jobs > 1:
                 check_shareable(target.url, jobs)
         if jobs > 1:
-            console.print(f"{len(plan)} live runs against {target.label}, {jobs} at a time, "
-                          "each with its own simulators and SUT", highlight=False)
-            with sigterm_as_interrupt():
-                return _execute([(scenario, target) for scenario in plan], jobs, console,
-                                "live runs", partial(pooled, options, pacts, log))
+            paces = "/".join(f"{pace:g}x" for pace in sorted({options.pace(s) for s in plan}))
+            console.print(f"{len(plan)} live runs against {target.label} at {paces}, {jobs} "
+                          "at a time, each with its own simulators and SUT", highlight=False)
+            try:
+                with sigterm_as_interrupt():
+                    return _execute([(scenario, target) for scenario in plan], jobs, console,
+                                    "live runs", partial(pooled, options, read, log))
+            except Interrupted:
+                console.print("interrupted: every SUT and simulator is stopped")
+                raise
         results = []
         for index, scenario in enumerate(plan, 1):
             console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
                           f"against {target.label} at {options.pace(scenario):g}x",
                           highlight=False)
             try:
-                results.append(run_live(options, pacts, log, scenario, target))
+                results.append(run_live(options, read, log, scenario, target))
             except KeyboardInterrupt:
                 console.print("interrupted: the SUT and the simulators are stopped")
                 raise Interrupted(results) from None
         return results
     except LiveTargetError as error:
         raise InputError(str(error)) from None
+
+
+def _drift_of(pacts: Pacts | None, world: World) -> DriftReport | None:
+    """A played world's drift report, if pacts were given."""
+    return None if pacts is None else drift(world.ledger.entries, pacts)
 
 
 def _target(target: str | None, target_cmd: str | None) -> LiveTarget | None:

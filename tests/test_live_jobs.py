@@ -63,12 +63,13 @@ def test_two_live_runs_side_by_side_each_with_its_own_sut(tmp_path):
     report = tmp_path / "report.json"
     done = run_cli(*(short(tmp_path, name) for name in PLAN), "--target-cmd",
                    marked_sut(tmp_path, mark), "--time-scale", str(FAST), "--jobs", "2",
-                   "--json", str(report))
+                   "--drift", "--json", str(report))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 at a time" in done.stderr
     runs = json.loads(report.read_text())["runs"]
     assert [run["scenario"] for run in runs] == list(PLAN)
     assert all(run["passed"] and run["messages"] > 0 for run in runs)
+    assert all(run["drift"]["requests"] > 0 for run in runs)  # read in the worker, sent back
     given = seen(tmp_path)
     assert len(given) == 2
     for setting in ("PORT", "SEATRIAL_STATE_DIR", "SEATRIAL_ERP_URL",

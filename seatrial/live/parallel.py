@@ -4,7 +4,8 @@ process does with one run, and who may be shared.
 Each run plays in a process of its own, with its own simulator stack (ephemeral loopback
 ports), its own SUT process for `--target-cmd` (its own $PORT and $SEATRIAL_STATE_DIR) and its
 own live clock, so nothing a run measures of itself (its lag, its pace) is another run's. The
-world and its ledger stay in the worker: only the verdict and the drift report come back.
+world and its ledger stay in the worker: only the verdict and what the caller reads of the
+world (its drift report) come back.
 """
 
 from __future__ import annotations
@@ -13,40 +14,42 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import httpx
 
-from seatrial.contracts.drift import DriftReport, Pacts, drift
 from seatrial.eventlog.format import EventLog
 from seatrial.judge.result import RunResult
 from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, play_live
 from seatrial.run import judge
 from seatrial.scenario import Scenario
+from seatrial.world import World
 
+R = TypeVar("R")
 INTERRUPTED = 130  # a worker's exit status once an interrupt has stopped its SUT and simulators
 #: What a running SUT answers in GET /health when it keeps one world per configuration, so that
 #: runs side by side can share it (docs/live-protocol.md#runs-side-by-side).
 WORLDS, PER_CONFIGURATION = "worlds", "per-configuration"
 
 
-def run_live(options: LiveOptions, pacts: Pacts | None, log: EventLog | None,
-             scenario: Scenario, target: LiveTarget) -> tuple[RunResult, DriftReport | None]:
-    """One live run played and judged by the same `judge` as in-process; with pacts, the
-    ledger read for drift in between (where it was made: it never crosses processes)."""
+def run_live(options: LiveOptions, read: Callable[[World], R], log: EventLog | None,
+             scenario: Scenario, target: LiveTarget) -> tuple[RunResult, R]:
+    """One live run played and judged by the same `judge` as in-process, and what `read`
+    takes from its world (the caller's drift report) where the world was made: a world never
+    crosses processes, only the verdict and what `read` returns do."""
     started = time.perf_counter()
     world, end = play_live(scenario, target, options, log)
-    return (judge(world, end, target.label, started),
-            None if pacts is None else drift(world.ledger.entries, pacts))
+    return judge(world, end, target.label, started), read(world)
 
 
-def pooled(options: LiveOptions, pacts: Pacts | None, log: EventLog | None,
-           scenario: Scenario, target: LiveTarget) -> tuple[RunResult, DriftReport | None]:
+def pooled(options: LiveOptions, read: Callable[[World], R], log: EventLog | None,
+           scenario: Scenario, target: LiveTarget) -> tuple[RunResult, R]:
     """`run_live` in a pool worker. The parent ends its workers with SIGTERM, which a live run
     turns into stopping its SUT and simulators; then the worker exits, rather than wait for
     work the parent will never send (and keep the parent, which waits for it, from exiting)."""
     try:
-        return run_live(options, pacts, log, scenario, target)
+        return run_live(options, read, log, scenario, target)
     except KeyboardInterrupt:
         os._exit(INTERRUPTED)
 
