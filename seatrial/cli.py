@@ -43,6 +43,7 @@ from seatrial.cli_input import (
     live_target,
     pace_options,
     parse_shard,
+    retry_option,
     seed_option,
     seeded,
     seeds_option,
@@ -58,13 +59,8 @@ from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
 from seatrial.judge.result import RunResult, exit_status, slim
-from seatrial.live.runner import (
-    LiveOptions,
-    LiveTarget,
-    LiveTargetError,
-    check_live,
-    play_live,
-)
+from seatrial.live.parallel import check_shareable, pooled, run_live, sigterm_as_interrupt
+from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, check_live
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
 from seatrial.report.files import ReportWriteError, write_report
@@ -77,9 +73,12 @@ from seatrial.run import RunAborted, judge, play, run_scenario
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
+from seatrial.world import World
 
 INTERRUPTED = 130
 CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
+WORKER_GRACE = 30.0  # wall seconds an ended worker has to stop its SUT (5 s grace) and servers
+A = TypeVar("A")
 T = TypeVar("T")
 Outcome = tuple[RunResult, DriftReport | None]  # a run, and its drift report if asked for
 
@@ -160,7 +159,8 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
     "Exit 2 says what to fix, without a traceback: an unknown option, target or scenario, an "
     "invalid scenario file, a missing report directory, a report that cannot be written (the "
     "others are written); live, a target that cannot be reached or does not become healthy, "
-    "or a scenario with a crash fault against a target Seatrial did not start; in-process, a "
+    "a scenario with a crash fault against a target Seatrial did not start, or --jobs over 1 "
+    "against one that does not say it can take runs side by side; in-process, a "
     "SUT that cannot be judged: its constructor or start() fails, or a handler never "
     "finishes (10,000 steps without simulated time moving, or past the run's 600 s wall "
     "budget; the message names the handler and the line it spun on). Whatever a handler "
@@ -172,13 +172,15 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @target_option()
 @target_cmd_option
 @time_scale_option()
+@retry_option
 @drain_option("after the release wave")
 @health_timeout_option
 @seed_option()
 @seeds_option()
 @json_option
 @junit_option
-@jobs_option
+@jobs_option("one per CPU in-process; live, 1: one run at a time, since runs side by side "
+             "share the CPU a live verdict is timed on")
 @verbose_option
 @click.option("--drift", "with_drift", is_flag=True,
               help="After each run, print the API calls and webhook event types no pact covers "
@@ -199,8 +201,8 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
                    "as a log `seatrial replay` plays (docs/replaying.md); one in-process run "
                    "only: one scenario, at most one --seed.")
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
-        time_scale: float | str | None, drain: float | None, health_timeout: float,
-        seed: int | None,
+        time_scale: float | str | None, retries: int, drain: float | None,
+        health_timeout: float, seed: int | None,
         seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, record_path: Path | None) -> None:
@@ -209,8 +211,12 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
 
     The summary table goes to stdout, then (with more than one run) the scorecard of targets x
     scenarios, then any drift tables; a progress bar goes to stderr. A failing run prints its
-    violations with their evidence chains (docs/reports.md). Live runs go one after another
-    (each owns the simulators' ports and the SUT); --jobs does not apply to them."""
+    violations with their evidence chains (docs/reports.md). Live runs go one at a time unless
+    --jobs says otherwise (a live verdict is judged on the wall clock, and runs side by side
+    share the CPU): with --jobs N, N at a time, each in a process of its own with its own
+    simulators, SUT (--target-cmd) and clock. A running SUT (--target URL) takes one run at a
+    time unless its GET /health says it can take more (docs/live-protocol.md#runs-side-by-side);
+    else --jobs over 1 exits 2."""
     sut = _target(target, target_cmd)
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
@@ -238,7 +244,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         elif sut is not None:
             options = LiveOptions(**pace_options(time_scale), drain=drain,
                                   health_timeout=health_timeout)
-            outcomes = _execute_live(plan, sut, options, console, pacts)
+            outcomes = _execute_live(plan, sut, options, console, pacts, jobs=jobs or 1,
+                                     retries=retries)
         else:
             outcomes = _execute([(scenario, target) for scenario in plan],
                                 jobs or os.cpu_count() or 1, console,
@@ -284,13 +291,14 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
                    "invariant).")
 @seed_option("The seed the faults are drawn with (default: --faults' seed, else 1).")
 @time_scale_option()
+@retry_option
 @drain_option("after the log's last event")
 @health_timeout_option
 @json_option
 @html_option()
 @verbose_option
 def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str | None,
-           seed: int | None, time_scale: float | str | None, drain: float | None,
+           seed: int | None, time_scale: float | str | None, retries: int, drain: float | None,
            health_timeout: float, json_path: Path | None, html_path: Path | None,
            verbose: bool) -> None:
     """Replay FILE against TARGET and judge it: a recorded event log (.jsonl in the canonical
@@ -323,8 +331,9 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
     console = Console(stderr=True)
     if sut is not None:
         options = LiveOptions(**pace_options(time_scale), drain=drain,
-                                  health_timeout=health_timeout)
-        result = _execute_live([scenario], sut, options, console, None, log)[0][0]
+                              health_timeout=health_timeout)
+        result = _execute_live([scenario], sut, options, console, None, log,
+                               retries=retries)[0][0]
     else:
         result = run_scenario(scenario, resolve(target or ""), log)
     summarize(Console(), [result], verbose)
@@ -379,7 +388,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @seed_option()
 @seeds_option(CALIBRATION_SEEDS)
 @json_option
-@jobs_option
+@jobs_option()
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Calibrate only this shipped implementation (repeatable; rows keep the "
                    "registry's order, reference first).")
@@ -586,33 +595,84 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
                   console: Console, pacts: Pacts | None, log: EventLog | None = None,
-                  ) -> list[Outcome]:
-    """Live runs one after another: each owns the simulators' ports and the SUT. Played, then
-    judged by the same `judge` as in-process, with the ledger read for drift in between."""
-    if target.url is not None:
-        for scenario in plan:
-            try:
+                  jobs: int = 1, retries: int = 0) -> list[Outcome]:
+    """Live runs, `jobs` at a time: one after another in this process, or side by side each
+    in a worker process of its own (seatrial.live.parallel). Played, then judged by the same
+    `judge` as in-process, with the ledger read for drift in between; inconclusive ones played
+    again up to `retries` times (_retried)."""
+    jobs = min(jobs, len(plan))
+    read = partial(_drift_of, pacts)
+    try:
+        if target.url is not None:
+            for scenario in plan:
                 check_live(scenario, target)
-            except LiveTargetError as error:
-                raise InputError(str(error)) from None
-    results = []
-    for index, scenario in enumerate(plan, 1):
-        console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
-                      f"against {target.label} at {options.describe_pace(scenario)}",
-                      highlight=False)
-        started = time.perf_counter()
-        try:
-            world, end, pace = play_live(scenario, target, options, log,
-                                         lambda line: console.print(f"  {line}", highlight=False))
-        except LiveTargetError as error:
-            raise InputError(str(error)) from None
-        except KeyboardInterrupt:
-            console.print("interrupted: the SUT and the simulators are stopped")
-            raise Interrupted(results) from None
-        result = judge(world, end, target.label, started)
-        results.append((replace(result, live={**(result.live or {}), "pace": pace.to_json()}),
-                        None if pacts is None else drift(world.ledger.entries, pacts)))
-    return results
+            if jobs > 1:
+                check_shareable(target.url, jobs)
+        if jobs > 1:
+            paces = " / ".join(sorted({options.describe_pace(s) for s in plan}))
+            console.print(f"{len(plan)} live runs against {target.label} at {paces}, {jobs} "
+                          "at a time, each with its own simulators and SUT", highlight=False)
+            try:
+                with sigterm_as_interrupt():
+                    outcomes = _execute([(scenario, target) for scenario in plan], jobs,
+                                        console, "live runs", partial(pooled, options, read, log))
+            except Interrupted:
+                console.print("interrupted: every SUT and simulator is stopped")
+                raise
+        else:
+            outcomes = []
+            for index, scenario in enumerate(plan, 1):
+                console.print(f"[{index}/{len(plan)}] {scenario.name} seed {scenario.seed} live "
+                              f"against {target.label} at {options.describe_pace(scenario)}",
+                              highlight=False)
+                outcomes.append(_live_once(options, read, log, scenario, target, console,
+                                           outcomes))
+        return _retried(outcomes, plan, retries, options, read, log, target, console)
+    except LiveTargetError as error:
+        raise InputError(str(error)) from None
+
+
+def _live_once(options: LiveOptions, read: Callable[[World], DriftReport | None],
+               log: EventLog | None, scenario: Scenario, target: LiveTarget, console: Console,
+               finished: list[Outcome]) -> Outcome:
+    """One live run in this process, its pace told on the console; Ctrl-C keeps `finished`."""
+    try:
+        return run_live(options, read, log, scenario, target,
+                        lambda line: console.print(f"  {line}", highlight=False))
+    except KeyboardInterrupt:
+        console.print("interrupted: the SUT and the simulators are stopped")
+        raise Interrupted(finished) from None
+
+
+def _retried(outcomes: list[Outcome], plan: list[Scenario], retries: int,
+             options: LiveOptions, read: Callable[[World], DriftReport | None],
+             log: EventLog | None, target: LiveTarget, console: Console) -> list[Outcome]:
+    """--retry-inconclusive: each inconclusive run played again at half the pace of its last
+    attempt, up to `retries` times, one at a time (a rerun is for a harness that fell behind,
+    so nothing runs beside it); the last attempt is the run's verdict and carries the earlier
+    ones (RunResult.earlier)."""
+    final = []
+    for index, (scenario, (result, report)) in enumerate(zip(plan, outcomes, strict=True)):
+        for attempt in range(2, retries + 2):
+            if result.outcome != "inconclusive":
+                break
+            pace = max(1.0, result.live["pace"]["scale"] / 2)
+            console.print(f"[rerun {attempt - 1}/{retries}] {scenario.name} seed "
+                          f"{scenario.seed} was inconclusive at "
+                          f"{result.live['pace']['scale']:g}x; again at {pace:g}x",
+                          highlight=False)
+            rerun = replace(options, scale=pace, auto=False, chosen="rerun")
+            done = [*final, (result, report), *outcomes[index + 1:]]
+            again, report = _live_once(rerun, read, log, scenario, target, console, done)
+            result = replace(again, earlier=[*result.earlier,
+                                             replace(result, earlier=[], timeline=None)])
+        final.append((result, report))
+    return final
+
+
+def _drift_of(pacts: Pacts | None, world: World) -> DriftReport | None:
+    """A played world's drift report, if pacts were given."""
+    return None if pacts is None else drift(world.ledger.entries, pacts)
 
 
 def _target(target: str | None, target_cmd: str | None) -> LiveTarget | None:
@@ -693,12 +753,13 @@ def _run_observed(pacts: Pacts | None, scenario: Scenario, target: str) -> Outco
     return judge(world, end, chosen.label, started), drift(world.ledger.entries, pacts)
 
 
-def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
-             description: str, worker: Callable[[Scenario, str], T] = _run_one,
+def _execute(pairs: list[tuple[Scenario, A]], jobs: int, console: Console,
+             description: str, worker: Callable[[Scenario, A], T] = _run_one,
              ) -> list[T]:
-    """Run each (scenario, target) pair with a progress bar; results come back in plan order.
-    Ctrl-C stops at once (queued runs cancelled, running ones ended) and raises `Interrupted`
-    with the finished ones; a run that cannot be judged (`RunAborted`) stops the batch too."""
+    """Run each (scenario, target) pair with a progress bar; results come back in plan order
+    (a target is an in-process target's name, or a live one). Ctrl-C stops at once (queued
+    runs cancelled, running ones ended) and raises `Interrupted` with the finished ones; a run
+    that cannot be judged (`RunAborted`) stops the batch too."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     finished: dict[int, T] = {}
@@ -717,13 +778,13 @@ def _execute(pairs: list[tuple[Scenario, str]], jobs: int, console: Console,
     return [finished[index] for index in range(len(pairs))]
 
 
-def _in_pool(pairs: list[tuple[Scenario, str]], jobs: int, worker: Callable[[Scenario, str], T],
+def _in_pool(pairs: list[tuple[Scenario, A]], jobs: int, worker: Callable[[Scenario, A], T],
              finished: dict[int, T], advance: Callable[[], None]) -> None:
     """The runs on `jobs` processes, into `finished` by plan index. The workers ignore Ctrl-C
     (the terminal sends it to them too): this process decides, cancels what is queued and ends
-    what is running instead of letting every queued run play out."""
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=signal.signal,
-                               initargs=(signal.SIGINT, signal.SIG_IGN))
+    what is running (SIGTERM) instead of letting every queued run play out, and waits until
+    they have ended: a live worker stops its SUT and simulators first."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
     try:
         futures = {pool.submit(worker, scenario, target): index
                    for index, (scenario, target) in enumerate(pairs)}
@@ -732,10 +793,21 @@ def _in_pool(pairs: list[tuple[Scenario, str]], jobs: int, worker: Callable[[Sce
             advance()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
+        children = multiprocessing.active_children()
+        for child in children:
             child.terminate()
+        for child in children:
+            child.join(WORKER_GRACE)
         raise
     pool.shutdown()
+
+
+def _worker_signals() -> None:
+    """A pool worker's signals: Ctrl-C is the parent's to decide; SIGTERM (the parent ending
+    it) has its default meaning, not whatever handler the parent had when it forked, and a
+    live run turns it into stopping its SUT and simulators."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _json_text(document: dict) -> str:

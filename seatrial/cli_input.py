@@ -205,6 +205,18 @@ def time_scale_option(auto: bool = True) -> Callable[[F], F]:
                         else "X|auto", help=text)
 
 
+#: at most this many reruns: the fourth plays at a sixteenth of the first attempt's pace
+MAX_RETRIES = 4
+
+retry_option = click.option(
+    "--retry-inconclusive", "retries", type=click.IntRange(min=0, max=MAX_RETRIES), default=0,
+    metavar="N",
+    help=f"Live: play a run whose verdict was inconclusive (the harness fell behind) again at "
+         f"half the pace of its last attempt, up to N times (0 to {MAX_RETRIES}; default 0), "
+         "one at a time; the last attempt is the run's verdict, and the reports keep the "
+         "earlier ones (docs/live-protocol.md#when-the-harness-falls-behind-inconclusive).")
+
+
 def pace_options(time_scale: float | str | None) -> dict[str, float | bool | None]:
     """LiveOptions' `scale` and `auto` from --time-scale: unset or `auto` is auto."""
     auto = time_scale is None or time_scale == AUTO
@@ -222,9 +234,15 @@ def drain_option(after: str) -> Callable[[F], F]:
 health_timeout_option = click.option(
     "--health-timeout", type=FiniteRange(min=0.1), default=30.0, metavar="SECONDS",
     help="Wall seconds to wait for a live SUT's GET /health.")
-jobs_option = click.option(
-    "--jobs", "-j", type=click.IntRange(min=1, max=256), default=None, metavar="N",
-    help="Runs in parallel processes (default: one per CPU); results keep the plan order.")
+
+
+def jobs_option(default: str = "one per CPU") -> Callable[[F], F]:
+    """--jobs, with what its default is for the command (`default`)."""
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=1, max=256), default=None, metavar="N",
+        help=f"Runs in parallel processes (default: {default}); results keep the plan order.")
+
+
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True,
     help="Print every violation with its full evidence (default: one violation per violated "

@@ -122,3 +122,39 @@ def test_every_invariant_says_whether_the_harness_lag_can_fail_it():
     assert {module.LAG_WINDOW for module in MODULES} <= {None, "run", "evidence"}
     assert {m.NAME for m in MODULES if m.LAG_WINDOW is None} >= {
         "shipment-per-order", "effect-once", "invoice-after-POD", "signed-only"}
+
+
+@pytest.mark.wall_clock
+def test_retry_inconclusive_plays_the_run_again_at_half_the_pace(monkeypatch, tmp_path):
+    """`seatrial run --retry-inconclusive 1`: the first attempt stalls (inconclusive), the rerun
+    at half its pace does not and holds; the verdict is the rerun's, and the report keeps both."""
+    import json
+
+    from click.testing import CliRunner
+
+    from seatrial.cli import main
+    from seatrial.scenario_yaml import dump_scenario
+
+    start, starts = LiveClock.start, []
+
+    def stall_the_first(clock: LiveClock) -> None:
+        start(clock)
+        starts.append(clock)
+        if len(starts) == 1:
+            asyncio.get_running_loop().call_later(0.15, time.sleep, 1.0)
+
+    monkeypatch.setattr(LiveClock, "start", stall_the_first)
+    wave = tmp_path / "wave.yaml"
+    wave.write_text(dump_scenario(WAVE))
+    report = tmp_path / "run.json"
+    outcome = CliRunner().invoke(main, [
+        "run", str(wave), "--target-cmd", f"{SEATRIAL} sut reference", "--time-scale", "3600",
+        "--drain", "3", "--retry-inconclusive", "1", "--json", str(report)])
+    assert outcome.exit_code == 0, outcome.output
+    run = json.loads(report.read_text())["runs"][0]
+    assert (run["outcome"], run["live"]["pace"]) == ("passed", {"scale": 1800.0,
+                                                                 "chosen": "rerun"})
+    [first] = run["earlier"]
+    assert (first["outcome"], first["live"]["pace"]["scale"]) == ("inconclusive", 3600.0)
+    assert "latency-slo" in {v["invariant"] for v in first["inconclusive"]}
+    assert "after 1 rerun: attempt 1 at 3600x was inconclusive (latency-slo" in outcome.output

@@ -58,6 +58,16 @@ def sort_out(violations: list[dict[str, Any]], lag: HarnessLag | None, scenario:
     return kept, unsure
 
 
+def reruns_sentence(earlier: list[dict[str, Any]]) -> str:
+    """A run's earlier attempts (RunResult.earlier, as JSON) in words, as every report prints
+    them: which pace each played at and what it could not judge."""
+    attempts = "; ".join(
+        f"attempt {number} at {attempt['live']['pace']['scale']:g}x was inconclusive ("
+        + ", ".join(sorted({v["invariant"] for v in attempt["inconclusive"]})) + ")"
+        for number, attempt in enumerate(earlier, 1))
+    return f"after {len(earlier)} rerun{'s' if len(earlier) > 1 else ''}: {attempts}"
+
+
 def lag_sentence(lag: dict[str, Any]) -> str:
     """An inconclusive violation's `harness_lag` in words, as every report prints it."""
     return (f"the harness itself was {lag['worst_sim_seconds']:g} simulated s "

@@ -29,6 +29,9 @@ class RunResult:
     #: what a live run measured of itself: the pace it played at and how it was chosen, the
     #: harness's own lag; None in-process (virtual time cannot lag)
     live: dict[str, Any] | None = None
+    #: the earlier attempts of this run, each inconclusive, that --retry-inconclusive played
+    #: again at half their pace; this result is the last attempt, and the verdict
+    earlier: list[RunResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -55,6 +58,8 @@ class RunResult:
                 "violations": self.violations, "inconclusive": self.inconclusive,
                 "kpis": self.kpis,
                 **({} if self.live is None else {"live": self.live}),
+                **({"earlier": [attempt.to_json() for attempt in self.earlier]}
+                   if self.earlier else {}),
                 **({} if self.replay is None else {"replay": self.replay}),
                 **({} if self.timeline is None else {"timeline": self.timeline})}
 

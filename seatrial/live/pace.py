@@ -89,7 +89,7 @@ class Warmup:
 @dataclass(frozen=True)
 class Pace:
     scale: float
-    chosen: str  # "auto" (by a warm-up) or "explicit" (--time-scale X)
+    chosen: str  # "auto" (by a warm-up), "explicit" (--time-scale X) or "rerun" (half a pace)
     warmup: dict[str, Any] | None = None  # the warm-up's figures and the rule's terms
 
     def to_json(self) -> dict[str, Any]:

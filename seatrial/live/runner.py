@@ -53,6 +53,9 @@ class LiveOptions:
     scale: float | None = None  # None: the scenario's live.time_scale, else DEFAULT_SCALE
     #: --time-scale auto: a warm-up picks the pace, at most `pace(scenario)` (seatrial.live.pace)
     auto: bool = False
+    #: how a pace not chosen by a warm-up was chosen, for the report: "explicit" (--time-scale)
+    #: or "rerun" (half the pace of an inconclusive attempt, --retry-inconclusive)
+    chosen: str = "explicit"
     drain: float | None = None  # wall seconds after the release wave; None: up to the horizon
     quiet: float = 2.0  # wall seconds without traffic that count as quiescent
     health_timeout: float = 30.0
@@ -171,7 +174,7 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
 async def _run(scenario: Scenario, log: EventLog | None, target: LiveTarget,
                options: LiveOptions, say: Callable[[str], None]) -> tuple[World, float, Pace]:
     pace = (await _warm_up(scenario, log, target, options) if options.auto
-            else Pace(options.pace(scenario), "explicit"))
+            else Pace(options.pace(scenario), options.chosen))
     say(pace.describe())
     options = replace(options, scale=pace.scale, auto=False)
     async with live_session(scenario, replaying(log), target, options) as session:

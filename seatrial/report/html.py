@@ -22,7 +22,7 @@ from seatrial.input_limits import (
     read_limited,
     too_deep,
 )
-from seatrial.judge.inconclusive import lag_sentence
+from seatrial.judge.inconclusive import lag_sentence, reruns_sentence
 from seatrial.model.envelope import to_datetime
 from seatrial.report.files import write_report
 from seatrial.report.scorecard import scorecard
@@ -169,6 +169,12 @@ EVIDENCE = {"kind": ("str", True), "summary": ("str", True), "system": ("str?", 
             "data": ("object", False)}
 VIOLATION = {"invariant": ("str", True), "message": ("str", False),
              "evidence": (("list", EVIDENCE), False)}
+INCONCLUSIVE = {"invariant": ("str", True), "message": ("str", False),
+                "harness_lag": ({"worst_sim_seconds": ("number", True),
+                                 "worst_wall_ms": ("number", True), "at": ("number", True),
+                                 "bound_sim_seconds": ("number", True)}, True)}
+EARLIER = {"inconclusive": (("list", INCONCLUSIVE), True),
+           "live": ({"pace": ({"scale": ("number", True)}, True)}, True)}
 RUN = {"scenario": ("str", True), "seed": ("int", True), "target": ("str", True),
        "passed": ("bool", True), "violated": (("list", "str"), True),
        "ledger_hash": ("str", False), "messages": ("int", False),
@@ -176,7 +182,8 @@ RUN = {"scenario": ("str", True), "seed": ("int", True), "target": ("str", True)
        "wall_seconds": ("number", False), "checked": (("list", "str"), False),
        "kpis": (KPIS, False), "timeline": (TIMELINE, False),
        "violations": (("list", VIOLATION), False), "outcome": ("str", False),
-       "inconclusive": (("list", VIOLATION), False),
+       "inconclusive": (("list", INCONCLUSIVE), False),
+       "earlier": (("list", EARLIER), False),
        "violation_counts": (("map", "int"), False)}
 NAMES = {"str": "a string", "str?": "a string or null", "int": "an integer",
          "number": "a finite number", "number?": "a finite number or null",
@@ -331,7 +338,7 @@ def _run(index: int, run: dict[str, Any], opened: bool) -> str:
         f'</summary><p>ledger {escape(str(run.get("ledger_hash", ""))[:16])}, '
         f'{run.get("messages", 0):,} messages, {run.get("sim_seconds", 0) / 3600:.1f} h '
         f"simulated</p>{_kpis(run.get('kpis') or {})}{charts}{_violations(run)}"
-        f"{_inconclusive(run)}</details>")
+        f"{_inconclusive(run)}{_reruns(run)}</details>")
 
 
 def _kpis(kpis: dict[str, Any]) -> str:
@@ -443,6 +450,12 @@ def _inconclusive(run: dict[str, Any]) -> str:
         f'{escape(v.get("message", ""))}; {escape(lag_sentence(v["harness_lag"]))}</li>'
         for v in run.get("inconclusive") or ())
     return f'<h3>Inconclusive</h3><ul class="inconclusive">{items}</ul>' if items else ""
+
+
+def _reruns(run: dict[str, Any]) -> str:
+    """The earlier attempts --retry-inconclusive played again, at what pace, and why."""
+    earlier = run.get("earlier")
+    return f'<p class="reruns">{escape(reruns_sentence(earlier))}</p>' if earlier else ""
 
 
 def _violations(run: dict[str, Any]) -> str:

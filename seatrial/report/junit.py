@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from seatrial.judge.inconclusive import lag_sentence
+from seatrial.judge.inconclusive import lag_sentence, reruns_sentence
 from seatrial.judge.result import RunResult
 
 
@@ -27,6 +27,9 @@ def to_xml(results: list[RunResult], planned: int | None = None) -> ET.ElementTr
         for key, value in (("target", result.target), ("ledger_hash", result.ledger_hash),
                            ("messages", str(result.messages))):
             ET.SubElement(properties, "property", name=key, value=value)
+        if result.earlier:
+            ET.SubElement(properties, "property", name="reruns",
+                          value=reruns_sentence([a.to_json() for a in result.earlier]))
         for name, found, unsure in cases:
             case = ET.SubElement(suite, "testcase", name=name, time="0",
                                  classname=f"{result.scenario}.seed{result.seed}")

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from seatrial.judge.inconclusive import lag_sentence
+from seatrial.judge.inconclusive import lag_sentence, reruns_sentence
 from seatrial.judge.result import RunResult
 from seatrial.report.scorecard import scorecard
 
@@ -28,6 +28,11 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
     for r in results:
         if r.replay is not None:
             console.print(replay_line(r.replay), highlight=False)
+        if r.earlier:
+            console.print(f"{r.scenario} seed {r.seed} on {r.target}: {r.outcome} at "
+                          f"{r.live['pace']['scale']:g}x "
+                          f"{reruns_sentence([a.to_json() for a in r.earlier])}",
+                          highlight=False)
     for r in results:
         for unsure in r.inconclusive[:EVIDENCE_SHOWN]:
             console.print(f"\n[bold yellow]{r.scenario}[/] seed {r.seed} on {r.target}: "
