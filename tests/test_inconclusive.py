@@ -63,6 +63,15 @@ def test_a_violation_that_does_not_depend_on_time_is_never_softened():
         assert (len(kept), unsure) == (1, []), name
 
 
+def test_a_timed_invariants_clause_that_does_not_depend_on_time_is_never_softened():
+    """cancel-compensates: the missed deadline may be the harness's lag, an invoice asked for
+    after the SUT acknowledged the cancellation never is."""
+    deadline, invoice = violation("cancel-compensates", 100.0), {
+        **violation("cancel-compensates", 100.0), "timed": False}
+    kept, unsure = sort_out([deadline, invoice], lagging(100.0, 600.0), HAPPY, 9000.0)
+    assert (kept, [v["invariant"] for v in unsure]) == ([invoice], ["cancel-compensates"])
+
+
 def test_in_virtual_time_nothing_is_inconclusive():
     assert sort_out([violation("latency-slo", 1.0)], None, HAPPY, 10.0) == (
         [violation("latency-slo", 1.0)], [])

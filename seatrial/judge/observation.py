@@ -29,11 +29,15 @@ class Violation:
     message: str
     keys: dict[str, str]
     evidence: list[Entry]
+    #: False: this violation does not depend on time, though its invariant's others do (its
+    #: LAG_WINDOW), so the harness's lag never makes it inconclusive (seatrial.judge.inconclusive)
+    timed: bool = True
 
     def to_json(self, describe: Callable[[Entry], str]) -> dict[str, Any]:
         return {"invariant": self.invariant, "message": self.message, "keys": self.keys,
                 "evidence": [{**entry.to_json(), "summary": describe(entry)}
-                             for entry in self.evidence]}
+                             for entry in self.evidence],
+                **({} if self.timed else {"timed": False})}
 
 
 @dataclass

@@ -4,6 +4,8 @@ within the converge deadline.
 
 The invoice clause counts from the SUT's acknowledgement, not the ERP's decision: while a
 cancellation is still on its way (the ERP down, the webhook late) the SUT cannot know of it.
+It does not depend on time, so it is its own violation, never inconclusive; the deadline
+clause does (live, a harness that fell behind can make a SUT miss it).
 """
 
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from seatrial.judge.observation import Observation, Violation
 
 NAME = "cancel-compensates"
 ORDER = 100  # where it stands in reports and the catalogue of invariants
-LAG_WINDOW = None  # the harness's lag cannot fail it (seatrial.judge.inconclusive)
+LAG_WINDOW = "evidence"  # the deadline clause; the invoice clause is never timed
 
 
 def check(obs: Observation) -> Iterator[Violation]:
@@ -21,12 +23,16 @@ def check(obs: Observation) -> Iterator[Violation]:
         if cancelled is None:
             continue
         deadline = obs.recovery_deadline(cancelled)
-        problems = []
         told = obs.first_ack(order.id, "order.cancelled")
-        if told is not None:
-            problems += [f"{e.data['method']} {e.data['path']} [{e.ref}] after the SUT had "
-                         "acknowledged the cancellation" for e in obs.requests_about(order.id)
-                         if e.data["operation"] == "erp.release_invoice" and e.time > told][:1]
+        invoiced = [] if told is None else [
+            e for e in obs.requests_about(order.id)
+            if e.data["operation"] == "erp.release_invoice" and e.time > told][:1]
+        for e in invoiced:
+            yield Violation(NAME, f"order {order.id} cancelled: {e.data['method']} "
+                            f"{e.data['path']} [{e.ref}] after the SUT had acknowledged the "
+                            "cancellation", {"order_id": order.id}, obs.chain(order.id),
+                            timed=False)
+        problems = []
         for shipment in obs.shipments_of(order.id):
             departed = obs.first_act(shipment.id, "AF")
             if shipment.cancelled_at is None and (departed is None or departed > deadline):
