@@ -6,7 +6,8 @@
 VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= 5
-LIVE_JOBS ?= 1
+LIVE_JOBS ?= 2
+LIVE_RETRIES ?= 1
 
 .PHONY: setup gate gate-live test chromium bench pacts docs clean
 
@@ -29,15 +30,20 @@ gate: setup
 	$(BIN)/seatrial report reports/gate-reference.json reports/gate-naive.json \
 		-o reports/gate.html --title "Seatrial gate: reference and naive"
 
-# The gate suite live, over HTTP, against `seatrial sut reference` and `seatrial sut naive`
-# (about a minute per scenario at the default time scale; not one of the two set-up commands).
-# LIVE_JOBS=N runs N scenarios at a time, each with its own simulators and SUT: only with cores
-# to spare (a live verdict is timed on the wall clock; on 2 busy cores two at a time made the
-# reference miss latency SLOs, docs/live-protocol.md#runs-side-by-side).
+# The gate suite live, over HTTP, against `seatrial sut reference` and `seatrial sut naive`,
+# LIVE_JOBS scenarios at a time, each with its own simulators and SUT, at a pace a warm-up picks
+# for the SUT (not one of the two set-up commands). The reference must hold: an inconclusive
+# check (the harness itself fell behind, figures printed; rerun LIVE_RETRIES times at half the
+# pace first) is reported, never a failure of the SUT; naive must be caught (exit 1). Two at a
+# time on this 2-core kind of machine: quiet, 22 of 22 held for the reference in 31 minutes.
 gate-live: setup
 	mkdir -p reports
-	$(BIN)/seatrial run --target-cmd "$(BIN)/seatrial sut reference" --jobs $(LIVE_JOBS) \
-		--json reports/gate-live-reference.json --junit reports/gate-live-reference.xml
+	@$(BIN)/seatrial run --target-cmd "$(BIN)/seatrial sut reference" --jobs $(LIVE_JOBS) \
+		--retry-inconclusive $(LIVE_RETRIES) \
+		--json reports/gate-live-reference.json --junit reports/gate-live-reference.xml; \
+	status=$$?; if [ $$status -eq 3 ]; then \
+		echo "gate-live: the reference was convicted of nothing; some checks stayed inconclusive"; \
+	elif [ $$status -ne 0 ]; then exit $$status; fi
 	@$(BIN)/seatrial run --target-cmd "$(BIN)/seatrial sut naive" --jobs $(LIVE_JOBS) \
 		--json reports/gate-live-naive.json; \
 	status=$$?; if [ $$status -ne 1 ]; then \
