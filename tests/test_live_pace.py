@@ -45,13 +45,25 @@ def test_the_floor_holds_unless_the_ceiling_is_lower():
 
 
 def test_a_busy_sut_is_slowed_by_its_queue():
-    # 10 ms a delivery alone would allow 7500x; a quarter busy at 600x, the queue it grows
-    # at pace P (rho = 0.25 P / 600) is what limits it: 75 s / (0.01 + 75 x 0.25 / 600)
+    # 10 ms a delivery alone would allow 7500x; a quarter of an order in flight at 600x is a
+    # load of 0.2 (L = rho / (1 - rho)), and the queue it grows at pace P (rho = 0.2 P / 600)
+    # is what limits it: 75 s / (0.01 + 75 x 0.2 / 600)
     idle, busy = choose(warmup(0.01), HAPPY, 1e6), choose(warmup(0.01, busy=0.25), HAPPY, 1e6)
     assert idle.scale == 7500
-    assert busy.scale == 1800 and busy.warmup["fastest"] == 1800  # 1846 read plainly
-    rho = 0.25 * busy.scale / 600
+    assert busy.scale == 2100 and busy.warmup["fastest"] == 2100  # 2142 read plainly
+    rho = 0.2 * busy.scale / 600
     assert 0.01 / (1 - rho) * busy.scale <= SHARE * 300  # its p99, queued, fits the share
+
+
+def test_orders_in_flight_are_not_a_load_over_one():
+    # rate-limit-squeeze's burst: two orders in flight on average at 600x is a load of 2/3,
+    # not 2 (which would read as saturated and give a third of the pace)
+    burst = warmup(0.0376, busy=1.9)
+    assert burst.load == pytest.approx(1.9 / 2.9)
+    limit = 2700 * SHARE
+    assert choose(burst, HAPPY.model_copy(update={"expect": HAPPY.expect.model_copy(
+        update={"slo": {"order_to_shipment_p95": 2700.0}})}), 900.0).scale == 870
+    assert limit / (0.0376 + limit * burst.load / 600) < 900
 
 
 def test_the_slower_of_round_trips_and_orders_counts():

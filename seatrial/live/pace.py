@@ -9,11 +9,14 @@ Little's law: the wall seconds of round trips, or of orders waiting for their sh
 whichever is more, per wall second of warm-up). That load grows with the pace, and with it
 the queue: at 3600x happy-path's release wave brings 220 orders in two wall seconds, and the
 SUT's queue, not its speed on one order, is what missed the SLO. So the SUT is modelled as one
-queue (M/M/1): at pace P its load is rho = busy x P / warm-up pace, its p99 grows to
-p99 / (1 - rho), and the pace is the fastest at which that, in simulated time, is at most
-`SHARE` of the tightest limit the scenario judges:
+queue (M/M/1). Busy is the work in progress, L = rho / (1 - rho), so the warm-up's load is
+rho0 = busy / (1 + busy) (taking busy itself as the load made a burst's warm-up, with two
+orders in flight, read as twice saturated: rate-limit-squeeze got 300x of its 900x ceiling and
+took 832 of gate-live's 1865 wall seconds). At pace P the load is rho = rho0 x P / warm-up
+pace, the p99 grows to p99 / (1 - rho), and the pace is the fastest at which that, in
+simulated time, is at most `SHARE` of the tightest limit the scenario judges:
 
-    P = SHARE x limit / (p99 + SHARE x limit x busy / warm-up pace)
+    P = SHARE x limit / (p99 + SHARE x limit x rho0 / warm-up pace)
 
 (rho stays below 1 at any limit). The rest of the limit is headroom for a busier machine.
 Round trips count the harness's own answers, and a SUT that waits (a sleep, a timer) looks as
@@ -65,6 +68,11 @@ class Warmup:
     def busy(self) -> float:
         """Work in progress on average: round trips or waiting orders per wall second."""
         return max(sum(self.round_trips), sum(self.flows)) / self.wall if self.wall else 0.0
+
+    @property
+    def load(self) -> float:
+        """The SUT's load at the warm-up's pace, one queue's: rho = L / (1 + L)."""
+        return self.busy / (1 + self.busy)
 
     @property
     def p99(self) -> float | None:
@@ -141,7 +149,7 @@ def choose(warmup: Warmup, scenario: Scenario, ceiling: float) -> Pace:
         fastest = math.inf
     else:
         budget = SHARE * limit[1]
-        fastest = _round_down(budget / (p99 + budget * warmup.busy / warmup.scale))
+        fastest = _round_down(budget / (p99 + budget * warmup.load / warmup.scale))
     scale = float(min(ceiling, max(FLOOR, fastest)))
     return Pace(scale, "auto", {
         **warmup.figures(), "limit": limit[0] if limit else None,
