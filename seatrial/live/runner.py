@@ -17,6 +17,7 @@ from typing import Any
 
 from seatrial.eventlog.format import EventLog
 from seatrial.faults.kinds.crash import Crash
+from seatrial.gc_pause import young_gc_only
 from seatrial.live import control, warmup
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.pace import Pace, choose, warmup_scale
@@ -84,7 +85,8 @@ def play_live(scenario: Scenario, target: LiveTarget, options: LiveOptions,
     """Play the scenario (or `log` under its faults) live; the world (ledger, records), its
     simulated end, unjudged, and the pace it was played at (told to `say` once chosen)."""
     check_live(scenario, target)
-    return asyncio.run(_interruptible(_run(scenario, log, target, options, say)))
+    with young_gc_only():
+        return asyncio.run(_interruptible(_run(scenario, log, target, options, say)))
 
 
 async def _interruptible(run: Coroutine[Any, Any, tuple[World, float, Pace]],
