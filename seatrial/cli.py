@@ -59,7 +59,13 @@ from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
 from seatrial.judge.result import RunResult, exit_status, slim
-from seatrial.live.parallel import check_shareable, pooled, run_live, sigterm_as_interrupt
+from seatrial.live.parallel import (
+    check_shareable,
+    longest_first,
+    pooled,
+    run_live,
+    sigterm_as_interrupt,
+)
 from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, check_live
 from seatrial.load.cli import load as load_command
 from seatrial.load.cli import load_service as load_service_command
@@ -612,10 +618,12 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
             paces = " / ".join(sorted({options.describe_pace(s) for s in plan}))
             console.print(f"{len(plan)} live runs against {target.label} at {paces}, {jobs} "
                           "at a time, each with its own simulators and SUT", highlight=False)
+            order = longest_first(plan, options)
             try:
                 with sigterm_as_interrupt():
-                    outcomes = _execute([(scenario, target) for scenario in plan], jobs,
-                                        console, "live runs", partial(pooled, options, read, log))
+                    played = _execute([(plan[index], target) for index in order], jobs,
+                                      console, "live runs", partial(pooled, options, read, log))
+                outcomes = [played[order.index(index)] for index in range(len(plan))]
             except Interrupted:
                 console.print("interrupted: every SUT and simulator is stopped")
                 raise

@@ -19,8 +19,8 @@ from suts import SEATRIAL, started
 from test_live import FAST, RELAXED, marked_processes, refused, run_cli, settings_seen
 
 from seatrial.catalogue import catalogue
-from seatrial.live.parallel import PER_CONFIGURATION, WORLDS, check_shareable
-from seatrial.live.runner import LiveTargetError
+from seatrial.live.parallel import PER_CONFIGURATION, WORLDS, check_shareable, longest_first
+from seatrial.live.runner import LiveOptions, LiveTargetError
 from seatrial.scenario_yaml import dump_scenario
 
 PLAN = ("happy-path", "duplicate-webhooks")  # two short live runs, ~15 s each at FAST
@@ -150,3 +150,14 @@ def test_a_running_sut_that_keeps_a_world_per_configuration_may_be_shared(health
         check_shareable(url, 2)
     answer[WORLDS] = PER_CONFIGURATION
     check_shareable(url, 2)
+
+
+def test_runs_capped_at_the_slowest_pace_start_first():
+    gate = catalogue()
+    plan = [gate[name] for name in ("address-churn", "rate-limit-squeeze", "happy-path",
+                                    "sut-crash-restart")]
+    order = longest_first(plan, LiveOptions(auto=True))
+    assert [plan[index].name for index in order] == [
+        "rate-limit-squeeze", "sut-crash-restart", "address-churn", "happy-path"]
+    # an explicit pace is the same for all: the plan's own order
+    assert longest_first(plan, LiveOptions(scale=600.0)) == [0, 1, 2, 3]
