@@ -20,11 +20,10 @@ from functools import cache, cached_property
 from typing import Any
 
 from seatrial.model.envelope import SYSTEMS, Event
+from seatrial.model.wire import CANONICAL
 from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
 from seatrial.simulators.auth import Auth
-
-CANONICAL = "canonical"
 
 
 @dataclass(frozen=True, eq=False)

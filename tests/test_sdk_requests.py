@@ -4,13 +4,16 @@ test_live_wire.py)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from test_faults import Wire
 from wire_stub import ETAG, SESSION, TOKEN, XML, WireSut, installed
 
 from seatrial.catalogue import catalogue
 from seatrial.model.wire import CALL_FIELD_LIMIT
 from seatrial.scenario import Dialects
-from seatrial.sdk import Call, Cookies, HTTPStatusError, Response
+from seatrial.sdk import IO, Call, Cookies, DurableStore, HTTPStatusError, Response
 from seatrial.sdk.messages import ApiClient, call_error
 from seatrial.simulators.api import ApiRequest, Endpoint, Endpoints, Reply, Router
 from seatrial.world import World
@@ -24,6 +27,16 @@ def test_request_builds_a_call_with_lower_case_headers_and_a_raw_body():
                        idempotency_key="k-1")
     assert call == Call("erp", "PATCH", "/notes/1", None, None, "k-1", None, 30.0,
                         (("content-type", "application/xml"), ("if-match", 'W/"1"')), b"<a/>")
+
+
+def test_io_knows_its_dialects_read_only_and_refuses_an_unknown_webhook_source():
+    io = IO(None, DurableStore(), random.Random(1), {}, {"erp": "sap-s4"}, "http://h:9/")
+    assert dict(io.dialects) == {"erp": "sap-s4", "tms": "canonical", "lastmile": "canonical"}
+    with pytest.raises(TypeError):
+        io.dialects["erp"] = "canonical"
+    assert io.webhook_url("erp") == "http://h:9/webhooks/erp"
+    with pytest.raises(ValueError, match=r"io.webhook_url\('crm'\): use one of erp, tms, "):
+        io.webhook_url("crm")
 
 
 def test_the_existing_verbs_build_the_same_calls_as_before():
@@ -79,6 +92,16 @@ def test_a_hand_built_call_is_checked_with_the_same_words():
     call = Call("erp", "PUT", "/notes/1", headers=(("X-A", "v"),))
     assert "header name 'X-A': write it lower-case, 'x-a'" in str(call_error(call))
     assert call_error(Call("erp", "DELETE", "/notes/1", headers=(("x-a", "v"),))) is None
+
+
+def test_a_hand_built_call_with_headers_no_transport_can_carry_fails_at_its_yield():
+    wire = Wire()
+    wire.send_at(1.0, Call("erp", "PUT", "/orders/SO-1", headers=[("x-a", "v")]))
+    wire.send_at(1.0, Call("erp", "POST", "/orders/SO-1", content="text"))
+    listed, text = wire.run()
+    assert listed.response is None and "headers: give a dict" in str(listed.error)
+    assert "content is str; encode it" in str(text.error)
+    assert wire.transport.calls == 0  # never sent
 
 
 def test_a_raw_answer_has_its_bytes_its_text_and_json_only_when_it_is_json():
@@ -182,6 +205,9 @@ def test_a_sap_style_client_round_trip_in_process():
         world = World(scenario, WireSut)
         world.run()
     check_seen(world.receiver.store.get("seen"))
+    assert world.receiver.store.get("where") == (
+        "inprocess://sut/webhooks/lastmile",
+        {"erp": "stub-wire", "tms": "canonical", "lastmile": "canonical"})
     requests = [e.data for e in world.ledger.entries
                 if e.kind == "request" and e.system == "erp"][:6]
     assert [(r["method"], r["path"], r["operation"]) for r in requests] == [

@@ -115,6 +115,7 @@ class WireSut(SyncImplementation):
         if event.type != "order.released" or "seen" in io.store:
             return
         io.store.put("seen", [])
+        io.store.put("where", (io.webhook_url("lastmile"), dict(io.dialects)))
         # the SAP client: fetch a token, then write with it and the session cookie
         fetched = yield io.erp.request("GET", "/service", headers={"X-CSRF-Token": "Fetch"})
         session = Cookies().take(fetched)

@@ -38,12 +38,15 @@ from seatrial.live.problems import problem
 from seatrial.live.settings import (
     CONTROL_SECRET,
     SETTINGS,
+    SUT_URL,
     SYSTEMS,
+    dialect_setting,
     secret_setting,
     url_setting,
 )
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
+from seatrial.model.wire import CANONICAL
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seconds
 from seatrial.sdk.messages import Response as SdkResponse
@@ -63,6 +66,7 @@ class SettingsError(ValueError):
 # scale's decimal string as `seatrial run` writes it (f"{scale:g}": 3600, 0.5, 1e+06).
 BASE_URL = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*")
 DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?")
+DIALECT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")  # as a scenario names one
 
 
 def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,7 +88,20 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not (scale > 0 and math.isfinite(scale)):
         raise SettingsError(f"SEATRIAL_TIME_SCALE={raw['SEATRIAL_TIME_SCALE']!r}: give a positive "
                             "number of simulated seconds per wall second, e.g. 3600")
-    return {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
+    parsed = {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
+    for system in SYSTEMS:  # optional: canonical unless told
+        name = dialect_setting(system)
+        value = raw.get(name) or CANONICAL
+        if not (isinstance(value, str) and DIALECT_NAME.fullmatch(value)):
+            raise SettingsError(f"{name}={value!r}: give the name of the dialect {system} "
+                                "speaks, e.g. canonical")
+        parsed[name] = value
+    url = raw.get(SUT_URL) or None
+    if url is not None and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
+        raise SettingsError(f"{SUT_URL}={url!r}: give the http(s) base URL at which Seatrial "
+                            "reaches this SUT, e.g. http://127.0.0.1:9000")
+    parsed[SUT_URL] = url
+    return parsed
 
 
 def _time_scale(value: Any) -> float:
@@ -193,9 +210,10 @@ class HttpFace:
     def scale(self) -> float:
         return self.settings["SEATRIAL_TIME_SCALE"]
 
-    def configure(self, settings: dict[str, Any], fresh: bool) -> None:
+    def configure(self, settings: dict[str, Any], fresh: bool, base_url: str) -> None:
         """A new run: new settings, a new instance; `fresh` forgets the durable state too (a
-        restart after a crash keeps it)."""
+        restart after a crash keeps it). `base_url` is where this SUT is reached when the
+        settings do not say ($SEATRIAL_SUT_URL): its webhooks are under it (`io.webhook_url`)."""
         self.generation += 1  # tasks of the previous run die when they would resume
         self.background = 0
         self.settings = settings
@@ -212,7 +230,8 @@ class HttpFace:
                 self.store = DurableStore()
         secrets = {s: settings[secret_setting(s)] for s in SYSTEMS}
         rng = random.Random(settings["SEATRIAL_CLIENT_SECRET"])
-        self.io = IO(self, self.store, rng, secrets)
+        dialects = {s: settings[dialect_setting(s)] for s in SYSTEMS}
+        self.io = IO(self, self.store, rng, secrets, dialects, settings[SUT_URL] or base_url)
         self.sut = self.factory()
         started = self.sut.start(self.io)
         if started is not None:
@@ -391,7 +410,8 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if any(environ.get(name) for name in SETTINGS):  # started by `--target-cmd`
-            face.configure(parse_settings(environ), fresh=False)
+            face.configure(parse_settings(environ), fresh=False,
+                           base_url=f"http://127.0.0.1:{environ.get('PORT', '80')}")
         yield
         await face.client.aclose()
 
@@ -408,7 +428,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             return problem(400, "Invalid settings", "send the settings as a JSON object",
                             field="body")
         try:
-            face.configure(parse_settings(raw), fresh=True)
+            face.configure(parse_settings(raw), fresh=True, base_url=str(request.base_url))
         except SettingsError as error:
             return problem(422, "Invalid settings", str(error))
         return JSONResponse({"status": "configured"})

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+#: The dialect every system speaks unless a scenario names another (Seatrial's own API).
+CANONICAL = "canonical"
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 #: Methods whose request carries no body (RFC 9110 9.3.1, 9.3.2 give it no meaning).
 BODILESS = frozenset({"GET", "HEAD"})
@@ -23,12 +26,18 @@ OWN_ARGUMENTS = {"idempotency-key": "idempotency_key", "x-correlation-id": "corr
 #: Credentials: the ledger records that they were sent, never their value.
 SECRET = frozenset({"authorization", "proxy-authorization", "cookie"})
 
-# Limits (docs/live-protocol.md#limits). Real requests are under 1 KB (body and head alike).
-#: A request body, in bytes, on every face (413 beyond it, live; the SDK refuses a call's).
+# Limits on every HTTP face Seatrial serves (seatrial.live.limits answers 413 and 431 beyond
+# them; docs/live-protocol.md#limits), and on a call the SDK builds. Real requests are under
+# 1 KB: over happy-path, business-exceptions and lastmile-payload-v2 with the reference, the
+# largest webhook envelope was 586 B and the largest API request body (a shipment with its
+# lines) 505 B; configure settings are ~500 B. A real request's header fields are well under
+# 1 KB (a bearer token, the Standard Webhooks headers), about ten of them.
+#: A request body, in bytes: a thousandfold margin, small enough that no client can make a
+#: face hold much.
 BODY_LIMIT = 1024 * 1024
-#: A request's header fields, in bytes ("name: value\r\n" each); Node's default for a head.
+#: A request's header fields, in bytes ("name: value\r\n" each): Node's default for a head.
 HEAD_LIMIT = 16 * 1024
-#: A request's header fields, counted; a real one has about ten.
+#: A request's header fields, counted: Apache httpd's default (LimitRequestFields).
 FIELD_LIMIT = 100
 #: The fields a call may set itself, and their size: half of the above, so that what any
 #: client adds (authorization, content-type, user-agent, ...) always fits beside them.
