@@ -7,10 +7,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from starlette.testclient import TestClient
 from test_faults import Wire
+from test_live_fuzz import sut_settings as fuzz_settings
 from wire_stub import ETAG, SESSION, TOKEN, XML, WireSut, installed
 
 from seatrial.catalogue import catalogue
+from seatrial.live.sut import sut_app
 from seatrial.model.wire import CALL_FIELD_LIMIT
 from seatrial.scenario import Dialects
 from seatrial.sdk import IO, Call, Cookies, DurableStore, HTTPStatusError, Response
@@ -224,3 +227,23 @@ def test_a_sap_style_client_round_trip_in_process():
     created = next(e.ref for e in world.ledger.entries if e.kind == "request"
                    and e.data.get("content") is not None)
     assert answers[created]["content"].startswith("<created")
+
+
+def test_seatrial_sut_learns_its_dialects_and_address_from_the_settings():
+    settings = {**fuzz_settings(), "SEATRIAL_LASTMILE_DIALECT": "onfleet"}
+    app = sut_app(WireSut, {}, secret="s")
+    face = app.state.face
+    with TestClient(app) as client:
+        def configure(extra: dict) -> int:
+            return client.post("/seatrial/configure", json={**settings, **extra},
+                               headers={"authorization": "Bearer s"}).status_code
+
+        assert configure({}) == 200  # no SEATRIAL_SUT_URL: the URL it was configured through
+        assert face.io.webhook_url("tms") == "http://testserver/webhooks/tms"
+        assert dict(face.io.dialects) == {"erp": "canonical", "tms": "canonical",
+                                          "lastmile": "onfleet"}
+        assert configure({"SEATRIAL_SUT_URL": "http://127.0.0.1:9000/"}) == 200
+        assert face.io.webhook_url("erp") == "http://127.0.0.1:9000/webhooks/erp"
+        for bad in ({"SEATRIAL_SUT_URL": ""}, {"SEATRIAL_SUT_URL": "ftp://x"},
+                    {"SEATRIAL_ERP_DIALECT": "SAP S4"}, {"SEATRIAL_TMS_DIALECT": None}):
+            assert configure(bad) == 422, bad

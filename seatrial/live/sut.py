@@ -89,17 +89,18 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise SettingsError(f"SEATRIAL_TIME_SCALE={raw['SEATRIAL_TIME_SCALE']!r}: give a positive "
                             "number of simulated seconds per wall second, e.g. 3600")
     parsed = {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
-    for system in SYSTEMS:  # optional: canonical unless told
+    # optional: absent is the default; present, it must be well formed (empty is not absent)
+    for system in SYSTEMS:
         name = dialect_setting(system)
-        value = raw.get(name) or CANONICAL
+        value = raw.get(name, CANONICAL)
         if not (isinstance(value, str) and DIALECT_NAME.fullmatch(value)):
             raise SettingsError(f"{name}={value!r}: give the name of the dialect {system} "
-                                "speaks, e.g. canonical")
+                                "speaks, e.g. canonical, or leave it out")
         parsed[name] = value
-    url = raw.get(SUT_URL) or None
-    if url is not None and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
+    url = raw.get(SUT_URL)
+    if SUT_URL in raw and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
         raise SettingsError(f"{SUT_URL}={url!r}: give the http(s) base URL at which Seatrial "
-                            "reaches this SUT, e.g. http://127.0.0.1:9000")
+                            "reaches this SUT, e.g. http://127.0.0.1:9000, or leave it out")
     parsed[SUT_URL] = url
     return parsed
 
