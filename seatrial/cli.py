@@ -451,7 +451,7 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     "/seatrial/configure (--target http://...), which wipes the SUT's state and so takes the "
     "control secret as Authorization: Bearer <secret>, answering 401 and changing nothing "
     "without it: $SEATRIAL_CONTROL_SECRET if set, else a random one printed once on stderr. "
-    "Request bodies are limited to 1 MiB (413) and header fields to 16 KiB (431) "
+    "Request bodies are limited to 1 MiB (413) and header fields to 16 KiB and 100 fields (431) "
     "(docs/live-protocol.md#limits)."))
 @click.argument("name", metavar="TARGET")
 @click.option("--port", type=click.IntRange(0, 65535), envvar="PORT", required=True, metavar="P",

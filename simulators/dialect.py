@@ -20,11 +20,10 @@ from functools import cache, cached_property
 from typing import Any
 
 from seatrial.model.envelope import SYSTEMS, Event
+from seatrial.model.wire import CANONICAL
 from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
 from seatrial.simulators.auth import Auth
-
-CANONICAL = "canonical"
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +40,9 @@ class Dialect:
     #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
     sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \
         canonical.sign_webhook
+    #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
+    #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
+    raw_media_types: frozenset[str] = frozenset()
 
     @cached_property
     def table(self) -> Endpoints:

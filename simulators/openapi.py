@@ -68,6 +68,15 @@ SETTINGS = {
     "SEATRIAL_LASTMILE_WEBHOOK_SECRET": "Standard Webhooks secret of the last-mile deliveries",
     "SEATRIAL_TIME_SCALE": "simulated seconds per wall-clock second, e.g. 3600",
 }
+# Settings a SUT may go without (`canonical` dialects; its own URL as it was configured).
+OPTIONAL_SETTINGS = {
+    "SEATRIAL_ERP_DIALECT": "the dialect the ERP speaks (optional; canonical when absent)",
+    "SEATRIAL_TMS_DIALECT": "the dialect the TMS speaks (optional; canonical when absent)",
+    "SEATRIAL_LASTMILE_DIALECT": "the dialect the last-mile system speaks (optional; "
+                                 "canonical when absent)",
+    "SEATRIAL_SUT_URL": "the base URL at which Seatrial reaches the SUT, its webhooks under "
+                        "/webhooks/ (optional)",
+}
 
 
 # A decimal string as `seatrial run` writes the scale (3600, 0.5, 1e+06), and one that is zero.
@@ -89,6 +98,8 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
         return string(doc, pattern=SECRET)
     if name.endswith("_URL"):
         return string(doc, pattern=BASE_URL)
+    if name.endswith("_DIALECT"):
+        return string(doc, pattern="^[a-z0-9][a-z0-9-]{0,79}$")
     return string(doc, minLength=1)
 
 
@@ -124,7 +135,8 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "ChargeLine": CHARGE_LINE,
         "ProofOfDelivery": POD,
         **PAYLOAD_SCHEMAS,
-        "Settings": obj({name: _setting(name, doc) for name, doc in SETTINGS.items()},
+        "Settings": obj({name: _setting(name, doc)
+                         for name, doc in {**SETTINGS, **OPTIONAL_SETTINGS}.items()},
                          list(SETTINGS), description="The settings of a new run: the names of "
                                                      "the environment variables of a started "
                                                      "SUT."),

@@ -23,6 +23,7 @@ from seatrial.faults.kinds.forged import forged
 from seatrial.faults.kinds.poison import poison
 from seatrial.faults.kinds.retraction import retraction
 from seatrial.faults.kinds.schema_drift import to_v2, unknown_code
+from seatrial.live import settings as live_settings
 from seatrial.model.envelope import Event
 from seatrial.simulators import openapi
 from seatrial.simulators.api import Reply, Router
@@ -159,7 +160,8 @@ def test_settings_match_the_live_protocol_doc():
     names -= {"SEATRIAL_STATE_DIR"}  # like PORT: only for a started command, never configured
     settings = DOCS["sut-webhooks.json"]["components"]["schemas"]["Settings"]
     assert set(settings["properties"]) == names
-    assert set(settings["required"]) == names
+    assert set(settings["required"]) == names - set(openapi.OPTIONAL_SETTINGS)
+    assert set(openapi.OPTIONAL_SETTINGS) == set(live_settings.OPTIONAL_SETTINGS) < names
 
 
 # --- valid OpenAPI 3.1 ------------------------------------------------------------------------

@@ -40,13 +40,14 @@ def record_crash(ledger: Ledger, now: float, generation: int, restart_after: flo
 class SutHost:
     def __init__(self, env: simpy.Environment, factory: Callable[[], SyncImplementation],
                  transport: InProcessTransport, ledger: Ledger, rng: random.Random,
-                 secrets: dict[str, str]) -> None:
+                 secrets: dict[str, str], dialects: dict[str, str] | None = None) -> None:
+        """`dialects`: the dialect each system speaks (`io.dialects`)."""
         self.env = env
         self.factory = factory
         self.transport = transport
         self.ledger = ledger
         self.store = DurableStore()
-        self.io = IO(self, self.store, rng, secrets)
+        self.io = IO(self, self.store, rng, secrets, dialects)
         self.cost = CostMeter()  # the SUT's own CPU time (seatrial.cost), beside the ledger
         self.lag = None  # virtual time: the harness is never late
         self.generation = 0
