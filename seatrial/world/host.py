@@ -27,6 +27,11 @@ from seatrial.transport.inprocess import InProcessTransport
 DOWN = "connection refused: the sync implementation is down"
 
 
+def webhook_url(source: str) -> str:
+    """Where the in-process SUT receives `source`'s deliveries (a stable symbolic URL)."""
+    return f"inprocess://sut/webhooks/{source}"
+
+
 class SutStartError(Exception):
     """The sync implementation could not be built or started: the run cannot be judged."""
 
@@ -110,6 +115,26 @@ class SutHost:
         if error is not None:
             self.ledger.record(self.env.now, "crash", "sut", "task", None,
                                {"error": describe(error)})
+
+    def validate(self, source: str, url: str, check: str) -> tuple[int | None, str]:
+        """A webhook registration's validation request, as the SUT's endpoint would answer
+        it: its `validate_webhook` (a string: 200 with it; None: 204), at once."""
+        if url != webhook_url(source):
+            return None, f"nothing listens at {url}; in-process the SUT receives {source}'s " \
+                         f"deliveries at {webhook_url(source)}"
+        if self.sut is None:
+            return None, DOWN
+        try:
+            answer = self.sut.validate_webhook(source, check, self.io)
+        except (KeyboardInterrupt, Runaway):
+            raise
+        except BaseException as error:  # the SUT's bug: its endpoint answers 500
+            return 500, describe(error)
+        if answer is None:
+            return 204, ""
+        if not isinstance(answer, str):
+            return 500, f"validate_webhook returned {type(answer).__name__}, not str or None"
+        return 200, answer
 
     def deliver(self, webhook: Webhook, on_result: Result) -> None:
         """Hand one webhook to the SUT, as its HTTP endpoint would receive it."""
