@@ -444,7 +444,10 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
                            "GET /webhooks/{erp,tms,lastmile}?check=<string>")
         if face.sut is None:
             return problem(503, "Not configured", "POST /seatrial/configure first")
-        answer = face.sut.validate_webhook(source, check, face.io)
+        try:
+            answer = face.sut.validate_webhook(source, check, face.io)
+        except Exception as error:  # the implementation's bug: a failed validation
+            return problem(500, "Not validated", f"{type(error).__name__}: {error}")
         if answer is None:
             return Response(status_code=204)
         return Response(answer, media_type="text/plain")
