@@ -311,3 +311,23 @@ def test_a_finished_task_cannot_change_or_go():
     refused(call(world, "DELETE", f"/tasks/{onfleet_id}"), 409, 1200)
     refused(call(world, "PUT", f"/tasks/{onfleet_id}", {"destination": TASK["destination"]}),
             409, 1200)
+
+
+# --- seatrial sut answers the validation request ----------------------------------------------
+
+
+@pytest.mark.parametrize("answer, status, text", [
+    (lambda check: check, 200, "c0ffee"),
+    (lambda check: None, 204, ""),
+])
+def test_seatrial_sut_answers_the_validation_request_with_validate_webhook(answer, status,
+                                                                           text):
+    from starlette.testclient import TestClient
+    from test_live_fuzz import sut_settings
+
+    from seatrial.live.sut import sut_app
+
+    with TestClient(sut_app(lambda: Receiver(answer), sut_settings(), secret="s")) as client:
+        got = client.get("/webhooks/lastmile", params={"check": "c0ffee"})
+        assert (got.status_code, got.text) == (status, text)
+        assert client.get("/webhooks/lastmile").status_code == 404  # no check: not ours
