@@ -452,12 +452,15 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             return Response(status_code=204)
         return Response(answer, media_type="text/plain")
 
+    async def webhooks(request: Request) -> Response:
+        """One route, so that a 405 lists both methods in Allow."""
+        return await (validation if request.method == "GET" else webhook)(request)
+
     app = Starlette(routes=[Route("/health", health, methods=["GET"]),
                             Route("/seatrial/configure",
                                   control.guarded(secret, CONTROL_SECRET, configure),
                                   methods=["POST"]),
-                            Route("/webhooks/{source}", webhook, methods=["POST"]),
-                            Route("/webhooks/{source}", validation, methods=["GET"])],
+                            Route("/webhooks/{source}", webhooks, methods=["GET", "POST"])],
                     middleware=[Middleware(Limits)], lifespan=lifespan)
     app.state.face = face  # for callers that watch it settle (the contract tests)
     app.state.control_secret = secret
