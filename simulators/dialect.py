@@ -23,11 +23,10 @@ from functools import cache, cached_property
 from typing import Any
 
 from seatrial.model.envelope import SYSTEMS, Event
+from seatrial.model.wire import CANONICAL
 from seatrial.simulators import canonical
 from seatrial.simulators.api import Endpoint, Endpoints, Errors, Router, problem
 from seatrial.simulators.auth import Auth
-
-CANONICAL = "canonical"
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +51,9 @@ class Dialect:
     #: after how many consecutive failures it disables a subscription (None: never)
     redelivery: tuple[float, ...] | None = None
     disable_after: int | None = None
+    #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
+    #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
+    raw_media_types: frozenset[str] = frozenset()
 
     @cached_property
     def table(self) -> Endpoints:

@@ -19,9 +19,8 @@ from seatrial.simulators.lastmile.dialects.onfleet import ids
 from seatrial.simulators.lastmile.dialects.onfleet.webhooks import secret_of
 from seatrial.world import World
 from seatrial.world.drives import Idle
-from seatrial.world.host import webhook_url
 
-URL = webhook_url("lastmile")
+URL = "inprocess://sut/webhooks/lastmile"  # io.webhook_url("lastmile") in process
 TASK = {"destination": {"address": {"number": "12", "street": "Quai des Chartrons",
                                     "city": "Bordeaux", "postalCode": "33000",
                                     "country": "France"}},

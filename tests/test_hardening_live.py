@@ -32,7 +32,7 @@ from test_live import FAST, SMALL
 
 from seatrial.catalogue import catalogue
 from seatrial.live import control, tokens
-from seatrial.live.limits import BODY_LIMIT, HEAD_LIMIT
+from seatrial.live.limits import BODY_LIMIT, FIELD_LIMIT, HEAD_LIMIT
 from seatrial.live.runner import LiveOptions, LiveTarget, free_port, live_session
 from seatrial.live.settings import CONTROL_SECRET, LOAD_SECRET, SETTINGS, SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
@@ -469,6 +469,16 @@ def test_head_fields_over_16_kib_are_refused_431(stack):
         "GET", "/orders/SO-000001", pad))
     assert status == 431, (status, body)
     assert headers["content-type"] == PROBLEM and json.loads(body)["field"] == "headers"
+    assert (refused_entries(stack), stack.refused["erp"]) == before
+
+
+def test_more_than_100_header_fields_are_refused_431(stack):
+    before = refused_entries(stack), stack.refused["erp"]
+    fields = [f"x-pad-{n}: a" for n in range(FIELD_LIMIT)]
+    status, _headers, body, _took = raw_http(stack.urls["erp"], request_head(
+        "GET", "/orders/SO-000001", *fields))
+    assert status == 431, (status, body)
+    assert f"{FIELD_LIMIT + 1:,} header fields" in json.loads(body)["detail"]
     assert (refused_entries(stack), stack.refused["erp"]) == before
 
 

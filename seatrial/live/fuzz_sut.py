@@ -34,7 +34,7 @@ from schemathesis.core import NotSet
 from seatrial.catalogue import catalogue
 from seatrial.live import control
 from seatrial.live.remote import DELIVERY_TIMEOUT, configure
-from seatrial.live.settings import SYSTEMS
+from seatrial.live.settings import SYSTEMS, with_sut_url
 from seatrial.live.stack import SimulatorStack, running
 from seatrial.simulators.canonical import STALE_BY, signed_headers
 from seatrial.simulators.openapi import sut_spec
@@ -265,6 +265,6 @@ def fuzz_sut(url: str, examples: int, seed: int, secret: str | None = None) -> R
     # the world's own events go nowhere (AcceptAll): only ours count
     with (running(SimulatorStack(catalogue()["happy-path"].with_seed(seed), SCALE)) as stack,
           httpx.Client() as client):
-        configure(client, url, stack.settings, secret or control.from_env())
+        configure(client, url, with_sut_url(stack.settings, url), secret or control.from_env())
         Fuzzer(client, url, stack.secrets, report).run(examples, seed)
     return report

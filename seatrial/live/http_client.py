@@ -9,12 +9,16 @@ request is on its lane's keep-alive connection from the moment it takes the slot
 pool it is not: httpcore may hand one idle connection to two requests that enter together,
 and the loser is given another connection later, whichever is idle by then, perhaps one that
 has just carried a 429 the request was meant to wait out (`hold`, `seen`).
+
+No lane keeps cookies: a lane carries many handlers' requests, and a cookie one answer set must
+not ride on another's request. A handler that needs a session keeps it (`seatrial.sdk.Cookies`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -22,10 +26,17 @@ import httpx
 CONCURRENCY = 32  # requests in flight at once, each on its own keep-alive connection
 
 
+def _cookieless(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """`client`, its cookie jar taking none (its policy allows no domain; httpx copies a jar
+    given to its constructor, policy lost, so the policy is set on the one it keeps)."""
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
+
+
 class BoundedClient:
     def __init__(self, timeout: float, concurrency: int = CONCURRENCY) -> None:
         # a lane's one request goes to one origin: a connection per origin it has served
-        self._free = [httpx.AsyncClient(timeout=httpx.Timeout(timeout, pool=None))
+        self._free = [_cookieless(httpx.AsyncClient(timeout=httpx.Timeout(timeout, pool=None)))
                       for _ in range(concurrency)]
         self._lanes = tuple(self._free)
         self._slots = asyncio.Semaphore(concurrency)

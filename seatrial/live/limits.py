@@ -4,7 +4,8 @@ the load service (docs/live-protocol.md#limits).
 Two layers, both answering with an RFC 9457 problem and closing the connection:
 
 - `Limits`, a pure ASGI middleware in front of the app, before any route or credential check:
-  `431` when the request's header fields add up to more than `HEAD_LIMIT`; `413` when its
+  `431` when the request's header fields add up to more than `HEAD_LIMIT` bytes or number more
+  than `FIELD_LIMIT`; `413` when its
   `Content-Length` says more than `BODY_LIMIT`, before a byte of the body is read; `413` too
   when a chunked body passes the limit while it streams (the app is told the client left, and
   what it answers afterwards goes nowhere).
@@ -23,15 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from seatrial.live.problems import problem
+from seatrial.model.wire import BODY_LIMIT, FIELD_LIMIT, HEAD_LIMIT  # one home, with why
 
-# Real requests are under 1 KB: over happy-path, business-exceptions and lastmile-payload-v2
-# with the reference, the largest webhook envelope was 586 B and the largest API request body
-# (a shipment with its lines) 505 B; configure settings are ~500 B. 1 MiB leaves a thousandfold
-# margin, and is small enough that no client can make a face hold much.
-BODY_LIMIT = 1024 * 1024
-# A real request's header fields are well under 1 KB (a bearer token, the Standard Webhooks
-# headers); 16 KiB is Node's default limit for the whole head.
-HEAD_LIMIT = 16 * 1024
 LINGER = 2.0  # wall seconds a refused connection is drained before it is closed
 CLOSE = (b"connection", b"close")
 
@@ -46,6 +40,12 @@ def too_large_head(size: int | None, limit: int = HEAD_LIMIT) -> Any:
     said = "its head goes on longer" if size is None else f"its header fields are {size:,} bytes"
     return problem(431, "Request header fields too large",
                    f"{said}; this endpoint takes at most {limit:,} bytes of them",
+                   field="headers")
+
+
+def too_many_fields(count: int, limit: int = FIELD_LIMIT) -> Any:
+    return problem(431, "Request header fields too large",
+                   f"it has {count:,} header fields; this endpoint takes at most {limit:,}",
                    field="headers")
 
 
@@ -76,6 +76,9 @@ class Limits:
                 chunked = True
         if size > self.head:
             await _answer(send, too_large_head(size, self.head))
+            return
+        if len(scope["headers"]) > FIELD_LIMIT:
+            await _answer(send, too_many_fields(len(scope["headers"])))
             return
         if length is not None and int(length) > self.body:  # the server checked its digits
             await _answer(send, too_large_body(int(length), self.body))

@@ -22,7 +22,7 @@ from seatrial.live.http_client import BoundedClient
 from seatrial.live.pace import Pace, choose, warmup_scale
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
-from seatrial.live.settings import CONTROL_SECRET
+from seatrial.live.settings import CONTROL_SECRET, with_sut_url
 from seatrial.live.stack import SimulatorStack
 from seatrial.run import replaying
 from seatrial.scenario import Scenario
@@ -144,7 +144,7 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
     assert isinstance(remote, RemoteSut)
     try:
         await stack.start()
-        settings = stack.settings
+        settings = with_sut_url(stack.settings, url)
         if process is not None:
             state = workdir / "state"
             state.mkdir()

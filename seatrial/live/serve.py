@@ -22,7 +22,7 @@ from seatrial.faults.kinds.crash import Crash
 from seatrial.live import control
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
-from seatrial.live.settings import SYSTEMS
+from seatrial.live.settings import SYSTEMS, with_sut_url
 from seatrial.live.simulator_app import REFUSED_RECORDED
 from seatrial.live.stack import SimulatorStack, listen
 from seatrial.scenario import Scenario
@@ -161,7 +161,7 @@ async def _serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, s
                     "give your SUT's base URL to have them delivered")
         else:
             note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
-                    f"{await configure_sut(url, stack.settings)}")
+                    f"{await configure_sut(url, with_sut_url(stack.settings, url))}")
         credentials = ("seeded (--seeded-credentials): reproducible, and anyone who knows the "
                        "scenario and seed can call these simulators" if options.seeded_credentials
                        else "random, for this serve only")

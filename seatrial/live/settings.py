@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from seatrial.model.envelope import SYSTEMS
+from seatrial.model.wire import CANONICAL
 
 
 def url_setting(system: str) -> str:
@@ -13,8 +14,17 @@ def secret_setting(system: str) -> str:
     return f"SEATRIAL_{system.upper()}_WEBHOOK_SECRET"
 
 
+def dialect_setting(system: str) -> str:
+    return f"SEATRIAL_{system.upper()}_DIALECT"
+
+
 SETTINGS = (*map(url_setting, SYSTEMS), "SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_SECRET",
             *map(secret_setting, SYSTEMS), "SEATRIAL_TIME_SCALE")
+#: The base URL at which Seatrial reaches the SUT (its webhooks at <url>/webhooks/<system>).
+SUT_URL = "SEATRIAL_SUT_URL"
+#: Settings a SUT may go without (an older harness did not send them): the dialect each system
+#: speaks (`canonical` when absent) and the SUT's own base URL.
+OPTIONAL_SETTINGS = (*map(dialect_setting, SYSTEMS), SUT_URL)
 
 # Not settings (never in a configure body): the secrets of the control endpoints, sent as
 # `Authorization: Bearer <secret>` on every request that changes state (seatrial.live.control).
@@ -26,9 +36,17 @@ LOAD_SECRET = "SEATRIAL_LOAD_SECRET"
 
 
 def sut_settings(urls: dict[str, str], client_id: str, client_secret: str,
-                 secrets: dict[str, str], scale: str) -> dict[str, str]:
-    """The settings by name, as a live run, `seatrial serve` and the contract tests tell a SUT."""
+                 secrets: dict[str, str], scale: str,
+                 dialects: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings by name, as a live run, `seatrial serve` and the contract tests tell a SUT
+    (the SUT's own URL is added by whoever knows where it is: `with_sut_url`)."""
     return {**{url_setting(s): urls[s] for s in SYSTEMS},
             "SEATRIAL_CLIENT_ID": client_id, "SEATRIAL_CLIENT_SECRET": client_secret,
             **{secret_setting(s): secrets[s] for s in SYSTEMS},
-            "SEATRIAL_TIME_SCALE": scale}
+            "SEATRIAL_TIME_SCALE": scale,
+            **{dialect_setting(s): (dialects or {}).get(s, CANONICAL) for s in SYSTEMS}}
+
+
+def with_sut_url(settings: dict[str, str], url: str) -> dict[str, str]:
+    """`settings` for the SUT Seatrial reaches at `url`."""
+    return {**settings, SUT_URL: url.rstrip("/")}

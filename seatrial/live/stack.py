@@ -96,8 +96,10 @@ class SimulatorStack:
     @property
     def settings(self) -> dict[str, str]:
         """What a SUT is told (docs/live-protocol.md), by setting name."""
+        scenario = self.world.scenario
         return sut_settings(self.urls, self.tokens.client_id, self.tokens.client_secret,
-                            self.secrets, f"{self.clock.scale:g}")
+                            self.secrets, f"{self.clock.scale:g}",
+                            {s: getattr(scenario.dialects, s) for s in SYSTEMS})
 
     async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`

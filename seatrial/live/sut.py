@@ -38,12 +38,15 @@ from seatrial.live.problems import problem
 from seatrial.live.settings import (
     CONTROL_SECRET,
     SETTINGS,
+    SUT_URL,
     SYSTEMS,
+    dialect_setting,
     secret_setting,
     url_setting,
 )
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
+from seatrial.model.wire import CANONICAL
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seconds
 from seatrial.sdk.messages import Response as SdkResponse
@@ -63,6 +66,7 @@ class SettingsError(ValueError):
 # scale's decimal string as `seatrial run` writes it (f"{scale:g}": 3600, 0.5, 1e+06).
 BASE_URL = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*")
 DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?")
+DIALECT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")  # as a scenario names one
 
 
 def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,7 +88,20 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not (scale > 0 and math.isfinite(scale)):
         raise SettingsError(f"SEATRIAL_TIME_SCALE={raw['SEATRIAL_TIME_SCALE']!r}: give a positive "
                             "number of simulated seconds per wall second, e.g. 3600")
-    return {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
+    parsed = {name: (scale if name == "SEATRIAL_TIME_SCALE" else raw[name]) for name in SETTINGS}
+    for system in SYSTEMS:  # optional: canonical unless told
+        name = dialect_setting(system)
+        value = raw.get(name) or CANONICAL
+        if not (isinstance(value, str) and DIALECT_NAME.fullmatch(value)):
+            raise SettingsError(f"{name}={value!r}: give the name of the dialect {system} "
+                                "speaks, e.g. canonical")
+        parsed[name] = value
+    url = raw.get(SUT_URL) or None
+    if url is not None and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
+        raise SettingsError(f"{SUT_URL}={url!r}: give the http(s) base URL at which Seatrial "
+                            "reaches this SUT, e.g. http://127.0.0.1:9000")
+    parsed[SUT_URL] = url
+    return parsed
 
 
 def _time_scale(value: Any) -> float:
@@ -159,6 +176,11 @@ def _wall_wait(headers: Mapping[str, str]) -> float | None:
     return None if value is None else retry_seconds(value, headers.get("date"))
 
 
+def _own_authorization(call: Call) -> bool:
+    """The call authenticates itself (a dialect's own scheme, e.g. Basic with an API key)."""
+    return any(name == "authorization" for name, _value in call.headers)
+
+
 class HttpFace:
     """The `Face` and `Runtime` of a sync implementation served over HTTP."""
 
@@ -188,9 +210,10 @@ class HttpFace:
     def scale(self) -> float:
         return self.settings["SEATRIAL_TIME_SCALE"]
 
-    def configure(self, settings: dict[str, Any], fresh: bool) -> None:
+    def configure(self, settings: dict[str, Any], fresh: bool, base_url: str) -> None:
         """A new run: new settings, a new instance; `fresh` forgets the durable state too (a
-        restart after a crash keeps it)."""
+        restart after a crash keeps it). `base_url` is where this SUT is reached when the
+        settings do not say ($SEATRIAL_SUT_URL): its webhooks are under it (`io.webhook_url`)."""
         self.generation += 1  # tasks of the previous run die when they would resume
         self.background = 0
         self.settings = settings
@@ -207,7 +230,8 @@ class HttpFace:
                 self.store = DurableStore()
         secrets = {s: settings[secret_setting(s)] for s in SYSTEMS}
         rng = random.Random(settings["SEATRIAL_CLIENT_SECRET"])
-        self.io = IO(self, self.store, rng, secrets)
+        dialects = {s: settings[dialect_setting(s)] for s in SYSTEMS}
+        self.io = IO(self, self.store, rng, secrets, dialects, settings[SUT_URL] or base_url)
         self.sut = self.factory()
         started = self.sut.start(self.io)
         if started is not None:
@@ -264,7 +288,8 @@ class HttpFace:
         outcome: tuple[SdkResponse | None, Exception | None]
         try:
             answer = await self._request(base, call, timeout, issued, untold)
-            if answer.status_code == 401:  # expired or revoked: one fresh token, one retry
+            if answer.status_code == 401 and not _own_authorization(call):
+                # our token expired or was revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
                 answer = await self._request(base, call, timeout, issued, untold)
         except httpx.TimeoutException:
@@ -285,11 +310,8 @@ class HttpFace:
         wait = _wall_wait(headers)
         if wait is not None:  # wall time on the wire, simulated in the SDK, in the same form
             headers.update(self._simulated_retry_after(headers["retry-after"], wait))
-        try:
-            body = answer.json() if answer.content else None
-        except ValueError:
-            body = answer.text
-        return SdkResponse(answer.status_code, body, headers)
+        return SdkResponse.raw(answer.status_code, answer.content, headers,
+                               tuple(answer.headers.get_list("set-cookie")))
 
     def _simulated_retry_after(self, value: str, wait: float) -> dict[str, str]:
         """A wall-clock Retry-After of `wait` wall seconds as the SDK sees it in-process:
@@ -328,13 +350,16 @@ class HttpFace:
 
     async def _request(self, base: str, call: Call, timeout: float, issued: float,
                        untold: list[str]) -> httpx.Response:
-        headers = {"authorization": f"Bearer {await self._token(call.system, base)}"}
+        headers = dict(call.headers)
+        if not _own_authorization(call):  # the canonical scheme: our OAuth2 bearer token
+            headers["authorization"] = f"Bearer {await self._token(call.system, base)}"
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
         return await self.client.request(
-            call.method, base + call.path, json=call.json, params=call.params, headers=headers,
+            call.method, base + call.path, json=call.json, content=call.content,
+            params=call.params, headers=headers,
             timeout=timeout, hold=lambda: self._hold(call.system, issued),
             seen=lambda answer: self._throttled(call.system, answer, untold))
 
@@ -385,7 +410,8 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if any(environ.get(name) for name in SETTINGS):  # started by `--target-cmd`
-            face.configure(parse_settings(environ), fresh=False)
+            face.configure(parse_settings(environ), fresh=False,
+                           base_url=f"http://127.0.0.1:{environ.get('PORT', '80')}")
         yield
         await face.client.aclose()
 
@@ -402,7 +428,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             return problem(400, "Invalid settings", "send the settings as a JSON object",
                             field="body")
         try:
-            face.configure(parse_settings(raw), fresh=True)
+            face.configure(parse_settings(raw), fresh=True, base_url=str(request.base_url))
         except SettingsError as error:
             return problem(422, "Invalid settings", str(error))
         return JSONResponse({"status": "configured"})

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Protocol
 
-from seatrial.model.envelope import Event, to_datetime
+from seatrial.model.envelope import SYSTEMS, Event, to_datetime
+from seatrial.model.wire import CANONICAL
 from seatrial.sdk.messages import ApiClient, Call, Sleep, sleep_error
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import TOLERANCE, Webhook, verify
 
 Handler = Generator[Call | Sleep, Any, Any]
+#: Where an in-process SUT "receives" webhooks: a stable symbolic URL, as no socket serves it.
+IN_PROCESS = "inprocess://sut"
 
 
 class Runtime(Protocol):
@@ -29,7 +33,8 @@ class IO:
     """Everything a handler may touch: the three APIs, time, tasks, durable state, randomness."""
 
     def __init__(self, runtime: Runtime, store: DurableStore, rng: random.Random,
-                 secrets: dict[str, str]) -> None:
+                 secrets: dict[str, str], dialects: Mapping[str, str] | None = None,
+                 base_url: str = IN_PROCESS) -> None:
         self._runtime = runtime
         self.erp = ApiClient("erp")
         self.tms = ApiClient("tms")
@@ -37,6 +42,18 @@ class IO:
         self.store = store
         self.random = rng  # seeded by the scenario: use it for jitter, never the global random
         self.secrets = secrets  # webhook signing secret per source system ("whsec_...")
+        #: the dialect each system speaks (the scenario's `dialects:`), read-only
+        self.dialects: Mapping[str, str] = MappingProxyType(
+            {system: (dialects or {}).get(system, CANONICAL) for system in SYSTEMS})
+        self._base_url = base_url.rstrip("/")
+
+    def webhook_url(self, source: str) -> str:
+        """The URL at which this SUT receives `source`'s deliveries, e.g. to register a webhook
+        through a vendor's API: live, the SUT's own base URL + `/webhooks/<source>` (as
+        `seatrial sut` serves them); in-process, `inprocess://sut/webhooks/<source>`."""
+        if source not in SYSTEMS:
+            raise ValueError(f"io.webhook_url({source!r}): use one of {', '.join(SYSTEMS)}")
+        return f"{self._base_url}/webhooks/{source}"
 
     @property
     def now(self) -> datetime:

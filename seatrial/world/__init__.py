@@ -104,8 +104,9 @@ class World:
         self.transport = network(env, routers, self.faults, self.ledger)
         if factory is not None:
             secrets, rng = self.secrets, self.stream("sut")
+            names = {system: made.name for system, made in spoken.items()}
             receiver = lambda env, transport, ledger: SutHost(  # noqa: E731
-                env, factory, transport, ledger, rng, secrets)
+                env, factory, transport, ledger, rng, secrets, names)
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
         self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
                                             signing or Signing(self.secrets, lambda: (

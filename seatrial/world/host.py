@@ -27,11 +27,6 @@ from seatrial.transport.inprocess import InProcessTransport
 DOWN = "connection refused: the sync implementation is down"
 
 
-def webhook_url(source: str) -> str:
-    """Where the in-process SUT receives `source`'s deliveries (a stable symbolic URL)."""
-    return f"inprocess://sut/webhooks/{source}"
-
-
 class SutStartError(Exception):
     """The sync implementation could not be built or started: the run cannot be judged."""
 
@@ -45,13 +40,14 @@ def record_crash(ledger: Ledger, now: float, generation: int, restart_after: flo
 class SutHost:
     def __init__(self, env: simpy.Environment, factory: Callable[[], SyncImplementation],
                  transport: InProcessTransport, ledger: Ledger, rng: random.Random,
-                 secrets: dict[str, str]) -> None:
+                 secrets: dict[str, str], dialects: dict[str, str] | None = None) -> None:
+        """`dialects`: the dialect each system speaks (`io.dialects`)."""
         self.env = env
         self.factory = factory
         self.transport = transport
         self.ledger = ledger
         self.store = DurableStore()
-        self.io = IO(self, self.store, rng, secrets)
+        self.io = IO(self, self.store, rng, secrets, dialects)
         self.cost = CostMeter()  # the SUT's own CPU time (seatrial.cost), beside the ledger
         self.lag = None  # virtual time: the harness is never late
         self.generation = 0
@@ -119,9 +115,10 @@ class SutHost:
     def validate(self, source: str, url: str, check: str) -> tuple[int | None, str]:
         """A webhook registration's validation request, as the SUT's endpoint would answer
         it: its `validate_webhook` (a string: 200 with it; None: 204), at once."""
-        if url != webhook_url(source):
+        wanted = self.io.webhook_url(source)
+        if url != wanted:
             return None, f"nothing listens at {url}; in-process the SUT receives {source}'s " \
-                         f"deliveries at {webhook_url(source)}"
+                         f"deliveries at {wanted}"
         if self.sut is None:
             return None, DOWN
         try:
