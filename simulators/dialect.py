@@ -4,7 +4,10 @@ It maps wire requests to the core's canonical operations (`Endpoint`s, each decl
 its schemas), renders records and refusals in its own shapes (`errors`), its system's events as
 webhooks in its own body and signature scheme (`render_event`, `sign_webhook`; the delivery
 channel calls them), tells who is calling in its own auth scheme (`auth`; the live face asks it)
-and describes itself (`describe`: its OpenAPI document). A system's
+and describes itself (`describe`: its OpenAPI document). Where its events go is its to say
+too (`audience`: None, the canonical way, is one standing subscription to the configured
+receiver; a dialect whose SUT registers webhooks names the registrations an event goes to),
+and how the channel redelivers them (`redelivery`, `disable_after`). A system's
 dialects are the modules of its `dialects` package (`simulators/<system>/dialects/<name>.py`,
 each with a `DIALECT`), found here, so a new dialect is one new module; a scenario picks one
 per system (default `canonical`).
@@ -40,6 +43,14 @@ class Dialect:
     #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
     sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \
         canonical.sign_webhook
+    #: (event, its system's core) -> the subscriptions it is delivered under, each with a
+    #: `key` (str) and `enabled` (bool, the channel clears it when it gives up on one); None:
+    #: one standing subscription per source, always to the configured receiver
+    audience: Callable[[Event, Any], tuple[Any, ...]] | None = None
+    #: its failed deliveries' redelivery delays, None: the channel's default schedule; and
+    #: after how many consecutive failures it disables a subscription (None: never)
+    redelivery: tuple[float, ...] | None = None
+    disable_after: int | None = None
     #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
     #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
     raw_media_types: frozenset[str] = frozenset()

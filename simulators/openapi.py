@@ -184,6 +184,26 @@ def _delivery(source: str, operation_id: str) -> dict[str, Any]:
     }
 
 
+def _validation(source: str) -> dict[str, Any]:
+    """A webhook registration's validation request (Onfleet's `GET ?check=`): a SUT that
+    registers webhooks through a dialect's API answers it (SyncImplementation.validate_webhook,
+    docs/dialects.md#onfleet)."""
+    return {
+        "operationId": f"validate_{source}_webhook",
+        "summary": f"Answer the validation request of a {source} webhook registration",
+        "tags": ["webhooks"],
+        "parameters": [{"name": "check", "in": "query", "required": True,
+                        "schema": {"type": "string"},
+                        "description": "the random string to answer with"}],
+        "responses": {
+            "200": {"description": "the check string as the body: the registration goes on",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "204": {"description": "no body: the registration is refused"},
+            "default": {"description": "the registration is refused"},
+        },
+    }
+
+
 def sut_spec() -> dict[str, Any]:
     """The OpenAPI 3.1 document of what a sync implementation (SUT) serves and receives.
 
@@ -219,7 +239,8 @@ def _build_sut_spec() -> dict[str, Any]:
         }},
     }
     for source in SYSTEMS:
-        paths[f"/webhooks/{source}"] = {"post": _delivery(source, f"receive_{source}_event")}
+        paths[f"/webhooks/{source}"] = {"post": _delivery(source, f"receive_{source}_event"),
+                                        "get": _validation(source)}
     header = {"in": "header", "schema": {"type": "string"}}
     return {
         "openapi": OPENAPI_VERSION,

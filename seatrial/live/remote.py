@@ -25,6 +25,7 @@ from seatrial.sdk.webhooks import Webhook
 from seatrial.world.host import record_crash
 
 DELIVERY_TIMEOUT = 10.0  # wall seconds
+VALIDATION_TIMEOUT = 5.0  # wall seconds, for a webhook registration's validation request
 
 
 class RemoteSut:
@@ -52,6 +53,20 @@ class RemoteSut:
         task = asyncio.get_running_loop().create_task(self._post(webhook, on_result))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def validate(self, source: str, url: str, check: str) -> tuple[int | None, str]:
+        """`GET <url>?check=<check>`, answered before the registration is: it blocks the
+        simulators' loop for up to VALIDATION_TIMEOUT (the SUT runs in its own process, and
+        registers webhooks once, at its start). Only the URL deliveries go to is asked."""
+        wanted = f"{self.url}/webhooks/{source}"
+        if url != wanted:
+            return None, f"nothing listens at {url}; this SUT receives {source}'s deliveries " \
+                         f"at {wanted}"
+        try:
+            answer = httpx.get(url, params={"check": check}, timeout=VALIDATION_TIMEOUT)
+        except httpx.HTTPError as error:
+            return None, f"{type(error).__name__}: {error}"
+        return answer.status_code, answer.text
 
     async def _post(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
         event = webhook.event

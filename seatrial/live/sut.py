@@ -460,11 +460,34 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             return problem(401, "Unauthorized", detail or "signature check failed")
         return problem(500, "Not processed", detail or "the handler failed; redeliver")
 
+    async def validation(request: Request) -> Response:
+        """A webhook registration's validation request (`GET ?check=<string>`, Onfleet's):
+        answered by the implementation's `validate_webhook` (a string: 200 with it; None:
+        204)."""
+        source = request.path_params["source"]
+        check = request.query_params.get("check")
+        if source not in SYSTEMS or check is None:
+            return problem(404, "No such webhook endpoint",
+                           "GET /webhooks/{erp,tms,lastmile}?check=<string>")
+        if face.sut is None:
+            return problem(503, "Not configured", "POST /seatrial/configure first")
+        try:
+            answer = face.sut.validate_webhook(source, check, face.io)
+        except Exception as error:  # the implementation's bug: a failed validation
+            return problem(500, "Not validated", f"{type(error).__name__}: {error}")
+        if answer is None:
+            return Response(status_code=204)
+        return Response(answer, media_type="text/plain")
+
+    async def webhooks(request: Request) -> Response:
+        """One route, so that a 405 lists both methods in Allow."""
+        return await (validation if request.method == "GET" else webhook)(request)
+
     app = Starlette(routes=[Route("/health", health, methods=["GET"]),
                             Route("/seatrial/configure",
                                   control.guarded(secret, CONTROL_SECRET, configure),
                                   methods=["POST"]),
-                            Route("/webhooks/{source}", webhook, methods=["POST"])],
+                            Route("/webhooks/{source}", webhooks, methods=["GET", "POST"])],
                     middleware=[Middleware(Limits)], lifespan=lifespan)
     app.state.face = face  # for callers that watch it settle (the contract tests)
     app.state.control_secret = secret

@@ -101,3 +101,9 @@ class SyncImplementation:
 
     def on_event(self, event: Event, io: IO) -> Handler | None:
         raise NotImplementedError
+
+    def validate_webhook(self, source: str, check: str, io: IO) -> str | None:
+        """Answer a webhook registration's validation request (`GET <url>?check=<check>`, as
+        Onfleet sends when the SUT registers a webhook): a string answers 200 with it as the
+        body, None answers 204. The default echoes `check`, as a correct receiver does."""
+        return check

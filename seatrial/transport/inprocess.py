@@ -16,7 +16,7 @@ from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.model import wire
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from seatrial.simulators.api import Endpoint, Invalid, Reply, Router, canonical, problem, raw_body
+from seatrial.simulators.api import Endpoint, Invalid, Reply, Router, canonical, raw_body
 from seatrial.transport.retry_after import retry_after_headers
 
 Resume = Callable[[Response | None, Exception | None], None]
@@ -124,8 +124,8 @@ class InProcessTransport:
                 self._later(plan.latency, self._commit, call, ref, None, body_json, found)
             self._later(call.timeout, self._fail, call, ref, resume, RequestTimeout(
                 f"{call.system} did not answer within {call.timeout:g}s"))
-        elif plan.outage == "http_503":
-            reply = problem(503, "unavailable", "Service unavailable",
+        elif plan.outage == "http_503":  # in the system's dialect's error shape
+            reply = router.errors(503, "unavailable", "Service unavailable",
                             f"{call.system} is down for maintenance or an outage; retry later")
             headers = reply.headers
             if plan.back_at is not None:  # it says when it is back, as the answer leaves
@@ -135,7 +135,7 @@ class InProcessTransport:
             self._later(plan.latency, self._answer, call, ref, resume,
                         Response(503, reply.body, headers))
         elif plan.retry_after is not None:
-            reply = problem(429, "rate-limited", "Too many requests",
+            reply = router.errors(429, "rate-limited", "Too many requests",
                             f"rate limit exceeded; retry after {plan.retry_after:g}s")
             # the wait counts from when the answer arrives, in either form
             allowed, extra = retry_after_headers(plan.retry_form, now + plan.latency,

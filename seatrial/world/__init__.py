@@ -94,7 +94,8 @@ class World:
         self.tms = TmsCore(clock, EventSource("tms", clock, sink),
                            lambda shipment: created("tms", shipment))
         self.lastmile = LastMileCore(clock, EventSource("lastmile", clock, sink),
-                                     lambda task: created("lastmile", task))
+                                     lambda task: created("lastmile", task),
+                                     self._validate, self.stream("lastmile.checks"))
         spoken = {system: dialect(system, getattr(scenario.dialects, system))
                   for system in SYSTEMS}
         routers = {system: spoken[system].router(core)
@@ -109,7 +110,9 @@ class World:
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
         self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
                                             signing or Signing(self.secrets, lambda: (
-                                                EPOCH.timestamp() + env.now)), spoken)
+                                                EPOCH.timestamp() + env.now)), spoken,
+                                            {"erp": self.erp, "tms": self.tms,
+                                             "lastmile": self.lastmile})
         self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)
@@ -123,6 +126,11 @@ class World:
         """The simulators' event sink: the delivery channel (built after the cores, which the
         network it needs serves)."""
         self.dispatcher.publish(event)
+
+    def _validate(self, url: str, check: str) -> tuple[int | None, str]:
+        """A last-mile webhook registration's validation request: the receiver's (built after
+        the cores, which the network it needs serves)."""
+        return self.receiver.validate("lastmile", url, check)
 
     def crash(self, at: float, restart_after: float) -> None:
         """The SUT crashes at `at` and restarts `restart_after` later (`seatrial.faults.base.Sut`,

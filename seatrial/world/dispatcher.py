@@ -1,15 +1,19 @@
 """Webhook delivery from the simulators to the SUT: at least once, faults applied, redelivered.
 
-Failed deliveries are retried on the provider's schedule (by default the common one:
-immediately, then 5 min, 30 min, 2 h, 24 h) and abandoned after that; a `redelivery` fault sets
-another schedule and may disable the subscription after N consecutive failures, as Onfleet and
-Shopify do (docs/scenarios.md#redelivery).
+Where a source's events go is its dialect's to say (`Dialect.audience`): the canonical way is
+one standing subscription per source, always to the configured receiver; a dialect whose SUT
+registers webhooks (onfleet) names the registrations an event goes to, each delivered, counted
+and disabled on its own. Failed deliveries are retried on the provider's schedule (the
+dialect's, else the common one: immediately, then 5 min, 30 min, 2 h, 24 h) and abandoned after
+that; a `redelivery` fault sets another schedule and may disable the subscription after N
+consecutive failures, as Onfleet and Shopify do (docs/scenarios.md#redelivery).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -24,17 +28,28 @@ from seatrial.world.ports import Receiver, Signing
 REDELIVERY_DELAYS = (300.0, 1800.0, 7200.0, 86400.0)
 
 
+@dataclass(slots=True)
+class Standing:
+    """The canonical subscription: all of a source's events, to the configured receiver."""
+
+    key: str
+    enabled: bool = True
+
+
 class WebhookDispatcher:
     """The delivery channel: delivers to `receiver` each source's events in its dialect's
     shape (`dialects`: its body and signature scheme), signed with `signing`'s secrets and
-    clock, and owns each source's retry schedule. Also what the faults' `on_webhooks` hooks
-    get to change (`seatrial.faults.base.Webhooks`): the retry schedules, and more
-    deliveries."""
+    clock, to the subscriptions its dialect names (`cores`: each source's core, which the
+    dialect reads them from), and owns each source's retry schedule. Also what the faults'
+    `on_webhooks` hooks get to change (`seatrial.faults.base.Webhooks`): the retry
+    schedules, and more deliveries."""
 
     def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
-                 receiver: Receiver, signing: Signing, dialects: dict[str, Dialect]) -> None:
+                 receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
+                 cores: dict[str, Any] | None = None) -> None:
         self.env = env
         self.dialects = dialects
+        self.cores = cores or {}
         self.faults = faults
         self.ledger = ledger
         self.receiver = receiver
@@ -42,10 +57,13 @@ class WebhookDispatcher:
         secrets = signing.secrets
         self.deliveries = 0  # webhook deliveries to the SUT
         self.outcomes = 0    # the SUT's answers to them
+        spoken = {s: dialects[s] for s in secrets if s in dialects}
         self.schedules = {s: REDELIVERY_DELAYS for s in secrets}
-        self.disable_after: dict[str, int] = {}
-        self.failures = dict.fromkeys(secrets, 0)  # consecutive, per source
-        self.disabled: set[str] = set()
+        self.schedules.update({s: d.redelivery for s, d in spoken.items() if d.redelivery})
+        self.disable_after = {s: d.disable_after for s, d in spoken.items()
+                              if d.disable_after is not None}
+        self.standing = {s: Standing(s) for s in secrets}
+        self.failures: dict[str, int] = {}  # consecutive, per subscription key
         self.history: dict[str, list[tuple[float, Event]]] = {s: [] for s in secrets}
         for effect in faults.effects:
             effect.on_webhooks(self)
@@ -64,7 +82,14 @@ class WebhookDispatcher:
         for ref, note in notes:
             record(now, "fault", event.source, ref, event.order_id, note)
         for delivery in deliveries:
-            self._schedule(delivery, 1)
+            self.send(delivery)
+
+    def audience(self, event: Event) -> tuple[Any, ...]:
+        """The subscriptions `event` goes out under (its dialect's `audience`)."""
+        spoken = self.dialects.get(event.source)
+        if spoken is None or spoken.audience is None:
+            return (self.standing[event.source],)
+        return spoken.audience(event, self.cores[event.source])
 
     # --- seatrial.faults.base.Webhooks ------------------------------------------------------
 
@@ -80,7 +105,18 @@ class WebhookDispatcher:
         return [event for when, event in self.history[source] if when >= since]
 
     def send(self, delivery: Delivery) -> None:
-        self._schedule(delivery, 1)
+        """A delivery of the source's (once per subscription the event goes under), or a
+        forger's (once, to the receiver: a forger needs no subscription)."""
+        if delivery.forgery is not None:
+            self._schedule(delivery, 1, None)
+            return
+        event = delivery.event
+        audience = self.audience(event)
+        if not audience:
+            self.ledger.record(self.env.now, "drop", event.source, event.event_id,
+                               event.order_id, {"reason": "no webhook registered for it"})
+        for subscription in audience:
+            self._schedule(delivery, 1, subscription)
 
     def note(self, source: str, ref: str, data: dict[str, Any]) -> None:
         self.ledger.record(self.env.now, "fault", source, ref, None, data)
@@ -90,34 +126,36 @@ class WebhookDispatcher:
 
     # --- deliveries --------------------------------------------------------------------------
 
-    def _schedule(self, delivery: Delivery, attempt: int) -> None:
+    def _schedule(self, delivery: Delivery, attempt: int, subscription: Any) -> None:
         self.env.timeout(delivery.delay).callbacks.append(
-            lambda _e: self._attempt(delivery, attempt))
+            lambda _e: self._attempt(delivery, attempt, subscription))
 
-    def _attempt(self, delivery: Delivery, attempt: int) -> None:
+    def _attempt(self, delivery: Delivery, attempt: int, subscription: Any) -> None:
         event, now = delivery.event, self.env.now
-        if delivery.forgery is None:  # the real source: down, or given up on the SUT
-            if event.source in self.disabled:
+        if subscription is not None:  # the real source: down, or given up on the SUT
+            if not subscription.enabled:
                 self.ledger.record(now, "drop", event.source, event.event_id, event.order_id,
                                    {"reason": "subscription disabled"})
                 return
             back = self.faults.outage_end(event.source, now)
             if back is not None:  # a source that is down sends nothing, redeliveries included
-                self._schedule(delivery._replace(delay=back - now), attempt)
+                self._schedule(delivery._replace(delay=back - now), attempt, subscription)
                 return
         self.deliveries += 1
         data = {"attempt": attempt}
         if delivery.forgery is not None:
             data["forged"] = delivery.forgery
+        if subscription is not None and type(subscription) is not Standing:
+            data["webhook"] = subscription.key
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
         spoken = self.dialects[event.source]
         webhook = Webhook(event, lambda body: spoken.sign_webhook(
             self.signing.secrets[event.source], event, int(self.signing.clock()), body,
             delivery.forgery), spoken.render_event)
         self.receiver.deliver(webhook, lambda outcome, detail: self._outcome(
-            delivery, attempt, outcome, detail))
+            delivery, attempt, subscription, outcome, detail))
 
-    def _outcome(self, delivery: Delivery, attempt: int, outcome: str,
+    def _outcome(self, delivery: Delivery, attempt: int, subscription: Any, outcome: str,
                  detail: str | None) -> None:
         self.outcomes += 1
         event, now = delivery.event, self.env.now
@@ -125,21 +163,24 @@ class WebhookDispatcher:
         if detail is not None:
             data["error"] = detail
         self.ledger.record(now, outcome, event.source, event.event_id, event.order_id, data)
-        if delivery.forgery is not None:
+        if subscription is None:
             return  # whoever forged it does not retry
-        source = event.source
+        source, key = event.source, subscription.key
         if outcome == "ack":
-            self.failures[source] = 0
+            self.failures[key] = 0
             return
-        self.failures[source] += 1
+        failures = self.failures[key] = self.failures.get(key, 0) + 1
         limit = self.disable_after.get(source)
-        if limit is not None and self.failures[source] >= limit and source not in self.disabled:
-            self.disabled.add(source)
-            self.ledger.record(now, "disable", source, f"{source}.webhooks", None,
-                               {"consecutive_failures": self.failures[source]})
+        if limit is not None and failures >= limit and subscription.enabled:
+            subscription.enabled = False
+            channel = (f"{source}.webhooks" if type(subscription) is Standing
+                       else f"{source}.webhooks/{key}")
+            self.ledger.record(now, "disable", source, channel, None,
+                               {"consecutive_failures": failures})
         schedule = self.schedules[source]
         if outcome == "nack" and attempt <= len(schedule):
-            self._schedule(delivery._replace(delay=schedule[attempt - 1]), attempt + 1)
+            self._schedule(delivery._replace(delay=schedule[attempt - 1]), attempt + 1,
+                           subscription)
         elif outcome == "nack":
             self.ledger.record(now, "abandon", source, event.event_id, event.order_id,
                                {"attempts": attempt})

@@ -112,6 +112,27 @@ class SutHost:
             self.ledger.record(self.env.now, "crash", "sut", "task", None,
                                {"error": describe(error)})
 
+    def validate(self, source: str, url: str, check: str) -> tuple[int | None, str]:
+        """A webhook registration's validation request, as the SUT's endpoint would answer
+        it: its `validate_webhook` (a string: 200 with it; None: 204), at once."""
+        wanted = self.io.webhook_url(source)
+        if url != wanted:
+            return None, f"nothing listens at {url}; in-process the SUT receives {source}'s " \
+                         f"deliveries at {wanted}"
+        if self.sut is None:
+            return None, DOWN
+        try:
+            answer = self.sut.validate_webhook(source, check, self.io)
+        except (KeyboardInterrupt, Runaway):
+            raise
+        except BaseException as error:  # the SUT's bug: its endpoint answers 500
+            return 500, describe(error)
+        if answer is None:
+            return 204, ""
+        if not isinstance(answer, str):
+            return 500, f"validate_webhook returned {type(answer).__name__}, not str or None"
+        return 200, answer
+
     def deliver(self, webhook: Webhook, on_result: Result) -> None:
         """Hand one webhook to the SUT, as its HTTP endpoint would receive it."""
         if self.sut is None:

@@ -30,12 +30,17 @@ class Receiver(Protocol):
     """Where deliveries go: the in-process SutHost, a remote SUT over HTTP (live mode), or
     `AcceptAll`. `start` is called once the world is built (the SutHost builds and starts its
     sync implementation there). `cost` is what the SUT's own work cost (seatrial.cost); `lag`
-    how late the harness played the world live (seatrial.lag), None in virtual time."""
+    how late the harness played the world live (seatrial.lag), None in virtual time.
+    `validate` is a webhook registration's validation request, answered at once: `GET
+    <url>?check=<check>` -> (status, body text), status None when nothing answered (`url` is
+    not where this receiver takes `source`'s deliveries, or the SUT is down)."""
 
     cost: CostMeter
     lag: HarnessLag | None
 
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None: ...
+
+    def validate(self, source: str, url: str, check: str) -> tuple[int | None, str]: ...
 
     def crash(self, restart_after: float) -> None: ...
 
@@ -57,6 +62,9 @@ class AcceptAll:
 
     def deliver(self, _webhook: object, on_result: Callable[[str, str | None], None]) -> None:
         on_result("ack", None)
+
+    def validate(self, _source: str, _url: str, check: str) -> tuple[int | None, str]:
+        return 200, check  # as a correct receiver answers
 
     def crash(self, _restart_after: float) -> None:
         raise RuntimeError("AcceptAll stands in for a SUT; scenarios with crash faults need one")

@@ -1,13 +1,16 @@
-"""Last-mile domain core: Onfleet-like delivery tasks, attempts and proof of delivery."""
+"""Last-mile domain core: Onfleet-like delivery tasks, attempts and proof of delivery, and the
+webhooks a SUT registers through the API (a dialect that has them: `onfleet`; in the canonical
+dialect the subscription is standing, so it serves no registration)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from seatrial.model.envelope import to_datetime
-from seatrial.simulators.domain import Conflict, NotFound, operation
+from seatrial.simulators.domain import Conflict, Invalid, NotFound, operation
 from seatrial.simulators.lastmile.events import CompletionDetails, TaskUpdated
 
 if TYPE_CHECKING:
@@ -41,11 +44,46 @@ class Task:
     delivered_to: dict[str, Any] | None = None
     returned_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    #: what a dialect's create carried beyond the canonical fields (recipients, time window,
+    #: notes, metadata), kept as sent and echoed back by that dialect; the core never reads it
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
         return (self.cancelled_at is None and self.delivered_at is None
                 and self.returned_at is None)
+
+
+#: (url, check) -> the SUT's answer to `GET <url>?check=<check>`: (status, body text), status None
+#: when nothing answered. The world gives its receiver's (`seatrial.world.ports.Receiver`).
+Validate = Callable[[str, str], tuple[int | None, str]]
+
+
+def _unreachable(_url: str, _check: str) -> tuple[int | None, str]:
+    return None, "no SUT behind the webhooks to answer the validation request"
+
+
+class WebhookRefused(Invalid):
+    """A registration whose validation request did not come back as the platform wants."""
+
+
+@dataclass(slots=True)
+class Registration:
+    """One webhook a SUT registered: its trigger (the platform's name), where it goes, and
+    whether it is still enabled (the delivery channel disables it after consecutive
+    failures)."""
+
+    id: str
+    name: str
+    url: str
+    trigger: str
+    threshold: int | None
+    created_at: float
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        return self.id
 
 
 @dataclass
@@ -54,16 +92,25 @@ class LastMileCore:
     clock: Callable[[], float]
     events: EventSource
     on_created: Callable[[Task], None] = lambda task: None
+    validate: Validate = _unreachable
+    #: draws the validation requests' check strings (a world gives its seeded stream)
+    checks: random.Random = field(default_factory=lambda: random.Random("lastmile.checks"))
     tasks: dict[str, Task] = field(default_factory=dict)
+    webhooks: dict[str, Registration] = field(default_factory=dict)
+    #: canonical operations the canonical dialect has no route for (its subscription stands)
+    REGISTRATIONS: ClassVar[tuple[str, ...]] = ("register_webhook", "list_webhooks",
+                                                "delete_webhook")
 
     # --- the canonical operations (what a dialect maps its wire requests to) -----------------
 
     @operation
     def create_task(self, shipment_id: str, order_id: str, destination: dict[str, Any],
-                    correlation_id: str | None, idempotency_key: str | None) -> Task:
+                    correlation_id: str | None, idempotency_key: str | None,
+                    details: dict[str, Any] | None = None) -> Task:
         task_id = f"T-{len(self.tasks) + 1:06d}"
         task = Task(task_id, shipment_id, order_id, destination,
-                    correlation_id or f"lm-{task_id}", self.clock(), idempotency_key)
+                    correlation_id or f"lm-{task_id}", self.clock(), idempotency_key,
+                    details=details or {})
         self.tasks[task_id] = task
         self.on_created(task)
         return task
@@ -92,6 +139,38 @@ class LastMileCore:
         task.cancelled_at = self.clock()
         self._publish(task, "taskCancelled")
         return task
+
+    @operation
+    def register_webhook(self, name: str, url: str, trigger: str,
+                         threshold: int | None = None) -> Registration:
+        """Registered only if `GET <url>?check=<random string>` answers 200 with exactly that
+        string (Onfleet's validation: a 204, another body or no answer is refused)."""
+        check = self.checks.randbytes(16).hex()
+        status, body = self.validate(url, check)
+        if status != 200 or body != check:
+            said = "nothing answered" if status is None else f"it answered {status}"
+            raise WebhookRefused("url", f"the validation request GET {url}?check=<string> must "
+                                 f"answer 200 with the string as its body; {said}"
+                                 + (f" ({body[:200]})" if status is None else ""))
+        made = Registration(f"W-{len(self.webhooks) + 1:06d}", name, url, trigger, threshold,
+                            self.clock())
+        self.webhooks[made.id] = made
+        return made
+
+    @operation
+    def list_webhooks(self) -> list[Registration]:
+        return list(self.webhooks.values())
+
+    @operation
+    def delete_webhook(self, webhook_id: str) -> Registration:
+        found = self.webhooks.pop(webhook_id, None)
+        if found is None:
+            raise NotFound("webhook", webhook_id)
+        return found
+
+    def subscribed(self, trigger: str) -> tuple[Registration, ...]:
+        """The enabled webhooks registered for `trigger`, in the order registered."""
+        return tuple(w for w in self.webhooks.values() if w.enabled and w.trigger == trigger)
 
     # --- the platform's own business (driven by the lifecycle) ----------------------------------
 
