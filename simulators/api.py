@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from seatrial.model.wire import METHODS
 from seatrial.simulators.domain import Conflict, Invalid, NotFound
 
 PROBLEM_BASE = "https://seatrial.dev/problems/"
@@ -29,9 +30,27 @@ MAX_AMOUNT = 1_000_000_000
 
 @dataclass(slots=True)
 class Reply:
+    """An endpoint's answer. `body` is a JSON value, sent as JSON, or `bytes`, sent as they are
+    (XML, multipart/mixed, ...) under the `content-type` the dialect sets in `headers` (see
+    `raw_body`). `headers` has one value per name; `set_cookie` holds `Set-Cookie` values, one
+    header each: the one field HTTP does not let a server fold into one line (RFC 9110 5.3)."""
+
     status: int
-    body: dict[str, Any]
+    body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    set_cookie: tuple[str, ...] = ()
+
+
+def raw_body(reply: Reply) -> bytes | None:
+    """The reply's body when it is raw bytes, else None (a JSON value). A raw body without a
+    content-type is the dialect's bug, refused loudly: no client could tell what it is."""
+    body = reply.body
+    if type(body) is not bytes:
+        return None
+    if "content-type" not in reply.headers:
+        raise TypeError(f"a Reply {reply.status} with a bytes body and no content-type header; "
+                        "the dialect must say what the bytes are")
+    return body
 
 
 def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Reply:
@@ -42,6 +61,12 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Re
 
 @dataclass(slots=True)
 class ApiRequest:
+    """A request as an endpoint reads it. `body` is the parsed JSON body (None without one);
+    `content` the raw body when it was not taken as JSON (a media type in the dialect's
+    `raw_media_types`, or an in-process call's `content=`); `headers` every request header
+    field, names lower-case (live, all but the hop-by-hop ones; in-process, the call's own
+    plus Idempotency-Key, X-Correlation-ID and the content-type a client adds for JSON)."""
+
     method: str
     path: str
     params: dict[str, str]
@@ -49,6 +74,8 @@ class ApiRequest:
     body: Any
     idempotency_key: str | None
     correlation_id: str | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes | None = None
 
 
 Handler = Callable[[ApiRequest], Reply]
@@ -270,10 +297,12 @@ class IdempotencyStore:
     """Stripe model: the first reply for a key is stored and replayed; same key, other request:
     422. A request is its method, path and canonical JSON body: member order does not matter,
     types do (false is not 0, 1 is not 1.0, as their bytes differ), and the first request is
-    kept as text, so an in-process caller changing its body afterwards changes nothing."""
+    kept as text, so an in-process caller changing its body afterwards changes nothing. A raw
+    body (`content`) is compared byte for byte."""
 
     def __init__(self) -> None:
-        self._replies: dict[str, tuple[tuple[str, str, bytes | str | None], Reply]] = {}
+        self._replies: dict[str, tuple[tuple[str, str, bytes | str | None, bytes | None],
+                                       Reply]] = {}
 
     def run(self, request: ApiRequest, handler: Handler,
             body_json: bytes | str | None = None) -> Reply:
@@ -281,7 +310,7 @@ class IdempotencyStore:
         key = request.idempotency_key
         if body_json is None and request.body is not None:
             body_json = canonical(request.body)
-        fingerprint = (request.method, request.path, body_json)
+        fingerprint = (request.method, request.path, body_json, request.content)
         stored = self._replies.get(key)
         if stored is None:
             reply = handler(request)
@@ -292,7 +321,8 @@ class IdempotencyStore:
                            f"Idempotency-Key {key!r} was first used for a different request; "
                            "use a new key for a new request", field="Idempotency-Key")
         first = stored[1]
-        return Reply(first.status, first.body, {**first.headers, "idempotent-replayed": "true"})
+        return Reply(first.status, first.body, {**first.headers, "idempotent-replayed": "true"},
+                     first.set_cookie)
 
 
 #: Renders a refusal in a dialect's error shape: (status, slug, title, detail, extras) -> Reply.
@@ -325,13 +355,16 @@ class Router:
     def dispatch(self, method: str, path: str, query: dict[str, str] | None = None,
                  body: Any = None, headers: dict[str, str] | None = None,
                  body_json: bytes | str | None = None,
-                 found: tuple[Endpoint, dict[str, str]] | None = None) -> Reply:
-        """`body_json` is `canonical(body)` if the caller wrote it already (the in-process
-        transport does, when the call is sent); `found` is `match(method, path)`, likewise."""
+                 found: tuple[Endpoint, dict[str, str]] | None = None,
+                 content: bytes | None = None) -> Reply:
+        """`headers` are all the request's header fields (lower-case names) and `content` its
+        raw body when it was not taken as JSON (see `ApiRequest`). `body_json` is
+        `canonical(body)` if the caller wrote it already (the in-process transport does, when
+        the call is sent); `found` is `match(method, path)`, likewise."""
         found = found or self.match(method, path)
         errors = self.errors
         if found is None:
-            allowed = [other for other in ("GET", "POST", "PUT", "DELETE")
+            allowed = [other for other in METHODS
                        if self.match(other, path)]
             if allowed:
                 reply = errors(405, "method-not-allowed", "Method not allowed",
@@ -344,7 +377,8 @@ class Router:
         endpoint, params = found
         headers = headers or {}
         request = ApiRequest(method, path, params, query or {}, body,
-                             headers.get("idempotency-key"), headers.get("x-correlation-id"))
+                             headers.get("idempotency-key"), headers.get("x-correlation-id"),
+                             headers, content)
         handle = endpoint.handle
         try:
             if body is not None and body_json is None:

@@ -41,6 +41,9 @@ class Dialect:
     #: (secret, event, unix timestamp, body, forgery or None) -> the delivery's headers
     sign_webhook: Callable[[str, Event, int, bytes, str | None], dict[str, str]] = \
         canonical.sign_webhook
+    #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
+    #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
+    raw_media_types: frozenset[str] = frozenset()
 
     @cached_property
     def table(self) -> Endpoints:

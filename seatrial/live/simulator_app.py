@@ -26,8 +26,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from seatrial.live.clock import LiveClock
 from seatrial.live.limits import Limits
 from seatrial.live.tokens import TokenIssuer
+from seatrial.model import wire
 from seatrial.model.envelope import to_datetime
-from seatrial.sdk.messages import Call, ConnectError
+from seatrial.sdk.messages import DEFAULT_TIMEOUT, Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.simulators.api import problem
 from seatrial.simulators.dialect import Dialect
@@ -120,12 +121,15 @@ JSON_TYPE = (b"content-type", b"application/json")
 
 
 async def _answer(send: Send, clock: LiveClock, status: int, body: Any,
-                  headers: dict[str, str]) -> None:
-    payload = _dump(body)
+                  headers: dict[str, str], set_cookie: tuple[str, ...] = ()) -> None:
+    """A JSON body encoded; a raw one (bytes: the dialect set its content-type) as it is;
+    each `set_cookie` value as its own Set-Cookie field."""
+    payload = body if type(body) is bytes else _dump(body)
     raw = [(b"content-length", b"%d" % len(payload)), *_clock_headers(clock)]
     if "content-type" not in headers:
         raw.append(JSON_TYPE)
     raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [(b"set-cookie", v.encode("latin-1")) for v in set_cookie]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
 
@@ -134,8 +138,30 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not a JSON number")  # Python's json would take it
 
 
-WANTED = {b"authorization": "authorization", b"idempotency-key": "idempotency-key",
-          b"x-correlation-id": "x-correlation-id"}
+# Not forwarded to the router: hop-by-hop and framing fields belong to the connection, and the
+# two with fields of their own in a call (wire.OWN_ARGUMENTS) travel there.
+UNFORWARDED = frozenset(name.encode() for name in (*wire.HOP_BY_HOP, "content-length",
+                                                   *wire.OWN_ARGUMENTS))
+# A field that may come more than once is joined into one value (RFC 9110 5.3); cookies with
+# "; " (RFC 6265 5.4), the rest with ", ".
+JOINED = {"cookie": "; "}
+
+
+def _forwarded(raw: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], dict[str, str]]:
+    """(the request's header fields as the router takes them, those with fields of their own
+    in a call: Idempotency-Key and X-Correlation-ID)."""
+    headers: dict[str, str] = {}
+    own: dict[str, str] = {}
+    for key, value in raw:
+        name, text = key.decode("latin-1"), value.decode("latin-1")
+        if key in UNFORWARDED:
+            if name in wire.OWN_ARGUMENTS:
+                own[name] = text
+            continue
+        if name in headers:
+            text = headers[name] + JOINED.get(name, ", ") + text
+        headers[name] = text
+    return headers, own
 
 
 # Refused requests recorded in the ledger per system; past it they are only counted (`refused`,
@@ -154,6 +180,7 @@ class ApiEndpoint:
         self.system = system
         self.auth = spoken.auth
         self.errors = spoken.errors
+        self.raw_media_types = spoken.raw_media_types
         self.transport = transport
         self.clock = clock
         self.tokens = tokens
@@ -169,7 +196,7 @@ class ApiEndpoint:
             self.activity.touch()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {WANTED[k]: v.decode("latin-1") for k, v in scope["headers"] if k in WANTED}
+        headers, own = _forwarded(scope["headers"])
         method, path = scope["method"], scope["path"]
         why = self.auth.check(self.tokens, self.system, headers.get("authorization"))
         if why is not None:  # refused before a byte of the body is read
@@ -185,8 +212,10 @@ class ApiEndpoint:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         now = self.clock.sync()
-        payload = None
-        if body:
+        payload = content = None
+        if body and wire.media_type(headers.get("content-type")) in self.raw_media_types:
+            content = body  # the dialect reads this body itself
+        elif body:
             try:
                 payload = json.loads(body, parse_constant=_not_json)
             except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
@@ -197,7 +226,8 @@ class ApiEndpoint:
         query = scope["query_string"]
         call = Call(self.system, method, path, payload,
                     dict(parse_qsl(query.decode("latin-1"))) or None if query else None,
-                    headers.get("idempotency-key"), headers.get("x-correlation-id"))
+                    own.get("idempotency-key"), own.get("x-correlation-id"), DEFAULT_TIMEOUT,
+                    tuple(headers.items()), content)
         answer: list[tuple[SdkResponse | None, Exception | None]] = []
         answered: asyncio.Future | None = None
 
@@ -224,7 +254,10 @@ class ApiEndpoint:
         extra = response.headers
         if "retry-after" in extra:
             extra = self._wall_retry_after(extra)
-        await _answer(send, self.clock, response.status_code, response.body, extra)
+        # a raw reply's bytes go out as they are (even JSON ones); a JSON one is encoded
+        raw = response._content  # set only for a raw reply, in-process
+        await _answer(send, self.clock, response.status_code,
+                      raw if raw is not None else response.body, extra, response.set_cookie)
 
     def _wall_retry_after(self, headers: dict[str, str]) -> dict[str, str]:
         """The simulated Retry-After (either form) in wall time, in the same form.

@@ -159,6 +159,11 @@ def _wall_wait(headers: Mapping[str, str]) -> float | None:
     return None if value is None else retry_seconds(value, headers.get("date"))
 
 
+def _own_authorization(call: Call) -> bool:
+    """The call authenticates itself (a dialect's own scheme, e.g. Basic with an API key)."""
+    return any(name == "authorization" for name, _value in call.headers)
+
+
 class HttpFace:
     """The `Face` and `Runtime` of a sync implementation served over HTTP."""
 
@@ -264,7 +269,8 @@ class HttpFace:
         outcome: tuple[SdkResponse | None, Exception | None]
         try:
             answer = await self._request(base, call, timeout, issued, untold)
-            if answer.status_code == 401:  # expired or revoked: one fresh token, one retry
+            if answer.status_code == 401 and not _own_authorization(call):
+                # our token expired or was revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
                 answer = await self._request(base, call, timeout, issued, untold)
         except httpx.TimeoutException:
@@ -285,11 +291,8 @@ class HttpFace:
         wait = _wall_wait(headers)
         if wait is not None:  # wall time on the wire, simulated in the SDK, in the same form
             headers.update(self._simulated_retry_after(headers["retry-after"], wait))
-        try:
-            body = answer.json() if answer.content else None
-        except ValueError:
-            body = answer.text
-        return SdkResponse(answer.status_code, body, headers)
+        return SdkResponse.raw(answer.status_code, answer.content, headers,
+                               tuple(answer.headers.get_list("set-cookie")))
 
     def _simulated_retry_after(self, value: str, wait: float) -> dict[str, str]:
         """A wall-clock Retry-After of `wait` wall seconds as the SDK sees it in-process:
@@ -328,13 +331,16 @@ class HttpFace:
 
     async def _request(self, base: str, call: Call, timeout: float, issued: float,
                        untold: list[str]) -> httpx.Response:
-        headers = {"authorization": f"Bearer {await self._token(call.system, base)}"}
+        headers = dict(call.headers)
+        if not _own_authorization(call):  # the canonical scheme: our OAuth2 bearer token
+            headers["authorization"] = f"Bearer {await self._token(call.system, base)}"
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
         return await self.client.request(
-            call.method, base + call.path, json=call.json, params=call.params, headers=headers,
+            call.method, base + call.path, json=call.json, content=call.content,
+            params=call.params, headers=headers,
             timeout=timeout, hold=lambda: self._hold(call.system, issued),
             seen=lambda answer: self._throttled(call.system, answer, untold))
 

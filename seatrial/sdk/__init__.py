@@ -11,6 +11,7 @@
 
 from seatrial.model import vocabulary
 from seatrial.model.envelope import Event
+from seatrial.sdk.cookies import Cookies
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import (
     Call,
@@ -28,6 +29,7 @@ __all__ = [
     "IO",
     "Call",
     "ConnectError",
+    "Cookies",
     "DurableStore",
     "Event",
     "HTTPStatusError",

@@ -6,18 +6,26 @@ the same handler runs over any transport (in-process virtual time today, HTTP in
 
 from __future__ import annotations
 
+import json as jsonlib
 import math
 import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, NamedTuple
+
+from seatrial.model import wire
 
 DEFAULT_TIMEOUT = 30.0
 
 
 class Call(NamedTuple):
-    """One API request, as plain immutable data: yield it, get a `Response` back."""
+    """One API request, as plain immutable data: yield it, get a `Response` back.
+
+    `headers` are the call's own header fields, names lower-case, in the order given; `content`
+    is a raw body (bytes), never together with `json`."""
 
     system: str
     method: str
@@ -27,6 +35,8 @@ class Call(NamedTuple):
     idempotency_key: str | None = None
     correlation_id: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
 
 
 class Sleep(NamedTuple):
@@ -47,17 +57,77 @@ class ConnectError(TransportError):
 
 class HTTPStatusError(Exception):
     def __init__(self, response: Response) -> None:
-        super().__init__(f"HTTP {response.status_code}: {response.body}")
+        shown = response.body
+        if shown is None:  # not JSON: the start of its text
+            text = response.text
+            shown = text if len(text) <= 200 else text[:197] + "..."
+        super().__init__(f"HTTP {response.status_code}: {shown}")
         self.response = response
 
 
 class Response:
-    __slots__ = ("body", "headers", "status_code")
+    """An HTTP answer. `body` is the decoded JSON when the answer is JSON (its content-type
+    is application/json or `+json`), else None; `content` is the raw body (bytes, always) and
+    `text` the same decoded. `headers` has lower-case names, one value each; `set_cookie`
+    keeps every `Set-Cookie` value (the one field HTTP does not let a server fold into one
+    line), `cookies` the cookies they set, by name."""
 
-    def __init__(self, status_code: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    __slots__ = ("_content", "body", "headers", "set_cookie", "status_code")
+
+    def __init__(self, status_code: int, body: Any, headers: dict[str, str] | None = None,
+                 content: bytes | None = None, set_cookie: tuple[str, ...] = ()) -> None:
         self.status_code = status_code
         self.body = body
         self.headers = headers or {}
+        self._content = content  # None: `body` as the JSON a server sends, made on demand
+        self.set_cookie = set_cookie
+
+    @classmethod
+    def raw(cls, status_code: int, content: bytes, headers: dict[str, str],
+            set_cookie: tuple[str, ...] = ()) -> Response:
+        """An answer as it came off the wire: `body` decoded from `content` when it is JSON."""
+        body = None
+        if content and wire.is_json(headers.get("content-type")):
+            try:
+                body = jsonlib.loads(content)
+            except (ValueError, RecursionError):
+                body = None  # not the JSON it says it is: `content` and `text` have it
+        return cls(status_code, body, headers, content, set_cookie)
+
+    @property
+    def content(self) -> bytes:
+        if self._content is None:
+            self._content = b"" if self.body is None else jsonlib.dumps(
+                self.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._content
+
+    @property
+    def text(self) -> str:
+        """`content` decoded: with the charset its content-type names, else UTF-8 (bytes that
+        are not become U+FFFD)."""
+        charset = "utf-8"
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:  # a charset Python does not know
+            return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the answer sets (name -> value), from every `Set-Cookie`; one that
+        cannot be parsed is left out."""
+        found: dict[str, str] = {}
+        for line in self.set_cookie:
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(line)
+            except CookieError:
+                continue
+            found.update((name, morsel.value) for name, morsel in jar.items())
+        return found
 
     def json(self) -> Any:
         return self.body
@@ -307,10 +377,92 @@ def call_problem(call: Call) -> tuple[type[Exception], str] | None:
                         ("correlation_id", call.correlation_id)):
         if not _header_ok(value) and (found := _header_problem(name, value)):
             return found
+    if call.headers or call.content is not None or call.method not in ("GET", "POST"):
+        found = _request_problem(call)
+        if found is not None:
+            return found
     timeout = call.timeout
     if timeout is DEFAULT_TIMEOUT:
         return None
     return _number_problem("timeout", timeout, "> 0")
+
+
+def _request_problem(call: Call) -> tuple[type[Exception], str] | None:
+    """What `io.<system>.request` checks beyond `get` and `post`: the method, the body, the
+    header fields."""
+    method = call.method
+    if method not in wire.METHODS:
+        return ValueError, (f"method {_short(method)}: use one of {', '.join(wire.METHODS)}")
+    content = call.content
+    if content is not None:
+        if type(content) is not bytes:
+            fix = ("encode it, e.g. text.encode()" if isinstance(content, str) else
+                   "give bytes")
+            return TypeError, f"content is {type(content).__name__}; {fix}"
+        if call.json is not None:
+            return ValueError, ("json= and content= together; send one body: json= for JSON, "
+                                "content= for raw bytes with their content-type header")
+        if len(content) > wire.BODY_LIMIT:
+            return ValueError, (f"content is {len(content):,} bytes; a request body is at most "
+                                f"{wire.BODY_LIMIT:,}")
+    if method in wire.BODILESS and (content is not None or call.json is not None):
+        return ValueError, (f"a {method} request carries no body; send json= or content= with "
+                            "POST, PUT, PATCH or DELETE")
+    return headers_problem(call.headers)
+
+
+def headers_problem(headers: Any) -> tuple[type[Exception], str] | None:
+    """Why `headers` (a call's: a tuple of (lower-case name, value) pairs) is not what a
+    request may carry, or None."""
+    if not isinstance(headers, tuple):
+        return TypeError, "headers: give a dict of header names to values, e.g. {'if-match': etag}"
+    size = 0
+    seen = set()
+    for pair in headers:
+        if not (isinstance(pair, tuple) and len(pair) == 2
+                and isinstance(pair[0], str) and isinstance(pair[1], str)):
+            return TypeError, (f"headers: {_short(pair)} is not a (name, value) pair of "
+                               "strings; give a dict of header names to values")
+        name, value = pair
+        if not wire.TOKEN.fullmatch(name):
+            return ValueError, (f"header name {_short(name)}: letters, digits and "
+                                "!#$%&'*+-.^_`|~ only, e.g. 'x-csrf-token'")
+        if name != name.lower():
+            return ValueError, f"header name {name!r}: write it lower-case, {name.lower()!r}"
+        if name in seen:
+            return ValueError, f"header {name!r} given twice; give each header once"
+        seen.add(name)
+        if name in wire.HOP_BY_HOP or name in wire.FRAMING:
+            return ValueError, (f"header {name!r}: the HTTP client sets it (it belongs to the "
+                                "connection or the framing, not the request); leave it out")
+        if name in wire.OWN_ARGUMENTS:
+            return ValueError, (f"header {name!r}: pass it as {wire.OWN_ARGUMENTS[name]}= "
+                                "instead")
+        if not (value.isascii() and value.isprintable() and value.strip() == value):
+            return ValueError, (f"header {name!r} = {_short(value)}: printable ASCII without "
+                                "leading or trailing spaces (no line breaks)")
+        size += wire.field_size(name, value)
+    if len(headers) > wire.CALL_FIELD_LIMIT or size > wire.CALL_HEAD_LIMIT:
+        return ValueError, (f"headers: {len(headers)} fields, {size:,} bytes; a call sets at "
+                            f"most {wire.CALL_FIELD_LIMIT} header fields of at most "
+                            f"{wire.CALL_HEAD_LIMIT:,} bytes in all")
+    return None
+
+
+def request_headers(headers: Mapping[str, str] | None) -> tuple[tuple[str, str], ...] | Any:
+    """`headers=` as a call carries them: (lower-case name, value) pairs in the order given.
+    Anything that is not a mapping of strings is kept as it is, for `headers_problem` to
+    name."""
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping):
+        return headers
+    pairs = []
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            return ((name, value),)
+        pairs.append((name.lower() if wire.TOKEN.fullmatch(name) else name, value))
+    return tuple(pairs)
 
 
 def _short(value: Any) -> str:
@@ -325,7 +477,11 @@ def call_error(call: Call) -> Exception | None:
         return None
     kind, message = found
     json = ", json=..." if call.json is not None else ""
-    return kind(f"io.{call.system}.{str(call.method).lower()}({_short(call.path)}{json}): "
+    if call.method in ("GET", "POST") and not call.headers and call.content is None:
+        return kind(f"io.{call.system}.{call.method.lower()}({_short(call.path)}{json}): "
+                    f"{message}")
+    body = json or (", content=..." if call.content is not None else "")
+    return kind(f"io.{call.system}.request({_short(call.method)}, {_short(call.path)}{body}): "
                 f"{message}")
 
 
@@ -379,5 +535,20 @@ class ApiClient:
                 and plain and _header_ok(idempotency_key)
                 and _header_ok(correlation_id)
                 and timeout is DEFAULT_TIMEOUT) and (error := call_error(call)) is not None:
+            raise error
+        return call
+
+    def request(self, method: str, path: str, *, json: Any = None, content: bytes | None = None,
+                headers: Mapping[str, str] | None = None, params: dict[str, str] | None = None,
+                idempotency_key: str | None = None, correlation_id: str | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> Call:
+        """Any request a dialect takes: `method` one of GET, POST, PUT, PATCH, DELETE, HEAD
+        (any case); `json=` a JSON body or `content=` raw bytes (never both, neither on GET or
+        HEAD); `headers=` the request's own header fields (names any case, kept lower-case).
+        Checked like `get` and `post` (`call_problem`)."""
+        call = Call(self.system, method.upper() if isinstance(method, str) else method, path,
+                    json, params, idempotency_key, correlation_id, timeout,
+                    request_headers(headers), content)
+        if (error := call_error(call)) is not None:
             raise error
         return call

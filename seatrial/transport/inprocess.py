@@ -6,19 +6,54 @@ handler can never re-enter itself.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 
 from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
+from seatrial.model import wire
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from seatrial.simulators.api import Endpoint, Invalid, Router, canonical, problem
+from seatrial.simulators.api import Endpoint, Invalid, Reply, Router, canonical, problem, raw_body
 from seatrial.transport.retry_after import retry_after_headers
 
 Resume = Callable[[Response | None, Exception | None], None]
 REFUSED_AFTER = 0.01  # a refused TCP connect fails fast
 INFINITY = float("inf")
+JSON_TYPE = "application/json"
+# Header fields the ledger leaves out: what every HTTP client sends on its own (live), and the
+# two with fields of their own in a request entry.
+UNRECORDED = frozenset({*wire.FRAMING, *wire.OWN_ARGUMENTS, "user-agent", "accept",
+                        "accept-encoding"})
+SENT = "(sent)"  # what the ledger records for a credential: that it was sent, not the secret
+
+
+def recorded_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
+    """A call's header fields as its ledger entry keeps them: credentials as `(sent)`, the
+    fields every client adds left out (a JSON content-type too); None if none is left."""
+    kept = {name: SENT if name in wire.SECRET else value for name, value in headers
+            if name not in UNRECORDED and not (name == "content-type" and value == JSON_TYPE)}
+    return kept or None
+
+
+def recorded_bytes(content: bytes) -> str | dict[str, str]:
+    """A raw body as the ledger keeps it (plain JSON values): its text when it is UTF-8, else
+    {"base64": ...}."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(content).decode("ascii")}
+
+
+def _carried(call: Call) -> bool:
+    """A call's headers and raw body are what a transport can carry: (str, str) pairs and
+    bytes (else `call_error` names what is wrong; `io.<system>.request` checks the rest)."""
+    return (type(call.headers) is tuple
+            and all(type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str
+                    and type(pair[1]) is str for pair in call.headers)
+            and (call.content is None or type(call.content) is bytes))
 
 
 class InProcessTransport:
@@ -41,7 +76,9 @@ class InProcessTransport:
     def send(self, call: Call, resume: Resume, via: str | None = None) -> None:
         """`via` names the live connection the request came on (rate-limit checks)."""
         if ((type(call.path) is not str or type(call.timeout) is not float
-             or not 0.0 < call.timeout < INFINITY) and (error := call_error(call)) is not None):
+             or not 0.0 < call.timeout < INFINITY
+             or ((call.headers or call.content is not None) and not _carried(call)))
+                and (error := call_error(call)) is not None):
             # a `Call` built by hand, not with io.<system>.get/post (which refuse it where it is
             # built): the same error, raised at its yield, never sent (nor crashing the run)
             self._later(0.0, resume, None, error)
@@ -69,6 +106,10 @@ class InProcessTransport:
                 "body": call.json, "idempotency_key": call.idempotency_key,
                 "correlation_id": call.correlation_id, "operation": operation,
                 "subject": subject}
+        if call.headers and (headers := recorded_headers(call.headers)) is not None:
+            data["headers"] = headers
+        if call.content is not None:
+            data["content"] = recorded_bytes(call.content)
         if plan.notes:
             data["faults"] = plan.notes
         if via is not None:
@@ -107,25 +148,35 @@ class InProcessTransport:
     def _commit(self, call: Call, ref: str, resume: Resume | None,
                 body_json: bytes | str | None, found: tuple[Endpoint, dict[str, str]] | None
                 ) -> None:
-        headers = {}
+        headers = dict(call.headers) if call.headers else {}
+        if call.json is not None and "content-type" not in headers:
+            headers["content-type"] = JSON_TYPE  # as an HTTP client adds it
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
         if call.correlation_id is not None:
             headers["x-correlation-id"] = call.correlation_id
         reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
-                                                   call.json, headers, body_json, found)
+                                                   call.json, headers, body_json, found,
+                                                   call.content)
+        response, raw = _response(reply)
         if resume is None:
-            self.ledger.record(self.env.now, "response", call.system, ref, None,
-                               {"status": reply.status, "body": reply.body, "delivered": False})
+            data: dict[str, Any] = {"status": reply.status, "body": response.body,
+                                    "delivered": False}
+            if raw is not None:
+                data["content"] = recorded_bytes(raw)
+            self.ledger.record(self.env.now, "response", call.system, ref, None, data)
             return
-        self._answer(call, ref, resume, Response(reply.status, reply.body, reply.headers))
+        self._answer(call, ref, resume, response, raw=raw)
 
     def _answer(self, call: Call, ref: str, resume: Resume, response: Response,
-                retry_after: float | None = None) -> None:
+                retry_after: float | None = None, raw: bytes | None = None) -> None:
         """`retry_after`, with a 429: the simulated seconds from now until its Retry-After
-        allows the next request (the HTTP-date's exact moment, not a client's reading of it)."""
+        allows the next request (the HTTP-date's exact moment, not a client's reading of it);
+        `raw`, the body of a reply that was not JSON."""
         self.answers += 1
         data = {"status": response.status_code, "body": response.body, "delivered": True}
+        if raw is not None:
+            data["content"] = recorded_bytes(raw)
         if response.status_code == 429:
             data["retry_after"] = retry_after
             if self.grace:
@@ -139,3 +190,12 @@ class InProcessTransport:
         self.ledger.record(self.env.now, "error", call.system, ref, None,
                            {"error": type(error).__name__, "detail": str(error)})
         resume(None, error)
+
+
+def _response(reply: Reply) -> tuple[Response, bytes | None]:
+    """The SDK's answer to a reply, and its raw body if it has one (JSON bodies travel as the
+    objects they are, as fast as before)."""
+    raw = raw_body(reply)
+    if raw is None:
+        return Response(reply.status, reply.body, reply.headers, None, reply.set_cookie), None
+    return Response.raw(reply.status, raw, reply.headers, reply.set_cookie), raw
