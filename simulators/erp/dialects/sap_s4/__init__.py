@@ -40,7 +40,7 @@ from typing import Any
 
 from seatrial.simulators.api import Router
 from seatrial.simulators.dialect import Dialect
-from seatrial.simulators.erp.dialects.sap_s4 import auth, document, endpoints, events
+from seatrial.simulators.erp.dialects.sap_s4 import auth, batch, document, endpoints, events
 from seatrial.simulators.erp.dialects.sap_s4.errors import sap_error
 from seatrial.simulators.erp.dialects.sap_s4.gateway import Gateway
 
@@ -57,4 +57,4 @@ class ODataDialect(Dialect):
 DIALECT = ODataDialect(
     "sap-s4", "erp", "ERP", endpoints.ENDPOINTS, document.SCHEMAS, document.describe,
     errors=sap_error, auth=auth.AUTH, render_event=events.render_event,
-    sign_webhook=events.sign_webhook)
+    sign_webhook=events.sign_webhook, raw_media_types=frozenset({batch.MULTIPART}))

@@ -105,7 +105,7 @@ def csrf(handle: Callable[[Gateway, ApiRequest], Reply]) -> Callable[[Gateway, A
             value, new = gateway.fetch(_session(request))
             reply.headers[TOKEN_HEADER] = value
             if new is not None:
-                reply.headers["set-cookie"] = f"{COOKIE}={new}; path=/; HttpOnly"
+                reply.set_cookie = (*reply.set_cookie, f"{COOKIE}={new}; path=/; HttpOnly")
         return reply
     return checked
 
@@ -325,7 +325,8 @@ def update_sales_order(gateway: Gateway, request: ApiRequest) -> Reply:
         _iso(values.get("YY1_ETA_SDH")), event_time, request.correlation_id)
     gateway.changed(order.id)
     gateway.extras[order.id] = {"classifier": classifier, "event_time": event_time or ""}
-    return Reply(204, b"", {"etag": gateway.etag(order), **V2})
+    # no content; the content-type only because a raw body must say what it is (api.raw_body)
+    return Reply(204, b"", {"etag": gateway.etag(order), "content-type": JSON, **V2})
 
 
 PRICING_WRITABLE = {"SalesOrder", "ConditionType", "ConditionAmount", "ConditionCurrency",
