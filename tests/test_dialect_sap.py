@@ -414,3 +414,45 @@ def test_events_are_thin_cloudevents_signed_the_standard_webhooks_way(canonical,
     assert headers["webhook-signature"] == sign(secret, event.event_id, 1_700_000_000, body)
     forged = events.sign_webhook(secret, event, 1_700_000_000, body, "bad_signature")
     assert forged["webhook-signature"] != headers["webhook-signature"]
+
+
+# --- what the dialect's faults change ---------------------------------------------------------
+
+
+def test_head_on_the_service_root_fetches_a_token(router):
+    reply = router.dispatch("HEAD", SO, headers={"x-csrf-token": "Fetch"})
+    assert reply.status == 200 and reply.headers["x-csrf-token"] and reply.set_cookie
+
+
+def test_a_concurrent_change_makes_the_etag_read_before_it_stale(router, order):
+    headers = session(router)
+    before = etag(router, order)
+    router.core.changed(order)
+    reply = router.dispatch("PATCH", f"{SO}/A_SalesOrder('{order}')",
+                            body={"YY1_LogisticsStatus_SDH": "PLN"},
+                            headers={**headers, "if-match": before})
+    sap_refusal(reply, 412)
+
+
+def test_an_order_hidden_until_later_is_not_found_until_then(router, world, order):
+    router.core.hide(order, world.env.now + 60.0)
+    sap_refusal(router.dispatch("GET", f"{SO}/A_SalesOrder('{order}')"), 404)
+    listed = router.dispatch("GET", f"{SO}/A_SalesOrder", {"$filter": f"SalesOrder eq '{order}'"})
+    assert listed.body["d"]["results"] == []
+    world.env.run(until=world.env.now + 61.0)
+    assert router.dispatch("GET", f"{SO}/A_SalesOrder('{order}')").status == 200
+
+
+def test_a_changeset_made_to_fail_changes_nothing_and_says_so(router, world, order):
+    router.core.failing_changesets = 1
+    headers = session(router)
+    changeset = _batch(_changeset(
+        _request("PATCH", f"A_SalesOrder('{order}')", {"YY1_LogisticsStatus_SDH": "PCK"},
+                 If_Match="*"),
+        _request("POST", f"A_SalesOrder('{order}')/to_PricingElement",
+                 {"ConditionAmount": "10.00", "YY1_FreightStatement_PEL": "ST-1"})))
+    failed = post_batch(router, headers, changeset)
+    assert "HTTP/1.1 409 Conflict" in failed.body.decode()
+    assert world.erp.orders[order].status == "REL" and not world.erp.charge_postings
+    assert "HTTP/1.1 201" in post_batch(router, headers, changeset).body.decode()  # once only
+    assert world.erp.orders[order].status == "PCK"

@@ -48,6 +48,10 @@ def test_pyodata_reads_and_writes_the_order_lifecycle(tmp_path):
         assert anonymous.json()["error"]["message"]["value"]
         assert anonymous.headers["www-authenticate"].startswith("Basic")
 
+        head = requests.head(erp + SALES, auth=(env["SEATRIAL_CLIENT_ID"],
+                                                env["SEATRIAL_CLIENT_SECRET"]),
+                             headers={"x-csrf-token": "Fetch"}, timeout=10)
+        assert head.status_code == 200 and head.headers["x-csrf-token"] and not head.content
         session = _session(env, erp)
         client = pyodata.Client(erp + SALES, session)
         orders = client.entity_sets.A_SalesOrder

@@ -220,9 +220,16 @@ def get_sales_service(_gateway: Gateway, _request: ApiRequest) -> Reply:
 
 
 @csrf
+def head_sales_service(_gateway: Gateway, _request: ApiRequest) -> Reply:
+    """HEAD of the service root: where SAP's Cloud SDK fetches its CSRF token."""
+    return _service_document(SALES)
+
+
+@csrf
 def list_sales_orders(gateway: Gateway, request: ApiRequest) -> Reply:
     return _collection(gateway, request, SALES, SALES_ORDER,
-                       [order_record(gateway, order) for order in gateway.erp.orders.values()])
+                       [order_record(gateway, order) for order in gateway.erp.orders.values()
+                        if gateway.readable(order.id)])
 
 
 @csrf
@@ -404,6 +411,11 @@ def _run(router: Router, part: batch.Part, inherited: dict[str, str]) -> batch.A
         else:
             reply = router.dispatch(part.method, path, dict(parse_qsl(text)), body,
                                     {**inherited, **part.headers})
+    return _answer(reply)
+
+
+def _answer(reply: Reply) -> batch.Answer:
+    """A reply as a batch part answers it."""
     kept = {k: v for k, v in reply.headers.items() if k in ("content-type", "etag", "location")}
     payload = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
     return batch.Answer(reply.status, kept, payload)
@@ -428,6 +440,11 @@ def post_batch(gateway: Gateway, request: ApiRequest) -> Reply:
         done: list[batch.Answer] = []
         for inner in part:
             answer = _run(router, inner, inherited)
+            if answer.status < 400 and len(done) == len(part) - 1 and gateway.failing_changesets:
+                gateway.failing_changesets -= 1
+                answer = _answer(sap_error(
+                    409, "locked", "Conflict", "the sales document is currently being "
+                    "processed by another user: the changeset was not applied; retry it"))
             if answer.status >= 400:
                 restore()
                 break
@@ -446,6 +463,9 @@ ENDPOINTS = (
              "The sales order service's EDMX", 200, "Edmx", subject=no_subject),
     Endpoint("GET", SO, get_sales_service, ErpCore.get_order,
              "The sales order service document (fetch a CSRF token here)", 200,
+             "ServiceDocument", subject=no_subject),
+    Endpoint("HEAD", SO, head_sales_service, ErpCore.get_order,
+             "The sales order service root, headers only (fetch a CSRF token here)", 200,
              "ServiceDocument", subject=no_subject),
     Endpoint("GET", f"{SO}/A_SalesOrder", list_sales_orders, ErpCore.get_order,
              "Query sales orders ($filter, $select, $expand, $orderby, $top, $skip, "

@@ -54,6 +54,10 @@ class Gateway:
     #: event_time), and the pricing elements posted to it (their records)
     extras: dict[str, dict[str, str]] = field(default_factory=dict)
     elements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hidden: dict[str, float] = field(default_factory=dict)  # order id -> unreadable until
+    #: how many of the next `$batch` changesets fail as a whole, as a lock held elsewhere
+    #: makes them fail (the changeset fault sets it)
+    failing_changesets: int = 0
 
     # --- CSRF -------------------------------------------------------------------------------
 
@@ -82,6 +86,16 @@ class Gateway:
             return "CSRF token validation failed: the token is not that of this session, or " \
                    "the session has ended; fetch a new one"
         return None
+
+    # --- what the dialect's faults change (simulators stay deterministic: they are told) -----
+
+    def hide(self, order_id: str, until: float) -> None:
+        """The order reads as missing (404) until simulated time `until`: a thin event that
+        arrives before the data it points to is readable."""
+        self.hidden[order_id] = until
+
+    def readable(self, order_id: str) -> bool:
+        return self.hidden.get(order_id, -1.0) <= self.erp.clock()
 
     def expire_sessions(self) -> int:
         """End every session (their tokens with them); how many ended."""
@@ -112,7 +126,8 @@ class Gateway:
     # --- ETags ------------------------------------------------------------------------------
 
     def changed(self, order_id: str) -> None:
-        """An order changed through the API (or concurrently, as the ETag fault does)."""
+        """An order changed through the API, or concurrently (the ETag fault calls it: the
+        next write with the ETag read before fails 412)."""
         self.writes[order_id] = self.writes.get(order_id, 0) + 1
         self.touched[order_id] = self.erp.clock()
 

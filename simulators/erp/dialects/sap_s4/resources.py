@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seatrial.model.envelope import to_datetime
+from seatrial.simulators.domain import NotFound
 from seatrial.simulators.erp.core import Customer, Order
 from seatrial.simulators.erp.dialects.sap_s4.gateway import TICKS, Gateway
 from seatrial.simulators.erp.dialects.sap_s4.model import (
@@ -139,6 +140,8 @@ CHILDREN: dict[str, tuple[EntityType, str, str]] = {
 def parent_record(gateway: Gateway, entity: EntityType, key: str) -> Record:
     """The record of a top-level entity by its key (NotFound from the core)."""
     if entity is SALES_ORDER:
+        if not gateway.readable(key):
+            raise NotFound("order", key)
         return order_record(gateway, gateway.erp.get_order(key))
     if entity is PARTNER:
         return partner_record(gateway.erp.get_customer(key))
