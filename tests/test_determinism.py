@@ -34,7 +34,9 @@ def test_different_seed_different_ledger_hash():
 
 
 def test_hash_is_stable_across_processes_and_hash_seeds():
-    code = ("from tests.test_determinism import ledger_hash; print(ledger_hash(5, 'naive'))")
+    # by its folder, not as `tests.`: an installed package may be named tests (pyodata ships one)
+    code = ("import sys; sys.path.insert(0, 'tests'); from test_determinism import ledger_hash; "
+            "print(ledger_hash(5, 'naive'))")
     hashes = set()
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

@@ -1,0 +1,156 @@
+"""What SAP Gateway keeps beside the ERP core: sessions and their CSRF tokens, and when each
+sales order last changed (its ETag).
+
+CSRF, SAP's way: a GET (or HEAD) with `X-CSRF-Token: Fetch` answers a token in `x-csrf-token`
+and, when the caller has no session yet, a session cookie (`SAP_SESSIONID_S4H_100`) the token
+is bound to. Every write (POST, PUT, PATCH, MERGE, DELETE, `$batch`) must send both; one that
+does not, or sends a token of another or an expired session, is refused 403 with
+`x-csrf-token: Required`. Tokens live as long as their session; `expire_sessions` ends every
+session at once (the CSRF-expiry fault calls it), as a Gateway restart or a session timeout
+does.
+
+ETag, SAP's way for A_SalesOrder: `W/"datetime'<LastChangeDateTime>'"`, percent-encoded as
+Gateway writes it. LastChangeDateTime is the simulated time of the last change (release,
+address change, cancellation, a write through this API, or a concurrent change the ETag
+fault makes), plus 100 ns per change before it: SAP's 7-digit precision, and never the same
+value twice even when two changes share a simulated instant.
+
+Deterministic: tokens and session ids are counters run through SHA-256, no randomness (the
+ledger hash of a seed does not depend on them).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from seatrial.model.envelope import to_datetime
+from seatrial.simulators.erp.core import ErpCore, Order
+
+COOKIE = "SAP_SESSIONID_S4H_100"
+TOKEN_HEADER = "x-csrf-token"
+MAX_SESSIONS = 10_000  # past it the oldest session ends (a live neighbour cannot grow it)
+TICKS = 10_000_000  # LastChangeDateTime's precision: 7 digits of a second
+
+
+def _digest(kind: str, number: int) -> bytes:
+    return hashlib.sha256(f"sap-s4:{kind}:{number}".encode()).digest()
+
+
+@dataclass
+class Gateway:
+    """The SAP-side state of one ERP, over its core: what the dialect's handlers get."""
+
+    erp: ErpCore
+    sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> CSRF token
+    made: int = 0
+    writes: dict[str, int] = field(default_factory=dict)     # order id -> changes via the API
+    touched: dict[str, float] = field(default_factory=dict)  # order id -> when last
+    #: order id -> what the ERP keeps of a status write beside the order (classifier,
+    #: event_time), and the pricing elements posted to it (their records)
+    extras: dict[str, dict[str, str]] = field(default_factory=dict)
+    elements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hidden: dict[str, float] = field(default_factory=dict)  # order id -> unreadable until
+    #: how many of the next `$batch` changesets fail as a whole, as a lock held elsewhere
+    #: makes them fail (the changeset fault sets it)
+    failing_changesets: int = 0
+
+    # --- CSRF -------------------------------------------------------------------------------
+
+    def fetch(self, session: str | None) -> tuple[str, str | None]:
+        """The token of `session`, or a new session and its token: (token, new session id or
+        None when the caller's session goes on)."""
+        if session is not None and session in self.sessions:
+            return self.sessions[session], None
+        self.made += 1
+        session = _digest("session", self.made).hex()[:32]
+        token = base64.b64encode(_digest("token", self.made)[:16]).decode()
+        self.sessions[session] = token
+        if len(self.sessions) > MAX_SESSIONS:
+            del self.sessions[next(iter(self.sessions))]
+        return token, session
+
+    def refuses(self, session: str | None, token: str | None) -> str | None:
+        """Why a write's CSRF token is refused, or None when it is good."""
+        if not token:
+            return "CSRF token validation failed: no X-CSRF-Token header; fetch one with a GET " \
+                   "carrying X-CSRF-Token: Fetch"
+        if session is None:
+            return f"CSRF token validation failed: no {COOKIE} cookie; send the session cookie " \
+                   "the token was fetched with"
+        if self.sessions.get(session) != token:
+            return "CSRF token validation failed: the token is not that of this session, or " \
+                   "the session has ended; fetch a new one"
+        return None
+
+    # --- what the dialect's faults change (simulators stay deterministic: they are told) -----
+
+    def hide(self, order_id: str, until: float) -> None:
+        """The order reads as missing (404) until simulated time `until`: a thin event that
+        arrives before the data it points to is readable."""
+        self.hidden[order_id] = until
+
+    def readable(self, order_id: str) -> bool:
+        return self.hidden.get(order_id, -1.0) <= self.erp.clock()
+
+    def expire_sessions(self) -> int:
+        """End every session (their tokens with them); how many ended."""
+        ended = len(self.sessions)
+        self.sessions.clear()
+        return ended
+
+    def savepoint(self) -> Callable[[], None]:
+        """What undoes every write from now on (a `$batch` changeset that fails as a whole):
+        the core's records and the orders' logistics fields, and this gateway's own."""
+        erp = self.erp
+        lengths = len(erp.status_writes), len(erp.charge_postings), len(erp.invoices)
+        freight, invoiced = dict(erp.freight_by_order), set(erp.invoiced_orders)
+        fields = {o.id: (o.status, o.shipment_id, o.eta) for o in erp.orders.values()}
+        mine = (dict(self.writes), dict(self.touched), {k: dict(v) for k, v in
+                self.extras.items()}, {k: list(v) for k, v in self.elements.items()})
+
+        def restore() -> None:
+            del erp.status_writes[lengths[0]:], erp.charge_postings[lengths[1]:]
+            del erp.invoices[lengths[2]:]
+            erp.freight_by_order, erp.invoiced_orders = freight, invoiced
+            for order_id, (status, shipment_id, eta) in fields.items():
+                order = erp.orders[order_id]
+                order.status, order.shipment_id, order.eta = status, shipment_id, eta
+            self.writes, self.touched, self.extras, self.elements = mine
+        return restore
+
+    # --- ETags ------------------------------------------------------------------------------
+
+    def changed(self, order_id: str) -> None:
+        """An order changed through the API, or concurrently (the ETag fault calls it: the
+        next write with the ETag read before fails 412)."""
+        self.writes[order_id] = self.writes.get(order_id, 0) + 1
+        self.touched[order_id] = self.erp.clock()
+
+    def last_change(self, order: Order) -> float:
+        """LastChangeDateTime in simulated seconds, before its per-change ticks."""
+        return max(order.released_at, order.changed_at or 0.0, order.cancelled_at or 0.0,
+                   self.touched.get(order.id, 0.0))
+
+    def changes(self, order: Order) -> int:
+        return (order.changes + (order.cancelled_at is not None)
+                + self.writes.get(order.id, 0))
+
+    def last_change_text(self, order: Order) -> str:
+        """LastChangeDateTime as Gateway writes it in an ETag: 2026-01-05T06:00:00.0000003."""
+        ticks = round(self.last_change(order) * TICKS) + self.changes(order)
+        seconds, fraction = divmod(ticks, TICKS)
+        return f"{to_datetime(seconds):%Y-%m-%dT%H:%M:%S}.{fraction:07d}"
+
+    def etag(self, order: Order) -> str:
+        return 'W/"datetime\'' + quote(self.last_change_text(order), safe="") + '\'"'
+
+    def matches(self, order: Order, if_match: str) -> bool:
+        """If-Match against the order's ETag: `*`, or one of a list, weak or strong."""
+        current = self.etag(order).removeprefix("W/")
+        return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == current
+                   for tag in if_match.split(","))
