@@ -11,7 +11,7 @@ import pytest
 from suts import SEATRIAL
 
 from seatrial.catalogue import catalogue
-from seatrial.live.pace import FLOOR, SHARE, Warmup, choose, tightest_limit
+from seatrial.live.pace import FLOOR, SHARE, Warmup, choose, surge, tightest_limit
 from seatrial.live.runner import DEFAULT_SCALE
 from seatrial.scenario_yaml import dump_scenario
 
@@ -64,6 +64,31 @@ def test_orders_in_flight_are_not_a_load_over_one():
     assert choose(burst, HAPPY.model_copy(update={"expect": HAPPY.expect.model_copy(
         update={"slo": {"order_to_shipment_p95": 2700.0}})}), 900.0).scale == 870
     assert limit / (0.0376 + limit * burst.load / 600) < 900
+
+
+def test_the_sut_cpu_time_is_its_load_when_known():
+    # in flight it looks a quarter loaded (L 0.25, rho 0.2), but its processes used 3 % of a
+    # core: the CPU time is the load, and the queue it grows is small
+    measured = warmup(0.01, busy=0.25)
+    known = Warmup(measured.scale, measured.wall, measured.round_trips, (), 250,
+                   cpu=0.03 * measured.wall)
+    assert known.load == pytest.approx(0.03)
+    assert choose(known, HAPPY, 1e6).scale == 5400  # 75 / (0.01 + 75 x 0.03 / 600): 5454
+    assert choose(measured, HAPPY, 1e6).scale == 2100
+
+
+def test_a_surge_past_the_warm_up_slows_the_pace():
+    # the warm-up saw the first 2400 s; the scenario gets ten times as busy later
+    calm, busy = [float(t) for t in range(0, 7200, 60)], [7200.0 + t for t in range(0, 3600, 6)]
+    work = calm + busy
+    assert surge(work, 2400.0, 3600.0) == pytest.approx((600 / 3600) / (41 / 2400))
+    assert surge(calm, 2400.0, 3600.0) == 1.0  # as busy as the warm-up, never below it
+    assert surge([], 2400.0, 3600.0) == 1.0
+    # a window shorter than the warm-up's stretch would read chance clusters as load
+    assert surge(work, 2400.0, 300.0) == surge(work, 2400.0, 2400.0)
+    measured = warmup(0.01, busy=0.25)
+    surged = Warmup(measured.scale, measured.wall, measured.round_trips, (), 250, surge=10.0)
+    assert choose(surged, HAPPY, 1e6).scale == 280  # 75 / (0.01 + 75 x 0.2 x 10 / 600): 288
 
 
 def test_the_slower_of_round_trips_and_orders_counts():
@@ -121,10 +146,13 @@ def test_auto_slows_down_for_a_slow_sut_that_misses_the_slo_at_3600x(tmp_path):
     scenario = tmp_path / "slow-sut-wave.yaml"
     scenario.write_text(dump_scenario(WAVE))
     fixed = run_live(scenario, tmp_path / "fixed.json", "--time-scale", "3600")
-    assert fixed.returncode == 1, fixed.stderr
     run = json.loads((tmp_path / "fixed.json").read_text())["runs"][0]
     assert run["live"]["pace"] == {"scale": 3600, "chosen": "explicit"}
-    assert {v["invariant"] for v in run["violations"]} == {"latency-slo"}
+    # missed: convicted, or inconclusive if the harness was behind too (its bound here is a
+    # tenth of the SLO, 8 wall ms: a loaded machine's harness is, and then it must not convict)
+    missed = {v["invariant"] for v in run["violations"] + run["inconclusive"]}
+    assert (fixed.returncode, missed) in ((1, {"latency-slo"}), (3, {"latency-slo"})), \
+        fixed.stderr
 
     auto = run_live(scenario, tmp_path / "auto.json")  # auto: the default
     assert auto.returncode == 0, auto.stdout + auto.stderr

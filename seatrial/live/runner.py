@@ -20,13 +20,14 @@ from seatrial.faults.kinds.crash import Crash
 from seatrial.gc_pause import young_gc_only
 from seatrial.live import control, warmup
 from seatrial.live.http_client import BoundedClient
-from seatrial.live.pace import Pace, choose, warmup_scale
+from seatrial.live.pace import Pace, choose, surge, tightest_limit, warmup_scale
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET, with_sut_url
 from seatrial.live.stack import SimulatorStack
-from seatrial.run import replaying
+from seatrial.run import RunAborted, play, replaying
 from seatrial.scenario import Scenario
+from seatrial.targets import resolve
 from seatrial.world import World
 from seatrial.world.ports import Drive
 
@@ -191,9 +192,26 @@ async def _warm_up(scenario: Scenario, log: EventLog | None, target: LiveTarget,
     ceiling = options.pace(scenario)
     scale = warmup_scale(ceiling)
     calm = scenario.model_copy(update={"faults": ()})
+    work = _work_times(calm, log)
     async with live_session(calm, replaying(log), target, replace(options, scale=scale)) as run:
         measured = await warmup.measure(run, scale)
+    limit = tightest_limit(scenario)
+    measured = replace(measured, surge=surge(work, measured.wall * scale,
+                                             limit[1] if limit else 0.0))
     return choose(measured, scenario, ceiling)
+
+
+def _work_times(scenario: Scenario, log: EventLog | None) -> list[float]:
+    """When a SUT has work in the scenario, played in virtual time against the reference
+    implementation: each delivery it answers and each call it makes, the shape of its load
+    for `surge` (a second or two of CPU for long-day). None at all if the reference cannot
+    play it."""
+    try:
+        world, _end = play(scenario, resolve("reference"), log)
+    except RunAborted:
+        return []
+    return sorted(entry.time for entry in world.ledger.entries
+                  if entry.kind in ("deliver", "request"))
 
 
 def quiescent(session: LiveSession, quiet: float) -> bool:
