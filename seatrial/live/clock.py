@@ -5,6 +5,11 @@ Every entry from the outside (an API request, a webhook's answer) calls `sync()`
 lands at the right simulated instant, and `kick()` after, so whatever it scheduled is played on
 time: a timer always stands for the next scheduled event.
 
+While a SUT Seatrial started boots again after a crash fault, simulated time is held (`hold`,
+`release`): in virtual time a restart is instant, and at 900x a 1.5 s boot would otherwise be 22
+simulated minutes of deliveries failing against a SUT that, running for real, is back in seconds.
+The boot is charged at its real length instead.
+
 The clock also notes its own lag (`seatrial.lag`): how late each batch of due events was played,
 and how late a short sleep of the loop woke (`watch`), so a verdict can tell the SUT's slowness
 from the harness's.
@@ -37,6 +42,7 @@ class LiveClock:
         self.origin = time.monotonic()  # asyncio's loop.time() is time.monotonic() too
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
+        self._held: float | None = None  # the simulated time it stands at while held
         self.lag = HarnessLag(scale)
 
     def start(self) -> None:
@@ -44,7 +50,22 @@ class LiveClock:
         self.origin = time.monotonic() - self.env.now / self.scale
 
     def sim_now(self) -> float:
+        if self._held is not None:
+            return self._held
         return (time.monotonic() - self.origin) * self.scale
+
+    def hold(self) -> None:
+        """Stop simulated time where it is now; what is due by then is still played."""
+        self._held = self.sim_now()
+
+    def release(self, advance: float) -> None:
+        """Let simulated time run again from where `hold` stopped it, `advance` simulated
+        seconds later."""
+        if self._held is None:
+            return
+        self.origin = time.monotonic() - (self._held + advance) / self.scale
+        self._held = None
+        self.kick()
 
     def sync(self) -> float:
         """Play every event due by now; returns the simulated time."""
@@ -67,7 +88,9 @@ class LiveClock:
     def kick(self) -> None:
         """Play what is due and set the timer for the next scheduled event."""
         self.sync()
-        at = min(self.origin + self.env.peek() / self.scale, time.monotonic() + MAX_NAP)
+        at = time.monotonic() + MAX_NAP
+        if self._held is None:  # held, nothing is due before `release` kicks again
+            at = min(self.origin + self.env.peek() / self.scale, at)
         if self._timer is not None:
             if at >= self._timer_at:
                 return  # the standing timer comes first anyway

@@ -18,7 +18,7 @@ from seatrial.ledger import Ledger
 from seatrial.live import control
 from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
-from seatrial.live.process import SutProcess
+from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.webhooks import Webhook
@@ -30,13 +30,20 @@ VALIDATION_TIMEOUT = 5.0  # wall seconds, for a webhook registration's validatio
 
 class RemoteSut:
     def __init__(self, url: str, clock: LiveClock, client: BoundedClient,
-                 process: SutProcess | None, ledger: Ledger) -> None:
+                 process: SutProcess | None, ledger: Ledger,
+                 health_timeout: float = 30.0) -> None:
+        """`health_timeout`: wall seconds `process` may take to answer GET /health again after
+        a crash fault."""
         self.url = url.rstrip("/")
         self.clock = clock
         self.client = client
         self.process = process
         self.ledger = ledger
+        self.health_timeout = health_timeout
         self.crashes = 0
+        #: why the SUT could not be run any further (it did not come back after a crash fault):
+        #: the run stops and cannot be judged
+        self.failure: str | None = None
         self.inflight = 0
         self.last = 0.0  # wall (monotonic) time of the last answer
         #: the wall time of each delivery's round trip (seatrial.cost), recorded, not judged: the
@@ -103,8 +110,26 @@ class RemoteSut:
         self.crashes += 1
         record_crash(self.ledger, self.clock.env.now, self.crashes, restart_after)
         self.process.kill()
-        self.clock.env.timeout(restart_after).callbacks.append(
-            lambda _e: self.process.start())
+        self.clock.env.timeout(restart_after).callbacks.append(lambda _e: self._restart())
+
+    def _restart(self) -> None:
+        """Simulated time stands still until the SUT answers GET /health again, then moves on
+        by the boot's real length (seatrial.live.clock): a restart is charged as it would be
+        in service, not times the pace."""
+        self.clock.hold()
+        task = asyncio.get_running_loop().create_task(self._boot())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _boot(self) -> None:
+        began = time.monotonic()
+        try:
+            self.process.start()
+            await self.process.wait_healthy(self.url, self.health_timeout)
+        except TargetStartError as error:
+            self.failure = f"restarting after a crash fault: {error}"
+        finally:
+            self.clock.release(time.monotonic() - began)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -141,8 +141,8 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
         url = target.url.rstrip("/")
     client = BoundedClient(timeout=10.0)
     stack = SimulatorStack(scenario, options.pace(scenario), options.host, drive=drive,
-                           receiver=lambda clock, ledger: RemoteSut(url, clock, client, process,
-                                                                    ledger))
+                           receiver=lambda clock, ledger: RemoteSut(
+                               url, clock, client, process, ledger, options.health_timeout))
     remote = stack.world.receiver
     assert isinstance(remote, RemoteSut)
     try:
@@ -230,6 +230,8 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
     try:
         while not driver.done():
             await asyncio.sleep(0.1)
+            if session.remote.failure is not None:
+                raise LiveTargetError(session.remote.failure)
             if world.env.now < world.scenario.duration:
                 continue  # the release wave is still on
             if options.drain is not None and deadline == math.inf:
