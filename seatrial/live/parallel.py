@@ -51,8 +51,8 @@ def longest_first(plan: list[Scenario], options: LiveOptions) -> list[int]:
     """The order to start runs side by side in (indexes into `plan`): those capped at the
     slowest pace first. A lifecycle takes days of simulated time at any pace, so they are the
     longest, and started last they would leave the batch waiting on them alone (quiet gate
-    suite, 4 at a time, alphabetical: rate-limit-squeeze and sut-crash-restart, 284 and 228 s
-    at 900x at most, started among the last)."""
+    suite, 4 at a time, alphabetical: rate-limit-squeeze, 284 s at 900x at most, started among
+    the last)."""
     return sorted(range(len(plan)), key=lambda index: options.pace(plan[index]))
 
 
