@@ -216,6 +216,8 @@ def _single(gateway: Gateway, request: ApiRequest, service: Service) -> Reply:
     options = query.parse(request.query, service, entity, collection=False)
     body = entity_json(gateway, service, entity, record, _base(request, service),
                        options.select, options.expand)
+    if entity is SALES_ORDER:
+        gateway.read(key["SalesOrder"])
     return _ok(body, **({"etag": record[ETAG]} if ETAG in record else {}))
 
 
