@@ -175,14 +175,24 @@ def _definite(answer):
 # --- one faulty variant per fault: its recovery left out --------------------------------------
 
 
+def gives_up(reason: str):
+    """A recovery left out: the handler parks the event instead (a generator, as the
+    recovery it replaces)."""
+
+    def parks(*_args):
+        raise Parked(reason)
+        yield
+
+    return parks
+
+
+
 class KeepsItsToken(SapReference):
     """Never fetches a token again: a write refused 403 is given up."""
 
     name = "keeps-its-token"
 
-    def token_refused(self, io):
-        raise Parked("CSRF token refused")
-        yield
+    token_refused = gives_up("CSRF token refused")
 
 
 class TrustsItsEtag(SapReference):
@@ -190,9 +200,7 @@ class TrustsItsEtag(SapReference):
 
     name = "trusts-its-etag"
 
-    def stale(self, order_id, io):
-        raise Parked("ETag stale")
-        yield
+    stale = gives_up("ETag stale")
 
 
 class ReadsOnlyTheBatchStatus(SapReference):
@@ -209,22 +217,22 @@ class TakesNotFoundAsGone(SapReference):
 
     name = "takes-not-found-as-gone"
 
-    def not_readable(self, order_id, io):
-        raise Parked(f"order {order_id} not found")
-        yield
+    not_readable = gives_up("order not found")
 
 
-def scenario(*faults: str, hours: int = 2, seed: int = 11) -> Scenario:
+def scenario(*faults: str, dialects: str = "{erp: sap-s4}", orders: int = 30,
+             seed: int = 11) -> Scenario:
+    """A 2-hour morning in `dialects` under `faults` (each a YAML flow mapping)."""
     listed = "".join(f"\n  - {fault}" for fault in faults)
     return load_scenario(f"""
-name: sap-test
+name: dialect-test
 seed: {seed}
-duration: {hours}h
-workload: {{orders_per_hour: 30}}
-dialects: {{erp: sap-s4}}
+duration: 2h
+workload: {{orders_per_hour: {orders}}}
+dialects: {dialects}
 faults:{listed or " []"}
 expect: {{converge_within: 2h}}
-""", "sap-test.yaml")
+""", "dialect-test.yaml")
 
 
 def judged(sut, made: Scenario):
@@ -243,11 +251,6 @@ CASES = {
 }
 
 
-def test_the_sap_reference_holds_every_invariant_without_faults():
-    _world, result = judged(SapReference, scenario())
-    assert not result.violations, [v["message"] for v in result.violations[:3]]
-
-
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_the_sap_reference_holds_every_invariant_under_each_fault(kind):
     world, result = judged(SapReference, scenario(CASES[kind][0]))
@@ -262,43 +265,6 @@ def test_each_fault_catches_the_implementation_it_exists_for(kind):
     assert not clean.violations, "the faulty variant fails without its fault: proves nothing"
     _world, caught = judged(faulty, scenario(fault))
     assert caught.violations, f"{faulty.name} passed under {kind}"
-
-
-# --- the catalogue's scenarios in the dialect ---------------------------------------------------
-
-SHIPPED = {"sap-csrf-expiry": KeepsItsToken, "sap-etag-conflicts": TrustsItsEtag,
-           "sap-batch-failures": ReadsOnlyTheBatchStatus, "sap-thin-events": TakesNotFoundAsGone}
-SEEDS = 3
-
-
-def test_every_dialect_fault_kind_has_its_scenario_in_the_catalogue():
-    carried = {fault.kind for name in SHIPPED for fault in catalogue()[name].faults}
-    assert carried == {name for name, kind in KINDS.items() if kind.model.needs == SAP}
-    assert carried == set(CASES)
-
-
-@pytest.mark.parametrize(("name", "offset"), [(name, i) for name in sorted(SHIPPED)
-                                               for i in range(SEEDS)])
-def test_each_sap_scenario_holds_for_the_sap_reference_and_its_fault_reaches_it(name, offset):
-    made = catalogue()[name]
-    made = made.with_seed(made.seed + offset)
-    world, result = judged(SapReference, made)
-    assert not result.violations, [v["message"] for v in result.violations[:3]]
-    assert unreached(made, world.ledger.entries, world.horizon) == []
-
-
-@pytest.mark.parametrize("name", sorted(SHIPPED))
-def test_each_sap_scenario_catches_the_implementation_it_exists_for(name):
-    _world, result = judged(SHIPPED[name], catalogue()[name])
-    assert result.violations, f"{SHIPPED[name].name} passed {name}"
-
-
-def test_a_dialect_fault_is_refused_where_its_dialect_is_not_spoken():
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario("name: x\nfaults:\n  - {kind: csrf_expiry, at: 1h}\n", "x.yaml")
-    message = str(caught.value)
-    assert "x.yaml:3: faults[0].kind" in message, message
-    assert "add `dialects: {erp: sap-s4}`" in message
 
 
 EVERY_SAP_KIND = """
@@ -323,3 +289,179 @@ def test_every_sap_kind_leaves_a_trace_where_it_acts_and_none_where_nothing_happ
     world.run()
     expected = list(made.faults) if idle else []
     assert unreached(made, world.ledger.entries, world.horizon) == expected
+
+
+# --- Onfleet ------------------------------------------------------------------------------------
+
+FIRED = (0, 1, 2, 3, 4, 7, 8, 9)  # the triggers the platform fires (docs/dialects.md#onfleet)
+TASKS = "/api/v2/tasks"
+
+
+class OnfleetReference(ReferenceSync):
+    """The reference with its last-mile side in Onfleet's API: it registers a webhook per
+    trigger at its first boot (again after a refused validation), creates, changes and
+    deletes tasks the Onfleet way, and honours the organisation's 429 as every 429."""
+
+    name = "onfleet-reference"
+
+    def authenticate(self, webhook, io):
+        # Onfleet signs with X-Onfleet-Signature, not the Standard Webhooks headers io.verify
+        # reads; these scenarios forge nothing
+        return webhook.event.source == "lastmile" or io.verify(webhook)
+
+    def start(self, io):
+        super().start(io)
+        return None if "webhooks" in io.store else self.register(io)
+
+    def register(self, io):
+        for trigger in FIRED:
+            for _attempt in range(ATTEMPTS):
+                answer = yield from self._send(io, io.lastmile.request(
+                    "POST", "/api/v2/webhooks", json={
+                        "url": io.webhook_url("lastmile"), "name": f"sync-{trigger}",
+                        "trigger": trigger}), accept=(400,))
+                if answer.status_code == 200:
+                    break
+                yield from self.validation_refused(answer, io)
+        io.store.put("webhooks", True)
+
+    def validation_refused(self, answer, io):
+        """400 1008: the platform could not validate the URL; register again shortly."""
+        yield io.sleep(30.0)
+
+    def _send(self, io, call, accept=()):
+        if call.system == "lastmile" and not call.path.startswith("/api/"):
+            call, accept = self.onfleet(call, accept)
+        return (yield from super()._send(io, call, accept))
+
+    def onfleet(self, call, accept):
+        """The canonical last-mile call in Onfleet's API."""
+        parts = call.path.strip("/").split("/")
+        if len(parts) == 1:  # POST /tasks
+            body = call.json
+            return self.request(call, "POST", TASKS, {
+                "destination": _destination(body["destination"]),
+                "recipients": [{"name": body["destination"].get("name") or "Recipient",
+                                "phone": "+441130000000"}],
+                "metadata": [{"name": key, "type": "string", "value": body[key]}
+                             for key in ("order_id", "shipment_id")]}), accept
+        task, what = parts[1], parts[2]
+        if what == "cancel":  # a deleted task is gone: deleting it again answers 404
+            return self.request(call, "DELETE", f"{TASKS}/{task}"), (*accept, 404)
+        return self.request(call, "PUT", f"{TASKS}/{task}",
+                            {"destination": _destination(call.json)}), accept
+
+    @staticmethod
+    def request(call, method, path, json=None):
+        from seatrial.sdk.messages import ApiClient
+
+        return ApiClient("lastmile").request(method, path, json=json,
+                                             idempotency_key=call.idempotency_key,
+                                             correlation_id=call.correlation_id)
+
+    def _task_updated(self, event, payload, state, io):
+        # deliveries name the task by the platform's core id; the SUT knows it by Onfleet's
+        # id, from the create, and by its shipment, from the metadata
+        if state["task"] and event.shipment_id == state["shipment"]:
+            event = event._replace(task_id=state["task"])
+        return (yield from super()._task_updated(event, payload, state, io))
+
+
+def _destination(address):
+    return {"address": {"name": address.get("name"), "street": address.get("street"),
+                        "city": address.get("city"), "postalCode": address.get("postcode"),
+                        "country": address.get("country")}}
+
+
+class RegistersOnce(OnfleetReference):
+    """Takes a refused registration as final: that trigger is never delivered."""
+
+    name = "registers-once"
+
+    validation_refused = gives_up("webhook registration refused")
+
+
+class HammersOnfleet(OnfleetReference):
+    """Retries a 429 at once, whatever Retry-After says."""
+
+    name = "hammers-onfleet"
+
+    def throttle(self, system, response, backoff, io):
+        if system != "lastmile":
+            super().throttle(system, response, backoff, io)
+
+
+def onfleet_scenario(*faults: str) -> Scenario:
+    return scenario(*faults, dialects="{lastmile: onfleet}", orders=60, seed=13)
+
+
+ONFLEET_CASES = {
+    "webhook_validation_fails": ("{kind: webhook_validation_fails, times: 3}", RegistersOnce),
+    "org_rate_limit": ("{kind: org_rate_limit, others: 0.999, burst: 1}",
+                       HammersOnfleet),
+}
+
+
+@pytest.mark.parametrize(("reference", "made"), [(SapReference, scenario),
+                                                 (OnfleetReference, onfleet_scenario)])
+def test_each_reference_in_a_dialect_holds_every_invariant_without_faults(reference, made):
+    world, result = judged(reference, made())
+    assert not result.violations, [v["message"] for v in result.violations[:3]]
+    assert world.erp.invoices  # the whole path, to the invoice
+
+
+@pytest.mark.parametrize("kind", sorted(ONFLEET_CASES))
+def test_each_onfleet_fault_holds_for_the_reference_and_catches_its_faulty_one(kind):
+    fault, faulty = ONFLEET_CASES[kind]
+    made = onfleet_scenario(fault)
+    world, result = judged(OnfleetReference, made)
+    assert not result.violations, [v["message"] for v in result.violations[:3]]
+    assert unreached(made, world.ledger.entries, world.horizon) == []
+    _world, clean = judged(faulty, onfleet_scenario())
+    assert not clean.violations, "the faulty variant fails without its fault: proves nothing"
+    _world, caught = judged(faulty, made)
+    assert caught.violations, f"{faulty.name} passed under {kind}"
+
+
+# --- the catalogue's scenarios in the dialects --------------------------------------------------
+
+SHIPPED = {"sap-csrf-expiry": (SapReference, KeepsItsToken),
+           "sap-etag-conflicts": (SapReference, TrustsItsEtag),
+           "sap-batch-failures": (SapReference, ReadsOnlyTheBatchStatus),
+           "sap-thin-events": (SapReference, TakesNotFoundAsGone),
+           "onfleet-webhook-validation": (OnfleetReference, RegistersOnce),
+           "onfleet-org-rate-limit": (OnfleetReference, HammersOnfleet)}
+SEEDS = 3
+
+
+def test_every_dialect_fault_kind_has_its_scenario_in_the_catalogue():
+    carried = {fault.kind for name in SHIPPED for fault in catalogue()[name].faults}
+    assert carried == {name for name, kind in KINDS.items() if kind.model.needs is not None}
+    assert carried == set(CASES) | set(ONFLEET_CASES)
+    assert {name for name in catalogue() if name.startswith(("sap-", "onfleet-"))} == \
+        set(SHIPPED)
+
+
+@pytest.mark.parametrize(("name", "offset"), [(name, i) for name in sorted(SHIPPED)
+                                               for i in range(SEEDS)])
+def test_each_dialect_scenario_holds_for_its_reference_and_its_fault_reaches_it(name, offset):
+    made = catalogue()[name]
+    made = made.with_seed(made.seed + offset)
+    world, result = judged(SHIPPED[name][0], made)
+    assert not result.violations, [v["message"] for v in result.violations[:3]]
+    assert unreached(made, world.ledger.entries, world.horizon) == []
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_each_dialect_scenario_catches_the_implementation_it_exists_for(name):
+    faulty = SHIPPED[name][1]
+    _world, result = judged(faulty, catalogue()[name])
+    assert result.violations, f"{faulty.name} passed {name}"
+
+
+def test_a_dialect_fault_is_refused_where_its_dialect_is_not_spoken():
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario("name: x\nfaults:\n  - {kind: csrf_expiry, at: 1h}\n", "x.yaml")
+    message = str(caught.value)
+    assert "x.yaml:3: faults[0].kind" in message, message
+    assert "add `dialects: {erp: sap-s4}`" in message
