@@ -107,6 +107,10 @@ class Dialects(ScenarioModel):
         dialect(info.field_name, name)  # ValueError naming the dialects there are
         return name
 
+    def speak(self, needs: tuple[str, str] | None) -> bool:
+        """Whether a fault that needs (system, dialect) (`Fault.needs`) can act here."""
+        return needs is None or getattr(self, needs[0]) == needs[1]
+
 
 class Scenario(ScenarioModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
@@ -139,7 +143,8 @@ class Scenario(ScenarioModel):
         """The run as a whole: orders it releases, and every fault inside the run. Each
         problem at its own field, so a file's error names the line."""
         problems = [*order_problems(self.workload.orders_per_hour, self.duration),
-                    *fault_window_problems(self.faults, self.duration)]
+                    *fault_window_problems(self.faults, self.duration),
+                    *dialect_problems(self.faults, self.dialects)]
         if problems:
             raise ValidationError.from_exception_data("Scenario", [
                 InitErrorDetails(type=PydanticCustomError("scenario_limit", message),
@@ -192,4 +197,20 @@ def fault_window_problems(faults: tuple[Any, ...], duration: float) -> list[Prob
                              f"this {fault.kind} fault lasts until "
                              f"{format_duration(fault.at + fault.for_)}, after the run: {latest}; "
                              "end it by then, or leave `for` out to last until the run ends"))
+    return problems
+
+
+def dialect_problems(faults: tuple[Any, ...], dialects: Dialects) -> list[Problem]:
+    """Faults of a kind only one vendor dialect has (its `needs`), in a scenario whose system
+    does not speak it: nothing there could act as the fault says."""
+    problems: list[Problem] = []
+    for index, fault in enumerate(faults):
+        if dialects.speak(fault.needs):
+            continue
+        system, name = fault.needs
+        problems.append((("faults", index, "kind"),
+                         f"a {fault.kind} fault acts on the {system} speaking {name}, and this "
+                         f"scenario's {system} speaks {getattr(dialects, system)}; add "
+                         f"`dialects: {{{system}: {name}}}` to the scenario, or remove the "
+                         "fault"))
     return problems

@@ -14,7 +14,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -39,6 +39,9 @@ class Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     set_cookie: tuple[str, ...] = ()
+    #: a request that carried requests (`Endpoint.carries`, a `$batch`): the answer to each of
+    #: them, in the order `carries` read them; empty when none of them ran
+    inner: tuple[Reply, ...] = ()
 
 
 def raw_body(reply: Reply) -> bytes | None:
@@ -83,12 +86,37 @@ Handler = Callable[[ApiRequest], Reply]
 #: record the command returns.
 Handle = Callable[[Any, ApiRequest], Reply]
 #: The canonical keys a request concerns (order_id, shipment_id, task_id, customer_id), from its
-#: path parameters and body: what the checks tie a call to its order by, in any dialect.
-Subject = Callable[[dict[str, str], Any], dict[str, str]]
+#: path parameters, body and query (params, body, query): what the checks tie a call to its
+#: order by, in any dialect.
+Subject = Callable[[dict[str, str], Any, dict[str, str]], dict[str, str]]
 KEYS = ("order_id", "shipment_id", "task_id", "customer_id")
 
 
-def canonical_subject(params: dict[str, str], body: Any) -> dict[str, str]:
+class Inner(NamedTuple):
+    """A request carried inside another (a part of a `$batch`), as the router dispatches it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+#: The requests a request carries, from its raw body and header fields (lower-case names), in
+#: the order its handler runs them; none when the body cannot be read (its answer says why).
+Carries = Callable[[bytes | None, Mapping[str, str]], list[Inner]]
+
+
+class Meaning(NamedTuple):
+    """A request carried inside another, as the ledger records it beside the wire detail."""
+
+    inner: Inner
+    operation: str | None
+    subject: dict[str, str]
+
+
+def canonical_subject(params: dict[str, str], body: Any, _query: dict[str, str]
+                      ) -> dict[str, str]:
     """Path parameters named as canonical keys, else the body's `order_id` (a create)."""
     subject = {name: value for name, value in params.items() if name in KEYS}
     if not subject and isinstance(body, dict) and isinstance(body.get("order_id"), str):
@@ -104,7 +132,10 @@ class Endpoint:
     method: str
     template: str
     handle: Handle
-    operation: Callable[..., Any]  # the core command; its name is the canonical operation
+    #: the core command; its name is the canonical operation. None: the route serves the
+    #: API's description ($metadata, a service document) or carries requests (`carries`),
+    #: and performs none itself
+    operation: Callable[..., Any] | None
     summary: str
     status: int                    # the success status
     response: str                  # schema of the success body (the dialect's component)
@@ -116,6 +147,7 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()  # optional string query parameters: (name, doc)
     links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     subject: Subject = canonical_subject
+    carries: Carries | None = None  # the requests it carries, each its own operation
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -135,7 +167,8 @@ class Endpoints:
     def __init__(self, system: str, endpoints: tuple[Endpoint, ...]) -> None:
         self.system = system
         self.endpoints = endpoints
-        self._operations = {id(e): f"{system}.{e.operation.__name__}" for e in endpoints}
+        self._operations = {id(e): None if e.operation is None else
+                            f"{system}.{e.operation.__name__}" for e in endpoints}
         self._table: dict[tuple[str, int], list[tuple[tuple[str, ...], Endpoint]]] = {}
         for endpoint in endpoints:
             segs = endpoint.segments
@@ -154,7 +187,7 @@ class Endpoints:
                 return endpoint, params
         return None
 
-    def operation(self, endpoint: Endpoint) -> str:
+    def operation(self, endpoint: Endpoint) -> str | None:
         """The canonical operation an endpoint performs, e.g. `tms.create_shipment`."""
         return self._operations[id(endpoint)]
 
@@ -343,14 +376,25 @@ class Router:
     def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
         return self.endpoints.match(method, path)
 
-    def meaning(self, found: tuple[Endpoint, dict[str, str]] | None,
-                body: Any) -> tuple[str | None, dict[str, str]]:
+    def meaning(self, found: tuple[Endpoint, dict[str, str]] | None, body: Any,
+                query: dict[str, str] | None = None) -> tuple[str | None, dict[str, str]]:
         """What a matched request means in any dialect: its canonical operation and the keys
         it concerns (what the ledger records beside the wire detail); none for no endpoint."""
         if found is None:
             return None, {}
         endpoint, params = found
-        return self.endpoints.operation(endpoint), endpoint.subject(params, body)
+        return self.endpoints.operation(endpoint), endpoint.subject(params, body, query or {})
+
+    def carried(self, found: tuple[Endpoint, dict[str, str]] | None, content: bytes | None,
+                headers: Mapping[str, str]) -> list[Meaning]:
+        """The requests a matched request carries (a `$batch`'s parts), each with what it
+        means: the ledger records each as its own call, so a check sees every operation and
+        the order it concerns, however the SUT sent it."""
+        if found is None or found[0].carries is None:
+            return []
+        return [Meaning(inner, *self.meaning(self.match(inner.method, inner.path), inner.body,
+                                             inner.query))
+                for inner in found[0].carries(content, headers)]
 
     def dispatch(self, method: str, path: str, query: dict[str, str] | None = None,
                  body: Any = None, headers: dict[str, str] | None = None,

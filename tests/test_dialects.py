@@ -42,7 +42,8 @@ def test_every_endpoint_performs_a_canonical_operation_of_its_system(system):
     assert named and all(name.startswith(f"{system}.") for name in named)
     for made in dialects(system).values():
         served = {made.table.operation(endpoint) for endpoint in made.endpoints}
-        assert served <= set(named), (made.name, served - set(named))
+        # or none: the API's own description ($metadata), a batch (its parts have theirs)
+        assert served - {None} <= set(named), (made.name, served - set(named))
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

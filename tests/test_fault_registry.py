@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from seatrial.explore.strategies import scenarios
 from seatrial.faults import kinds
 from seatrial.faults.kinds import FAULT_KINDS, KINDS
-from seatrial.scenario import Scenario
+from seatrial.scenario import Dialects, Scenario
 
 SCENARIOS_MD = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
 
@@ -32,18 +32,24 @@ def test_an_unknown_kind_is_refused_naming_every_kind_in_order() -> None:
         Scenario.model_validate({"name": "x", "faults": [{"kind": "jam"}]})
 
 
+#: Every vendor dialect: a kind only one of them has is drawn only where it is spoken.
+VENDORS = Dialects(erp="sap-s4", lastmile="onfleet")
+
+
 @cache
 def explored(examples: int = 300) -> set[str]:
-    """The kinds of the faults in the first scenarios `seatrial explore` generates."""
+    """The kinds of the faults in the first scenarios `seatrial explore` generates, in
+    Seatrial's own dialects and in the vendors'."""
     seen: set[str] = set()
+    for dialects in (Dialects(), VENDORS):
 
-    @settings(database=None, max_examples=examples, phases=[Phase.generate], derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(scenarios())
-    def generate(scenario: Scenario) -> None:
-        seen.update(fault.kind for fault in scenario.faults)
+        @settings(database=None, max_examples=examples, phases=[Phase.generate],
+                  derandomize=True, suppress_health_check=list(HealthCheck))
+        @given(scenarios(dialects))
+        def generate(scenario: Scenario) -> None:
+            seen.update(fault.kind for fault in scenario.faults)
 
-    generate()
+        generate()
     return seen
 
 

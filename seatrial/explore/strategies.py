@@ -4,6 +4,10 @@ Every value is drawn from the envelope the catalogue shows a correct implementat
 (outages of hours, not days; rate limits a retrying client can live with), so a failure says
 something about the implementation, not about an impossible world. Each choice shrinks toward
 the simplest story: no faults, fewer orders, a shorter day, the first (mildest) option.
+
+A fault kind only one vendor dialect has (`Fault.needs`: CSRF expiry in SAP's Gateway) is drawn
+only for scenarios whose system speaks that dialect (`scenarios(dialects)`): elsewhere it
+could not act, and the scenario would be refused.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from hypothesis import strategies as st
 
 from seatrial.faults.base import Fault
 from seatrial.faults.kinds import KINDS
-from seatrial.scenario import Expectations, Scenario, Workload
+from seatrial.scenario import Dialects, Expectations, Scenario, Workload
 from seatrial.scenario_fields import HOUR, MINUTE
 
 MAX_FAULTS = 6
@@ -32,6 +36,8 @@ CONVERGE_WITHIN = 12 * HOUR
 #: Otherwise: an hour, plus the holds the faults can put on an event (summed: two reorders on
 #: one channel hold an event twice).
 PROMPT = HOUR
+#: Every system in Seatrial's own dialect: where explore searches unless told otherwise.
+CANONICAL = Dialects()
 #: The kinds explore draws, in their `explored` order (each kind's `explore`,
 #: seatrial/faults/kinds/).
 EXPLORED = tuple(sorted((kind for kind in KINDS.values() if kind.explore is not None),
@@ -61,19 +67,21 @@ def _window(duration: float) -> st.SearchStrategy[float]:
     return st.integers(0, int(duration // (15 * MINUTE)) - 1).map(lambda q: q * 15 * MINUTE)
 
 
-def faults(duration: float) -> st.SearchStrategy:
-    """One fault of any kind, drawn by its kind's strategy, within the day."""
+def faults(duration: float, dialects: Dialects = CANONICAL) -> st.SearchStrategy:
+    """One fault of any kind that can act in `dialects`, drawn by its kind's strategy, within
+    the day."""
     space = Space.of(duration)
-    return st.one_of(*(kind.explore(space) for kind in EXPLORED))
+    return st.one_of(*(kind.explore(space) for kind in EXPLORED
+                       if dialects.speak(kind.model.needs)))
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    """A small day of orders under a handful of faults."""
+def scenarios(draw: st.DrawFn, dialects: Dialects = CANONICAL) -> Scenario:
+    """A small day of orders under a handful of faults, its systems speaking `dialects`."""
     duration = draw(st.sampled_from(DURATIONS))
     # the faults first: Hypothesis's shrink passes go left to right, so the costly runs of a
     # shrink go to removing faults before trimming the workload
-    faulted = tuple(draw(st.lists(faults(duration), max_size=MAX_FAULTS)))
+    faulted = tuple(draw(st.lists(faults(duration, dialects), max_size=MAX_FAULTS)))
     workload = Workload(
         orders_per_hour=draw(st.integers(1, 60)),
         lines_per_order=(1, draw(st.integers(1, 5))),
@@ -89,7 +97,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(
         name="explored", seed=draw(st.integers(0, 2**16)), duration=duration,
         description="Found by seatrial explore.", workload=workload,
-        faults=faulted,
+        faults=faulted, dialects=dialects,
         expect=Expectations(converge_within=converge_within(faulted)))
 
 

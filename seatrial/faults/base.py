@@ -4,7 +4,10 @@ kind does while it is active, through the hooks the fault layer and the world ca
 `Kind`; this module is the contract between those modules and the rest of Seatrial.
 
 The kinds never import the world: the world hands their hooks what they may touch
-(`Webhooks`, `Sut`), and the simulators' cores never see a fault at all.
+(`Webhooks`, `Sut`, `Systems`), and the simulators' cores never see a fault at all. A kind
+that only one vendor dialect has (a CSRF token's expiry in SAP's Gateway) says so (`needs`):
+a scenario is refused unless that system speaks that dialect, and the kind acts through the
+hooks that dialect's own state offers (`Systems.served`), never through the core.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 
 class Fault(ScenarioModel):
     """Every fault's window: from `at`, for `for` (None: until the run ends)."""
+
+    #: (system, dialect) a kind of fault exists only in, e.g. ("erp", "sap-s4"); None: any
+    needs: ClassVar[tuple[str, str] | None] = None
 
     at: Duration = 0.0
     for_: Duration | None = Field(None, alias="for")
@@ -140,6 +146,17 @@ class Sut(Protocol):
         """Crash it at simulated time `at`, and restart it `restart_after` later."""
 
 
+class Systems(Protocol):
+    """What the world lets a fault do to the systems behind their dialects."""
+
+    def served(self, system: str) -> Any:
+        """What `system`'s API serves in its dialect: the state a dialect keeps over the core
+        (sap-s4's `Gateway`), or the core itself where the dialect keeps none."""
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        """Call `action` at simulated time `time`."""
+
+
 # --- effects -----------------------------------------------------------------------------------
 
 F = TypeVar("F", bound=Fault)
@@ -176,6 +193,10 @@ class Effect(Generic[F]):
     def on_sut(self, sut: Sut) -> None:
         """Once, as the world is built, after the sync implementation (at simulated time
         zero)."""
+
+    def on_systems(self, systems: Systems) -> None:
+        """Once, as the world is built, after the sync implementation (at simulated time
+        zero): a dialect's fault takes hold of what its system serves."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,15 @@ from seatrial.faults import FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.model import wire
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, Response, call_error
-from seatrial.simulators.api import Endpoint, Invalid, Reply, Router, canonical, raw_body
+from seatrial.simulators.api import (
+    Endpoint,
+    Invalid,
+    Meaning,
+    Reply,
+    Router,
+    canonical,
+    raw_body,
+)
 from seatrial.transport.retry_after import retry_after_headers
 
 Resume = Callable[[Response | None, Exception | None], None]
@@ -100,7 +108,7 @@ class InProcessTransport:
         plan = self.faults.plan_call(call.system, now)
         router = self.routers[call.system]
         found = router.match(call.method, call.path)
-        operation, subject = router.meaning(found, call.json)
+        operation, subject = router.meaning(found, call.json, call.params)
         # the wire detail, and beside it what it means in any dialect (what the checks read)
         data = {"method": call.method, "path": call.path, "query": call.params,
                 "body": call.json, "idempotency_key": call.idempotency_key,
@@ -115,15 +123,18 @@ class InProcessTransport:
         if via is not None:
             data["via"] = via
         self.ledger.record(now, "request", call.system, ref, None, data)
+        parts = 0 if found is None or found[0].carries is None else \
+            self._record_carried(call, ref, router, found)
 
         if plan.outage == "refused":
             self._later(REFUSED_AFTER, self._fail, call, ref, resume,
-                        ConnectError(f"{call.system} refused the connection"))
+                        ConnectError(f"{call.system} refused the connection"), parts)
         elif plan.outage == "hang" or plan.lost or plan.latency > call.timeout:
             if plan.outage is None:  # slow or lost, not down: the write still commits, unseen
-                self._later(plan.latency, self._commit, call, ref, None, body_json, found)
+                self._later(plan.latency, self._commit, call, ref, None, body_json, found,
+                            parts)
             self._later(call.timeout, self._fail, call, ref, resume, RequestTimeout(
-                f"{call.system} did not answer within {call.timeout:g}s"))
+                f"{call.system} did not answer within {call.timeout:g}s"), parts)
         elif plan.outage == "http_503":  # in the system's dialect's error shape
             reply = router.errors(503, "unavailable", "Service unavailable",
                             f"{call.system} is down for maintenance or an outage; retry later")
@@ -133,7 +144,7 @@ class InProcessTransport:
                 headers = {**headers, **retry_after_headers(plan.retry_form, answered,
                                                             plan.back_at - answered)[1]}
             self._later(plan.latency, self._answer, call, ref, resume,
-                        Response(503, reply.body, headers))
+                        Response(503, reply.body, headers), None, None, parts)
         elif plan.retry_after is not None:
             reply = router.errors(429, "rate-limited", "Too many requests",
                             f"rate limit exceeded; retry after {plan.retry_after:g}s")
@@ -141,13 +152,52 @@ class InProcessTransport:
             allowed, extra = retry_after_headers(plan.retry_form, now + plan.latency,
                                                  plan.retry_after)
             self._later(plan.latency, self._answer, call, ref, resume,
-                        Response(429, reply.body, {**reply.headers, **extra}), allowed)
+                        Response(429, reply.body, {**reply.headers, **extra}), allowed, None,
+                        parts)
         else:
-            self._later(plan.latency, self._commit, call, ref, resume, body_json, found)
+            self._later(plan.latency, self._commit, call, ref, resume, body_json, found, parts)
+
+    def _record_carried(self, call: Call, ref: str, router: Router,
+                        found: tuple[Endpoint, dict[str, str]]) -> int:
+        """The requests `call` carries (a `$batch`'s parts), each recorded as its own call
+        (ref `<ref>.<n>`, `batch` naming the call it came in), with its operation and keys:
+        how many. Each is answered in the ledger beside the call (`_outcome`)."""
+        headers = dict(call.headers or ())
+        if call.correlation_id is not None:
+            headers["x-correlation-id"] = call.correlation_id
+        carried: list[Meaning] = router.carried(found, call.content, headers)
+        for index, (inner, operation, subject) in enumerate(carried, 1):
+            data = {"method": inner.method, "path": inner.path, "query": inner.query,
+                    "body": inner.body, "idempotency_key": inner.headers.get("idempotency-key"),
+                    "correlation_id": inner.headers.get("x-correlation-id"),
+                    "operation": operation, "subject": subject, "batch": ref}
+            own = recorded_headers(tuple(inner.headers.items()))
+            if own is not None:
+                data["headers"] = own
+            self.ledger.record(self.env.now, "request", call.system, f"{ref}.{index}", None,
+                               data)
+        return len(carried)
+
+    def _outcome(self, kind: str, system: str, ref: str, data: dict[str, Any], parts: int,
+                 inner: tuple[Reply, ...] = ()) -> None:
+        """A call's answer (or transport error) in the ledger, and each request it carried
+        answered beside it: by its own reply (`inner`) when the system ran it, else by the
+        call's (a batch refused, lost or timed out as a whole)."""
+        now, record = self.env.now, self.ledger.record
+        record(now, kind, system, ref, None, data)
+        for index in range(parts):
+            own = data
+            if inner:
+                response, raw = _response(inner[index])
+                own = {"status": response.status_code, "body": response.body,
+                       "delivered": data["delivered"]}
+                if raw is not None:
+                    own["content"] = recorded_bytes(raw)
+            record(now, kind, system, f"{ref}.{index + 1}", None, own)
 
     def _commit(self, call: Call, ref: str, resume: Resume | None,
-                body_json: bytes | str | None, found: tuple[Endpoint, dict[str, str]] | None
-                ) -> None:
+                body_json: bytes | str | None, found: tuple[Endpoint, dict[str, str]] | None,
+                parts: int) -> None:
         headers = dict(call.headers) if call.headers else {}
         if call.json is not None and "content-type" not in headers:
             headers["content-type"] = JSON_TYPE  # as an HTTP client adds it
@@ -164,15 +214,17 @@ class InProcessTransport:
                                     "delivered": False}
             if raw is not None:
                 data["content"] = recorded_bytes(raw)
-            self.ledger.record(self.env.now, "response", call.system, ref, None, data)
+            self._outcome("response", call.system, ref, data, parts, reply.inner)
             return
-        self._answer(call, ref, resume, response, raw=raw)
+        self._answer(call, ref, resume, response, None, raw, parts, reply.inner)
 
     def _answer(self, call: Call, ref: str, resume: Resume, response: Response,
-                retry_after: float | None = None, raw: bytes | None = None) -> None:
+                retry_after: float | None, raw: bytes | None, parts: int,
+                inner: tuple[Reply, ...] = ()) -> None:
         """`retry_after`, with a 429: the simulated seconds from now until its Retry-After
         allows the next request (the HTTP-date's exact moment, not a client's reading of it);
-        `raw`, the body of a reply that was not JSON."""
+        `raw`, the body of a reply that was not JSON; `parts`, how many requests the call
+        carried, answered by `inner` (`_outcome`)."""
         self.answers += 1
         data = {"status": response.status_code, "body": response.body, "delivered": True}
         if raw is not None:
@@ -182,13 +234,14 @@ class InProcessTransport:
             if self.grace:
                 data["grace"] = self.grace
                 data["connection_grace"] = self.connection_grace
-        self.ledger.record(self.env.now, "response", call.system, ref, None, data)
+        self._outcome("response", call.system, ref, data, parts, inner)
         resume(response, None)
 
-    def _fail(self, call: Call, ref: str, resume: Resume, error: Exception) -> None:
+    def _fail(self, call: Call, ref: str, resume: Resume, error: Exception, parts: int = 0
+              ) -> None:
         self.answers += 1
-        self.ledger.record(self.env.now, "error", call.system, ref, None,
-                           {"error": type(error).__name__, "detail": str(error)})
+        self._outcome("error", call.system, ref,
+                      {"error": type(error).__name__, "detail": str(error)}, parts)
         resume(None, error)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 
@@ -116,6 +117,7 @@ class World:
         self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)
+            effect.on_systems(self)
         self.drive.start(self)
 
     def stream(self, name: str) -> random.Random:
@@ -131,6 +133,15 @@ class World:
         """A last-mile webhook registration's validation request: the receiver's (built after
         the cores, which the network it needs serves)."""
         return self.receiver.validate("lastmile", url, check)
+
+    def served(self, system: str) -> Any:
+        """What `system`'s API serves in its dialect (`seatrial.faults.base.Systems`, for a
+        dialect's fault): its router's core."""
+        return self.transport.routers[system].core
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        """Call `action` at simulated time `time` (`seatrial.faults.base.Systems`)."""
+        self.env.timeout(time - self.env.now).callbacks.append(lambda _e: action())
 
     def crash(self, at: float, restart_after: float) -> None:
         """The SUT crashes at `at` and restarts `restart_after` later (`seatrial.faults.base.Sut`,

@@ -26,11 +26,11 @@ list), so `CreateBillingDocument` is a customer-style function import in SAP's c
 error codes are SAP-shaped but ours; a CSRF refusal carries SAP's JSON error body where
 Gateway answers plain text; `$select` applies to the top level only; `$filter` takes `eq` and
 `ne` on string properties with and / or; no Atom, no deep insert, no `$count` segment, no
-Content-ID references in `$batch`. `$metadata`, the service documents and the collection
-queries are recorded in the ledger as the read they serve (`erp.get_order`,
-`erp.get_customer`) with no keys; a `$batch` as one `erp.write_logistics_status`; the billing
-function import as `erp.release_invoice`, with no keys until the router's `Subject` sees the
-query (its parameter is there).
+Content-ID references in `$batch`. In the ledger, `$metadata` and the service documents are
+recorded with no operation; the collection queries as the read they serve (`erp.get_order`,
+`erp.get_customer`) with no keys; the billing function import as `erp.release_invoice` with
+the order of its query; a `$batch` with no operation of its own, each of its parts beside it
+as its own call (its operation, order and answer).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ and, when the caller has no session yet, a session cookie (`SAP_SESSIONID_S4H_10
 is bound to. Every write (POST, PUT, PATCH, MERGE, DELETE, `$batch`) must send both; one that
 does not, or sends a token of another or an expired session, is refused 403 with
 `x-csrf-token: Required`. Tokens live as long as their session; `expire_sessions` ends every
-session at once (the CSRF-expiry fault calls it), as a Gateway restart or a session timeout
-does.
+session at once, as a Gateway restart does, and a session timeout (`lifetimes`, the
+csrf_expiry fault's) ends the sessions begun before it when they are next used.
 
 ETag, SAP's way for A_SalesOrder: `W/"datetime'<LastChangeDateTime>'"`, percent-encoded as
 Gateway writes it. LastChangeDateTime is the simulated time of the last change (release,
@@ -47,6 +47,7 @@ class Gateway:
 
     erp: ErpCore
     sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> CSRF token
+    born: dict[str, float] = field(default_factory=dict)  # session cookie -> when it began
     made: int = 0
     writes: dict[str, int] = field(default_factory=dict)     # order id -> changes via the API
     touched: dict[str, float] = field(default_factory=dict)  # order id -> when last
@@ -56,23 +57,44 @@ class Gateway:
     elements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     hidden: dict[str, float] = field(default_factory=dict)  # order id -> unreadable until
     #: how many of the next `$batch` changesets fail as a whole, as a lock held elsewhere
-    #: makes them fail (the changeset fault sets it)
+    #: makes them fail (the batch_failure fault adds to it)
     failing_changesets: int = 0
+    #: asked after each read of a sales order by key: True, another user changes the order
+    #: right after it (the etag_conflict fault adds one)
+    rivals: list[Callable[[str], bool]] = field(default_factory=list)
+    #: asked whether a session begun at `born` has ended by `now` (born, now): True, its
+    #: token is refused (the csrf_expiry fault adds one)
+    lifetimes: list[Callable[[float, float], bool]] = field(default_factory=list)
 
     # --- CSRF -------------------------------------------------------------------------------
 
     def fetch(self, session: str | None) -> tuple[str, str | None]:
         """The token of `session`, or a new session and its token: (token, new session id or
         None when the caller's session goes on)."""
-        if session is not None and session in self.sessions:
+        if self._alive(session):
             return self.sessions[session], None
         self.made += 1
         session = _digest("session", self.made).hex()[:32]
         token = base64.b64encode(_digest("token", self.made)[:16]).decode()
         self.sessions[session] = token
+        self.born[session] = self.erp.clock()
         if len(self.sessions) > MAX_SESSIONS:
-            del self.sessions[next(iter(self.sessions))]
+            self._end(next(iter(self.sessions)))
         return token, session
+
+    def _alive(self, session: str | None) -> bool:
+        """Whether `session` goes on: known, and not ended by a session timeout since it began
+        (`lifetimes`); one that has ended is forgotten."""
+        if session is None or session not in self.sessions:
+            return False
+        born, now = self.born[session], self.erp.clock()
+        if any(ended(born, now) for ended in self.lifetimes):
+            self._end(session)
+            return False
+        return True
+
+    def _end(self, session: str) -> None:
+        del self.sessions[session], self.born[session]
 
     def refuses(self, session: str | None, token: str | None) -> str | None:
         """Why a write's CSRF token is refused, or None when it is good."""
@@ -82,7 +104,7 @@ class Gateway:
         if session is None:
             return f"CSRF token validation failed: no {COOKIE} cookie; send the session cookie " \
                    "the token was fetched with"
-        if self.sessions.get(session) != token:
+        if not self._alive(session) or self.sessions[session] != token:
             return "CSRF token validation failed: the token is not that of this session, or " \
                    "the session has ended; fetch a new one"
         return None
@@ -101,6 +123,7 @@ class Gateway:
         """End every session (their tokens with them); how many ended."""
         ended = len(self.sessions)
         self.sessions.clear()
+        self.born.clear()
         return ended
 
     def savepoint(self) -> Callable[[], None]:
@@ -124,6 +147,12 @@ class Gateway:
         return restore
 
     # --- ETags ------------------------------------------------------------------------------
+
+    def read(self, order_id: str) -> None:
+        """A sales order was read by key, its ETag handed out: a rival's change may follow at
+        once, so that a write with that ETag fails 412."""
+        if any(rival(order_id) for rival in self.rivals):
+            self.changed(order_id)
 
     def changed(self, order_id: str) -> None:
         """An order changed through the API, or concurrently (the ETag fault calls it: the

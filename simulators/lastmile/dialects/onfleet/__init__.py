@@ -34,7 +34,7 @@ _INVALID_TASK = ("destination.address (street, city, postalCode) or metadata (or
 _FINISHED = "the task is finished (delivered or returned)"
 
 
-def _none(_params: dict[str, str], _body: object) -> dict[str, str]:
+def _none(_params: dict[str, str], _body: object, _query: dict[str, str]) -> dict[str, str]:
     return {}
 
 

@@ -41,6 +41,9 @@ SHAPES: dict[str, tuple[int, str, int, str]] = {
                     "The service is temporarily unavailable."),
 }
 _REQUEST_IDS = uuid.UUID("5e47a1a1-0f1e-4e7b-9a1d-0000000000cc")
+#: Onfleet's organisation-wide limit, requests a second (docs.onfleet.com, "Rate limiting"); a
+#: 429 says it in its rate-limit headers, and that none is left
+ORG_LIMIT = 20
 
 
 def errors(status: int, slug: str, title: str, detail: str, **extra: Any) -> Reply:
@@ -51,7 +54,10 @@ def errors(status: int, slug: str, title: str, detail: str, **extra: Any) -> Rep
     body = {"code": code, "message": {
         "error": number, "message": message, "cause": cause,
         "request": str(uuid.uuid5(_REQUEST_IDS, f"{http}:{number}:{cause}"))}}
-    return Reply(http, body, {"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if http == 429:
+        headers |= {"x-ratelimit-limit": str(ORG_LIMIT), "x-ratelimit-remaining": "0"}
+    return Reply(http, body, headers)
 
 
 def _same(given: str, wanted: str) -> bool:

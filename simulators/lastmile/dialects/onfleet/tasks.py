@@ -103,7 +103,7 @@ def _time(value: Any, name: str) -> int | None:
     return value
 
 
-def subject(params: dict[str, str], body: Any) -> dict[str, str]:
+def subject(params: dict[str, str], body: Any, _query: dict[str, str]) -> dict[str, str]:
     """The canonical keys of a task request: from its id, shortId or metadata."""
     if "task_id" in params:
         found = ids.task_id(params["task_id"])
