@@ -155,9 +155,9 @@ def test_a_running_sut_that_keeps_a_world_per_configuration_may_be_shared(health
 def test_runs_capped_at_the_slowest_pace_start_first():
     gate = catalogue()
     plan = [gate[name] for name in ("address-churn", "rate-limit-squeeze", "happy-path",
-                                    "sut-crash-restart")]
+                                    "erp-maintenance-window")]
     order = longest_first(plan, LiveOptions(auto=True))
     assert [plan[index].name for index in order] == [
-        "rate-limit-squeeze", "sut-crash-restart", "address-churn", "happy-path"]
+        "rate-limit-squeeze", "erp-maintenance-window", "address-churn", "happy-path"]
     # an explicit pace is the same for all: the plan's own order
     assert longest_first(plan, LiveOptions(scale=600.0)) == [0, 1, 2, 3]
