@@ -250,6 +250,8 @@ class ReferenceSync(SyncImplementation):
                       io: IO) -> Handler:
         if event.task_id != state["task"]:
             return
+        payload = yield from self.links(io).lastmile.what_changed(
+            event.task_id, payload, self.correlation(event))
         trigger = payload["trigger"]
         if event.classifier != "ACT":
             if trigger == "taskEta" and RANK[state["status"]] < RANK["DLV"]:

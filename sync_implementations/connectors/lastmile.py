@@ -10,6 +10,12 @@ from seatrial.sync_implementations.connectors.base import Connector
 
 
 class LastMile(Connector):
+    def what_changed(self, task_id: str, payload: dict[str, Any], corr: str | None) -> Handler:
+        """The event's payload with its trigger saying what happened to the task: here it
+        always does."""
+        yield from ()
+        return payload
+
     def create_task(self, order_id: str, shipment_id: str, destination: dict[str, Any],
                     key: str | None, corr: str | None) -> Handler:
         """The task's id (None when the answer holds none: a caller that takes any answer)."""

@@ -8,7 +8,8 @@ implementation's to register (one per trigger, after the `?check=` handshake its
 `validate_webhook` answers), and to keep: Onfleet disables one after repeated failures, so
 they are re-checked on every boot and, while tasks are being created, at most every
 `RECHECK_EVERY` seconds, and a disabled one is registered anew. Deliveries are signed in
-`X-Onfleet-Signature` with no time in it (`undated`).
+`X-Onfleet-Signature` with no time in it (`undated`); a taskUpdated is read back to learn what
+changed (`what_changed`).
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ class OnfleetLastMile(LastMile):
                                           "recipients": [], "metadata": metadata},
             idempotency_key=key, correlation_id=corr), recheck=recheck)).json()
         return task.get("id") if isinstance(task, dict) else None
+
+    def what_changed(self, task_id: str, payload: dict[str, Any], corr: str | None) -> Handler:
+        """taskUpdated says only that the task changed: read it back; a parcel the recipient
+        refused (`onfleet.returned`) is `taskReturned`."""
+        if payload.get("trigger") != "taskUpdated":
+            return payload
+        task = (yield from self.send(self.io.lastmile.request(
+            "GET", f"{API}/tasks/{task_id}", correlation_id=corr), accept=(404,))).json()
+        return {**payload, "trigger": "taskReturned"} if onfleet.returned(task) else payload
 
     def change_destination(self, task_id: str, address: dict[str, Any], key: str | None,
                            corr: str | None) -> Handler:

@@ -9,8 +9,9 @@ redelivery (or a replay) of one delivery by the digest of its body (`digest`).
 `event` reads a delivery into the SDK's `Event`: type `task.updated`, the task's Onfleet id as
 `task_id`, the order and shipment from the task's metadata, the payload in the SDK's v1 shape
 (`trigger`, `state`, `worker`, `completion_details`, `eta`), the trigger in the platform's
-words (a failed attempt's taskFailed is a `taskCompleted` that did not succeed, taskUpdated a
-return to the shipper, taskDeleted a cancellation).
+words (a failed attempt's taskFailed is a `taskCompleted` that did not succeed, taskDeleted a
+cancellation). `taskUpdated` says only that the task changed: read it back, and `returned`
+tells a parcel refused and on its way back to the shipper.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from seatrial.model.envelope import Event
 
 SIGNATURE = "x-onfleet-signature"
 #: Onfleet's trigger names in the words a sync implementation maps (the SDK's v1 payload)
-TRIGGERS = {"taskFailed": "taskCompleted", "taskUpdated": "taskReturned",
-            "taskDeleted": "taskCancelled"}
+TRIGGERS = {"taskFailed": "taskCompleted", "taskDeleted": "taskCancelled"}
+#: the failure reason of a delivery the recipient refused: the parcel goes back
+REFUSED = "REFUSED"
 #: triggers that report a plan or an estimate, not a fact
 CLASSIFIERS = {"taskEta": "EST", "taskAssigned": "PLN", "taskCreated": "PLN"}
 
@@ -79,6 +81,16 @@ def _completion(details: Any) -> dict[str, Any] | None:
     return {"success": details.get("success") is True, "pod": pod, "photos": photos,
             "failure_reason": None if reason in (None, "NONE") else reason,
             "notes": details.get("notes") or None}
+
+
+def returned(task: Any) -> bool:
+    """A task (as `GET /tasks/{id}` answers it) that is finished by a refusal: completed
+    (state 3) without success, the recipient having refused the parcel."""
+    if not isinstance(task, dict) or task.get("state") != 3:
+        return False
+    details = task.get("completionDetails")
+    return (isinstance(details, dict) and details.get("success") is False
+            and details.get("failureReason") == REFUSED)
 
 
 def event(body: bytes) -> Event:
