@@ -275,7 +275,7 @@ class DayLongReplayWindow(ReferenceSync):
     exists_for = "signed-only"
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
-        return io.verify(webhook, tolerance=86400)
+        return self.links(io).of(webhook.event.source).authentic(webhook, tolerance=86400)
 
 
 class RetryDropsCorrelation(ReferenceSync):

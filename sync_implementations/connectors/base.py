@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from seatrial.sdk import IO, Call, Handler, Webhook
+from seatrial.sdk.webhooks import TOLERANCE
 
 
 class Parked(Exception):
@@ -49,9 +50,10 @@ class Connector:
         self.io = io
         self.send = send
 
-    def authentic(self, webhook: Webhook) -> bool:
-        """Signed by the system: Standard Webhooks, unless the dialect says otherwise."""
-        return self.io.verify(webhook)
+    def authentic(self, webhook: Webhook, tolerance: float = TOLERANCE) -> bool:
+        """Signed by the system (Standard Webhooks, unless the dialect says otherwise), within
+        `tolerance` seconds where the signature carries a time."""
+        return self.io.verify(webhook, tolerance)
 
     def start(self) -> Handler | None:
         """What the system needs from a booting implementation, as a task to run; None:
