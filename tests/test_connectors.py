@@ -201,8 +201,17 @@ def post_charges(link, io):
     return True
 
 
+def write_status(link, io):
+    yield from link.erp.read_order("SO-000001", "corr-SO-000001")
+    yield io.sleep(6)
+    yield from link.erp.write_status("SO-000001", {"status": "PLN", "classifier": "ACT"},
+                                     "status-SO-000001-PLN", "corr-SO-000001")
+    return True
+
+
 @pytest.mark.parametrize(("script", "records"), [(bill, "invoices"),
-                                                 (post_charges, "charge_postings")])
+                                                 (post_charges, "charge_postings"),
+                                                 (write_status, "status_writes")])
 def test_sap_lost_answer_is_looked_up_not_sent_again(script, records):
     faults = [{**LOST_AT_6S, "system": "erp"}]
     made, done = world(script, {"erp": "sap-s4"}, faults)

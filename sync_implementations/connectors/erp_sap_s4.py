@@ -7,7 +7,8 @@ the logistics write-backs (docs/dialects.md#sap-s4).
   one and is sent again.
 - ETags: the logistics status is a PATCH of the order's `YY1_*_SDH` fields with `If-Match`
   the ETag of the last read (kept per order); 412 (changed meanwhile) or 428 re-reads the
-  order and writes again.
+  order and writes again. After a lost answer the order is read first: written already, the
+  write is done (sent again, its ETag would be stale: the write itself changed it).
 - Thin events: an event carries the order's key only (`thin`); the order is read back, and an
   order that is not readable yet (404) is read again for up to `READABLE_WITHIN` seconds.
 - No Idempotency-Key is honoured, so a write whose answer was lost is looked up before it is
@@ -141,10 +142,9 @@ class SapErp(Erp):
                 yield from self._fetch(corr)
             etag = None
             if method == "PATCH":
-                etag = self.io.store.get(_etag_key(order_id))
-                if etag is None:
+                if self.io.store.get(_etag_key(order_id)) is None:
                     yield from self._read(order_id, corr)
-                    continue
+                etag = self.io.store.get(_etag_key(order_id))
             response = yield from self.send(self.io.erp.request(
                 method, path, json=json, params=params, headers=self._headers(etag),
                 idempotency_key=key, correlation_id=corr), accept=(403, 412, 428),
@@ -166,7 +166,18 @@ class SapErp(Erp):
                      corr: str | None) -> Handler:
         body = {FIELDS[name]: value for name, value in fields.items()
                 if name in FIELDS and value is not None}
-        yield from self._write("PATCH", _order(order_id), order_id, corr, json=body, key=key)
+        settled = ("YY1_LogisticsStatus_SDH", "YY1_LogisticsStatusClass_SDH",
+                   "YY1_ShipmentID_SDH")
+
+        def recheck() -> Handler:  # the order as written already (its new ETag kept)?
+            record = yield from self._read(order_id, corr)
+            wanted = {"YY1_LogisticsStatusClass_SDH": "ACT", **body}
+            return Response(204, None) if all(
+                record.get(name) == wanted[name] for name in settled if name in wanted) \
+                else None
+
+        yield from self._write("PATCH", _order(order_id), order_id, corr, json=body, key=key,
+                               recheck=recheck)
 
     def post_charges(self, order_id: str, statement: dict[str, Any], key: str | None,
                      corr: str | None) -> Handler:
