@@ -16,6 +16,8 @@ tells a parcel refused and on its way back to the shipper.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
@@ -48,10 +50,12 @@ def signed(body: bytes, signature: str | None, secret: str) -> bool:
 
 
 def _key(secret: str) -> bytes:
+    """The key bytes of a hex secret (Onfleet's form) or of its `whsec_` form."""
     if secret.startswith("whsec_"):
-        import base64
-
-        return base64.b64decode(secret.removeprefix("whsec_"))
+        try:
+            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            raise ValueError("not base64 after whsec_") from None
     return bytes.fromhex(secret)
 
 
