@@ -68,3 +68,15 @@ def test_dialect_flag_overrides_the_scenario(tmp_path):
     happy, = [s for s in gate_suite() if s.name == "happy-path"]
     canonical = run_scenario(happy.with_seed(1), resolve("reference"))
     assert run["ledger_hash"] == spoken_run.ledger_hash != canonical.ledger_hash
+
+
+def test_onfleet_replays_are_refused_by_the_reference_and_caught_in_one_that_trusts_all():
+    """Onfleet signs no time: the forged fault's stale mode replays genuine deliveries; the
+    reference refuses each as taken before, faulty-unsigned-accepted applies them."""
+    scenario = in_dialects("forged-webhooks", 1)
+    reference = run_scenario(scenario, resolve("reference"))
+    trusting = run_scenario(scenario, resolve("faulty-unsigned-accepted"))
+    assert reference.passed
+    assert "signed-only" in trusting.violated()
+    replays = [v for v in trusting.violations if "stale timestamp" in v["message"]]
+    assert replays, [v["message"] for v in trusting.violations[:5]]
