@@ -275,7 +275,8 @@ class DayLongReplayWindow(ReferenceSync):
     exists_for = "signed-only"
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
-        return self.links(io).of(webhook.event.source).authentic(webhook, tolerance=86400)
+        source = self.links(io).of(webhook.event.source)
+        return source is not None and source.authentic(webhook, tolerance=86400)
 
 
 class RetryDropsCorrelation(ReferenceSync):

@@ -89,6 +89,8 @@ class ReferenceSync(SyncImplementation):
         """Signed by its source, in its dialect's scheme; where the signature carries no time
         (Onfleet's), a delivery taken before is a replay, refused."""
         source = self.links(io).of(webhook.event.source)
+        if source is None:  # no system of ours signed it
+            return False
         if source.undated and f"seen/{self.dedupe_key(webhook.event)}" in io.store:
             return False
         return source.authentic(webhook)

@@ -42,9 +42,10 @@ class Links(NamedTuple):
     tms: Tms
     lastmile: LastMile
 
-    def of(self, source: str) -> Connector:
-        """The connector of the system that sent an event."""
-        return getattr(self, source)
+    def of(self, source: str) -> Connector | None:
+        """The connector of the system that sent an event; None for a source that is none
+        of them (a forger's made-up one)."""
+        return getattr(self, source) if source in Links._fields else None
 
 
 def links(io: IO, send: Send) -> Links:
