@@ -53,6 +53,7 @@ from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seco
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
+from seatrial.simulators.dialect import dialects
 from seatrial.transport.retry_after import retry_after_headers
 
 MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
@@ -97,6 +98,10 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
         if not (isinstance(value, str) and DIALECT_NAME.fullmatch(value)):
             raise SettingsError(f"{name}={value!r}: give the name of the dialect {system} "
                                 "speaks, e.g. canonical, or leave it out")
+        known = dialects(system)  # what the built-in implementations' connectors speak
+        if value not in known:
+            raise SettingsError(f"{name}={value!r}: {system} has no dialect {value!r}; use "
+                                f"one of {', '.join(known)}, or leave it out")
         parsed[name] = value
     url = raw.get(SUT_URL)
     if SUT_URL in raw and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
@@ -297,7 +302,7 @@ class HttpFace:
         try:
             answer = await self._request(base, call, timeout, issued, untold)
             if (answer.status_code == 401 and not _own_authorization(call)
-                    and self.settings[dialect_setting(call.system)] not in BASIC):
+                    and self.settings.get(dialect_setting(call.system)) not in BASIC):
                 # our token expired or was revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
                 answer = await self._request(base, call, timeout, issued, untold)
@@ -360,7 +365,7 @@ class HttpFace:
     async def _request(self, base: str, call: Call, timeout: float, issued: float,
                        untold: list[str]) -> httpx.Response:
         headers = dict(call.headers)
-        basic = BASIC.get(self.settings[dialect_setting(call.system)])
+        basic = BASIC.get(self.settings.get(dialect_setting(call.system)))
         if _own_authorization(call):
             pass
         elif basic is not None:  # the dialect's scheme
