@@ -32,6 +32,7 @@ from seatrial.cli_input import (
     FILE,
     InputError,
     check_writable,
+    dialect_option,
     drain_option,
     duration_option,
     exit_codes,
@@ -47,6 +48,7 @@ from seatrial.cli_input import (
     seed_option,
     seeded,
     seeds_option,
+    spoken,
     target_cmd_option,
     target_option,
     time_scale_option,
@@ -183,6 +185,7 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @health_timeout_option
 @seed_option()
 @seeds_option()
+@dialect_option
 @json_option
 @junit_option
 @jobs_option("one per CPU in-process; live, 1: one run at a time, since runs side by side "
@@ -209,7 +212,8 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | str | None, retries: int, drain: float | None,
         health_timeout: float, seed: int | None,
-        seeds: int | None, json_path: Path | None, junit_path: Path | None, jobs: int | None,
+        seeds: int | None, dialects: tuple[str, ...], json_path: Path | None,
+        junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
@@ -227,7 +231,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
         check_writable(option, path)
-    plan = seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds)
+    plan = spoken(seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds),
+                  dialects)
     if shard is not None:
         index, count = parse_shard(shard)
         plan = plan[index - 1::count]
@@ -393,6 +398,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @click.argument("scenarios", nargs=-1, metavar="[SCENARIO]...")
 @seed_option()
 @seeds_option(CALIBRATION_SEEDS)
+@dialect_option
 @json_option
 @jobs_option()
 @click.option("--only", "only", multiple=True, metavar="NAME",
@@ -401,7 +407,8 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @html_option("Write the HTML report here: the matrix as a scorecard, each run with its timeline "
              "and one violation per invariant with its sequence diagram.")
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
-              json_path: Path | None, jobs: int | None, only: tuple[str, ...],
+              dialects: tuple[str, ...], json_path: Path | None, jobs: int | None,
+              only: tuple[str, ...],
               html_path: Path | None) -> None:
     """Run every shipped implementation (seatrial.sync_implementations.SHIPPED: the reference and
     each faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
@@ -422,7 +429,7 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
                            for name, target in ((name, resolve(name)) for name in names)]
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
-    chosen = _distinct(_load(scenarios) if scenarios else gate_suite())
+    chosen = spoken(_distinct(_load(scenarios) if scenarios else gate_suite()), dialects)
     plan = seeded(chosen, seed, seeds, CALIBRATION_SEEDS)
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]

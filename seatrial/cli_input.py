@@ -146,6 +146,39 @@ def seeded(scenarios: list[Scenario], seed: int | None, seeds: int | None,
             for i in range(seeds or default_seeds)]
 
 
+dialect_option = click.option(
+    "--dialect", "dialects", multiple=True, metavar="SYSTEM=NAME",
+    help="Speak dialect NAME for SYSTEM (erp, tms or lastmile) in every run, whatever the "
+         "scenario's `dialects:` say; repeatable, e.g. --dialect erp=sap-s4 --dialect "
+         "lastmile=onfleet (docs/dialects.md).")
+
+
+def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
+    """The scenarios with the dialects of every --dialect SYSTEM=NAME; an input error names
+    the flag and the systems or dialects there are."""
+    from seatrial.model.envelope import SYSTEMS
+    from seatrial.simulators.dialect import dialect
+
+    chosen: dict[str, str] = {}
+    for text in given:
+        system, equals, name = text.partition("=")
+        if not equals or system not in SYSTEMS:
+            raise InputError(f"--dialect {text}: write SYSTEM=NAME with SYSTEM one of "
+                             f"{', '.join(SYSTEMS)}, e.g. --dialect lastmile=onfleet")
+        if system in chosen and chosen[system] != name:
+            raise InputError(f"--dialect {text}: {system} is given {chosen[system]!r} already; "
+                             "give each system one dialect")
+        try:
+            dialect(system, name)
+        except ValueError as error:
+            raise InputError(f"--dialect {text}: {error}") from None
+        chosen[system] = name
+    if not chosen:
+        return scenarios
+    return [scenario.model_copy(update={"dialects": scenario.dialects.model_copy(
+        update=chosen)}) for scenario in scenarios]
+
+
 json_option = click.option("--json", "json_path", type=FILE,
                            help="Write the JSON report here (docs/reports.md).")
 junit_option = click.option(

@@ -7,7 +7,8 @@ channel calls them), tells who is calling in its own auth scheme (`auth`; the li
 and describes itself (`describe`: its OpenAPI document). Where its events go is its to say
 too (`audience`: None, the canonical way, is one standing subscription to the configured
 receiver; a dialect whose SUT registers webhooks names the registrations an event goes to),
-and how the channel redelivers them (`redelivery`, `disable_after`). A system's
+how the channel redelivers them (`redelivery`, `disable_after`), and what a forger sends in
+its signing shape (`forgeries`). A system's
 dialects are the modules of its `dialects` package (`simulators/<system>/dialects/<name>.py`,
 each with a `DIALECT`), found here, so a new dialect is one new module; a scenario picks one
 per system (default `canonical`).
@@ -51,6 +52,11 @@ class Dialect:
     #: after how many consecutive failures it disables a subscription (None: never)
     redelivery: tuple[float, ...] | None = None
     disable_after: int | None = None
+    #: (the genuine event, the forger's message for it, the `forged` fault's mode, whether
+    #: the genuine one is delivered at all) -> what a forger sends in this dialect and how
+    #: much later, or None: nothing. None here: the forger's message, at once. Where a
+    #: signature carries no time (Onfleet's), a stale delivery is a replay of a genuine one
+    forgeries: Callable[[Event, Event, str, bool], tuple[Event, float] | None] | None = None
     #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
     #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
     raw_media_types: frozenset[str] = frozenset()

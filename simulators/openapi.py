@@ -98,8 +98,9 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
         return string(doc, pattern=SECRET)
     if name.endswith("_URL"):
         return string(doc, pattern=BASE_URL)
-    if name.endswith("_DIALECT"):
-        return string(doc, pattern="^[a-z0-9][a-z0-9-]{0,79}$")
+    if name.endswith("_DIALECT"):  # one of the system's dialects (seatrial sut checks it)
+        system = name.removeprefix("SEATRIAL_").removesuffix("_DIALECT").lower()
+        return {"type": "string", "enum": list(dialects(system)), "description": doc}
     return string(doc, minLength=1)
 
 

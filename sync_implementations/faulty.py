@@ -197,12 +197,11 @@ class RawEventTimeOrder(ReferenceSync):
         as_of: datetime | None = state.get("as_of")
         if as_of is not None and event.event_time < as_of:
             return  # stale: something newer was applied already
-        yield from self._send(io, io.erp.post(
-            f"/orders/{event.order_id}/logistics-status",
-            json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
-                  "event_time": self.event_time(event).isoformat()},
-            idempotency_key=f"status-{event.order_id}-{status}",
-            correlation_id=self.correlation(event)))
+        yield from self.links(io).erp.write_status(
+            event.order_id, {"status": status, "classifier": "ACT",
+                             "shipment_id": state["shipment"],
+                             "event_time": self.event_time(event).isoformat()},
+            f"status-{event.order_id}-{status}", self.correlation(event))
         state["status"], state["as_of"] = status, event.event_time
 
 
@@ -276,7 +275,8 @@ class DayLongReplayWindow(ReferenceSync):
     exists_for = "signed-only"
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
-        return io.verify(webhook, tolerance=86400)
+        source = self.links(io).of(webhook.event.source)
+        return source is not None and source.authentic(webhook, tolerance=86400)
 
 
 class RetryDropsCorrelation(ReferenceSync):

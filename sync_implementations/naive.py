@@ -2,15 +2,22 @@
 
 No dedupe, no Idempotency-Key, no retries of its own (it leans on the source's redelivery), no
 correlation id, events applied in arrival order, invoice on the first "completed", write-back
-responses never checked.
+responses never checked. It speaks the dialects through the same connectors as the reference
+(`connectors`), with none of the reference's care: each call is sent once, whatever answers.
 """
 
 from __future__ import annotations
 
-from seatrial.sdk import IO, Event, Handler, SyncImplementation
+from seatrial.sdk import IO, Call, Event, Handler, SyncImplementation
+from seatrial.sync_implementations.connectors import Links, Recheck, links
 
 FROM_TMS = {"XB": "PLN", "X3": "PLN", "AF": "PCK", "X6": "ITR", "X4": "HUB"}
 FROM_LASTMILE = {"taskStarted": "OFD", "taskArrival": "OFD", "taskCompleted": "DLV"}
+
+
+def _once(call: Call, accept: tuple[int, ...] = (), recheck: Recheck | None = None) -> Handler:
+    """Send it, take whatever comes back: no retry, no lookup."""
+    return (yield call)
 
 
 class NaiveSync(SyncImplementation):
@@ -18,35 +25,43 @@ class NaiveSync(SyncImplementation):
     defect = ("point-to-point: no dedupe, no Idempotency-Key, no retries, arrival order, "
               "invoices on any completion")
 
+    def start(self, io: IO) -> Handler | None:
+        return _connect(io).lastmile.start()
+
     def on_event(self, event: Event, io: IO) -> Handler:
+        link = _connect(io)
         order_id = event.order_id
-        status_path = f"/orders/{order_id}/logistics-status"
         payload = event.payload
         if event.type == "order.released":
-            order = (yield io.erp.get(f"/orders/{order_id}")).json()
-            shipment = (yield io.tms.post("/shipments", json={
-                "order_id": order_id, "ship_to": order["ship_to"], "lines": order["lines"]})).json()
-            yield io.erp.post(status_path, json={"status": "PLN", "shipment_id": shipment["id"]})
+            order = yield from link.erp.read_order(order_id, None)
+            shipment = yield from link.tms.create_shipment(order_id, order, None, None)
+            yield from link.erp.write_status(order_id, {"status": "PLN", "shipment_id": shipment},
+                                             None, None)
         elif event.type == "order.cancelled":
-            order = (yield io.erp.get(f"/orders/{order_id}")).json()
-            if order["shipment_id"]:
-                yield io.tms.post(f"/shipments/{order['shipment_id']}/cancel", json={})
+            order = yield from link.erp.read_order(order_id, None)
+            if order.shipment_id:
+                yield from link.tms.cancel_shipment(order.shipment_id, None, None, None)
         elif event.type == "shipment.status" and event.classifier == "ACT":
             code = payload["status_code"]
             if code in FROM_TMS:
-                yield io.erp.post(status_path, json={"status": FROM_TMS[code]})
+                yield from link.erp.write_status(order_id, {"status": FROM_TMS[code]}, None, None)
             if code == "X4":
-                order = (yield io.erp.get(f"/orders/{order_id}")).json()
-                yield io.lastmile.post("/tasks", json={
-                    "shipment_id": event.shipment_id, "order_id": order_id,
-                    "destination": order["ship_to"]})
+                order = yield from link.erp.read_order(order_id, None)
+                yield from link.lastmile.create_task(order_id, event.shipment_id, order.ship_to,
+                                                     None, None)
         elif event.type == "shipment.charges_finalized":
-            yield io.erp.post(f"/orders/{order_id}/freight-charges", json={
+            yield from link.erp.post_charges(order_id, {
                 "statement_id": payload["statement_id"], "shipment_id": event.shipment_id,
-                "lines": payload["lines"], "total": payload["total"]})
+                "lines": payload["lines"], "total": payload["total"]}, None, None)
         elif event.type == "task.updated" and event.classifier == "ACT":
             trigger = payload["trigger"]
             if trigger in FROM_LASTMILE:
-                yield io.erp.post(status_path, json={"status": FROM_LASTMILE[trigger]})
+                yield from link.erp.write_status(order_id, {"status": FROM_LASTMILE[trigger]},
+                                                 None, None)
             if trigger == "taskCompleted":
-                yield io.erp.post(f"/orders/{order_id}/invoice", json={"task_id": event.task_id})
+                yield from link.erp.release_invoice(order_id, {"task_id": event.task_id},
+                                                    None, None)
+
+
+def _connect(io: IO) -> Links:
+    return links(io, _once)

@@ -10,6 +10,13 @@ connections are retried with capped exponential backoff and jitter; a 429 pauses
 that system until Retry-After has passed; anything a retry cannot fix, a malformed payload
 included, is parked without blocking other orders.
 
+It speaks every dialect a connector does (`connectors`): the calls go out through the
+connector of the dialect each system speaks (`io.dialects`), and where a vendor honours no
+Idempotency-Key the connector looks a write up before sending it again (`_send`'s `recheck`).
+In a dialect whose events carry only a key (SAP's thin events) the order is read back to learn
+what changed; where webhooks are the implementation's to register (Onfleet), it registers them
+on boot and keeps them enabled.
+
 The faulty implementations in `faulty.py` are this class with exactly one method overridden.
 """
 
@@ -30,6 +37,7 @@ from seatrial.sdk import (
     Webhook,
     vocabulary,
 )
+from seatrial.sync_implementations.connectors import Links, Parked, Recheck, links
 
 # Our own mapping of the source systems' vocabularies onto the ERP's.
 ERP_ORDER = ("REL", "PLN", "PCK", "ITR", "HUB", "OFD", "DLV")
@@ -49,26 +57,43 @@ MAX_BACKOFF = 600.0
 GIVE_UP_AFTER = 2 * 86400.0
 
 
-class Parked(Exception):
-    """Retrying cannot fix this; keep the event for a human and move on."""
-
-
 class ReferenceSync(SyncImplementation):
     name = "reference"
 
     def __init__(self) -> None:
         self.working: set[str] = set()  # orders with a live worker (process memory only)
         self.paused_until: dict[str, datetime] = {}  # per system, after a 429
+        self.connected: tuple[IO, Links] | None = None  # the connectors, made once per IO
 
-    def start(self, io: IO) -> None:
+    def start(self, io: IO) -> Handler | None:
+        """Resume every order with work left, and give each system what it needs from a
+        booting implementation (Onfleet: its webhooks registered and enabled)."""
         for key in list(io.store.keys("inbox/")):
             if io.store.get(key):
                 self._wake(key.removeprefix("inbox/"), io)
+        booting = [task for connector in self.links(io) if (task := connector.start())]
+        return _in_turn(booting) if booting else None
+
+    def links(self, io: IO) -> Links:
+        """A connector per system, in the dialect it speaks, calling through `_send`."""
+        if self.connected is None or self.connected[0] is not io:
+            def send(call: Call, accept: tuple[int, ...] = (),
+                     recheck: Recheck | None = None) -> Handler:
+                return self._send(io, call, accept, recheck)
+            self.connected = io, links(io, send)
+        return self.connected[1]
 
     # --- receipt: authenticate, dedupe, persist, ack -------------------------------------------
 
     def authenticate(self, webhook: Webhook, io: IO) -> bool:
-        return io.verify(webhook)
+        """Signed by its source, in its dialect's scheme; where the signature carries no time
+        (Onfleet's), a delivery taken before is a replay, refused."""
+        source = self.links(io).of(webhook.event.source)
+        if source is None:  # no system of ours signed it
+            return False
+        if source.undated and f"seen/{self.dedupe_key(webhook.event)}" in io.store:
+            return False
+        return source.authentic(webhook)
 
     def dedupe_key(self, event: Event) -> str:
         return event.event_id
@@ -119,10 +144,15 @@ class ReferenceSync(SyncImplementation):
         state = dict(io.store.get(key) or {
             "status": "REL", "shipment": None, "task": None, "ship_to": None,
             "cancelled": False, "invoiced": False, "charges": [], "eta_recorded": None})
+        if event.correlation_id:
+            state.setdefault("correlation", event.correlation_id)
+        else:  # a vendor's event without one (Onfleet's): the order's, from its first event
+            event = event._replace(correlation_id=state.get("correlation") or "")
         handler = HANDLERS.get(event.type)
         if handler is None:
             raise Parked(f"unknown event type {event.type!r}")
-        payload = self.payload(event)
+        thin = event.source == "erp" and self.links(io).erp.thin
+        payload = {} if thin else self.payload(event)  # thin: the key only, read it back
         if "retracted_event_id" in payload:
             yield from self.retracted(event, state, io)
         else:
@@ -154,17 +184,14 @@ class ReferenceSync(SyncImplementation):
         if state["cancelled"] or state["shipment"]:
             return
         order_id, corr = event.order_id, self.correlation(event)
-        order = (yield from self._send(io, io.erp.get(f"/orders/{order_id}",
-                                                      correlation_id=corr))).json()
-        if order["status"] == "CNL":
+        link = self.links(io)
+        order = yield from link.erp.read_order(order_id, corr)
+        if order.cancelled:
             state["cancelled"] = True
             return
-        state["ship_to"] = order["ship_to"]
-        shipment = (yield from self._send(io, io.tms.post(
-            "/shipments", json={"order_id": order_id, "ship_to": order["ship_to"],
-                                "lines": order["lines"]},
-            idempotency_key=f"shipment-{order_id}", correlation_id=corr))).json()
-        state["shipment"] = shipment["id"]
+        state["ship_to"] = order.ship_to
+        state["shipment"] = yield from link.tms.create_shipment(
+            order_id, order, f"shipment-{order_id}", corr)
         yield from self.advance(state, "PLN", event, io)
 
     def _cancelled(self, event: Event, payload: dict, state: dict[str, Any],
@@ -172,33 +199,37 @@ class ReferenceSync(SyncImplementation):
         state["cancelled"] = True
         corr = self.correlation(event)
         if state["shipment"]:  # 409: already departed, nothing left to cancel
-            yield from self._send(io, io.tms.post(
-                f"/shipments/{state['shipment']}/cancel", json={"reason": "order cancelled"},
-                idempotency_key=f"cancel-{state['shipment']}", correlation_id=corr), accept=(409,))
+            yield from self.links(io).tms.cancel_shipment(
+                state["shipment"], "order cancelled", f"cancel-{state['shipment']}", corr)
         if state["task"]:
             yield from self.cancel_task(state["task"], corr, io)
 
     def cancel_task(self, task_id: str, corr: str | None, io: IO) -> Handler:
-        yield from self._send(io, io.lastmile.post(
-            f"/tasks/{task_id}/cancel", json={"reason": "order cancelled"},
-            idempotency_key=f"cancel-{task_id}", correlation_id=corr), accept=(409,))
+        yield from self.links(io).lastmile.cancel_task(task_id, f"cancel-{task_id}", corr)
 
     def _changed(self, event: Event, payload: dict, state: dict[str, Any], io: IO) -> Handler:
-        """A new delivery address: the task (if any) must go to it."""
-        state["ship_to"] = yield from self.current_address(event, payload, io)
+        """A new delivery address: the task (if any) must go to it. From a thin event (the
+        order's key only) it may as well be a cancellation: the order read back says."""
+        erp = self.links(io).erp
+        if erp.thin:
+            order = yield from erp.read_order(event.order_id, self.correlation(event))
+            if order.cancelled:
+                yield from self._cancelled(event, payload, state, io)
+                return
+            state["ship_to"] = order.ship_to
+        else:
+            state["ship_to"] = yield from self.current_address(event, payload, io)
         if state["task"] and not state["cancelled"]:
-            yield from self._send(io, io.lastmile.post(
-                f"/tasks/{state['task']}/destination", json=state["ship_to"],
-                idempotency_key=f"destination-{event.event_id}",
-                correlation_id=self.correlation(event)), accept=(409,))
+            yield from self.links(io).lastmile.change_destination(
+                state["task"], state["ship_to"], f"destination-{event.event_id}",
+                self.correlation(event))
 
     def current_address(self, event: Event, payload: dict[str, Any], io: IO) -> Handler:
         """The address the ERP holds now, not the one in the event: a customer may change it
         several times, and an older change can arrive late (redelivered, or held back) after a
         newer one. The ERP is the system of record; one read settles it."""
-        order = (yield from self._send(io, io.erp.get(
-            f"/orders/{event.order_id}", correlation_id=self.correlation(event)))).json()
-        return order["ship_to"]
+        order = yield from self.links(io).erp.read_order(event.order_id, self.correlation(event))
+        return order.ship_to
 
     def _shipment_status(self, event: Event, payload: dict, state: dict[str, Any],
                          io: IO) -> Handler:
@@ -213,17 +244,16 @@ class ReferenceSync(SyncImplementation):
             yield from self.advance(state, FROM_TMS[code], event, io)
         cancelling = state["cancelled"] or f"cancelled/{event.order_id}" in io.store
         if code == "X4" and not cancelling and not state["task"]:
-            task = (yield from self._send(io, io.lastmile.post(
-                "/tasks", json={"shipment_id": state["shipment"], "order_id": event.order_id,
-                                "destination": state["ship_to"]},
-                idempotency_key=f"task-{state['shipment']}",
-                correlation_id=self.correlation(event)))).json()
-            state["task"] = task["id"]
+            state["task"] = yield from self.links(io).lastmile.create_task(
+                event.order_id, state["shipment"], state["ship_to"],
+                f"task-{state['shipment']}", self.correlation(event))
 
     def _task_updated(self, event: Event, payload: dict, state: dict[str, Any],
                       io: IO) -> Handler:
         if event.task_id != state["task"]:
             return
+        payload = yield from self.links(io).lastmile.what_changed(
+            event.task_id, payload, self.correlation(event))
         trigger = payload["trigger"]
         if event.classifier != "ACT":
             if trigger == "taskEta" and RANK[state["status"]] < RANK["DLV"]:
@@ -237,11 +267,16 @@ class ReferenceSync(SyncImplementation):
         yield from self.advance(state, "DLV", event, io)
         if state["cancelled"] or state["invoiced"] or f"cancelled/{event.order_id}" in io.store:
             return
-        yield from self._send(io, io.erp.post(
-            f"/orders/{event.order_id}/invoice",
-            json={"pod_reference": (details.get("pod") or {}).get("photo"),
-                  "task_id": event.task_id},
-            idempotency_key=f"invoice-{event.order_id}", correlation_id=self.correlation(event)))
+        erp = self.links(io).erp
+        if erp.thin:  # a cancellation's thin event may still wait in the queue: ask the ERP
+            order = yield from erp.read_order(event.order_id, self.correlation(event))
+            if order.cancelled:
+                state["cancelled"] = True
+                return
+        yield from erp.release_invoice(
+            event.order_id, {"pod_reference": (details.get("pod") or {}).get("photo"),
+                             "task_id": event.task_id},
+            f"invoice-{event.order_id}", self.correlation(event))
         state["invoiced"] = True
 
     def delivered(self, details: dict[str, Any]) -> bool:
@@ -252,12 +287,10 @@ class ReferenceSync(SyncImplementation):
         statement_id = payload["statement_id"]
         if statement_id in state["charges"]:
             return
-        yield from self._send(io, io.erp.post(
-            f"/orders/{event.order_id}/freight-charges",
-            json={"statement_id": statement_id, "shipment_id": event.shipment_id,
-                  "lines": payload["lines"], "total": payload["total"]},
-            idempotency_key=self.charges_key(statement_id),
-            correlation_id=self.correlation(event)))
+        yield from self.links(io).erp.post_charges(
+            event.order_id, {"statement_id": statement_id, "shipment_id": event.shipment_id,
+                             "lines": payload["lines"], "total": payload["total"]},
+            self.charges_key(statement_id), self.correlation(event))
         state["charges"] = [*state["charges"], statement_id]
 
     def charges_key(self, statement_id: str) -> str:
@@ -276,12 +309,11 @@ class ReferenceSync(SyncImplementation):
 
     def write_status(self, state: dict[str, Any], status: str, event: Event, io: IO,
                      key: str | None = None) -> Handler:
-        yield from self._send(io, io.erp.post(
-            f"/orders/{event.order_id}/logistics-status",
-            json={"status": status, "classifier": "ACT", "shipment_id": state["shipment"],
-                  "event_time": self.event_time(event).isoformat()},
-            idempotency_key=key or f"status-{event.order_id}-{status}",
-            correlation_id=self.correlation(event)))
+        yield from self.links(io).erp.write_status(
+            event.order_id, {"status": status, "classifier": "ACT",
+                             "shipment_id": state["shipment"],
+                             "event_time": self.event_time(event).isoformat()},
+            key or f"status-{event.order_id}-{status}", self.correlation(event))
         state["status"] = status
 
     def estimate(self, state: dict[str, Any], event: Event, payload: dict, io: IO) -> Handler:
@@ -289,11 +321,11 @@ class ReferenceSync(SyncImplementation):
         recorded = event.recorded_time.isoformat()
         if state["eta_recorded"] is not None and recorded <= state["eta_recorded"]:
             return
-        yield from self._send(io, io.erp.post(
-            f"/orders/{event.order_id}/logistics-status",
-            json={"status": self.estimated_status(state, payload), "classifier": "EST",
-                  "eta": payload.get("eta"), "event_time": self.event_time(event).isoformat()},
-            idempotency_key=f"eta-{event.event_id}", correlation_id=self.correlation(event)))
+        yield from self.links(io).erp.write_status(
+            event.order_id, {"status": self.estimated_status(state, payload),
+                             "classifier": "EST", "eta": payload.get("eta"),
+                             "event_time": self.event_time(event).isoformat()},
+            f"eta-{event.event_id}", self.correlation(event))
         state["eta_recorded"] = recorded
 
     def estimated_status(self, state: dict[str, Any], payload: dict[str, Any]) -> str:
@@ -309,8 +341,11 @@ class ReferenceSync(SyncImplementation):
 
     # --- calling with retries -------------------------------------------------------------------
 
-    def _send(self, io: IO, call: Call, accept: tuple[int, ...] = ()) -> Handler:
-        """Retry until a definite answer; the same Call (and so Idempotency-Key) every time."""
+    def _send(self, io: IO, call: Call, accept: tuple[int, ...] = (),
+              recheck: Recheck | None = None) -> Handler:
+        """Retry until a definite answer; the same Call (and so Idempotency-Key) every time.
+        After a lost answer, a write the vendor cannot dedupe by its key is looked up first
+        (`recheck`, while the call still carries its key): found, that is the answer."""
         started, backoff = io.now, FIRST_BACKOFF
         while True:
             paused = self.paused_until.get(call.system)
@@ -334,6 +369,12 @@ class ReferenceSync(SyncImplementation):
                 yield io.sleep(backoff * io.random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, MAX_BACKOFF)
             call = self.retry(call)
+            if response is None and recheck is not None and call.idempotency_key:
+                # the lost write may still be on its way: give it as long again to land
+                yield io.sleep(call.timeout)
+                found = yield from recheck()
+                if found is not None:
+                    return found
 
     def transient(self, status: int) -> bool:
         """Worth retrying: the system is overloaded, down or throttling, not refusing."""
@@ -347,6 +388,11 @@ class ReferenceSync(SyncImplementation):
     def retry(self, call: Call) -> Call:
         """What to send again: the very same request, Idempotency-Key included."""
         return call
+
+
+def _in_turn(tasks: list[Handler]) -> Handler:
+    for task in tasks:
+        yield from task
 
 
 REQUIRED = {

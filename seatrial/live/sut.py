@@ -47,11 +47,13 @@ from seatrial.live.settings import (
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.model.wire import CANONICAL
+from seatrial.sdk import payloads
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seconds
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
+from seatrial.simulators.dialect import dialects
 from seatrial.transport.retry_after import retry_after_headers
 
 MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
@@ -96,6 +98,10 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
         if not (isinstance(value, str) and DIALECT_NAME.fullmatch(value)):
             raise SettingsError(f"{name}={value!r}: give the name of the dialect {system} "
                                 "speaks, e.g. canonical, or leave it out")
+        known = dialects(system)  # what the built-in implementations' connectors speak
+        if value not in known:
+            raise SettingsError(f"{name}={value!r}: {system} has no dialect {value!r}; use "
+                                f"one of {', '.join(known)}, or leave it out")
         parsed[name] = value
     url = raw.get(SUT_URL)
     if SUT_URL in raw and not (isinstance(url, str) and BASE_URL.fullmatch(url)):
@@ -175,6 +181,12 @@ def _wall_wait(headers: Mapping[str, str]) -> float | None:
         return float(exact)
     value = headers.get("retry-after")
     return None if value is None else retry_seconds(value, headers.get("date"))
+
+
+#: The systems' dialects whose APIs take HTTP Basic credentials instead of the canonical OAuth2
+#: bearer token: (user, password) from the settings (docs/dialects.md).
+BASIC = {"sap-s4": ("SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_SECRET"),  # a communication user
+         "onfleet": ("SEATRIAL_CLIENT_SECRET", None)}  # the API key as the user name
 
 
 def _own_authorization(call: Call) -> bool:
@@ -289,7 +301,8 @@ class HttpFace:
         outcome: tuple[SdkResponse | None, Exception | None]
         try:
             answer = await self._request(base, call, timeout, issued, untold)
-            if answer.status_code == 401 and not _own_authorization(call):
+            if (answer.status_code == 401 and not _own_authorization(call)
+                    and self.settings.get(dialect_setting(call.system)) not in BASIC):
                 # our token expired or was revoked: one fresh token, one retry
                 self._tokens.pop(call.system, None)
                 answer = await self._request(base, call, timeout, issued, untold)
@@ -352,7 +365,14 @@ class HttpFace:
     async def _request(self, base: str, call: Call, timeout: float, issued: float,
                        untold: list[str]) -> httpx.Response:
         headers = dict(call.headers)
-        if not _own_authorization(call):  # the canonical scheme: our OAuth2 bearer token
+        basic = BASIC.get(self.settings.get(dialect_setting(call.system)))
+        if _own_authorization(call):
+            pass
+        elif basic is not None:  # the dialect's scheme
+            user, password = (self.settings[name] if name else "" for name in basic)
+            pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers["authorization"] = f"Basic {pair}"
+        else:  # the canonical scheme: our OAuth2 bearer token
             headers["authorization"] = f"Bearer {await self._token(call.system, base)}"
         if call.idempotency_key is not None:
             headers["idempotency-key"] = call.idempotency_key
@@ -442,10 +462,14 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
         if face.sut is None:
             return problem(503, "Not configured", "POST /seatrial/configure first")
         body = await request.body()
-        try:
-            event = parse_event(body)
-        except ValueError as error:
-            return problem(400, "Malformed event", str(error), field="body")
+        read = payloads.reader(source, face.io.dialects[source])
+        if read is not None:  # a vendor's body, read as in process (an unreadable one parked)
+            event = payloads.readable(read, source, body)
+        else:
+            try:
+                event = parse_event(body)
+            except ValueError as error:
+                return problem(400, "Malformed event", str(error), field="body")
         if delay:
             await asyncio.sleep(delay)
         face.learn_time(request.headers.get("x-seatrial-sim-time"))

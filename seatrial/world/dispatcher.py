@@ -21,6 +21,7 @@ import simpy
 from seatrial.faults import Delivery, FaultLayer
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
+from seatrial.sdk import payloads
 from seatrial.sdk.webhooks import Webhook
 from seatrial.simulators.dialect import Dialect
 from seatrial.world.ports import Receiver, Signing
@@ -82,7 +83,24 @@ class WebhookDispatcher:
         for ref, note in notes:
             record(now, "fault", event.source, ref, event.order_id, note)
         for delivery in deliveries:
+            if delivery.forgery is not None:
+                delivery = self._forged(event, delivery)
+                if delivery is None:
+                    continue
             self.send(delivery)
+
+    def _forged(self, event: Event, delivery: Delivery) -> Delivery | None:
+        """A forger's delivery in the shape the source's dialect signs (`Dialect.forgeries`),
+        or None when it has nothing to send (a replay of a delivery never made)."""
+        spoken = self.dialects.get(event.source)
+        if spoken is None or spoken.forgeries is None:
+            return delivery
+        made = spoken.forgeries(event, delivery.event, delivery.forgery or "",
+                                bool(self.audience(event)))
+        if made is None:
+            return None
+        forged, later = made
+        return delivery._replace(event=forged, delay=delivery.delay + later)
 
     def audience(self, event: Event) -> tuple[Any, ...]:
         """The subscriptions `event` goes out under (its dialect's `audience`)."""
@@ -148,12 +166,25 @@ class WebhookDispatcher:
         if subscription is not None and type(subscription) is not Standing:
             data["webhook"] = subscription.key
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
-        spoken = self.dialects[event.source]
-        webhook = Webhook(event, lambda body: spoken.sign_webhook(
-            self.signing.secrets[event.source], event, int(self.signing.clock()), body,
-            delivery.forgery), spoken.render_event)
-        self.receiver.deliver(webhook, lambda outcome, detail: self._outcome(
+        self.receiver.deliver(self._webhook(delivery), lambda outcome, detail: self._outcome(
             delivery, attempt, subscription, outcome, detail))
+
+    def _webhook(self, delivery: Delivery) -> Webhook:
+        """The delivery as the SUT receives it: its dialect's body and signature, and the event
+        that body says (a vendor's payload read as any Python SUT would read it,
+        `seatrial.sdk.payloads`; the canonical envelope is the event itself)."""
+        event = delivery.event
+        spoken = self.dialects[event.source]
+
+        def sign(body: bytes) -> dict[str, str]:
+            return spoken.sign_webhook(self.signing.secrets[event.source], event,
+                                       int(self.signing.clock()), body, delivery.forgery)
+
+        read = payloads.reader(event.source, spoken.name)
+        if read is None:
+            return Webhook(event, sign, spoken.render_event)
+        body = spoken.render_event(event)
+        return Webhook.received(payloads.readable(read, event.source, body), body, sign(body))
 
     def _outcome(self, delivery: Delivery, attempt: int, subscription: Any, outcome: str,
                  detail: str | None) -> None:

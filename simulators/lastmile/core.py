@@ -97,6 +97,7 @@ class LastMileCore:
     checks: random.Random = field(default_factory=lambda: random.Random("lastmile.checks"))
     tasks: dict[str, Task] = field(default_factory=dict)
     webhooks: dict[str, Registration] = field(default_factory=dict)
+    registered: int = 0  # webhooks ever registered: a deleted one's id is never reused
     #: canonical operations the canonical dialect has no route for (its subscription stands)
     REGISTRATIONS: ClassVar[tuple[str, ...]] = ("register_webhook", "list_webhooks",
                                                 "delete_webhook")
@@ -152,7 +153,8 @@ class LastMileCore:
             raise WebhookRefused("url", f"the validation request GET {url}?check=<string> must "
                                  f"answer 200 with the string as its body; {said}"
                                  + (f" ({body[:200]})" if status is None else ""))
-        made = Registration(f"W-{len(self.webhooks) + 1:06d}", name, url, trigger, threshold,
+        self.registered += 1
+        made = Registration(f"W-{self.registered:06d}", name, url, trigger, threshold,
                             self.clock())
         self.webhooks[made.id] = made
         return made

@@ -1,4 +1,9 @@
-"""`forged`: someone else posts webhooks to the SUT, badly signed, for a real order."""
+"""`forged`: someone else posts webhooks to the SUT, badly signed, for a real order.
+
+The forger's message is made here; what it sends in a dialect is the dialect's to say
+(`Dialect.forgeries`, which the webhook dispatcher applies to every forged delivery): its
+signing shape, and for Onfleet, whose signature carries no time, `stale_timestamp` as a replay
+of a genuine delivery an hour later rather than a message with an old timestamp."""
 
 from __future__ import annotations
 

@@ -108,6 +108,7 @@ SALES_ORDER = EntityType(
         _s("TransactionCurrency", 5, "Document Currency"),
         _s("OverallSDProcessStatus", 1, "Overall Status"),
         _s("OverallSDDocumentRejectionSts", 1, "Rejection Status"),
+        _s("OverallOrdReltdBillgStatus", 1, "Order-Related Billing Status"),
         _s("YY1_LogisticsStatus_SDH", 3, "Logistics Status", updatable=True),
         _s("YY1_LogisticsStatusClass_SDH", 3, "Logistics Status Class", updatable=True),
         _s("YY1_ShipmentID_SDH", 20, "TMS Shipment", updatable=True),

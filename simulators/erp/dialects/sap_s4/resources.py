@@ -63,6 +63,9 @@ def order_record(gateway: Gateway, order: Order) -> Record:
         "OverallSDProcessStatus": "C" if cancelled or order.status == "DLV"
         else "A" if order.status == "REL" else "B",
         "OverallSDDocumentRejectionSts": "C" if cancelled else "A",
+        # C fully billed (CreateBillingDocument ran), A not yet: what a SUT reads before it
+        # bills again after a lost answer
+        "OverallOrdReltdBillgStatus": "C" if order.id in gateway.erp.invoiced_orders else "A",
         "YY1_LogisticsStatus_SDH": order.status,
         "YY1_LogisticsStatusClass_SDH": extra.get("classifier", ""),
         "YY1_ShipmentID_SDH": order.shipment_id or "",

@@ -1,8 +1,9 @@
 """The last-mile platform in Onfleet's dialect (API v2, docs.onfleet.com), over the same core.
 
 Covered: HTTP Basic auth with an API key as the user name (`errors.AUTH`); tasks created with a
-destination, recipients, completeAfter/completeBefore and metadata, read by id and by shortId,
-their destination changed (PUT) and deleted (a cancellation), with `state` 0-3 and
+destination, recipients, completeAfter/completeBefore and metadata, read by id, by shortId and
+by metadata (`POST /tasks/metadata`), their destination changed (PUT) and deleted (a
+cancellation), with `state` 0-3 and
 `completionDetails`; webhooks registered by the SUT (one trigger each, by number) after the
 `GET ?check=` validation, delivered in Onfleet's body with `X-Onfleet-Signature`, retried every
 30 minutes for a day, disabled after 300 consecutive failures; every refusal (401, 400, 404,
@@ -26,6 +27,7 @@ from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.lastmile.dialects.onfleet import tasks, webhooks
 from seatrial.simulators.lastmile.dialects.onfleet.document import describe
 from seatrial.simulators.lastmile.dialects.onfleet.errors import AUTH, errors
+from seatrial.simulators.lastmile.dialects.onfleet.forgeries import forgeries
 from seatrial.simulators.lastmile.dialects.onfleet.schemas import SCHEMAS
 
 BASE = "/api/v2"
@@ -42,6 +44,10 @@ ENDPOINTS = (
     Endpoint("POST", f"{BASE}/tasks", tasks.create_task, LastMileCore.create_task,
              "Create a task", 200, "Task", "TaskCreate", invalid=_INVALID_TASK,
              subject=tasks.subject),
+    Endpoint("POST", f"{BASE}/tasks/metadata", tasks.query_by_metadata, LastMileCore.get_task,
+             "Find tasks by metadata", 200, "Tasks", "MetadataQuery",
+             invalid="not a list of 1 to 50 {name, type, value} entries",
+             subject=tasks.query_subject),
     Endpoint("GET", f"{BASE}/tasks/{{task_id}}", tasks.get_task, LastMileCore.get_task,
              "Read a task", 200, "Task", subject=tasks.subject),
     Endpoint("GET", f"{BASE}/tasks/shortId/{{short_id}}", tasks.get_task_by_short_id,
@@ -69,4 +75,5 @@ ENDPOINTS = (
 DIALECT = Dialect("onfleet", "lastmile", "last-mile platform", ENDPOINTS, SCHEMAS, describe,
                   errors=errors, auth=AUTH, render_event=webhooks.render_event,
                   sign_webhook=webhooks.sign_webhook, audience=webhooks.audience,
-                  redelivery=webhooks.REDELIVERY, disable_after=webhooks.DISABLE_AFTER)
+                  redelivery=webhooks.REDELIVERY, disable_after=webhooks.DISABLE_AFTER,
+                  forgeries=forgeries)

@@ -51,6 +51,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "recipients": {"type": "array", "items": ref("Recipient")},
         "destination": ref("Destination"),
     }, ["id", "shortId", "state", "worker", "completionDetails", "metadata", "destination"]),
+    "Tasks": {"type": "array", "items": ref("Task")},
+    "MetadataQuery": {"type": "array", "minItems": 1, "maxItems": 50, "items": obj({
+        "name": string("e.g. shipment_id"), "type": string("e.g. string"), "value": {}},
+        ["name", "type", "value"]),
+        "description": "the tasks whose metadata hold every entry, by name and value"},
     "Deleted": obj({}, description="an empty object"),
     "WebhookCreate": obj({
         "url": {"type": "string", "minLength": 1, "maxLength": 2048,

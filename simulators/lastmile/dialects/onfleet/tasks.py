@@ -1,5 +1,5 @@
-"""Onfleet's tasks over the core's: create, read (by id and by shortId), change the destination
-(PUT) and delete (cancel).
+"""Onfleet's tasks over the core's: create, read (by id, by shortId, and by metadata), change
+the destination (PUT) and delete (cancel).
 
 A task is created with a `destination` (its `address`), `recipients`, `completeAfter` and
 `completeBefore` (Unix ms) and `metadata`; two metadata entries are required, `order_id` and
@@ -189,6 +189,46 @@ def get_task_by_short_id(lastmile: LastMileCore, request: ApiRequest) -> Reply:
     given = request.params["short_id"]
     task = _task(lastmile, given, ids.task_of_short_id(given))
     return Reply(200, task_json(task), dict(RATE_HEADERS))
+
+
+def query_subject(_params: dict[str, str], body: Any) -> dict[str, str]:
+    """The canonical keys a metadata query names (order_id, shipment_id), if it names them."""
+    keys = {}
+    for entry in body if isinstance(body, list) else ():
+        if (isinstance(entry, dict) and entry.get("name") in ("order_id", "shipment_id")
+                and isinstance(entry.get("value"), str)):
+            keys[entry["name"]] = entry["value"]
+    return keys
+
+
+def _wanted(body: Any) -> list[tuple[str, Any]]:
+    """The (name, value) pairs of a metadata query: `[{name, type, value}, ...]`, 1 to 50."""
+    if not isinstance(body, list) or not 0 < len(body) <= MAX_ENTRIES:
+        raise Invalid("body", f"a list of 1 to {MAX_ENTRIES} {{name, type, value}} entries, "
+                      "e.g. [{\"name\": \"shipment_id\", \"type\": \"string\", \"value\": ...}]")
+    wanted = []
+    for index, entry in enumerate(body):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or "value" not in entry:
+            raise Invalid(f"[{index}]", "an object {name, type, value}")
+        wanted.append((entry["name"], entry["value"]))
+    return wanted
+
+
+def query_by_metadata(lastmile: LastMileCore, request: ApiRequest) -> Reply:
+    """Onfleet's `POST /tasks/metadata`: the tasks (not deleted) whose metadata hold every
+    entry asked for, by name and value (the lookup before a create is sent again)."""
+    wanted = _wanted(request.body)
+    found = []
+    for task in lastmile.tasks.values():
+        if task.cancelled_at is not None:
+            continue
+        record = task_json(task)
+        have = [(e.get("name"), e.get("value")) for e in record["metadata"]
+                if isinstance(e, dict)]
+        if all(pair in have for pair in wanted):
+            found.append(record)
+    return Reply(200, found, dict(RATE_HEADERS))  # type: ignore[arg-type]
 
 
 def update_task(lastmile: LastMileCore, request: ApiRequest) -> Reply:

@@ -61,7 +61,8 @@ def trigger_of(event: Event) -> str:
     payload = event.payload
     core = payload.get("trigger") or payload.get("triggerName") or ""
     details = payload.get("completion_details") or payload.get("completionDetails")
-    if core == "taskCompleted" and details is not None and not details.get("success"):
+    if (core == "taskCompleted" and isinstance(details, dict)
+            and not details.get("success")):
         return "taskFailed"
     return FROM_CORE.get(core, "taskUpdated")
 
@@ -71,9 +72,11 @@ def audience(event: Event, lastmile: LastMileCore) -> tuple[Registration, ...]:
     return lastmile.subscribed(trigger_of(event))
 
 
-def _completion(details: dict[str, Any] | None, task_ref: str) -> dict[str, Any] | None:
-    if details is None:
-        return None
+def _completion(details: Any, task_ref: str) -> Any:
+    """completionDetails in Onfleet's shape; anything but an object (a poisoned payload's) is
+    sent as it is, so that the poison reaches the SUT as poison."""
+    if not isinstance(details, dict):
+        return details
     pod = details.get("pod") or details.get("proofOfDelivery")
     photos = details.get("photos") or details.get("photoUploadIds") or []
     return {"success": bool(details.get("success")),
@@ -91,6 +94,8 @@ def render_event(event: Event) -> bytes:
     number = ids.number(event.task_id or "T-0")
     task_ref = ids.encode("task", number)
     trigger = trigger_of(event)
+    named = payload.get("trigger") or payload.get("triggerName")
+    poisoned = not isinstance(named, str)  # no trigger: sent without one, not as taskUpdated
     worker = payload.get("worker", payload.get("workerName"))
     state = payload.get("state", payload.get("taskState"))
     task: dict[str, Any] = {
@@ -101,7 +106,8 @@ def render_event(event: Event) -> bytes:
                      {"name": "shipment_id", "type": "string", "value": event.shipment_id}]}
     eta = payload.get("eta") or payload.get("etaTime")
     body: dict[str, Any] = {
-        "taskId": task_ref, "triggerId": NUMBERS[trigger], "triggerName": trigger,
+        "taskId": task_ref, "triggerId": None if poisoned else NUMBERS[trigger],
+        "triggerName": named if poisoned else trigger,
         "time": ms((event.event_time - EPOCH).total_seconds()), "workerId": worker,
         "adminId": None, "actionContext": {"type": "WORKER", "id": worker} if worker else
         {"type": "API"}, "data": {"task": task}}

@@ -1,0 +1,62 @@
+"""Connectors: how a sync implementation speaks to each system in the dialect it speaks, one
+module per (system, dialect), so that the same business logic runs in any dialect.
+
+`links(io, send)` picks one per system from `io.dialects`. Each makes the calls the business
+logic needs (read an order, create a shipment, create a task, write a status, ...) in its
+dialect's shapes, through the implementation's own `send` (its retries, backoff and 429
+pauses), and knows how its system signs webhooks. Where a vendor dedupes no write by
+Idempotency-Key, its connector hands `send` a `recheck` too: how to look the write up before
+sending it again after a lost answer (docs/dialects.md#the-sut-side).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from seatrial.sdk import IO
+from seatrial.sync_implementations.connectors.base import (
+    Connector,
+    Order,
+    Parked,
+    Recheck,
+    Send,
+)
+from seatrial.sync_implementations.connectors.erp import Erp
+from seatrial.sync_implementations.connectors.erp_sap_s4 import SapErp
+from seatrial.sync_implementations.connectors.lastmile import LastMile
+from seatrial.sync_implementations.connectors.lastmile_onfleet import OnfleetLastMile
+from seatrial.sync_implementations.connectors.tms import Tms
+
+__all__ = ["Connector", "Links", "Order", "Parked", "Recheck", "Send", "links"]
+
+#: system -> dialect -> its connector
+CONNECTORS: dict[str, dict[str, type[Connector]]] = {
+    "erp": {"canonical": Erp, "sap-s4": SapErp},
+    "tms": {"canonical": Tms},
+    "lastmile": {"canonical": LastMile, "onfleet": OnfleetLastMile},
+}
+
+
+class Links(NamedTuple):
+    erp: Erp
+    tms: Tms
+    lastmile: LastMile
+
+    def of(self, source: str) -> Connector | None:
+        """The connector of the system that sent an event; None for a source that is none
+        of them (a forger's made-up one)."""
+        return getattr(self, source) if source in Links._fields else None
+
+
+def links(io: IO, send: Send) -> Links:
+    """A connector per system, in the dialect `io.dialects` says it speaks; ValueError names
+    a dialect no connector speaks, and those there are."""
+    made = []
+    for system in Links._fields:
+        dialect = io.dialects[system]
+        known = CONNECTORS[system]
+        if dialect not in known:
+            raise ValueError(f"no connector speaks {system} in {dialect!r}; the built-in "
+                             f"implementations speak {', '.join(known)}")
+        made.append(known[dialect](io, send))
+    return Links(*made)

@@ -1,0 +1,121 @@
+"""The last-mile platform in Onfleet's API v2 (docs.onfleet.com).
+
+Tasks carry the order and shipment in their metadata; a destination change is a PUT, a
+cancellation a DELETE. Onfleet honours no Idempotency-Key, so a create whose answer was lost
+is looked up by its metadata (`POST /tasks/metadata`) before it is sent again: the key still
+names the effect, and the lookup is how this dialect honours it. Webhooks are the
+implementation's to register (one per trigger, after the `?check=` handshake its
+`validate_webhook` answers), and to keep: Onfleet disables one after repeated failures, so
+they are re-checked on every boot and, while tasks are being created, at most every
+`RECHECK_EVERY` seconds, and a disabled one is registered anew. Deliveries are signed in
+`X-Onfleet-Signature` with no time in it (`undated`); a taskUpdated is read back to learn what
+changed (`what_changed`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seatrial.sdk import Handler, Response, Webhook
+from seatrial.sdk.payloads import onfleet
+from seatrial.sync_implementations.connectors.lastmile import LastMile
+
+API = "/api/v2"
+#: the triggers a sync implementation follows: started, ETA, arrival, completed, failed,
+#: updated (a return to the shipper), deleted
+TRIGGERS = {0: "taskStarted", 1: "taskEta", 2: "taskArrival", 3: "taskCompleted",
+            4: "taskFailed", 7: "taskUpdated", 8: "taskDeleted"}
+RECHECK_EVERY = 1800.0
+CHECKED = "onfleet/webhooks-checked"  # when the webhooks were last seen enabled (run seconds)
+
+
+def _address(address: dict[str, Any]) -> dict[str, Any]:
+    """A canonical address (street, city, postcode, country) as Onfleet's destination."""
+    sent = {"street": address.get("street"), "city": address.get("city"),
+            "postalCode": address.get("postcode")}
+    if address.get("country"):
+        sent["country"] = address["country"]
+    return {"address": sent}
+
+
+def _entry(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "type": "string", "value": value}
+
+
+class OnfleetLastMile(LastMile):
+    undated = True
+
+    def authentic(self, webhook: Webhook, tolerance: float = 0.0) -> bool:
+        """X-Onfleet-Signature; it signs no time, so `tolerance` has nothing to bound."""
+        secret = self.io.secrets.get("lastmile")
+        return secret is not None and onfleet.signed(
+            webhook.body, webhook.headers.get(onfleet.SIGNATURE), secret)
+
+    def start(self) -> Handler | None:
+        return self.keep_webhooks()
+
+    def keep_webhooks(self) -> Handler:
+        """One enabled webhook per trigger followed, to this implementation's URL: those
+        missing are registered, a disabled one is deleted and registered anew."""
+        url = self.io.webhook_url("lastmile")
+        listed = (yield from self.send(self.io.lastmile.request("GET", f"{API}/webhooks"))).json()
+        enabled = set()
+        for hook in listed if isinstance(listed, list) else ():
+            if hook.get("url") != url:
+                continue
+            if hook.get("isEnabled"):
+                enabled.add(hook.get("trigger"))
+            else:
+                yield from self.send(self.io.lastmile.request(
+                    "DELETE", f"{API}/webhooks/{hook['id']}"), accept=(404,))
+        for number, name in TRIGGERS.items():
+            if number not in enabled:
+                yield from self.send(self.io.lastmile.request(
+                    "POST", f"{API}/webhooks",
+                    json={"url": url, "name": f"sync {name}", "trigger": number}))
+        self.io.store.put(CHECKED, self._now())
+
+    def _now(self) -> float:
+        return self.io.now.timestamp()
+
+    def create_task(self, order_id: str, shipment_id: str, destination: dict[str, Any],
+                    key: str | None, corr: str | None) -> Handler:
+        checked = self.io.store.get(CHECKED)
+        if checked is None or self._now() - checked >= RECHECK_EVERY:
+            yield from self.keep_webhooks()
+        metadata = [_entry("order_id", order_id), _entry("shipment_id", shipment_id)]
+
+        def recheck() -> Handler:
+            found = (yield from self.send(self.io.lastmile.request(
+                "POST", f"{API}/tasks/metadata", json=[_entry("shipment_id", shipment_id)],
+                correlation_id=corr))).json()
+            return Response(200, found[0]) if found else None
+
+        task = (yield from self.send(self.io.lastmile.request(
+            "POST", f"{API}/tasks", json={"destination": _address(destination),
+                                          "recipients": [], "metadata": metadata},
+            idempotency_key=key, correlation_id=corr), recheck=recheck)).json()
+        return task.get("id") if isinstance(task, dict) else None
+
+    def what_changed(self, task_id: str, payload: dict[str, Any], corr: str | None) -> Handler:
+        """taskUpdated says only that the task changed: read it back; a parcel the recipient
+        refused (`onfleet.returned`) is `taskReturned`."""
+        if payload.get("trigger") != "taskUpdated":
+            return payload
+        task = (yield from self.send(self.io.lastmile.request(
+            "GET", f"{API}/tasks/{task_id}", correlation_id=corr), accept=(404,))).json()
+        return {**payload, "trigger": "taskReturned"} if onfleet.returned(task) else payload
+
+    def change_destination(self, task_id: str, address: dict[str, Any], key: str | None,
+                           corr: str | None) -> Handler:
+        """409: the task is finished; 404: deleted (cancelled) meanwhile. Both are answers."""
+        yield from self.send(self.io.lastmile.request(
+            "PUT", f"{API}/tasks/{task_id}", json={"destination": _address(address)},
+            idempotency_key=key, correlation_id=corr), accept=(404, 409))
+
+    def cancel_task(self, task_id: str, key: str | None, corr: str | None) -> Handler:
+        """A DELETE; 404 is an answer (deleted already: a retry after a lost answer) and so
+        is 409 (delivered or returned already)."""
+        yield from self.send(self.io.lastmile.request(
+            "DELETE", f"{API}/tasks/{task_id}", idempotency_key=key, correlation_id=corr),
+            accept=(404, 409))
