@@ -56,7 +56,10 @@ class Invoicer(SyncImplementation):
     send: Callable
 
     def on_event(self, event, io):
-        if event.type == "order.cancelled":
+        if event.type != "order.changed":  # SAP's thin Changed: read it to learn what changed
+            return
+        read = yield io.erp.request("GET", f"{SO}/A_SalesOrder('{event.order_id}')")
+        if read.body["d"]["OverallSDDocumentRejectionSts"] == "C":  # rejected: cancelled
             io.spawn(self.invoice(event.order_id, io))
 
     def invoice(self, order_id, io):

@@ -10,7 +10,7 @@ the logistics write-backs (docs/dialects.md#sap-s4).
   order and writes again. After a lost answer the order is read first: written already, the
   write is done (sent again, its ETag would be stale: the write itself changed it).
 - Thin events: an event carries the order's key only (`thin`); the order is read back, and an
-  order that is not readable yet (404) is read again for up to `READABLE_WITHIN` seconds.
+  order that is not readable yet (404) is read again for up to `readable_within` seconds.
 - No Idempotency-Key is honoured, so a write whose answer was lost is looked up before it is
   sent again: a freight posting by `$filter` on its statement id among the order's pricing
   elements, an invoice by the order's billing status (`OverallOrdReltdBillgStatus` C).
@@ -28,8 +28,6 @@ from seatrial.sync_implementations.connectors.erp import Erp
 SERVICE = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 SESSION = "sap-s4/session"  # {"token": ..., "cookies": [[name, value], ...]}
 TOKEN = "x-csrf-token"
-WRITE_ATTEMPTS = 5  # CSRF refetches and ETag re-reads for one write, before it is parked
-READABLE_WITHIN = 3600.0
 READ_AGAIN = 60.0
 FIELDS = {"status": "YY1_LogisticsStatus_SDH", "classifier": "YY1_LogisticsStatusClass_SDH",
           "shipment_id": "YY1_ShipmentID_SDH", "eta": "YY1_ETA_SDH",
@@ -72,6 +70,12 @@ def _lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class SapErp(Erp):
     thin = True
+    #: CSRF refetches and ETag re-reads for one write, before it is parked: other users may
+    #: keep changing a busy order (sap-etag-conflicts: 3 reads in 10 go stale at once, so 5
+    #: tries lost one write in some 400)
+    write_attempts = 20
+    #: seconds an order a thin event announced is read again while it answers 404
+    readable_within = 3600.0
 
     # --- the session ------------------------------------------------------------------------
 
@@ -105,7 +109,7 @@ class SapErp(Erp):
 
     def _read(self, order_id: str, corr: str | None) -> Handler:
         """The sales order with its items and partners (`d`), its ETag kept for the next
-        write; an order not readable yet is read again, up to `READABLE_WITHIN`."""
+        write; an order not readable yet is read again, up to `readable_within`."""
         waited = 0.0
         while True:
             response = yield from self.send(self.io.erp.request(
@@ -113,7 +117,7 @@ class SapErp(Erp):
                 headers=self._headers(), correlation_id=corr), accept=(404,))
             if response.status_code != 404:
                 break
-            if waited >= READABLE_WITHIN:
+            if waited >= self.readable_within:
                 raise Parked(f"sales order {order_id} not readable for {waited:.0f} s")
             yield self.io.sleep(READ_AGAIN)
             waited += READ_AGAIN
@@ -137,7 +141,7 @@ class SapErp(Erp):
                key: str | None = None, recheck: Any = None) -> Handler:
         """One write with the session's token (and, for a PATCH, the order's ETag): a stale
         token is fetched anew, a stale ETag read anew, and the write sent again."""
-        for _attempt in range(WRITE_ATTEMPTS):
+        for _attempt in range(self.write_attempts):
             if not self._session().get("token"):
                 yield from self._fetch(corr)
             etag = None
@@ -160,7 +164,7 @@ class SapErp(Erp):
                 return response
             else:
                 raise Parked(f"{method} {path} answered {status}: {response.text[:200]}")
-        raise Parked(f"{method} {path}: CSRF token or ETag refused {WRITE_ATTEMPTS} times")
+        raise Parked(f"{method} {path}: CSRF token or ETag refused {self.write_attempts} times")
 
     def write_status(self, order_id: str, fields: dict[str, Any], key: str | None,
                      corr: str | None) -> Handler:

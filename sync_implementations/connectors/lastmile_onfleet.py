@@ -18,6 +18,7 @@ from typing import Any
 
 from seatrial.sdk import Handler, Response, Webhook
 from seatrial.sdk.payloads import onfleet
+from seatrial.sync_implementations.connectors.base import Parked
 from seatrial.sync_implementations.connectors.lastmile import LastMile
 
 API = "/api/v2"
@@ -26,6 +27,10 @@ API = "/api/v2"
 TRIGGERS = {0: "taskStarted", 1: "taskEta", 2: "taskArrival", 3: "taskCompleted",
             4: "taskFailed", 7: "taskUpdated", 8: "taskDeleted"}
 RECHECK_EVERY = 1800.0
+#: a registration whose `?check=` validation failed (400, error 1008: a timeout or a proxy on
+#: the way) is tried again this many seconds later, as often as it takes
+REVALIDATE_AFTER = 30.0
+VALIDATION_FAILED = 1008
 CHECKED = "onfleet/webhooks-checked"  # when the webhooks were last seen enabled (run seconds)
 
 
@@ -70,10 +75,23 @@ class OnfleetLastMile(LastMile):
                     "DELETE", f"{API}/webhooks/{hook['id']}"), accept=(404,))
         for number, name in TRIGGERS.items():
             if number not in enabled:
-                yield from self.send(self.io.lastmile.request(
-                    "POST", f"{API}/webhooks",
-                    json={"url": url, "name": f"sync {name}", "trigger": number}))
+                yield from self._register(url, name, number)
         self.io.store.put(CHECKED, self._now())
+
+    def _register(self, url: str, name: str, number: int) -> Handler:
+        """POST /webhooks until it is taken: a refused validation is no answer about the
+        URL, which this implementation knows it serves."""
+        call = self.io.lastmile.request("POST", f"{API}/webhooks", json={
+            "url": url, "name": f"sync {name}", "trigger": number})
+        while True:
+            answer = yield from self.send(call, accept=(400,))
+            if answer.ok:
+                return
+            error = answer.json()
+            code = error.get("message", {}).get("error") if isinstance(error, dict) else None
+            if code != VALIDATION_FAILED:
+                raise Parked(f"POST {API}/webhooks answered 400: {error}")
+            yield self.io.sleep(REVALIDATE_AFTER)
 
     def _now(self) -> float:
         return self.io.now.timestamp()

@@ -191,7 +191,8 @@ def get_task_by_short_id(lastmile: LastMileCore, request: ApiRequest) -> Reply:
     return Reply(200, task_json(task), dict(RATE_HEADERS))
 
 
-def query_subject(_params: dict[str, str], body: Any) -> dict[str, str]:
+def query_subject(_params: dict[str, str], body: Any, _query: dict[str, str]
+                  ) -> dict[str, str]:
     """The canonical keys a metadata query names (order_id, shipment_id), if it names them."""
     keys = {}
     for entry in body if isinstance(body, list) else ():
