@@ -16,7 +16,7 @@ from seatrial.faults.base import Fault
 from seatrial.faults.kinds import FAULT_KINDS, KINDS
 from seatrial.faults.reach import unreached
 from seatrial.run import play
-from seatrial.scenario import Dialects, Scenario
+from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import load_scenario
 from seatrial.targets import resolve
 
@@ -66,10 +66,7 @@ def test_every_fault_of_a_gate_scenario_reaches_the_sut_on_every_gate_seed(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "seed"), runs(
-    # a scenario in a vendor dialect needs a SUT that speaks it: until the built-in reference
-    # does, tests/test_dialect_faults.py plays those with references that do
-    [name for name, scenario in catalogue().items()
-     if not scenario.gate and scenario.dialects == Dialects()]))
+    [name for name, scenario in catalogue().items() if not scenario.gate]))
 def test_every_fault_of_a_scenario_outside_the_gate_reaches_the_sut(name: str, seed: int) -> None:
     messages = idle(name, seed)
     assert not messages, "\n".join(messages)
