@@ -156,8 +156,8 @@ def show(scenario: str) -> None:
 
 
 INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on time failed "
-                     "live while the harness itself was behind (the lag figures are in the "
-                     "report); rerun at a slower --time-scale")
+                     "live while the harness itself was behind, or kept the SUT waiting for a "
+                     "core (the lag figures are in the report); rerun at a slower --time-scale")
 
 
 @main.command(short_help="Run scenarios against a target and judge every run.", epilog=exit_codes(

@@ -244,7 +244,8 @@ MAX_RETRIES = 4
 retry_option = click.option(
     "--retry-inconclusive", "retries", type=click.IntRange(min=0, max=MAX_RETRIES), default=0,
     metavar="N",
-    help=f"Live: play a run whose verdict was inconclusive (the harness fell behind) again at "
+    help=f"Live: play a run whose verdict was inconclusive (the harness fell behind, or kept "
+         f"the SUT waiting for a core) again at "
          f"half the pace of its last attempt, up to N times (0 to {MAX_RETRIES}; default 0), "
          "one at a time; the last attempt is the run's verdict, and the reports keep the "
          "earlier ones (docs/live-protocol.md#when-the-harness-falls-behind-inconclusive).")

@@ -7,9 +7,13 @@ convergence deadline, a Retry-After pause. The live clock notes here how late it
 batch of due events and how late its event loop woke from a short sleep (the servers answer on
 the same loop, so that is also how long a request could wait before the harness read it).
 
+A SUT Seatrial started is slowed the same way when it waits for a core while other processes
+run (runs side by side, a noisy neighbour): `seatrial.live.cores` notes that wait here too, with
+its own cause, since it is the machine's doing and not the SUT's.
+
 The verdict reads it (`seatrial.judge.verdict`): a violation that depends on time, in a stretch
-where the harness was behind by more than a bound, convicts nobody: it is inconclusive, with
-these figures. In virtual time there is no lag, and no meter.
+where the harness was behind (or kept the SUT waiting) by more than a bound, convicts nobody: it
+is inconclusive, with these figures. In virtual time there is no lag, and no meter.
 """
 
 from __future__ import annotations
@@ -18,40 +22,47 @@ from typing import Any
 
 #: simulated seconds per stretch: the worst lag is kept per stretch, not per event
 STRETCH = 60.0
+#: what made the lag: the harness played late, or the SUT waited for a core while others ran
+HARNESS, CORES = "harness", "cores"
 
 
 class HarnessLag:
-    """The worst lag (simulated seconds) per stretch of simulated time, at pace `scale`."""
+    """The worst lag (simulated seconds) per stretch of simulated time and what made it, at
+    pace `scale`."""
 
     __slots__ = ("scale", "worst")
 
     def __init__(self, scale: float) -> None:
         self.scale = scale
-        self.worst: dict[int, float] = {}
+        self.worst: dict[int, tuple[float, str]] = {}
 
-    def note(self, at: float, late: float) -> None:
-        """The harness played something due at simulated time `at`, `late` simulated seconds
-        after it was due."""
+    def note(self, at: float, late: float, cause: str = HARNESS) -> None:
+        """Something due at simulated time `at` was played (`HARNESS`), or the SUT's work
+        around `at` was held up (`CORES`), `late` simulated seconds late."""
         if late > 0:
             stretch = int(at // STRETCH)
-            if late > self.worst.get(stretch, 0.0):
-                self.worst[stretch] = late
+            if late > self.worst.get(stretch, (0.0, cause))[0]:
+                self.worst[stretch] = (late, cause)
 
-    def during(self, start: float, end: float) -> tuple[float, float]:
-        """(the worst lag, when) over simulated times start..end; (0, start) if none."""
+    def during(self, start: float, end: float) -> tuple[float, float, str]:
+        """(the worst lag, when, its cause) over simulated times start..end; (0, start,
+        HARNESS) if none."""
         first, last = int(start // STRETCH), int(end // STRETCH)
-        found = [(late, stretch * STRETCH) for stretch, late in self.worst.items()
-                 if first <= stretch <= last]
-        return max(found, default=(0.0, start))
+        found = [(late, stretch * STRETCH, cause)
+                 for stretch, (late, cause) in self.worst.items() if first <= stretch <= last]
+        return max(found, default=(0.0, start, HARNESS))
 
     def summary(self, bound: float) -> dict[str, Any]:
-        """The run's figures for reports: the worst lag (simulated seconds and wall ms), the
-        bound, and how many simulated minutes were behind by more than it."""
-        worst, at = max(((late, stretch * STRETCH) for stretch, late in self.worst.items()),
-                        default=(0.0, 0.0))
+        """The run's figures for reports: the worst lag (simulated seconds and wall ms) and its
+        cause, the bound, and how many simulated minutes were behind by more than it, by
+        cause."""
+        worst, at, cause = self.during(0.0, max(self.worst, default=0) * STRETCH)
+        over = [cause for late, cause in self.worst.values() if late > bound]
         return {"worst_sim_seconds": round(worst, 3), "worst_wall_ms": round(
-                    worst / self.scale * 1000, 1), "worst_at": round(at, 3),
+                    worst / self.scale * 1000, 1), "worst_at": round(at, 3), "cause": cause,
                 "bound_sim_seconds": round(bound, 3),
                 "bound_wall_ms": round(bound / self.scale * 1000, 1),
-                "stretches_over_bound": sum(late > bound for late in self.worst.values()),
+                "stretches_over_bound": len(over),
+                "stretches_over_bound_by_cause": {
+                    name: over.count(name) for name in (HARNESS, CORES)},
                 "stretch_sim_seconds": STRETCH}

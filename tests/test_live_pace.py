@@ -161,3 +161,16 @@ def test_auto_slows_down_for_a_slow_sut_that_misses_the_slo_at_3600x(tmp_path):
     assert pace["warmup"]["delivery_ms"]["p99"] >= 100
     assert pace["warmup"]["limit"] == "expect.slo.order_to_shipment_p95"
     assert f"pace {pace['scale']:g}x (auto: warm-up" in auto.stderr
+
+
+def test_time_waiting_for_a_core_is_load():
+    """A SUT that ran 3 % of the warm-up and waited as long again for a core while other
+    processes ran has half a core: it is loaded as if it needed 6 %."""
+    measured = warmup(0.01, busy=0.25)
+    alone = Warmup(measured.scale, measured.wall, measured.round_trips, (), 250,
+                   cpu=0.03 * measured.wall)
+    shared = Warmup(measured.scale, measured.wall, measured.round_trips, (), 250,
+                    cpu=0.03 * measured.wall, waited=0.03 * measured.wall)
+    assert shared.load == pytest.approx(0.06)
+    assert choose(shared, HAPPY, 1e6).scale < choose(alone, HAPPY, 1e6).scale
+    assert "waited for a core 0.03" in choose(shared, HAPPY, 1e6).describe()

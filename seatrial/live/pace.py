@@ -15,8 +15,10 @@ simulated time, is at most `SHARE` of the tightest limit the scenario judges:
 
 (rho stays below 1 at any limit). The rest of the limit is headroom for a busier machine.
 
-- rho0, the load at the warm-up's pace: the CPU time the SUT's processes used per wall second
-  when Seatrial started them (--target-cmd); else, from the work in flight (Little's law:
+- rho0, the load at the warm-up's pace: when Seatrial started the SUT (--target-cmd), the CPU
+  time its processes used per wall second, plus the time they waited for a core while other
+  processes ran (runs side by side, a noisy neighbour: `seatrial.live.cores`), since a SUT
+  that gets half a core is twice as loaded; else, from the work in flight (Little's law:
   the round trips' or the waiting orders' wall seconds, whichever is more, per wall second),
   L = rho / (1 - rho), so rho0 = L / (1 + L). Work in flight overstates a SUT that waits
   (a sleep, a timer, the harness's answer) as much as one that works: it errs slow.
@@ -73,6 +75,8 @@ class Warmup:
     calls: int  # API calls the SUT made
     #: CPU seconds the SUT's processes used during the warm-up; None if they are not ours
     cpu: float | None = None
+    #: seconds they waited for a core while other processes ran (0 where Linux does not say)
+    waited: float = 0.0
     #: the scenario's busiest stretch over the warm-up's, in work per second (`surge`)
     surge: float = 1.0
 
@@ -83,10 +87,10 @@ class Warmup:
 
     @property
     def load(self) -> float:
-        """The SUT's load at the warm-up's pace: its CPU time per wall second if known, else
-        from the work in flight, one queue's: rho = L / (1 + L)."""
+        """The SUT's load at the warm-up's pace: its CPU time and its wait for a core per wall
+        second if known, else from the work in flight, one queue's: rho = L / (1 + L)."""
         if self.cpu is not None:
-            return self.cpu / self.wall if self.wall else 0.0
+            return (self.cpu + self.waited) / self.wall if self.wall else 0.0
         return self.busy / (1 + self.busy)
 
     @property
@@ -106,6 +110,7 @@ class Warmup:
                 "deliveries": len(self.round_trips), "api_calls": self.calls,
                 "busy": round(self.busy, 3),
                 "cpu": None if self.cpu is None else round(self.cpu / self.wall, 3),
+                "waited_for_cores": round(self.waited / self.wall, 3) if self.wall else 0.0,
                 "load": round(self.load, 3), "surge": round(self.surge, 2),
                 "delivery_ms": {"p50": ms(self.round_trips, 50), "p99": ms(self.round_trips, 99)},
                 "order_to_shipment_ms": {"p50": ms(self.flows, 50), "p99": ms(self.flows, 99)}}
@@ -130,9 +135,16 @@ class Pace:
         return (f"pace {self.scale:g}x (auto: warm-up {w['wall_seconds']:g}s at {w['scale']:g}x, "
                 f"{w['deliveries']} deliveries p99 {w['delivery_ms']['p99']} ms, order to "
                 f"shipment p99 {w['order_to_shipment_ms']['p99']} ms, load {w['load']:g} "
-                f"({'CPU' if w['cpu'] is not None else 'in flight'}), surge {w['surge']:g}; "
+                f"({_load_source(w)}), surge {w['surge']:g}; "
                 f"{limit} allows {_text(w['fastest'])}; bounds {w['floor']:g}x to "
                 f"{w['ceiling']:g}x)")
+
+
+def _load_source(warmup: dict[str, Any]) -> str:
+    if warmup["cpu"] is None:
+        return "in flight"
+    waited = warmup.get("waited_for_cores") or 0.0
+    return f"CPU {warmup['cpu']:g} + waited for a core {waited:g}" if waited else "CPU"
 
 
 def _text(pace: float | None) -> str:

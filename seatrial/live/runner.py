@@ -19,6 +19,7 @@ from seatrial.eventlog.format import EventLog
 from seatrial.faults.kinds.crash import Crash
 from seatrial.gc_pause import young_gc_only
 from seatrial.live import control, warmup
+from seatrial.live.cores import CoreWatch
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.pace import Pace, choose, surge, tightest_limit, warmup_scale
 from seatrial.live.process import SutProcess, TargetStartError
@@ -226,6 +227,7 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
     """Drive the world until quiescence, the drain deadline or the horizon."""
     world, clock = session.world, session.stack.clock
     driver = asyncio.create_task(clock.drive(world.horizon))
+    cores = _watch_cores(session)
     deadline = math.inf
     try:
         while not driver.done():
@@ -239,7 +241,21 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
             if quiescent(session, options.quiet) or time.monotonic() >= deadline:
                 break
     finally:
-        driver.cancel()
-        await asyncio.gather(driver, return_exceptions=True)
+        for task in (driver, cores):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(task for task in (driver, cores) if task is not None),
+                             return_exceptions=True)
     session.stack.note_refusals()
     return clock.sync()
+
+
+def _watch_cores(session: LiveSession) -> asyncio.Task | None:
+    """A SUT Seatrial started is watched for waits for a core (seatrial.live.cores) over the
+    tightest time limit judged; nothing to watch without one, or for a SUT not ours."""
+    limit = tightest_limit(session.world.scenario)
+    process = session.remote.process
+    if limit is None or process is None:
+        return None
+    watch = CoreWatch(session.stack.clock, process, limit[1] / session.stack.clock.scale)
+    return asyncio.create_task(watch.watch())

@@ -4,8 +4,9 @@ It plays the scenario's workload without its faults (an outage or a crash would 
 fault, not the SUT) at a slow pace (seatrial.live.pace.warmup_scale) until it has seen
 `DELIVERIES` answered deliveries or `WALL` wall seconds have passed, whichever comes first,
 and notes each delivery's round trip (RemoteSut.cost), each order's wall time from release to
-shipment, the API calls made, leaving out the first `COLD` of each, and the CPU time the SUT's
-processes used, when Seatrial started them. The judged run then
+shipment, the API calls made, leaving out the first `COLD` of each, and, when Seatrial started
+the SUT, the CPU time its processes used and how long they waited for a core while others ran
+(`seatrial.live.cores`). The judged run then
 starts afresh at the chosen pace (a new SUT process for --target-cmd, a new configure for
 --target: a new run either way), so it is an ordinary run at one pace: a SUT that reads
 SEATRIAL_TIME_SCALE once is right throughout.
@@ -18,10 +19,8 @@ import itertools
 import time
 from typing import TYPE_CHECKING
 
-import psutil
-
+from seatrial.live.cores import read, sut_processes
 from seatrial.live.pace import Warmup
-from seatrial.live.process import SutProcess
 from seatrial.world import World
 
 if TYPE_CHECKING:
@@ -39,8 +38,8 @@ POLL = 0.05
 async def measure(session: LiveSession, scale: float) -> Warmup:
     """Drive the session's world (its clock started here) until enough was seen; the figures."""
     world, clock, remote = session.world, session.stack.clock, session.remote
-    sut = _processes(remote.process)
-    cpu_before = None if sut is None else _cpu_seconds(sut)
+    sut = sut_processes(remote.process)
+    before = None if sut is None else read(sut)
     clock.start()
     started = time.monotonic()
     driver = asyncio.create_task(clock.drive(world.horizon))
@@ -52,39 +51,14 @@ async def measure(session: LiveSession, scale: float) -> Warmup:
         driver.cancel()
         await asyncio.gather(driver, return_exceptions=True)
     end = clock.sync()
-    cpu = None if sut is None else _cpu_seconds(sut) - cpu_before
+    after = None if sut is None else read(sut)
     totals = [*remote.cost.per_delivery, remote.cost.spent]
     trips = [b - a for a, b in itertools.pairwise(totals)]
     return Warmup(scale, time.monotonic() - started, tuple(trips[COLD:]),
                   tuple(seconds / scale for seconds in _order_to_shipment(world, end)[COLD:]),
-                  sum(1 for entry in world.ledger.entries if entry.kind == "request"), cpu)
-
-
-def _processes(process: SutProcess | None) -> psutil.Process | None:
-    """The SUT's main process, if Seatrial started it (--target-cmd) and it runs."""
-    if process is None or process.proc is None:
-        return None
-    try:
-        return psutil.Process(process.proc.pid)
-    except psutil.Error:
-        return None
-
-
-def _cpu_seconds(main: psutil.Process) -> float:
-    """CPU seconds (user and system) the process and its children have used so far; one that
-    has ended counts 0 from then on (it is the SUT's to answer for, not the pace's)."""
-    total = 0.0
-    try:
-        family = [main, *main.children(recursive=True)]
-    except psutil.Error:
-        return total
-    for member in family:
-        try:
-            times = member.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
+                  sum(1 for entry in world.ledger.entries if entry.kind == "request"),
+                  None if after is None else after.cpu - before.cpu,
+                  0.0 if after is None else after.waited_for_others(before))
 
 
 def _order_to_shipment(world: World, end: float) -> list[float]:

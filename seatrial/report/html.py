@@ -172,7 +172,8 @@ VIOLATION = {"invariant": ("str", True), "message": ("str", False),
 INCONCLUSIVE = {"invariant": ("str", True), "message": ("str", False),
                 "harness_lag": ({"worst_sim_seconds": ("number", True),
                                  "worst_wall_ms": ("number", True), "at": ("number", True),
-                                 "bound_sim_seconds": ("number", True)}, True)}
+                                 "bound_sim_seconds": ("number", True),
+                                 "cause": ("str", False)}, True)}
 EARLIER = {"inconclusive": (("list", INCONCLUSIVE), True),
            "live": ({"pace": ({"scale": ("number", True)}, True)}, True)}
 RUN = {"scenario": ("str", True), "seed": ("int", True), "target": ("str", True),
