@@ -155,6 +155,14 @@ def show(scenario: str) -> None:
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
 
 
+def _live_options(time_scale: float | str | None, drain: float | None,
+                  health_timeout: float) -> LiveOptions:
+    """A live run's options from its flags; an automatic pace reads the scenario's load from
+    the reference's play of it in virtual time."""
+    return LiveOptions(**pace_options(time_scale), shaper=resolve("reference"), drain=drain,
+                       health_timeout=health_timeout)
+
+
 INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on time failed "
                      "live while the harness itself was behind, or kept the SUT waiting for a "
                      "core (the lag figures are in the report); rerun at a slower --time-scale")
@@ -253,8 +261,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         if record_path is not None:
             outcomes = [_record(plan, sut, target, record_path)]
         elif sut is not None:
-            options = LiveOptions(**pace_options(time_scale), drain=drain,
-                                  health_timeout=health_timeout)
+            options = _live_options(time_scale, drain, health_timeout)
             outcomes = _execute_live(plan, sut, options, console, pacts, jobs=jobs or 1,
                                      retries=retries)
         else:
@@ -341,8 +348,7 @@ def replay(file: Path, target: str | None, target_cmd: str | None, overlay: str 
         scenario = scenario.with_seed(seed)
     console = Console(stderr=True)
     if sut is not None:
-        options = LiveOptions(**pace_options(time_scale), drain=drain,
-                              health_timeout=health_timeout)
+        options = _live_options(time_scale, drain, health_timeout)
         result = _execute_live([scenario], sut, options, console, None, log,
                                retries=retries)[0][0]
     else:

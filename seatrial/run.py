@@ -30,6 +30,19 @@ def run_scenario(scenario: Scenario, target: Target, log: EventLog | None = None
     return judge(world, end, target.label, started)
 
 
+def work_times(scenario: Scenario, log: EventLog | None, target: Target) -> list[float]:
+    """When a SUT has work in the scenario, played in virtual time against `target`: each
+    delivery it answers and each call it makes, sorted; the shape of a live run's load
+    (`seatrial.live.pace.surge`: a second or two of CPU for long-day). None at all if `target`
+    cannot play it."""
+    try:
+        world, _end = play(scenario, target, log)
+    except RunAborted:
+        return []
+    return sorted(entry.time for entry in world.ledger.entries
+                  if entry.kind in ("deliver", "request"))
+
+
 def play(scenario: Scenario, target: Target, log: EventLog | None = None, record: bool = False,
          budget: float = WALL_BUDGET) -> tuple[World, float]:
     """Build the world and run it in-process: (the world, its simulated end time), or

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seatrial.eventlog.format import EventLog
 from seatrial.faults.kinds.crash import Crash
@@ -26,11 +26,13 @@ from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET, with_sut_url
 from seatrial.live.stack import SimulatorStack
-from seatrial.run import RunAborted, play, replaying
+from seatrial.run import replaying, work_times
 from seatrial.scenario import Scenario
-from seatrial.targets import resolve
 from seatrial.world import World
 from seatrial.world.ports import Drive
+
+if TYPE_CHECKING:
+    from seatrial.targets import Target
 
 DEFAULT_SCALE = 3600.0  # an hour a second: a gate scenario's ~3 simulated days in about a minute
 
@@ -59,6 +61,9 @@ class LiveOptions:
     #: how a pace not chosen by a warm-up was chosen, for the report: "explicit" (--time-scale)
     #: or "rerun" (half the pace of an inconclusive attempt, --retry-inconclusive)
     chosen: str = "explicit"
+    #: with `auto`, the implementation whose play of the scenario in virtual time shows when
+    #: the SUT will be busiest (`surge`); the CLI gives the reference. None: no surge known (1)
+    shaper: Target | None = None
     drain: float | None = None  # wall seconds after the release wave; None: up to the horizon
     quiet: float = 2.0  # wall seconds without traffic that count as quiescent
     health_timeout: float = 30.0
@@ -193,26 +198,13 @@ async def _warm_up(scenario: Scenario, log: EventLog | None, target: LiveTarget,
     ceiling = options.pace(scenario)
     scale = warmup_scale(ceiling)
     calm = scenario.model_copy(update={"faults": ()})
-    work = _work_times(calm, log)
+    work = [] if options.shaper is None else work_times(calm, log, options.shaper)
     async with live_session(calm, replaying(log), target, replace(options, scale=scale)) as run:
         measured = await warmup.measure(run, scale)
     limit = tightest_limit(scenario)
     measured = replace(measured, surge=surge(work, measured.wall * scale,
                                              limit[1] if limit else 0.0))
     return choose(measured, scenario, ceiling)
-
-
-def _work_times(scenario: Scenario, log: EventLog | None) -> list[float]:
-    """When a SUT has work in the scenario, played in virtual time against the reference
-    implementation: each delivery it answers and each call it makes, the shape of its load
-    for `surge` (a second or two of CPU for long-day). None at all if the reference cannot
-    play it."""
-    try:
-        world, _end = play(scenario, resolve("reference"), log)
-    except RunAborted:
-        return []
-    return sorted(entry.time for entry in world.ledger.entries
-                  if entry.kind in ("deliver", "request"))
 
 
 def quiescent(session: LiveSession, quiet: float) -> bool:
