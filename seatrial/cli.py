@@ -54,12 +54,16 @@ from seatrial.cli_input import (
     time_scale_option,
     verbose_option,
 )
+from seatrial.config import SETTINGS, ConfigError, toml_value
+from seatrial.config import load as load_config
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
 from seatrial.contracts.drift import render as render_drift
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
+from seatrial.init import InitError
+from seatrial.init import write as write_project
 from seatrial.judge.result import RunResult, exit_status, slim
 from seatrial.live.parallel import (
     check_shareable,
@@ -123,13 +127,62 @@ class Seatrial(click.Group):
                                 130: "interrupted (Ctrl-C)"},
                                "Each command's own are in its --help."))
 @click.version_option(__version__, prog_name="seatrial")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Sea trials for logistics sync implementations: simulate ERP, TMS and last-mile systems
     with real-world faults, run your sync implementation through them, judge the outcome.
 
     SCENARIO, wherever a command takes one, is a catalogue name (seatrial list) or a YAML file:
     a name ending in .yaml or .yml, containing /, or naming an existing file
-    (docs/scenarios.md)."""
+    (docs/scenarios.md).
+
+    `seatrial run` takes its defaults from seatrial.toml or pyproject.toml's [tool.seatrial]
+    in this folder or the nearest above it (seatrial config shows them; docs/config.md)."""
+    if ctx.invoked_subcommand in ("run", "config"):
+        try:
+            config = load_config(Path.cwd())
+        except ConfigError as error:
+            raise InputError(str(error)) from None
+        ctx.obj = config
+        ctx.default_map = {"run": config.values}
+
+
+@main.command("config", short_help="Print the settings seatrial run takes from the project.",
+              epilog=exit_codes({0: "printed", 2: "a config file that cannot be used, with a "
+                                 "message naming the file, the key and what to write"}))
+@click.pass_obj
+def show_config(config) -> None:
+    """Print the settings `seatrial run` takes from seatrial.toml or pyproject.toml's
+    [tool.seatrial] (the nearest at or above this folder), each with where it came from; a
+    flag given to `seatrial run` wins over them (docs/config.md)."""
+    click.echo(f"# from {config.source}" if config.source else
+               "# no seatrial.toml or [tool.seatrial] here or above: every setting is "
+               "seatrial run's default")
+    for key in SETTINGS:
+        click.echo(f"{key} = {toml_value(config.written[key])}" if key in config.written
+                   else f"# {key}: seatrial run's default")
+
+
+@main.command(short_help="Start a project: config, a scenario, CI and an implementation.",
+              epilog=exit_codes({0: "written", 2: "a file it would write exists, or the "
+                                 "folder cannot be written; nothing was written"}))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
+              help="The CI job to write: GitHub Actions (.github/workflows/seatrial.yml), "
+                   "GitLab CI (.gitlab-ci.yml), or none.")
+def init(folder: Path, ci: str) -> None:
+    """Write a Seatrial project into FOLDER (made if missing): seatrial.toml (the settings
+    `seatrial run` takes, docs/config.md), scenarios/our-duplicates.yaml (a scenario of your
+    own to edit), sync_app.py (an implementation to start from: the reference, subclassed, so
+    the first `seatrial run` there holds every invariant), reports/ and a CI job. Overwrites
+    nothing: if any of these files exists, nothing is written (exit 2)."""
+    try:
+        written = write_project(folder, ci)
+    except (InitError, OSError) as error:
+        raise InputError(str(error)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: cd {folder} && seatrial run")
 
 
 @main.command("list", short_help="List the scenario catalogue; * marks the gate suite.")
@@ -153,6 +206,20 @@ def show(scenario: str) -> None:
     with every setting spelled out (defaults included), ready to copy and edit
     (docs/scenarios.md)."""
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
+
+
+def _flags_win(ctx: click.Context, **given: object) -> tuple[object, ...]:
+    """The values of rival options (given in pairs: --target or --target-cmd, --seed or
+    --seeds), where a flag on the command line clears its rival's value from the project's
+    config (seatrial.config), so the flag wins rather than clash."""
+    names = list(given)
+    values = dict(given)
+    for first, second in zip(names[::2], names[1::2], strict=True):
+        for flag, rival in ((first, second), (second, first)):
+            if (ctx.get_parameter_source(flag) is click.core.ParameterSource.COMMANDLINE and
+                    ctx.get_parameter_source(rival) is click.core.ParameterSource.DEFAULT_MAP):
+                values[rival] = None
+    return tuple(values[name] for name in names)
 
 
 def _live_options(time_scale: float | str | None, drain: float | None,
@@ -235,6 +302,9 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     simulators, SUT (--target-cmd) and clock. A running SUT (--target URL) takes one run at a
     time unless its GET /health says it can take more (docs/live-protocol.md#runs-side-by-side);
     else --jobs over 1 exits 2."""
+    target, target_cmd, seed, seeds = _flags_win(
+        click.get_current_context(), target=target, target_cmd=target_cmd, seed=seed,
+        seeds=seeds)
     sut = _target(target, target_cmd)
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
