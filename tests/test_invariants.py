@@ -8,6 +8,7 @@ the routers play what a sync implementation sends over the APIs.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import pytest
@@ -796,6 +797,9 @@ def test_latency_slo_fires_and_names_the_slowest_order():
     assert orders_flagged(violations, "latency-slo") == ["SO-2"]
     assert violations[0].keys["slo"] == "order_to_shipment_p95"
     assert "120.0 min" in violations[0].message
+    # and where the time went: from the release to the SUT's create, nothing happened
+    assert re.search(r"its longest step, 120.0 min, from '[^']*order.released[^']*' to "
+                     r"'[^']*POST /shipments", violations[0].message)
 
 
 def test_latency_slo_quiet_when_the_percentile_is_within_target():

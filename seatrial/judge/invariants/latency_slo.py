@@ -1,9 +1,16 @@
-"""latency-slo: each business flow meets the percentile targets the scenario sets."""
+"""latency-slo: each business flow meets the percentile targets the scenario sets.
+
+The message names the slowest flow and its longest step: the longest stretch between two of
+its order's messages (or the flow's start or end) while it ran, so a reader sees at once
+whether the time went before the SUT was told (a delivery failing and retried) or after (the
+SUT sitting on what it was told)."""
 
 from collections.abc import Iterator
+from itertools import pairwise
 
-from seatrial.judge.flows import measure, percentile
+from seatrial.judge.flows import Sample, measure, percentile
 from seatrial.judge.observation import Observation, Violation
+from seatrial.ledger import Entry
 
 NAME = "latency-slo"
 ORDER = 170  # where it stands in reports and the catalogue of invariants
@@ -21,7 +28,21 @@ def check(obs: Observation) -> Iterator[Violation]:
         value = percentile([s.seconds for s in samples], float(p[1:]))
         if value is not None and value > limit:
             worst = max(samples, key=lambda s: s.seconds)
+            chain = obs.chain(worst.order_id)
             yield Violation(NAME, f"{key} is {value / 60:.1f} min, over the {limit / 60:g} min "
                             f"target (slowest: order {worst.order_id}, "
-                            f"{worst.seconds / 60:.1f} min)",
-                            {"slo": key, "order_id": worst.order_id}, obs.chain(worst.order_id))
+                            f"{worst.seconds / 60:.1f} min; {longest_step(obs, worst, chain)})",
+                            {"slo": key, "order_id": worst.order_id}, chain)
+
+
+def longest_step(obs: Observation, flow: Sample, chain: list[Entry]) -> str:
+    """The longest stretch of `flow` between two consecutive points: its start, the order's
+    messages while it ran, its end."""
+    end = flow.at + flow.seconds
+    points = [(flow.at, "the flow began"),
+              *((entry.time, obs.describe(entry)) for entry in chain
+                if flow.at <= entry.time <= end),
+              (end, "the flow ended")]
+    (start, before), (stop, after) = max(pairwise(points), key=lambda pair: pair[1][0] - pair[0][0])
+    return (f"its longest step, {(stop - start) / 60:.1f} min, from {before!r} to "
+            f"{after!r}")
