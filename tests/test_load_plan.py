@@ -90,8 +90,9 @@ SERVICE = {"drained": True, "drain_seconds": 3.0, "released": 10, "ledger_entrie
            "invariants": [{"invariant": "effect-once", "violations": 0, "examples": []}]}
 
 
-def rows(p95: float = 50.0, failures: int = 0, dropped: int = 0) -> list[Row]:
-    return [Row("POST", "release order", 100, failures, 5.0),
+def rows(p95: float = 50.0, failures: int = 0, dropped: int = 0,
+         released: int = 100) -> list[Row]:
+    return [Row("POST", "release order", released, failures, 5.0),
             Row("DROP", "release order", dropped, dropped, 0.0),
             Row("FLOW", "order -> shipment", 100, 0, p95),
             Row("WEBHOOK", "tms shipment.status", 300, 0, 10.0),
@@ -141,3 +142,13 @@ def test_backlog_clearing_times() -> None:
     assert cleared_after(backlog, 3.0, level_before(backlog, 2.0)) == 2.0
     assert cleared_after(backlog, 3.0) == 3.0
     assert cleared_after(backlog[:5], 3.0) is None
+
+
+def test_the_gate_does_not_pass_on_a_handful_of_orders() -> None:
+    """A 20-second normal day released 3 orders and passed: its p95s were the slowest
+    request, its invariants three lifecycles (issue 21)."""
+    few = evaluate(rows(released=19), Thresholds(p95_ms={}), SERVICE)
+    assert few.failures == ["only 19 orders were released, fewer than the 20 a load gate "
+                            "passes on: its p95s would be the slowest request, its invariants "
+                            "a handful of lifecycles (raise --duration or --baseline)"]
+    assert evaluate(rows(released=20), Thresholds(p95_ms={}), SERVICE).passed

@@ -12,6 +12,12 @@ from typing import Any
 
 from seatrial.load.plan import Thresholds
 
+#: the fewest orders a gate passes on: under 20 samples a nearest-rank p95 is the slowest one,
+#: so the percentiles it reports say nothing a maximum does not, and the invariants have
+#: judged a handful of lifecycles (a 20-second normal day released 3 orders and passed). A
+#: slow request is evidence however few there are, so too few orders never hide a failure:
+#: they only keep a run from passing
+MIN_ORDERS = 20
 RELEASE = ("POST", "release order")  # the arrivals' own request
 DROPPED = ("DROP", "release order")  # arrivals turned away at the in-flight cap
 
@@ -59,7 +65,11 @@ def evaluate(rows: list[Row], thresholds: Thresholds, service: dict[str, Any]) -
     turned_away = dropped.requests if dropped else 0
     if sent + turned_away == 0:
         failures.append("no orders were released: the load never started")
-    else:
+    elif sent < MIN_ORDERS:
+        failures.append(f"only {sent} orders were released, fewer than the {MIN_ORDERS} a load "
+                        "gate passes on: its p95s would be the slowest request, its invariants "
+                        "a handful of lifecycles (raise --duration or --baseline)")
+    if sent + turned_away:
         ratio = released.failures / sent if sent else 0.0
         line = (f"failure ratio of {RELEASE[0]} {RELEASE[1]}: {ratio:.2%} "
                 f"(limit {thresholds.failure_ratio:.2%})")
