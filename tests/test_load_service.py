@@ -6,6 +6,7 @@ reference implementation behind it (`seatrial sut reference`, started by the ser
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,9 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from suts import SEATRIAL
 
+from seatrial.live.runner import free_port
 from seatrial.live.settings import LOAD_SECRET
 from seatrial.load.plan import LoadProfile, LoadRun
 from seatrial.scenario_yaml import dump_scenario
@@ -122,6 +125,30 @@ def test_stock_locust_refuses_run_time_which_would_cut_off_the_gate() -> None:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "--run-time: leave it out and use --duration" in result.stderr
+
+
+def test_a_refused_run_leaves_no_forked_worker_behind() -> None:
+    """`--processes 2` forks the workers before the master reads Seatrial's options: refused,
+    the master ends them; they used to wait a minute for it, and a rerun then logged their
+    reports as "from unrecognized worker"."""
+    profile = Path(__file__).parents[1] / "loadtests" / "normal_day.py"
+    port = str(free_port())  # in every worker's command line too: they are forks
+    result = subprocess.run([sys.executable, "-m", "locust", "-f", str(profile), "--headless",
+                             "--processes", "2", "--master-bind-port", port, "--master-port",
+                             port, "--target-cmd", REFERENCE, "--run-time", "10s"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "--run-time: leave it out" in result.stderr
+
+    def strays() -> list[psutil.Process]:
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if port in (process.info["cmdline"] or []) and process.status() != "zombie":
+                    found.append(process)
+        return found
+
+    assert strays() == []
 
 
 def test_a_target_that_is_not_there_exits_2_naming_it() -> None:

@@ -11,6 +11,7 @@ messages (Locust sends them the master's parsed options).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import gevent
+import psutil
 from gevent.pool import Group
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.env import Environment
@@ -312,6 +314,7 @@ def _checked_run(environment: Environment) -> LoadRun:
 
     def refuse(message: str) -> NoReturn:
         sys.stderr.write(f"seatrial load: {message}\n")
+        _end_forked_workers()
         sys.exit(INPUT_ERROR)
 
     if (options.target is None) == (options.target_cmd is None):
@@ -343,6 +346,19 @@ def _checked_run(environment: Environment) -> LoadRun:
         refuse(f"--duration x --time-scale: {error}".splitlines()[0] + " (a run's simulated "
                "span, duration x time scale, must stay within 30 days)")
     return run
+
+
+def _end_forked_workers() -> None:
+    """`--processes N` forks the workers before the master reads the options: a master that
+    refuses them exits, and its workers would wait a minute for it (and a rerun meanwhile
+    would see their stray reports). End them with it."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _gone, alive = psutil.wait_procs(psutil.Process().children(), timeout=5)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 class _Service:
