@@ -1,7 +1,8 @@
 """Bounded input on every HTTP face Seatrial serves: the three simulators, `seatrial sut` and
 the load service (docs/live-protocol.md#limits).
 
-Two layers, both answering with an RFC 9457 problem and closing the connection:
+Two layers, both answering with an RFC 9457 problem (or, in front of a simulator, the error
+shape of the dialect it speaks: `Limits(refusal=...)`) and closing the connection:
 
 - `Limits`, a pure ASGI middleware in front of the app, before any route or credential check:
   `431` when the request's header fields add up to more than `HEAD_LIMIT` bytes or number more
@@ -18,6 +19,7 @@ Two layers, both answering with an RFC 9457 problem and closing the connection:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,21 +32,27 @@ LINGER = 2.0  # wall seconds a refused connection is drained before it is closed
 CLOSE = (b"connection", b"close")
 
 
-def too_large_body(length: int | None, limit: int = BODY_LIMIT) -> Any:
+#: (status, title, detail, field=...) -> the answer (a starlette Response): how a face words a
+#: refusal; RFC 9457's problem unless the face speaks another shape
+Refusal = Callable[..., Any]
+
+
+def too_large_body(length: int | None, limit: int = BODY_LIMIT,
+                   refusal: Refusal = problem) -> Any:
     said = "its body is larger" if length is None else f"its body is {length:,} bytes"
-    return problem(413, "Request body too large",
+    return refusal(413, "Request body too large",
                    f"{said}; this endpoint takes at most {limit:,} bytes", field="body")
 
 
-def too_large_head(size: int | None, limit: int = HEAD_LIMIT) -> Any:
+def too_large_head(size: int | None, limit: int = HEAD_LIMIT, refusal: Refusal = problem) -> Any:
     said = "its head goes on longer" if size is None else f"its header fields are {size:,} bytes"
-    return problem(431, "Request header fields too large",
+    return refusal(431, "Request header fields too large",
                    f"{said}; this endpoint takes at most {limit:,} bytes of them",
                    field="headers")
 
 
-def too_many_fields(count: int, limit: int = FIELD_LIMIT) -> Any:
-    return problem(431, "Request header fields too large",
+def too_many_fields(count: int, limit: int = FIELD_LIMIT, refusal: Refusal = problem) -> Any:
+    return refusal(431, "Request header fields too large",
                    f"it has {count:,} header fields; this endpoint takes at most {limit:,}",
                    field="headers")
 
@@ -56,12 +64,15 @@ async def _answer(send: Send, response: Any) -> None:
 
 
 class Limits:
-    """The ASGI guard (module docstring); `body` and `head` in bytes."""
+    """The ASGI guard (module docstring); `body` and `head` in bytes; `refusal` words its
+    answers."""
 
-    def __init__(self, app: ASGIApp, body: int = BODY_LIMIT, head: int = HEAD_LIMIT) -> None:
+    def __init__(self, app: ASGIApp, body: int = BODY_LIMIT, head: int = HEAD_LIMIT,
+                 refusal: Refusal = problem) -> None:
         self.app = app
         self.body = body
         self.head = head
+        self.refusal = refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,13 +86,13 @@ class Limits:
             elif name == b"transfer-encoding":
                 chunked = True
         if size > self.head:
-            await _answer(send, too_large_head(size, self.head))
+            await _answer(send, too_large_head(size, self.head, self.refusal))
             return
         if len(scope["headers"]) > FIELD_LIMIT:
-            await _answer(send, too_many_fields(len(scope["headers"])))
+            await _answer(send, too_many_fields(len(scope["headers"]), refusal=self.refusal))
             return
         if length is not None and int(length) > self.body:  # the server checked its digits
-            await _answer(send, too_large_body(int(length), self.body))
+            await _answer(send, too_large_body(int(length), self.body, self.refusal))
             return
         if chunked:
             await self._streamed(scope, receive, send)
@@ -103,7 +114,7 @@ class Limits:
                 if received > self.body:
                     refused = True
                     if not started:
-                        await _answer(send, too_large_body(None, self.body))
+                        await _answer(send, too_large_body(None, self.body, self.refusal))
                     return {"type": "http.disconnect"}
             return message
 

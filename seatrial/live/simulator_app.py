@@ -24,13 +24,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seatrial.live.clock import LiveClock
-from seatrial.live.limits import Limits
+from seatrial.live.limits import Limits, Refusal
 from seatrial.live.tokens import TokenIssuer
 from seatrial.model import wire
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.messages import DEFAULT_TIMEOUT, Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
-from seatrial.simulators.api import problem
+from seatrial.simulators.api import problem, raw_body
 from seatrial.simulators.dialect import Dialect
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.transport.retry_after import http_date, simulated_date
@@ -76,17 +76,35 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
     routes = [Route("/openapi.json", openapi, methods=["GET"])]
     if spoken.auth.token_path is not None:
         routes.append(Route(spoken.auth.token_path, token, methods=["POST"]))
-    return SimulatorApp(api, Starlette(routes=routes), {route.path for route in routes})
+    return SimulatorApp(api, Starlette(routes=routes), {route.path for route in routes},
+                        _refusal(spoken, clock))
+
+
+#: the slug a dialect's error renderer gets for each refusal of the size guard
+_LIMIT_SLUGS = {413: "body-too-large", 431: "header-fields-too-large"}
+
+
+def _refusal(spoken: Dialect, clock: LiveClock) -> Callable[..., Response]:
+    """How the size guard (seatrial.live.limits) words a refusal in front of this simulator:
+    in its dialect's error shape, as every other refusal of its API."""
+    def refuse(status: int, title: str, detail: str, **extra: Any) -> Response:
+        reply = spoken.errors(status, _LIMIT_SLUGS[status], title, detail, **extra)
+        raw = raw_body(reply)
+        headers = {"content-type": "application/json", **reply.headers}
+        return _stamped(Response(_dump(reply.body) if raw is None else raw, status, headers),
+                        clock)
+    return refuse
 
 
 class SimulatorApp:
     """One system's ASGI app; `api` is its endpoint (what it refused, for the stack)."""
 
-    def __init__(self, api: ApiEndpoint, extras: ASGIApp, served: set[str]) -> None:
+    def __init__(self, api: ApiEndpoint, extras: ASGIApp, served: set[str],
+                 refusal: Refusal) -> None:
         self.api = api
         self._extras = extras
         self._served = frozenset(served)
-        self._app = Limits(self._route)
+        self._app = Limits(self._route, refusal=refusal)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
