@@ -2,7 +2,10 @@
 
 Each state sets up records through a domain core: its business methods (release an order, a
 milestone, a delivery) or its API routes (create a shipment or a task), never by writing
-fields, so a state holds only what the simulators can really get into. A state that makes a
+fields, so a state holds only what the simulators can really get into. The states hold in every
+dialect: they act on the cores, and a record is created through the system's canonical routes
+over its core whatever dialect the world speaks (the ids are the core's, which each dialect
+names its own way). A state that makes a
 source send a webhook names the event it stands for (`sends`): that delivery is the message a
 message pact verifies. docs/contracts.md lists every state.
 """
@@ -18,6 +21,7 @@ from typing import Any, NamedTuple
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
 from seatrial.simulators.api import IdempotencyStore
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import Order
 from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.lastmile.core import Task
@@ -122,7 +126,8 @@ class ProviderStates:
         return self.orders.next_order(self.world.env.now)[0]
 
     def _create(self, system: str, path: str, body: dict[str, Any], expected: str) -> None:
-        reply = self.world.transport.routers[system].dispatch("POST", path, body=body)
+        core = {"erp": self.world.erp, "tms": self.world.tms, "lastmile": self.world.lastmile}
+        reply = dialect(system).router(core[system]).dispatch("POST", path, body=body)
         made = reply.body.get("id")
         if made != expected:
             raise StateError(f"{system} POST {path} made {made!r} ({reply.status}), not "
@@ -147,6 +152,14 @@ class ProviderStates:
         if self.tokens is None:
             raise StateError("client credentials belong to the HTTP APIs, not to webhooks")
         self.tokens.client_id, self.tokens.client_secret = client_id, client_secret
+
+    @state("a webhook is registered")
+    def _registered(self, trigger: str) -> None:
+        """The sync implementation registered a webhook for `trigger` (in the platform's
+        dialect's words, e.g. Onfleet's taskCompleted): where a dialect delivers only to
+        registered webhooks, as Onfleet's does, a delivery needs one."""
+        self.world.lastmile.register_webhook(f"sync {trigger}", "http://sut/webhooks/lastmile",
+                                             trigger)
 
     @state("an order is released", sends=("order.released", "ACT"))
     def _released(self, order_id: str) -> None:
