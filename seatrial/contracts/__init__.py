@@ -27,7 +27,7 @@ SUT_PACT_DIR = contract_files.sut_pacts()
 SUT_PROVIDER = "seatrial-sync-webhooks"
 # The vendor dialects the reference's pacts are written in, each a run of its own (the other
 # systems canonical), its pacts only for the system it changes: contracts/pacts/dialects/.
-DIALECTS: dict[str, str] = {"lastmile": "onfleet"}
+DIALECTS: dict[str, str] = {"lastmile": "onfleet", "erp": "sap-s4"}
 DIALECT_PACT_DIR = contract_files.dialect_pacts()
 
 
