@@ -13,6 +13,7 @@ from seatrial.contracts.verify import verify_api, verify_webhooks
 from seatrial.live.settings import SYSTEMS
 from seatrial.model.envelope import Event
 from seatrial.simulators.erp.dialects import canonical as erp_canonical
+from seatrial.simulators.erp.dialects.sap_s4 import resources as sap_resources
 from seatrial.simulators.lastmile.dialects.onfleet import tasks as onfleet_tasks
 from seatrial.simulators.lastmile.dialects.onfleet import webhooks as onfleet_webhooks
 
@@ -60,19 +61,21 @@ def test_each_dialect_simulator_honours_its_pacts(system, spoken):
         assert result.passed, result.output
 
 
-@pytest.mark.parametrize(("renderer", "field", "verify"), [
-    ((onfleet_tasks, "task_json"), "shortId", verify_api),  # an API response
-    ((onfleet_webhooks, "_completion"), "signatureUploadId", verify_webhooks),  # a delivery
+@pytest.mark.parametrize(("renderer", "field", "verify", "system", "spoken"), [
+    ((onfleet_tasks, "task_json"), "shortId", verify_api, "lastmile", "onfleet"),
+    ((onfleet_webhooks, "_completion"), "signatureUploadId", verify_webhooks, "lastmile",
+     "onfleet"),  # a delivery
+    ((sap_resources, "_address"), "PostalCode", verify_api, "erp", "sap-s4"),  # a partner
 ])
-def test_a_dialect_simulator_that_renames_a_field_fails_verification(monkeypatch, renderer,
-                                                                     field, verify):
-    """As a careless refactor of the onfleet dialect would: the verification fails, and its
-    report names the field."""
+def test_a_dialect_simulator_that_renames_a_field_fails_verification(
+        monkeypatch, renderer, field, verify, system, spoken):
+    """As a careless refactor of a dialect would: the verification fails, and its report
+    names the field."""
     owner, name = renderer
     render = getattr(owner, name)
     monkeypatch.setattr(owner, name, lambda *record: {
         (field.upper() if key == field else key): value
         for key, value in render(*record).items()})
-    result = verify("lastmile", DIALECT_PACT_DIR, dialect="onfleet")
+    result = verify(system, DIALECT_PACT_DIR, dialect=spoken)
     assert not result.passed
     assert field in result.output

@@ -104,8 +104,8 @@ def api(pact: Pact) -> None:
      .with_header("x-csrf-token", "Fetch")
      .will_respond_with(200)
      .with_header("x-csrf-token", text(TOKEN))
-     .with_header("set-cookie", match.regex(f"{COOKIE}={SESSION}; path=/; HttpOnly",
-                                            regex=rf"^{COOKIE}=\w+")))
+     # by type: Pact matches a Set-Cookie value part by part (name=value, path, flags)
+     .with_header("set-cookie", text(f"{COOKIE}={SESSION}; path=/; HttpOnly")))
     _read(pact, "a read of a released sales order", [RELEASED], "A", ADDRESS)
     writable = (*ERP_LIFECYCLE, ERP_RETURNED)
     status = one_of("PLN", writable)
