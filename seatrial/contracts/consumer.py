@@ -96,8 +96,8 @@ class Expected(NamedTuple):
     messages: tuple[Message, ...]
     #: where the same request must be answered otherwise later in the journey (a thin event's
     #: read-back of an order cancelled meanwhile): (the event id of the delivery from which
-    #: on, the API's interactions from then on). Each is a mock server of its own, served on
-    #: the same port in its turn; their interactions are merged into the one pact.
+    #: on, the API's interactions from then on). Each is a mock server of its own (`Mocks`);
+    #: their interactions are merged into the one pact.
     later: tuple[tuple[str, Callable[[Pact], None]], ...] = ()
 
 
