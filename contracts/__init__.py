@@ -1,6 +1,7 @@
 """The contract files Seatrial ships: the canonical pacts (pacts/, with the webhook senders' in
-pacts/sut/) and the OpenAPI documents (openapi/). This folder installs as the package
-`seatrial.contract_files`, its files as package data (the code is `seatrial.contracts`).
+pacts/sut/ and the vendor dialects' in pacts/dialects/) and the OpenAPI documents (openapi/).
+This folder installs as the package `seatrial.contract_files`, its files as package data (the
+code is `seatrial.contracts`).
 
 Whatever reads or writes them asks here where they are: in a checkout (an editable install)
 that is this folder, in an installed wheel the installed copy.
@@ -28,6 +29,11 @@ def pacts() -> Path:
 def sut_pacts() -> Path:
     """The webhook senders' pacts with a sync implementation as their provider."""
     return pacts() / "sut"
+
+
+def dialect_pacts() -> Path:
+    """The pacts of a sync implementation speaking the vendor dialects (docs/dialects.md)."""
+    return pacts() / "dialects"
 
 
 def openapi() -> Path:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from pact import Pact, match
 from suts import SEATRIAL
 
+from seatrial.contracts import DIALECT_PACT_DIR
 from seatrial.contracts.expectations import ISO_TIME
+from seatrial.contracts.onfleet import TASK_REF
 from seatrial.contracts.provider_states import STATES
 
 ORDER, SHIPMENT = "SO-4711", "SH-000001"
@@ -116,3 +119,38 @@ def test_bad_input_exits_2_with_a_message(args, says):
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_dialect_pacts_pass_against_the_simulators_speaking_their_dialects():
+    done = verify_simulators("--pacts", str(DIALECT_PACT_DIR))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for face in ("erp-sap-s4-api", "erp-sap-s4-webhooks", "lastmile-onfleet-api",
+                 "lastmile-onfleet-webhooks"):
+        assert f"passed  seatrial-{face} ({face}, " in done.stdout
+
+
+def test_a_teams_own_onfleet_pact_is_verified_in_the_onfleet_dialect(tmp_path):
+    """Mapped onto the onfleet face, a team's pact is checked against Onfleet's paths: a task
+    read by Onfleet's path passes, one by Seatrial's canonical path is explained."""
+    key = "Basic " + base64.b64encode(b"acme-key:").decode()
+    onfleet = Pact("acme-middleware", "acme-onfleet")
+    task = {"task_id": "T-000001", "shipment_id": SHIPMENT, "order_id": ORDER}
+    for description, path in (("a task by its Onfleet id", f"/api/v2/tasks/{TASK_REF}"),
+                              ("a task by a canonical path", "/tasks/T-000001")):
+        (onfleet.upon_receiving(description)
+         .given("a delivery task exists", task)
+         .with_request("GET", path)
+         .with_header("Authorization", match.regex(key, regex=r"^Basic \S+$"))
+         .will_respond_with(200)
+         .with_body({"id": match.str(TASK_REF), "state": match.int(0)},
+                    content_type="application/json"))
+    with onfleet.serve() as server:
+        for path in (f"/api/v2/tasks/{TASK_REF}", "/tasks/T-000001"):
+            httpx.get(f"{server.url}{path}", headers={"Authorization": key})
+    onfleet.write_file(tmp_path)
+    done = verify_simulators("--pacts", str(tmp_path), "--provider-name",
+                             "lastmile-onfleet-api=acme-onfleet")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "passed  acme-onfleet (lastmile-onfleet-api, 1 interaction(s))" in done.stdout
+    assert ("GET /tasks/T-000001: the lastmile simulator in the onfleet dialect serves no such "
+            "endpoint (contracts/openapi/lastmile-onfleet.json" in done.stdout)

@@ -95,21 +95,26 @@ CHARGES = match.each_like({"code": text("LINEHAUL"), "amount": match.number(CHAR
 
 # --- the APIs ------------------------------------------------------------------------------
 
-def _given(interaction: Any, states: Iterable[State]) -> None:
+BEARER = ("Bearer contract-token", r"^Bearer \S+$")  # (example, pattern) of Authorization
+
+
+def given(interaction: Any, states: Iterable[State]) -> None:
     for state, parameters in states:
         interaction.given(state, parameters)
 
 
-def _call(pact: Pact, description: str, states: Iterable[State], method: str, path: str,
-          pattern: str, *, key: str | None = None, body: Any = None) -> HttpInteraction:
-    """A request as the reference sends it: bearer token, correlation id, and on every write an
-    Idempotency-Key."""
+def call(pact: Pact, description: str, states: Iterable[State], method: str, path: str,
+         pattern: str, *, key: str | None = None, body: Any = None,
+         authorization: tuple[str, str] = BEARER, correlated: bool = True) -> HttpInteraction:
+    """A request as the reference sends it: its credentials (by default the bearer token),
+    the correlation id (unless not `correlated`), and on every write an Idempotency-Key."""
     interaction = pact.upon_receiving(description)
-    _given(interaction, states)
+    given(interaction, states)
     interaction.with_request(method, match.regex(path, regex=pattern))
-    interaction.with_header("Authorization", match.regex("Bearer contract-token",
-                                                         regex=r"^Bearer \S+$"))
-    interaction.with_header("X-Correlation-ID", text(CORRELATION))
+    interaction.with_header("Authorization", match.regex(authorization[0],
+                                                         regex=authorization[1]))
+    if correlated:
+        interaction.with_header("X-Correlation-ID", text(CORRELATION))
     if key is not None:
         interaction.with_header("Idempotency-Key", match.regex(key, regex=r"^\S+$"))
     if body is not None:
@@ -130,7 +135,7 @@ def _token(pact: Pact) -> None:
 
 def erp_api(pact: Pact) -> None:
     _token(pact)
-    (_call(pact, "a request for a released order", [RELEASED], "GET", f"/orders/{ORDER}",
+    (call(pact, "a request for a released order", [RELEASED], "GET", f"/orders/{ORDER}",
            r"^/orders/[^/]+$")
      .will_respond_with(200)
      .with_body({"status": one_of("REL", ERP_STATUSES), "ship_to": address(ADDRESS),
@@ -138,22 +143,22 @@ def erp_api(pact: Pact) -> None:
     status_path = f"/orders/{ORDER}/logistics-status"
     status_pattern = r"^/orders/[^/]+/logistics-status$"
     writable = (*ERP_LIFECYCLE, ERP_RETURNED)
-    (_call(pact, "an actual logistics status", [RELEASED], "POST", status_path, status_pattern,
+    (call(pact, "an actual logistics status", [RELEASED], "POST", status_path, status_pattern,
            key=f"status-{ORDER}-PLN",
            body={"status": one_of("PLN", writable), "classifier": "ACT",
                  "shipment_id": text(SHIPMENT), "event_time": at(0)})
      .will_respond_with(200))
-    (_call(pact, "an estimated logistics status", [RELEASED], "POST", status_path,
+    (call(pact, "an estimated logistics status", [RELEASED], "POST", status_path,
            status_pattern, key="eta-evt_tms_0000001",
            body={"status": one_of("PLN", writable), "classifier": "EST", "eta": at(540),
                  "event_time": at(540)})
      .will_respond_with(200))
-    (_call(pact, "final freight charges", [RELEASED], "POST", f"/orders/{ORDER}/freight-charges",
+    (call(pact, "final freight charges", [RELEASED], "POST", f"/orders/{ORDER}/freight-charges",
            r"^/orders/[^/]+/freight-charges$", key=f"charges-{STATEMENT}",
            body={"statement_id": text(STATEMENT), "shipment_id": text(SHIPMENT),
                  "lines": CHARGES, "total": match.number(CHARGE_TOTAL)})
      .will_respond_with(201))
-    (_call(pact, "an invoice release", [RELEASED], "POST", f"/orders/{ORDER}/invoice",
+    (call(pact, "an invoice release", [RELEASED], "POST", f"/orders/{ORDER}/invoice",
            r"^/orders/[^/]+/invoice$", key=f"invoice-{ORDER}",
            body={"pod_reference": text(POD_PHOTO), "task_id": text(TASK)})
      .will_respond_with(201))
@@ -161,12 +166,12 @@ def erp_api(pact: Pact) -> None:
 
 def tms_api(pact: Pact) -> None:
     _token(pact)
-    (_call(pact, "a shipment request", [], "POST", "/shipments", r"^/shipments$",
+    (call(pact, "a shipment request", [], "POST", "/shipments", r"^/shipments$",
            key=f"shipment-{ORDER}",
            body={"order_id": text(ORDER), "ship_to": address(ADDRESS), "lines": LINES})
      .will_respond_with(201)
      .with_body({"id": text(SHIPMENT)}, content_type="application/json"))
-    (_call(pact, "a cancellation of a departed shipment",
+    (call(pact, "a cancellation of a departed shipment",
            [SHIPPED, of_shipment("the shipment has departed the pickup location")], "POST",
            f"/shipments/{SHIPMENT}/cancel", r"^/shipments/[^/]+/cancel$",
            key=f"cancel-{SHIPMENT}", body={"reason": text("order cancelled")})
@@ -175,17 +180,17 @@ def tms_api(pact: Pact) -> None:
 
 def lastmile_api(pact: Pact) -> None:
     _token(pact)
-    (_call(pact, "a delivery task request", [], "POST", "/tasks", r"^/tasks$",
+    (call(pact, "a delivery task request", [], "POST", "/tasks", r"^/tasks$",
            key=f"task-{SHIPMENT}",
            body={"shipment_id": text(SHIPMENT), "order_id": text(ORDER),
                  "destination": address(ADDRESS)})
      .will_respond_with(201)
      .with_body({"id": text(TASK)}, content_type="application/json"))
-    (_call(pact, "a destination change", [TASKED], "POST", f"/tasks/{TASK}/destination",
+    (call(pact, "a destination change", [TASKED], "POST", f"/tasks/{TASK}/destination",
            r"^/tasks/[^/]+/destination$", key="destination-evt_erp_0000002",
            body=address(NEW_ADDRESS))
      .will_respond_with(200))
-    (_call(pact, "a cancellation of a delivered task",
+    (call(pact, "a cancellation of a delivered task",
            [TASKED, of_task("the task is delivered with proof of delivery")], "POST",
            f"/tasks/{TASK}/cancel", r"^/tasks/[^/]+/cancel$", key=f"cancel-{TASK}",
            body={"reason": text("order cancelled")})
@@ -270,10 +275,9 @@ MESSAGES = (
 )
 
 
-def declare_messages(pact: Pact, source: str) -> None:
-    for message in MESSAGES:
-        if message.source == source:
-            interaction = pact.upon_receiving(message.description, "Async")
-            _given(interaction, message.states)
-            interaction.with_body(message.body, content_type="application/json")
-            interaction.with_metadata(message.metadata)
+def declare_messages(pact: Pact, messages: Iterable[Message]) -> None:
+    for message in messages:
+        interaction = pact.upon_receiving(message.description, "Async")
+        given(interaction, message.states)
+        interaction.with_body(message.body, content_type="application/json")
+        interaction.with_metadata(message.metadata)

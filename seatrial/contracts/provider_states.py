@@ -2,7 +2,10 @@
 
 Each state sets up records through a domain core: its business methods (release an order, a
 milestone, a delivery) or its API routes (create a shipment or a task), never by writing
-fields, so a state holds only what the simulators can really get into. A state that makes a
+fields, so a state holds only what the simulators can really get into. The states hold in every
+dialect: they act on the cores, and a record is created through the system's canonical routes
+over its core whatever dialect the world speaks (the ids are the core's, which each dialect
+names its own way). A state that makes a
 source send a webhook names the event it stands for (`sends`): that delivery is the message a
 message pact verifies. docs/contracts.md lists every state.
 """
@@ -18,6 +21,7 @@ from typing import Any, NamedTuple
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
 from seatrial.simulators.api import IdempotencyStore
+from seatrial.simulators.dialect import dialect
 from seatrial.simulators.erp.core import Order
 from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.lastmile.core import Task
@@ -29,6 +33,7 @@ from seatrial.world.drives import Idle
 from seatrial.world.ports import Receiver
 
 HOUR = 3600.0
+CSRF_FETCH = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"  # where an SAP client fetches its token
 # No release wave (the first order would come after about 400 years) and no lifecycles: the
 # records stay exactly as the states set them.
 SCENARIO = Scenario(name="contracts", duration=1.0, workload=Workload(orders_per_hour=0.001))
@@ -64,6 +69,16 @@ def contract_world(scenario: Scenario = SCENARIO, host: Receiver | None = None) 
 
 def _directly(action: Callable[[], object]) -> None:
     action()
+
+
+def _restart(record: Any, counters: bool = False) -> None:
+    """A dataclass's collections back to empty (the fields with a default factory), and with
+    `counters` its other fields that have a default too; what it was built with stays."""
+    for field in dataclasses.fields(record):
+        if field.default_factory is not dataclasses.MISSING:
+            setattr(record, field.name, field.default_factory())
+        elif counters and field.default is not dataclasses.MISSING:
+            setattr(record, field.name, field.default)
 
 
 class ProviderStates:
@@ -109,20 +124,25 @@ class ProviderStates:
         self.on_world(lambda: setup(self, **parameters))
 
     def _forget(self) -> None:
-        """Every record gone and numbering restarted: the first shipment is SH-000001 again."""
+        """Every record gone and numbering restarted: the first shipment is SH-000001 again.
+        What a dialect keeps over a core (SAP's Gateway: sessions and their counter, ETags)
+        starts over too."""
         world = self.world
-        for core in (world.erp, world.tms, world.lastmile):
-            for field in dataclasses.fields(core):
-                if field.default_factory is not dataclasses.MISSING:
-                    setattr(core, field.name, field.default_factory())
+        cores = (world.erp, world.tms, world.lastmile)
+        for core in cores:
+            _restart(core)
         for router in world.transport.routers.values():
             router.idempotency = IdempotencyStore()
+            if all(router.core is not core for core in cores) \
+                    and dataclasses.is_dataclass(router.core):
+                _restart(router.core, counters=True)
 
     def _order(self) -> Order:
         return self.orders.next_order(self.world.env.now)[0]
 
     def _create(self, system: str, path: str, body: dict[str, Any], expected: str) -> None:
-        reply = self.world.transport.routers[system].dispatch("POST", path, body=body)
+        core = {"erp": self.world.erp, "tms": self.world.tms, "lastmile": self.world.lastmile}
+        reply = dialect(system).router(core[system]).dispatch("POST", path, body=body)
         made = reply.body.get("id")
         if made != expected:
             raise StateError(f"{system} POST {path} made {made!r} ({reply.status}), not "
@@ -147,6 +167,28 @@ class ProviderStates:
         if self.tokens is None:
             raise StateError("client credentials belong to the HTTP APIs, not to webhooks")
         self.tokens.client_id, self.tokens.client_secret = client_id, client_secret
+
+    @state("a webhook is registered")
+    def _registered(self, trigger: str) -> None:
+        """The sync implementation registered a webhook for `trigger` (in the platform's
+        dialect's words, e.g. Onfleet's taskCompleted): where a dialect delivers only to
+        registered webhooks, as Onfleet's does, a delivery needs one."""
+        self.world.lastmile.register_webhook(f"sync {trigger}", "http://sut/webhooks/lastmile",
+                                             trigger)
+
+    @state("a CSRF token was fetched")
+    def _fetched(self, token: str, session: str) -> None:
+        """A CSRF token fetched through the ERP's API (`X-CSRF-Token: Fetch` on a HEAD of the
+        service root, SAP's way): in an empty world the Gateway hands out its first session,
+        whose token and cookie are `token` and `session`."""
+        reply = self.world.transport.routers["erp"].dispatch(
+            "HEAD", CSRF_FETCH, headers={"x-csrf-token": "Fetch"})
+        made = (reply.headers.get("x-csrf-token"),
+                next((c.split(";")[0].partition("=")[2] for c in reply.set_cookie), None))
+        if made != (token, session):
+            raise StateError(f"the ERP's CSRF fetch ({reply.status}) gave token and session "
+                             f"{made}, not {(token, session)}: it speaks sap-s4, and hands "
+                             "out its first session in an empty world")
 
     @state("an order is released", sends=("order.released", "ACT"))
     def _released(self, order_id: str) -> None:

@@ -6,6 +6,9 @@ The pacts may come from any consumer. Providers are matched by name: a simulator
 canonical names (`seatrial-erp-api`, `seatrial-erp-webhooks`, ...), and to any name mapped onto
 one of its faces with `--provider-name FACE=NAME` (FACE: `erp-api`, `erp-webhooks`, ...). A
 system's API and its webhooks are separate faces (HTTP and message verification run apart).
+Each vendor dialect a system speaks is a face of its own (`lastmile-onfleet-api`,
+`erp-sap-s4-webhooks`, ... named `seatrial-lastmile-onfleet-api` and so on): its pacts are
+verified against the simulator speaking that dialect.
 
 From a directory, every interaction is read first: one the simulators cannot verify (a provider
 that is none of theirs, an unknown provider state, an endpoint they do not serve, a message
@@ -36,12 +39,28 @@ from seatrial.contracts.verify import (
     verify_webhooks,
 )
 from seatrial.live.settings import SYSTEMS
+from seatrial.model.wire import CANONICAL as CANONICAL_DIALECT
+from seatrial.simulators.dialect import dialects
 from seatrial.simulators.openapi import api_spec
 
 API, WEBHOOKS = "api", "webhooks"
-FACES = {f"{system}-{kind}": (system, kind) for system in SYSTEMS for kind in (API, WEBHOOKS)}
-CANONICAL = {**{api_provider(s): f"{s}-{API}" for s in SYSTEMS},
-             **{webhook_provider(s): f"{s}-{WEBHOOKS}" for s in SYSTEMS}}
+
+
+class Face(NamedTuple):
+    system: str
+    kind: str  # API or WEBHOOKS
+    dialect: str
+
+
+def _face_name(system: str, dialect: str, kind: str) -> str:
+    return f"{system}-{kind}" if dialect == CANONICAL_DIALECT else f"{system}-{dialect}-{kind}"
+
+
+FACES = {_face_name(system, dialect, kind): Face(system, kind, dialect)
+         for system in SYSTEMS for dialect in dialects(system) for kind in (API, WEBHOOKS)}
+CANONICAL = {(api_provider if face.kind == API else webhook_provider)(face.system,
+                                                                      face.dialect): name
+             for name, face in FACES.items()}
 V4_KINDS = {"Synchronous/HTTP": API, "Asynchronous/Messages": WEBHOOKS}
 SENDING = [name for name, state in STATES.items() if state.sends is not None]
 # A consumer version selector as the Pact Broker spells it -> Verifier's consumer_version().
@@ -206,7 +225,7 @@ def verify_directory(directory: Path, names: dict[str, str], work: Path) -> Repo
             counts[(face, provider)] = (counts.get((face, provider), 0)
                                         + sum(map(len, containers.values())))
     outcomes = [Outcome(Run(face, provider, count),
-                        _verify(face, work / FACES[face][1], provider))
+                        _verify(face, work / FACES[face].kind, provider))
                 for (face, provider), count in sorted(counts.items())]
     return Report(str(directory), outcomes, skipped)
 
@@ -242,9 +261,9 @@ def _load_failures(output: str) -> list[str]:
 
 
 def _verify(face: str, source: Source, provider: str) -> Verification:
-    system, kind = FACES[face]
+    system, kind, dialect = FACES[face]
     verify = verify_api if kind == API else verify_webhooks
-    return verify(system, source, provider)
+    return verify(system, source, provider, dialect)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -286,7 +305,7 @@ def _unsupported(interaction: dict[str, Any], kind: str | None, provider: str,
         return (f"no simulator is called {provider!r}: map it with --provider-name "
                 f"FACE={provider} (FACE: {', '.join(FACES)}), or use a canonical name "
                 f"({', '.join(CANONICAL)})")
-    system, face_kind = FACES[face]
+    system, face_kind, dialect = FACES[face]
     if kind is None:
         return (f"a {interaction.get('type')} interaction: the simulators have HTTP APIs and "
                 "asynchronous webhooks only")
@@ -303,24 +322,26 @@ def _unsupported(interaction: dict[str, Any], kind: str | None, provider: str,
         return (f"its last provider state ({states[-1] if states else 'none'!r}) makes no "
                 f"source send a webhook; end with one of: {', '.join(SENDING)}")
     if kind == API:
-        return _unserved(system, interaction.get("request") or {})
+        return _unserved(system, dialect, interaction.get("request") or {})
     return None
 
 
 @cache
-def _served(system: str) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
-    """The simulator's paths (its OpenAPI document) as patterns, with their methods: built once
-    per system, not per interaction."""
+def _served(system: str, dialect: str) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """The simulator's paths in `dialect` (its OpenAPI document) as patterns, with their
+    methods: built once per system and dialect, not per interaction."""
     return tuple((re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))),
                   frozenset(operations))
-                 for template, operations in api_spec(system)["paths"].items())
+                 for template, operations in api_spec(system, dialect)["paths"].items())
 
 
-def _unserved(system: str, request: dict[str, Any]) -> str | None:
-    """None if the simulator serves the request's method and path (its OpenAPI document)."""
+def _unserved(system: str, dialect: str, request: dict[str, Any]) -> str | None:
+    """None if the simulator serves the request's method and path in `dialect` (its OpenAPI
+    document)."""
     method, path = str(request.get("method", "GET")).lower(), str(request.get("path", ""))
-    for pattern, operations in _served(system):
+    for pattern, operations in _served(system, dialect):
         if pattern.fullmatch(path) and method in operations:
             return None
-    return (f"{method.upper()} {path}: the {system} simulator serves no such endpoint "
-            f"(contracts/openapi/{system}.json lists what it serves)")
+    speaking = "" if dialect == CANONICAL_DIALECT else f" in the {dialect} dialect"
+    return (f"{method.upper()} {path}: the {system} simulator{speaking} serves no such endpoint "
+            f"(contracts/openapi/{dialects(system)[dialect].document} lists what it serves)")

@@ -4,11 +4,14 @@ Verifier runs.
 HTTP: the real simulator app serves one system on loopback (`seatrial.live.stack`) and the
 Verifier replays each interaction against it. Messages: the provider states' business actions
 make a domain core publish, and the real dispatcher signs and delivers the webhook; that
-delivery (body and headers) is the message.
+delivery (body and headers) is the message. Either can be verified with the system speaking
+one of its vendor dialects (`dialect`): the contract world then speaks it, and the Verifier
+calls with that dialect's credentials.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
@@ -22,6 +25,9 @@ from seatrial.contracts import PACT_DIR, api_provider, webhook_provider
 from seatrial.contracts.provider_states import SCENARIO, STATES, ProviderStates, contract_world
 from seatrial.faults.layer import BASELINE_WEBHOOK_LATENCY
 from seatrial.live.stack import SimulatorStack, running
+from seatrial.live.sut import BASIC
+from seatrial.model.wire import CANONICAL
+from seatrial.scenario import Dialects, Scenario
 from seatrial.sdk.webhooks import Webhook
 from seatrial.world import World
 from seatrial.world.drives import Idle
@@ -29,6 +35,18 @@ from seatrial.world.ports import AcceptAll
 
 SCALE = 1.0  # nothing in the contract world moves on its own; a slow clock keeps it so
 DELIVERED = max(BASELINE_WEBHOOK_LATENCY) + 1.0  # simulated seconds until a webhook is out
+
+
+# Request headers a dialect's pact carries from the moment it was written, which mean nothing
+# to the contract world, sent as it takes them instead: an ETag names the order's last change
+# on the consumer run's clock, so If-Match is `*` (which SAP takes: any version).
+REPLAYED: dict[str, dict[str, str]] = {"sap-s4": {"If-Match": "*"}}
+
+
+# A delivery's event is what its body says (`seatrial.sdk.payloads`), and a thin event says
+# less: SAP raises SalesOrder.Changed for a cancellation too (the reader learns which from the
+# order it reads back), so that delivery reads as order.changed.
+READ_AS = {"order.cancelled": "order.changed"}
 
 
 class Verification(NamedTuple):
@@ -53,26 +71,43 @@ class Broker(NamedTuple):
 Source = Path | Broker
 
 
-def contract_stack() -> AbstractContextManager[SimulatorStack]:
+def speaking(system: str, dialect: str) -> Scenario:
+    """The contract scenario (SCENARIO) with `system` speaking `dialect`."""
+    return SCENARIO.model_copy(update={"dialects": Dialects(**{system: dialect})})
+
+
+def contract_stack(scenario: Scenario = SCENARIO) -> AbstractContextManager[SimulatorStack]:
     """A contract world (`contract_world`) served live: records only the provider states
     change, its webhooks acknowledged and dropped."""
-    return running(SimulatorStack(SCENARIO, SCALE, drive=Idle()))
+    return running(SimulatorStack(scenario, SCALE, drive=Idle()))
 
 
-def verify_api(system: str, pacts: Source = PACT_DIR,
-               provider: str | None = None) -> Verification:
-    """Replay every interaction the pacts in `pacts` have with `system`'s API (under the
-    provider name `provider`, by default the canonical one) against the real simulator app."""
-    provider = provider or api_provider(system)
-    with contract_stack() as stack:
-        world = stack.world
-        token = stack.call(lambda: stack.tokens.issue(system))
-        states = ProviderStates(world, stack.call, stack.tokens)
+def authorization(stack: SimulatorStack, system: str, dialect: str) -> str:
+    """Live credentials for `system` in `dialect`: a pact's example token or key means nothing
+    to this stack. The canonical bearer token, or a dialect's Basic credentials (as
+    `seatrial sut` sends them)."""
+    if dialect not in BASIC:
+        return f"Bearer {stack.call(lambda: stack.tokens.issue(system))}"
+    told = {"SEATRIAL_CLIENT_ID": stack.tokens.client_id,
+            "SEATRIAL_CLIENT_SECRET": stack.tokens.client_secret}
+    user, password = (told[name] if name else "" for name in BASIC[dialect])
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def verify_api(system: str, pacts: Source = PACT_DIR, provider: str | None = None,
+               dialect: str = CANONICAL) -> Verification:
+    """Replay every interaction the pacts in `pacts` have with `system`'s API in `dialect`
+    (under the provider name `provider`, by default the dialect's own) against the real
+    simulator app."""
+    provider = provider or api_provider(system, dialect)
+    with contract_stack(speaking(system, dialect)) as stack:
+        states = ProviderStates(stack.world, stack.call, stack.tokens)
         verifier = (Verifier(provider, host=stack.host)
                     .add_transport(url=stack.urls[system])
                     .state_handler(states, teardown=True)
-                    # a pact's example token means nothing to this issuer: send a live one
-                    .add_custom_header("Authorization", f"Bearer {token}"))
+                    .add_custom_header("Authorization", authorization(stack, system, dialect)))
+        for name, value in REPLAYED.get(dialect, {}).items():
+            verifier.add_custom_header(name, value)
         return run_verifier(verifier, provider, pacts, states.failures)
 
 
@@ -103,7 +138,8 @@ class Outbox(AcceptAll):
             if sends is None:
                 raise LookupError(f"{name!r}: its last provider state ({state!r}) makes no "
                                   "source send a webhook")
-            found = [w for w in self.webhooks if (w.event.type, w.event.classifier) == sends]
+            kinds = {sends, (READ_AS.get(sends[0]), sends[1])}
+            found = [w for w in self.webhooks if (w.event.type, w.event.classifier) in kinds]
             if not found:
                 raise LookupError(f"{name!r}: the simulators sent no {sends[0]} ({sends[1]})")
             return max(found, key=lambda w: w.event.source_seq)  # deliveries overtake
@@ -121,14 +157,14 @@ def delivering(world: World, until: float = DELIVERED) -> Callable[[Callable[[],
     return on_world
 
 
-def verify_webhooks(system: str, pacts: Source = PACT_DIR,
-                    provider: str | None = None) -> Verification:
-    """Produce every message the pacts in `pacts` expect from `system`'s webhooks (provider
-    name `provider`, by default the canonical one) with the simulators' own event path, and
-    check it."""
+def verify_webhooks(system: str, pacts: Source = PACT_DIR, provider: str | None = None,
+                    dialect: str = CANONICAL) -> Verification:
+    """Produce every message the pacts in `pacts` expect from `system`'s webhooks in
+    `dialect` (provider name `provider`, by default the dialect's own) with the simulators'
+    own event path, and check it."""
     outbox = Outbox()
-    world = contract_world(host=outbox)
-    provider = provider or webhook_provider(system)
+    world = contract_world(speaking(system, dialect), host=outbox)
+    provider = provider or webhook_provider(system, dialect)
     states = ProviderStates(world, delivering(world))
     verifier = (Verifier(provider, host="127.0.0.1")
                 .message_handler(outbox.produce)

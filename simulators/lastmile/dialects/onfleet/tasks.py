@@ -98,6 +98,8 @@ def _metadata(value: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
 def _time(value: Any, name: str) -> int | None:
     if value is None:
         return None
+    if type(value) is float and value.is_integer():  # 1.0 is a JSON integer too
+        value = int(value)
     if type(value) is not int or not 0 <= value < 10**15:
         raise Invalid(name, "Unix time in milliseconds, a whole number")
     return value
@@ -210,7 +212,7 @@ def _wanted(body: Any) -> list[tuple[str, Any]]:
     wanted = []
     for index, entry in enumerate(body):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
-                or "value" not in entry:
+                or not isinstance(entry.get("type"), str) or "value" not in entry:
             raise Invalid(f"[{index}]", "an object {name, type, value}")
         wanted.append((entry["name"], entry["value"]))
     return wanted

@@ -144,6 +144,8 @@ def _int(body: dict[str, Any], name: str, fix: str, required: bool = True) -> in
     value = body.get(name)
     if value is None and not required:
         return None
+    if type(value) is float and value.is_integer():  # 1.0 is a JSON integer too
+        value = int(value)
     if type(value) is not int:
         raise Invalid(name, fix)
     return value
