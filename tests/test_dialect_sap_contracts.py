@@ -193,10 +193,6 @@ def test_wrong_credentials_get_sap_error_body_and_401(sap):
     sap_error_body(answer)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, outside this branch's files: the live "
-                   "face's size guard (seatrial/live/limits.py, `Limits` in front of the app "
-                   "in seatrial/live/simulator_app.py) answers 413 and 431 as problem+json in "
-                   "every dialect, not in the dialect's error shape")
 def test_an_oversize_body_gets_413_in_sap_error_body(client, order):
     answer = client.patch(ORDER.format(order=order), content=b" " * (BODY_LIMIT + 1),
                           headers={**JSON, **_session(client, order)})
