@@ -24,7 +24,8 @@ from seatrial.run import observe
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario
 from seatrial.sync_implementations.connectors import Connector
-from seatrial.sync_implementations.connectors.erp_sap_s4 import SapErp
+from seatrial.sync_implementations.connectors import odata_batch
+from seatrial.sync_implementations.connectors.erp_sap_s4 import SERVICE, SapErp
 from seatrial.sync_implementations.connectors.lastmile_onfleet import TRIGGERS, OnfleetLastMile
 from seatrial.sync_implementations.reference import ReferenceSync
 from seatrial.world import World
@@ -37,7 +38,8 @@ def faulty(name: str, system: str, connector: type[Connector]) -> type[Reference
         def links(self, io):
             made = super().links(io)
             if type(getattr(made, system)) is not connector:
-                made = made._replace(**{system: connector(io, getattr(made, system).send)})
+                spoken = getattr(made, system)
+                made = made._replace(**{system: connector(io, spoken.send, spoken.take)})
                 self.connected = io, made
             return made
 
@@ -67,18 +69,45 @@ class NotFoundIsGone(SapErp):
     readable_within = 0.0
 
 
-class RegisteredOnce(OnfleetLastMile):
-    """Registers its webhooks once, at its first boot, and takes a refused registration as
-    final: that trigger is never delivered."""
+class BatchTrusted(SapErp):
+    """Takes a `$batch`'s 202 Accepted for the write's success, never reading its changeset's
+    answer: a changeset that failed as a whole is a write lost."""
+
+    def _exchange(self, call, recheck):
+        if not self.batched or call.params:
+            return (yield from super()._exchange(call, recheck))
+        content, kind = odata_batch.changeset(call, SERVICE)
+        return (yield from self.send(self.io.erp.request(
+            "POST", f"{SERVICE}/$batch", content=content,
+            headers={**self._headers(), "content-type": kind},
+            idempotency_key=call.idempotency_key, correlation_id=call.correlation_id),
+            accept=(403, 412, 428), recheck=recheck))
+
+
+class RefusalFinal(OnfleetLastMile):
+    """Takes a registration refused for its validation as the URL's final answer for that
+    trigger: it never registers it again, and that trigger's events are never heard of."""
+
+    def _register(self, url, name, number):
+        if self.io.store.get(f"faulty/refused/{number}"):
+            return
+        answer = yield from self.send(self.io.lastmile.request("POST", "/api/v2/webhooks", json={
+            "url": url, "name": f"sync {name}", "trigger": number}), accept=(400,))
+        if not answer.ok:
+            self.io.store.put(f"faulty/refused/{number}", True)
+
+
+class DisabledUnnoticed(OnfleetLastMile):
+    """Takes a listed webhook for a live one: a webhook Onfleet disabled is never registered
+    anew, and its trigger's events are never heard of again."""
 
     def keep_webhooks(self):
-        if self.io.store.get("faulty/registered"):
-            return
-        self.io.store.put("faulty/registered", True)
+        url = self.io.webhook_url("lastmile")
+        listed = (yield from self.send(self.io.lastmile.request("GET", "/api/v2/webhooks"))).json()
+        present = {hook.get("trigger") for hook in listed if hook.get("url") == url}
         for number, name in TRIGGERS.items():
-            yield from self.send(self.io.lastmile.request("POST", "/api/v2/webhooks", json={
-                "url": self.io.webhook_url("lastmile"), "name": f"sync {name}",
-                "trigger": number}), accept=(400,))
+            if number not in present:
+                yield from self._register(url, name, number)
 
 
 class HammersOnfleet(ReferenceSync):
@@ -93,8 +122,10 @@ class HammersOnfleet(ReferenceSync):
 
 KeepsItsToken = faulty("keeps-its-token", "erp", TokenKept)
 TrustsItsEtag = faulty("trusts-its-etag", "erp", EtagTrusted)
+TrustsTheBatch = faulty("trusts-the-batch", "erp", BatchTrusted)
 TakesNotFoundAsGone = faulty("takes-not-found-as-gone", "erp", NotFoundIsGone)
-RegistersOnce = faulty("registers-once", "lastmile", RegisteredOnce)
+TakesRefusalAsFinal = faulty("takes-refusal-as-final", "lastmile", RefusalFinal)
+MissesDisabledWebhooks = faulty("misses-disabled-webhooks", "lastmile", DisabledUnnoticed)
 
 
 def scenario(*faults: str, dialects: str = "{erp: sap-s4}", orders: int = 30,
@@ -177,7 +208,8 @@ def onfleet_scenario(*faults: str) -> Scenario:
 
 
 ONFLEET_CASES = {
-    "webhook_validation_fails": ("{kind: webhook_validation_fails, times: 3}", RegistersOnce),
+    "webhook_validation_fails": ("{kind: webhook_validation_fails, times: 3}",
+                                 TakesRefusalAsFinal),
     "org_rate_limit": ("{kind: org_rate_limit, others: 0.999, burst: 1}",
                        HammersOnfleet),
 }
@@ -209,7 +241,7 @@ def test_each_onfleet_fault_holds_for_the_reference_and_catches_its_faulty_one(k
 SHIPPED = {"sap-csrf-expiry": (ReferenceSync, KeepsItsToken),
            "sap-etag-conflicts": (ReferenceSync, TrustsItsEtag),
            "sap-thin-events": (ReferenceSync, TakesNotFoundAsGone),
-           "onfleet-webhook-validation": (ReferenceSync, RegistersOnce),
+           "onfleet-webhook-validation": (ReferenceSync, TakesRefusalAsFinal),
            "onfleet-org-rate-limit": (ReferenceSync, HammersOnfleet)}
 SEEDS = 3
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from seatrial.sdk import Event, Handler, Response, Webhook
+from seatrial.sdk import Handler, Response, Webhook
 from seatrial.sdk.payloads import onfleet
 from seatrial.sync_implementations.connectors.base import Parked
 from seatrial.sync_implementations.connectors.lastmile import LastMile
