@@ -36,7 +36,8 @@ SERVICE = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 SESSION = "sap-s4/session"  # {"token": ..., "cookies": [[name, value], ...]}
 TOKEN = "x-csrf-token"
 READ_AGAIN = 60.0
-LOCKED, LOCKED_WAIT = 409, 5.0  # a changeset refused as a whole, and the wait before sending it again
+#: a changeset refused as a whole (the document locked), and the wait before sending it again
+LOCKED, LOCKED_WAIT = 409, 5.0
 FIELDS = {"status": "YY1_LogisticsStatus_SDH", "classifier": "YY1_LogisticsStatusClass_SDH",
           "shipment_id": "YY1_ShipmentID_SDH", "eta": "YY1_ETA_SDH",
           "event_time": "YY1_LogisticsEventTime_SDH"}
