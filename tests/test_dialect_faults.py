@@ -129,6 +129,14 @@ class DisabledUnnoticed(OnfleetLastMile):
                 yield from self._register(url, name, number)
 
 
+class NothingReadBack(OnfleetLastMile):
+    """Registers a disabled webhook anew, but reads nothing back: the events sent while it was
+    disabled stay missed."""
+
+    def _read_back(self):
+        yield from ()
+
+
 class HammersOnfleet(ReferenceSync):
     """Retries the platform's 429 at once, whatever Retry-After says."""
 
@@ -145,6 +153,7 @@ TrustsTheBatch = faulty("trusts-the-batch", "erp", BatchTrusted)
 GivesUpOnLocks = faulty("gives-up-on-locks", "erp", LockFinal)
 TakesNotFoundAsGone = faulty("takes-not-found-as-gone", "erp", NotFoundIsGone)
 TakesRefusalAsFinal = faulty("takes-refusal-as-final", "lastmile", RefusalFinal)
+ReadsNothingBack = faulty("reads-nothing-back", "lastmile", NothingReadBack)
 MissesDisabledWebhooks = faulty("misses-disabled-webhooks", "lastmile", DisabledUnnoticed)
 
 
@@ -302,6 +311,11 @@ CAUGHT_BY = {faulty: {name} for name, (_reference, faulty) in SHIPPED.items()} |
 def test_each_dialect_scenario_catches_its_own_faulty_implementation_only(faulty):
     caught = {name for name in SHIPPED if judged(faulty, catalogue()[name])[1].violations}
     assert caught == CAUGHT_BY[faulty]
+
+
+def test_registering_a_disabled_webhook_anew_is_not_enough_without_reading_back():
+    _world, result = judged(ReadsNothingBack, catalogue()["onfleet-webhook-auto-disable"])
+    assert {v["invariant"] for v in result.violations} == {"stages-converge"}
 
 
 def test_a_dialect_fault_is_refused_where_its_dialect_is_not_spoken():
