@@ -156,6 +156,16 @@ dialect_option = click.option(
 def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
     """The scenarios with the dialects of every --dialect SYSTEM=NAME; an input error names
     the flag and the systems or dialects there are."""
+    chosen = chosen_dialects(given)
+    if not chosen:
+        return scenarios
+    return [scenario.model_copy(update={"dialects": scenario.dialects.model_copy(
+        update=chosen)}) for scenario in scenarios]
+
+
+def chosen_dialects(given: tuple[str, ...]) -> dict[str, str]:
+    """system -> dialect, from every --dialect SYSTEM=NAME; an input error names the flag and
+    the systems or dialects there are."""
     from seatrial.model.envelope import SYSTEMS
     from seatrial.simulators.dialect import dialect
 
@@ -173,10 +183,7 @@ def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
         except ValueError as error:
             raise InputError(f"--dialect {text}: {error}") from None
         chosen[system] = name
-    if not chosen:
-        return scenarios
-    return [scenario.model_copy(update={"dialects": scenario.dialects.model_copy(
-        update=chosen)}) for scenario in scenarios]
+    return chosen
 
 
 json_option = click.option("--json", "json_path", type=FILE,

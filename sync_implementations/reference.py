@@ -15,7 +15,7 @@ connector of the dialect each system speaks (`io.dialects`), and where a vendor 
 Idempotency-Key the connector looks a write up before sending it again (`_send`'s `recheck`).
 In a dialect whose events carry only a key (SAP's thin events) the order is read back to learn
 what changed; where webhooks are the implementation's to register (Onfleet), it registers them
-on boot and keeps them enabled.
+on boot and keeps them enabled, reading back the tasks whose events a disabled one missed.
 
 The faulty implementations in `faulty.py` are this class with exactly one method overridden.
 """
@@ -75,12 +75,13 @@ class ReferenceSync(SyncImplementation):
         return _in_turn(booting) if booting else None
 
     def links(self, io: IO) -> Links:
-        """A connector per system, in the dialect it speaks, calling through `_send`."""
+        """A connector per system, in the dialect it speaks, calling through `_send`; an event
+        a connector reads back (one its system failed to deliver) is taken as if delivered."""
         if self.connected is None or self.connected[0] is not io:
             def send(call: Call, accept: tuple[int, ...] = (),
                      recheck: Recheck | None = None) -> Handler:
                 return self._send(io, call, accept, recheck)
-            self.connected = io, links(io, send)
+            self.connected = io, links(io, send, lambda event: self.on_event(event, io))
         return self.connected[1]
 
     # --- receipt: authenticate, dedupe, persist, ack -------------------------------------------

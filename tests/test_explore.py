@@ -103,10 +103,21 @@ def test_the_command_writes_the_failure_and_exits_1(tmp_path: Path) -> None:
     (["--target", "reference", "--shrink-time", "-1s"], "--shrink-time -1s"),
     (["--target", "reference", "--budget", "0"], "--budget"),
     (["--target", "reference", "--shard", "3/2"], "--shard 3/2: write I/N"),
+    (["--target", "reference", "--dialect", "erp=nope"], "--dialect erp=nope"),
 ])
 def test_bad_input_exits_2_naming_it(args: list[str], message: str, tmp_path: Path) -> None:
     done = seatrial(*args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_search_in_the_vendor_dialects_writes_a_failure_that_speaks_them(
+        tmp_path: Path) -> None:
+    done = seatrial("--target", "faulty-correlation-per-message", "--seed", "0", "--dialect",
+                    "erp=sap-s4", "--dialect", "lastmile=onfleet", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    (written,) = (tmp_path / "failures").glob("*.yaml")
+    spoken = load_scenario_file(written).dialects
+    assert (spoken.erp, spoken.tms, spoken.lastmile) == ("sap-s4", "canonical", "onfleet")
 
 
 def test_two_overlapping_schema_drifts_leave_one_schema_change() -> None:

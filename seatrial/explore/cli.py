@@ -15,6 +15,8 @@ from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from seatrial.cli_input import (
     InputError,
     check_writable,
+    chosen_dialects,
+    dialect_option,
     duration_option,
     exit_codes,
     html_option,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     {0: "every generated scenario held", 1: "a violation found, and its scenario written",
      2: "bad input, naming the option"}))
 @target_option("in-process", required=True)
+@dialect_option
 @click.option("--budget", type=click.IntRange(min=1), metavar="N",
               help=f"Generated scenarios to try at most (default {DEFAULT_BUDGET}).")
 @click.option("--time", "time_limit", metavar="D",
@@ -61,18 +64,21 @@ if TYPE_CHECKING:
 @click.option("--shard", metavar="I/N",
               help="This machine's share of a CI matrix: a search of its own, seeded from "
                    "I/N (and --seed), so N machines search N different, repeatable streams.")
-def explore(target: str, budget: int | None, time_limit: str | None, shrink_limit: str,
-            seed: int | None, failures_dir: Path, database: Path, workers: int,
-            html_path: Path | None, shard: str | None) -> None:
+def explore(target: str, dialects: tuple[str, ...], budget: int | None, time_limit: str | None,
+            shrink_limit: str, seed: int | None, failures_dir: Path, database: Path,
+            workers: int, html_path: Path | None, shard: str | None) -> None:
     """Search generated scenarios (workloads, faults, business exceptions) in-process for one
     that makes TARGET violate an invariant, shrink it with Hypothesis to the smallest scenario
     that still violates the same invariant (fewest faults, fewest orders, shortest day), print
     it with its evidence chain, and write it under --failures as a scenario `seatrial run`
-    replays (docs/exploring.md)."""
+    replays (docs/exploring.md). With --dialect the generated scenarios speak those dialects,
+    and draw the faults only those dialects have."""
     from seatrial.explore.search import explore as search
     from seatrial.explore.search import explore_in_parallel
+    from seatrial.scenario import Dialects
 
     check_writable("--html", html_path)
+    spoken = Dialects(**chosen_dialects(dialects))
     try:
         chosen = resolve(target)
     except TargetError as error:
@@ -86,7 +92,7 @@ def explore(target: str, budget: int | None, time_limit: str | None, shrink_limi
     if workers > 1:
         with console.status(f"exploring in {workers} processes"):
             finding = explore_in_parallel(target, workers, budget or DEFAULT_BUDGET, seconds,
-                                          seed, database, shrink_seconds)
+                                          seed, database, shrink_seconds, spoken)
     else:
         with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                  console=console, transient=True) as bar:
@@ -98,7 +104,7 @@ def explore(target: str, budget: int | None, time_limit: str | None, shrink_limi
                                              f"{progress.per_second:.1f}/s")
 
             finding = search(chosen, budget or DEFAULT_BUDGET, seconds, seed, database, show,
-                             shrink_seconds)
+                             shrink_seconds, spoken)
     _report(console, finding, target, failures_dir, html_path)
 
 

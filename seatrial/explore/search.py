@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as use_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from seatrial.explore.strategies import scenarios
+from seatrial.explore.strategies import CANONICAL, scenarios
 from seatrial.judge.result import RunResult
 from seatrial.run import run_scenario
-from seatrial.scenario import Scenario
+from seatrial.scenario import Dialects, Scenario
 from seatrial.scenario_yaml import dump_scenario
 from seatrial.targets import Target
 
@@ -88,11 +88,12 @@ class Finding:
 
 def explore(target: Target, budget: int, seconds: float | None, seed: int | None,
             database: Path, on_example: Callable[[Progress], None] = lambda _p: None,
-            shrink_seconds: float = SHRINK_SECONDS) -> Finding | None:
-    """Search up to `budget` generated scenarios (or until `seconds` have passed, whichever
-    comes first), shrink a failure for up to `shrink_seconds`; the shrunk failure, or None
-    when every one held. With a `seed` the search is reproducible, and Hypothesis then leaves
-    the database alone."""
+            shrink_seconds: float = SHRINK_SECONDS,
+            dialects: Dialects = CANONICAL) -> Finding | None:
+    """Search up to `budget` generated scenarios, their systems speaking `dialects` (or until
+    `seconds` have passed, whichever comes first), shrink a failure for up to
+    `shrink_seconds`; the shrunk failure, or None when every one held. With a `seed` the
+    search is reproducible, and Hypothesis then leaves the database alone."""
     progress = Progress(started=time.monotonic())
     deadline = progress.started + seconds if seconds is not None else None
     failed: set[str] = set()  # every failing scenario, so that it fails again when asked
@@ -116,9 +117,12 @@ def explore(target: Target, budget: int, seconds: float | None, seed: int | None
     search = settings(max_examples=budget, deadline=None, report_multiple_bugs=False,
                       database=DirectoryBasedExampleDatabase(str(database)),
                       suppress_health_check=list(HealthCheck), print_blob=False)(
-        given(scenarios())(probe))
-    # one database entry per target: its failures are replayed first next time
-    search._hypothesis_internal_database_key = f"seatrial.explore:{target.label}".encode()
+        given(scenarios(dialects))(probe))
+    # one database entry per target and dialects: its failures are replayed first next time
+    spoken = "".join(f",{system}={name}" for system, name in dialects.model_dump().items()
+                     if name != getattr(CANONICAL, system))
+    search._hypothesis_internal_database_key = \
+        f"seatrial.explore:{target.label}{spoken}".encode()
     if seed is not None:
         search = use_seed(seed)(search)
     try:
@@ -150,13 +154,14 @@ def failure_file(finding: Finding, target: str, folder: Path) -> Path:
 
 def explore_in_parallel(target: str, workers: int, budget: int, seconds: float | None,
                         seed: int | None, database: Path,
-                        shrink_seconds: float = SHRINK_SECONDS) -> Finding | None:
+                        shrink_seconds: float = SHRINK_SECONDS,
+                        dialects: Dialects = CANONICAL) -> Finding | None:
     """`workers` searches in their own processes, each with its share of the budget and its
     own seed (derived from `seed`, or random), sharing the database; the first failure found
     and shrunk wins and the others are stopped."""
     share = max(1, budget // workers)
     jobs = [(target, share, seconds, None if seed is None else seed * workers + k, database,
-             shrink_seconds) for k in range(workers)]
+             shrink_seconds, dialects) for k in range(workers)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         for finding in pool.imap_unordered(_search_one, jobs):
             if finding is not None:
@@ -165,10 +170,11 @@ def explore_in_parallel(target: str, workers: int, budget: int, seconds: float |
     return None
 
 
-def _search_one(job: tuple[str, int, float | None, int | None, Path, float]) -> Finding | None:
+def _search_one(job: tuple[str, int, float | None, int | None, Path, float, Dialects]
+                ) -> Finding | None:
     """One worker's search (the target by name: a process of its own resolves it)."""
     from seatrial.targets import resolve
 
-    target, budget, seconds, seed, database, shrink_seconds = job
+    target, budget, seconds, seed, database, shrink_seconds, dialects = job
     return explore(resolve(target), budget, seconds, seed, database,
-                   shrink_seconds=shrink_seconds)
+                   shrink_seconds=shrink_seconds, dialects=dialects)

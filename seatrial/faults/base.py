@@ -165,7 +165,8 @@ F = TypeVar("F", bound=Fault)
 class Effect(Generic[F]):
     """One fault of a scenario at work: its window, its own random stream, and the hooks the
     fault layer and the world call. A kind overrides the hooks it needs; the others do nothing.
-    `on_call` and `on_delivery` are called only while the fault is active, on its channel."""
+    `on_call`, `on_delivery` and `on_attempt` are called only while the fault is active, on its
+    channel."""
 
     __slots__ = ("end", "fault", "rng", "start")
     #: While active, the fault's system is down: the layer asks it first for every call (a call
@@ -186,6 +187,12 @@ class Effect(Generic[F]):
 
     def on_delivery(self, plan: DeliveryPlan) -> None:
         """An event published on the fault's webhook channel."""
+
+    def on_attempt(self, now: float) -> str | None:
+        """A delivery attempt on the fault's webhook channel at `now` (a redelivery too), as
+        it reaches the SUT's edge: why it fails there, never reaching the SUT; None: it goes
+        through."""
+        return None
 
     def on_webhooks(self, webhooks: Webhooks) -> None:
         """Once, as the webhook dispatcher is built (at simulated time zero)."""

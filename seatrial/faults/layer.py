@@ -67,6 +67,14 @@ class FaultLayer:
         outage = self._outage(system, now)
         return None if outage is None else outage.end
 
+    def edge_failure(self, system: str, now: float) -> str | None:
+        """Why a delivery attempt from `system` at `now` fails before it reaches the SUT (a
+        fault's `on_attempt`), or None: it reaches it."""
+        for effect in self.by_channel.get(f"{system}.webhooks", ()):
+            if effect.active(now) and (failure := effect.on_attempt(now)) is not None:
+                return failure
+        return None
+
     def plan_call(self, system: str, now: float) -> CallPlan:
         plan = CallPlan(self._api_base[system].uniform(*BASELINE_API_LATENCY))
         effects = self.by_channel.get(f"{system}.api")

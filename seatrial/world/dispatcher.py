@@ -166,6 +166,10 @@ class WebhookDispatcher:
         if subscription is not None and type(subscription) is not Standing:
             data["webhook"] = subscription.key
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
+        failure = None if subscription is None else self.faults.edge_failure(event.source, now)
+        if failure is not None:  # failed on the way: the SUT never sees it, the source counts it
+            self._outcome(delivery, attempt, subscription, "nack", failure)
+            return
         self.receiver.deliver(self._webhook(delivery), lambda outcome, detail: self._outcome(
             delivery, attempt, subscription, outcome, detail))
 

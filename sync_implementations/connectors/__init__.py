@@ -1,7 +1,7 @@
 """Connectors: how a sync implementation speaks to each system in the dialect it speaks, one
 module per (system, dialect), so that the same business logic runs in any dialect.
 
-`links(io, send)` picks one per system from `io.dialects`. Each makes the calls the business
+`links(io, send, take)` picks one per system from `io.dialects`. Each makes the calls the business
 logic needs (read an order, create a shipment, create a task, write a status, ...) in its
 dialect's shapes, through the implementation's own `send` (its retries, backoff and 429
 pauses), and knows how its system signs webhooks. Where a vendor dedupes no write by
@@ -20,6 +20,7 @@ from seatrial.sync_implementations.connectors.base import (
     Parked,
     Recheck,
     Send,
+    Take,
 )
 from seatrial.sync_implementations.connectors.erp import Erp
 from seatrial.sync_implementations.connectors.erp_sap_s4 import SapErp
@@ -27,7 +28,7 @@ from seatrial.sync_implementations.connectors.lastmile import LastMile
 from seatrial.sync_implementations.connectors.lastmile_onfleet import OnfleetLastMile
 from seatrial.sync_implementations.connectors.tms import Tms
 
-__all__ = ["Connector", "Links", "Order", "Parked", "Recheck", "Send", "links"]
+__all__ = ["Connector", "Links", "Order", "Parked", "Recheck", "Send", "Take", "links"]
 
 #: system -> dialect -> its connector
 CONNECTORS: dict[str, dict[str, type[Connector]]] = {
@@ -48,9 +49,10 @@ class Links(NamedTuple):
         return getattr(self, source) if source in Links._fields else None
 
 
-def links(io: IO, send: Send) -> Links:
-    """A connector per system, in the dialect `io.dialects` says it speaks; ValueError names
-    a dialect no connector speaks, and those there are."""
+def links(io: IO, send: Send, take: Take | None = None) -> Links:
+    """A connector per system, in the dialect `io.dialects` says it speaks, handing the events
+    it reads back to `take`; ValueError names a dialect no connector speaks, and those there
+    are."""
     made = []
     for system in Links._fields:
         dialect = io.dialects[system]
@@ -58,5 +60,5 @@ def links(io: IO, send: Send) -> Links:
         if dialect not in known:
             raise ValueError(f"no connector speaks {system} in {dialect!r}; the built-in "
                              f"implementations speak {', '.join(known)}")
-        made.append(known[dialect](io, send))
+        made.append(known[dialect](io, send, take))
     return Links(*made)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
-from seatrial.sdk import IO, Call, Handler, Webhook
+from seatrial.sdk import IO, Call, Event, Handler, Webhook
 from seatrial.sdk.webhooks import TOLERANCE
 
 
@@ -38,17 +38,24 @@ class Send(Protocol):
                  recheck: Recheck | None = None) -> Handler: ...
 
 
+#: Hands the implementation an event it missed, read back from its system (as if delivered).
+Take = Callable[[Event], None]
+
+
 class Connector:
     """One system in one dialect: the calls the business logic makes, in that dialect's
-    shapes, through `send`; and how that system's webhooks are signed (`authentic`)."""
+    shapes, through `send`; how that system's webhooks are signed (`authentic`); and, where
+    the system can stop delivering (Onfleet disables a failing webhook), the events missed
+    meanwhile, read back and handed to `take` (None: the implementation takes none)."""
 
     #: the system's deliveries carry no signing time, so a replay cannot be told by its age:
     #: only by having been taken before
     undated = False
 
-    def __init__(self, io: IO, send: Send) -> None:
+    def __init__(self, io: IO, send: Send, take: Take | None = None) -> None:
         self.io = io
         self.send = send
+        self.take = take
 
     def authentic(self, webhook: Webhook, tolerance: float = TOLERANCE) -> bool:
         """Signed by the system (Standard Webhooks, unless the dialect says otherwise), within

@@ -9,6 +9,12 @@ the logistics write-backs (docs/dialects.md#sap-s4).
   the ETag of the last read (kept per order); 412 (changed meanwhile) or 428 re-reads the
   order and writes again. After a lost answer the order is read first: written already, the
   write is done (sent again, its ETag would be stale: the write itself changed it).
+- `$batch`: the status write-back and the freight charges go as a changeset of one write each
+  in a `$batch` (`batched`; the invoice, a function import, goes on its own). The batch
+  answers 202 whatever became of its changesets: each changeset's own answer is read
+  (`odata_batch`), a 403 or 412 in it handled as above, and a changeset that failed as a
+  whole (409: the document is being processed by another user) is sent again after
+  `LOCKED_WAIT` seconds.
 - Thin events: an event carries the order's key only (`thin`); the order is read back, and an
   order that is not readable yet (404) is read again for up to `readable_within` seconds.
 - No Idempotency-Key is honoured, so a write whose answer was lost is looked up before it is
@@ -21,7 +27,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from seatrial.sdk import Cookies, Handler, Response
+from seatrial.sdk import Call, Cookies, Handler, Response
+from seatrial.sync_implementations.connectors import odata_batch
 from seatrial.sync_implementations.connectors.base import Order, Parked
 from seatrial.sync_implementations.connectors.erp import Erp
 
@@ -29,6 +36,8 @@ SERVICE = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 SESSION = "sap-s4/session"  # {"token": ..., "cookies": [[name, value], ...]}
 TOKEN = "x-csrf-token"
 READ_AGAIN = 60.0
+#: a changeset refused as a whole (the document locked), and the wait before sending it again
+LOCKED, LOCKED_WAIT = 409, 5.0
 FIELDS = {"status": "YY1_LogisticsStatus_SDH", "classifier": "YY1_LogisticsStatusClass_SDH",
           "shipment_id": "YY1_ShipmentID_SDH", "eta": "YY1_ETA_SDH",
           "event_time": "YY1_LogisticsEventTime_SDH"}
@@ -76,6 +85,8 @@ class SapErp(Erp):
     write_attempts = 20
     #: seconds an order a thin event announced is read again while it answers 404
     readable_within = 3600.0
+    #: the status write-back and the charges go through `$batch` changesets
+    batched = True
 
     # --- the session ------------------------------------------------------------------------
 
@@ -149,12 +160,14 @@ class SapErp(Erp):
                 if self.io.store.get(_etag_key(order_id)) is None:
                     yield from self._read(order_id, corr)
                 etag = self.io.store.get(_etag_key(order_id))
-            response = yield from self.send(self.io.erp.request(
-                method, path, json=json, params=params, headers=self._headers(etag),
-                idempotency_key=key, correlation_id=corr), accept=(403, 412, 428),
-                recheck=recheck)
+            call = self.io.erp.request(method, path, json=json, params=params,
+                                       headers=self._headers(etag), idempotency_key=key,
+                                       correlation_id=corr)
+            response = yield from self._exchange(call, recheck)
             status = response.status_code
-            if status == 403 and response.headers.get(TOKEN, "").lower() == "required":
+            if status == LOCKED:
+                yield self.io.sleep(LOCKED_WAIT)
+            elif status == 403 and response.headers.get(TOKEN, "").lower() == "required":
                 self.io.store.put(SESSION, {**self._session(), "token": None})
             elif status in (412, 428):
                 self.io.store.delete(_etag_key(order_id))
@@ -164,7 +177,22 @@ class SapErp(Erp):
                 return response
             else:
                 raise Parked(f"{method} {path} answered {status}: {response.text[:200]}")
-        raise Parked(f"{method} {path}: CSRF token or ETag refused {self.write_attempts} times")
+        raise Parked(f"{method} {path}: CSRF token, ETag or lock refused {self.write_attempts} "
+                     "times")
+
+    def _exchange(self, call: Call, recheck: Any) -> Handler:
+        """The write's answer: sent as it is, or (`batched`, a write to an entity) as the one
+        write of a changeset in a `$batch`, its answer the changeset's, not the batch's."""
+        refusals = (403, 412, 428, LOCKED)
+        if not self.batched or call.params:
+            return (yield from self.send(call, accept=refusals, recheck=recheck))
+        content, kind = odata_batch.changeset(call, SERVICE)
+        answer = yield from self.send(self.io.erp.request(
+            "POST", f"{SERVICE}/$batch", content=content,
+            headers={**self._headers(), "content-type": kind},
+            idempotency_key=call.idempotency_key, correlation_id=call.correlation_id),
+            accept=refusals, recheck=recheck)
+        return odata_batch.answer(answer) if answer.status_code == 202 else answer
 
     def write_status(self, order_id: str, fields: dict[str, Any], key: str | None,
                      corr: str | None) -> Handler:
