@@ -172,7 +172,10 @@ def x12_time(value: time | None) -> str | None:
 
 
 def x12_number(value: Decimal | int | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """An R (decimal) or N0 (whole) number as X12 writes it: no exponent, no padding."""
+    if value is None:
+        return None
+    return str(value) if isinstance(value, int) else format(value, "f")
 
 
 @contextmanager
