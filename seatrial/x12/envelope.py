@@ -147,7 +147,8 @@ def _fail(segment_id: str, position: int, element: int | None, code, detail: str
 
 def _read_isa(text: str) -> tuple[list[str], Delimiters]:
     if not text.startswith("ISA"):
-        raise _fail(text[:3] or "ISA", 1, None, SegmentSyntax.MANDATORY_SEGMENT_MISSING,
+        found = re.match(r"[A-Za-z0-9]{0,3}", text).group() or "ISA"
+        raise _fail(found, 1, None, SegmentSyntax.MANDATORY_SEGMENT_MISSING,
                     "an interchange starts with the ISA segment")
     if len(text) < ISA_LENGTH:
         raise _fail("ISA", 1, None, SegmentSyntax.DATA_ELEMENT_ERRORS,
@@ -160,10 +161,13 @@ def _read_isa(text: str) -> tuple[list[str], Delimiters]:
         if number == len(ISA_WIDTHS):
             break
         if text[offset] != separator:
-            raise _fail("ISA", 1, number, ElementSyntax.TOO_LONG, f"ISA{number:02d} must be "
-                        f"exactly {width} characters wide (the ISA is fixed width): found "
-                        f"{text[offset]!r} where the element separator {separator!r} belongs",
-                        value)
+            short = separator in value
+            raise _fail("ISA", 1, number,
+                        ElementSyntax.TOO_SHORT if short else ElementSyntax.TOO_LONG,
+                        f"ISA{number:02d} must be exactly {width} characters wide (the ISA is "
+                        f"fixed width), padded with spaces: it is "
+                        f"{'shorter' if short else 'longer'}",
+                        value.split(separator)[0] if short else value)
         offset += 1
     component, terminator = text[ISA_LENGTH - 2], text[ISA_LENGTH - 1]
     version = fields[11]
@@ -413,7 +417,7 @@ def _isa(interchange: Interchange) -> str:
         if len(value) > width:
             raise X12Error("ISA", 1, number, ElementSyntax.TOO_LONG,
                            f"ISA{number:02d} is {width} characters wide at most", value)
-        if number < 16:
+        if number not in (11, 16):  # ISA11 and ISA16 are the declared separators
             _check_data("ISA", 1, number, value, d)
     padded = [value.ljust(width) for value, width in zip(values, ISA_WIDTHS, strict=True)]
     return d.element.join(["ISA", *padded])

@@ -63,6 +63,9 @@ class Stop:
 
 @dataclass(frozen=True)
 class LoadTender:
+    """A 204. `carrier_scac` (B202) is "" in a tender that leaves the carrier to the TMS;
+    `shipment_id` (B204) is mandatory here: the 990 and 214s answer by it."""
+
     carrier_scac: str
     shipment_id: str
     payment_method: str
@@ -87,7 +90,8 @@ def read_load_tender(transaction: TransactionSet) -> LoadTender:
         totals = read_totals(reader.maybe("L3"))
         reader.finish()
         return LoadTender(
-            carrier_scac=b2.text(2, size=(2, 4)), shipment_id=b2.text(4, size=(1, 30)),
+            carrier_scac=b2.optional(2, size=(2, 4)) or "",
+            shipment_id=b2.text(4, size=(1, 30)),
             payment_method=b2.text(6, codes=PAYMENT_METHODS),
             purpose=Purpose(b2a.text(1, codes=[p.value for p in Purpose])),
             stops=tuple(stops), references=references, dates=dates, parties=parties,
