@@ -22,9 +22,10 @@ from seatrial.x12.envelope import (
 from seatrial.x12.errors import ElementSyntax, GroupSyntax, SegmentSyntax, SetSyntax, X12Error
 
 PREPARED = datetime(2026, 3, 2, 9, 30)
+STANDARD = Delimiters()
 
 
-def interchange(delimiters: Delimiters = Delimiters(), version: str = "00401",
+def interchange(delimiters: Delimiters = STANDARD, version: str = "00401",
                 body: tuple[Segment, ...] = (Segment.of("B2A", "00"),),
                 sets: int = 1) -> Interchange:
     transactions = tuple(TransactionSet("204", f"{n:04d}", body) for n in range(1, sets + 1))
