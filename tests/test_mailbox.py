@@ -25,8 +25,6 @@ import pytest
 from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials
 
 SFTP = shutil.which("sftp")
-needs_sftp = pytest.mark.skipif(SFTP is None, reason="OpenSSH's sftp is not installed "
-                                "(apt-get install openssh-client; .ci/run installs it)")
 
 
 @contextmanager
@@ -70,6 +68,7 @@ def openssh_sftp(mailbox: Mailbox, tmp_path: Path, commands: str, *, key: Path |
                  password: str | None = None) -> subprocess.CompletedProcess:
     """`sftp -b` with either a key file or a password (given through SSH_ASKPASS: batch mode
     alone allows no password, so BatchMode is set back to no ahead of -b)."""
+    assert SFTP, "OpenSSH's sftp is missing: apt-get install openssh-client (.ci/run does)"
     known = tmp_path / "known_hosts"
     known.write_text(mailbox.credentials.known_hosts_line(mailbox.port))
     batch = tmp_path / "batch"
@@ -92,7 +91,6 @@ def openssh_sftp(mailbox: Mailbox, tmp_path: Path, commands: str, *, key: Path |
         capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
 
 
-@needs_sftp
 @pytest.mark.parametrize("login", ["key", "password"])
 def test_openssh_sftp_lists_downloads_uploads_and_renames(mailbox, tmp_path, login):
     upload = tmp_path / "204-0001.x12"
@@ -113,7 +111,6 @@ ls inbound
     assert (mailbox.folder("inbound") / "204-0001.x12").read_bytes() == b"ISA*00*204~"
 
 
-@needs_sftp
 def test_openssh_sftp_with_a_wrong_password_or_key_is_refused(mailbox, tmp_path):
     wrong_password = openssh_sftp(mailbox, tmp_path, "ls\n", password="not-the-password")
     assert wrong_password.returncode != 0

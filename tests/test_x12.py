@@ -3,7 +3,9 @@ error that names the segment's position, its id and the element (what a 997 repe
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -203,3 +205,17 @@ def test_a_receiver_spots_the_same_interchange_twice_by_sender_and_isa13():
     assert not received.first_time(parse_interchange(render_interchange(interchange())))
     other_sender = Interchange(Party("ZZ", "OTHER"), first.receiver, PREPARED, 42, first.groups)
     assert received.first_time(other_sender)
+
+
+def test_the_codec_is_neutral_ground_importing_no_simulator_world_or_sdk():
+    """The TMS simulator and the SDK both import seatrial.x12; it imports neither."""
+    package = Path(__file__).resolve().parents[1] / "seatrial" / "x12"
+    imported = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    seatrial = {name for name in imported if name.startswith("seatrial")}
+    assert seatrial and all(name.startswith("seatrial.x12") for name in seatrial), seatrial
