@@ -297,12 +297,13 @@ class _Envelope:
     def group(self, gs: Segment) -> FunctionalGroup:
         position = self.position() - 1
         values = [str(gs.element(number)) for number in range(1, 9)]
-        if len(gs.elements) != 8 or not all(values):
-            missing = next((n for n, value in enumerate(values, 1) if not value), 9)
-            raise _fail("GS", position, min(missing, 9) if missing <= 8 else None,
-                        ElementSyntax.MANDATORY_MISSING if missing <= 8 else
-                        ElementSyntax.TOO_MANY_ELEMENTS, "GS has exactly 8 elements, all "
-                        "mandatory")
+        missing = next((n for n, value in enumerate(values, start=1) if not value), None)
+        if missing is not None:
+            raise _fail("GS", position, missing, ElementSyntax.MANDATORY_MISSING,
+                        f"GS{missing:02d} is mandatory (all 8 GS elements are)")
+        if len(gs.elements) > len(values):
+            raise _fail("GS", position, len(values) + 1, ElementSyntax.TOO_MANY_ELEMENTS,
+                        "GS has 8 elements")
         if not re.fullmatch(r"\d{1,9}", values[5]):
             raise _fail("GS", position, 6, GroupSyntax.INVALID_CONTROL_NUMBER,
                         "GS06 is the group control number, 1 to 9 digits", values[5])
