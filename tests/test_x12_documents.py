@@ -342,3 +342,23 @@ def test_the_invoice_charges_add_up_in_cents():
     assert sum(c.charge_cents for c in invoice.charges) == invoice.net_amount_cents == 91750
     assert [c.code for c in invoice.charges] == ["400", "FUE", "DET"]
     assert invoice.charges[1].rate == Decimal("0.35")
+
+
+def test_a_set_with_a_bad_trailer_is_rejected_in_the_997_and_its_neighbours_answered():
+    interchange = compose([golden.STATUS, golden.STATUS, golden.STATUS], sender=golden.TMS,
+                          receiver=golden.SHIPPER, prepared=golden.PREPARED,
+                          numbers=ControlNumbers())
+    data = render_interchange(interchange)
+    broken = data.replace(b"SE*15*0002~", b"SE*14*0002~").replace(b"ST*214*0003~",
+                                                                   b"ST*214*0001~")
+    broken = broken.replace(b"SE*15*0003~", b"SE*15*0001~")
+    with pytest.raises(X12Error) as caught:
+        parse_interchange(broken)
+    assert (caught.value.segment_id, caught.value.set_control) == ("SE", "0002")
+    group = parse_interchange(broken, keep_set_errors=True).groups[0]
+    assert [t.fault is None for t in group.transactions] == [True, False, False]
+    ack = acknowledge(group)
+    assert [(r.control_number, r.acceptance.value, r.codes) for r in ack.sets] == [
+        ("0001", "A", ()), ("0002", "R", ("4",)), ("0001", "R", ("23",))]
+    assert (ack.acceptance, ack.accepted) == (Acceptance.PARTIALLY_ACCEPTED, 1)
+    assert read_shipment_status(group.transactions[1]) == golden.STATUS

@@ -80,10 +80,11 @@ class FunctionalAcknowledgment:
 
 def acknowledge(group: FunctionalGroup, problems: Mapping[str, X12Error] | None = None
                 ) -> FunctionalAcknowledgment:
-    """The 997 answering `group`: each set accepted, except those in `problems` (by ST02),
-    rejected with the AK3/AK4/AK5 their error says."""
+    """The 997 answering `group`: each set accepted, except those in `problems` (by ST02)
+    and those read with a `fault`, rejected with the AK3/AK4/AK5 their error says."""
     problems = problems or {}
-    results = tuple(_result(t, problems.get(t.control_number)) for t in group.transactions)
+    results = tuple(_result(t, t.fault or problems.get(t.control_number))
+                    for t in group.transactions)
     accepted = sum(r.acceptance is Acceptance.ACCEPTED for r in results)
     acceptance = (Acceptance.ACCEPTED if accepted == len(results) else
                   Acceptance.REJECTED if accepted == 0 else Acceptance.PARTIALLY_ACCEPTED)

@@ -79,11 +79,14 @@ class Segment:
 
 @dataclass(frozen=True)
 class TransactionSet:
-    """ST .. SE: the set's id (ST01), control number (ST02) and the segments between."""
+    """ST .. SE: the set's id (ST01), control number (ST02) and the segments between. `fault`
+    is what was wrong with its trailer or control number when it was read keeping set errors
+    (the receiver still rejects it, in its 997, but reads the rest of the group)."""
 
     set_id: str
     control_number: str
     body: tuple[Segment, ...]
+    fault: X12Error | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,11 @@ class Interchange:
 # ---------------------------------------------------------------------------------- reading
 
 
-def parse_interchange(data: bytes) -> Interchange:
-    """One interchange from a file's bytes; X12Error at the first thing a receiver rejects."""
+def parse_interchange(data: bytes, *, keep_set_errors: bool = False) -> Interchange:
+    """One interchange from a file's bytes; X12Error at the first thing a receiver rejects.
+    With `keep_set_errors`, a transaction set whose SE count or control number is wrong, or
+    whose ST02 repeats another's, is kept with its `fault` instead, so a 997 can reject that
+    set and still answer the others; every other error still raises."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError as error:
@@ -137,7 +143,7 @@ def parse_interchange(data: bytes) -> Interchange:
                        f"byte {error.start} is not ASCII: X12 files are ASCII text") from None
     header, delimiters = _read_isa(text)
     segments = _split(text[ISA_LENGTH:], delimiters)
-    return _Envelope(header, delimiters, segments).interchange()
+    return _Envelope(header, delimiters, segments, keep_set_errors).interchange()
 
 
 def _fail(segment_id: str, position: int, element: int | None, code, detail: str,
@@ -248,8 +254,10 @@ def _split(rest: str, delimiters: Delimiters) -> list[Segment]:
 class _Envelope:
     """The walk over an interchange's segments after the ISA, position by position."""
 
-    def __init__(self, header: list[str], delimiters: Delimiters, segments: list[Segment]):
+    def __init__(self, header: list[str], delimiters: Delimiters, segments: list[Segment],
+                 keep_set_errors: bool):
         self.header, self.delimiters, self.segments = header, delimiters, segments
+        self.keep_set_errors = keep_set_errors
         self.index = 0  # segments[index] is at interchange position index + 2
 
     def position(self) -> int:
@@ -317,9 +325,10 @@ class _Envelope:
         while (segment := self.next("GE")).id == "ST":
             transaction = self.transaction(segment)
             if any(t.control_number == transaction.control_number for t in transactions):
-                raise X12Error("ST", 1, 2, SetSyntax.CONTROL_NUMBER_NOT_UNIQUE,
-                               "ST02 repeats the control number of an earlier set in this "
-                               "group", transaction.control_number, transaction.control_number)
+                transaction = self.faulty(transaction, X12Error(
+                    "ST", 1, 2, SetSyntax.CONTROL_NUMBER_NOT_UNIQUE, "ST02 repeats the control "
+                    "number of an earlier set in this group", transaction.control_number,
+                    transaction.control_number))
             transactions.append(transaction)
         trailer = self.position() - 1
         if segment.id != "GE":
@@ -349,17 +358,25 @@ class _Envelope:
         if segment.id != "SE":
             raise X12Error(segment.id, len(body) + 2, None, SetSyntax.TRAILER_MISSING,
                            f"{segment.id} before the set's SE", set_control=control)
-        count = len(body) + 2
+        count, transaction = len(body) + 2, TransactionSet(set_id, control, tuple(body))
         try:
             _count(segment, count, 1, count, "segments (ST to SE)",
                    SetSyntax.SEGMENT_COUNT_MISMATCH)
         except X12Error as error:
-            raise error.in_set(control) from None
+            return self.faulty(transaction, error.in_set(control))
         if segment.element(2) != control:
-            raise X12Error("SE", count, 2, SetSyntax.CONTROL_NUMBER_MISMATCH,
-                           f"SE02 must repeat the set control number ST02 {control}",
-                           str(segment.element(2)), control)
-        return TransactionSet(set_id, control, tuple(body))
+            return self.faulty(transaction, X12Error(
+                "SE", count, 2, SetSyntax.CONTROL_NUMBER_MISMATCH,
+                f"SE02 must repeat the set control number ST02 {control}",
+                str(segment.element(2)), control))
+        return transaction
+
+    def faulty(self, transaction: TransactionSet, fault: X12Error) -> TransactionSet:
+        """The set kept with its fault, when set errors are kept; else the fault raised."""
+        if not self.keep_set_errors:
+            raise fault
+        return TransactionSet(transaction.set_id, transaction.control_number, transaction.body,
+                              fault)
 
 
 def _count(trailer: Segment, position: int, element: int, actual: int, what: str,
