@@ -2,14 +2,13 @@
 message of its chain in order; `seatrial report` compares two builds; bad input exits 2."""
 
 import json
-import os
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from machine import required
 
 from seatrial.catalogue import catalogue
 from seatrial.cli import main
@@ -187,18 +186,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 
 
-def chromium() -> str:
-    """The Chromium the browser test drives. Without one the test is skipped (a developer's
-    machine need not have one), except in CI (`CI` set), where it must run."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    how = "install Debian's Chromium with `make browser` (apt-get), or put a `chromium` on PATH"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and no chromium is on PATH: {how}", pytrace=False)
-    pytest.skip(f"no chromium on PATH: {how}")
-
-
 def test_a_calibration_report_opens_in_headless_chromium_offline_without_errors(calibrated):
     from playwright.sync_api import sync_playwright
 
@@ -207,7 +194,8 @@ def test_a_calibration_report_opens_in_headless_chromium_offline_without_errors(
     url = (calibrated / "c.html").as_uri()
     console, errors, requests = [], [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(),
+        browser = playwright.chromium.launch(executable_path=required(
+            "chromium", "install Debian's Chromium with `make browser` (apt-get)"),
                                              args=CHROMIUM_FLAGS)
         page = browser.new_page()
         page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))

@@ -1,0 +1,171 @@
+"""An SFTP mailbox on a loopback port: where EDI trading partners drop and collect files.
+
+The TMS and the sync implementation exchange X12 files the way partners do, through an SFTP
+server with an `inbound/` folder (files for the TMS) and an `outbound/` folder (files from it).
+The server is asyncssh's, embedded; a standard client (OpenSSH's sftp, paramiko) logs in with
+the run's credentials: a random password and an Ed25519 key pair, both made for one run and
+never derived from the scenario seed (a seed is printed in every report; a secret is not). The
+client checks the server's per-run host key against the known_hosts line it is given.
+
+Nothing outside the root is reachable: paths are mapped under the root (a `..` stops at it), a
+symbolic link that would lead out is refused, and no link can be made. Writes by the server's
+own side go through `write_atomically`: a temporary name in the same folder, then a rename, so
+a client never lists a half-written file under its final name.
+
+`async with Mailbox(root, credentials) as mailbox:` listens; leaving the block closes the
+listener and every open session, whatever ended the block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+with warnings.catch_warnings():
+    # asyncssh 2.24 still imports cryptography's DSA classes, which warn on import; the warning
+    # is about asyncssh's code, not anything a Seatrial user can act on (no DSA key is used)
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    import asyncssh
+
+FOLDERS = ("inbound", "outbound")
+LOOPBACK = "127.0.0.1"
+USERNAME = "seatrial"
+KEY_ALGORITHM = "ssh-ed25519"
+
+
+@dataclass(frozen=True)
+class MailboxCredentials:
+    """One run's login: user name, password, the client's key pair and the server's host key."""
+
+    username: str
+    password: str
+    client_key: asyncssh.SSHKey
+    host_key: asyncssh.SSHKey
+
+    @classmethod
+    def generate(cls, username: str = USERNAME) -> MailboxCredentials:
+        return cls(username, secrets.token_urlsafe(24),
+                   asyncssh.generate_private_key(KEY_ALGORITHM),
+                   asyncssh.generate_private_key(KEY_ALGORITHM))
+
+    def write_client_key(self, path: Path) -> Path:
+        """The client's private key in OpenSSH format, readable by its owner only (ssh -i
+        refuses a key others can read)."""
+        path.write_bytes(b"")
+        path.chmod(0o600)
+        path.write_bytes(self.client_key.export_private_key("openssh"))
+        return path
+
+    def known_hosts_line(self, port: int) -> str:
+        """The known_hosts line a client verifies the server's host key with."""
+        public = self.host_key.export_public_key("openssh").decode().strip()
+        return f"[{LOOPBACK}]:{port} {public}\n"
+
+
+class _Gatekeeper(asyncssh.SSHServer):
+    """Password or public key, for the one user name; nothing else."""
+
+    def __init__(self, credentials: MailboxCredentials, sessions: set):
+        self.credentials, self.sessions = credentials, sessions
+        self.connection: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.connection = conn
+        self.sessions.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.sessions.discard(self.connection)
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return (secrets.compare_digest(username, self.credentials.username)
+                and secrets.compare_digest(password.encode(),
+                                           self.credentials.password.encode()))
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        return (username == self.credentials.username
+                and key.public_data == self.credentials.client_key.public_data)
+
+
+class _RootedSFTP(asyncssh.SFTPServer):
+    """asyncssh's SFTP server held inside the mailbox root."""
+
+    def __init__(self, chan: asyncssh.SSHServerChannel, root: Path):
+        self.root = os.path.realpath(root).encode()
+        super().__init__(chan, chroot=self.root)
+
+    def map_path(self, path: bytes) -> bytes:
+        mapped = super().map_path(path)
+        real = os.path.realpath(mapped)
+        if real != self.root and not real.startswith(self.root + b"/"):
+            raise asyncssh.SFTPPermissionDenied("that path leads outside the mailbox")
+        return mapped
+
+    def symlink(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPPermissionDenied("the mailbox has no links")
+
+    def link(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPPermissionDenied("the mailbox has no links")
+
+
+@dataclass
+class Mailbox:
+    """The SFTP server over `root` (its inbound/ and outbound/ are made). `port` 0 picks a
+    free one; the bound port is `self.port` once started."""
+
+    root: Path
+    credentials: MailboxCredentials
+    port: int = 0
+    _acceptor: asyncssh.SSHAcceptor | None = field(default=None, init=False, repr=False)
+    _sessions: set = field(default_factory=set, init=False, repr=False)
+
+    async def __aenter__(self) -> Mailbox:
+        for folder in FOLDERS:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        self._acceptor = await asyncssh.create_server(
+            lambda: _Gatekeeper(self.credentials, self._sessions), LOOPBACK, self.port,
+            server_host_keys=[self.credentials.host_key],
+            sftp_factory=lambda chan: _RootedSFTP(chan, self.root), allow_scp=False,
+            kbdint_auth=False, agent_forwarding=False, x11_forwarding=False,
+            allow_pty=False)
+        self.port = self._acceptor.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is None:
+            return
+        acceptor.close()
+        sessions = list(self._sessions)
+        for session in sessions:
+            session.close()
+        await asyncio.gather(acceptor.wait_closed(),
+                             *(session.wait_closed() for session in sessions))
+
+    def folder(self, name: str) -> Path:
+        if name not in FOLDERS:
+            raise ValueError(f"the mailbox has folders {', '.join(FOLDERS)}, not {name!r}")
+        return self.root / name
+
+    def write_atomically(self, folder: str, name: str, data: bytes) -> Path:
+        """`data` as `folder`/`name`, appearing whole: written under a temporary name
+        beginning with a dot in the same folder, then renamed."""
+        if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+            raise ValueError(f"a mailbox file name is one plain name, not {name!r}")
+        final = self.folder(folder) / name
+        temporary = final.with_name(f".{name}.{secrets.token_hex(4)}.part")
+        temporary.write_bytes(data)
+        os.replace(temporary, final)
+        return final
