@@ -11,6 +11,12 @@ root with `X-CSRF-Token: Fetch`) and carry it with the session cookie: the statu
 of the `YY1_*_SDH` fields with If-Match, freight charges as a pricing element, the invoice as
 the `CreateBillingDocument` function import. Credentials: HTTP Basic, the communication user.
 
+The pacts are written from the reference with its writes sent one request each
+(`WritesOneByOne`): by default its SAP connector sends the status and the charges as
+changesets of a `$batch`, whose multipart body carries a boundary and an If-Match ETag inside
+it that Pact can only match as exact text. The pacts record the single writes those
+changesets are made of; the `$batch` path is judged by the scenarios (sap-batch-failures).
+
 The token and session cookie are the ones the Gateway hands out first in an empty world (its
 tokens are counters run through SHA-256), so that the provider state `a CSRF token was
 fetched` gets the simulators to exactly this session.
@@ -44,6 +50,24 @@ from seatrial.contracts.expectations import (
 )
 from seatrial.model.envelope import EPOCH
 from seatrial.model.vocabulary import ERP_LIFECYCLE, ERP_RETURNED
+from seatrial.sdk import IO
+from seatrial.sync_implementations.connectors import Links, SapErp
+from seatrial.sync_implementations.reference import ReferenceSync
+
+
+class _OneWriteEach(SapErp):
+    batched = False
+
+
+class WritesOneByOne(ReferenceSync):
+    """The reference, its SAP writes one request each rather than `$batch` changesets."""
+
+    def links(self, io: IO) -> Links:
+        made = super().links(io)
+        if type(made.erp) is SapErp:
+            made = made._replace(erp=_OneWriteEach(io, made.erp.send, made.erp.take))
+            self.connected = io, made
+        return made
 
 SERVICE = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 ORDER_PATH = f"{SERVICE}/A_SalesOrder('{ORDER}')"

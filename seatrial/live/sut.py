@@ -210,6 +210,9 @@ class HttpFace:
         self.store: DurableStore | None = None
         self._tokens: dict[str, str] = {}
         self.background = 0  # spawned tasks still running: 0 once the implementation settles
+        #: tasks waiting out an `io.sleep` (a backoff, a watcher's half hour): background work
+        #: that is only asleep has settled for now
+        self.asleep = 0
         # per system, (when the handler of its latest 429 was told, until when the Retry-After
         # holds), monotonic: the requests issued before and still queued here wait; their
         # handlers could not know. Requests issued after are the implementation's own business
@@ -229,6 +232,7 @@ class HttpFace:
         settings do not say ($SEATRIAL_SUT_URL): its webhooks are under it (`io.webhook_url`)."""
         self.generation += 1  # tasks of the previous run die when they would resume
         self.background = 0
+        self.asleep = 0
         self.settings = settings
         self._tokens.clear()
         self._paused.clear()
@@ -283,7 +287,15 @@ class HttpFace:
 
     # Face
     def sleep(self, seconds: float, resume: Callable[[], None]) -> None:
-        asyncio.get_running_loop().call_later(seconds / self.scale, resume)
+        generation = self.generation
+        self.asleep += 1
+
+        def wake() -> None:
+            if generation == self.generation:  # else a new run has counted afresh
+                self.asleep -= 1
+            resume()
+
+        asyncio.get_running_loop().call_later(seconds / self.scale, wake)
 
     def send(self, call: Call, resume: Resume) -> None:
         # issued when the handler yields it, not when its task first runs: a 429 its handler
