@@ -122,7 +122,9 @@ async function send(r, system, method, route, {
       throw new Parked(`${method} ${route}: no definite answer in two simulated days`);
     }
     if (status === 429) {
-      const until = Date.now() + (retryAfterMs(answer) ?? wallMs(r, backoff));
+      const wait = retryAfterMs(answer) ?? wallMs(r, backoff);
+      log(`${system} answered 429: every call to it waits ${wait.toFixed(1)} ms`);
+      const until = Date.now() + wait;
       r.pausedUntil.set(system, Math.max(until, r.pausedUntil.get(system) ?? 0));
     } else {
       await sleep(wallMs(r, backoff) * (0.5 + Math.random() / 2));

@@ -122,6 +122,7 @@ function erp(r) {
         etags.set(order, answer.headers.get('etag') ?? record.__metadata?.etag);
         return record;
       }
+      log(`sap-s4: ${order} not readable yet (404); reading it again`);
       if (waited >= READABLE_WITHIN) {
         throw new Parked(`sales order ${order} not readable for ${waited} simulated s`);
       }
@@ -146,6 +147,7 @@ function erp(r) {
       if (status === 403 && (answer.headers.get(TOKEN) ?? '').toLowerCase() === 'required') {
         if (session.token === sentToken) session.token = null; // not renewed meanwhile
       } else if (status === 412 || status === 428) {
+        log(`sap-s4: ${order} answered ${status} to its ETag; reading it again`);
         etags.delete(order);
       } else if (status < 300) {
         const etag = answer.headers.get('etag');
