@@ -54,7 +54,7 @@ from seatrial.cli_input import (
     time_scale_option,
     verbose_option,
 )
-from seatrial.config import SETTINGS, ConfigError, toml_value
+from seatrial.config import SETTINGS, Config, ConfigError, toml_value
 from seatrial.config import load as load_config
 from seatrial.contracts import PACT_DIR
 from seatrial.contracts.drift import DriftError, DriftReport, Pacts, drift, load_pacts
@@ -151,7 +151,7 @@ def main(ctx: click.Context) -> None:
               epilog=exit_codes({0: "printed", 2: "a config file that cannot be used, with a "
                                  "message naming the file, the key and what to write"}))
 @click.pass_obj
-def show_config(config) -> None:
+def show_config(config: Config) -> None:
     """Print the settings `seatrial run` takes from seatrial.toml or pyproject.toml's
     [tool.seatrial] (the nearest at or above this folder), each with where it came from; a
     flag given to `seatrial run` wins over them (docs/config.md)."""

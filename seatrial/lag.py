@@ -56,7 +56,9 @@ class HarnessLag:
         """The run's figures for reports: the worst lag (simulated seconds and wall ms) and its
         cause, the bound, and how many simulated minutes were behind by more than it, by
         cause."""
-        worst, at, cause = self.during(0.0, max(self.worst, default=0) * STRETCH)
+        worst, at, cause = max(((late, stretch * STRETCH, cause)
+                                for stretch, (late, cause) in self.worst.items()),
+                               default=(0.0, 0.0, HARNESS))
         over = [cause for late, cause in self.worst.values() if late > bound]
         return {"worst_sim_seconds": round(worst, 3), "worst_wall_ms": round(
                     worst / self.scale * 1000, 1), "worst_at": round(at, 3), "cause": cause,
