@@ -287,7 +287,8 @@ def jobs_option(default: str = "one per CPU") -> Callable[[F], F]:
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True,
     help="Print every violation with its full evidence (default: one violation per violated "
-         "invariant, at most 3 a run, the last 8 evidence lines each).")
+         "invariant, at most 3 a run, 8 evidence lines each: the last ones, or those the "
+         "violation is about with their neighbours).")
 
 
 def exit_codes(codes: dict[int, str], *notes: str) -> str:

@@ -40,9 +40,10 @@ from seatrial.judge.invariants import (
     task_per_shipment,
     terminal_sticky,
 )
-from seatrial.judge.observation import Observation, Violation
+from seatrial.judge.observation import OMITTED, Observation, Violation
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
+from seatrial.report.terminal import evidence_lines
 from seatrial.scenario import Scenario
 from seatrial.simulators.api import Reply
 from seatrial.simulators.dialect import dialect
@@ -800,6 +801,37 @@ def test_latency_slo_fires_and_names_the_slowest_order():
     # and where the time went: from the release to the SUT's create, nothing happened
     assert re.search(r"its longest step, 120.0 min, from '[^']*order.released[^']*' to "
                      r"'[^']*POST /shipments", violations[0].message)
+
+
+def test_latency_slo_evidence_keeps_the_slow_step_of_a_long_chain():
+    # 30 messages about the order before the slow step and 45 after: the chain is cut to its
+    # ends, and the slow step (release -> nothing for two hours -> the create) must survive it
+    story = Story(expect={"slo": {"order_to_shipment_p95": "30m"}})
+    story.at(0).release("SO-1")
+    status = {"status": "PLN", "classifier": "ACT"}
+    for _ in range(30):
+        story.later(1).request("erp", "/orders/SO-1/logistics-status", status)
+    story.at(2).create_shipment("SO-1")
+    for _ in range(45):
+        story.later(60).request("erp", "/orders/SO-1/logistics-status", status)
+    obs = Observation(story.scenario, story.ledger, story.erp, story.tms, story.lastmile,
+                      story.now)
+    violation, = latency_slo.check(obs)
+    evidence = violation.to_json(obs.describe)["evidence"]
+    focused = [e for e in evidence if e.get("focus")]
+    assert len(focused) == 2
+    assert "POST /shipments" in focused[1]["summary"]
+    assert "logistics-status" in focused[0]["summary"]  # the last thing before the silence
+    assert any(e["kind"] == OMITTED for e in evidence)
+    assert len(evidence) < 75
+    gap = next(e for e in evidence if e["kind"] == OMITTED)
+    assert "left out" in gap["summary"] and gap["data"]["count"] > 0
+    # and the terminal prints the slow step, not the chain's last lines (the order's later
+    # status writes)
+    printed = evidence_lines(evidence, verbose=False)
+    assert [e["summary"] for e in focused] == [line for line in printed
+                                               if line in {e["summary"] for e in focused}]
+    assert len(printed) <= 9 and printed[-1].startswith("... ")
 
 
 def test_latency_slo_quiet_when_the_percentile_is_within_target():

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from seatrial.cost import CostMeter
+from seatrial.judge.excerpt import excerpt
 from seatrial.lag import HarnessLag
 from seatrial.ledger import Entry, Ledger
 from seatrial.model.envelope import to_datetime
@@ -21,6 +22,8 @@ from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 
 EVIDENCE_HEAD, EVIDENCE_TAIL = 10, 30
+#: the kind of the entry that stands in a shortened chain for the messages left out there
+OMITTED = "omitted"
 
 
 @dataclass
@@ -29,13 +32,17 @@ class Violation:
     message: str
     keys: dict[str, str]
     evidence: list[Entry]
+    #: the ledger seqs of the entries in `evidence` its message is about (e.g. the two ends of
+    #: a latency's slowest step): reports show these first when they shorten a chain
+    focus: frozenset[int] = frozenset()
     #: False: this violation does not depend on time, though its invariant's others do (its
     #: LAG_WINDOW), so the harness's lag never makes it inconclusive (seatrial.judge.inconclusive)
     timed: bool = True
 
     def to_json(self, describe: Callable[[Entry], str]) -> dict[str, Any]:
         return {"invariant": self.invariant, "message": self.message, "keys": self.keys,
-                "evidence": [{**entry.to_json(), "summary": describe(entry)}
+                "evidence": [{**entry.to_json(), "summary": describe(entry),
+                              **({"focus": True} if entry.seq in self.focus else {})}
                              for entry in self.evidence],
                 **({} if self.timed else {"timed": False})}
 
@@ -159,17 +166,32 @@ class Observation:
         return {e.ref: e.data["operation"] or "" for e in self.ledger.entries
                 if e.kind == "request"}
 
-    def chain(self, order_id: str, events: tuple[str, ...] = (),
-              calls: tuple[str, ...] = ()) -> list[Entry]:
-        """The order's messages in ledger order. Narrowed, when given, to deliveries of `events`
-        (event type prefixes) and to calls whose canonical operation starts with one of
-        `calls` (e.g. "tms.", "erp.release_invoice")."""
+    def messages(self, order_id: str, events: tuple[str, ...] = (),
+                 calls: tuple[str, ...] = ()) -> list[Entry]:
+        """The order's messages in ledger order, all of them. Narrowed, when given, to
+        deliveries of `events` (event type prefixes) and to calls whose canonical operation
+        starts with one of `calls` (e.g. "tms.", "erp.release_invoice")."""
         entries = self._by_order.get(order_id, [])
         if events or calls:
             entries = [e for e in entries if self._relevant(e, events, calls)]
-        if len(entries) > EVIDENCE_HEAD + EVIDENCE_TAIL:
-            entries = entries[:EVIDENCE_HEAD] + entries[-EVIDENCE_TAIL:]
         return entries
+
+    def chain(self, order_id: str, events: tuple[str, ...] = (),
+              calls: tuple[str, ...] = (), keep: tuple[Entry, ...] = ()) -> list[Entry]:
+        """The order's `messages` as evidence: a long chain keeps its first EVIDENCE_HEAD and
+        last EVIDENCE_TAIL, and every entry of `keep` (what the violation's message is about)
+        with a neighbour on each side; each stretch left out becomes one OMITTED entry that
+        says how many messages it stands for and until when."""
+        entries = self.messages(order_id, events, calls)
+        wanted = {entry.seq: entry for entry in keep}
+        if wanted.keys() - {entry.seq for entry in entries}:
+            entries = sorted({**{e.seq: e for e in entries}, **wanted}.values(),
+                             key=lambda entry: entry.seq)
+        picks = excerpt(len(entries), [i for i, entry in enumerate(entries)
+                                       if entry.seq in wanted], EVIDENCE_HEAD, EVIDENCE_TAIL)
+        return [entries[pick] if isinstance(pick, int) else
+                _omitted(entries[pick.start], entries[pick.stop - 1], len(pick))
+                for pick in picks]
 
     def _relevant(self, entry: Entry, events: tuple[str, ...], calls: tuple[str, ...]) -> bool:
         if entry.kind in ("request", "response", "error"):
@@ -183,6 +205,10 @@ class Observation:
         """One line a person can read: time, who, what."""
         when = to_datetime(entry.time).strftime("%a %H:%M:%S")
         data = entry.data
+        if entry.kind == OMITTED:
+            until = to_datetime(data["until"]).strftime("%a %H:%M:%S")
+            return f"{when} ... {data['count']} more message(s) of this order, to {until}, " \
+                   "left out here"
         if entry.kind in ("emit", "deliver", "ack", "nack", "reject", "abandon", "drop",
                           "fault"):
             emitted = self.emits.get(entry.ref)
@@ -209,6 +235,12 @@ class Observation:
         if entry.kind == "error":
             return f"{when} SUT saw {data['error']} from {entry.system} [{entry.ref}]"
         return f"{when} {entry.kind} {entry.system} {data}"
+
+
+def _omitted(first: Entry, last: Entry, count: int) -> Entry:
+    """The entry standing in a shortened chain for `count` messages from `first` to `last`."""
+    return Entry(-1, first.time, OMITTED, "", "", first.order_id,
+                 {"count": count, "until": last.time})
 
 
 def _order_of_request(data: dict[str, Any], shipments: dict, tasks: dict) -> str | None:

@@ -23,6 +23,7 @@ from seatrial.input_limits import (
     too_deep,
 )
 from seatrial.judge.inconclusive import lag_sentence, reruns_sentence
+from seatrial.judge.observation import OMITTED
 from seatrial.model.envelope import to_datetime
 from seatrial.report.files import write_report
 from seatrial.report.scorecard import scorecard
@@ -60,7 +61,8 @@ svg{display:block;margin:6px 0;font:11px system-ui,sans-serif}
 svg .axis{stroke:#999}svg .grid{stroke:#eee}svg .fault{fill:#f59e0b;fill-opacity:.18}
 svg .lane{stroke:#bbb;stroke-dasharray:4 3}svg .lost{stroke-dasharray:5 4}
 .violation{border-left:4px solid #b91c1c;padding:2px 10px;margin:10px 0}
-ol.chain{font:12px ui-monospace,monospace;color:#333}.legend span{margin-right:14px}
+ol.chain{font:12px ui-monospace,monospace;color:#333}ol.chain .focus{font-weight:bold}
+.legend span{margin-right:14px}
 """
 
 
@@ -166,7 +168,7 @@ TIMELINE = {"bucket_s": ("number", True), "end_s": ("number", True),
             "faults": (("list", {"kind": ("str", True), "where": ("str", True),
                                  "from_s": ("number", True), "to_s": ("number", True)}), True)}
 EVIDENCE = {"kind": ("str", True), "summary": ("str", True), "system": ("str?", False),
-            "data": ("object", False)}
+            "data": ("object", False), "focus": ("bool", False)}
 VIOLATION = {"invariant": ("str", True), "message": ("str", False),
              "evidence": (("list", EVIDENCE), False)}
 INCONCLUSIVE = {"invariant": ("str", True), "message": ("str", False),
@@ -470,7 +472,8 @@ def _violations(run: dict[str, Any]) -> str:
     for invariant, found in by_invariant.items():
         first, rest = found[0], found[1:LISTED + 1]
         evidence = first.get("evidence") or []
-        chain = "".join(f"<li>{escape(entry['summary'])}</li>" for entry in evidence)
+        chain = "".join(f"<li{' class=focus' if entry.get('focus') else ''}>"
+                        f"{escape(entry['summary'])}</li>" for entry in evidence)
         out.append(f'<div class="violation" data-invariant="{escape(invariant)}">'
                    f"<h3>{escape(invariant)}</h3><p>{escape(first.get('message', ''))}</p>"
                    f"{_sequence(evidence) if evidence else ''}"
@@ -516,9 +519,13 @@ def _sequence(evidence: list[dict[str, Any]]) -> str:
         summary = entry["summary"]
         when, _, said = summary.partition(" ")
         clock, _, said = said.partition(" ")
+        focus = ' font-weight="bold"' if entry.get("focus") else ""
         out.append(f'<g class="message" data-kind="{escape(kind)}"><text x="4" '
                    f'y="{cy + 4:.0f}" fill="#666">{escape(when)} {escape(clock)}</text>')
-        if kind in TO_SUT or kind in FROM_SUT:
+        if kind == OMITTED:  # messages the chain left out: a gap across every lane
+            out.append(f'<line x1="90" y1="{cy:.0f}" x2="{label_x - 20}" y2="{cy:.0f}" '
+                       'stroke="#999" stroke-dasharray="2,4"/>')
+        elif kind in TO_SUT or kind in FROM_SUT:
             x1, x2 = ((lane_x[lane], lane_x["sut"]) if kind in TO_SUT
                       else (lane_x["sut"], lane_x[lane]))
             lost = kind == "response" and entry.get("data", {}).get("delivered") is False
@@ -529,7 +536,7 @@ def _sequence(evidence: list[dict[str, Any]]) -> str:
             colour = "#b91c1c" if kind in ("fault", "crash", "error", "abandon") else "#333"
             out.append(f'<circle cx="{lane_x[lane]:.0f}" cy="{cy:.0f}" r="4" '
                        f'fill="{colour}"/>')
-        out.append(f'<text class="label" x="{label_x}" y="{cy + 4:.0f}">{escape(said)}</text>'
-                   "</g>")
+        out.append(f'<text class="label" x="{label_x}" y="{cy + 4:.0f}"{focus}>'
+                   f"{escape(said)}</text></g>")
     out.append("</svg>")
     return "".join(out)

@@ -6,11 +6,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from seatrial.judge.excerpt import excerpt
 from seatrial.judge.inconclusive import lag_sentence, reruns_sentence
 from seatrial.judge.result import RunResult
 from seatrial.report.scorecard import scorecard
 
 EVIDENCE_SHOWN = 3  # violations explained in full per failing run
+EVIDENCE_LINES = 8  # evidence lines printed per violation unless --verbose
 
 
 def summarize(console: Console, results: list[RunResult], verbose: bool = False) -> None:
@@ -47,9 +49,8 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
         for violation in shown:
             console.print(f"  [red]{violation['invariant']}[/]: {escape(violation['message'])}",
                           highlight=False)
-            for entry in violation["evidence"][-8 if not verbose else None:]:
-                console.print(f"      {entry['summary']}", markup=False, highlight=False,
-                              style="dim")
+            for line in evidence_lines(violation["evidence"], verbose):
+                console.print(f"      {line}", markup=False, highlight=False, style="dim")
     if len(results) > 1:
         print_scorecard(console, [{"target": r.target, "scenario": r.scenario, "seed": r.seed,
                                    "passed": r.passed, "violated": r.violated(),
@@ -62,6 +63,21 @@ def summarize(console: Console, results: list[RunResult], verbose: bool = False)
                "pace)[/]" if unsure else "[green]all invariants held[/]")
     console.print(f"\n{len(results) - failed - unsure} passed, {failed} failed"
                   f"{f', {unsure} inconclusive' if unsure else ''}: {verdict}")
+
+
+def evidence_lines(evidence: list[dict], verbose: bool) -> list[str]:
+    """What to print of an evidence chain: all of it when verbose; else the messages the
+    violation is about (its `focus`, e.g. the two ends of a latency's slowest step) with their
+    neighbours, or without a focus the chain's last EVIDENCE_LINES lines."""
+    lines = [entry["summary"] for entry in evidence]
+    focus = [index for index, entry in enumerate(evidence) if entry.get("focus")]
+    if verbose or len(lines) <= EVIDENCE_LINES:
+        return lines
+    if not focus:
+        return lines[-EVIDENCE_LINES:]
+    return [lines[pick] if isinstance(pick, int) else
+            f"... {len(pick)} more line(s) of evidence (--verbose prints them)"
+            for pick in excerpt(len(lines), focus, head=0, tail=0, pad=2)]
 
 
 def print_scorecard(console: Console, runs: list[dict]) -> None:

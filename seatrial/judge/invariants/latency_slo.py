@@ -28,21 +28,26 @@ def check(obs: Observation) -> Iterator[Violation]:
         value = percentile([s.seconds for s in samples], float(p[1:]))
         if value is not None and value > limit:
             worst = max(samples, key=lambda s: s.seconds)
-            chain = obs.chain(worst.order_id)
+            sentence, ends = longest_step(obs, worst)
             yield Violation(NAME, f"{key} is {value / 60:.1f} min, over the {limit / 60:g} min "
                             f"target (slowest: order {worst.order_id}, "
-                            f"{worst.seconds / 60:.1f} min; {longest_step(obs, worst, chain)})",
-                            {"slo": key, "order_id": worst.order_id}, chain)
+                            f"{worst.seconds / 60:.1f} min; {sentence})",
+                            {"slo": key, "order_id": worst.order_id},
+                            obs.chain(worst.order_id, keep=ends),
+                            focus=frozenset(entry.seq for entry in ends))
 
 
-def longest_step(obs: Observation, flow: Sample, chain: list[Entry]) -> str:
-    """The longest stretch of `flow` between two consecutive points: its start, the order's
-    messages while it ran, its end."""
+def longest_step(obs: Observation, flow: Sample) -> tuple[str, tuple[Entry, ...]]:
+    """The longest stretch of `flow` between two consecutive points (its start, the order's
+    messages while it ran, its end), said in words, and the messages at its ends: what the
+    evidence must show however long the order's chain."""
     end = flow.at + flow.seconds
-    points = [(flow.at, "the flow began"),
-              *((entry.time, obs.describe(entry)) for entry in chain
-                if flow.at <= entry.time <= end),
-              (end, "the flow ended")]
-    (start, before), (stop, after) = max(pairwise(points), key=lambda pair: pair[1][0] - pair[0][0])
-    return (f"its longest step, {(stop - start) / 60:.1f} min, from {before!r} to "
-            f"{after!r}")
+    points: list[tuple[float, str, Entry | None]] = [
+        (flow.at, "the flow began", None),
+        *((entry.time, obs.describe(entry), entry) for entry in obs.messages(flow.order_id)
+          if flow.at <= entry.time <= end),
+        (end, "the flow ended", None)]
+    (start, before, first), (stop, after, last) = max(
+        pairwise(points), key=lambda pair: pair[1][0] - pair[0][0])
+    return (f"its longest step, {(stop - start) / 60:.1f} min, from {before!r} to {after!r}",
+            tuple(entry for entry in (first, last) if entry is not None))
