@@ -79,10 +79,12 @@ pacts: setup
 	rm -rf contracts/pacts
 	PACT_DO_NOT_TRACK=true $(BIN)/python -m seatrial.contracts.consumer contracts/pacts
 
-# Regenerate the CLI reference, docs/cli.md, from the click commands; tests/test_cli_reference.py
-# fails while the committed one is stale.
+# Regenerate the references generated from the code: docs/cli.md from the click commands, and
+# docs/catalogue.md's numbers from the scenario files; tests/test_cli_reference.py and
+# tests/test_catalogue_reference.py fail while the committed ones are stale.
 docs: setup
 	$(BIN)/python -m seatrial.cli_reference docs/cli.md
+	$(BIN)/python -m seatrial.catalogue_reference docs/catalogue.md
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache
