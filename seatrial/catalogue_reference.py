@@ -5,24 +5,21 @@ scenario sets comes from here, so the page says what `seatrial show` prints.
 
     python -m seatrial.catalogue_reference docs/catalogue.md    # or: make docs
 
-A generated part sits between `<!-- generated: KEY -->` and `<!-- end generated -->`; KEY is
-`summary`, `coverage`, or `scenario NAME`. tests/test_catalogue_reference.py fails while the
-committed page differs from what this writes, or lacks a scenario's part.
+Its generated parts (seatrial.doc_blocks) are `summary`, `coverage`, and `scenario NAME`.
+tests/test_catalogue_reference.py fails while the committed page differs from what this writes,
+or lacks a scenario's part.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
 from typing import Any
 
+from seatrial import doc_blocks
 from seatrial.catalogue import catalogue, coverage_table
 from seatrial.scenario import Scenario
 
 WRITE = "python -m seatrial.catalogue_reference docs/catalogue.md"
-BLOCK = re.compile(r"<!-- generated: (?P<key>[^>]*?) -->\n.*?<!-- end generated -->\n",
-                   re.DOTALL)
 #: how `seatrial show` spells a scenario, less what it leaves at the defaults
 SHOWN = {"mode": "json", "by_alias": True, "exclude_none": True, "exclude_defaults": True}
 WHERE = ("kind", "channel", "system", "at", "for")
@@ -30,12 +27,7 @@ WHERE = ("kind", "channel", "system", "at", "for")
 
 def refresh(page: str) -> str:
     """`page` with every generated part written anew."""
-    return BLOCK.sub(lambda match: block(match["key"]), page)
-
-
-def keys(page: str) -> list[str]:
-    """The generated parts `page` holds, in order."""
-    return [match["key"] for match in BLOCK.finditer(page)]
+    return doc_blocks.refresh(page, render)
 
 
 def wanted() -> list[str]:
@@ -44,17 +36,16 @@ def wanted() -> list[str]:
     return ["summary", "coverage", *(f"scenario {name}" for name in catalogue())]
 
 
-def block(key: str) -> str:
+def render(key: str) -> str:
+    """The generated part named `key`."""
     if key == "summary":
-        body = summary()
-    elif key == "coverage":
-        body = coverage_table()
-    elif key.startswith("scenario ") and key.removeprefix("scenario ") in catalogue():
-        body = facts(catalogue()[key.removeprefix("scenario ")])
-    else:
-        raise ValueError(f"docs/catalogue.md names an unknown generated part {key!r}: one of "
-                         f"{', '.join(wanted())}")
-    return f"<!-- generated: {key} -->\n{body}<!-- end generated -->\n"
+        return summary()
+    if key == "coverage":
+        return coverage_table()
+    if key.startswith("scenario ") and key.removeprefix("scenario ") in catalogue():
+        return facts(catalogue()[key.removeprefix("scenario ")])
+    raise ValueError(f"docs/catalogue.md names an unknown generated part {key!r}: one of "
+                     f"{', '.join(wanted())}")
 
 
 def summary() -> str:
@@ -118,15 +109,5 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(f"usage: {WRITE}", file=sys.stderr)
-        return 2
-    path = Path(argv[0])
-    path.write_text(refresh(path.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(doc_blocks.main(sys.argv[1:], WRITE, render))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from seatrial.catalogue import catalogue
-from seatrial.catalogue_reference import WRITE, keys, refresh, wanted
+from seatrial.catalogue_reference import WRITE, refresh, wanted
+from seatrial.doc_blocks import keys
 from seatrial.scenario_yaml import dump_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

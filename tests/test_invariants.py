@@ -40,6 +40,7 @@ from seatrial.judge.invariants import (
     task_per_shipment,
     terminal_sticky,
 )
+from seatrial.judge.kpis import measure_kpis
 from seatrial.judge.observation import OMITTED, Observation, Violation
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import Event
@@ -698,6 +699,24 @@ def test_stages_converge_fires_when_an_intermediate_stage_is_shown_hours_late():
     violations = story.check(stages_converge)
     assert orders_flagged(violations, "stages-converge") == ["SO-2"]
     assert "ITR" in violations[0].message and "240 min" in violations[0].message
+
+
+def test_orders_missing_milestones_counts_the_orders_stages_converge_judges():
+    # SO-1 departs, the ERP never hears; SO-2 the same, but its customer cancelled after the
+    # departure (too late to stop it): stages-converge forgives SO-2, and so must the KPI
+    story = Story()
+    for start, order_id in ((0, "SO-1"), (3, "SO-2")):
+        story.at(start).release(order_id)
+        shipment = story.at(start + 0.1).create_shipment(order_id, key=f"ship-{order_id}")
+        story.erp_status(order_id, "PLN", shipment_id=shipment)
+        story.at(start + 1).milestone(shipment, "X3")
+        story.at(start + 2).milestone(shipment, "AF")
+    story.at(6).customer_cancels("SO-2")
+    story.at(30)
+    obs = Observation(story.scenario, story.ledger, story.erp, story.tms, story.lastmile,
+                      story.now)
+    assert orders_flagged(list(stages_converge.check(obs)), "stages-converge") == ["SO-1"]
+    assert measure_kpis(obs)["orders_missing_milestones"] == 1
 
 
 def test_stages_converge_quiet_when_a_later_stage_covers_a_skipped_one_in_time():

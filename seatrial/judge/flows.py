@@ -26,7 +26,9 @@ class Flows:
     order_to_shipment: list[Sample] = field(default_factory=list)
     milestone_to_erp: list[Sample] = field(default_factory=list)
     pod_to_invoice: list[Sample] = field(default_factory=list)
-    unshown: set[str] = field(default_factory=set)  # orders with a stage the ERP never showed
+    #: orders not cancelled with a stage the ERP never showed: the orders `stages-converge`
+    #: judges (after a cancellation mirroring the parcel's way is not required)
+    unshown: set[str] = field(default_factory=set)
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -74,7 +76,7 @@ def measure(obs: Observation) -> Flows:
             shown = next((w.time for w in writes if RANK.get(w.status, -1) >= reached), None)
             if shown is not None:  # the ERP may have shown the stage already (0 lag)
                 flows.milestone_to_erp.append(Sample(max(0.0, shown - when), order.id, when))
-            else:
+            elif order.cancelled_at is None:
                 flows.unshown.add(order.id)
         for task in obs.tasks_by_order.get(order.id, ()):
             if task.delivered_at is not None and order.id in first_invoice:
