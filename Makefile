@@ -79,12 +79,14 @@ pacts: setup
 	rm -rf contracts/pacts
 	PACT_DO_NOT_TRACK=true $(BIN)/python -m seatrial.contracts.consumer contracts/pacts
 
-# Regenerate the references generated from the code: docs/cli.md from the click commands, and
-# docs/catalogue.md's numbers from the scenario files; tests/test_cli_reference.py and
-# tests/test_catalogue_reference.py fail while the committed ones are stale.
+# Regenerate the references generated from the code: docs/cli.md from the click commands,
+# docs/catalogue.md's numbers from the scenario files, docs/protocol-guide.md's tables from the
+# simulators and the vocabulary; tests/test_cli_reference.py, test_catalogue_reference.py and
+# test_protocol_reference.py fail while the committed ones are stale.
 docs: setup
 	$(BIN)/python -m seatrial.cli_reference docs/cli.md
 	$(BIN)/python -m seatrial.catalogue_reference docs/catalogue.md
+	$(BIN)/python -m seatrial.protocol_reference docs/protocol-guide.md
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

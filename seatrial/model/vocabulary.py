@@ -53,8 +53,15 @@ TMS_TO_ERP = {"XB": "PLN", "X3": "PLN", "AF": "PCK", "X6": "ITR", "X4": "HUB", "
 
 # Last-mile: Onfleet-like task states and webhook triggers.
 LASTMILE_STATES = {0: "unassigned", 1: "assigned", 2: "active", 3: "completed"}
-LASTMILE_TRIGGERS = ("taskAssigned", "taskStarted", "taskEta", "taskArrival", "taskCompleted",
-                     "taskReturned", "taskCancelled")
+LASTMILE_TRIGGERS = {
+    "taskAssigned": "a driver was assigned to the task",
+    "taskStarted": "the driver set out with the parcel",
+    "taskEta": "the driver's estimated arrival (an estimate)",
+    "taskArrival": "the driver is arriving at the destination",
+    "taskCompleted": "the attempt ended: delivered, or failed (completion_details say which)",
+    "taskReturned": "the parcel goes back to the shipper",
+    "taskCancelled": "the task was cancelled",
+}
 LASTMILE_FAILURE_REASONS = ("RECIPIENT_NOT_HOME", "ADDRESS_NOT_FOUND", "ACCESS_DENIED")
 LASTMILE_REFUSED = "REFUSED"  # refusal ends the task: the parcel goes back (taskReturned)
 # taskCompleted maps to DLV only when completion_details.success is true (a failed attempt is a

@@ -50,6 +50,8 @@ class OrderReleased(NamedTuple):
 
 
 class OrderCancelled(NamedTuple):
+    """The order was cancelled (by its customer, or for payment or a duplicate): `reason`."""
+
     reason: str
 
     TYPE = "order.cancelled"

@@ -1,0 +1,54 @@
+"""The protocol guide a non-Python implementer works from (issue 24): its tables are generated
+from the simulators and the vocabulary, and the mapping it teaches is the reference's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seatrial.doc_blocks import keys
+from seatrial.model.vocabulary import LASTMILE_TO_ERP, TMS_STATUS_CODES, TMS_TO_ERP
+from seatrial.protocol_reference import WRITE, refresh, render, status_mapping, wanted
+from seatrial.sync_implementations import reference
+from seatrial.world.dispatcher import REDELIVERY_DELAYS
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "protocol-guide.md"
+
+
+def test_the_guide_holds_every_generated_part_once():
+    assert sorted(keys(GUIDE.read_text(encoding="utf-8"))) == sorted(wanted())
+
+
+def test_the_guide_says_what_the_code_says():
+    page = GUIDE.read_text(encoding="utf-8")
+    assert refresh(page) == page, f"docs/protocol-guide.md is stale: run `make docs` ({WRITE})"
+
+
+def test_the_mapping_it_teaches_is_the_one_the_reference_maps_with():
+    # the reference spells its own mapping, as a user's implementation would (it imports only
+    # the SDK's public names); the guide's table comes from the vocabulary: they must agree
+    assert reference.FROM_TMS == TMS_TO_ERP
+    assert reference.FROM_LASTMILE == LASTMILE_TO_ERP
+    table = status_mapping()
+    for code in TMS_STATUS_CODES:
+        row = next(line for line in table.splitlines() if f"| `{code}` |" in line)
+        assert (f"`{TMS_TO_ERP[code]}`" in row) if code in TMS_TO_ERP else "no change" in row
+
+
+def test_every_api_endpoint_is_in_the_guide():
+    page = GUIDE.read_text(encoding="utf-8")
+    for path in ("`POST /shipments`", "`POST /tasks/{task_id}/destination`",
+                 "`POST /orders/{order_id}/invoice`", "`GET /orders/{order_id}`"):
+        assert path in page
+
+
+def test_the_redelivery_schedule_it_states_is_the_channels():
+    minutes = [delay / 60 for delay in REDELIVERY_DELAYS]
+    assert minutes == [5, 30, 120, 1440]
+    assert "5 min, 30 min, 2 h, then 1 day (simulated)" in GUIDE.read_text(encoding="utf-8")
+
+
+def test_an_unknown_generated_part_is_named():
+    with pytest.raises(ValueError, match="'api warehouse'"):
+        render("api warehouse")
