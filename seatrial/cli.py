@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
@@ -86,6 +86,9 @@ from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 from seatrial.world import World
+
+if TYPE_CHECKING:
+    from seatrial.live.stack import SimulatorStack
 
 INTERRUPTED = 130
 CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
@@ -609,9 +612,20 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
 @click.option("--seeded-credentials", is_flag=True,
               help="Reproducible credentials for demos, drawn from the seed: anyone who knows "
                    "the scenario and seed can call these simulators (default: random ones).")
+@click.option("--client-id", metavar="ID",
+              help="Accept this OAuth2 client id at /oauth/token (with --client-secret): a "
+                   "pact's own token request verifies.")
+@click.option("--client-secret", metavar="SECRET",
+              help="Accept this client secret at /oauth/token (with --client-id).")
+@click.option("--provider-states", is_flag=True,
+              help="For a stock Pact verifier: serve POST /seatrial/provider-states (Pact's "
+                   "state change URL, with body and teardown) on every simulator's port, over "
+                   "a world nothing moves in on its own, emptied by each teardown; SCENARIO "
+                   "lends only its dialects and seed (docs/contracts.md).")
 def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, erp_port: int,
           tms_port: int, lastmile_port: int, webhook_url: str | None,
-          seeded_credentials: bool) -> None:
+          seeded_credentials: bool, client_id: str | None, client_secret: str | None,
+          provider_states: bool) -> None:
     """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
     alone, live, for exploring them by hand or developing a SUT against them: prints the
     settings and a ready bearer token per system as export lines, then serves until Ctrl-C or
@@ -628,12 +642,25 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
     chosen = _load([scenario])[0]
     if seed is not None:
         chosen = chosen.with_seed(seed)
+    if (client_id is None) != (client_secret is None) or "" in (client_id, client_secret):
+        raise InputError("--client-id and --client-secret: give both, neither empty (the "
+                         "client credentials your pact's token request sends)")
+    states = None
+    if provider_states:
+        from seatrial.contracts.provider_states import SCENARIO, ProviderStates
+
+        chosen = SCENARIO.model_copy(update={"dialects": chosen.dialects}).with_seed(
+            chosen.seed)
+
+        def states(stack: SimulatorStack) -> ProviderStates:
+            return ProviderStates(stack.world, tokens=stack.tokens)
     try:
         check_scenario(chosen)
         url = None if webhook_url is None else sut_base_url(webhook_url, "--webhook-url")
         options = ServeOptions(scale=LiveOptions(scale=time_scale).pace(chosen), host=host,
                                ports=(erp_port, tms_port, lastmile_port), webhook_url=url,
-                               seeded_credentials=seeded_credentials)
+                               seeded_credentials=seeded_credentials, client_id=client_id,
+                               client_secret=client_secret, provider_states=states)
         sockets = bind(options)
     except ServeError as error:
         raise InputError(str(error)) from None

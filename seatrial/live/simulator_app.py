@@ -11,7 +11,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -53,9 +53,11 @@ class Activity:
 
 def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
                   tokens: TokenIssuer, activity: Activity,
-                  spec: Callable[[], dict[str, Any]], spoken: Dialect) -> SimulatorApp:
-    """Starlette serves the OpenAPI document and, when the dialect's auth scheme has one, its
-    token path; every other path is the system's API in that dialect, taken straight to the
+                  spec: Callable[[], dict[str, Any]], spoken: Dialect,
+                  extra_routes: Sequence[Route] = ()) -> SimulatorApp:
+    """Starlette serves the OpenAPI document, `extra_routes` (`seatrial serve
+    --provider-states`: the Pact state change endpoint) and, when the dialect's auth scheme has
+    one, its token path; every other path is the system's API in that dialect, taken straight to the
     endpoint (the hot path: no routing twice). Behind the input limits
     (seatrial.live.limits): an oversized request is answered before anything else."""
     api = ApiEndpoint(system, transport, clock, tokens, activity, spoken)
@@ -73,7 +75,7 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
     async def openapi(_request: Request) -> Response:
         return _stamped(JSONResponse(spec()), clock)
 
-    routes = [Route("/openapi.json", openapi, methods=["GET"])]
+    routes = [Route("/openapi.json", openapi, methods=["GET"]), *extra_routes]
     if spoken.auth.token_path is not None:
         routes.append(Route(spoken.auth.token_path, token, methods=["POST"]))
     return SimulatorApp(api, Starlette(routes=routes), {route.path for route in routes},
