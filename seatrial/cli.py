@@ -591,7 +591,7 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
     {0: "stopped by Ctrl-C or SIGTERM, every port closed",
      2: "a taken port, an address that is not this machine's, a URL that is not "
         "http://HOST:PORT, an unknown scenario or one with a crash fault (only a SUT "
-        "Seatrial started can be crashed)"}))
+        "Seatrial started can be crashed), --client-id without --client-secret"}))
 @click.argument("scenario", default="happy-path")
 @seed_option("Play the scenario with this seed: every fault draw and lifecycle delay follows "
              "it; the credentials only with --seeded-credentials.")

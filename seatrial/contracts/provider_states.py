@@ -128,8 +128,7 @@ class ProviderStates:
         state, parameters = _worded(state, parameters)
         if state not in STATES:
             raise StateError(f"unknown provider state {state!r}; the simulators know: "
-                             f"{', '.join(STATES)}; and worded: "
-                             f"{', '.join(_shown(p) for p, _ in WORDED)} (docs/contracts.md)")
+                             f"{known_states()}")
         setup = STATES[state].setup
         expected = [name for name in inspect.signature(setup).parameters if name != "self"]
         if sorted(parameters) != sorted(expected):
@@ -320,6 +319,19 @@ class ProviderStates:
         task = self._task(task_id)
         self.world.lastmile.arrive(task)
         self.world.lastmile.complete(task, True, pod=proof_of_delivery(task, 1))
+
+
+def named(state: str) -> str | None:
+    """The name in STATES that `state` stands for (itself, or the state a WORDED name says),
+    or None for a state the simulators do not know."""
+    return _worded(state, {})[0] if state in STATES or any(
+        pattern.fullmatch(state) for pattern, _ in WORDED) else None
+
+
+def known_states() -> str:
+    """Every state the simulators know, as an error message lists them."""
+    return (f"{', '.join(STATES)}; and worded: {', '.join(_shown(p) for p, _ in WORDED)} "
+            "(docs/contracts.md)")
 
 
 def _shown(pattern: re.Pattern[str]) -> str:

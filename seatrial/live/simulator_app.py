@@ -27,7 +27,7 @@ from seatrial.live.clock import LiveClock
 from seatrial.live.limits import Limits, Refusal
 from seatrial.live.tokens import TokenIssuer
 from seatrial.model import wire
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.sdk.messages import DEFAULT_TIMEOUT, Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.simulators.api import problem, raw_body
@@ -120,7 +120,7 @@ class SimulatorApp:
 
 def _clock_headers(clock: LiveClock) -> list[tuple[bytes, bytes]]:
     """On every answer: the simulated time, for SUTs that want it, and the pace."""
-    return [(b"x-seatrial-sim-time", to_datetime(clock.env.now).isoformat().encode()),
+    return [(b"x-seatrial-sim-time", rfc3339(to_datetime(clock.env.now)).encode()),
             (b"x-seatrial-time-scale", clock.scale_text)]
 
 
