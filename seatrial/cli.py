@@ -62,7 +62,7 @@ from seatrial.contracts.drift import render as render_drift
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
-from seatrial.init import InitError
+from seatrial.init import SKELETONS, InitError
 from seatrial.init import write as write_project
 from seatrial.judge.result import RunResult, exit_status, slim
 from seatrial.live.parallel import (
@@ -82,7 +82,7 @@ from seatrial.report.junit import junit_text
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import print_scorecard, summarize
 from seatrial.run import RunAborted, judge, play, run_scenario
-from seatrial.scenario import Scenario
+from seatrial.scenario import Scenario, threshold
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 from seatrial.world import World
@@ -173,14 +173,20 @@ def show_config(config: Config) -> None:
 @click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
               help="The CI job to write: GitHub Actions (.github/workflows/seatrial.yml), "
                    "GitLab CI (.gitlab-ci.yml), or none.")
-def init(folder: Path, ci: str) -> None:
+@click.option("--skeleton", type=click.Choice(SKELETONS), default="python",
+              help="The sync implementation to start from: python (sync_app.py, the SDK, run "
+                   "in-process) or http (sync_server.py, its own HTTP process speaking the "
+                   "live protocol, Python's standard library only; the config runs it live "
+                   "with target-cmd, one short scenario on one seed).")
+def init(folder: Path, ci: str, skeleton: str) -> None:
     """Write a Seatrial project into FOLDER (made if missing): seatrial.toml (the settings
     `seatrial run` takes, docs/config.md), scenarios/our-duplicates.yaml (a scenario of your
-    own to edit), sync_app.py (an implementation to start from: the reference, subclassed, so
-    the first `seatrial run` there holds every invariant), reports/ and a CI job. Overwrites
-    nothing: if any of these files exists, nothing is written (exit 2)."""
+    own to edit), an implementation to start from (--skeleton: sync_app.py, the reference
+    subclassed, or sync_server.py, an HTTP server for the live protocol; either way the first
+    `seatrial run` there holds every invariant), reports/ and a CI job. Overwrites nothing: if
+    any of these files exists, nothing is written (exit 2)."""
     try:
-        written = write_project(folder, ci)
+        written = write_project(folder, ci, skeleton)
     except (InitError, OSError) as error:
         raise InputError(str(error)) from None
     for path in written:
@@ -209,6 +215,23 @@ def show(scenario: str) -> None:
     with every setting spelled out (defaults included), ready to copy and edit
     (docs/scenarios.md)."""
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
+
+
+def _thresholds(ctx: click.Context, given: tuple[str, ...]) -> dict[str, float]:
+    """Seconds by threshold key: the config's `thresholds`, then each --threshold KEY=DURATION
+    over them key by key; an input error names the flag, the key and what to write."""
+    config = ctx.obj if isinstance(ctx.obj, Config) else None
+    texts = (*(config.values.get("thresholds", ()) if config else ()), *given)
+    chosen: dict[str, float] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        try:
+            if not equals:
+                raise ValueError("write KEY=DURATION, e.g. order_to_shipment_p95=45m")
+            chosen[key] = threshold(key, value)
+        except ValueError as error:
+            raise InputError(f"--threshold {text}: {error}") from None
+    return chosen
 
 
 def _flags_win(ctx: click.Context, **given: object) -> tuple[object, ...]:
@@ -283,6 +306,11 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
               help="Run only this machine's share of the runs (every N-th, from the I-th), "
                    "so a CI matrix of N machines covers each scenario x seed once.")
 @html_option()
+@click.option("--threshold", "thresholds", multiple=True, metavar="KEY=DURATION",
+              help="Hold every run to this expectation, whatever the scenarios say: "
+                   "converge_within or an SLO such as order_to_shipment_p95 (flow _p50, _p90, "
+                   "_p95 or _p99), e.g. --threshold order_to_shipment_p95=45m; repeatable; "
+                   "over the config's thresholds key by key (docs/config.md).")
 @click.option("--record", "record_path", type=FILE, metavar="FILE.jsonl",
               help="Write every event the simulators published, with each order as released, "
                    "as a log `seatrial replay` plays (docs/replaying.md); one in-process run "
@@ -293,7 +321,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         seeds: int | None, dialects: tuple[str, ...], json_path: Path | None,
         junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
-        html_path: Path | None, record_path: Path | None) -> None:
+        html_path: Path | None, thresholds: tuple[str, ...],
+        record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd), and judge every run.
 
@@ -314,6 +343,9 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         check_writable(option, path)
     plan = spoken(seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds),
                   dialects)
+    held_to = _thresholds(click.get_current_context(), thresholds)
+    if held_to:
+        plan = [scenario.with_thresholds(held_to) for scenario in plan]
     if shard is not None:
         index, count = parse_shard(shard)
         plan = plan[index - 1::count]
