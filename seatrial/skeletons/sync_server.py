@@ -272,11 +272,9 @@ class Service:
                 print(f"parked {event.get('event_id')}: {error!r}", file=sys.stderr, flush=True)
 
 
-SERVICE = Service()
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    service: Service  # set by main(): one per process
 
     def setup(self) -> None:
         super().setup()
@@ -311,12 +309,12 @@ class Handler(BaseHTTPRequestHandler):
                 settings = None
             if not isinstance(settings, dict):
                 return self._answer(400, {"detail": "send a JSON object of settings"})
-            why = SERVICE.configure({k: str(v) for k, v in settings.items()})
+            why = self.service.configure({k: str(v) for k, v in settings.items()})
             return self._answer(422, {"detail": why}) if why else self._answer(200, {})
         system = self.path.removeprefix("/webhooks/")
         if system not in SYSTEMS:
             return self._answer(404, {"detail": f"no {self.path}"})
-        if not SERVICE.authentic(system, self.headers, body):
+        if not self.service.authentic(system, self.headers, body):
             return self._answer(401, {"detail": "missing, wrong or stale signature"})
         try:
             event = json.loads(body)
@@ -324,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ValueError("not an event envelope with a string event_id")
         except ValueError as error:
             return self._answer(400, {"detail": str(error)})
-        SERVICE.receive(event)
+        self.service.receive(event)
         self._answer(200, {})
 
     def log_message(self, *_args) -> None:
@@ -332,8 +330,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
+    Handler.service = service = Service()
     if os.environ.get("SEATRIAL_ERP_URL"):  # started by Seatrial: the settings are here
-        why = SERVICE.configure(dict(os.environ))
+        why = service.configure(dict(os.environ))
         if why:
             sys.exit(f"sync_server: {why}")
     port = int(os.environ.get("PORT", "9000"))
