@@ -156,6 +156,9 @@ def test_an_unknown_state_is_a_4xx_naming_it():
         params = httpx.post(url, json={"state": "a customer exists", "params": {"id": "C-1"},
                                        "action": "setup"})
         assert params.status_code == 400 and "customer_id" in params.json()["detail"]
+        unready = httpx.post(url, json={"state": "the order is cancelled",
+                                        "params": {"order_id": "SO-9"}, "action": "setup"})
+        assert unready.status_code == 400 and "SO-9" in unready.json()["detail"]
 
 
 def test_serve_without_provider_states_has_no_state_change_url():

@@ -41,8 +41,9 @@ CSRF_FETCH = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"  # where an SAP client fet
 SCENARIO = Scenario(name="contracts", duration=1.0, workload=Workload(orders_per_hour=0.001))
 
 
-class StateError(StateRefused):
-    """The simulators cannot be put in the state the pact names; the message says why."""
+class StateError(StateRefused, RuntimeError):
+    """The simulators cannot be put in the state the pact names; the message says why (a
+    StateRefused, which `seatrial serve --provider-states` answers with a 400)."""
 
 
 class State(NamedTuple):
@@ -135,7 +136,12 @@ class ProviderStates:
             raise StateError(f"provider state {state!r} takes the parameters "
                              f"{', '.join(expected) or '(none)'}, not "
                              f"{', '.join(parameters) or '(none)'}")
-        self.on_world(lambda: setup(self, **parameters))
+        try:
+            self.on_world(lambda: setup(self, **parameters))
+        except (LookupError, ValueError) as error:  # a record the state builds on is missing
+            raise StateError(f"provider state {state!r} ({parameters}) cannot be set up: "
+                             f"{error!r}; set up the states it builds on first, in the same "
+                             "interaction (docs/contracts.md)") from None
 
     def _forget(self) -> None:
         """Every record gone and numbering restarted: the first shipment is SH-000001 again.
