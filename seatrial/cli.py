@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
@@ -62,7 +62,7 @@ from seatrial.contracts.drift import render as render_drift
 from seatrial.eventlog.format import EventLog, LogError, read_log, write_log
 from seatrial.eventlog.player import replay_scenario
 from seatrial.explore.cli import explore as explore_command
-from seatrial.init import InitError
+from seatrial.init import SKELETONS, InitError
 from seatrial.init import write as write_project
 from seatrial.judge.result import RunResult, exit_status, slim
 from seatrial.live.parallel import (
@@ -82,10 +82,13 @@ from seatrial.report.junit import junit_text
 from seatrial.report.matrix import render as render_matrix
 from seatrial.report.terminal import print_scorecard, summarize
 from seatrial.run import RunAborted, judge, play, run_scenario
-from seatrial.scenario import Scenario
+from seatrial.scenario import Scenario, threshold
 from seatrial.scenario_yaml import ScenarioError, dump_scenario
 from seatrial.targets import TargetError, resolve
 from seatrial.world import World
+
+if TYPE_CHECKING:
+    from seatrial.live.stack import SimulatorStack
 
 INTERRUPTED = 130
 CALIBRATION_SEEDS = 5  # seeds a scenario when calibrate is given neither --seed nor --seeds
@@ -170,14 +173,20 @@ def show_config(config: Config) -> None:
 @click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github",
               help="The CI job to write: GitHub Actions (.github/workflows/seatrial.yml), "
                    "GitLab CI (.gitlab-ci.yml), or none.")
-def init(folder: Path, ci: str) -> None:
+@click.option("--skeleton", type=click.Choice(SKELETONS), default="python",
+              help="The sync implementation to start from: python (sync_app.py, the SDK, run "
+                   "in-process) or http (sync_server.py, its own HTTP process speaking the "
+                   "live protocol, Python's standard library only; the config runs it live "
+                   "with target-cmd, one short scenario on one seed).")
+def init(folder: Path, ci: str, skeleton: str) -> None:
     """Write a Seatrial project into FOLDER (made if missing): seatrial.toml (the settings
     `seatrial run` takes, docs/config.md), scenarios/our-duplicates.yaml (a scenario of your
-    own to edit), sync_app.py (an implementation to start from: the reference, subclassed, so
-    the first `seatrial run` there holds every invariant), reports/ and a CI job. Overwrites
-    nothing: if any of these files exists, nothing is written (exit 2)."""
+    own to edit), an implementation to start from (--skeleton: sync_app.py, the reference
+    subclassed, or sync_server.py, an HTTP server for the live protocol; either way the first
+    `seatrial run` there holds every invariant), reports/ and a CI job. Overwrites nothing: if
+    any of these files exists, nothing is written (exit 2)."""
     try:
-        written = write_project(folder, ci)
+        written = write_project(folder, ci, skeleton)
     except (InitError, OSError) as error:
         raise InputError(str(error)) from None
     for path in written:
@@ -206,6 +215,23 @@ def show(scenario: str) -> None:
     with every setting spelled out (defaults included), ready to copy and edit
     (docs/scenarios.md)."""
     click.echo(dump_scenario(_load([scenario])[0], complete=True), nl=False)
+
+
+def _thresholds(ctx: click.Context, given: tuple[str, ...]) -> dict[str, float]:
+    """Seconds by threshold key: the config's `thresholds`, then each --threshold KEY=DURATION
+    over them key by key; an input error names the flag, the key and what to write."""
+    config = ctx.obj if isinstance(ctx.obj, Config) else None
+    texts = (*(config.values.get("thresholds", ()) if config else ()), *given)
+    chosen: dict[str, float] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        try:
+            if not equals:
+                raise ValueError("write KEY=DURATION, e.g. order_to_shipment_p95=45m")
+            chosen[key] = threshold(key, value)
+        except ValueError as error:
+            raise InputError(f"--threshold {text}: {error}") from None
+    return chosen
 
 
 def _flags_win(ctx: click.Context, **given: object) -> tuple[object, ...]:
@@ -280,6 +306,11 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
               help="Run only this machine's share of the runs (every N-th, from the I-th), "
                    "so a CI matrix of N machines covers each scenario x seed once.")
 @html_option()
+@click.option("--threshold", "thresholds", multiple=True, metavar="KEY=DURATION",
+              help="Hold every run to this expectation, whatever the scenarios say: "
+                   "converge_within or an SLO such as order_to_shipment_p95 (flow _p50, _p90, "
+                   "_p95 or _p99), e.g. --threshold order_to_shipment_p95=45m; repeatable; "
+                   "over the config's thresholds key by key (docs/config.md).")
 @click.option("--record", "record_path", type=FILE, metavar="FILE.jsonl",
               help="Write every event the simulators published, with each order as released, "
                    "as a log `seatrial replay` plays (docs/replaying.md); one in-process run "
@@ -290,7 +321,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         seeds: int | None, dialects: tuple[str, ...], json_path: Path | None,
         junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
-        html_path: Path | None, record_path: Path | None) -> None:
+        html_path: Path | None, thresholds: tuple[str, ...],
+        record_path: Path | None) -> None:
     """Run SCENARIO... (catalogue names or YAML files; none = the gate suite) against TARGET,
     in-process, or live over HTTP (--target http://... or --target-cmd), and judge every run.
 
@@ -311,6 +343,9 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         check_writable(option, path)
     plan = spoken(seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds),
                   dialects)
+    held_to = _thresholds(click.get_current_context(), thresholds)
+    if held_to:
+        plan = [scenario.with_thresholds(held_to) for scenario in plan]
     if shard is not None:
         index, count = parse_shard(shard)
         plan = plan[index - 1::count]
@@ -588,7 +623,7 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
     {0: "stopped by Ctrl-C or SIGTERM, every port closed",
      2: "a taken port, an address that is not this machine's, a URL that is not "
         "http://HOST:PORT, an unknown scenario or one with a crash fault (only a SUT "
-        "Seatrial started can be crashed)"}))
+        "Seatrial started can be crashed), --client-id without --client-secret"}))
 @click.argument("scenario", default="happy-path")
 @seed_option("Play the scenario with this seed: every fault draw and lifecycle delay follows "
              "it; the credentials only with --seeded-credentials.")
@@ -609,9 +644,20 @@ def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> 
 @click.option("--seeded-credentials", is_flag=True,
               help="Reproducible credentials for demos, drawn from the seed: anyone who knows "
                    "the scenario and seed can call these simulators (default: random ones).")
+@click.option("--client-id", metavar="ID",
+              help="Accept this OAuth2 client id at /oauth/token (with --client-secret): a "
+                   "pact's own token request verifies.")
+@click.option("--client-secret", metavar="SECRET",
+              help="Accept this client secret at /oauth/token (with --client-id).")
+@click.option("--provider-states", is_flag=True,
+              help="For a stock Pact verifier: serve POST /seatrial/provider-states (Pact's "
+                   "state change URL, with body and teardown) on every simulator's port, over "
+                   "a world nothing moves in on its own, emptied by each teardown; SCENARIO "
+                   "lends only its dialects and seed (docs/contracts.md).")
 def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, erp_port: int,
           tms_port: int, lastmile_port: int, webhook_url: str | None,
-          seeded_credentials: bool) -> None:
+          seeded_credentials: bool, client_id: str | None, client_secret: str | None,
+          provider_states: bool) -> None:
     """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
     alone, live, for exploring them by hand or developing a SUT against them: prints the
     settings and a ready bearer token per system as export lines, then serves until Ctrl-C or
@@ -628,12 +674,25 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
     chosen = _load([scenario])[0]
     if seed is not None:
         chosen = chosen.with_seed(seed)
+    if (client_id is None) != (client_secret is None) or "" in (client_id, client_secret):
+        raise InputError("--client-id and --client-secret: give both, neither empty (the "
+                         "client credentials your pact's token request sends)")
+    states = None
+    if provider_states:
+        from seatrial.contracts.provider_states import SCENARIO, ProviderStates
+
+        chosen = SCENARIO.model_copy(update={"dialects": chosen.dialects}).with_seed(
+            chosen.seed)
+
+        def states(stack: SimulatorStack) -> ProviderStates:
+            return ProviderStates(stack.world, tokens=stack.tokens)
     try:
         check_scenario(chosen)
         url = None if webhook_url is None else sut_base_url(webhook_url, "--webhook-url")
         options = ServeOptions(scale=LiveOptions(scale=time_scale).pace(chosen), host=host,
                                ports=(erp_port, tms_port, lastmile_port), webhook_url=url,
-                               seeded_credentials=seeded_credentials)
+                               seeded_credentials=seeded_credentials, client_id=client_id,
+                               client_secret=client_secret, provider_states=states)
         sockets = bind(options)
     except ServeError as error:
         raise InputError(str(error)) from None

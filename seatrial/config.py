@@ -6,6 +6,7 @@
     scenarios = ["happy-path", "scenarios/"]   # catalogue names, YAML files, folders of them
     seeds = 5
     dialects = { lastmile = "onfleet" }
+    thresholds = { order_to_shipment_p95 = "45m", converge_within = "2h" }
     json = "reports/seatrial.json"
 
 Each key is the default of the `seatrial run` option of the same name (`--target-cmd` is
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from seatrial.scenario import threshold
 
 #: the largest config file read, in bytes: a settings file, not a data file
 MAX_BYTES = 1_000_000
@@ -95,6 +98,19 @@ def _dialects(value: Any, _folder: Path) -> tuple[str, ...]:
     return tuple(f"{system}={name}" for system, name in value.items())
 
 
+def _thresholds(value: Any, _folder: Path) -> tuple[str, ...]:
+    """KEY=VALUE texts, as `seatrial run --threshold` takes them; each checked here, so a bad
+    one names its key and what to write."""
+    if not isinstance(value, dict) or not value:
+        raise TypeError
+    for key, given in value.items():
+        try:
+            threshold(key, given)
+        except ValueError as error:
+            raise ConfigError(f"thresholds: {error}") from None
+    return tuple(f"{key}={given}" for key, given in value.items())
+
+
 SETTINGS = {setting.key: setting for setting in (
     Setting("target", "target", 'a target, e.g. "reference" or "mysync.app:MySync"', _text),
     Setting("target-cmd", "target_cmd", 'a command, e.g. "node server.js"', _text),
@@ -105,6 +121,8 @@ SETTINGS = {setting.key: setting for setting in (
             _count(1, 10_000)),
     Setting("dialects", "dialects", 'a table of system to dialect, e.g. { lastmile = '
             '"onfleet" }', _dialects),
+    Setting("thresholds", "thresholds", 'a table of threshold to duration, e.g. '
+            '{ order_to_shipment_p95 = "45m", converge_within = "2h" }', _thresholds),
     Setting("time-scale", "time_scale", 'a positive number or "auto"', _pace),
     Setting("jobs", "jobs", "an integer from 1 to 256", _count(1, 256)),
     Setting("json", "json_path", 'a file path, e.g. "reports/seatrial.json"', _path),

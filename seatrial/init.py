@@ -1,15 +1,18 @@
 """`seatrial init`: a project that runs green on its first `seatrial run`.
 
 It writes the project config (seatrial.config), one scenario of the team's own to edit, a CI
-job, and a sync implementation to start from: Seatrial's reference, subclassed, so the first run
-holds every invariant, and each handler the team replaces with its own code is judged from then
-on. Nothing is overwritten: if any of the files exists, nothing is written and the command says
-which.
+job, and a sync implementation to start from (`skeleton`): in Python over the SDK, Seatrial's
+reference subclassed (`python`); or its own HTTP process speaking the live protocol, the
+standard library only (`http`: seatrial/skeletons/sync_server.py, written as it is). Either
+way the first run holds every invariant, and each handler the team replaces with its own code
+is judged from then on. Nothing is overwritten: if any of the files exists, nothing is
+written and the command says which.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from seatrial.catalogue import find
@@ -17,6 +20,8 @@ from seatrial.scenario_yaml import dump_scenario
 
 CI_FILES = {"github": ".github/workflows/seatrial.yml", "gitlab": ".gitlab-ci.yml"}
 MODULE = "sync_app"
+SERVER = "sync_server.py"
+SKELETONS = ("python", "http")
 EXAMPLE = "scenarios/our-duplicates.yaml"
 
 CONFIG = f'''# Seatrial's settings for this project (docs/config.md); a flag on the command line
@@ -24,6 +29,18 @@ CONFIG = f'''# Seatrial's settings for this project (docs/config.md); a flag on 
 target = "{MODULE}:MySync"
 scenarios = ["happy-path", "scenarios/"]
 seeds = 3
+json = "reports/seatrial.json"
+junit = "reports/seatrial.xml"
+'''
+
+# A live run plays in scaled real time, so the first one is short: one scenario on one seed.
+HTTP_CONFIG = f'''# Seatrial's settings for this project (docs/config.md); a flag on the command
+# line wins. Run seatrial from this folder: it starts the server below for each run (the live
+# protocol, docs/live-protocol.md). A live run takes wall time: add scenarios (the example
+# in scenarios/, the catalogue's names) and seeds once the first run is green.
+target-cmd = "python3 {SERVER}"
+scenarios = ["happy-path"]
+seeds = 1
 json = "reports/seatrial.json"
 junit = "reports/seatrial.xml"
 '''
@@ -98,14 +115,21 @@ class Planned:
     text: str
 
 
-def plan(ci: str) -> list[Planned]:
-    """The files a project gets, with CI for `ci` ("github", "gitlab" or "none")."""
+def plan(ci: str, skeleton: str = "python") -> list[Planned]:
+    """The files a project gets, with CI for `ci` ("github", "gitlab" or "none") and the
+    sync implementation `skeleton` ("python" or "http")."""
     example = find("duplicate-webhooks").model_copy(update={
         "name": "our-duplicates", "gate": False,
         "description": "Our example, from the catalogue's duplicate-webhooks: every webhook "
                        "source sends some events twice. Edit the workload, the faults and the "
                        "expectations (docs/scenarios.md)."})
-    files = [Planned("seatrial.toml", CONFIG), Planned(f"{MODULE}.py", SKELETON),
+    implementation = (
+        [Planned("seatrial.toml", CONFIG), Planned(f"{MODULE}.py", SKELETON)]
+        if skeleton == "python" else
+        [Planned("seatrial.toml", HTTP_CONFIG),
+         Planned(SERVER, resources.files("seatrial.skeletons").joinpath(SERVER).read_text(
+             encoding="utf-8"))])
+    files = [*implementation,
              Planned(EXAMPLE, dump_scenario(example, complete=True)),
              Planned("reports/.gitignore", "*\n!.gitignore\n")]
     if ci != "none":
@@ -113,10 +137,10 @@ def plan(ci: str) -> list[Planned]:
     return files
 
 
-def write(folder: Path, ci: str) -> list[Path]:
+def write(folder: Path, ci: str, skeleton: str = "python") -> list[Path]:
     """Write the project into `folder` (made if missing); the paths written. InitError if any
     would overwrite a file, before anything is written."""
-    files = plan(ci)
+    files = plan(ci, skeleton)
     there = [item.path for item in files if (folder / item.path).exists()]
     if there:
         verb = "exists" if len(there) == 1 else "exist"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from seatrial.durations import format_duration
+from seatrial.durations import format_duration, parse_duration
 from seatrial.faults.kinds import AnyFault
 from seatrial.scenario_fields import DAY, Duration, Probability, ScenarioModel, min_max
 from seatrial.simulators.dialect import CANONICAL, dialect
@@ -23,6 +23,9 @@ ChangeCount = Annotated[int, Field(ge=1, le=10)]
 FLOWS = ("order_to_shipment", "milestone_to_erp", "pod_to_invoice")
 PERCENTILES = ("p50", "p90", "p95", "p99")
 SLO_KEYS = tuple(f"{flow}_{p}" for flow in FLOWS for p in PERCENTILES)
+#: The expectations a team holds every run to, whatever each scenario says (`thresholds` in
+#: the project config, `seatrial run --threshold`): its own SLOs and convergence deadline.
+THRESHOLD_KEYS = ("converge_within", *SLO_KEYS)
 
 MAX_RUN = 30 * DAY  # a scenario's duration (its release wave) at most
 #: After the release wave, a run goes on until nothing is left to happen, or this long at most
@@ -159,6 +162,31 @@ class Scenario(ScenarioModel):
 
     def with_seed(self, seed: int) -> Scenario:
         return self.model_copy(update={"seed": seed})
+
+    def with_thresholds(self, thresholds: dict[str, float]) -> Scenario:
+        """Expectations held to `thresholds` (seconds by THRESHOLD_KEYS, from `threshold`):
+        an SLO given is judged in place of the scenario's own (or beside them), a
+        converge_within replaces the scenario's deadline."""
+        expect = self.expect
+        slo = {key: value for key, value in thresholds.items() if key in SLO_KEYS}
+        return self.model_copy(update={"expect": expect.model_copy(update={
+            "slo": {**expect.slo, **slo},
+            "converge_within": thresholds.get("converge_within", expect.converge_within)})})
+
+
+def threshold(key: str, value: object) -> float:
+    """A threshold's seconds, from a duration ("45m") or a number of seconds; ValueError
+    naming the key and what to write."""
+    if key not in THRESHOLD_KEYS:
+        raise ValueError(f"unknown threshold {key!r}; the thresholds are "
+                         f"{', '.join(THRESHOLD_KEYS)}")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"{key}: {error}") from None
+    if seconds <= 0:
+        raise ValueError(f"{key}: a threshold must be longer than 0; write e.g. 45m")
+    return seconds
 
 
 Problem = tuple[tuple[str | int, ...], str]  # (location, message)

@@ -60,6 +60,13 @@ def test_config_prints_the_settings_and_their_source(project: Path):
     ('scenarios = "happy-path"', "write a list of catalogue names"),
     ('target-cmd = "node x.js"', "give target or target-cmd, not both"),
     ("dialects = { lastmile = 1 }", "write a table of system to dialect"),
+    ('thresholds = { order_to_shipment_p95 = "soon" }',
+     "thresholds: order_to_shipment_p95: 'soon' is not a duration; write e.g."),
+    ('thresholds = { speed = "1h" }', "thresholds: unknown threshold 'speed'; the thresholds "
+     "are converge_within, order_to_shipment_p50"),
+    ('thresholds = { converge_within = "0s" }', "converge_within: a threshold must be longer "
+     "than 0"),
+    ('thresholds = "45m"', "write a table of threshold to duration"),
 ])
 def test_a_setting_that_cannot_be_used_is_exit_2_naming_it(project: Path, line: str,
                                                            says: str):
@@ -87,3 +94,31 @@ def test_no_config_leaves_the_defaults(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     done = CliRunner().invoke(main, ["config"])
     assert done.exit_code == 0 and "no seatrial.toml or [tool.seatrial]" in done.output
+
+
+def test_thresholds_hold_every_run_to_the_project_and_a_flag_wins_key_by_key(project: Path):
+    """naive on `doubled` is caught by effect-once whatever the thresholds; the reference is
+    caught only when a threshold asks the impossible."""
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('target = "naive"', 'target = "reference"')
+                      + 'thresholds = { order_to_shipment_p95 = "1ms", converge_within = "1d" }\n')
+    shown = CliRunner().invoke(main, ["config"])
+    assert 'thresholds = { order_to_shipment_p95 = "1ms", converge_within = "1d" }' in \
+        shown.output
+    assert f"# from {config} [tool.seatrial]" in shown.output
+    strict = CliRunner().invoke(main, ["run", "--seed", "1", "-v"])
+    assert strict.exit_code == 1 and "latency-slo" in strict.output, strict.output
+    eased = CliRunner().invoke(main, ["run", "--seed", "1", "--threshold",
+                                      "order_to_shipment_p95=1d"])
+    assert eased.exit_code == 0, eased.output
+
+
+@pytest.mark.parametrize(("flag", "says"), [
+    ("order_to_shipment_p95", "write KEY=DURATION"),
+    ("order_to_shipment_p95=soon", "order_to_shipment_p95: 'soon' is not a duration"),
+    ("speed=1h", "unknown threshold 'speed'"),
+])
+def test_a_bad_threshold_flag_is_exit_2_naming_it(project: Path, flag: str, says: str):
+    done = CliRunner().invoke(main, ["run", "--threshold", flag])
+    assert done.exit_code == 2
+    assert f"--threshold {flag}: " in done.output and says in done.output, done.output

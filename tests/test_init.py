@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from suts import SEATRIAL
@@ -50,3 +52,30 @@ def test_gitlab_or_no_ci(tmp_path: Path):
     assert CliRunner().invoke(main, ["init", str(tmp_path / "b"), "--ci", "none"]).exit_code == 0
     assert not (tmp_path / "b" / ".github").exists()
     assert not (tmp_path / "b" / ".gitlab-ci.yml").exists()
+
+
+@pytest.mark.wall_clock
+def test_an_http_skeleton_runs_green_live_from_its_config(tmp_path: Path):
+    """--skeleton http: the server is its own process (the live protocol), run by the config's
+    target-cmd on one short scenario; the first run holds every invariant."""
+    project = tmp_path / "team"
+    done = CliRunner().invoke(main, ["init", str(project), "--skeleton", "http", "--ci", "none"])
+    assert done.exit_code == 0, done.output
+    assert {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()} == {
+        "seatrial.toml", "sync_server.py", "scenarios/our-duplicates.yaml", "reports/.gitignore"}
+    config = tomllib.loads((project / "seatrial.toml").read_text())
+    assert (config["target-cmd"], config["scenarios"], config["seeds"]) == (
+        "python3 sync_server.py", ["happy-path"], 1)
+    ran = subprocess.run([SEATRIAL, "run"], cwd=project, capture_output=True, text=True,
+                         timeout=1800)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    runs = json.loads((project / "reports" / "seatrial.json").read_text())["runs"]
+    assert [(run["scenario"], run["passed"]) for run in runs] == [("happy-path", True)]
+
+
+def test_the_http_skeleton_overwrites_nothing_either(tmp_path: Path):
+    (tmp_path / "sync_server.py").write_text("ours\n")
+    done = CliRunner().invoke(main, ["init", str(tmp_path), "--skeleton", "http"])
+    assert done.exit_code == 2
+    assert "sync_server.py already exists" in done.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sync_server.py"]

@@ -146,6 +146,8 @@ def test_a_taken_port_is_an_input_error_naming_its_flag():
     (["--erp-port", "70000"], "--erp-port"),
     (["--host", "203.0.113.7"], "--host"),  # TEST-NET-3: no address of this machine
     (["sut-crash-restart"], "crash fault"),
+    (["--client-id", "acme"], "--client-id and --client-secret: give both"),
+    (["--client-id", "acme", "--client-secret", ""], "neither empty"),
 ])
 def test_bad_input_exits_2_naming_what_to_fix(args, says):
     done = subprocess.run([SEATRIAL, "serve", *args], capture_output=True, text=True,

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pact import Pact, match
 from pact.interaction import HttpInteraction
 
-from seatrial.model.envelope import CLASSIFIERS, EPOCH
+from seatrial.model.envelope import CLASSIFIERS, EPOCH, rfc3339
 from seatrial.model.vocabulary import (
     ERP_LIFECYCLE,
     ERP_RETURNED,
@@ -75,8 +75,9 @@ def text(example: str) -> Any:
 
 
 def at(minutes: float) -> Any:
-    """An ISO 8601 time with an offset, `minutes` into the order's journey."""
-    return match.regex((EPOCH + timedelta(minutes=minutes)).isoformat(), regex=ISO_TIME)
+    """An ISO 8601 time with an offset, `minutes` into the order's journey; the example as the
+    simulators write times (`rfc3339`)."""
+    return match.regex(rfc3339(EPOCH + timedelta(minutes=minutes)), regex=ISO_TIME)
 
 
 def one_of(example: str, vocabulary: Iterable[str]) -> Any:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import random
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from seatrial.live.state_change import StateRefused
 from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario, Workload
 from seatrial.simulators.api import IdempotencyStore
@@ -27,7 +29,7 @@ from seatrial.simulators.erp.orders import OrderFactory
 from seatrial.simulators.lastmile.core import Task
 from seatrial.simulators.lastmile.lifecycle import DRIVERS, proof_of_delivery
 from seatrial.simulators.tms.core import Shipment
-from seatrial.simulators.tms.lifecycle import freight_lines
+from seatrial.simulators.tms.lifecycle import CARRIERS, freight_lines
 from seatrial.world import World
 from seatrial.world.drives import Idle
 from seatrial.world.ports import Receiver
@@ -39,8 +41,9 @@ CSRF_FETCH = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"  # where an SAP client fet
 SCENARIO = Scenario(name="contracts", duration=1.0, workload=Workload(orders_per_hour=0.001))
 
 
-class StateError(RuntimeError):
-    """The simulators cannot be put in the state the pact names; the message says why."""
+class StateError(StateRefused, RuntimeError):
+    """The simulators cannot be put in the state the pact names; the message says why (a
+    StateRefused, which `seatrial serve --provider-states` answers with a 400)."""
 
 
 class State(NamedTuple):
@@ -49,6 +52,12 @@ class State(NamedTuple):
 
 
 STATES: dict[str, State] = {}
+#: State names that carry their parameter in their words, as teams write them from the OpenAPI
+#: ("customer C-12345 exists"): the pattern, and the state it is another name for. A parameter
+#: given in the state's params as well must say the same.
+WORDED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"customer (?P<customer_id>\S+) exists"), "a customer exists"),
+)
 
 
 def state(name: str, sends: tuple[str, str] | None = None) -> Callable[[Callable], Callable]:
@@ -100,28 +109,39 @@ class ProviderStates:
         self.failures: list[str] = []
 
     def __call__(self, state: str, action: str, parameters: dict[str, Any] | None) -> None:
-        if action == "teardown":
-            self.on_world(self._forget)
-            return
-        if not state:  # an interaction without states
-            return
         try:
-            self.setup(state, parameters or {})
+            self.change(state, action, parameters or {})
         except StateError as error:
             self.failures.append(str(error))
 
+    def change(self, state: str, action: str, parameters: dict[str, Any]) -> None:
+        """One state change as Pact asks for it (the `StateChange` that `seatrial serve
+        --provider-states` serves): a teardown forgets every record; StateError says why a
+        setup cannot be done."""
+        if action == "teardown":
+            self.on_world(self._forget)
+        elif state:  # "": an interaction without states
+            self.setup(state, parameters)
+
     def setup(self, state: str, parameters: dict[str, Any]) -> None:
-        """Build `state`; StateError says why it cannot be."""
+        """Build `state` (a name in STATES, or one WORDED); StateError says why it cannot
+        be."""
+        state, parameters = _worded(state, parameters)
         if state not in STATES:
             raise StateError(f"unknown provider state {state!r}; the simulators know: "
-                             f"{', '.join(STATES)}")
+                             f"{known_states()}")
         setup = STATES[state].setup
         expected = [name for name in inspect.signature(setup).parameters if name != "self"]
         if sorted(parameters) != sorted(expected):
             raise StateError(f"provider state {state!r} takes the parameters "
                              f"{', '.join(expected) or '(none)'}, not "
                              f"{', '.join(parameters) or '(none)'}")
-        self.on_world(lambda: setup(self, **parameters))
+        try:
+            self.on_world(lambda: setup(self, **parameters))
+        except (LookupError, ValueError) as error:  # a record the state builds on is missing
+            raise StateError(f"provider state {state!r} ({parameters}) cannot be set up: "
+                             f"{error!r}; set up the states it builds on first, in the same "
+                             "interaction (docs/contracts.md)") from None
 
     def _forget(self) -> None:
         """Every record gone and numbering restarted: the first shipment is SH-000001 again.
@@ -153,6 +173,22 @@ class ProviderStates:
         if shipment_id not in self.world.tms.shipments:
             raise StateError(f"no shipment {shipment_id!r}: give 'a shipment exists' first")
         return self.world.tms.shipments[shipment_id]
+
+    def _carried(self, shipment: Shipment) -> Shipment:
+        """`shipment` with a carrier, as the lifecycle tenders one before the goods move: an
+        accepted tender to the first carrier if none has accepted yet."""
+        if shipment.carrier is None:
+            self.world.tms.tender(shipment, CARRIERS[0], "accepted")
+        return shipment
+
+    def _used(self, system: str, path: str, body: dict[str, Any], key: str) -> None:
+        """A create through the world's own router with Idempotency-Key `key`, stored as its
+        first use: the same key with another body is then a 422."""
+        reply = self.world.transport.routers[system].dispatch(
+            "POST", path, body=body, headers={"idempotency-key": key})
+        if reply.status != 201:
+            raise StateError(f"{system} POST {path} with Idempotency-Key {key!r} answered "
+                             f"{reply.status}, not 201: this state needs the canonical dialect")
 
     def _task(self, task_id: str) -> Task:
         if task_id not in self.world.lastmile.tasks:
@@ -190,6 +226,29 @@ class ProviderStates:
                              f"{made}, not {(token, session)}: it speaks sap-s4, and hands "
                              "out its first session in an empty world")
 
+    @state("a customer exists")
+    def _customer(self, customer_id: str) -> None:
+        """The ERP knows customer `customer_id` (a generated name, email and address), so
+        GET /customers/{customer_id} finds it. Also worded "customer C-12345 exists"."""
+        _order, customer, _new = self.orders.next_order(self.world.env.now)
+        self.world.erp.add_customer(dataclasses.replace(customer, id=customer_id))
+
+    @state("an Idempotency-Key was used for a shipment")
+    def _shipment_key(self, key: str) -> None:
+        """The TMS created a shipment (SH-000001, for a generated order) under Idempotency-Key
+        `key`: POST /shipments with that key and any other body is the documented 422."""
+        order = self._order()
+        self._used("tms", "/shipments", {"order_id": order.id, "ship_to": order.ship_to,
+                                         "lines": order.lines}, key)
+
+    @state("an Idempotency-Key was used for a delivery task")
+    def _task_key(self, key: str) -> None:
+        """The last-mile platform created a task (T-000001, for a generated order) under
+        Idempotency-Key `key`: POST /tasks with that key and any other body is a 422."""
+        order = self._order()
+        self._used("lastmile", "/tasks", {"shipment_id": "SH-000001", "order_id": order.id,
+                                          "destination": order.ship_to}, key)
+
     @state("an order is released", sends=("order.released", "ACT"))
     def _released(self, order_id: str) -> None:
         """The ERP releases order `order_id`, made by the workload generator (a customer,
@@ -221,20 +280,23 @@ class ProviderStates:
 
     @state("the shipment has departed the pickup location")
     def _departed(self, shipment_id: str) -> None:
-        """An actual AF milestone: the shipment can no longer be cancelled."""
-        self.world.tms.milestone(self._shipment(shipment_id), "AF")
+        """An accepted tender (if none yet), then an actual AF milestone: the shipment can no
+        longer be cancelled."""
+        self.world.tms.milestone(self._carried(self._shipment(shipment_id)), "AF")
 
     @state("the hub arrival is estimated", sends=("shipment.status", "EST"))
     def _hub_estimated(self, shipment_id: str) -> None:
-        """An estimated X4 milestone with its ETA, six hours ahead."""
+        """An estimated X4 milestone with its ETA, six hours ahead, naming the carrier (an
+        accepted tender first if none yet)."""
         due = self.world.env.now + 6 * HOUR
-        self.world.tms.milestone(self._shipment(shipment_id), "X4", classifier="EST",
+        self.world.tms.milestone(self._carried(self._shipment(shipment_id)), "X4", classifier="EST",
                                  event_time=due, eta=due)
 
     @state("the shipment reached the hub", sends=("shipment.status", "ACT"))
     def _at_hub(self, shipment_id: str) -> None:
-        """An actual X4 milestone: the goods are at the last-mile hub."""
-        self.world.tms.milestone(self._shipment(shipment_id), "X4")
+        """An actual X4 milestone: the goods are at the last-mile hub, brought by the carrier
+        that accepted the tender (one first if none has, as the lifecycle sends it)."""
+        self.world.tms.milestone(self._carried(self._shipment(shipment_id)), "X4")
 
     @state("freight charges are final", sends=("shipment.charges_finalized", "ACT"))
     def _charges(self, shipment_id: str) -> None:
@@ -263,3 +325,36 @@ class ProviderStates:
         task = self._task(task_id)
         self.world.lastmile.arrive(task)
         self.world.lastmile.complete(task, True, pod=proof_of_delivery(task, 1))
+
+
+def named(state: str) -> str | None:
+    """The name in STATES that `state` stands for (itself, or the state a WORDED name says),
+    or None for a state the simulators do not know."""
+    return _worded(state, {})[0] if state in STATES or any(
+        pattern.fullmatch(state) for pattern, _ in WORDED) else None
+
+
+def known_states() -> str:
+    """Every state the simulators know, as an error message lists them."""
+    return (f"{', '.join(STATES)}; and worded: {', '.join(_shown(p) for p, _ in WORDED)} "
+            "(docs/contracts.md)")
+
+
+def _shown(pattern: re.Pattern[str]) -> str:
+    """A WORDED pattern as a reader writes it: 'customer <customer_id> exists'."""
+    return repr(re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", pattern.pattern))
+
+
+def _worded(state: str, parameters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A WORDED state name as the state it names, its parameters taken from its words (and
+    `parameters`, which must agree); any other name as it is."""
+    for pattern, named in WORDED:
+        found = pattern.fullmatch(state)
+        if found:
+            said = found.groupdict()
+            clash = {k: v for k, v in parameters.items() if k in said and v != said[k]}
+            if clash:
+                raise StateError(f"provider state {state!r} names {said}, but its params say "
+                                 f"{clash}: give one or make them agree")
+            return named, {**parameters, **said}
+    return state, parameters

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from seatrial.contracts import api_provider, webhook_provider
-from seatrial.contracts.provider_states import STATES
+from seatrial.contracts.provider_states import STATES, known_states, named
 from seatrial.contracts.verify import (
     Broker,
     Source,
@@ -314,11 +314,11 @@ def _unsupported(interaction: dict[str, Any], kind: str | None, provider: str,
         return (f"{what}, but {provider!r} is the {face} face; a system's API and its webhooks "
                 f"are separate providers (--provider-name {system}-{kind}=NAME)")
     states = _states(interaction)
-    unknown = [state for state in states if state not in STATES]
+    unknown = [state for state in states if named(state) is None]
     if unknown:
         return (f"unknown provider state(s) {', '.join(map(repr, unknown))}; the simulators "
-                f"know: {', '.join(STATES)}")
-    if kind == WEBHOOKS and (not states or STATES[states[-1]].sends is None):
+                f"know: {known_states()}")
+    if kind == WEBHOOKS and (not states or STATES[named(states[-1])].sends is None):
         return (f"its last provider state ({states[-1] if states else 'none'!r}) makes no "
                 f"source send a webhook; end with one of: {', '.join(SENDING)}")
     if kind == API:

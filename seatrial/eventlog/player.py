@@ -24,7 +24,7 @@ import simpy
 
 from seatrial.durations import format_duration
 from seatrial.eventlog.format import EventLog, LogError
-from seatrial.model.envelope import EPOCH, Event
+from seatrial.model.envelope import EPOCH, Event, rfc3339
 from seatrial.scenario import Scenario, fault_window_problems
 from seatrial.simulators.erp.core import Customer, ErpCore, Order
 from seatrial.simulators.erp.events import OrderCancelled, OrderReleased
@@ -190,7 +190,7 @@ class Player:
             if isinstance(eta, str):
                 moved = datetime.fromisoformat(eta) - self.shift
                 changes["payload"] = {**changes.get("payload", event.payload),
-                                      "eta": moved.isoformat()}
+                                      "eta": rfc3339(moved)}
         return event._replace(**changes)
 
     # --- applying an event to the simulator that published it ----------------------------------

@@ -20,7 +20,7 @@ from seatrial.live.clock import LiveClock
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.settings import CONTROL_SECRET
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.sdk.webhooks import Webhook
 from seatrial.world.host import record_crash
 
@@ -78,7 +78,7 @@ class RemoteSut:
     async def _post(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
         event = webhook.event
         headers = {**webhook.headers,
-                   "x-seatrial-sim-time": to_datetime(self.clock.env.now).isoformat()}
+                   "x-seatrial-sim-time": rfc3339(to_datetime(self.clock.env.now))}
         posted = time.monotonic()
         try:
             answer = await self.client.post(f"{self.url}/webhooks/{event.source}",

@@ -3,7 +3,12 @@
 The same stack as a live run (one world, its seed and faults, the scaled clock), but nobody
 judges: it prints what a user needs to call the APIs (URLs, credentials, ready tokens, the
 webhook secrets) as shell `export` lines, and serves until Ctrl-C or SIGTERM. The credentials
-are random unless `seeded_credentials` asks for the seed's (reproducible demos).
+are random unless `seeded_credentials` asks for the seed's (reproducible demos), or the ones a
+user gives (a pact's own client credentials).
+
+With provider states (`--provider-states`) it serves a world that nothing moves on its own and
+each simulator answers Pact's state change requests too (seatrial.live.state_change), so a
+team's stock Pact verifier can set each interaction's state on an emptied world.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import SYSTEMS, with_sut_url
 from seatrial.live.simulator_app import REFUSED_RECORDED
 from seatrial.live.stack import SimulatorStack, listen
+from seatrial.live.state_change import PATH, StateChange, state_change_route
 from seatrial.scenario import Scenario
+from seatrial.world.drives import Idle
 from seatrial.world.ports import accept_all
 
 
@@ -42,6 +49,12 @@ class ServeOptions:
     # credentials from the seed (reproducible demos: anyone who knows the scenario and seed
     # can call the simulators); by default random ones
     seeded_credentials: bool = False
+    # the pact's own client credentials (--client-id/--client-secret), else the stack's
+    client_id: str | None = None
+    client_secret: str | None = None
+    # builds the Pact state handler over the served stack (the CLI injects the contracts'
+    # ProviderStates); None: no state change endpoint, and the scenario plays as usual
+    provider_states: Callable[[SimulatorStack], StateChange] | None = None
 
 
 def sut_base_url(url: str, flag: str) -> str:
@@ -150,25 +163,38 @@ async def _serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, s
     url = options.webhook_url
     stack = SimulatorStack(scenario, options.scale, options.host, options.seeded_credentials,
                            receiver=accept_all if url is None else lambda clock, ledger: (
-                               RemoteSut(url, clock, client, None, ledger)))
+                               RemoteSut(url, clock, client, None, ledger)),
+                           drive=None if options.provider_states is None else Idle())
+    if options.client_id is not None:
+        stack.tokens.client_id = options.client_id
+    if options.client_secret is not None:
+        stack.tokens.client_secret = options.client_secret
     world = stack.world
     remote = world.receiver if isinstance(world.receiver, RemoteSut) else None
     driver: asyncio.Task | None = None
     try:
-        await stack.start(sockets)
+        states = None if options.provider_states is None else options.provider_states(stack)
+        await stack.start(sockets, () if states is None else (state_change_route(states),))
         if url is None:
             note = ("no --webhook-url: every delivery is acknowledged and dropped (AcceptAll); "
                     "give your SUT's base URL to have them delivered")
         else:
             note = (f"delivered to {url}/webhooks/{{erp,tms,lastmile}}; "
                     f"{await configure_sut(url, with_sut_url(stack.settings, url))}")
-        credentials = ("seeded (--seeded-credentials): reproducible, and anyone who knows the "
-                       "scenario and seed can call these simulators" if options.seeded_credentials
-                       else "random, for this serve only")
+        credentials = ("given (--client-id/--client-secret)"
+                       if options.client_id is not None or options.client_secret is not None
+                       else "seeded (--seeded-credentials): reproducible, and anyone who knows "
+                       "the scenario and seed can call these simulators"
+                       if options.seeded_credentials else "random, for this serve only")
+        provider_states = [] if states is None else [
+            f"# provider states: POST {stack.urls['erp']}{PATH} (on any simulator's port) is "
+            "Pact's state change URL, with body and teardown; nothing moves on its own, a "
+            "teardown empties the world (docs/contracts.md)"]
         show([f"# seatrial serve: {scenario.name} seed {scenario.seed} at {options.scale:g}x "
               "(simulated seconds per wall second); Ctrl-C stops it",
               f"# webhooks: {note}",
               f"# credentials: {credentials}",
+              *provider_states,
               *export_lines(stack, issue_tokens(stack)),
               '# try: curl -H "Authorization: Bearer $SEATRIAL_ERP_TOKEN" '
               '"$SEATRIAL_ERP_URL/orders/SO-000001"'])

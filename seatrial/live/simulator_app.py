@@ -11,7 +11,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,7 +27,7 @@ from seatrial.live.clock import LiveClock
 from seatrial.live.limits import Limits, Refusal
 from seatrial.live.tokens import TokenIssuer
 from seatrial.model import wire
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.sdk.messages import DEFAULT_TIMEOUT, Call, ConnectError
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.simulators.api import problem, raw_body
@@ -53,9 +53,11 @@ class Activity:
 
 def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
                   tokens: TokenIssuer, activity: Activity,
-                  spec: Callable[[], dict[str, Any]], spoken: Dialect) -> SimulatorApp:
-    """Starlette serves the OpenAPI document and, when the dialect's auth scheme has one, its
-    token path; every other path is the system's API in that dialect, taken straight to the
+                  spec: Callable[[], dict[str, Any]], spoken: Dialect,
+                  extra_routes: Sequence[Route] = ()) -> SimulatorApp:
+    """Starlette serves the OpenAPI document, `extra_routes` (`seatrial serve
+    --provider-states`: the Pact state change endpoint) and, when the dialect's auth scheme has
+    one, its token path; every other path is the system's API in that dialect, taken straight to the
     endpoint (the hot path: no routing twice). Behind the input limits
     (seatrial.live.limits): an oversized request is answered before anything else."""
     api = ApiEndpoint(system, transport, clock, tokens, activity, spoken)
@@ -73,7 +75,7 @@ def simulator_app(system: str, transport: InProcessTransport, clock: LiveClock,
     async def openapi(_request: Request) -> Response:
         return _stamped(JSONResponse(spec()), clock)
 
-    routes = [Route("/openapi.json", openapi, methods=["GET"])]
+    routes = [Route("/openapi.json", openapi, methods=["GET"]), *extra_routes]
     if spoken.auth.token_path is not None:
         routes.append(Route(spoken.auth.token_path, token, methods=["POST"]))
     return SimulatorApp(api, Starlette(routes=routes), {route.path for route in routes},
@@ -118,7 +120,7 @@ class SimulatorApp:
 
 def _clock_headers(clock: LiveClock) -> list[tuple[bytes, bytes]]:
     """On every answer: the simulated time, for SUTs that want it, and the pace."""
-    return [(b"x-seatrial-sim-time", to_datetime(clock.env.now).isoformat().encode()),
+    return [(b"x-seatrial-sim-time", rfc3339(to_datetime(clock.env.now)).encode()),
             (b"x-seatrial-time-scale", clock.scale_text)]
 
 

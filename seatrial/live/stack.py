@@ -14,11 +14,12 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import simpy
 import uvicorn
+from starlette.routing import Route
 
 from seatrial.ledger import Ledger
 from seatrial.live.clock import LOOKAHEAD, LiveClock
@@ -101,9 +102,11 @@ class SimulatorStack:
                             self.secrets, f"{self.clock.scale:g}",
                             {s: getattr(scenario.dialects, s) for s in SYSTEMS})
 
-    async def start(self, sockets: dict[str, socket.socket] | None = None) -> None:
+    async def start(self, sockets: dict[str, socket.socket] | None = None,
+                    routes: Sequence[Route] = ()) -> None:
         """Serve each system on its socket in `sockets` (bound by `listen`: `seatrial serve`
-        binds the ports a user asked for), by default on an ephemeral port."""
+        binds the ports a user asked for), by default on an ephemeral port; `routes` beside
+        each API (`seatrial serve --provider-states`: the Pact state change endpoint)."""
         from seatrial.simulators.dialect import dialect
         from seatrial.simulators.openapi import api_spec
 
@@ -115,7 +118,7 @@ class SimulatorStack:
             name = getattr(self.world.scenario.dialects, system)
             app = simulator_app(system, self.world.transport, self.clock, self.tokens,
                                 self.activity, lambda system=system, name=name: api_spec(
-                                    system, name), dialect(system, name))
+                                    system, name), dialect(system, name), routes)
             self.endpoints[system] = app.api
             server = uvicorn.Server(uvicorn.Config(
                 app, lifespan="off", access_log=False, log_config=None,

@@ -23,6 +23,21 @@ def to_datetime(sim_seconds: float) -> datetime:
     return datetime.fromtimestamp(_EPOCH_TS + sim_seconds, UTC)
 
 
+#: The one pattern of every moment `rfc3339` writes.
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$"
+
+
+def rfc3339(moment: datetime) -> str:
+    """The one wire form of a moment in canonical API records, webhook events and the
+    simulated-time header: RFC 3339 with exactly six fraction digits (microseconds, what
+    Python's datetime holds) and a numeric offset, +00:00 for UTC, e.g.
+    2026-01-05T06:00:00.000000+00:00. Fixed, so one pattern (RFC3339) matches records and
+    events alike: Python's plain isoformat() drops a zero fraction, and a Pact datetime matcher
+    cannot say "optional fraction". The moment keeps its own offset (a clock-skew fault's local
+    time stays local)."""
+    return moment.isoformat(timespec="microseconds")
+
+
 class Event(NamedTuple):
     """One business event as the source system publishes it; duplicates share `event_id`.
 
@@ -44,14 +59,14 @@ class Event(NamedTuple):
     payload: dict[str, Any] = {}  # never mutated: events are read-only
 
     def to_json(self) -> dict[str, Any]:
-        """The wire form (ISO-8601 times), as a live webhook body carries it."""
+        """The wire form (`rfc3339` times), as a live webhook body carries it."""
         return {
             "event_id": self.event_id,
             "type": self.type,
             "source": self.source,
             "source_seq": self.source_seq,
-            "event_time": self.event_time.isoformat(),
-            "recorded_time": self.recorded_time.isoformat(),
+            "event_time": rfc3339(self.event_time),
+            "recorded_time": rfc3339(self.recorded_time),
             "classifier": self.classifier,
             "correlation_id": self.correlation_id,
             "order_id": self.order_id,

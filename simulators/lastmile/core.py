@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.simulators.domain import Conflict, Invalid, NotFound, operation
 from seatrial.simulators.lastmile.events import CompletionDetails, TaskUpdated
 
@@ -194,7 +194,7 @@ class LastMileCore:
         task.attempts.append(Attempt(self.clock()))
         self._publish(task, "taskStarted")
         self._publish(task, "taskEta", classifier="EST", event_time=eta,
-                      eta=to_datetime(eta).isoformat())
+                      eta=rfc3339(to_datetime(eta)))
 
     def arrive(self, task: Task) -> None:
         self._publish(task, "taskArrival")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.simulators.domain import Conflict, NotFound, operation
 from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
 
@@ -133,7 +133,7 @@ class TmsCore:
         if classifier == "ACT" and code in STATE_AFTER:
             shipment.state = STATE_AFTER[code]
         status = ShipmentStatus(code, reason, shipment.carrier,
-                                None if eta is None else to_datetime(eta).isoformat())
+                                None if eta is None else rfc3339(to_datetime(eta)))
         self.events.publish(status, shipment.correlation_id, classifier=classifier,
                             event_time=when, order_id=shipment.order_id,
                             shipment_id=shipment.id)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind
-from seatrial.model.envelope import Event
+from seatrial.model.envelope import Event, rfc3339
 from seatrial.model.vocabulary import SOURCE_LOCAL_TIME
 from seatrial.scenario_fields import MINUTE, Duration, Probability, WebhookChannel
 
@@ -48,7 +48,7 @@ class ClockSkewEffect(Effect[ClockSkew]):
         if self.rng.random() < fault.probability:
             plan.event = skewed(plan.event, fault.mode, self.rng, fault.skew)
             plan.note({"fault": "clock_skew", "mode": fault.mode,
-                       "event_time": plan.event.event_time.isoformat()})
+                       "event_time": rfc3339(plan.event.event_time)})
 
 
 def explore(space: Space) -> SearchStrategy[ClockSkew]:

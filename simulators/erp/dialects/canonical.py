@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.model.envelope import CLASSIFIERS, to_datetime
+from seatrial.model.envelope import CLASSIFIERS, rfc3339, to_datetime
 from seatrial.model.vocabulary import ERP_CANCELLED, ERP_LIFECYCLE, ERP_STATUSES, RANK
 from seatrial.simulators.api import (
     MAX_AMOUNT,
@@ -106,7 +106,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "value": order.value, "currency": order.currency, "ship_to": order.ship_to,
         "status": ERP_CANCELLED if order.cancelled_at is not None else order.status,
         "logistics_status": order.status, "shipment_id": order.shipment_id, "eta": order.eta,
-        "released_at": to_datetime(order.released_at).isoformat(),
+        "released_at": rfc3339(to_datetime(order.released_at)),
     }
 
 

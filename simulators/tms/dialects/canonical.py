@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.model.envelope import to_datetime
+from seatrial.model.envelope import rfc3339, to_datetime
 from seatrial.simulators.api import (
     ApiRequest,
     Endpoint,
@@ -48,7 +48,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 def shipment_json(shipment: Shipment) -> dict[str, Any]:
     return {"id": shipment.id, "order_id": shipment.order_id, "state": shipment.state,
             "carrier": shipment.carrier, "ship_to": shipment.ship_to,
-            "created_at": to_datetime(shipment.created_at).isoformat()}
+            "created_at": rfc3339(to_datetime(shipment.created_at))}
 
 
 def create_shipment(tms: TmsCore, request: ApiRequest) -> Reply:
