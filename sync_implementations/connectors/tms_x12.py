@@ -10,9 +10,10 @@
   `POLL_EVERY` seconds while any tender is open (the files a partner leaves are not pushed:
   polling is how SFTP partners learn of them), skips names still being written (`.part`),
   reads each interchange, answers every group but a 997 with a 997 of its own (accepting or
-  rejecting each set with the AK3/AK4 its reading error names), hands the 214s and 210s to the
-  business logic as the events they report, and deletes the file. An interchange is taken
-  once: its (sender, ISA13) is remembered durably.
+  rejecting each set with the AK3/AK4 its reading error names; one interchange of 997s per
+  look), hands the 990s, 214s and 210s to the business logic as the events they report, and
+  deletes the files. An interchange is taken once: its (sender, ISA13) is remembered
+  durably.
 - Control numbers: one durable counter gives each interchange its ISA13, GS06 and ST02, so
   none repeats, across crashes too.
 """
@@ -62,9 +63,9 @@ class TmsX12(Tms):
         if TENDER + tender_id not in store:
             stops = (x12.load_tender.Stop(1, "LD"),
                      x12.load_tender.Stop(2, "UL", place=_place(order.ship_to)))
-            yield from self._send(x12.load_tender.LoadTender(
+            yield from self._send([x12.load_tender.LoadTender(
                 "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL, stops,
-                _references(order_id, corr)), tender_id)
+                _references(order_id, corr))], tender_id)
             store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
             store.put(OPEN + tender_id, True)
         self._collect()
@@ -81,9 +82,9 @@ class TmsX12(Tms):
         tender_id, order_id = self._tender_of(shipment_id)
         if tender_id is None:
             raise Parked(f"no tender of ours made shipment {shipment_id}")
-        yield from self._send(x12.load_tender.LoadTender(
+        yield from self._send([x12.load_tender.LoadTender(
             "", tender_id, "PP", x12.load_tender.Purpose.CANCELLATION,
-            (x12.load_tender.Stop(1, "LD"),), _references(order_id, corr)), tender_id)
+            (x12.load_tender.Stop(1, "LD"),), _references(order_id, corr))], tender_id)
 
     def _tender_of(self, shipment_id: str) -> tuple[str | None, str | None]:
         for key in self.io.store.keys(TENDER):
@@ -92,15 +93,15 @@ class TmsX12(Tms):
                 return key.removeprefix(TENDER), tender["order"]
         return None, None
 
-    def _send(self, document: Any, tender_id: str | None = None) -> Handler:
-        """One interchange carrying `document`, put in `inbound/` under its final name (an
+    def _send(self, documents: list[Any], tender_id: str | None = None) -> Handler:
+        """One interchange carrying `documents`, put in `inbound/` under its final name (an
         in-process put is whole at once), sent again as it was (same ISA13) until it lands."""
         number = self.io.store.get(COUNTER, 0) + 1
         self.io.store.put(COUNTER, number)
         if tender_id is not None:
             self.io.store.put(SENT + str(number), tender_id)
         interchange = x12.documents.compose(
-            [document], sender=SHIPPER, receiver=TMS, prepared=_minute(self.io.now),
+            documents, sender=SHIPPER, receiver=TMS, prepared=_minute(self.io.now),
             numbers=x12.control.ControlNumbers(number))
         yield from self.send(self.io.mailbox.put(
             "inbound", f"{number:09d}.x12", x12.envelope.render_interchange(interchange)))
@@ -113,29 +114,45 @@ class TmsX12(Tms):
             self.io.spawn(self._collect_all())
 
     def _collect_all(self) -> Handler:
+        """A look at `outbound/` every `POLL_EVERY` seconds while a tender is open: every
+        complete file read, all of them acknowledged in one interchange of 997s, what they
+        report handed on, and then each deleted (a crash before that reads them again: the
+        events they carry keep their ids, which the business logic dedupes by)."""
         while next(self.io.store.keys(OPEN), None):
             yield self.io.sleep(POLL_EVERY)
             listing = yield from self.send(self.io.mailbox.list("outbound"))
-            for name in Mailbox.names(listing):
-                if not name.endswith(PARTIAL):
-                    yield from self._take(name)
+            names = [name for name in Mailbox.names(listing) if not name.endswith(PARTIAL)]
+            taken, events, acks = [], [], []
+            for name in names:
+                got = yield from self.send(self.io.mailbox.get("outbound", name),
+                                           accept=(404,))
+                if got.ok and (read := self._read(got.content)) is not None:
+                    taken.append(read[0])
+                    events += read[1]
+                    acks += read[2]
+            if acks:
+                yield from self._send(acks)
+            for event in events:
+                if self.take is not None:
+                    self.take(event)
+            for key in taken:
+                self.io.store.put(key, True)
+            for name in names:
+                yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
         self.collecting = False
 
-    def _take(self, name: str) -> Handler:
-        got = yield from self.send(self.io.mailbox.get("outbound", name), accept=(404,))
-        if got.ok:
-            yield from self._read(got.content)
-        yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
-
-    def _read(self, content: bytes) -> Handler:
+    def _read(self, content: bytes) -> tuple[str, list[Event], list[Any]] | None:
+        """An interchange's key (sender, ISA13), the events it reports and the 997s answering
+        its groups; None for one taken before, or one that is no interchange at all (kept
+        aside: there is no group to acknowledge)."""
         try:
             interchange = x12.envelope.parse_interchange(content, keep_set_errors=True)
         except x12.errors.X12Error as error:
             self.io.store.put(f"x12/unreadable/{self.io.now.isoformat()}", str(error))
-            return
+            return None
         taken = f"{TAKEN}{interchange.sender.id}/{interchange.control_number}"
         if taken in self.io.store:
-            return  # the same interchange again
+            return None
         events, acks = [], []
         for group in interchange.groups:
             problems = {}
@@ -150,21 +167,7 @@ class TmsX12(Tms):
                         transaction.control_number)
             if group.functional_id != "FA":  # an acknowledgment is never acknowledged
                 acks.append(x12.acknowledgment.acknowledge(group, problems))
-        if acks:
-            yield from self._send_all(acks)
-        for event in events:
-            if self.take is not None:
-                self.take(event)
-        self.io.store.put(taken, True)
-
-    def _send_all(self, acks: list[Any]) -> Handler:
-        number = self.io.store.get(COUNTER, 0) + 1
-        self.io.store.put(COUNTER, number)
-        interchange = x12.documents.compose(
-            acks, sender=SHIPPER, receiver=TMS, prepared=_minute(self.io.now),
-            numbers=x12.control.ControlNumbers(number))
-        yield from self.send(self.io.mailbox.put(
-            "inbound", f"{number:09d}.x12", x12.envelope.render_interchange(interchange)))
+        return taken, events, acks
 
     def _events(self, interchange: Any, group: Any, transaction: Any, document: Any
                 ) -> list[Event]:
