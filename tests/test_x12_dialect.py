@@ -133,7 +133,7 @@ def test_the_tms_writes_its_files_atomically_and_the_sut_writes_only_inbound():
     router, _ = _router()
     _put(router, "a.x12", _tender("shipment-SO-000001"))
     files = router.dispatch("GET", "/mailbox/outbound").body["files"]
-    assert files and not any(name.endswith(".part") for name in files)
+    assert files and not any(name.startswith(".") for name in files)
     refused = router.dispatch("PUT", "/mailbox/outbound/x.x12", content=b"ISA")
     assert refused.status == 422
 

@@ -8,14 +8,15 @@
   rejecting the 204 parks it. A cancellation is a 204 with B2A01 01 and the same B204.
 - Collecting: one background task per process (`_collect_all`) lists `outbound/` every
   `POLL_EVERY` seconds while any tender is open (the files a partner leaves are not pushed:
-  polling is how SFTP partners learn of them), skips names still being written (`.part`),
+  polling is how SFTP partners learn of them), skips files still being written (a dot-name),
   reads each interchange, answers every group but a 997 with a 997 of its own (accepting or
   rejecting each set with the AK3/AK4 its reading error names; one interchange of 997s per
   look), hands the 990s, 214s and 210s to the business logic as the events they report, and
   deletes the files. An interchange is taken once: its (sender, ISA13) is remembered
   durably.
-- Control numbers: one durable counter gives each interchange its ISA13, GS06 and ST02, so
-  none repeats, across crashes too.
+- Control numbers: one durable counter gives each interchange its ISA13 and each of its
+  groups and sets their GS06 and ST02 (one number per document), so none repeats, across
+  crashes too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from seatrial.sync_implementations.connectors.tms import Tms
 SHIPPER = x12.envelope.Party("ZZ", "SEATRIALSHIP")  # us, as the trading partners agreed
 TMS = x12.envelope.Party("ZZ", "SEATRIALTMS")
 POLL_EVERY = 60.0
-PARTIAL = ".part"
+HIDDEN = "."  # a name beginning so is a file still being written
 COUNTER = "x12/isa13"
 TENDER = "x12/tender/"  # + B204: {"order": ..., "shipment": the TMS's id once accepted}
 SENT = "x12/sent/"  # + our ISA13: the B204 it carried
@@ -97,7 +98,7 @@ class TmsX12(Tms):
         """One interchange carrying `documents`, put in `inbound/` under its final name (an
         in-process put is whole at once), sent again as it was (same ISA13) until it lands."""
         number = self.io.store.get(COUNTER, 0) + 1
-        self.io.store.put(COUNTER, number)
+        self.io.store.put(COUNTER, number + len(documents) - 1)  # a group and a set each
         if tender_id is not None:
             self.io.store.put(SENT + str(number), tender_id)
         interchange = x12.documents.compose(
@@ -121,7 +122,7 @@ class TmsX12(Tms):
         while next(self.io.store.keys(OPEN), None):
             yield self.io.sleep(POLL_EVERY)
             listing = yield from self.send(self.io.mailbox.list("outbound"))
-            names = [name for name in Mailbox.names(listing) if not name.endswith(PARTIAL)]
+            names = [name for name in Mailbox.names(listing) if not name.startswith(HIDDEN)]
             taken, events, acks = [], [], []
             for name in names:
                 got = yield from self.send(self.io.mailbox.get("outbound", name),

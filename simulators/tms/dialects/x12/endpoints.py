@@ -4,8 +4,8 @@ carries, declared so that the ledger records each beside the file that carried i
 
 The SUT writes only `inbound/`, and a file there is taken the moment it is put under its final
 name: an in-process put is whole at once, so there is nothing to rename into place (a name
-ending `.part` is kept until the SUT renames it, which it may do only in `outbound/`, where it
-marks what it has collected). The TMS collects what lands in `inbound/`; the SUT collects, and
+beginning with a dot is a file still being written, never taken; the SUT renames only in
+`outbound/`, where it may mark what it has collected). The TMS collects what lands in `inbound/`; the SUT collects, and
 deletes, what it finds in `outbound/`."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from seatrial.simulators.api import ApiRequest, Endpoint, Reply
 from seatrial.simulators.domain import Invalid, NotFound
 from seatrial.simulators.schema import obj, string
 from seatrial.simulators.tms.core import TmsCore
-from seatrial.simulators.tms.dialects.x12.mailbox import PARTIAL
+from seatrial.simulators.tms.dialects.x12.mailbox import HIDDEN
 from seatrial.simulators.tms.dialects.x12.partner import (
     CANCELLATION,
     TENDER,
@@ -55,7 +55,7 @@ def put_file(partner: TradingPartner, request: ApiRequest) -> Reply:
     if request.content is None:
         raise Invalid("body", "the file's bytes, sent raw (content-type application/edi-x12)")
     partner.mailbox.put(folder, name, request.content)
-    landed = () if name.endswith(PARTIAL) else partner.land(name)
+    landed = () if name.startswith(HIDDEN) else partner.land(name)
     return Reply(201, {"name": name, "folder": folder}, inner=landed)
 
 

@@ -1,8 +1,8 @@
 """The TMS's SFTP mailbox in virtual time: two folders of named files, `inbound/` (files for the
 TMS) and `outbound/` (files from it), as `seatrial.live.mailbox` serves them over SFTP.
 
-The TMS writes atomically, as the live mailbox's own side does: a temporary name in the same
-folder, then a rename, so a client never lists a half-written file under its final name. In
+The TMS writes atomically, as the live mailbox's own side does: a temporary name beginning with
+a dot in the same folder, then a rename, so a client never lists a half-written file under its final name. In
 virtual time both steps happen at one instant; the temporary name is kept in the API so that a
 fault can leave a file visible mid-write (issue 20, part 3)."""
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from seatrial.simulators.domain import Conflict, Invalid, NotFound
 
 FOLDERS = ("inbound", "outbound")
-PARTIAL = ".part"  # the suffix of a file still being written
+HIDDEN = "."  # a name beginning so is a file still being written (as the live mailbox names it)
 
 
 @dataclass
@@ -57,9 +57,10 @@ class Mailbox:
         del files[name]
 
     def write_atomically(self, folder: str, name: str, content: bytes) -> None:
-        """The TMS's own writes: under a temporary name, then renamed to `name`."""
-        self.put(folder, name + PARTIAL, content)
-        self.rename(folder, name + PARTIAL, name)
+        """The TMS's own writes: under a temporary dot-name, then renamed to `name`."""
+        temporary = f"{HIDDEN}{name}.part"
+        self.put(folder, temporary, content)
+        self.rename(folder, temporary, name)
 
 
 def _check_name(name: str) -> None:
