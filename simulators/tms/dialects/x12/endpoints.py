@@ -5,8 +5,8 @@ carries, declared so that the ledger records each beside the file that carried i
 The SUT writes only `inbound/`, and a file there is taken the moment it is put under its final
 name: an in-process put is whole at once, so there is nothing to rename into place (a name
 beginning with a dot is a file still being written, never taken; the SUT renames only in
-`outbound/`, where it may mark what it has collected). The TMS collects what lands in `inbound/`; the SUT collects, and
-deletes, what it finds in `outbound/`."""
+`outbound/`, where it may mark what it has collected). The TMS collects what lands in
+`inbound/`; the SUT collects, and deletes, what it finds in `outbound/`."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The TMS's SFTP mailbox in virtual time: two folders of named files, `inbound/` (files for the
 TMS) and `outbound/` (files from it), as `seatrial.live.mailbox` serves them over SFTP.
 
-The TMS writes atomically, as the live mailbox's own side does: a temporary name beginning with
-a dot in the same folder, then a rename, so a client never lists a half-written file under its final name. In
-virtual time both steps happen at one instant; the temporary name is kept in the API so that a
-fault can leave a file visible mid-write (issue 20, part 3)."""
+The TMS writes atomically, as the live mailbox's own side does: a temporary name beginning
+with a dot in the same folder, then a rename, so a client never lists a half-written file under
+its final name. In virtual time both steps happen at one instant; the temporary name is kept in
+the API so that a fault can leave a file visible mid-write (issue 20, part 3)."""
 
 from __future__ import annotations
 
