@@ -3,7 +3,7 @@
 The SUT tenders a shipment with a 204 (cancels with one whose B2A01 is 01) dropped in
 `inbound/`; the TMS answers each group with a 997 and the tender with 990s, reports milestones
 as 214s and the final freight statement as a 210, all in `outbound/`, where the SUT collects
-them (polling: `io.mailbox`, docs/writing-a-sync-implementation.md) and answers each with a 997
+them (polling through `io.mailbox`, docs/dialects.md#x12) and answers each with a 997
 of its own. `partner` plays the TMS's side over the unchanged core, `documents` turns its events
 into X12 documents (`seatrial.x12` reads and writes them), `mailbox` holds the folders and
 `endpoints` is the file-exchange API the in-process client reaches. Its events are never
