@@ -16,6 +16,7 @@ from seatrial.cli import main
 from seatrial.cli_input import spoken
 from seatrial.run import run_scenario
 from seatrial.scenario_yaml import load_scenario_file
+from seatrial.sdk import Mailbox, Response
 from seatrial.simulators.api import Router
 from seatrial.simulators.dialect import dialect
 from seatrial.simulators.events import EventSource
@@ -141,8 +142,22 @@ def test_the_tms_writes_its_files_atomically_and_the_sut_writes_only_inbound():
 def test_the_scenario_file_speaks_x12_and_reference_holds_it_naive_is_caught():
     scenario = load_scenario_file("scenarios/x12-happy-path.yaml")
     assert scenario.dialects.tms == "x12"
-    assert run_scenario(scenario, resolve("reference")).passed
+    held = run_scenario(scenario, resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
+    assert run_scenario(scenario, resolve("reference")).ledger_hash == held.ledger_hash
     assert run_scenario(scenario, resolve("naive")).violations
+
+
+def test_the_sdk_mailbox_client_yields_plain_calls():
+    mailbox = Mailbox("tms")
+    put = mailbox.put("inbound", "000000001.x12", b"ISA*...")
+    assert (put.system, put.method, put.path, put.content) == (
+        "tms", "PUT", "/mailbox/inbound/000000001.x12", b"ISA*...")
+    assert ("content-type", "application/edi-x12") in put.headers
+    assert mailbox.list("outbound").path == "/mailbox/outbound"
+    assert mailbox.rename("outbound", "a.x12", "b.x12").json == {"to": "b.x12"}
+    assert mailbox.delete("outbound", "a.x12").method == "DELETE"
+    assert Mailbox.names(Response(200, {"files": ["a.x12", 3]})) == ["a.x12"]
 
 
 @pytest.mark.parametrize("name", QUICK)

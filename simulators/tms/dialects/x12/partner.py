@@ -45,7 +45,6 @@ class TradingPartner:
         self.received = ReceivedInterchanges()
         self.shipments: dict[str, str] = {}  # B204 -> the TMS's shipment id
         self.tender_ids: dict[str, str] = {}  # the TMS's shipment id -> B204
-        self.acknowledged: list[int] = []  # GS06 of each of its groups the SUT acknowledged
 
     # --- files the SUT drops ---------------------------------------------------------------
 
@@ -64,6 +63,8 @@ class TradingPartner:
                          for _ in _tenders(interchange))
         replies, acks = [], []
         for group in interchange.groups:
+            if group.functional_id == "FA":
+                continue  # the SUT's 997s: an acknowledgment is never acknowledged
             problems = {}
             for transaction in group.transactions:
                 if transaction.fault is not None:
@@ -76,15 +77,12 @@ class TradingPartner:
                     continue
                 if isinstance(document, LoadTender):
                     replies.append(self._tender(document))
-                elif group.functional_id == "FA":
-                    self.acknowledged.append(document.group_control)
                 else:
                     problems[transaction.control_number] = X12Error(
                         "ST", 1, 1, SetSyntax.NOT_SUPPORTED,
                         f"the TMS takes 204 and 997, not {transaction.set_id}",
                         transaction.set_id, transaction.control_number)
-            if group.functional_id != "FA":  # an acknowledgment is never acknowledged
-                acks.append(acknowledge(group, problems))
+            acks.append(acknowledge(group, problems))
         if acks:
             self._send(acks, _prepared(self.tms.clock()))
         return tuple(replies)
