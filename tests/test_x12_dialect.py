@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from test_x12_golden import pyx12_read
 
 from seatrial.catalogue import gate_suite
 from seatrial.cli import main
 from seatrial.cli_input import spoken
-from seatrial.run import run_scenario
+from seatrial.run import play, run_scenario
 from seatrial.scenario_yaml import load_scenario_file
 from seatrial.sdk import Mailbox, Response
 from seatrial.simulators.api import Router
@@ -146,6 +147,25 @@ def test_the_scenario_file_speaks_x12_and_reference_holds_it_naive_is_caught():
     assert held.passed, [v["message"] for v in held.violations[:5]]
     assert run_scenario(scenario, resolve("reference")).ledger_hash == held.ledger_hash
     assert run_scenario(scenario, resolve("naive")).violations
+
+
+def test_every_file_of_a_run_parses_in_pyx12_and_here():
+    """What both partners wrote in a run of x12-happy-path, read by an independent X12 reader
+    (pyx12's, envelope syntax) and by seatrial.x12, every set to its typed document."""
+    scenario = load_scenario_file("scenarios/x12-happy-path.yaml")
+    world, _ = play(scenario, resolve("reference"))
+    files = {entry.data["content"] for entry in world.ledger.entries
+             if entry.system == "tms" and isinstance(entry.data.get("content"), str)
+             and entry.data["content"].startswith("ISA")}
+    sets = {parse_interchange(f.encode()).groups[0].transactions[0].set_id for f in files}
+    assert sets == {"204", "990", "214", "210", "997"}
+    for content in files:
+        _, errors = pyx12_read(content.encode())
+        assert errors == [], content
+        interchange = parse_interchange(content.encode())
+        for group in interchange.groups:
+            for transaction in group.transactions:
+                read_document(transaction)
 
 
 def test_the_sdk_mailbox_client_yields_plain_calls():
