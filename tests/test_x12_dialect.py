@@ -131,6 +131,17 @@ def test_a_malformed_204_gets_a_997_rejection_naming_segment_and_element_not_a_c
     assert element.position == 1 and element.value == "07"
 
 
+def test_a_tender_without_a_ship_to_is_rejected_naming_the_missing_stop():
+    router, _ = _router()
+    answer = _put(router, "a.x12", _tender("shipment-SO-000001", unloading=False))
+    assert answer.status == 201 and answer.inner == ()
+    assert router.core.tms.shipments == {}
+    ack, = _outbound(router)
+    result, = ack.sets
+    assert result.acceptance is Acceptance.REJECTED
+    assert [(n.segment_id, n.code) for n in result.segments] == [("S5", "3")]
+
+
 def test_the_tms_writes_its_files_atomically_and_the_sut_writes_only_inbound():
     router, _ = _router()
     _put(router, "a.x12", _tender("shipment-SO-000001"))

@@ -16,16 +16,23 @@ from datetime import UTC, datetime
 
 from seatrial.model.envelope import Event, to_datetime
 from seatrial.simulators.api import Inner, Reply
-from seatrial.simulators.domain import Conflict, Invalid
+from seatrial.simulators.domain import Conflict
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.simulators.tms.dialects.x12 import documents
 from seatrial.simulators.tms.dialects.x12.mailbox import Mailbox
 from seatrial.simulators.tms.events import ChargesFinalized, ShipmentStatus
 from seatrial.x12.acknowledgment import acknowledge
+from seatrial.x12.common import Entity
 from seatrial.x12.control import ControlNumbers, ReceivedInterchanges
 from seatrial.x12.documents import Document, compose, read_document
-from seatrial.x12.envelope import Interchange, Party, parse_interchange, render_interchange
-from seatrial.x12.errors import SetSyntax, X12Error
+from seatrial.x12.envelope import (
+    Interchange,
+    Party,
+    TransactionSet,
+    parse_interchange,
+    render_interchange,
+)
+from seatrial.x12.errors import SegmentSyntax, SetSyntax, X12Error
 from seatrial.x12.load_tender import LoadTender, Purpose
 from seatrial.x12.shipment_status import ShipmentStatus as Status214
 from seatrial.x12.shipment_status import Status, StatusLine
@@ -71,6 +78,8 @@ class TradingPartner:
                     continue
                 try:
                     document = read_document(transaction)
+                    if isinstance(document, LoadTender):
+                        _check_ship_to(document, transaction)
                 except X12Error as error:
                     problems[transaction.control_number] = error.in_set(
                         transaction.control_number)
@@ -147,15 +156,18 @@ def carried(content: bytes | None) -> list[Inner]:
 
 
 def _tenders(interchange: Interchange) -> list[LoadTender]:
-    """The 204s in an interchange that read without error."""
+    """The 204s in an interchange the TMS takes (read without error, a tender with its
+    ship-to): the ones `land` answers, in its order."""
     found = []
     for group in interchange.groups:
         for transaction in group.transactions:
             if transaction.fault is None and transaction.set_id == "204":
                 try:
-                    found.append(read_document(transaction))
+                    tender = read_document(transaction)
+                    _check_ship_to(tender, transaction)
                 except X12Error:
                     continue
+                found.append(tender)
     return found
 
 
@@ -177,12 +189,27 @@ def _reference(tender: LoadTender, qualifier: str) -> str | None:
     return next((r.value for r in tender.references if r.qualifier == qualifier), None)
 
 
-def _ship_to(tender: LoadTender) -> dict[str, str]:
-    """The canonical address of the unloading stop (S502 UL): its N3 lines, one a line."""
+def _unloading(tender: LoadTender) -> Entity | None:
+    """The place of the unloading stop (S502 UL), with a street and a city, if there is one."""
     place = next((stop.place for stop in tender.stops if stop.reason == "UL" and stop.place),
                  None)
-    if place is None or not place.street or not place.city:
-        raise Invalid("S5", "the 204 needs an unloading stop (S502 UL) with its N1/N3/N4")
+    return place if place is not None and place.street and place.city else None
+
+
+def _check_ship_to(tender: LoadTender, transaction: TransactionSet) -> None:
+    """A tender must say where the load goes; a cancellation need not. Else the 997 rejects
+    the set: the S5 loop of an unloading stop is missing (AK304 3), where SE stands."""
+    if tender.purpose is not Purpose.CANCELLATION and _unloading(tender) is None:
+        raise X12Error("S5", len(transaction.body) + 2, None,
+                       SegmentSyntax.MANDATORY_SEGMENT_MISSING,
+                       "a tender needs an unloading stop (S502 UL) with its N1, N3 and N4")
+
+
+def _ship_to(tender: LoadTender) -> dict[str, str]:
+    """The canonical address of the unloading stop (`_check_ship_to`): its N3 lines, one a
+    line."""
+    place = _unloading(tender)
+    assert place is not None  # checked as the tender was read
     address = {"street": "\n".join(place.street), "city": place.city,
                "postcode": place.postal_code}
     if place.country:
