@@ -34,7 +34,8 @@ from seatrial.x12.load_tender import LoadTender, Purpose, Stop
 
 SEEDS = (1, 2, 3, 4, 5)
 #: a TMS rate limit of 0.2 requests a second is an HTTP API's token bucket: over the mailbox
-#: every file costs the SUT a get and a delete, so the wave cannot drain in the deadline
+#: every file costs the SUT a get and a delete, so the wave drains only just in its deadline
+#: (seeds 2 and 4 miss it by minutes, stages-converge; 1, 3 and 5 hold): xfail, not strict
 HTTP_ONLY = {"rate-limit-squeeze"}
 #: quick ones for the default run; the whole gate on five seeds is `slow`
 QUICK = ("happy-path", "cancellation-races", "carrier-local-time", "tms-outage")
