@@ -48,6 +48,7 @@ from seatrial.cli_input import (
     seed_option,
     seeded,
     seeds_option,
+    served_live,
     spoken,
     target_cmd_option,
     target_option,
@@ -367,8 +368,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
             outcomes = [_record(plan, sut, target, record_path)]
         elif sut is not None:
             options = _live_options(time_scale, drain, health_timeout)
-            outcomes = _execute_live(plan, sut, options, console, pacts, jobs=jobs or 1,
-                                     retries=retries)
+            outcomes = _execute_live(served_live(plan), sut, options, console, pacts,
+                                     jobs=jobs or 1, retries=retries)
         else:
             outcomes = _execute([(scenario, target) for scenario in plan],
                                 jobs or os.cpu_count() or 1, console,

@@ -109,6 +109,12 @@ PATH_PARAMETERS = {
     "customer_id": ("ERP customer id", "C-00001"),
     "shipment_id": ("TMS shipment id", "SH-000001"),
     "task_id": ("last-mile task id", "T-000001"),
+    # the TMS's x12 dialect: its mailbox, and the tender a 204 names (B204)
+    "folder": ("mailbox folder: inbound (files for the TMS) or outbound (files from it)",
+               "outbound"),
+    "name": ("file name", "000000001.x12"),
+    "tender_id": ("the tender's shipment identification number (204 B204)",
+                  "shipment-SO-000001"),
 }
 
 # Paths the HTTP face serves besides the route table.

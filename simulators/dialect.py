@@ -7,11 +7,12 @@ channel calls them), tells who is calling in its own auth scheme (`auth`; the li
 and describes itself (`describe`: its OpenAPI document). Where its events go is its to say
 too (`audience`: None, the canonical way, is one standing subscription to the configured
 receiver; a dialect whose SUT registers webhooks names the registrations an event goes to),
-how the channel redelivers them (`redelivery`, `disable_after`), and what a forger sends in
-its signing shape (`forgeries`). A system's
-dialects are the modules of its `dialects` package (`simulators/<system>/dialects/<name>.py`,
-each with a `DIALECT`), found here, so a new dialect is one new module; a scenario picks one
-per system (default `canonical`).
+how the channel redelivers them (`redelivery`, `disable_after`), what a forger sends in
+its signing shape (`forgeries`), or, for a dialect whose events are files the SUT collects
+(x12), how it files them (`post_event`). A system's dialects are the modules or packages of
+its `dialects` package (`simulators/<system>/dialects/<name>[.py]`, each with a `DIALECT`),
+found here, so a new dialect is one new module or folder; a scenario picks one per system
+(default `canonical`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Dialect:
     #: media types (lower-case, no parameters) whose request bodies its endpoints read raw, as
     #: `ApiRequest.content` (e.g. multipart/mixed, application/xml); any other body is JSON
     raw_media_types: frozenset[str] = frozenset()
+    #: a dialect whose events travel as files, not webhooks (x12's SFTP mailbox): (event, what
+    #: its router serves) -> the name of the file it wrote for the event into that object's
+    #: outbound folder, which the channel calls in place of a webhook delivery; None: webhooks
+    post_event: Callable[[Event, Any], str] | None = None
 
     @cached_property
     def table(self) -> Endpoints:

@@ -25,11 +25,23 @@ class NaiveSync(SyncImplementation):
     defect = ("point-to-point: no dedupe, no Idempotency-Key, no retries, arrival order, "
               "invoices on any completion")
 
+    def __init__(self) -> None:
+        self.connected: tuple[IO, Links] | None = None  # the connectors, made once per IO
+
     def start(self, io: IO) -> Handler | None:
-        return _connect(io).lastmile.start()
+        self.connect(io).tms.start()  # the EDI files' collector, in the x12 dialect
+        return self.connect(io).lastmile.start()
+
+    def connect(self, io: IO) -> Links:
+        """The connectors, made once per IO (a collector of EDI files runs once); an event
+        one reads back (a file collected) is handled as if delivered."""
+        if self.connected is None or self.connected[0] is not io:
+            self.connected = io, links(io, _once,
+                                       lambda event: io.spawn(self.on_event(event, io)))
+        return self.connected[1]
 
     def on_event(self, event: Event, io: IO) -> Handler:
-        link = _connect(io)
+        link = self.connect(io)
         order_id = event.order_id
         payload = event.payload
         if event.type == "order.released":
@@ -62,6 +74,3 @@ class NaiveSync(SyncImplementation):
                 yield from link.erp.release_invoice(order_id, {"task_id": event.task_id},
                                                     None, None)
 
-
-def _connect(io: IO) -> Links:
-    return links(io, _once)

@@ -7,12 +7,17 @@
             if event.type == "order.released":
                 order = (yield io.erp.get(f"/orders/{event.order_id}")).json()
                 ...
+
+`x12` is the X12 004010 codec (`seatrial.x12`) for a SUT that trades EDI files through
+`io.mailbox` (the TMS's x12 dialect).
 """
 
+from seatrial import x12
 from seatrial.model import vocabulary
 from seatrial.model.envelope import Event
 from seatrial.sdk.cookies import Cookies
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
+from seatrial.sdk.mailbox import Mailbox
 from seatrial.sdk.messages import (
     Call,
     ConnectError,
@@ -34,6 +39,7 @@ __all__ = [
     "Event",
     "HTTPStatusError",
     "Handler",
+    "Mailbox",
     "RequestTimeout",
     "Response",
     "Sleep",
@@ -42,4 +48,5 @@ __all__ = [
     "Webhook",
     "verify",
     "vocabulary",
+    "x12",
 ]

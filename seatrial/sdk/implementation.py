@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from seatrial.model.envelope import SYSTEMS, Event, to_datetime
 from seatrial.model.wire import CANONICAL
+from seatrial.sdk.mailbox import Mailbox
 from seatrial.sdk.messages import ApiClient, Call, Sleep, sleep_error
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import TOLERANCE, Webhook, verify
@@ -30,7 +31,8 @@ class Runtime(Protocol):
 
 
 class IO:
-    """Everything a handler may touch: the three APIs, time, tasks, durable state, randomness."""
+    """Everything a handler may touch: the three APIs, the TMS's EDI mailbox (`mailbox`, in
+    the x12 dialect), time, tasks, durable state, randomness."""
 
     def __init__(self, runtime: Runtime, store: DurableStore, rng: random.Random,
                  secrets: dict[str, str], dialects: Mapping[str, str] | None = None,
@@ -39,6 +41,7 @@ class IO:
         self.erp = ApiClient("erp")
         self.tms = ApiClient("tms")
         self.lastmile = ApiClient("lastmile")
+        self.mailbox = Mailbox("tms")
         self.store = store
         self.random = rng  # seeded by the scenario: use it for jitter, never the global random
         self.secrets = secrets  # webhook signing secret per source system ("whsec_...")

@@ -112,8 +112,8 @@ class World:
         self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
                                             signing or Signing(self.secrets, lambda: (
                                                 EPOCH.timestamp() + env.now)), spoken,
-                                            {"erp": self.erp, "tms": self.tms,
-                                             "lastmile": self.lastmile})
+                                            {system: router.core
+                                             for system, router in routers.items()})
         self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)

@@ -6,7 +6,9 @@ registers webhooks (onfleet) names the registrations an event goes to, each deli
 and disabled on its own. Failed deliveries are retried on the provider's schedule (the
 dialect's, else the common one: immediately, then 5 min, 30 min, 2 h, 24 h) and abandoned after
 that; a `redelivery` fault sets another schedule and may disable the subscription after N
-consecutive failures, as Onfleet and Shopify do (docs/scenarios.md#redelivery).
+consecutive failures, as Onfleet and Shopify do (docs/scenarios.md#redelivery). A dialect whose
+events are files (`Dialect.post_event`, x12) has each delivery written into its mailbox instead,
+faults applied the same (a duplicate is a second file, a delay a later one).
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ class Standing:
 class WebhookDispatcher:
     """The delivery channel: delivers to `receiver` each source's events in its dialect's
     shape (`dialects`: its body and signature scheme), signed with `signing`'s secrets and
-    clock, to the subscriptions its dialect names (`cores`: each source's core, which the
-    dialect reads them from), and owns each source's retry schedule. Also what the faults'
-    `on_webhooks` hooks get to change (`seatrial.faults.base.Webhooks`): the retry
-    schedules, and more deliveries."""
+    clock, to the subscriptions its dialect names (`cores`: what each source's API serves,
+    its core or a dialect's object over it, which the dialect reads them from), and owns
+    each source's retry schedule. Also what the faults' `on_webhooks` hooks get to change
+    (`seatrial.faults.base.Webhooks`): the retry schedules, and more deliveries."""
 
     def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
                  receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
@@ -165,6 +167,14 @@ class WebhookDispatcher:
             data["forged"] = delivery.forgery
         if subscription is not None and type(subscription) is not Standing:
             data["webhook"] = subscription.key
+        filed = self.dialects[event.source].post_event
+        if filed is not None and subscription is not None:
+            # a file in the source's mailbox: written is delivered, the SUT collects it
+            data["file"] = filed(event, self.cores[event.source])
+            self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id,
+                               data)
+            self._outcome(delivery, attempt, subscription, "ack", None)
+            return
         self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id, data)
         failure = None if subscription is None else self.faults.edge_failure(event.source, now)
         if failure is not None:  # failed on the way: the SUT never sees it, the source counts it

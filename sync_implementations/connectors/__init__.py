@@ -27,13 +27,14 @@ from seatrial.sync_implementations.connectors.erp_sap_s4 import SapErp
 from seatrial.sync_implementations.connectors.lastmile import LastMile
 from seatrial.sync_implementations.connectors.lastmile_onfleet import OnfleetLastMile
 from seatrial.sync_implementations.connectors.tms import Tms
+from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 
 __all__ = ["Connector", "Links", "Order", "Parked", "Recheck", "Send", "Take", "links"]
 
 #: system -> dialect -> its connector
 CONNECTORS: dict[str, dict[str, type[Connector]]] = {
     "erp": {"canonical": Erp, "sap-s4": SapErp},
-    "tms": {"canonical": Tms},
+    "tms": {"canonical": Tms, "x12": TmsX12},
     "lastmile": {"canonical": LastMile, "onfleet": OnfleetLastMile},
 }
 

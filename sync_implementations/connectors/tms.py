@@ -1,5 +1,5 @@
 """The TMS in Seatrial's canonical API: shipments created and cancelled, deduped by
-Idempotency-Key (the TMS has no other dialect yet)."""
+Idempotency-Key (`tms_x12` speaks the same calls as EDI files)."""
 
 from __future__ import annotations
 

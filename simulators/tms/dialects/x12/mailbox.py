@@ -1,0 +1,68 @@
+"""The TMS's SFTP mailbox in virtual time: two folders of named files, `inbound/` (files for the
+TMS) and `outbound/` (files from it), as `seatrial.live.mailbox` serves them over SFTP.
+
+The TMS writes atomically, as the live mailbox's own side does: a temporary name beginning
+with a dot in the same folder, then a rename, so a client never lists a half-written file under
+its final name. In virtual time both steps happen at one instant; the temporary name is kept in
+the API so that a fault can leave a file visible mid-write (issue 20, part 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from seatrial.simulators.domain import Conflict, Invalid, NotFound
+
+FOLDERS = ("inbound", "outbound")
+HIDDEN = "."  # a name beginning so is a file still being written (as the live mailbox names it)
+
+
+@dataclass
+class Mailbox:
+    folders: dict[str, dict[str, bytes]] = field(
+        default_factory=lambda: {folder: {} for folder in FOLDERS})
+
+    def folder(self, name: str) -> dict[str, bytes]:
+        if name not in self.folders:
+            raise NotFound("folder", name)
+        return self.folders[name]
+
+    def listing(self, folder: str) -> list[str]:
+        """The folder's file names, sorted (SFTP lists in no promised order; sorted is one)."""
+        return sorted(self.folder(folder))
+
+    def read(self, folder: str, name: str) -> bytes:
+        files = self.folder(folder)
+        if name not in files:
+            raise NotFound("file", f"{folder}/{name}")
+        return files[name]
+
+    def put(self, folder: str, name: str, content: bytes) -> None:
+        _check_name(name)
+        self.folder(folder)[name] = content
+
+    def rename(self, folder: str, name: str, to: str) -> None:
+        """Within one folder; an existing target is refused, as SFTP v3's rename does."""
+        _check_name(to)
+        files = self.folder(folder)
+        if name not in files:
+            raise NotFound("file", f"{folder}/{name}")
+        if to in files:
+            raise Conflict(f"{folder}/{to} exists already; delete it or choose another name")
+        files[to] = files.pop(name)
+
+    def delete(self, folder: str, name: str) -> None:
+        files = self.folder(folder)
+        if name not in files:
+            raise NotFound("file", f"{folder}/{name}")
+        del files[name]
+
+    def write_atomically(self, folder: str, name: str, content: bytes) -> None:
+        """The TMS's own writes: under a temporary dot-name, then renamed to `name`."""
+        temporary = f"{HIDDEN}{name}.part"
+        self.put(folder, temporary, content)
+        self.rename(folder, temporary, name)
+
+
+def _check_name(name: str) -> None:
+    if not name or "/" in name or name in (".", ".."):
+        raise Invalid("name", "a file name: not empty, no '/', neither '.' nor '..'")

@@ -1,0 +1,256 @@
+"""The TMS as an X12 004010 trading partner, through its SFTP mailbox (docs/dialects.md#x12).
+
+- Tendering: a 204 (B2A01 00) put in `inbound/`, B204 the tender's id (the Idempotency-Key
+  the business logic gives, so a tender sent again is the same tender), L11 PO the order, L11
+  CR the correlation id, the ship-to as the unloading stop (S5 UL) with its N1/N3/N4. The
+  shipment's id is the TMS's to give: it comes back in the 990 accepting the tender (N9 CN),
+  and `create_shipment` waits for it, polling the durable store the collector fills. A 997
+  rejecting the 204 parks it. A cancellation is a 204 with B2A01 01 and the same B204.
+- Collecting: one background task per process (`_collect_all`) lists `outbound/` every
+  `POLL_EVERY` seconds while any tender is open (the files a partner leaves are not pushed:
+  polling is how SFTP partners learn of them), skips files still being written (a dot-name),
+  reads each interchange, answers every group but a 997 with a 997 of its own (accepting or
+  rejecting each set with the AK3/AK4 its reading error names; one interchange of 997s per
+  look), hands the 990s, 214s and 210s to the business logic as the events they report, and
+  deletes the files. An interchange is taken once: its (sender, ISA13) is remembered
+  durably.
+- Control numbers: one durable counter gives each interchange its ISA13 and each of its
+  groups and sets their GS06 and ST02 (one number per document), so none repeats, across
+  crashes too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from seatrial.sdk import Event, Handler, Mailbox, x12
+from seatrial.sync_implementations.connectors.base import Order, Parked
+from seatrial.sync_implementations.connectors.tms import Tms
+
+SHIPPER = x12.envelope.Party("ZZ", "SEATRIALSHIP")  # us, as the trading partners agreed
+TMS = x12.envelope.Party("ZZ", "SEATRIALTMS")
+POLL_EVERY = 60.0
+HIDDEN = "."  # a name beginning so is a file still being written
+COUNTER = "x12/isa13"
+TENDER = "x12/tender/"  # + B204: {"order": ..., "shipment": the TMS's id once accepted}
+SENT = "x12/sent/"  # + our ISA13: the B204 it carried
+OPEN = "x12/open/"  # + B204, while its 210 or cancellation has not come
+TAKEN = "x12/taken/"  # + "<sender>/<ISA13>": an interchange collected
+#: AT703 appointment codes: the milestone an estimate is about
+ESTIMATED = {"AA": "X3", "AB": "X4"}
+#: 210 L108 special charge codes, as our ERP books them
+CHARGES = {"400": "LINEHAUL", "FUE": "FUEL", "DET": "DETENTION", "LFT": "LIFTGATE"}
+ZONES = {"UT": UTC}  # AT707 time codes we read; none: the TMS's local time
+
+
+class TmsX12(Tms):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.collecting = False  # process memory: a crash ends the collector
+
+    def start(self) -> Handler | None:
+        """The collector again, if a tender is open (a crash ended it)."""
+        self._collect()
+        return None
+
+    # --- tendering ---------------------------------------------------------------------------
+
+    def create_shipment(self, order_id: str, order: Order, key: str | None,
+                        corr: str | None) -> Handler:
+        """The TMS's shipment id, from the 990 that accepts the tender."""
+        store = self.io.store
+        tender_id = key or f"{order_id}-{store.get(COUNTER, 0) + 1}"
+        if TENDER + tender_id not in store:
+            stops = (x12.load_tender.Stop(1, "LD"),
+                     x12.load_tender.Stop(2, "UL", place=_place(order.ship_to)))
+            yield from self._send([x12.load_tender.LoadTender(
+                "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL, stops,
+                _references(order_id, corr))], tender_id)
+            store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
+            store.put(OPEN + tender_id, True)
+        self._collect()
+        while (tender := store.get(TENDER + tender_id))["shipment"] is None:
+            if tender.get("rejected"):
+                store.delete(OPEN + tender_id)
+                raise Parked(f"the TMS rejected the 204 for {tender_id}: {tender['rejected']}")
+            yield self.io.sleep(POLL_EVERY)
+        return tender["shipment"]
+
+    def cancel_shipment(self, shipment_id: str, reason: str | None, key: str | None,
+                        corr: str | None) -> Handler:
+        """A 204 with B2A01 01 for the tender that made the shipment."""
+        tender_id, order_id = self._tender_of(shipment_id)
+        if tender_id is None:
+            raise Parked(f"no tender of ours made shipment {shipment_id}")
+        yield from self._send([x12.load_tender.LoadTender(
+            "", tender_id, "PP", x12.load_tender.Purpose.CANCELLATION,
+            (x12.load_tender.Stop(1, "LD"),), _references(order_id, corr))], tender_id)
+
+    def _tender_of(self, shipment_id: str) -> tuple[str | None, str | None]:
+        for key in self.io.store.keys(TENDER):
+            tender = self.io.store.get(key)
+            if tender["shipment"] == shipment_id:
+                return key.removeprefix(TENDER), tender["order"]
+        return None, None
+
+    def _send(self, documents: list[Any], tender_id: str | None = None) -> Handler:
+        """One interchange carrying `documents`, put in `inbound/` under its final name (an
+        in-process put is whole at once), sent again as it was (same ISA13) until it lands."""
+        number = self.io.store.get(COUNTER, 0) + 1
+        self.io.store.put(COUNTER, number + len(documents) - 1)  # a group and a set each
+        if tender_id is not None:
+            self.io.store.put(SENT + str(number), tender_id)
+        interchange = x12.documents.compose(
+            documents, sender=SHIPPER, receiver=TMS, prepared=_minute(self.io.now),
+            numbers=x12.control.ControlNumbers(number))
+        yield from self.send(self.io.mailbox.put(
+            "inbound", f"{number:09d}.x12", x12.envelope.render_interchange(interchange)))
+
+    # --- collecting ----------------------------------------------------------------------------
+
+    def _collect(self) -> None:
+        if not self.collecting and next(self.io.store.keys(OPEN), None):
+            self.collecting = True
+            self.io.spawn(self._collect_all())
+
+    def _collect_all(self) -> Handler:
+        """A look at `outbound/` every `POLL_EVERY` seconds while a tender is open: every
+        complete file read, all of them acknowledged in one interchange of 997s, what they
+        report handed on, and then each deleted (a crash before that reads them again: the
+        events they carry keep their ids, which the business logic dedupes by)."""
+        while next(self.io.store.keys(OPEN), None):
+            yield self.io.sleep(POLL_EVERY)
+            listing = yield from self.send(self.io.mailbox.list("outbound"))
+            names = [name for name in Mailbox.names(listing) if not name.startswith(HIDDEN)]
+            taken, events, acks = [], [], []
+            for name in names:
+                got = yield from self.send(self.io.mailbox.get("outbound", name),
+                                           accept=(404,))
+                if got.ok and (read := self._read(got.content)) is not None:
+                    taken.append(read[0])
+                    events += read[1]
+                    acks += read[2]
+            if acks:
+                yield from self._send(acks)
+            for event in events:
+                if self.take is not None:
+                    self.take(event)
+            for key in taken:
+                self.io.store.put(key, True)
+            for name in names:
+                yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
+        self.collecting = False
+
+    def _read(self, content: bytes) -> tuple[str, list[Event], list[Any]] | None:
+        """An interchange's key (sender, ISA13), the events it reports and the 997s answering
+        its groups; None for one taken before, or one that is no interchange at all (kept
+        aside: there is no group to acknowledge)."""
+        try:
+            interchange = x12.envelope.parse_interchange(content, keep_set_errors=True)
+        except x12.errors.X12Error as error:
+            self.io.store.put(f"x12/unreadable/{self.io.now.isoformat()}", str(error))
+            return None
+        taken = f"{TAKEN}{interchange.sender.id}/{interchange.control_number}"
+        if taken in self.io.store:
+            return None
+        events, acks = [], []
+        for group in interchange.groups:
+            problems = {}
+            for transaction in group.transactions:
+                if transaction.fault is not None:
+                    continue
+                try:
+                    document = x12.documents.read_document(transaction)
+                    events += self._events(interchange, group, transaction, document)
+                except x12.errors.X12Error as error:
+                    problems[transaction.control_number] = error.in_set(
+                        transaction.control_number)
+            if group.functional_id != "FA":  # an acknowledgment is never acknowledged
+                acks.append(x12.acknowledgment.acknowledge(group, problems))
+        return taken, events, acks
+
+    def _events(self, interchange: Any, group: Any, transaction: Any, document: Any
+                ) -> list[Event]:
+        """What a document reports, as the events the business logic takes; a 990 or 997
+        changes what the collector knows of a tender instead."""
+        store = self.io.store
+        base = f"x12:{interchange.sender.id}:{interchange.control_number}:" \
+               f"{transaction.control_number}"
+        recorded = group.prepared.replace(tzinfo=UTC)
+        if isinstance(document, x12.acknowledgment.FunctionalAcknowledgment):
+            tender_id = store.get(SENT + str(document.group_control))
+            if tender_id is not None and document.acceptance is not \
+                    x12.acknowledgment.Acceptance.ACCEPTED and TENDER + tender_id in store:
+                notes = [f"{n.segment_id} segment {n.position} element "
+                         f"{e.position} code {e.code}" for result in document.sets
+                         for n in result.segments for e in n.elements]
+                store.put(TENDER + tender_id, {**store.get(TENDER + tender_id),
+                                               "rejected": "; ".join(notes) or "AK5 R"})
+            return []
+        refs = {r.qualifier: r.value for r in document.references}
+        if isinstance(document, x12.tender_response.TenderResponse):
+            tender = store.get(TENDER + document.shipment_id)
+            if tender is None or document.action is not \
+                    x12.tender_response.Reservation.ACCEPTED:
+                return []
+            store.put(TENDER + document.shipment_id, {**tender, "shipment": refs.get("CN")})
+            return [Event(base, "shipment.status", "tms", interchange.control_number,
+                          recorded, recorded, "ACT", refs.get("CR", ""), refs.get("PO"),
+                          refs.get("CN"), payload={"status_code": "XB", "reason_code": "NS",
+                                                   "carrier": document.carrier_scac})]
+        if isinstance(document, x12.freight_invoice.FreightInvoice):
+            store.delete(OPEN + document.shipment_id)
+            lines = [{"code": CHARGES.get(charge.code, charge.description),
+                      "amount": charge.charge_cents / 100} for charge in document.charges]
+            return [Event(base, "shipment.charges_finalized", "tms",
+                          interchange.control_number, recorded, recorded, "ACT",
+                          refs.get("CR", ""), refs.get("PO"), refs.get("CN"), payload={
+                              "statement_id": document.invoice_number, "lines": lines,
+                              "total": document.net_amount_cents / 100,
+                              "currency": document.currency})]
+        if isinstance(document, x12.shipment_status.ShipmentStatus):
+            return [self._status(base, interchange, recorded, document, refs, line, status)
+                    for line in document.lines for status in line.statuses]
+        return []
+
+    def _status(self, base: str, interchange: Any, recorded: datetime, document: Any,
+                refs: dict[str, str], line: Any, status: Any) -> Event:
+        moment = datetime.combine(status.day, status.time)
+        zone = ZONES.get(status.time_code)
+        if zone is not None:
+            moment = moment.replace(tzinfo=zone)
+        estimated = bool(status.appointment)
+        code = ESTIMATED.get(status.appointment, status.appointment) if estimated \
+            else status.status
+        if code == "CA":
+            self.io.store.delete(OPEN + document.shipment_id)
+        payload: dict[str, Any] = {"status_code": code,
+                                   "reason_code": (status.appointment_reason if estimated
+                                                   else status.reason) or "NS",
+                                   "carrier": document.carrier_scac}
+        if estimated and code == "X4":
+            payload["eta"] = moment.isoformat()
+        return Event(f"{base}:{line.number}", "shipment.status", "tms",
+                     interchange.control_number, moment, recorded,
+                     "EST" if estimated else "ACT", refs.get("CR", ""), refs.get("PO"),
+                     document.carrier_reference, payload=payload)
+
+
+def _references(order_id: str | None, corr: str | None) -> tuple[Any, ...]:
+    return tuple(x12.common.Reference(value, qualifier)
+                 for value, qualifier in ((order_id, "PO"), (corr, "CR")) if value)
+
+
+def _place(address: dict[str, Any]) -> Any:
+    """The canonical address as the unloading stop's N1/N3/N4: a street line each (X12 data
+    holds no line break)."""
+    return x12.common.Entity("ST", "SHIP TO", street=tuple(address["street"].splitlines()),
+                             city=address["city"], postal_code=address.get("postcode") or "",
+                             country=address.get("country") or "")
+
+
+def _minute(now: datetime) -> datetime:
+    """ISA09/10 and GS04/05 carry the minute, in UTC."""
+    return (now.astimezone(UTC) - timedelta(seconds=now.second,
+                                            microseconds=now.microsecond)).replace(tzinfo=None)

@@ -1,0 +1,226 @@
+"""The TMS's x12 dialect in process: the TMS as an EDI trading partner over its mailbox.
+
+The partner on its own (a 204 creates one shipment per B204, a cancellation cancels, a
+malformed 204 is rejected in a 997 naming the segment and element, a retransmitted interchange
+is dropped, files are written atomically), and the gate suite with `dialects: {tms: x12}`:
+the reference, speaking EDI through its `tms_x12` connector, holds; naive is caught. A live
+run in the dialect is refused (exit 2) until the mailbox is served live."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from test_x12_golden import pyx12_read
+
+from seatrial.catalogue import gate_suite
+from seatrial.cli import main
+from seatrial.cli_input import spoken
+from seatrial.run import play, run_scenario
+from seatrial.scenario_yaml import load_scenario_file
+from seatrial.sdk import Mailbox, Response
+from seatrial.simulators.api import Router
+from seatrial.simulators.dialect import dialect
+from seatrial.simulators.events import EventSource
+from seatrial.simulators.tms.core import TmsCore
+from seatrial.simulators.tms.dialects.x12.partner import SHIPPER, TMS
+from seatrial.targets import resolve
+from seatrial.x12.acknowledgment import Acceptance, FunctionalAcknowledgment
+from seatrial.x12.common import Entity, Reference
+from seatrial.x12.control import ControlNumbers
+from seatrial.x12.documents import compose, read_document
+from seatrial.x12.envelope import parse_interchange, render_interchange
+from seatrial.x12.golden import PREPARED
+from seatrial.x12.load_tender import LoadTender, Purpose, Stop
+
+SEEDS = (1, 2, 3, 4, 5)
+#: a TMS rate limit of 0.2 requests a second is an HTTP API's token bucket: over the mailbox
+#: every file costs the SUT a get and a delete, so the wave drains only just in its deadline
+#: (seeds 2 and 4 miss it by minutes, stages-converge; 1, 3 and 5 hold): xfail, not strict
+HTTP_ONLY = {"rate-limit-squeeze"}
+#: quick ones for the default run; the whole gate on five seeds is `slow`
+QUICK = ("happy-path", "cancellation-races", "carrier-local-time", "tms-outage")
+
+
+def in_x12(name: str, seed: int):
+    scenario, = spoken([s for s in gate_suite() if s.name == name], ("tms=x12",))
+    assert scenario.dialects.tms == "x12"
+    return scenario.with_seed(seed)
+
+
+def _router() -> tuple[Router, list]:
+    published: list = []
+    now = [0.0]
+    core = TmsCore(lambda: now[0], EventSource("tms", lambda: now[0], published.append))
+    return dialect("tms", "x12").router(core), published
+
+
+def _tender(tender_id: str, purpose: Purpose = Purpose.ORIGINAL, number: int = 1,
+            unloading: bool = True) -> bytes:
+    place = Entity("ST", "SHIP TO", street=("5 Market St", "Dock 2"), city="Leeds",
+                   postal_code="LS1 4AP", country="GB")
+    stops = (Stop(1, "LD"), *((Stop(2, "UL", place=place),) if unloading else ()))
+    tender = LoadTender("", tender_id, "PP", purpose, stops,
+                        (Reference("SO-000001", "PO"), Reference("corr-SO-000001", "CR")))
+    return render_interchange(compose([tender], sender=SHIPPER, receiver=TMS,
+                                      prepared=PREPARED, numbers=ControlNumbers(number)))
+
+
+def _put(router: Router, name: str, content: bytes):
+    return router.dispatch("PUT", f"/mailbox/inbound/{name}",
+                           headers={"content-type": "application/edi-x12"}, content=content)
+
+
+def _outbound(router: Router) -> list:
+    """The documents in outbound/, in file order."""
+    files = router.dispatch("GET", "/mailbox/outbound").body["files"]
+    found = []
+    for name in files:
+        interchange = parse_interchange(router.dispatch("GET", f"/mailbox/outbound/{name}").body)
+        found += [read_document(t) for g in interchange.groups for t in g.transactions]
+    return found
+
+
+def test_a_204_creates_one_shipment_per_tender_and_is_acknowledged():
+    router, _ = _router()
+    first = _put(router, "a.x12", _tender("shipment-SO-000001", number=1))
+    again = _put(router, "b.x12", _tender("shipment-SO-000001", number=2))  # sent again
+    assert first.status == 201 and [r.status for r in first.inner] == [201]
+    assert [r.status for r in again.inner] == [200]
+    tms = router.core.tms
+    assert list(tms.by_order) == ["SO-000001"] and len(tms.shipments) == 1
+    shipment, = tms.shipments.values()
+    assert shipment.idempotency_key == "shipment-SO-000001"
+    assert shipment.correlation_id == "corr-SO-000001"
+    assert shipment.ship_to["street"] == "5 Market St\nDock 2"
+    acks = _outbound(router)
+    assert [type(a) for a in acks] == [FunctionalAcknowledgment] * 2
+    assert all(a.acceptance is Acceptance.ACCEPTED for a in acks)
+    assert router.dispatch("GET", "/mailbox/inbound").body == {"files": []}  # taken
+
+
+def test_a_retransmitted_interchange_is_dropped():
+    router, _ = _router()
+    content = _tender("shipment-SO-000001")
+    _put(router, "a.x12", content)
+    _put(router, "a-again.x12", content)  # same ISA13
+    assert len(router.core.tms.shipments) == 1
+    assert len(_outbound(router)) == 1  # acknowledged once
+
+
+def test_a_cancellation_204_cancels_the_tendered_shipment():
+    router, published = _router()
+    _put(router, "a.x12", _tender("shipment-SO-000001", number=1))
+    answer = _put(router, "b.x12", _tender("shipment-SO-000001", Purpose.CANCELLATION, 2))
+    assert [r.status for r in answer.inner] == [200]
+    shipment, = router.core.tms.shipments.values()
+    assert shipment.state == "cancelled"
+    assert [e.payload["status_code"] for e in published] == ["CA"]
+
+
+def test_a_malformed_204_gets_a_997_rejection_naming_segment_and_element_not_a_crash():
+    router, _ = _router()
+    bad = _tender("shipment-SO-000001").replace(b"B2A*00~", b"B2A*07~")
+    answer = _put(router, "bad.x12", bad)
+    assert answer.status == 201 and answer.inner == ()
+    assert router.core.tms.shipments == {}
+    ack, = _outbound(router)
+    result, = ack.sets
+    assert result.acceptance is Acceptance.REJECTED
+    note, = result.segments
+    assert (note.segment_id, note.position) == ("B2A", 3)
+    element, = note.elements
+    assert element.position == 1 and element.value == "07"
+
+
+def test_a_tender_without_a_ship_to_is_rejected_naming_the_missing_stop():
+    router, _ = _router()
+    answer = _put(router, "a.x12", _tender("shipment-SO-000001", unloading=False))
+    assert answer.status == 201 and answer.inner == ()
+    assert router.core.tms.shipments == {}
+    ack, = _outbound(router)
+    result, = ack.sets
+    assert result.acceptance is Acceptance.REJECTED
+    assert [(n.segment_id, n.code) for n in result.segments] == [("S5", "3")]
+
+
+def test_the_tms_writes_its_files_atomically_and_the_sut_writes_only_inbound():
+    router, _ = _router()
+    _put(router, "a.x12", _tender("shipment-SO-000001"))
+    files = router.dispatch("GET", "/mailbox/outbound").body["files"]
+    assert files and not any(name.startswith(".") for name in files)
+    refused = router.dispatch("PUT", "/mailbox/outbound/x.x12", content=b"ISA")
+    assert refused.status == 422
+
+
+def test_the_scenario_file_speaks_x12_and_reference_holds_it_naive_is_caught():
+    scenario = load_scenario_file("scenarios/x12-happy-path.yaml")
+    assert scenario.dialects.tms == "x12"
+    held = run_scenario(scenario, resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
+    assert run_scenario(scenario, resolve("reference")).ledger_hash == held.ledger_hash
+    assert run_scenario(scenario, resolve("naive")).violations
+
+
+def test_every_file_of_a_run_parses_in_pyx12_and_here():
+    """What both partners wrote in a run of x12-happy-path, read by an independent X12 reader
+    (pyx12's, envelope syntax) and by seatrial.x12, every set to its typed document."""
+    scenario = load_scenario_file("scenarios/x12-happy-path.yaml")
+    world, _ = play(scenario, resolve("reference"))
+    files = {entry.data["content"] for entry in world.ledger.entries
+             if entry.system == "tms" and isinstance(entry.data.get("content"), str)
+             and entry.data["content"].startswith("ISA")}
+    sets = {parse_interchange(f.encode()).groups[0].transactions[0].set_id for f in files}
+    assert sets == {"204", "990", "214", "210", "997"}
+    for content in files:
+        _, errors = pyx12_read(content.encode())
+        assert errors == [], content
+        interchange = parse_interchange(content.encode())
+        for group in interchange.groups:
+            for transaction in group.transactions:
+                read_document(transaction)
+
+
+def test_the_sdk_mailbox_client_yields_plain_calls():
+    mailbox = Mailbox("tms")
+    put = mailbox.put("inbound", "000000001.x12", b"ISA*...")
+    assert (put.system, put.method, put.path, put.content) == (
+        "tms", "PUT", "/mailbox/inbound/000000001.x12", b"ISA*...")
+    assert ("content-type", "application/edi-x12") in put.headers
+    assert mailbox.list("outbound").path == "/mailbox/outbound"
+    assert mailbox.rename("outbound", "a.x12", "b.x12").json == {"to": "b.x12"}
+    assert mailbox.delete("outbound", "a.x12").method == "DELETE"
+    assert Mailbox.names(Response(200, {"files": ["a.x12", 3]})) == ["a.x12"]
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_reference_holds_quick_gate_scenarios_in_x12(name):
+    result = run_scenario(in_x12(name, 1), resolve("reference"))
+    assert result.passed, [v["message"] for v in result.violations[:5]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "seed"), [
+    pytest.param(s.name, seed, marks=[pytest.mark.xfail(
+        reason="an HTTP rate limit on the TMS starves the mailbox (HTTP_ONLY)", strict=False)]
+        if s.name in HTTP_ONLY else [])
+    for s in gate_suite() for seed in SEEDS])
+def test_reference_holds_every_gate_scenario_in_x12(name, seed):
+    result = run_scenario(in_x12(name, seed), resolve("reference"))
+    assert result.passed, [v["message"] for v in result.violations[:5]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [s.name for s in gate_suite()])
+def test_naive_is_caught_on_every_gate_scenario_in_x12(name):
+    assert run_scenario(in_x12(name, 1), resolve("naive")).violations
+
+
+@pytest.mark.parametrize("flags", [
+    ["happy-path", "--target", "http://127.0.0.1:9", "--dialect", "tms=x12"],
+    ["scenarios/x12-happy-path.yaml", "--target-cmd", "true"],
+])
+def test_a_live_run_in_x12_exits_2_naming_the_fix(flags):
+    result = CliRunner().invoke(main, ["run", *flags])
+    assert result.exit_code == 2, result.output
+    assert "the tms dialect 'x12' runs in process only" in result.output
+    assert "--dialect tms=canonical" in result.output
