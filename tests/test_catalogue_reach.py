@@ -7,6 +7,7 @@ What counts as a trace is each kind's `reached` (seatrial/faults/kinds/<kind>.py
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -15,7 +16,7 @@ from seatrial.catalogue import catalogue
 from seatrial.faults.base import Fault
 from seatrial.faults.kinds import FAULT_KINDS, KINDS
 from seatrial.faults.reach import unreached
-from seatrial.run import play
+from seatrial.run import judge, play
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import load_scenario
 from seatrial.targets import resolve
@@ -41,27 +42,49 @@ def idle(name: str, seed: int) -> list[str]:
             for fault in unreached(scenario, world.ledger.entries, world.horizon)]
 
 
+def idle_and_violated(name: str, seed: int) -> tuple[list[str], list[str]]:
+    """`idle`, and the reference's violations on the same run, judged: the gate's verdict (what
+    `seatrial run --target reference --seeds 5` gives, tests/test_cli.py) at no second play."""
+    scenario = catalogue()[name].with_seed(seed)
+    started = time.perf_counter()
+    world, end = play(scenario, resolve("reference"))
+    idle_faults = [f"{name} seed {seed}: {describe(scenario, fault)} never reached the SUT"
+                   for fault in unreached(scenario, world.ledger.entries, world.horizon)]
+    result = judge(world, end, "reference", started)
+    return idle_faults, [f"{name} seed {seed}: {v['message']}" for v in result.violations[:5]]
+
+
 def runs(names: list[str]) -> list[tuple[str, int]]:
     return [(name, catalogue()[name].seed + i) for name in names for i in range(GATE_SEEDS)]
 
 
 @pytest.fixture(scope="module")
-def idle_in_the_gate() -> dict[str, list[str]]:
-    """Each gate scenario's idle faults over its gate seeds: some 100 runs, on two processes
-    (the test suite's two cores)."""
+def the_gate() -> dict[str, tuple[list[str], list[str]]]:
+    """Each gate scenario over its gate seeds against the reference, some 100 runs on two
+    processes (the test suite's two cores): its idle faults, and the violations judged."""
     plan = runs(EVERYDAY)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        found = list(pool.map(idle, *zip(*plan, strict=True)))
-    by_name: dict[str, list[str]] = {name: [] for name in EVERYDAY}
-    for (name, _seed), messages in zip(plan, found, strict=True):
-        by_name[name].extend(messages)
+        found = list(pool.map(idle_and_violated, *zip(*plan, strict=True)))
+    by_name: dict[str, tuple[list[str], list[str]]] = {name: ([], []) for name in EVERYDAY}
+    for (name, _seed), (idle_faults, violations) in zip(plan, found, strict=True):
+        by_name[name][0].extend(idle_faults)
+        by_name[name][1].extend(violations)
     return by_name
 
 
 @pytest.mark.parametrize("name", EVERYDAY)
 def test_every_fault_of_a_gate_scenario_reaches_the_sut_on_every_gate_seed(
-        name: str, idle_in_the_gate: dict[str, list[str]]) -> None:
-    assert not idle_in_the_gate[name], "\n".join(idle_in_the_gate[name])
+        name: str, the_gate: dict[str, tuple[list[str], list[str]]]) -> None:
+    idle_faults, _violations = the_gate[name]
+    assert not idle_faults, "\n".join(idle_faults)
+
+
+@pytest.mark.parametrize("name", EVERYDAY)
+def test_the_reference_holds_every_gate_scenario_on_every_gate_seed(
+        name: str, the_gate: dict[str, tuple[list[str], list[str]]]) -> None:
+    """`make gate`'s verdict for the reference, in process, on the same runs."""
+    _idle_faults, violations = the_gate[name]
+    assert not violations, "\n".join(violations)
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ def test_list_shows_catalogue_and_gate_marks():
     assert "  peak-day" in result.output
 
 
+@pytest.mark.slow  # make test: test_catalogue_reach judges these 110 runs; the plan, below
 def test_reference_passes_the_whole_gate_suite_on_five_seeds(tmp_path):
     report = tmp_path / "gate.json"
     result = invoke("run", "--target", "reference", "--seeds", "5", "--json", str(report))
@@ -31,6 +32,20 @@ def test_reference_passes_the_whole_gate_suite_on_five_seeds(tmp_path):
     assert failures == []
     assert result.exit_code == 0
     assert len(document["runs"]) == len(gate_suite()) * 5
+
+
+def test_run_without_scenarios_plays_the_gate_suite_on_each_seed(tmp_path):
+    """The plan of `seatrial run --seeds 5` (the whole gate suite, each scenario on its own seed
+    and the 4 after), of which a shard is played: every run the reference's and held."""
+    report = tmp_path / "gate.json"
+    planned = [(s.name, s.seed + i) for s in gate_suite() for i in range(5)]
+    shard = 38  # three runs: none of them long-day
+    result = invoke("run", "--target", "reference", "--seeds", "5", "--shard", f"1/{shard}",
+                    "--json", str(report))
+    document = json.loads(report.read_text())
+    assert [(r["scenario"], r["seed"]) for r in document["runs"]] == planned[::shard]
+    assert [r["violated"] for r in document["runs"] if not r["passed"]] == []
+    assert result.exit_code == 0
 
 
 def test_naive_fails_with_exit_1_and_writes_reports(tmp_path):

@@ -291,8 +291,10 @@ def test_every_dialect_fault_kind_has_its_scenario_in_the_catalogue():
         set(SHIPPED)
 
 
-@pytest.mark.parametrize(("name", "offset"), [(name, i) for name in sorted(SHIPPED)
-                                               for i in range(SEEDS)])
+#: make test plays each scenario's own seed; the 2 after are a sweep (slow)
+@pytest.mark.parametrize(("name", "offset"), [
+    pytest.param(name, i, marks=[pytest.mark.slow] if i else [])
+    for name in sorted(SHIPPED) for i in range(SEEDS)])
 def test_each_dialect_scenario_holds_for_its_reference_and_its_fault_reaches_it(name, offset):
     made = catalogue()[name]
     made = made.with_seed(made.seed + offset)
