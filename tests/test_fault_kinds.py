@@ -20,7 +20,7 @@ from seatrial.faults import FaultLayer
 from seatrial.judge.invariants import MODULES, signed_only
 from seatrial.judge.observation import Observation, Violation
 from seatrial.ledger import Entry
-from seatrial.model.envelope import EPOCH, Event, to_datetime
+from seatrial.model.envelope import EPOCH, Event, rfc3339, to_datetime
 from seatrial.model.vocabulary import (
     LASTMILE_TRIGGERS,
     SOURCE_LOCAL_TIME,
@@ -261,7 +261,7 @@ def test_clock_skew_local_time_sends_a_naive_time_in_the_sources_zone(source, of
     assert delivery.event.recorded_time == original.recorded_time  # stays aware UTC
     assert delivery.event.recorded_time.tzinfo is UTC
     assert ref == original.event_id
-    assert note == {"fault": "clock_skew", "mode": "local_time", "event_time": sent.isoformat()}
+    assert note == {"fault": "clock_skew", "mode": "local_time", "event_time": rfc3339(sent)}
     assert "+" not in note["event_time"]
 
 
@@ -276,7 +276,7 @@ def test_clock_skew_skew_shifts_event_time_either_way_within_the_bound():
         assert sent.tzinfo is not None
         shift = (sent - original.event_time).total_seconds()
         assert -300.0 <= shift <= 300.0
-        assert note == {"fault": "clock_skew", "mode": "skew", "event_time": sent.isoformat()}
+        assert note == {"fault": "clock_skew", "mode": "skew", "event_time": rfc3339(sent)}
         shifts.append(shift)
     assert min(shifts) < -250 and max(shifts) > 250
 
