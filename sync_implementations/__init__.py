@@ -32,4 +32,8 @@ SHIPPED = {
     "faulty-dedupe-by-scanning": "seatrial.sync_implementations.faulty:DedupeByScanning",
     "faulty-retry-after-seconds-only":
         "seatrial.sync_implementations.faulty:RetryAfterSecondsOnly",
+    "faulty-x12-stops-at-copy":
+        "seatrial.sync_implementations.faulty_x12:StopsAtDuplicateInterchange",
+    "faulty-x12-deletes-unreadable":
+        "seatrial.sync_implementations.faulty_x12:DeletesUnreadableFile",
 }

@@ -37,7 +37,14 @@ from seatrial.sdk import (
     Webhook,
     vocabulary,
 )
-from seatrial.sync_implementations.connectors import Links, Parked, Recheck, links
+from seatrial.sync_implementations.connectors import (
+    CONNECTORS,
+    Connectors,
+    Links,
+    Parked,
+    Recheck,
+    links,
+)
 
 # Our own mapping of the source systems' vocabularies onto the ERP's.
 ERP_ORDER = ("REL", "PLN", "PCK", "ITR", "HUB", "OFD", "DLV")
@@ -81,8 +88,14 @@ class ReferenceSync(SyncImplementation):
             def send(call: Call, accept: tuple[int, ...] = (),
                      recheck: Recheck | None = None) -> Handler:
                 return self._send(io, call, accept, recheck)
-            self.connected = io, links(io, send, lambda event: self.on_event(event, io))
+            self.connected = io, links(io, send, lambda event: self.on_event(event, io),
+                                       self.connectors())
         return self.connected[1]
+
+    def connectors(self) -> Connectors:
+        """The connector of each system in each dialect it speaks: one per vendor's wire,
+        the same business logic over all of them."""
+        return CONNECTORS
 
     # --- receipt: authenticate, dedupe, persist, ack -------------------------------------------
 

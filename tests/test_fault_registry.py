@@ -33,7 +33,7 @@ def test_an_unknown_kind_is_refused_naming_every_kind_in_order() -> None:
 
 
 #: Every vendor dialect: a kind only one of them has is drawn only where it is spoken.
-VENDORS = Dialects(erp="sap-s4", lastmile="onfleet")
+VENDORS = Dialects(erp="sap-s4", tms="x12", lastmile="onfleet")
 
 
 @cache

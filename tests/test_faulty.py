@@ -40,6 +40,8 @@ CAUGHT = {
     "faulty-retry-drops-correlation": "lost-responses",
     "faulty-dedupe-by-scanning": "long-day",
     "faulty-retry-after-seconds-only": "rate-limit-squeeze",
+    "faulty-x12-stops-at-copy": "x12-duplicate-interchange",
+    "faulty-x12-deletes-unreadable": "x12-partial-file",
 }
 
 

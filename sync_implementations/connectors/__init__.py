@@ -29,10 +29,12 @@ from seatrial.sync_implementations.connectors.lastmile_onfleet import OnfleetLas
 from seatrial.sync_implementations.connectors.tms import Tms
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 
-__all__ = ["Connector", "Links", "Order", "Parked", "Recheck", "Send", "Take", "links"]
+__all__ = ["CONNECTORS", "Connector", "Connectors", "Links", "Order", "Parked", "Recheck",
+           "Send", "Take", "links"]
 
 #: system -> dialect -> its connector
-CONNECTORS: dict[str, dict[str, type[Connector]]] = {
+Connectors = dict[str, dict[str, type[Connector]]]
+CONNECTORS: Connectors = {
     "erp": {"canonical": Erp, "sap-s4": SapErp},
     "tms": {"canonical": Tms, "x12": TmsX12},
     "lastmile": {"canonical": LastMile, "onfleet": OnfleetLastMile},
@@ -50,14 +52,15 @@ class Links(NamedTuple):
         return getattr(self, source) if source in Links._fields else None
 
 
-def links(io: IO, send: Send, take: Take | None = None) -> Links:
-    """A connector per system, in the dialect `io.dialects` says it speaks, handing the events
-    it reads back to `take`; ValueError names a dialect no connector speaks, and those there
-    are."""
+def links(io: IO, send: Send, take: Take | None = None,
+          connectors: Connectors = CONNECTORS) -> Links:
+    """A connector per system, in the dialect `io.dialects` says it speaks (one of
+    `connectors`), handing the events it reads back to `take`; ValueError names a dialect no
+    connector speaks, and those there are."""
     made = []
     for system in Links._fields:
         dialect = io.dialects[system]
-        known = CONNECTORS[system]
+        known = connectors[system]
         if dialect not in known:
             raise ValueError(f"no connector speaks {system} in {dialect!r}; the built-in "
                              f"implementations speak {', '.join(known)}")

@@ -8,12 +8,13 @@
   rejecting the 204 parks it. A cancellation is a 204 with B2A01 01 and the same B204.
 - Collecting: one background task per process (`_collect_all`) lists `outbound/` every
   `POLL_EVERY` seconds while any tender is open (the files a partner leaves are not pushed:
-  polling is how SFTP partners learn of them), skips files still being written (a dot-name),
-  reads each interchange, answers every group but a 997 with a 997 of its own (accepting or
-  rejecting each set with the AK3/AK4 its reading error names; one interchange of 997s per
-  look), hands the 990s, 214s and 210s to the business logic as the events they report, and
-  deletes the files. An interchange is taken once: its (sender, ISA13) is remembered
-  durably.
+  polling is how SFTP partners learn of them), skips files still being written (a dot-name,
+  or a file that is no whole interchange yet: read again next look), reads each interchange,
+  answers every group but a 997 with a 997 of its own (accepting or rejecting each set with
+  the AK3/AK4 its reading error names; one interchange of 997s per look), hands the 990s,
+  214s and 210s to the business logic as the events they report, and deletes the files. An
+  interchange is taken once: its (sender, ISA13) is remembered durably, and a copy of it (a
+  retransmission) is deleted unread.
 - Control numbers: one durable counter gives each interchange its ISA13 and each of its
   groups and sets their GS06 and ST02 (one number per document), so none repeats, across
   crashes too.
@@ -123,14 +124,29 @@ class TmsX12(Tms):
             yield self.io.sleep(POLL_EVERY)
             listing = yield from self.send(self.io.mailbox.list("outbound"))
             names = [name for name in Mailbox.names(listing) if not name.startswith(HIDDEN)]
-            taken, events, acks = [], [], []
+            done, taken, events, acks = [], [], [], []
             for name in names:
                 got = yield from self.send(self.io.mailbox.get("outbound", name),
                                            accept=(404,))
-                if got.ok and (read := self._read(got.content)) is not None:
-                    taken.append(read[0])
-                    events += read[1]
-                    acks += read[2]
+                if not got.ok:
+                    continue
+                try:
+                    interchange = x12.envelope.parse_interchange(got.content,
+                                                                 keep_set_errors=True)
+                except x12.errors.X12Error:
+                    if self.unreadable(name):
+                        done.append(name)
+                    continue
+                key = f"{TAKEN}{interchange.sender.id}/{interchange.control_number}"
+                copy = key in self.io.store or key in taken
+                if copy and not self.retransmitted(name):
+                    break
+                done.append(name)
+                if not copy:
+                    taken.append(key)
+                    read = self._read(interchange)
+                    events += read[0]
+                    acks += read[1]
             if acks:
                 yield from self._send(acks)
             for event in events:
@@ -138,22 +154,24 @@ class TmsX12(Tms):
                     self.take(event)
             for key in taken:
                 self.io.store.put(key, True)
-            for name in names:
+            for name in done:
                 yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
         self.collecting = False
 
-    def _read(self, content: bytes) -> tuple[str, list[Event], list[Any]] | None:
-        """An interchange's key (sender, ISA13), the events it reports and the 997s answering
-        its groups; None for one taken before, or one that is no interchange at all (kept
-        aside: there is no group to acknowledge)."""
-        try:
-            interchange = x12.envelope.parse_interchange(content, keep_set_errors=True)
-        except x12.errors.X12Error as error:
-            self.io.store.put(f"x12/unreadable/{self.io.now.isoformat()}", str(error))
-            return None
-        taken = f"{TAKEN}{interchange.sender.id}/{interchange.control_number}"
-        if taken in self.io.store:
-            return None
+    def unreadable(self, name: str) -> bool:
+        """Whether to delete `name`, a file that is no whole interchange: False, it is left
+        and read again next look. Over SFTP that is most often a file still being written
+        under its final name (a partner that writes in place), whole a moment later."""
+        return False
+
+    def retransmitted(self, name: str) -> bool:
+        """Whether the look goes on past `name`, a copy of an interchange taken before (its
+        partner saw no 997 in time and sent it again): True, it is deleted unread (its events
+        were taken, and acknowledged, the first time)."""
+        return True
+
+    def _read(self, interchange: Any) -> tuple[list[Event], list[Any]]:
+        """The events an interchange reports and the 997s answering its groups."""
         events, acks = [], []
         for group in interchange.groups:
             problems = {}
@@ -168,7 +186,7 @@ class TmsX12(Tms):
                         transaction.control_number)
             if group.functional_id != "FA":  # an acknowledgment is never acknowledged
                 acks.append(x12.acknowledgment.acknowledge(group, problems))
-        return taken, events, acks
+        return events, acks
 
     def _events(self, interchange: Any, group: Any, transaction: Any, document: Any
                 ) -> list[Event]:

@@ -3,8 +3,9 @@ TMS) and `outbound/` (files from it), as `seatrial.live.mailbox` serves them ove
 
 The TMS writes atomically, as the live mailbox's own side does: a temporary name beginning
 with a dot in the same folder, then a rename, so a client never lists a half-written file under
-its final name. In virtual time both steps happen at one instant; the temporary name is kept in
-the API so that a fault can leave a file visible mid-write (issue 20, part 3)."""
+its final name. In virtual time both steps happen at one instant; a partner that writes in
+place instead, half a file visible under its final name for a while, is the `partial_file`
+fault's (`TradingPartner.write_in_halves`)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ The TMS's events become files in `outbound/` (`post`). The core knows nothing of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from seatrial.model.envelope import Event, to_datetime
@@ -52,6 +52,10 @@ class TradingPartner:
         self.received = ReceivedInterchanges()
         self.shipments: dict[str, str] = {}  # B204 -> the TMS's shipment id
         self.tender_ids: dict[str, str] = {}  # the TMS's shipment id -> B204
+        #: what the dialect's faults watch: each file the TMS has written to `outbound/`
+        #: (its name and content), as it is written
+        self.watchers: list[Callable[[str, bytes], None]] = []
+        self.resent = 0  # retransmissions so far: each file's name is its own
 
     # --- files the SUT drops ---------------------------------------------------------------
 
@@ -142,8 +146,31 @@ class TradingPartner:
         interchange = compose(made, sender=TMS, receiver=SHIPPER, prepared=prepared,
                               numbers=self.numbers)
         name = f"{interchange.control_number:09d}.x12"
-        self.mailbox.write_atomically("outbound", name, render_interchange(interchange))
+        content = render_interchange(interchange)
+        self.mailbox.write_atomically("outbound", name, content)
+        for watcher in self.watchers:
+            watcher(name, content)
         return name
+
+    def retransmit(self, name: str, content: bytes) -> str:
+        """`name`'s interchange written again as it was (same ISA13), as a partner resends
+        one it saw no 997 for, under a name of its own: `<ISA13>.resent-<n>.x12`."""
+        self.resent += 1
+        again = f"{name.removesuffix('.x12')}.resent-{self.resent}.x12"
+        self.mailbox.write_atomically("outbound", again, content)
+        return again
+
+    def write_in_halves(self, name: str, content: bytes) -> Callable[[], None]:
+        """`name` as seen between the two writes of a file written in place: its first half
+        only, now; returns the second write, which completes it unless the file was deleted
+        meanwhile (the writer's handle then holds an unlinked file: the data is lost)."""
+        outbound = self.mailbox.folder("outbound")
+        outbound[name] = content[:len(content) // 2]
+
+        def rest() -> None:
+            if name in outbound:
+                outbound[name] = content
+        return rest
 
 
 def carried(content: bytes | None) -> list[Inner]:

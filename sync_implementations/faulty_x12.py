@@ -1,0 +1,52 @@
+"""Faulty sync implementations for the TMS's X12 dialect: the reference with one realistic
+defect each in how it collects the TMS's files (`connectors/tms_x12.py`), caught only where the
+TMS speaks X12 (the scenarios `x12-*` with the EDI faults). As in `faulty`, `defect` says in one
+line what is wrong and `exists_for` names the invariant meant to catch it."""
+
+from __future__ import annotations
+
+from seatrial.sync_implementations.connectors import CONNECTORS, Connectors
+from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
+from seatrial.sync_implementations.reference import ReferenceSync
+
+
+def _with_tms_x12(connector: type[TmsX12]) -> Connectors:
+    """The reference's connectors, with `connector` collecting the X12 TMS's files."""
+    return {**CONNECTORS, "tms": {**CONNECTORS["tms"], "x12": connector}}
+
+
+class _StopsAtCopy(TmsX12):
+    def retransmitted(self, name: str) -> bool:
+        return False  # control numbers are unique (X12): a repeat is for an operator to see
+
+
+class StopsAtDuplicateInterchange(ReferenceSync):
+    """Treats an ISA13 it has taken before as an error for an operator, as X12 calls a repeated
+    control number one: it leaves the file and stops the look there, so each later look stops
+    at the same copy and the files behind it wait for good."""
+
+    name = "faulty-x12-stops-at-copy"
+    defect = ("stops collecting at a retransmitted interchange (an ISA13 taken before): every "
+              "file listed after it waits for good")
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_StopsAtCopy)
+
+
+class _DeletesUnreadable(TmsX12):
+    def unreadable(self, name: str) -> bool:
+        return True  # poison: a broken file never mends, and left there it is read forever
+
+
+class DeletesUnreadableFile(ReferenceSync):
+    """Takes a file that is no whole interchange for poison and deletes it, so that it is not
+    read again on every look: a file listed while still being written is lost for good."""
+
+    name = "faulty-x12-deletes-unreadable"
+    defect = ("deletes a file that does not parse as an interchange: one listed mid-write is "
+              "lost, with every event it carries")
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_DeletesUnreadable)
