@@ -197,54 +197,42 @@ async function waitHold(sys) {
   }
 }
 
-function clientTimeoutMs() { return Math.max(30 / cfg.scale, 0.25) * 1000; }
+// After a 429, calls to that system go out a few at a time (first come, first served) instead
+// of all at once when the hold ends: the limit drops to 1 and grows back by one per success.
+const limiter = {};
+for (const s of ['erp', 'tms', 'lastmile']) limiter[s] = { limit: Infinity, inflight: 0, waiters: [[], []] };
 
-async function fetchToken(sys, gen) {
-  let attempt = 0;
-  for (;;) {
-    if (gen !== generation) throw new Error('stale generation');
-    await waitHold(sys);
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: cfg.clientId, client_secret: cfg.clientSecret }).toString();
-    const res = await rawRequest('POST', `${cfg.urls[sys]}/oauth/token`, {
-      'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body),
-    }, body, clientTimeoutMs());
-    if (res.status === 200) {
-      try {
-        const j = JSON.parse(res.text);
-        const life = Number(j.expires_in) || 3600;
-        return { value: j.access_token, expires: Date.now() + life * 1000 * 0.8 };
-      } catch (e) { /* fall through to retry */ }
-    }
-    if (res.status === 429) {
-      const w = retryAfterMs(res);
-      holdUntil[sys] = Math.max(holdUntil[sys], Date.now() + (w === null ? 1000 : w));
-    }
-    attempt += 1;
-    await sleep(backoffMs(attempt));
+// priority 0: reads an order's shipment waits for (order to shipment); 1: everything else
+function acquire(sys, prio) {
+  const l = limiter[sys];
+  const queued = l.waiters[0].length + l.waiters[1].length;
+  if (l.inflight < l.limit && queued === 0) { l.inflight += 1; return Promise.resolve(); }
+  return new Promise((resolve) => l.waiters[prio ? 1 : 0].push(resolve));
+}
+
+function release(sys, outcome) {
+  const l = limiter[sys];
+  l.inflight -= 1;
+  if (outcome === 429) l.limit = 1;
+  else if (outcome === 'ok' && l.limit !== Infinity) l.limit = l.limit >= 64 ? Infinity : l.limit + 1;
+  while (l.inflight < l.limit) {
+    const q = l.waiters[0].length ? l.waiters[0] : l.waiters[1];
+    if (!q.length) break;
+    l.inflight += 1;
+    q.shift()();
   }
 }
 
-async function getToken(sys, gen) {
-  const t = tokens[sys];
-  if (t && t.expires > Date.now()) return t.value;
-  if (!tokenFetch[sys]) {
-    tokenFetch[sys] = fetchToken(sys, gen).then((tok) => { tokens[sys] = tok; tokenFetch[sys] = null; return tok; },
-      (e) => { tokenFetch[sys] = null; throw e; });
+function send1(sys, method, p, token, opts, key, payload) {
+  const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+  if (opts.corr) headers['X-Correlation-ID'] = opts.corr;
+  if (key) headers['Idempotency-Key'] = key;
+  if (payload !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = Buffer.byteLength(payload);
   }
-  return (await tokenFetch[sys]).value;
+  return rawRequest(method, cfg.urls[sys] + p, headers, payload, clientTimeoutMs());
 }
-
-function backoffMs(attempt) {
-  const sim = Math.min(600, Math.pow(2, Math.max(0, attempt - 1))); // 1 s doubling to 10 min
-  const jitter = 0.5 + Math.random() * 0.5;
-  return Math.max(2, simMs(sim) * jitter);
-}
-
-class Final extends Error {
-  constructor(res) { super(`final ${res.status}`); this.res = res; }
-}
-class Parked extends Error {}
-class Stale extends Error {}
 
 // One call, retried until a definite answer. Returns {status, body, headers, replayed}.
 // opts: {key, corr, abort: () => bool, onAmbiguous: () => void, okStatuses}
@@ -266,16 +254,22 @@ async function call(sys, method, p, body, opts = {}) {
     if (Date.now() - started > parkAfter) throw new Parked(`no definite answer after two simulated days: ${method} ${p}`);
     let token;
     try { token = await getToken(sys, gen); } catch (e) { throw new Stale(); }
-    await waitHold(sys);
-    if (gen !== generation) throw new Stale();
-    const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
-    if (opts.corr) headers['X-Correlation-ID'] = opts.corr;
-    if (key) headers['Idempotency-Key'] = key;
-    if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(payload);
+    await acquire(sys, opts.priority === 0 ? 0 : 1);
+    let outcome = 'other';
+    let res;
+    try {
+      await waitHold(sys);
+      if (gen !== generation) throw new Stale();
+      res = await send1(sys, method, p, token, opts, key, payload);
+      if (res.status === 429) {
+        outcome = 429;
+        const w = retryAfterMs(res);
+        holdUntil[sys] = Math.max(holdUntil[sys], Date.now() + (w === null ? backoffMs(attempt + 1) : w));
+        log('429', sys, method, p, w);
+      } else if (!res.error && res.status < 500) outcome = 'ok';
+    } finally {
+      release(sys, outcome);
     }
-    const res = await rawRequest(method, cfg.urls[sys] + p, headers, payload, clientTimeoutMs());
     attempt += 1;
     if (res.error) {
       if (res.error === 'timeout' && opts.onAmbiguous) opts.onAmbiguous();
@@ -291,12 +285,7 @@ async function call(sys, method, p, body, opts = {}) {
       await sleep(attempt > 3 ? backoffMs(attempt - 3) : 0);
       continue;
     }
-    if (res.status === 429) {
-      const w = retryAfterMs(res);
-      holdUntil[sys] = Math.max(holdUntil[sys], Date.now() + (w === null ? backoffMs(attempt) : w));
-      log('429', sys, method, p, w);
-      continue;
-    }
+    if (res.status === 429) continue; // held above
     if (res.status >= 500) {
       let w = backoffMs(attempt);
       const ra = retryAfterMs(res);
@@ -419,8 +408,8 @@ async function writeStatus(o, ev, status) {
   }
 }
 
-async function readOrder(o, ev) {
-  const res = await call('erp', 'GET', `/orders/${encodeURIComponent(o.id)}`, undefined, { corr: corrFor(o, ev) });
+async function readOrder(o, ev, priority) {
+  const res = await call('erp', 'GET', `/orders/${encodeURIComponent(o.id)}`, undefined, { corr: corrFor(o, ev), priority });
   if (res.status !== 200 || !isObj(res.body)) throw new Final(res);
   if (res.body.status === 'CNL' && !o.cancelled) patchOrder(o, { cancelled: true });
   return res.body;
@@ -428,7 +417,7 @@ async function readOrder(o, ev) {
 
 async function onReleased(o, ev) {
   if (o.cancelled || o.shipment) return;
-  const order = await readOrder(o, ev);
+  const order = await readOrder(o, ev, 0);
   if (o.cancelled || o.shipment) return;
   if (!isAddress(order.ship_to)) throw new Parked('order has no usable ship_to');
   const body = { order_id: o.id, ship_to: order.ship_to, lines: Array.isArray(order.lines) ? order.lines : [] };
@@ -437,7 +426,7 @@ async function onReleased(o, ev) {
   let res;
   try {
     res = await call('tms', 'POST', '/shipments', body, {
-      key, corr: corrFor(o, ev),
+      key, corr: corrFor(o, ev), priority: 0,
       // a cancellation that arrives meanwhile: stop unless an attempt may have committed
       abort: () => o.cancelled && !o.createAmbiguousAt,
       onAmbiguous: () => { patchOrder(o, { createAmbiguousAt: Date.now() }); },
