@@ -234,6 +234,55 @@ function send1(sys, method, p, token, opts, key, payload) {
   return rawRequest(method, cfg.urls[sys] + p, headers, payload, clientTimeoutMs());
 }
 
+function clientTimeoutMs() { return Math.max(30 / cfg.scale, 0.25) * 1000; }
+
+async function fetchToken(sys, gen) {
+  let attempt = 0;
+  for (;;) {
+    if (gen !== generation) throw new Error('stale generation');
+    await waitHold(sys);
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: cfg.clientId, client_secret: cfg.clientSecret }).toString();
+    const res = await rawRequest('POST', `${cfg.urls[sys]}/oauth/token`, {
+      'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body),
+    }, body, clientTimeoutMs());
+    if (res.status === 200) {
+      try {
+        const j = JSON.parse(res.text);
+        const life = Number(j.expires_in) || 3600;
+        return { value: j.access_token, expires: Date.now() + life * 1000 * 0.8 };
+      } catch (e) { /* fall through to retry */ }
+    }
+    if (res.status === 429) {
+      const w = retryAfterMs(res);
+      holdUntil[sys] = Math.max(holdUntil[sys], Date.now() + (w === null ? 1000 : w));
+    }
+    attempt += 1;
+    await sleep(backoffMs(attempt));
+  }
+}
+
+async function getToken(sys, gen) {
+  const t = tokens[sys];
+  if (t && t.expires > Date.now()) return t.value;
+  if (!tokenFetch[sys]) {
+    tokenFetch[sys] = fetchToken(sys, gen).then((tok) => { tokens[sys] = tok; tokenFetch[sys] = null; return tok; },
+      (e) => { tokenFetch[sys] = null; throw e; });
+  }
+  return (await tokenFetch[sys]).value;
+}
+
+function backoffMs(attempt) {
+  const sim = Math.min(600, Math.pow(2, Math.max(0, attempt - 1))); // 1 s doubling to 10 min
+  const jitter = 0.5 + Math.random() * 0.5;
+  return Math.max(2, simMs(sim) * jitter);
+}
+
+class Final extends Error {
+  constructor(res) { super(`final ${res.status}`); this.res = res; }
+}
+class Parked extends Error {}
+class Stale extends Error {}
+
 // One call, retried until a definite answer. Returns {status, body, headers, replayed}.
 // opts: {key, corr, abort: () => bool, onAmbiguous: () => void, okStatuses}
 async function call(sys, method, p, body, opts = {}) {
