@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from seatrial.faults.base import Effect, Fault, Kind, Systems
+from seatrial.faults.base import Fault, Kind
+from seatrial.faults.outbound import OutboundFileEffect
 from seatrial.scenario_fields import HOUR, MINUTE, Duration, Probability
 
 if TYPE_CHECKING:
@@ -33,19 +34,12 @@ class DuplicateInterchange(Fault):
         return 0.0  # a correct SUT drops the copy: nothing it shows waits for it
 
 
-class DuplicateInterchangeEffect(Effect[DuplicateInterchange]):
-    __slots__ = ("clock", "partner", "systems")
+class DuplicateInterchangeEffect(OutboundFileEffect):
+    __slots__ = ()
 
-    def on_systems(self, systems: Systems) -> None:
-        self.systems, self.partner = systems, systems.served("tms")
-        self.clock = self.partner.tms.clock
-        self.partner.watchers.append(self.written)
-
-    def written(self, name: str, content: bytes) -> None:
-        now = self.clock()
-        if self.active(now) and self.rng.random() < self.fault.probability:
-            later = now + self.rng.uniform(0.0, self.fault.within)
-            self.systems.at(later, lambda: self.partner.retransmit(name, content))
+    def act(self, now: float, name: str, content: bytes) -> None:
+        later = now + self.rng.uniform(0.0, self.fault.within)
+        self.systems.at(later, lambda: self.partner.retransmit(name, content))
 
 
 def explore(space: Space) -> SearchStrategy[DuplicateInterchange]:

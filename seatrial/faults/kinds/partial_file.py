@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from seatrial.faults.base import Effect, Fault, Kind, Systems
+from seatrial.faults.base import Fault, Kind
+from seatrial.faults.outbound import OutboundFileEffect
 from seatrial.scenario_fields import MINUTE, Duration, Probability
 
 if TYPE_CHECKING:
@@ -30,19 +31,12 @@ class PartialFile(Fault):
         return self.visible  # a file is whole this much later at most
 
 
-class PartialFileEffect(Effect[PartialFile]):
-    __slots__ = ("clock", "partner", "systems")
+class PartialFileEffect(OutboundFileEffect):
+    __slots__ = ()
 
-    def on_systems(self, systems: Systems) -> None:
-        self.systems, self.partner = systems, systems.served("tms")
-        self.clock = self.partner.tms.clock
-        self.partner.watchers.append(self.written)
-
-    def written(self, name: str, content: bytes) -> None:
-        now = self.clock()
-        if self.active(now) and self.rng.random() < self.fault.probability:
-            rest = self.partner.write_in_halves(name, content)
-            self.systems.at(now + self.rng.uniform(0.0, self.fault.visible), rest)
+    def act(self, now: float, name: str, content: bytes) -> None:
+        rest = self.partner.write_in_halves(name, content)
+        self.systems.at(now + self.rng.uniform(0.0, self.fault.visible), rest)
 
 
 def explore(space: Space) -> SearchStrategy[PartialFile]:
