@@ -65,6 +65,9 @@ class Dialect:
     #: its router serves) -> the name of the file it wrote for the event into that object's
     #: outbound folder, which the channel calls in place of a webhook delivery; None: webhooks
     post_event: Callable[[Event, Any], str] | None = None
+    #: how the SUT reaches the system's API: "http", or "sftp" for a mailbox (x12); a fault
+    #: kind acts only on the transports it names (`Fault.transports`)
+    transport: str = "http"
 
     @cached_property
     def table(self) -> Endpoints:

@@ -8,6 +8,8 @@ run in the dialect is refused (exit 2) until the mailbox is served live."""
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 from click.testing import CliRunner
 from test_x12_golden import pyx12_read
@@ -15,6 +17,7 @@ from test_x12_golden import pyx12_read
 from seatrial.catalogue import gate_suite
 from seatrial.cli import main
 from seatrial.cli_input import spoken
+from seatrial.faults.layer import FaultLayer
 from seatrial.run import play, run_scenario
 from seatrial.scenario_yaml import load_scenario_file
 from seatrial.sdk import Mailbox, Response
@@ -33,12 +36,12 @@ from seatrial.x12.golden import PREPARED
 from seatrial.x12.load_tender import LoadTender, Purpose, Stop
 
 SEEDS = (1, 2, 3, 4, 5)
-#: a TMS rate limit of 0.2 requests a second is an HTTP API's token bucket: over the mailbox
-#: every file costs the SUT a get and a delete, so the wave drains only just in its deadline
-#: (seeds 2 and 4 miss it by minutes, stages-converge; 1, 3 and 5 hold): xfail, not strict
-HTTP_ONLY = {"rate-limit-squeeze"}
 #: quick ones for the default run; the whole gate on five seeds is `slow`
 QUICK = ("happy-path", "cancellation-races", "carrier-local-time", "tms-outage")
+
+
+def gate(name: str):
+    return next(s for s in gate_suite() if s.name == name)
 
 
 def in_x12(name: str, seed: int):
@@ -192,6 +195,22 @@ def test_the_sdk_mailbox_client_yields_plain_calls():
     assert Mailbox.names(Response(200, {"files": ["a.x12", 3]})) == ["a.x12"]
 
 
+def test_a_rate_limit_acts_on_the_tms_api_over_http_only_never_on_its_mailbox():
+    """rate-limit-squeeze in x12: the TMS's bucket has nothing to answer 429 over SFTP (it
+    charged each file operation a token, and the reference missed stages-converge on seeds 2
+    and 4); the ERP's bucket, over HTTP, acts as ever."""
+    tms_limit, erp_limit = in_x12("rate-limit-squeeze", 2).faults
+    layer = FaultLayer(in_x12("rate-limit-squeeze", 2), 3600.0, lambda name: Random(name))
+    assert list(layer.inert) == [tms_limit]
+    assert "over sftp" in layer.inert[tms_limit] and "tms speaking x12" in layer.inert[tms_limit]
+    assert not any(layer.plan_call("tms", 0.0).retry_after for _ in range(50))
+    assert any(layer.plan_call("erp", 0.0).retry_after for _ in range(50))
+    canonical = FaultLayer(gate("rate-limit-squeeze"), 3600.0, lambda name: Random(name))
+    assert canonical.inert == {} and any(canonical.plan_call("tms", 0.0).retry_after
+                                         for _ in range(50))
+    assert (tms_limit.system, erp_limit.system) == ("tms", "erp")
+
+
 @pytest.mark.parametrize("name", QUICK)
 def test_reference_holds_quick_gate_scenarios_in_x12(name):
     result = run_scenario(in_x12(name, 1), resolve("reference"))
@@ -199,11 +218,8 @@ def test_reference_holds_quick_gate_scenarios_in_x12(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "seed"), [
-    pytest.param(s.name, seed, marks=[pytest.mark.xfail(
-        reason="an HTTP rate limit on the TMS starves the mailbox (HTTP_ONLY)", strict=False)]
-        if s.name in HTTP_ONLY else [])
-    for s in gate_suite() for seed in SEEDS])
+@pytest.mark.parametrize(("name", "seed"), [(s.name, seed) for s in gate_suite()
+                                             for seed in SEEDS])
 def test_reference_holds_every_gate_scenario_in_x12(name, seed):
     result = run_scenario(in_x12(name, seed), resolve("reference"))
     assert result.passed, [v["message"] for v in result.violations[:5]]

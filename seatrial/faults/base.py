@@ -35,6 +35,11 @@ class Fault(ScenarioModel):
 
     #: (system, dialect) a kind of fault exists only in, e.g. ("erp", "sap-s4"); None: any
     needs: ClassVar[tuple[str, str] | None] = None
+    #: the transports of a system's API (`Dialect.transport`) a kind of fault can act on: a
+    #: gateway's 429 is HTTP's, and an SFTP mailbox has nothing that answers it. Where the
+    #: system speaks another, the fault layer builds no effect for the fault (documented per
+    #: kind; `FaultLayer.inert` names them)
+    transports: ClassVar[frozenset[str]] = frozenset({"http", "sftp"})
 
     at: Duration = 0.0
     for_: Duration | None = Field(None, alias="for")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from seatrial.faults.base import CallPlan, Delivery, DeliveryPlan, Effect, Note
 from seatrial.faults.kinds import KINDS
 from seatrial.model.envelope import SYSTEMS, Event
+from seatrial.simulators.dialect import dialect
 
 if TYPE_CHECKING:
     from seatrial.scenario import Scenario
@@ -29,6 +30,23 @@ def channel_of(fault: Any) -> str:
     return f"{fault.system}.api" if hasattr(fault, "system") else "sut"
 
 
+def inert(scenario: Scenario) -> dict[Any, str]:
+    """The scenario's faults on a system's API that its dialect's transport gives nothing to
+    act on (`Fault.transports`), each with why: a `rate_limit` on a TMS speaking x12, whose
+    mailbox answers no 429. The layer builds no effect for them; the others draw as always."""
+    found: dict[Any, str] = {}
+    for fault in scenario.faults:
+        system = getattr(fault, "system", None)
+        if system is None or channel_of(fault) != f"{system}.api":
+            continue
+        name = getattr(scenario.dialects, system)
+        transport = dialect(system, name).transport
+        if transport not in fault.transports:
+            found[fault] = (f"a {fault.kind} fault acts over {', '.join(sorted(fault.transports))}"
+                            f"; the {system} speaking {name} is reached over {transport}")
+    return found
+
+
 class FaultLayer:
     def __init__(self, scenario: Scenario, horizon: float,
                  seed_stream: Callable[[str], random.Random]) -> None:
@@ -37,7 +55,10 @@ class FaultLayer:
         self._hook_base = {s: seed_stream(f"baseline.{s}.webhooks") for s in SYSTEMS}
         self.effects: list[Effect[Any]] = []  # one per fault, in the scenario's order
         self.by_channel: dict[str, list[Effect[Any]]] = {}
+        self.inert = inert(scenario)
         for fault in scenario.faults:
+            if fault in self.inert:
+                continue
             channel = channel_of(fault)
             same = self.by_channel.setdefault(channel, [])
             # named by channel, kind and rank among its kind there: faults added elsewhere in

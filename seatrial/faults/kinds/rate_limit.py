@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,9 @@ class RateLimit(Fault):
     other form, which an implementation that parses only integers gets wrong."""
 
     kind: Literal["rate_limit"] = "rate_limit"
+    #: an API gateway's bucket: a mailbox (x12's SFTP) answers no 429, and charging each of its
+    #: file operations a token starved a correct partner (issue 20)
+    transports: ClassVar[frozenset[str]] = frozenset({"http"})
     system: System
     rate: float = Field(gt=0, le=100_000)
     burst: int = Field(10, ge=1, le=1_000_000)

@@ -42,4 +42,4 @@ def _no_forgery(genuine: Event, forged: Event, mode: str, delivered: bool) -> No
 
 DIALECT = X12Dialect("x12", "tms", "TMS", ENDPOINTS, SCHEMAS, describe,
                      raw_media_types=frozenset({X12_MEDIA}), post_event=_post,
-                     forgeries=_no_forgery)
+                     forgeries=_no_forgery, transport="sftp")
