@@ -81,12 +81,15 @@ pacts: setup
 
 # Regenerate the references generated from the code: docs/cli.md from the click commands,
 # docs/catalogue.md's numbers from the scenario files, docs/protocol-guide.md's tables from the
-# simulators and the vocabulary; tests/test_cli_reference.py, test_catalogue_reference.py and
-# test_protocol_reference.py fail while the committed ones are stale.
+# simulators, the vocabulary and the scenario files (its table of live pace ceilings also in
+# docs/scenarios.md and docs/live-protocol.md); tests/test_cli_reference.py,
+# test_catalogue_reference.py and test_protocol_reference.py fail while one is stale.
 docs: setup
 	$(BIN)/python -m seatrial.cli_reference docs/cli.md
 	$(BIN)/python -m seatrial.catalogue_reference docs/catalogue.md
 	$(BIN)/python -m seatrial.protocol_reference docs/protocol-guide.md
+	$(BIN)/python -m seatrial.protocol_reference docs/scenarios.md
+	$(BIN)/python -m seatrial.protocol_reference docs/live-protocol.md
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -1,14 +1,18 @@
 """The facts of docs/protocol-guide.md generated from the code: the three canonical APIs (each
 endpoint as its dialect declares it, with the fields of its body), the events each source
 publishes (their payload fields) and the status mapping (seatrial.model.vocabulary, the
-vocabulary the reference implementation maps with). The guide's prose says what to do with
-them; these tables say what they are, so they cannot drift from the simulators.
+vocabulary the reference implementation maps with), and what an implementer must size its
+timers by: how late a call it stopped waiting for may still commit, and each scenario's
+fastest live pace. The guide's prose says what to do with them; these tables say what they
+are, so they cannot drift from the simulators and the scenario files.
 
     python -m seatrial.protocol_reference docs/protocol-guide.md    # or: make docs
 
 Its generated parts (seatrial.doc_blocks) are `api erp`, `api tms`, `api lastmile`, `events`,
-`schema-v2`, `local-time`, `status-mapping` and `checklist`; tests/test_protocol_reference.py
-fails while one is stale.
+`schema-v2`, `local-time`, `status-mapping`, `late-commits`, `pace-ceilings` and `checklist`;
+tests/test_protocol_reference.py fails while one is stale. `pace-ceilings` also stands in
+docs/scenarios.md and docs/live-protocol.md, which say why a scenario sets a slower pace (the
+same command refreshes them).
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ import sys
 from typing import Any
 
 from seatrial import doc_blocks
+from seatrial.catalogue import catalogue
+from seatrial.faults.layer import BASELINE_API_LATENCY
 from seatrial.judge.invariants import MODULES as INVARIANTS
+from seatrial.live.runner import DEFAULT_SCALE
 from seatrial.model.envelope import SYSTEMS
 from seatrial.model.vocabulary import (
     ERP_STATUS_NAMES,
@@ -28,6 +35,7 @@ from seatrial.model.vocabulary import (
     TMS_TO_ERP,
     V2_FIELDS,
 )
+from seatrial.sdk.messages import DEFAULT_TIMEOUT
 from seatrial.simulators.dialect import dialect
 from seatrial.simulators.events import BY_SOURCE
 from seatrial.simulators.events import SCHEMAS as EVENT_SCHEMAS
@@ -116,6 +124,48 @@ def local_time() -> str:
     return "\n".join(lines) + "\n"
 
 
+def late_commits() -> str:
+    """How long after it reached its system a call the SUT got no answer to may still commit:
+    a lost answer within the API's own latency, a call slowed past the timeout when its delay
+    is over (seatrial.transport.inprocess); the bound per scenario and API that a `latency`
+    fault slows, the sum of each such fault's longest delay."""
+    lines = [f"A lost answer commits within {BASELINE_API_LATENCY[1]:g} simulated seconds of "
+             "reaching the system (its own latency), plus any `latency` fault below; a call "
+             f"slowed past {DEFAULT_TIMEOUT:g} simulated seconds gets no answer and commits "
+             "when its delay is over:", "",
+             "| scenario | API | a call commits at most this long after it arrived |",
+             "|---|---|---|"]
+    for name, scenario in catalogue().items():
+        for system in SYSTEMS:
+            slowest = [_longest(fault) for fault in scenario.faults
+                       if fault.kind == "latency" and fault.channel == f"{system}.api"]
+            if slowest:
+                total = BASELINE_API_LATENCY[1] + sum(slowest)
+                lines.append(f"| `{name}` | {system} | "
+                             f"{f'{total:g} simulated s' if total < float('inf') else 'no bound'}"
+                             " |")
+    return "\n".join(lines) + "\n"
+
+
+def _longest(fault: Any) -> float:
+    """A latency fault's longest delay: its value, its high end, or its cap (none: unbound)."""
+    if fault.dist == "fixed":
+        return fault.value
+    if fault.dist == "uniform":
+        return fault.high
+    return fault.cap if fault.cap is not None else float("inf")
+
+
+def pace_ceilings() -> str:
+    """The fastest pace `--time-scale auto` chooses per scenario: its live.time_scale where it
+    sets one, else the default."""
+    lines = ["| scenario | fastest live pace |", "|---|---|"]
+    lines.extend(f"| `{name}` | {scenario.live.time_scale:g}x |"
+                 for name, scenario in catalogue().items() if scenario.live.time_scale)
+    lines.append(f"| every other | {DEFAULT_SCALE:g}x |")
+    return "\n".join(lines) + "\n"
+
+
 def checklist() -> str:
     """Every invariant with what it asks: its module's summary, first sentence."""
     lines = ["| invariant | what correct means |", "|---|---|"]
@@ -127,7 +177,8 @@ def checklist() -> str:
 
 
 PARTS = {"events": events, "schema-v2": schema_v2, "local-time": local_time,
-         "status-mapping": status_mapping, "checklist": checklist}
+         "status-mapping": status_mapping, "late-commits": late_commits,
+         "pace-ceilings": pace_ceilings, "checklist": checklist}
 
 
 def _erp(status: str | None) -> str:

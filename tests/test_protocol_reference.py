@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from seatrial.catalogue import catalogue
 from seatrial.doc_blocks import keys
+from seatrial.faults.layer import BASELINE_API_LATENCY
 from seatrial.model.vocabulary import LASTMILE_TO_ERP, TMS_STATUS_CODES, TMS_TO_ERP
-from seatrial.protocol_reference import WRITE, refresh, render, status_mapping, wanted
+from seatrial.protocol_reference import (
+    WRITE,
+    late_commits,
+    refresh,
+    render,
+    status_mapping,
+    wanted,
+)
 from seatrial.sync_implementations import reference
 from seatrial.world.dispatcher import REDELIVERY_DELAYS
 
@@ -23,6 +32,23 @@ def test_the_guide_holds_every_generated_part_once():
 def test_the_guide_says_what_the_code_says():
     page = GUIDE.read_text(encoding="utf-8")
     assert refresh(page) == page, f"docs/protocol-guide.md is stale: run `make docs` ({WRITE})"
+
+
+@pytest.mark.parametrize("name", ["scenarios.md", "live-protocol.md"])
+def test_the_pages_beside_it_say_the_same_pace_ceilings(name):
+    # they say why a scenario sets a slower pace; the ceilings themselves come from its file
+    page = (GUIDE.parent / name).read_text(encoding="utf-8")
+    assert keys(page) == ["pace-ceilings"]
+    assert refresh(page) == page, f"docs/{name} is stale: run `make docs`"
+
+
+def test_a_late_commit_is_bounded_by_its_latency_faults_cap():
+    # a call the SUT stopped waiting for commits by the cap, plus the API's own latency at most
+    slowed = next(fault for fault in catalogue()["carrier-api-slowdown"].faults
+                  if fault.kind == "latency" and fault.channel == "tms.api")
+    row = next(line for line in late_commits().splitlines()
+               if line.startswith("| `carrier-api-slowdown` | tms |"))
+    assert f"{slowed.cap + BASELINE_API_LATENCY[1]:g} simulated s" in row
 
 
 def test_the_mapping_it_teaches_is_the_one_the_reference_maps_with():
