@@ -14,7 +14,8 @@ KINDS = {
     "emit": "a simulator published an event",
     "deliver": "a webhook delivery attempt reached the SUT",
     "ack": "the SUT accepted the delivery (2xx)",
-    "nack": "the SUT failed the delivery (5xx); the source redelivers on its schedule",
+    "nack": "the SUT failed the delivery (any answer but 2xx, 401 or 403, or none); the source "
+            "redelivers on its schedule",
     "reject": "the SUT refused the delivery (401): not signed, or not by the source",
     "abandon": "the source gave up redelivering",
     "disable": "the source disabled its subscription after consecutive failures",

@@ -946,7 +946,7 @@ def test_terminal_sticky_quiet_on_repeated_endings_and_changes_before_the_end():
 # --- poison-isolated ----------------------------------------------------------------------------
 
 
-def test_poison_isolated_fires_when_a_poison_message_is_answered_5xx():
+def test_poison_isolated_fires_when_a_poison_message_is_failed():
     story = Story()
     story.happy_path("SO-1")
     ref = story.at(12).poisoned("SO-1", "nack")
@@ -954,7 +954,8 @@ def test_poison_isolated_fires_when_a_poison_message_is_answered_5xx():
     violations = story.check(poison_isolated)
     assert orders_flagged(violations, "poison-isolated") == ["SO-1"]
     assert violations[0].keys == {"order_id": "SO-1", "event_id": ref}
-    assert ref.endswith("-poison") and "answered 5xx" in violations[0].message
+    assert ref.endswith("-poison")
+    assert "was failed (answered neither 2xx nor 401/403)" in violations[0].message
     assert "did not converge" not in violations[0].message
 
 

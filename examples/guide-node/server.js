@@ -712,7 +712,7 @@ const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   try {
     if (req.method === 'GET' && url.pathname === '/health') {
-      return send(res, cfg ? 200 : 503, { status: cfg ? 'ok' : 'not configured' });
+      return send(res, 200, { status: cfg ? 'ok' : 'waiting for settings' });
     }
     if (req.method === 'POST' && url.pathname === '/seatrial/configure') {
       if (!controlSecretOk(req)) {

@@ -1,6 +1,7 @@
-"""poison-isolated: a malformed message is answered (parked or refused, never a 5xx that makes
-the source retry it and count failures against the subscription), and the order it names
-still converges: it neither blocks that order nor moves its status.
+"""poison-isolated: a malformed message is answered 2xx and parked (any other answer but 401
+or 403 is a failed delivery, as Standard Webhooks counts one: the source retries it and counts
+failures against the subscription), and the order it names still converges: it neither blocks
+that order nor moves its status.
 
 A delivery that failed while the SUT was down (between a crash and its restart, as the ledger's
 `crash` entries say) is no answer of the SUT's: the source retries it as it would any other.
@@ -32,8 +33,8 @@ def check(obs: Observation) -> Iterator[Violation]:
             continue
         problems = []
         if ref in failed:
-            problems.append(f"poison message {ref} was answered 5xx, so the source keeps "
-                            "redelivering it")
+            problems.append(f"poison message {ref} was failed (answered neither 2xx nor "
+                            "401/403), so the source keeps redelivering it")
         if order_id in stuck:
             problems.append(f"order {order_id} did not converge after poison message {ref}")
         if problems:

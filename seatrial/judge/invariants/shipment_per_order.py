@@ -1,4 +1,5 @@
-"""shipment-per-order: each released order gets exactly one shipment (none if cancelled first)."""
+"""shipment-per-order: each released order gets exactly one shipment, and never two; a cancelled
+order may have none (or one, cancelled: `cancel-compensates` judges that)."""
 
 from collections.abc import Iterator
 
