@@ -36,4 +36,5 @@ SHIPPED = {
         "seatrial.sync_implementations.faulty_x12:StopsAtDuplicateInterchange",
     "faulty-x12-deletes-unreadable":
         "seatrial.sync_implementations.faulty_x12:DeletesUnreadableFile",
+    "faulty-x12-first-set-only": "seatrial.sync_implementations.faulty_x12:ReadsFirstSetOnly",
 }

@@ -5,6 +5,8 @@ line what is wrong and `exists_for` names the invariant meant to catch it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from seatrial.sync_implementations.connectors import CONNECTORS, Connectors
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 from seatrial.sync_implementations.reference import ReferenceSync
@@ -50,3 +52,22 @@ class DeletesUnreadableFile(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_DeletesUnreadable)
+
+
+class _FirstSetOnly(TmsX12):
+    def sets(self, group: Any) -> tuple[Any, ...]:
+        return group.transactions[:1]  # one document a file, as our mapping was written for
+
+
+class ReadsFirstSetOnly(ReferenceSync):
+    """Maps one document per file, the first set of each group, as a translator set up for a
+    partner that sends each document alone: a file with several 214s yields the first, and the
+    others are acknowledged (the 997 is built from the group's header) but never read."""
+
+    name = "faulty-x12-first-set-only"
+    defect = ("reads only the first transaction set of each group: the other 214s of a "
+              "batched interchange are lost")
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_FirstSetOnly)

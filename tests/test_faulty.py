@@ -42,6 +42,7 @@ CAUGHT = {
     "faulty-retry-after-seconds-only": "rate-limit-squeeze",
     "faulty-x12-stops-at-copy": "x12-duplicate-interchange",
     "faulty-x12-deletes-unreadable": "x12-partial-file",
+    "faulty-x12-first-set-only": "x12-batched-interchange",
 }
 
 

@@ -170,12 +170,17 @@ class TmsX12(Tms):
         were taken, and acknowledged, the first time)."""
         return True
 
+    def sets(self, group: Any) -> tuple[Any, ...]:
+        """The transaction sets of `group` to read: all of them (X12 allows any number in a
+        group, and a partner that sends on a schedule puts several in one file)."""
+        return group.transactions
+
     def _read(self, interchange: Any) -> tuple[list[Event], list[Any]]:
         """The events an interchange reports and the 997s answering its groups."""
         events, acks = [], []
         for group in interchange.groups:
             problems = {}
-            for transaction in group.transactions:
+            for transaction in self.sets(group):
                 if transaction.fault is not None:
                     continue
                 try:

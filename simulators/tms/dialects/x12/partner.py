@@ -26,6 +26,7 @@ from seatrial.x12.common import Entity
 from seatrial.x12.control import ControlNumbers, ReceivedInterchanges
 from seatrial.x12.documents import Document, compose, read_document
 from seatrial.x12.envelope import (
+    FunctionalGroup,
     Interchange,
     Party,
     TransactionSet,
@@ -143,14 +144,33 @@ class TradingPartner:
         return self._send(made or [_unreadable(event)], _prepared(self.tms.clock()))
 
     def _send(self, made: Sequence[Document], prepared: datetime) -> str:
-        interchange = compose(made, sender=TMS, receiver=SHIPPER, prepared=prepared,
-                              numbers=self.numbers)
-        name = f"{interchange.control_number:09d}.x12"
+        return self._write(compose(made, sender=TMS, receiver=SHIPPER, prepared=prepared,
+                                   numbers=self.numbers))
+
+    def _write(self, interchange: Interchange, suffix: str = ".x12") -> str:
+        """`interchange` in `outbound/` as `<ISA13><suffix>`, atomically; the watchers see it."""
+        name = f"{interchange.control_number:09d}{suffix}"
         content = render_interchange(interchange)
         self.mailbox.write_atomically("outbound", name, content)
         for watcher in self.watchers:
             watcher(name, content)
         return name
+
+    def batch(self, contents: Sequence[bytes]) -> str:
+        """The sets of the interchanges `contents` (files the TMS wrote), written again as one
+        interchange of its own, `<ISA13>.batch.x12`: one group per functional kind, in order of
+        first appearance, each set as it was (ST02 is unique across the TMS's sets), as a
+        partner's translator that sends on a schedule bundles what queued up meanwhile."""
+        kinds: dict[str, list[TransactionSet]] = {}
+        for content in contents:
+            for group in parse_interchange(content).groups:
+                kinds.setdefault(group.functional_id, []).extend(group.transactions)
+        prepared = _prepared(self.tms.clock())
+        groups = tuple(FunctionalGroup(functional_id, TMS.id, SHIPPER.id, prepared,
+                                       self.numbers.group(), tuple(sets))
+                       for functional_id, sets in kinds.items())
+        return self._write(Interchange(TMS, SHIPPER, prepared, self.numbers.interchange(),
+                                       groups), ".batch.x12")
 
     def retransmit(self, name: str, content: bytes) -> str:
         """`name`'s interchange written again as it was (same ISA13), as a partner resends
