@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,3 +198,33 @@ def test_ctrl_c_during_the_boot_leaves_nothing(tmp_path, monkeypatch):
         signal.signal(signal.SIGALRM, previous)
     assert not list(tmp_path.glob("seatrial-broker-*"))
     assert not spawned_in(tmp_path)
+
+
+def test_a_seatrial_killed_outright_leaves_no_broker_running(tmp_path):
+    """SIGKILL gives Seatrial no chance to stop its broker: the broker and its epmd get SIGTERM
+    from the kernel instead (setpriv --pdeathsig, Linux). The folder stays. (A stand-in server
+    that never boots; RabbitMQ's own script stops its beam on SIGTERM, as every clean stop
+    here shows.)"""
+    required("epmd", INSTALL)
+    required("setpriv", "apt-get install util-linux (Linux only)")
+    server = tmp_path / "rabbitmq-server"
+    server.write_text("#!/bin/sh\nexec sleep 600\n")
+    server.chmod(0o755)
+    code = ("from seatrial.live.broker import LocalBroker\n"
+            f"LocalBroker(server={str(server)!r}).__enter__()\n")
+    with subprocess.Popen([sys.executable, "-c", code],
+                          env={**os.environ, "TMPDIR": str(tmp_path)}) as seatrial:
+        try:
+            deadline = time.monotonic() + 30
+            while {"sleep", "epmd"} - {process.name() for process in spawned_in(tmp_path)}:
+                assert time.monotonic() < deadline and seatrial.poll() is None
+                time.sleep(0.05)
+            broker = [process for process in spawned_in(tmp_path) if process.pid != seatrial.pid]
+            seatrial.kill()
+        finally:
+            seatrial.kill()
+    _, alive = psutil.wait_procs(broker, timeout=15)
+    for process in alive:  # what the test found left, not to be left after it too
+        process.kill()
+    assert not alive
+    assert list(tmp_path.glob("seatrial-broker-*"))

@@ -93,6 +93,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def orphan_guard() -> list[str]:
+    """What to start the broker and its epmd under so that they get SIGTERM when Seatrial dies
+    without stopping them (SIGKILL, or a crash past every handler): util-linux's `setpriv
+    --pdeathsig`, on Linux; nothing elsewhere, where a killed Seatrial leaves its broker running.
+    Either way the folder stays (nothing is left to remove it). The signal follows the thread
+    that started them: enter a LocalBroker from the thread that outlives its runs."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 def stop_tree(proc: subprocess.Popen, grace: float) -> None:
     """SIGTERM to `proc`'s process group (the server script and its beam), then wait up to
     `grace` seconds for every process it started, wherever they went: Erlang's helpers
@@ -198,13 +208,14 @@ class LocalBroker:
             "ERL_EPMD_PORT": str(epmd_port),
             "ERL_EPMD_ADDRESS": LOOPBACK,
         }
+        guard = orphan_guard()
         with (folder / "epmd.log").open("wb") as out:
             self._epmd = subprocess.Popen(
-                [epmd, "-port", str(epmd_port), "-address", LOOPBACK], env=env, stdout=out,
+                [*guard, epmd, "-port", str(epmd_port), "-address", LOOPBACK], env=env, stdout=out,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         with (folder / "server.log").open("wb") as out:
             self._node = subprocess.Popen(
-                [server], env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+                [*guard, server], env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         url = f"amqp://{USERNAME}:{quote(password, safe='')}@{LOOPBACK}:{amqp_port}/{VHOST}"
         self._wait_ready(amqp_port, url, folder)
