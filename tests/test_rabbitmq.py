@@ -1,12 +1,13 @@
 """The RabbitMQ broker a run's events travel through (seatrial.live.broker): the one Seatrial
 starts boots once for this module, a stock AMQP client (aio-pika) publishes and consumes through
 it with the run's credentials, and once stopped nothing of it is left (no process it started,
-no port, no folder), after a clean stop, a failed boot, Ctrl-C and SIGTERM; a virtual host on a
-broker the user names is created and deleted through its management API; a broker that cannot
-be used is an error that names the fix.
+no port, no folder), after Ctrl-C (`seatrial broker`'s), a failed boot and Ctrl-C during the
+boot; a Seatrial killed outright leaves no broker running (only its folder); a virtual host on
+a broker the user names is created and deleted through its management API; a broker that
+cannot be used is an error that names the fix.
 
-Those that boot RabbitMQ (about 8 s cold; 9 s with the management plugin the virtual host needs)
-are marked wall_clock, so `make test` runs them alone rather than beside the in-process tests.
+Those that boot RabbitMQ (6 to 13 s cold, with the management plugin the virtual host needs) are
+marked wall_clock, so `make test` runs them alone rather than beside the in-process tests.
 Where no rabbitmq-server is installed they are skipped, saying how to install it, and fail
 where CI is set (.ci/run installs it).
 """

@@ -53,7 +53,7 @@ DEBIAN_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 INSTALL = ("install RabbitMQ (Debian: apt-get install rabbitmq-server; macOS: brew install "
            "rabbitmq) or name a running broker with --broker-url amqp://USER:PASSWORD@HOST:PORT "
            "(docs/broker.md)")
-BOOT_TIMEOUT = 90.0  # wall seconds a cold boot may take (about 8 s measured, alone)
+BOOT_TIMEOUT = 90.0  # wall seconds a cold boot may take (6 to 13 s measured on 2 busy cores)
 STOP_GRACE = 30.0  # wall seconds a stopping broker has to flush and exit before SIGKILL
 #: What a failed AMQP login raises: refused or reset (OSError), timed out, or refused by the broker.
 LOGIN_ERRORS = (TimeoutError, OSError, aio_pika.exceptions.AMQPError)
