@@ -107,7 +107,10 @@ def stop_tree(proc: subprocess.Popen, grace: float) -> None:
     """SIGTERM to `proc`'s process group (the server script and its beam), then wait up to
     `grace` seconds for every process it started, wherever they went: Erlang's helpers
     (erl_child_setup, inet_gethost) have sessions of their own and leave once the beam is gone.
-    SIGKILL to whatever is left."""
+    SIGKILL to whatever is left. A group whose leader has exited is not signalled: its id may
+    be another process's by now."""
+    if proc.poll() is not None:
+        return
     try:
         root = psutil.Process(proc.pid)
         family = [root, *root.children(recursive=True)]
@@ -120,8 +123,6 @@ def stop_tree(proc: subprocess.Popen, grace: float) -> None:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
     psutil.wait_procs(alive, timeout=10.0)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
 
 
