@@ -238,3 +238,34 @@ def test_a_seatrial_killed_outright_leaves_no_broker_running(tmp_path):
         process.kill()
     assert not alive
     assert list(tmp_path.glob("seatrial-broker-*"))
+
+
+@pytest.mark.wall_clock
+def test_seatrial_broker_on_a_named_broker_deletes_its_virtual_host_on_ctrl_c(rabbitmq):
+    """`seatrial broker --broker-url`: the virtual host it printed exists while it runs and is
+    gone after Ctrl-C (raised here by a timer while the command waits)."""
+    running, _ = rabbitmq
+    base = running.url.rpartition("/")[0]
+    user, password = "seatrial", base.split(":")[2].split("@")[0]
+    seen = {}
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        vhosts = httpx.get(f"{running.management_url}/api/vhosts", auth=(user, password))
+        seen["vhosts"] = {vhost["name"] for vhost in vhosts.json()}
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        done = CliRunner().invoke(main, ["broker", "--broker-url", base,
+                                         "--broker-management-url", running.management_url])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert done.exit_code == 0, done.output
+    url = done.output.split(f"export {AMQP_URL}='")[1].split("'")[0]
+    vhost = url.rpartition("/")[2]
+    assert vhost.startswith("seatrial-") and vhost in seen["vhosts"]
+    answer = httpx.get(f"{running.management_url}/api/vhosts/{vhost}", auth=(user, password))
+    assert answer.status_code == 404
+    assert "the virtual host is deleted" in done.output
