@@ -707,6 +707,58 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
     click.echo("stopped: the simulators' ports are closed", err=True)
 
 
+@main.command(short_help="Start a RabbitMQ of its own, or a virtual host on yours, until Ctrl-C.",
+              epilog=exit_codes(
+    {0: "stopped by Ctrl-C or SIGTERM: the broker, its epmd and its folder are gone (or the "
+        "virtual host is deleted)",
+     2: "no rabbitmq-server installed (the message says how to get one), a broker that did "
+        "not boot (its last output is shown), or a --broker-url that cannot be used (the "
+        "message names the fix)"}))
+@click.option("--broker-url", metavar="URL",
+              help="Use the RabbitMQ at amqp://USER:PASSWORD@HOST:PORT instead of starting "
+                   "one: a virtual host of this invocation's own is created on it and deleted "
+                   "on the way out (needs its management plugin and a user tagged "
+                   "administrator; docs/broker.md).")
+@click.option("--broker-management-url", metavar="URL",
+              help="--broker-url's management API (default: the same host, port 15672; https "
+                   "and 15671 for amqps).")
+@click.option("--management", is_flag=True,
+              help="Serve the started broker's management UI and API on a loopback port too "
+                   "(slower to boot and to stop).")
+def broker(broker_url: str | None, broker_management_url: str | None, management: bool) -> None:
+    """Start RabbitMQ on loopback ports in a temporary folder, as a live run over the broker
+    does, for developing a consumer against or looking at: prints its AMQP URL (this
+    invocation's user, password and virtual host) as an export line, then keeps it until Ctrl-C
+    or SIGTERM, and stops and removes it. With --broker-url, a virtual host on that broker
+    instead (docs/broker.md)."""
+    from seatrial.live.broker import BrokerError, open_broker
+    from seatrial.live.settings import AMQP_URL
+
+    if management and broker_url is not None:
+        raise click.UsageError("--management is for the broker Seatrial starts; --broker-url's "
+                               "management API is its own (--broker-management-url)")
+    if broker_management_url is not None and broker_url is None:
+        raise click.UsageError("--broker-management-url goes with --broker-url")
+    try:
+        with sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt), \
+                open_broker(broker_url, broker_management_url, management=management) as running:
+            where = (f"virtual host {running.vhost} on {broker_url.rpartition('@')[2]}"
+                     if broker_url else "RabbitMQ started on loopback")
+            lines = [f"# seatrial broker: {where}; Ctrl-C stops it",
+                     f"export {AMQP_URL}='{running.url}'"]
+            if running.management_url is not None:
+                lines.append(f"# management API and UI: {running.management_url}")
+            click.echo("\n".join(lines))
+            sys.stdout.flush()  # a pipe (a script, a test) reads the URL while it runs
+            while True:
+                signal.pause()
+    except BrokerError as error:
+        raise InputError(str(error)) from None
+    click.echo("stopped: " + ("the virtual host is deleted" if broker_url else
+                              "the broker and its epmd are stopped, its folder removed"),
+               err=True)
+
+
 @main.command("fuzz-sut", short_help="Fuzz a running SUT's webhook endpoints.", epilog=exit_codes(
     {0: "every rule held", 1: "a rule was broken: up to two failing deliveries a rule are shown",
      2: "a target that is not http://HOST:PORT, cannot be reached, is not healthy or refuses "

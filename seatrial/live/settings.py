@@ -26,6 +26,10 @@ SUT_URL = "SEATRIAL_SUT_URL"
 #: speaks (`canonical` when absent) and the SUT's own base URL.
 OPTIONAL_SETTINGS = (*map(dialect_setting, SYSTEMS), SUT_URL)
 
+#: The AMQP URL of a run's broker, with the run's credentials and virtual host
+#: (seatrial.live.broker).
+AMQP_URL = "SEATRIAL_AMQP_URL"
+
 # Not settings (never in a configure body): the secrets of the control endpoints, sent as
 # `Authorization: Bearer <secret>` on every request that changes state (seatrial.live.control).
 # A SUT's POST /seatrial/configure: in the environment of a command Seatrial starts, and read
