@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from seatrial.faults.kinds import FAULT_KINDS
 from seatrial.input_limits import MAX_DEPTH, MiB, Refused, TooLarge, read_limited
-from seatrial.judge.invariants import NAMES
+from seatrial.judge.invariants import NAMES, OWN
 from seatrial.scenario import Scenario
 
 MAX_SCENARIO_BYTES = 1 * MiB  # the catalogue's largest file is 2 KB
@@ -72,7 +72,7 @@ def load_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}:1: a scenario is a YAML mapping with at least `name:`; "
                             "see docs/scenarios.md")
     try:
-        return Scenario.model_validate(data, context={"invariants": NAMES})
+        return Scenario.model_validate(data, context={"invariants": (*NAMES, *OWN)})
     except ValidationError as invalid:
         errors = invalid.errors()
         lines = [_explain(error, root, source) for error in errors[:MAX_PROBLEMS]]

@@ -68,6 +68,10 @@ class Dialect:
     #: how the SUT reaches the system's API: "http", or "sftp" for a mailbox (x12); a fault
     #: kind acts only on the transports it names (`Fault.transports`)
     transport: str = "http"
+    #: checks that only make sense in this dialect (modules as `seatrial.judge.invariants`'s:
+    #: NAME, ORDER, LAG_WINDOW, check), judged wherever a scenario's system speaks it; they
+    #: read only the ledger and the records, as every invariant does
+    invariants: tuple[Any, ...] = ()
 
     @cached_property
     def table(self) -> Endpoints:

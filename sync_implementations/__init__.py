@@ -37,4 +37,5 @@ SHIPPED = {
     "faulty-x12-deletes-unreadable":
         "seatrial.sync_implementations.faulty_x12:DeletesUnreadableFile",
     "faulty-x12-first-set-only": "seatrial.sync_implementations.faulty_x12:ReadsFirstSetOnly",
+    "faulty-x12-no-997": "seatrial.sync_implementations.faulty_x12:SendsNo997",
 }

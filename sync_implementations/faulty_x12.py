@@ -71,3 +71,21 @@ class ReadsFirstSetOnly(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_FirstSetOnly)
+
+
+class _NoAcknowledgments(TmsX12):
+    def acknowledges(self, group: Any) -> bool:
+        return False  # the TMS takes our files without asking, so we send no 997s either
+
+
+class SendsNo997(ReferenceSync):
+    """Reads every file and acts on it, and never answers one with a 997: nothing in the
+    shipment's lifecycle needs them, so every other check holds; the trading partner sees none
+    and retransmits, then escalates."""
+
+    name = "faulty-x12-no-997"
+    defect = "never acknowledges the TMS's interchanges with a 997"
+    exists_for = "x12-acknowledged"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_NoAcknowledgments)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatrial.judge.invariants import MODULES
+from seatrial.judge.invariants import MODULES, OWN
 from seatrial.lag import CORES, HarnessLag
 from seatrial.scenario import Scenario
 
 #: the harness may be behind by this share of the tightest limit before a timed check's
 #: violation stops meaning anything about the SUT
 LAG_SHARE = 0.1
-WINDOWS = {module.NAME: module.LAG_WINDOW for module in MODULES}
+WINDOWS = {module.NAME: module.LAG_WINDOW for module in (*MODULES, *OWN.values())}
 
 
 def lag_bound(scenario: Scenario) -> float:

@@ -6,7 +6,6 @@ violation can show the causal chain of messages behind it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -20,31 +19,11 @@ from seatrial.scenario import Scenario
 from seatrial.simulators.erp.core import ErpCore
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
+from seatrial.violation import Violation as Violation  # the checks' one import
 
 EVIDENCE_HEAD, EVIDENCE_TAIL = 10, 30
 #: the kind of the entry that stands in a shortened chain for the messages left out there
 OMITTED = "omitted"
-
-
-@dataclass
-class Violation:
-    invariant: str
-    message: str
-    keys: dict[str, str]
-    evidence: list[Entry]
-    #: the ledger seqs of the entries in `evidence` its message is about (e.g. the two ends of
-    #: a latency's slowest step): reports show these first when they shorten a chain
-    focus: frozenset[int] = frozenset()
-    #: False: this violation does not depend on time, though its invariant's others do (its
-    #: LAG_WINDOW), so the harness's lag never makes it inconclusive (seatrial.judge.inconclusive)
-    timed: bool = True
-
-    def to_json(self, describe: Callable[[Entry], str]) -> dict[str, Any]:
-        return {"invariant": self.invariant, "message": self.message, "keys": self.keys,
-                "evidence": [{**entry.to_json(), "summary": describe(entry),
-                              **({"focus": True} if entry.seq in self.focus else {})}
-                             for entry in self.evidence],
-                **({} if self.timed else {"timed": False})}
 
 
 @dataclass

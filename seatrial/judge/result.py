@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from seatrial.judge.invariants import NAMES
-
 
 @dataclass
 class RunResult:
@@ -44,9 +42,10 @@ class RunResult:
         return "failed" if self.violations else "inconclusive" if self.inconclusive else "passed"
 
     def violated(self) -> list[str]:
-        """Names of the invariants that failed, in catalogue order."""
+        """Names of the invariants that failed, in report order (a dialect's own among them)."""
         failed = {v["invariant"] for v in self.violations}
-        return [name for name in NAMES if name in failed]
+        return [*(name for name in self.checked if name in failed),
+                *sorted(failed - set(self.checked))]
 
     def to_json(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "seed": self.seed, "target": self.target,

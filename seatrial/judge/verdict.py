@@ -7,7 +7,7 @@ import time
 from seatrial.gc_pause import paused_gc
 from seatrial.judge.flows import measure
 from seatrial.judge.inconclusive import lag_bound, sort_out
-from seatrial.judge.invariants import MODULES, NAMES
+from seatrial.judge.invariants import judged
 from seatrial.judge.kpis import measure_kpis
 from seatrial.judge.observation import Observation
 from seatrial.judge.result import RunResult
@@ -19,14 +19,15 @@ def selected_invariants(scenario: Scenario) -> list[str]:
     """The checks `expect.invariants` names, or ValueError for a name the judge has not: a
     scenario built in Python is not validated against the judge's names as a file is, and a
     misspelt check must never go silently unchecked."""
+    names = [module.NAME for module in judged(scenario)]
     wanted = scenario.expect.invariants
     if wanted == "all":
-        return list(NAMES)
-    unknown = [name for name in wanted if name not in NAMES]
+        return names
+    unknown = [name for name in wanted if name not in names]
     if unknown:
-        raise ValueError(f"expect.invariants: unknown invariant {unknown[0]!r}; known: "
-                         f"{', '.join(NAMES)}")
-    return [n for n in NAMES if n in wanted]
+        raise ValueError(f"expect.invariants: unknown invariant {unknown[0]!r}; known here: "
+                         f"{', '.join(names)}")
+    return [n for n in names if n in wanted]
 
 
 def verdict(obs: Observation, label: str, started: float, messages: int,
@@ -38,7 +39,7 @@ def verdict(obs: Observation, label: str, started: float, messages: int,
     checked = selected_invariants(scenario)
     with paused_gc():  # judging builds indexes over the same large history
         violations = [violation.to_json(obs.describe)
-                      for module in MODULES if module.NAME in checked
+                      for module in judged(scenario) if module.NAME in checked
                       for violation in module.check(obs)]
         flows = measure(obs)
         kpis = measure_kpis(obs, flows)

@@ -34,7 +34,7 @@ TMS = x12.envelope.Party("ZZ", "SEATRIALTMS")
 POLL_EVERY = 60.0
 HIDDEN = "."  # a name beginning so is a file still being written
 COUNTER = "x12/isa13"
-TENDER = "x12/tender/"  # + B204: {"order": ..., "shipment": the TMS's id once accepted}
+TENDER = "x12/tender/"  # + B204: {"order", "shipment": the TMS's id once accepted, "sent"}
 SENT = "x12/sent/"  # + our ISA13: the B204 it carried
 OPEN = "x12/open/"  # + B204, while its 210 or cancellation has not come
 TAKEN = "x12/taken/"  # + "<sender>/<ISA13>": an interchange collected
@@ -62,14 +62,20 @@ class TmsX12(Tms):
         """The TMS's shipment id, from the 990 that accepts the tender."""
         store = self.io.store
         tender_id = key or f"{order_id}-{store.get(COUNTER, 0) + 1}"
-        if TENDER + tender_id not in store:
+        if not store.get(TENDER + tender_id, {}).get("sent"):
+            # the tender on record before the 204 goes: its 990 can come before the put's
+            # answer (an answer lost, the put sent again), and is matched to it only so; a
+            # 204 not known to have landed goes again (one shipment per B204 at the TMS)
+            if TENDER + tender_id not in store:
+                store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
+                store.put(OPEN + tender_id, True)
+            self._collect()
             stops = (x12.load_tender.Stop(1, "LD"),
                      x12.load_tender.Stop(2, "UL", place=_place(order.ship_to)))
             yield from self._send([x12.load_tender.LoadTender(
                 "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL, stops,
                 _references(order_id, corr))], tender_id)
-            store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
-            store.put(OPEN + tender_id, True)
+            store.put(TENDER + tender_id, {**store.get(TENDER + tender_id), "sent": True})
         self._collect()
         while (tender := store.get(TENDER + tender_id))["shipment"] is None:
             if tender.get("rejected"):
@@ -170,6 +176,11 @@ class TmsX12(Tms):
         were taken, and acknowledged, the first time)."""
         return True
 
+    def acknowledges(self, group: Any) -> bool:
+        """Whether `group` gets a 997: every group but one of 997s (an acknowledgment is never
+        acknowledged), its sets accepted or rejected as they read."""
+        return group.functional_id != "FA"
+
     def sets(self, group: Any) -> tuple[Any, ...]:
         """The transaction sets of `group` to read: all of them (X12 allows any number in a
         group, and a partner that sends on a schedule puts several in one file)."""
@@ -189,7 +200,7 @@ class TmsX12(Tms):
                 except x12.errors.X12Error as error:
                     problems[transaction.control_number] = error.in_set(
                         transaction.control_number)
-            if group.functional_id != "FA":  # an acknowledgment is never acknowledged
+            if self.acknowledges(group):
                 acks.append(x12.acknowledgment.acknowledge(group, problems))
         return events, acks
 

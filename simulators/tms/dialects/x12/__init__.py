@@ -19,6 +19,7 @@ from seatrial.model.envelope import Event
 from seatrial.simulators.api import Router
 from seatrial.simulators.canonical import describe
 from seatrial.simulators.dialect import Dialect
+from seatrial.simulators.tms.dialects.x12 import acknowledged
 from seatrial.simulators.tms.dialects.x12.endpoints import ENDPOINTS, SCHEMAS, X12_MEDIA
 from seatrial.simulators.tms.dialects.x12.partner import TradingPartner
 
@@ -42,4 +43,5 @@ def _no_forgery(genuine: Event, forged: Event, mode: str, delivered: bool) -> No
 
 DIALECT = X12Dialect("x12", "tms", "TMS", ENDPOINTS, SCHEMAS, describe,
                      raw_media_types=frozenset({X12_MEDIA}), post_event=_post,
-                     forgeries=_no_forgery, transport="sftp")
+                     forgeries=_no_forgery, transport="sftp",
+                     invariants=(acknowledged,))
