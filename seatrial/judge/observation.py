@@ -153,6 +153,11 @@ class Observation:
             views[view] = view(self)
         return views[view]
 
+    @cached_property
+    def _call_operations(self) -> dict[str, str]:
+        """Each call's canonical operation: only evidence chains read it, so not indexed."""
+        return {e.ref: e.data["operation"] or "" for e in self.of_kind("request")}
+
     def order_of_call(self, ref: str) -> str | None:
         return self._index.call_orders.get(ref)
 
@@ -196,7 +201,7 @@ class Observation:
 
     def _relevant(self, entry: Entry, events: tuple[str, ...], calls: tuple[str, ...]) -> bool:
         if entry.kind in ("request", "response", "error"):
-            return self._index.call_operations.get(entry.ref, "").startswith(calls)
+            return self._call_operations.get(entry.ref, "").startswith(calls)
         if entry.kind == "ack":
             return False
         emitted = self.emits.get(entry.ref)
@@ -240,18 +245,18 @@ class Observation:
 
 class _Index:
     """The ledger indexed in one pass, for the checks to share: each entry tied to the order
-    it concerns (a call's answer to its request's order), the calls' operations, what each
-    event id was, the entries of each kind."""
+    it concerns (a call's answer to its request's order), what each event id was, the entries
+    of each kind. The one loop over every entry the checks share: kept lean."""
 
     def __init__(self, entries: list[Entry], shipments: dict, tasks: dict) -> None:
         self.by_order: dict[str, list[Entry]] = {}
         self.requests_by_order: dict[str, list[Entry]] = {}
         self.call_orders: dict[str, str] = {}
-        self.call_operations: dict[str, str] = {}
         self.emits: dict[str, Entry] = {}
         self.by_kind: dict[str, list[Entry]] = {}
         by_order, by_kind = self.by_order, self.by_kind
         call_orders, emits = self.call_orders, self.emits
+        requests_by_order = self.requests_by_order
         for entry in entries:
             kind, order_id = entry.kind, entry.order_id
             of_kind = by_kind.get(kind)
@@ -259,12 +264,15 @@ class _Index:
                 of_kind = by_kind[kind] = []
             of_kind.append(entry)
             if kind == "request":
-                data = entry.data
-                self.call_operations[entry.ref] = data["operation"] or ""
-                order_id = _order_of_request(data, shipments, tasks)
+                subject = entry.data["subject"]
+                order_id = (subject["order_id"] if "order_id" in subject
+                            else _order_of_record(subject, shipments, tasks))
                 if order_id:
                     call_orders[entry.ref] = order_id
-                    self.requests_by_order.setdefault(order_id, []).append(entry)
+                    calls = requests_by_order.get(order_id)
+                    if calls is None:
+                        calls = requests_by_order[order_id] = []
+                    calls.append(entry)
             elif kind == "response" or kind == "error":
                 order_id = call_orders.get(entry.ref)
             elif kind == "emit" or (kind == "fault" and "type" in entry.data):
@@ -282,11 +290,9 @@ def _omitted(first: Entry, last: Entry, count: int) -> Entry:
                  {"count": count, "until": last.time})
 
 
-def _order_of_request(data: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
-    """The order a call concerns, from the canonical keys its dialect read from it."""
-    subject = data["subject"]
-    if "order_id" in subject:
-        return subject["order_id"]
+def _order_of_record(subject: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
+    """The order of a call whose canonical keys name no order: that of the shipment or the
+    delivery task it names."""
     for key, records in (("shipment_id", shipments), ("task_id", tasks)):
         if key in subject:
             record = records.get(subject[key])
