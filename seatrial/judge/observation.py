@@ -140,7 +140,8 @@ class Observation:
         return _Index(self.ledger.entries, self.tms.shipments, self.lastmile.tasks)
 
     def of_kind(self, kind: str) -> list[Entry]:
-        """The ledger's entries of one kind, in ledger order (KINDS in seatrial.ledger)."""
+        """The ledger's entries of one kind, in ledger order (KINDS in seatrial.ledger); a
+        shared list, not to be changed by its reader."""
         return self._index.by_kind.get(kind, [])
 
     def shared(self, view: Callable[[Observation], _View]) -> _View:
@@ -170,6 +171,7 @@ class Observation:
         return None
 
     def requests_about(self, order_id: str) -> list[Entry]:
+        """The calls about an order, in ledger order; a shared list, not to be changed."""
         return self._index.requests_by_order.get(order_id, [])
 
     def messages(self, order_id: str, events: tuple[str, ...] = (),

@@ -30,7 +30,7 @@ def timeline(obs: Observation, flows: Flows) -> dict[str, Any]:
 
     messages, in_flight, open_now = [0] * count, [0] * count, 0
     last = count - 1
-    for entry in obs.ledger.entries:  # in time order; the one loop over every entry: kept lean
+    for entry in obs.ledger.entries:  # in time order; once per entry, so kept lean
         kind = entry.kind
         if kind in OPENS:
             index = int(entry.time // width)
