@@ -40,24 +40,36 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def milestones_of(obs: Observation, order_id: str) -> list[tuple[float, str]]:
-    """(time, ERP status) for each actual milestone the source systems recorded for an order."""
-    found: list[tuple[float, str]] = []
-    for shipment in obs.shipments_of(order_id):
-        for milestone in obs.milestones_by_shipment.get(shipment.id, ()):
-            if milestone.classifier == "ACT" and milestone.code in TMS_TO_ERP:
-                found.append((milestone.time, TMS_TO_ERP[milestone.code]))
-    for task in obs.tasks_by_order.get(order_id, ()):
-        for attempt in task.attempts:
-            found.append((attempt.started_at, "OFD"))
-        if task.delivered_at is not None:
-            found.append((task.delivered_at, "DLV"))
-        if task.returned_at is not None:
-            found.append((task.returned_at, "RTN"))
-    found.sort()
-    return found
+    """(time, ERP status) for each actual milestone the source systems recorded for an order,
+    in time order. Shared by the flows and three invariants (`Observation.shared`): not to be
+    changed by its reader."""
+    return obs.shared(_milestones).get(order_id, [])
+
+
+def _milestones(obs: Observation) -> dict[str, list[tuple[float, str]]]:
+    """`milestones_of` for every order the TMS or the last-mile platform has records of."""
+    table = {}
+    for order_id in {*obs.tms.by_order, *obs.tasks_by_order}:
+        found: list[tuple[float, str]] = []
+        for shipment in obs.shipments_of(order_id):
+            for milestone in obs.milestones_by_shipment.get(shipment.id, ()):
+                if milestone.classifier == "ACT" and milestone.code in TMS_TO_ERP:
+                    found.append((milestone.time, TMS_TO_ERP[milestone.code]))
+        for task in obs.tasks_by_order.get(order_id, ()):
+            for attempt in task.attempts:
+                found.append((attempt.started_at, "OFD"))
+            if task.delivered_at is not None:
+                found.append((task.delivered_at, "DLV"))
+            if task.returned_at is not None:
+                found.append((task.returned_at, "RTN"))
+        found.sort()
+        table[order_id] = found
+    return table
 
 
 def measure(obs: Observation) -> Flows:
+    """The run's flows; the verdict, the KPIs, the timeline and latency-slo read the same
+    ones (`Observation.shared(measure)`)."""
     flows = Flows()
     first_invoice: dict[str, float] = {}
     for invoice in obs.erp.invoices:

@@ -20,7 +20,7 @@ def _round(value: float | None) -> float | None:
 
 
 def measure_kpis(obs: Observation, flows: Flows | None = None) -> dict[str, Any]:
-    flows = flows or measure(obs)
+    flows = flows or obs.shared(measure)
     return {
         "orders": len(obs.erp.orders),
         "orders_cancelled": sum(o.cancelled_at is not None for o in obs.erp.orders.values()),
@@ -33,5 +33,5 @@ def measure_kpis(obs: Observation, flows: Flows | None = None) -> dict[str, Any]
         "orders_missing_milestones": len(flows.unshown),
         "duplicate_side_effects": sum(n - 1 for *_, n in effect_once.duplicates(obs)),
         "orders_not_converged": len({order for order, _ in converge.disagreements(obs)}),
-        "deliveries_abandoned": sum(e.kind == "abandon" for e in obs.ledger.entries),
+        "deliveries_abandoned": len(obs.of_kind("abandon")),
     }

@@ -6,9 +6,10 @@ violation can show the causal chain of messages behind it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from seatrial.cost import CostMeter
 from seatrial.judge.excerpt import excerpt
@@ -21,6 +22,7 @@ from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.violation import Violation as Violation  # the checks' one import
 
+_View = TypeVar("_View")
 EVIDENCE_HEAD, EVIDENCE_TAIL = 10, 30
 #: the kind of the entry that stands in a shortened chain for the messages left out there
 OMITTED = "omitted"
@@ -39,6 +41,9 @@ class Observation:
     cost: CostMeter | None = None
     #: how late the harness itself played the world, live (seatrial.lag); None in virtual time
     lag: HarnessLag | None = None
+    #: the views of the history computed so far (`shared`)
+    _views: dict[Callable, Any] = field(default_factory=dict, init=False, repr=False,
+                                        compare=False)
 
     # --- record indexes ---------------------------------------------------------------------
 
@@ -91,66 +96,70 @@ class Observation:
         converge deadline, counted from the end of any windowed fault still in the way."""
         within = self.scenario.expect.converge_within
         start = since
-        for fault in sorted(self.scenario.faults, key=lambda f: f.at):
-            if fault.for_ is not None and fault.at <= start + within:
-                start = max(start, fault.at + fault.for_)
+        for at, lasting in self._windows:
+            if at <= start + within:
+                start = max(start, at + lasting)
         return start + within
+
+    @cached_property
+    def _windows(self) -> list[tuple[float, float]]:
+        """(start, length) of each windowed fault, by start: asked once per order and stage."""
+        return [(fault.at, fault.for_) for fault in sorted(self.scenario.faults,
+                                                           key=lambda f: f.at)
+                if fault.for_ is not None]
 
     # --- evidence ---------------------------------------------------------------------------
 
     @cached_property
     def emits(self) -> dict[str, Entry]:
         """What each event id was: published by a simulator, or injected by a fault."""
-        return {e.ref: e for e in self.ledger.entries
-                if e.kind == "emit" or (e.kind == "fault" and "type" in e.data)}
+        return self._index.emits
 
     @cached_property
-    def _by_order(self) -> dict[str, list[Entry]]:
-        shipments, tasks = self.tms.shipments, self.lastmile.tasks
-        call_order: dict[str, str] = {}
-        table: dict[str, list[Entry]] = {}
-        for entry in self.ledger.entries:
-            order_id = entry.order_id
-            if entry.kind == "request":
-                order_id = _order_of_request(entry.data, shipments, tasks)
-                if order_id:
-                    call_order[entry.ref] = order_id
-            elif entry.kind in ("response", "error"):
-                order_id = call_order.get(entry.ref)
-            if order_id:
-                table.setdefault(order_id, []).append(entry)
-        return table
+    def _index(self) -> _Index:
+        return _Index(self.ledger.entries, self.tms.shipments, self.lastmile.tasks)
+
+    def of_kind(self, kind: str) -> list[Entry]:
+        """The ledger's entries of one kind, in ledger order (KINDS in seatrial.ledger); a
+        shared list, not to be changed by its reader."""
+        return self._index.by_kind.get(kind, [])
+
+    def shared(self, view: Callable[[Observation], _View]) -> _View:
+        """`view(self)`, computed once however many checks read it: a view is a pure
+        function of the history (the ledger and the records), so computing it again could
+        only give the same answer, at a cost that grows with the run. Readers must not
+        change what it returns."""
+        views = self._views
+        if view not in views:
+            views[view] = view(self)
+        return views[view]
 
     @cached_property
-    def _call_orders(self) -> dict[str, str]:
-        return {e.ref: order for order, entries in self._by_order.items() for e in entries
-                if e.kind == "request"}
+    def _call_operations(self) -> dict[str, str]:
+        """Each call's canonical operation: only evidence chains read it, so not indexed."""
+        return {e.ref: e.data["operation"] or "" for e in self.of_kind("request")}
 
     def order_of_call(self, ref: str) -> str | None:
-        return self._call_orders.get(ref)
+        return self._index.call_orders.get(ref)
 
     def first_ack(self, order_id: str, event_type: str) -> float | None:
         """When the SUT first acknowledged a delivery of an event of this type for the order."""
-        for entry in self._by_order.get(order_id, ()):
+        for entry in self._index.by_order.get(order_id, ()):
             emitted = self.emits.get(entry.ref)
             if entry.kind == "ack" and emitted is not None and emitted.data["type"] == event_type:
                 return entry.time
         return None
 
     def requests_about(self, order_id: str) -> list[Entry]:
-        return [e for e in self._by_order.get(order_id, ()) if e.kind == "request"]
-
-    @cached_property
-    def _call_operations(self) -> dict[str, str]:
-        return {e.ref: e.data["operation"] or "" for e in self.ledger.entries
-                if e.kind == "request"}
+        """The calls about an order, in ledger order; a shared list, not to be changed."""
+        return self._index.requests_by_order.get(order_id, [])
 
     def messages(self, order_id: str, events: tuple[str, ...] = (),
                  calls: tuple[str, ...] = ()) -> list[Entry]:
         """The order's messages in ledger order, all of them. Narrowed, when given, to
         deliveries of `events` (event type prefixes) and to calls whose canonical operation
         starts with one of `calls` (e.g. "tms.", "erp.release_invoice")."""
-        entries = self._by_order.get(order_id, [])
+        entries = self._index.by_order.get(order_id, [])
         if events or calls:
             entries = [e for e in entries if self._relevant(e, events, calls)]
         return entries
@@ -216,17 +225,56 @@ class Observation:
         return f"{when} {entry.kind} {entry.system} {data}"
 
 
+class _Index:
+    """The ledger indexed in one pass, for the checks to share: each entry tied to the order
+    it concerns (a call's answer to its request's order), what each event id was, the entries
+    of each kind. The one loop over every entry the checks share: kept lean."""
+
+    def __init__(self, entries: list[Entry], shipments: dict, tasks: dict) -> None:
+        self.by_order: dict[str, list[Entry]] = {}
+        self.requests_by_order: dict[str, list[Entry]] = {}
+        self.call_orders: dict[str, str] = {}
+        self.emits: dict[str, Entry] = {}
+        self.by_kind: dict[str, list[Entry]] = {}
+        by_order, by_kind = self.by_order, self.by_kind
+        call_orders, emits = self.call_orders, self.emits
+        requests_by_order = self.requests_by_order
+        for entry in entries:
+            kind, order_id = entry.kind, entry.order_id
+            of_kind = by_kind.get(kind)
+            if of_kind is None:
+                of_kind = by_kind[kind] = []
+            of_kind.append(entry)
+            if kind == "request":
+                subject = entry.data["subject"]
+                order_id = (subject["order_id"] if "order_id" in subject
+                            else _order_of_record(subject, shipments, tasks))
+                if order_id:
+                    call_orders[entry.ref] = order_id
+                    calls = requests_by_order.get(order_id)
+                    if calls is None:
+                        calls = requests_by_order[order_id] = []
+                    calls.append(entry)
+            elif kind == "response" or kind == "error":
+                order_id = call_orders.get(entry.ref)
+            elif kind == "emit" or (kind == "fault" and "type" in entry.data):
+                emits[entry.ref] = entry
+            if order_id:
+                of_order = by_order.get(order_id)
+                if of_order is None:
+                    of_order = by_order[order_id] = []
+                of_order.append(entry)
+
+
 def _omitted(first: Entry, last: Entry, count: int) -> Entry:
     """The entry standing in a shortened chain for `count` messages from `first` to `last`."""
     return Entry(-1, first.time, OMITTED, "", "", first.order_id,
                  {"count": count, "until": last.time})
 
 
-def _order_of_request(data: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
-    """The order a call concerns, from the canonical keys its dialect read from it."""
-    subject = data["subject"]
-    if "order_id" in subject:
-        return subject["order_id"]
+def _order_of_record(subject: dict[str, Any], shipments: dict, tasks: dict) -> str | None:
+    """The order of a call whose canonical keys name no order: that of the shipment or the
+    delivery task it names."""
     for key, records in (("shipment_id", shipments), ("task_id", tasks)):
         if key in subject:
             record = records.get(subject[key])

@@ -41,7 +41,7 @@ def verdict(obs: Observation, label: str, started: float, messages: int,
         violations = [violation.to_json(obs.describe)
                       for module in judged(scenario) if module.NAME in checked
                       for violation in module.check(obs)]
-        flows = measure(obs)
+        flows = obs.shared(measure)
         kpis = measure_kpis(obs, flows)
         chart = timeline(obs, flows)
         digest = obs.ledger.digest()

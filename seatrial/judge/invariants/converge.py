@@ -16,8 +16,17 @@ ORDER = 110  # where it stands in reports and the catalogue of invariants
 LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
-def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:
-    """(order_id, what disagrees) for every order the systems do not agree on in time."""
+def disagreements(obs: Observation) -> list[tuple[str, str]]:
+    """(order_id, what disagrees) for every order the systems do not agree on in time: read by
+    this check, poison-isolated and the KPIs, so computed once (`Observation.shared`)."""
+    return obs.shared(_disagreements)
+
+
+def _disagreements(obs: Observation) -> list[tuple[str, str]]:
+    return list(_each_disagreement(obs))
+
+
+def _each_disagreement(obs: Observation) -> Iterator[tuple[str, str]]:
     for order in obs.erp.orders.values():
         if order.cancelled_at is not None:
             continue
@@ -28,7 +37,7 @@ def disagreements(obs: Observation) -> Iterator[tuple[str, str]]:
                             f"{', '.join(s.id for s in shipments)}"
             continue
         if shipments:  # a created shipment is the PLN stage, whatever the carrier says yet
-            milestones.append((shipments[0].created_at, "PLN"))
+            milestones = [*milestones, (shipments[0].created_at, "PLN")]
         if not milestones:
             continue
         # the furthest stage, from the moment the source systems first reached it

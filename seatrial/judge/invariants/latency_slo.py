@@ -21,7 +21,7 @@ def check(obs: Observation) -> Iterator[Violation]:
     slo = obs.scenario.expect.slo
     if not slo:
         return
-    flows = measure(obs)
+    flows = obs.shared(measure)
     for key, limit in slo.items():
         flow, _, p = key.rpartition("_")
         samples = getattr(flows, flow)

@@ -18,13 +18,13 @@ LAG_WINDOW = "evidence"  # deadlines: lag near its evidence can break them
 
 
 def check(obs: Observation) -> Iterator[Violation]:
-    poisoned = {e.ref: e.order_id for e in obs.ledger.entries
-                if e.kind == "fault" and e.data.get("fault") == "poison"}
+    poisoned = {e.ref: e.order_id for e in obs.of_kind("fault")
+                if e.data.get("fault") == "poison"}
     if not poisoned:
         return
-    down = [(e.time, e.time + e.data["restart_after"]) for e in obs.ledger.entries
-            if e.kind == "crash" and "restart_after" in e.data]
-    failed = {e.ref for e in obs.ledger.entries if e.kind == "nack" and e.ref in poisoned
+    down = [(e.time, e.time + e.data["restart_after"]) for e in obs.of_kind("crash")
+            if "restart_after" in e.data]
+    failed = {e.ref for e in obs.of_kind("nack") if e.ref in poisoned
               and not any(start <= e.time <= end for start, end in down)}
     stuck = {order for order, _ in converge.disagreements(obs)}
     reported: set[str] = set()

@@ -12,8 +12,14 @@ LAG_WINDOW = None  # the harness's lag cannot fail it (seatrial.judge.inconclusi
 
 
 def check(obs: Observation) -> Iterator[Violation]:
+    suspects = {e.ref for e in obs.of_kind("deliver") if "forged" in e.data}
+    if not suspects:
+        return
+    # what became of the forged events' deliveries, in ledger order: all the loop reads
+    story = sorted((e for kind in ("deliver", "ack", "nack") for e in obs.of_kind(kind)
+                    if e.ref in suspects), key=lambda e: e.seq)
     forged: dict[str, str] = {}
-    for entry in obs.ledger.entries:
+    for entry in story:
         if entry.kind == "deliver" and "forged" in entry.data:
             forged[entry.ref] = entry.data["forged"]
         elif (entry.kind in ("ack", "nack") and entry.ref in forged

@@ -32,8 +32,8 @@ def backed(status: str, facts: list[tuple[float, str]], when: float) -> bool:
 
 def check(obs: Observation) -> Iterator[Violation]:
     for order_id, writes in obs.writes_by_order.items():
-        facts = milestones_of(obs, order_id)
-        facts += [(shipment.created_at, "PLN") for shipment in obs.shipments_of(order_id)]
+        facts = [*milestones_of(obs, order_id),
+                 *((shipment.created_at, "PLN") for shipment in obs.shipments_of(order_id))]
         for write in writes:
             if write.classifier != "ACT" or write.status not in RANK:
                 continue
