@@ -38,4 +38,6 @@ SHIPPED = {
         "seatrial.sync_implementations.faulty_x12:DeletesUnreadableFile",
     "faulty-x12-first-set-only": "seatrial.sync_implementations.faulty_x12:ReadsFirstSetOnly",
     "faulty-x12-no-997": "seatrial.sync_implementations.faulty_x12:SendsNo997",
+    "faulty-x12-rejection-is-final":
+        "seatrial.sync_implementations.faulty_x12:TakesRejectionAsFinal",
 }

@@ -89,3 +89,20 @@ class SendsNo997(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_NoAcknowledgments)
+
+
+class _RejectionIsFinal(TmsX12):
+    def resends(self, tender: dict[str, Any]) -> bool:
+        return False  # a 997 R means our 204 is wrong: sending it again cannot help
+
+
+class TakesRejectionAsFinal(ReferenceSync):
+    """Parks a tender at the TMS's first 997 rejection, as if only its own 204 could be wrong:
+    a partner's translator that refuses a well-formed 204 now and then costs it the order."""
+
+    name = "faulty-x12-rejection-is-final"
+    defect = "parks a tender at the first 997 rejection: a glitch at the partner loses the order"
+    exists_for = "shipment-per-order"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_RejectionIsFinal)

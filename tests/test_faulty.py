@@ -44,6 +44,7 @@ CAUGHT = {
     "faulty-x12-deletes-unreadable": "x12-partial-file",
     "faulty-x12-first-set-only": "x12-batched-interchange",
     "faulty-x12-no-997": "x12-happy-path",
+    "faulty-x12-rejection-is-final": "x12-rejected-tenders",
 }
 
 

@@ -32,6 +32,8 @@ from seatrial.sync_implementations.connectors.tms import Tms
 SHIPPER = x12.envelope.Party("ZZ", "SEATRIALSHIP")  # us, as the trading partners agreed
 TMS = x12.envelope.Party("ZZ", "SEATRIALTMS")
 POLL_EVERY = 60.0
+HOUR = 3600.0
+RESENDS = 12  # a rejected 204 goes again this many times (`resends`)
 HIDDEN = "."  # a name beginning so is a file still being written
 COUNTER = "x12/isa13"
 TENDER = "x12/tender/"  # + B204: {"order", "shipment": the TMS's id once accepted, "sent"}
@@ -62,27 +64,39 @@ class TmsX12(Tms):
         """The TMS's shipment id, from the 990 that accepts the tender."""
         store = self.io.store
         tender_id = key or f"{order_id}-{store.get(COUNTER, 0) + 1}"
-        if not store.get(TENDER + tender_id, {}).get("sent"):
-            # the tender on record before the 204 goes: its 990 can come before the put's
-            # answer (an answer lost, the put sent again), and is matched to it only so; a
-            # 204 not known to have landed goes again (one shipment per B204 at the TMS)
-            if TENDER + tender_id not in store:
-                store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
-                store.put(OPEN + tender_id, True)
-            self._collect()
-            stops = (x12.load_tender.Stop(1, "LD"),
-                     x12.load_tender.Stop(2, "UL", place=_place(order.ship_to)))
-            yield from self._send([x12.load_tender.LoadTender(
-                "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL, stops,
-                _references(order_id, corr))], tender_id)
-            store.put(TENDER + tender_id, {**store.get(TENDER + tender_id), "sent": True})
+        if TENDER + tender_id not in store:
+            # on record before the 204 goes: its 990 can come before the put's answer (an
+            # answer lost, the put sent again), and is matched to the tender only so
+            store.put(TENDER + tender_id, {"order": order_id, "shipment": None})
+            store.put(OPEN + tender_id, True)
         self._collect()
         while (tender := store.get(TENDER + tender_id))["shipment"] is None:
             if tender.get("rejected"):
-                store.delete(OPEN + tender_id)
-                raise Parked(f"the TMS rejected the 204 for {tender_id}: {tender['rejected']}")
-            yield self.io.sleep(POLL_EVERY)
+                if not self.resends(tender):
+                    store.delete(OPEN + tender_id)
+                    raise Parked(f"the TMS rejected the 204 for {tender_id} "
+                                 f"{tender.get('resent', 0) + 1} times: {tender['rejected']}")
+                yield self.io.sleep(min(POLL_EVERY * 2 ** tender.get("resent", 0), HOUR))
+                store.put(TENDER + tender_id, {**tender, "rejected": None, "sent": False,
+                                               "resent": tender.get("resent", 0) + 1})
+            elif not tender.get("sent"):  # not known to have landed: it goes (again)
+                yield from self._send([x12.load_tender.LoadTender(
+                    "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL,
+                    (x12.load_tender.Stop(1, "LD"),
+                     x12.load_tender.Stop(2, "UL", place=_place(order.ship_to))),
+                    _references(order_id, corr))], tender_id)
+                store.put(TENDER + tender_id, {**store.get(TENDER + tender_id), "sent": True})
+            else:
+                yield self.io.sleep(POLL_EVERY)
         return tender["shipment"]
+
+    def resends(self, tender: dict[str, Any]) -> bool:
+        """Whether a 204 the TMS rejected in its 997 goes again, in a new interchange: yes,
+        `RESENDS` times, each after twice the wait before (from a minute, at most an hour).
+        We built it well-formed, so a rejection is most often the partner's translator (a code
+        list out of date), mended on its side; one that is ours fails every time, and then
+        it is an operator's (parked)."""
+        return tender.get("resent", 0) < RESENDS
 
     def cancel_shipment(self, shipment_id: str, reason: str | None, key: str | None,
                         corr: str | None) -> Handler:

@@ -57,6 +57,9 @@ class TradingPartner:
         #: (its name and content), as it is written
         self.watchers: list[Callable[[str, bytes], None]] = []
         self.resent = 0  # retransmissions so far: each file's name is its own
+        #: what the dialect's faults make its translator refuse: each well-formed tender (a 204
+        #: B2A01 00) is asked in turn, the first error rejects it in the 997 (None: taken)
+        self.glitches: list[Callable[[TransactionSet], X12Error | None]] = []
 
     # --- files the SUT drops ---------------------------------------------------------------
 
@@ -90,7 +93,17 @@ class TradingPartner:
                         transaction.control_number)
                     continue
                 if isinstance(document, LoadTender):
-                    replies.append(self._tender(document))
+                    refused = None if document.purpose is Purpose.CANCELLATION else next(
+                        (error for glitch in self.glitches
+                         if (error := glitch(transaction)) is not None), None)
+                    if refused is None:
+                        replies.append(self._tender(document))
+                        continue
+                    # a well-formed tender its translator refused: rejected in the 997, and
+                    # the request it carries answered as refused (nothing created)
+                    problems[transaction.control_number] = refused.in_set(
+                        transaction.control_number)
+                    replies.append(Reply(422, {"detail": f"rejected in the 997: {refused}"}))
                 else:
                     problems[transaction.control_number] = X12Error(
                         "ST", 1, 1, SetSyntax.NOT_SUPPORTED,
