@@ -163,6 +163,31 @@ def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
         update=chosen)}) for scenario in scenarios]
 
 
+channel_option = click.option(
+    "--channel", type=click.Choice(["webhooks", "amqp"]), default=None,
+    help="Carry the events to the SUT on this channel in every run, whatever the scenario's "
+         "`channel:` says: webhooks, or amqp, a message broker's queues modelled in virtual "
+         "time (in-process only; docs/broker.md#the-amqp-channel).")
+
+
+def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:
+    """The scenarios on --channel's channel (or their own); an input error names the first
+    whose dialects or faults cannot travel on it, and the fix."""
+    from seatrial.scenario import channel_problems
+
+    chosen = scenarios if channel is None else [
+        scenario.model_copy(update={"channel": channel}) for scenario in scenarios]
+    for scenario in chosen:
+        problems = channel_problems(scenario.channel, scenario.faults, scenario.dialects)
+        if problems:
+            where, message = problems[0]
+            text = f"scenario {scenario.name}: {'.'.join(map(str, where))}: {message}"
+            if channel is not None:
+                text = f"--channel {channel}: {text}; or drop --channel {channel}"
+            raise InputError(text)
+    return chosen
+
+
 def served_live(scenarios: list[Scenario]) -> list[Scenario]:
     """The scenarios, if a live run can speak each one's dialects; else an input error naming
     the first that cannot and the fix. The x12 dialect's events are files in an SFTP mailbox

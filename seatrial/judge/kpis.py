@@ -33,5 +33,6 @@ def measure_kpis(obs: Observation, flows: Flows | None = None) -> dict[str, Any]
         "orders_missing_milestones": len(flows.unshown),
         "duplicate_side_effects": sum(n - 1 for *_, n in effect_once.duplicates(obs)),
         "orders_not_converged": len({order for order, _ in converge.disagreements(obs)}),
-        "deliveries_abandoned": sum(e.kind == "abandon" for e in obs.ledger.entries),
+        "deliveries_abandoned": sum(e.kind in ("abandon", "dead-letter")
+                                   for e in obs.ledger.entries),
     }

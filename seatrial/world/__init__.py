@@ -24,6 +24,7 @@ from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.transport.inprocess import InProcessTransport
+from seatrial.world.amqp import AmqpChannel
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.drives import Lifecycles
 from seatrial.world.host import SutHost
@@ -35,6 +36,10 @@ Network = Callable[[simpy.Environment, dict[str, Router], FaultLayer, Ledger],
                    InProcessTransport]
 
 
+
+
+#: The channel each `Scenario.channel` names opens.
+CHANNELS: dict[str, OpenChannel] = {"webhooks": WebhookDispatcher, "amqp": AmqpChannel}
 
 
 def seed_stream(seed: int, name: str) -> random.Random:
@@ -64,8 +69,8 @@ class World:
       (`Lifecycles`), else e.g. a load test's `Arrivals` or a replayed log (`Player`).
     - `signing`: the webhook secrets and signing clock the delivery channel signs with; by
       default `secrets` (drawn from the seed) on the virtual clock.
-    - `channel`: opens what carries the events to the receiver; by default webhooks
-      (`WebhookDispatcher`).
+    - `channel`: opens what carries the events to the receiver; by default the one the
+      scenario names (`CHANNELS`: webhooks, or a broker's queues in virtual time).
     - `network`: builds the transport the API calls travel on (by default in-process as is).
     - `env`: the SimPy clock, for a caller that drives it (live mode's `LiveClock`).
 
@@ -76,7 +81,7 @@ class World:
                  factory: Callable[[], SyncImplementation] | None = None, *,
                  receiver: Attach | None = None, drive: Drive | None = None,
                  signing: Signing | None = None, network: Network = InProcessTransport,
-                 channel: OpenChannel = WebhookDispatcher,
+                 channel: OpenChannel | None = None,
                  env: simpy.Environment | None = None, record: bool = False) -> None:
         if factory is not None and receiver is not None:
             raise TypeError("World takes a factory (an in-process SUT) or a receiver, not both")
@@ -112,7 +117,7 @@ class World:
             receiver = lambda env, transport, ledger: SutHost(  # noqa: E731
                 env, factory, transport, ledger, rng, secrets, names)
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
-        self.channel: Channel = channel(
+        self.channel: Channel = (channel or CHANNELS[scenario.channel])(
             env, self.faults, self.ledger, self.receiver,
             signing or Signing(self.secrets, lambda: EPOCH.timestamp() + env.now), spoken,
             {system: router.core for system, router in routers.items()})
