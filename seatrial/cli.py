@@ -514,6 +514,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @seed_option()
 @seeds_option(CALIBRATION_SEEDS)
 @dialect_option
+@channel_option
 @json_option
 @jobs_option()
 @click.option("--only", "only", multiple=True, metavar="NAME",
@@ -522,8 +523,8 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @html_option("Write the HTML report here: the matrix as a scorecard, each run with its timeline "
              "and one violation per invariant with its sequence diagram.")
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
-              dialects: tuple[str, ...], json_path: Path | None, jobs: int | None,
-              only: tuple[str, ...],
+              dialects: tuple[str, ...], channel: str | None, json_path: Path | None,
+              jobs: int | None, only: tuple[str, ...],
               html_path: Path | None) -> None:
     """Run every shipped implementation (seatrial.sync_implementations.SHIPPED: the reference and
     each faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
@@ -544,7 +545,8 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
                            for name, target in ((name, resolve(name)) for name in names)]
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
-    chosen = spoken(_distinct(_load(scenarios) if scenarios else gate_suite()), dialects)
+    chosen = carried(spoken(_distinct(_load(scenarios) if scenarios else gate_suite()),
+                            dialects), channel)
     plan = seeded(chosen, seed, seeds, CALIBRATION_SEEDS)
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]
