@@ -17,7 +17,7 @@ from seatrial.cli import main
 from seatrial.faults import FaultLayer
 from seatrial.ledger import KINDS, Ledger
 from seatrial.model.envelope import Event, to_datetime
-from seatrial.run import run_scenario
+from seatrial.run import judge, play, run_scenario
 from seatrial.scenario import Channel, Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario_file
 from seatrial.simulators.dialect import dialect
@@ -142,9 +142,14 @@ def test_the_reference_holds_gate_scenarios_on_the_broker(name):
 
 def test_naive_is_caught_on_the_broker_and_a_poison_message_it_nacks_is_dead_lettered():
     scenario = catalogue()["poison-in-busy-stream"].model_copy(update={"channel": "amqp"})
-    result = run_scenario(scenario, resolve("naive"))
+    world, end = play(scenario, resolve("naive"))
+    result = judge(world, end, "naive", 0.0)
     assert not result.passed
     assert "poison-isolated" in {v["invariant"] for v in result.violations}
+    poisoned = {e.ref for e in world.ledger.entries if e.data.get("fault") == "poison"}
+    dead = {e.ref: e.data for e in world.ledger.entries if e.kind == "dead-letter"}
+    assert poisoned & set(dead)
+    assert {data["deliveries"] for data in dead.values()} == {DELIVERY_LIMIT}
 
 
 def test_a_scenario_file_on_amqp_with_a_vendor_dialect_or_a_webhook_only_fault_is_refused(
