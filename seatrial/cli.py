@@ -31,6 +31,8 @@ from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import (
     FILE,
     InputError,
+    carried,
+    channel_option,
     check_writable,
     dialect_option,
     drain_option,
@@ -288,6 +290,7 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @seed_option()
 @seeds_option()
 @dialect_option
+@channel_option
 @json_option
 @junit_option
 @jobs_option("one per CPU in-process; live, 1: one run at a time, since runs side by side "
@@ -319,8 +322,8 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | str | None, retries: int, drain: float | None,
         health_timeout: float, seed: int | None,
-        seeds: int | None, dialects: tuple[str, ...], json_path: Path | None,
-        junit_path: Path | None, jobs: int | None,
+        seeds: int | None, dialects: tuple[str, ...], channel: str | None,
+        json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, thresholds: tuple[str, ...],
         record_path: Path | None) -> None:
@@ -342,8 +345,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     for option, path in (("--json", json_path), ("--junit", junit_path),
                          ("--html", html_path), ("--record", record_path)):
         check_writable(option, path)
-    plan = spoken(seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds),
-                  dialects)
+    plan = carried(spoken(seeded(_load(scenarios) if scenarios else gate_suite(), seed, seeds),
+                          dialects), channel)
     held_to = _thresholds(click.get_current_context(), thresholds)
     if held_to:
         plan = [scenario.with_thresholds(held_to) for scenario in plan]
@@ -511,6 +514,7 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @seed_option()
 @seeds_option(CALIBRATION_SEEDS)
 @dialect_option
+@channel_option
 @json_option
 @jobs_option()
 @click.option("--only", "only", multiple=True, metavar="NAME",
@@ -519,8 +523,8 @@ def report(results: tuple[Path, ...], output: Path, title: str) -> None:
 @html_option("Write the HTML report here: the matrix as a scorecard, each run with its timeline "
              "and one violation per invariant with its sequence diagram.")
 def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
-              dialects: tuple[str, ...], json_path: Path | None, jobs: int | None,
-              only: tuple[str, ...],
+              dialects: tuple[str, ...], channel: str | None, json_path: Path | None,
+              jobs: int | None, only: tuple[str, ...],
               html_path: Path | None) -> None:
     """Run every shipped implementation (seatrial.sync_implementations.SHIPPED: the reference and
     each faulty one) over SCENARIO... (none = the gate suite) on each seed: the reference must hold
@@ -541,7 +545,8 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
                            for name, target in ((name, resolve(name)) for name in names)]
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
-    chosen = spoken(_distinct(_load(scenarios) if scenarios else gate_suite()), dialects)
+    chosen = carried(spoken(_distinct(_load(scenarios) if scenarios else gate_suite()),
+                            dialects), channel)
     plan = seeded(chosen, seed, seeds, CALIBRATION_SEEDS)
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]

@@ -7,7 +7,7 @@ import math
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 import click
 
@@ -15,6 +15,7 @@ from seatrial.durations import parse_duration
 from seatrial.live.pace import FLOOR, SHARE
 from seatrial.live.process import GRACE
 from seatrial.live.runner import DEFAULT_SCALE, LiveTarget
+from seatrial.scenario import Channel, channel_problems
 
 if TYPE_CHECKING:
     from seatrial.scenario import Scenario
@@ -161,6 +162,29 @@ def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
         return scenarios
     return [scenario.model_copy(update={"dialects": scenario.dialects.model_copy(
         update=chosen)}) for scenario in scenarios]
+
+
+channel_option = click.option(
+    "--channel", type=click.Choice(get_args(Channel)), default=None,
+    help="Carry the events to the SUT on this channel in every run, whatever the scenario's "
+         "`channel:` says: webhooks, or amqp, a message broker's queues modelled in virtual "
+         "time (in-process only; docs/broker.md#the-amqp-channel).")
+
+
+def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:
+    """The scenarios on --channel's channel (or their own); an input error names the first
+    whose dialects or faults cannot travel on it, and the fix."""
+    chosen = scenarios if channel is None else [
+        scenario.model_copy(update={"channel": channel}) for scenario in scenarios]
+    for scenario in chosen:
+        problems = channel_problems(scenario.channel, scenario.faults, scenario.dialects)
+        if problems:
+            where, message = problems[0]
+            text = f"scenario {scenario.name}: {'.'.join(map(str, where))}: {message}"
+            if channel is not None:
+                text = f"--channel {channel}: {text}; or drop --channel {channel}"
+            raise InputError(text)
+    return chosen
 
 
 def served_live(scenarios: list[Scenario]) -> list[Scenario]:

@@ -12,14 +12,18 @@ from typing import Any, NamedTuple
 # kind -> meaning; `ref` is an event id for event kinds and a call id for API kinds.
 KINDS = {
     "emit": "a simulator published an event",
-    "deliver": "a webhook delivery attempt reached the SUT",
+    "deliver": "a delivery attempt reached the SUT: a webhook, or a broker's message "
+               "(`redelivered` when the broker delivered it before)",
     "ack": "the SUT accepted the delivery (2xx)",
     "nack": "the SUT failed the delivery (any answer but 2xx, 401 or 403, or none); the source "
-            "redelivers on its schedule",
-    "reject": "the SUT refused the delivery (401): not signed, or not by the source",
+            "redelivers on its schedule (a broker: at once, requeued)",
+    "reject": "the SUT refused the delivery (401): not signed, or not by the source (a broker "
+              "dead-letters it)",
     "abandon": "the source gave up redelivering",
     "disable": "the source disabled its subscription after consecutive failures",
     "drop": "the source did not send an event: its subscription is disabled",
+    "dead-letter": "the broker moved a message to its dead-letter queue: rejected, or delivered "
+                   "its delivery limit of times without an ack (channel amqp)",
     "request": "the SUT called a system's API",
     "response": "the system answered (delivered says whether the SUT received it)",
     "error": "the SUT saw a transport error (timeout, refused connection)",

@@ -15,6 +15,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from seatrial.durations import format_duration, parse_duration
 from seatrial.faults.kinds import AnyFault
+from seatrial.model.envelope import SYSTEMS
 from seatrial.scenario_fields import DAY, Duration, Probability, ScenarioModel, min_max
 from seatrial.simulators.dialect import CANONICAL, dialect
 
@@ -38,6 +39,9 @@ DRAIN = 14 * DAY
 #: some 5 TB.
 MAX_ORDERS = 50_000
 MAX_FAULTS = 100  # the catalogue's most is 14 (peak-day), explore's 6
+#: What carries the simulators' events to the SUT (`seatrial.world` opens each): webhooks, or
+#: a message broker's queues (AMQP 0-9-1, modelled in virtual time: seatrial.world.amqp)
+Channel = Literal["webhooks", "amqp"]
 
 
 class Workload(ScenarioModel):
@@ -126,6 +130,7 @@ class Scenario(ScenarioModel):
     expect: Expectations = Expectations()
     live: LiveSettings = LiveSettings()
     dialects: Dialects = Dialects()
+    channel: Channel = "webhooks"
 
     @field_validator("description")
     @classmethod
@@ -147,7 +152,8 @@ class Scenario(ScenarioModel):
         problem at its own field, so a file's error names the line."""
         problems = [*order_problems(self.workload.orders_per_hour, self.duration),
                     *fault_window_problems(self.faults, self.duration),
-                    *dialect_problems(self.faults, self.dialects)]
+                    *dialect_problems(self.faults, self.dialects),
+                    *channel_problems(self.channel, self.faults, self.dialects)]
         if problems:
             raise ValidationError.from_exception_data("Scenario", [
                 InitErrorDetails(type=PydanticCustomError("scenario_limit", message),
@@ -241,4 +247,23 @@ def dialect_problems(faults: tuple[Any, ...], dialects: Dialects) -> list[Proble
                          f"scenario's {system} speaks {getattr(dialects, system)}; add "
                          f"`dialects: {{{system}: {name}}}` to the scenario, or remove the "
                          "fault"))
+    return problems
+
+
+def channel_problems(channel: str, faults: tuple[Any, ...], dialects: Dialects) -> list[Problem]:
+    """What cannot travel on `channel`: a system whose dialect publishes no other way (a
+    vendor's webhooks, an EDI mailbox; a broker carries Seatrial's canonical events only), and
+    faults of a kind that does not exist there (`Fault.channels`)."""
+    if channel == "webhooks":
+        return []
+    problems: list[Problem] = [
+        (("channel",), f"the {system} speaks {getattr(dialects, system)}, whose events are not "
+                       f"published to a broker; set `dialects: {{{system}: {CANONICAL}}}`, or "
+                       f"`channel: webhooks`")
+        for system in SYSTEMS if getattr(dialects, system) != CANONICAL]
+    problems += [(("faults", index, "kind"),
+                  f"a {fault.kind} fault acts on {' or '.join(sorted(fault.channels))} only, and "
+                  f"this scenario's events travel on {channel}; remove the fault, or set "
+                  "`channel: webhooks`")
+                 for index, fault in enumerate(faults) if channel not in fault.channels]
     return problems

@@ -321,7 +321,7 @@ def test_live_credentials_are_random_unless_seeded_and_in_process_secrets_stay_t
     assert first.tokens.issue("erp") != second.tokens.issue("erp")
     assert not set(first.secrets.values()) & set(second.secrets.values())
     assert not set(first.secrets.values()) & set(seeds_secrets.values())
-    signing = first.world.dispatcher.signing
+    signing = first.world.channel.signing
     assert signing.secrets == first.secrets and signing.clock is time.time  # signed live
     assert all(secret.startswith("whsec_") for secret in first.secrets.values())
     # the world's own (in-process) secrets are the seed's still, untouched

@@ -63,5 +63,5 @@ def test_the_check_catches_configuration_after_the_fact(source):
 def test_a_world_is_built_whole():
     """What live mode used to set afterwards is given at construction (seatrial.live.stack)."""
     world = World(catalogue()["happy-path"])
-    assert world.dispatcher.receiver is world.receiver
-    assert world.dispatcher.signing.secrets == world.secrets
+    assert world.channel.receiver is world.receiver
+    assert world.channel.signing.secrets == world.secrets

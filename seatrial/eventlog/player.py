@@ -180,7 +180,7 @@ class Player:
             self.counts.refused += 1
             return
         self.counts.replayed += 1
-        self.world.dispatcher.publish(played)
+        self.world.channel.publish(played)
 
     def _shifted(self, event: Event, **changes: Any) -> Event:
         if self.shift:

@@ -40,6 +40,10 @@ class Fault(ScenarioModel):
     #: system speaks another, the fault layer builds no effect for the fault (documented per
     #: kind; `FaultLayer.inert` names them)
     transports: ClassVar[frozenset[str]] = frozenset({"http", "sftp"})
+    #: the channels a kind of fault can act on (`Scenario.channel`): a forger posts webhooks, and
+    #: a broker redelivers on its own terms, not on a webhook provider's schedule. A scenario
+    #: with a fault on a channel it cannot act on is refused (`seatrial.scenario`)
+    channels: ClassVar[frozenset[str]] = frozenset({"webhooks", "amqp"})
 
     at: Duration = 0.0
     for_: Duration | None = Field(None, alias="for")

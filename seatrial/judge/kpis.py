@@ -33,5 +33,5 @@ def measure_kpis(obs: Observation, flows: Flows | None = None) -> dict[str, Any]
         "orders_missing_milestones": len(flows.unshown),
         "duplicate_side_effects": sum(n - 1 for *_, n in effect_once.duplicates(obs)),
         "orders_not_converged": len({order for order, _ in converge.disagreements(obs)}),
-        "deliveries_abandoned": len(obs.of_kind("abandon")),
+        "deliveries_abandoned": len(obs.of_kind("abandon")) + len(obs.of_kind("dead-letter")),
     }

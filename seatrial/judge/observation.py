@@ -198,7 +198,7 @@ class Observation:
             return f"{when} ... {data['count']} more message(s) of this order, to {until}, " \
                    "left out here"
         if entry.kind in ("emit", "deliver", "ack", "nack", "reject", "abandon", "drop",
-                          "fault"):
+                          "dead-letter", "fault"):
             emitted = self.emits.get(entry.ref)
             what = emitted.data["type"] if emitted else "event"
             code = emitted.data.get("code") if emitted else None
@@ -208,9 +208,14 @@ class Observation:
             if entry.kind == "fault":
                 detail = ", ".join(f"{k}={v}" for k, v in data.items() if k != "fault")
                 return f"{when} fault {data['fault']} on {label}: {detail}"
+            if entry.kind == "dead-letter":
+                return (f"{when} broker dead-lettered {label} after {data['deliveries']} "
+                        f"deliveries ({data['reason']})")
             extra = f": {data['error']}" if entry.kind in ("nack", "reject") else ""
             if "forged" in data:
                 extra += f" (forged: {data['forged']})"
+            if "redelivered" in data:
+                extra += " (redelivered)"
             attempt = data.get("attempt", data.get("attempts"))
             return f"{when} {entry.kind} {label} to SUT (attempt {attempt}){extra}"
         if entry.kind == "request":

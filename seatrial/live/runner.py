@@ -80,6 +80,12 @@ class LiveOptions:
 
 def check_live(scenario: Scenario, target: LiveTarget) -> None:
     """What a live target cannot do, said before anything starts."""
+    if scenario.channel != "webhooks":
+        raise LiveTargetError(
+            f"scenario {scenario.name!r} carries its events on {scenario.channel}, which runs in "
+            "process only (a live SUT consuming from a real broker is not built yet: "
+            "docs/broker.md#the-amqp-channel); drop --target/--target-cmd to run it in "
+            "process, or give --channel webhooks")
     if target.command is None and any(isinstance(f, Crash) for f in scenario.faults):
         raise LiveTargetError(
             f"scenario {scenario.name!r} has a crash fault: Seatrial can only crash and restart "

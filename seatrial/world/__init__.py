@@ -24,10 +24,11 @@ from seatrial.simulators.events import EventSource
 from seatrial.simulators.lastmile.core import LastMileCore
 from seatrial.simulators.tms.core import TmsCore
 from seatrial.transport.inprocess import InProcessTransport
+from seatrial.world.amqp import AmqpChannel
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.drives import Lifecycles
 from seatrial.world.host import SutHost
-from seatrial.world.ports import Attach, Drive, Signing, accept_all
+from seatrial.world.ports import Attach, Channel, Drive, OpenChannel, Signing, accept_all
 
 #: Builds a world's network (the API calls' path) from its clock, the routers, the fault layer
 #: and the ledger; live mode gives one with its grace for requests on the wire.
@@ -35,6 +36,10 @@ Network = Callable[[simpy.Environment, dict[str, Router], FaultLayer, Ledger],
                    InProcessTransport]
 
 
+
+
+#: The channel each `Scenario.channel` names opens.
+CHANNELS: dict[str, OpenChannel] = {"webhooks": WebhookDispatcher, "amqp": AmqpChannel}
 
 
 def seed_stream(seed: int, name: str) -> random.Random:
@@ -64,6 +69,8 @@ class World:
       (`Lifecycles`), else e.g. a load test's `Arrivals` or a replayed log (`Player`).
     - `signing`: the webhook secrets and signing clock the delivery channel signs with; by
       default `secrets` (drawn from the seed) on the virtual clock.
+    - `channel`: opens what carries the events to the receiver; by default the one the
+      scenario names (`CHANNELS`: webhooks, or a broker's queues in virtual time).
     - `network`: builds the transport the API calls travel on (by default in-process as is).
     - `env`: the SimPy clock, for a caller that drives it (live mode's `LiveClock`).
 
@@ -74,6 +81,7 @@ class World:
                  factory: Callable[[], SyncImplementation] | None = None, *,
                  receiver: Attach | None = None, drive: Drive | None = None,
                  signing: Signing | None = None, network: Network = InProcessTransport,
+                 channel: OpenChannel | None = None,
                  env: simpy.Environment | None = None, record: bool = False) -> None:
         if factory is not None and receiver is not None:
             raise TypeError("World takes a factory (an in-process SUT) or a receiver, not both")
@@ -109,11 +117,10 @@ class World:
             receiver = lambda env, transport, ledger: SutHost(  # noqa: E731
                 env, factory, transport, ledger, rng, secrets, names)
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
-        self.dispatcher = WebhookDispatcher(env, self.faults, self.ledger, self.receiver,
-                                            signing or Signing(self.secrets, lambda: (
-                                                EPOCH.timestamp() + env.now)), spoken,
-                                            {system: router.core
-                                             for system, router in routers.items()})
+        self.channel: Channel = (channel or CHANNELS[scenario.channel])(
+            env, self.faults, self.ledger, self.receiver,
+            signing or Signing(self.secrets, lambda: EPOCH.timestamp() + env.now), spoken,
+            {system: router.core for system, router in routers.items()})
         self.receiver.start()
         for effect in self.faults.effects:
             effect.on_sut(self)
@@ -127,7 +134,7 @@ class World:
     def _publish(self, event: Event) -> None:
         """The simulators' event sink: the delivery channel (built after the cores, which the
         network it needs serves)."""
-        self.dispatcher.publish(event)
+        self.channel.publish(event)
 
     def _validate(self, url: str, check: str) -> tuple[int | None, str]:
         """A last-mile webhook registration's validation request: the receiver's (built after
@@ -151,16 +158,15 @@ class World:
 
     @property
     def exchanges(self) -> int:
-        """Request/answer pairs: webhook deliveries plus API calls."""
-        return self.dispatcher.deliveries + self.transport.calls
+        """Request/answer pairs: event deliveries plus API calls."""
+        return self.channel.deliveries + self.transport.calls
 
     @property
     def messages(self) -> int:
-        """Messages across the SUT boundary: webhook deliveries and the SUT's answers to them,
+        """Messages across the SUT boundary: event deliveries and the SUT's answers to them,
         API requests and the answers (or transport errors) the SUT received."""
-        dispatcher, transport = self.dispatcher, self.transport
-        return (dispatcher.deliveries + dispatcher.outcomes + transport.calls
-                + transport.answers)
+        channel, transport = self.channel, self.transport
+        return channel.deliveries + channel.outcomes + transport.calls + transport.answers
 
     def run(self, budget: float = WALL_BUDGET) -> float:
         """Run to quiescence (or the horizon); returns the simulated end time. A run that takes

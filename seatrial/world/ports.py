@@ -1,6 +1,7 @@
 """The parts a world is built from, as httpx takes a `transport=`: where webhook deliveries go
-(a `Receiver`), how the sources sign them (`Signing`, held by the delivery channel) and what
-produces the work (a `Drive`). Each is a constructor argument of `seatrial.world.World`; none is
+(a `Receiver`), how the sources sign them (`Signing`, held by the delivery channel), what carries
+the events to the receiver (a `Channel`, opened by an `OpenChannel`) and what produces the work
+(a `Drive`). Each is a constructor argument of `seatrial.world.World`; none is
 set on a world after it is built."""
 
 from __future__ import annotations
@@ -8,15 +9,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
 from seatrial.cost import CostMeter
+from seatrial.faults import FaultLayer
 from seatrial.lag import HarnessLag
 from seatrial.ledger import Ledger
 from seatrial.scenario import Scenario
 from seatrial.sdk.webhooks import Webhook
+from seatrial.simulators.dialect import Dialect
 
 if TYPE_CHECKING:
     from seatrial.model.envelope import Event
@@ -87,8 +90,24 @@ class Signing:
     clock: Callable[[], float]
 
 
-class Publisher(Protocol):
+class Channel(Protocol):
+    """What carries the simulators' events to the receiver and owns their redelivery: webhooks
+    (`seatrial.world.dispatcher.WebhookDispatcher`) or a message broker's queues
+    (`seatrial.world.amqp.AmqpChannel`). `publish` is the simulators' event sink (and a
+    replay's); `deliveries` and `outcomes` count what crossed the SUT's boundary on it: each
+    message handed to the receiver, and each answer (ack, nack, reject) it gave."""
+
+    deliveries: int
+    outcomes: int
+
     def publish(self, event: Event) -> None: ...
+
+
+#: Opens a world's channel from its clock, fault layer, ledger, receiver, the sources' signing,
+#: the dialect each system speaks, and what each system's API serves (its core, or a dialect's
+#: object over it, which a dialect names webhook registrations from).
+OpenChannel = Callable[[simpy.Environment, FaultLayer, Ledger, Receiver, Signing,
+                        dict[str, Dialect], dict[str, Any]], Channel]
 
 
 class Stage(Protocol):
@@ -106,7 +125,7 @@ class Stage(Protocol):
     @property
     def lastmile(self) -> LastMileCore: ...
     @property
-    def dispatcher(self) -> Publisher: ...
+    def channel(self) -> Channel: ...
 
     def stream(self, name: str) -> random.Random: ...
 

@@ -7,7 +7,7 @@ of a genuine delivery an hour later rather than a message with an old timestamp.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from seatrial.faults.base import DeliveryPlan, Effect, Fault, Kind, derived
 from seatrial.model.envelope import Event
@@ -24,6 +24,8 @@ class Forged(Fault):
     """Someone else posts webhooks to the SUT: a bad or missing signature, or a replayed
     (stale) timestamp, carrying a harmful payload for a real order."""
 
+    #: a forger posts webhooks; the broker takes messages only from the gateway's login
+    channels: ClassVar[frozenset[str]] = frozenset({"webhooks"})
     kind: Literal["forged"] = "forged"
     channel: WebhookChannel
     probability: Probability

@@ -3,7 +3,7 @@ up on the SUT."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,8 @@ class Redelivery(Fault):
     after `disable_after` consecutive failures the subscription is disabled (nothing more is
     sent on the channel)."""
 
+    #: a webhook provider's retry schedule; the broker redelivers at once, up to its delivery limit
+    channels: ClassVar[frozenset[str]] = frozenset({"webhooks"})
     kind: Literal["redelivery"] = "redelivery"
     channel: WebhookChannel
     schedule: tuple[Duration, ...] = Field((300.0, 1800.0, 7200.0, 86400.0),

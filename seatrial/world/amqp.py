@@ -1,0 +1,140 @@
+"""The broker channel in virtual time: the simulators' events reach the SUT through a message
+broker's queues (AMQP 0-9-1, as RabbitMQ serves it; docs/broker.md#the-amqp-channel).
+
+The topology a SUT consumes: one topic exchange per system (`seatrial.<system>`, routing key
+the event type), bound with `#` to one quorum queue per system (`seatrial.<system>.events`) with
+a dead-letter queue beside it (`seatrial.<system>.dead`). An event gateway publishes each event
+as the webhook channel would deliver it (the same faults: late, copied, reordered, reshaped,
+held while its source is down; the same Standard Webhooks headers, as message headers), so the
+SUT's one handler takes both channels: its answer is the consumer's.
+
+- a handler that returns acks the message (`ack`);
+- one that raises nacks it with requeue (`nack`): the broker puts it back at the head of the
+  queue and delivers it again at once, flagged redelivered;
+- `authenticate` refusing it rejects it without requeue (`reject`): it is dead-lettered.
+
+The consumer holds at most `PREFETCH` unacknowledged messages per queue (its basic.qos); the
+rest wait in the queue, in the order they arrived. A message delivered `DELIVERY_LIMIT` times
+without an ack is dead-lettered (a quorum queue's `x-delivery-limit`, counted in
+`x-delivery-count`): a poison message nacked forever leaves the queue instead of blocking it.
+While the SUT is down nothing consumes: the messages it held unacked when it crashed are
+requeued, redelivered; a delivery it could not take (refused: no consumer) is put back
+uncounted, and its queue waits until the consumer could have reconnected (`RECONNECT`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from seatrial.faults import Delivery, FaultLayer
+from seatrial.ledger import Ledger
+from seatrial.simulators.dialect import Dialect
+from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.host import DOWN
+from seatrial.world.ports import Receiver, Signing
+
+#: Unacknowledged messages a consumer holds per queue (basic.qos prefetch_count): enough for
+#: a middleware's concurrency, small enough that a slow consumer backs its queue up.
+PREFETCH = 50
+#: Deliveries of one message before the broker dead-letters it: RabbitMQ 4's default
+#: `x-delivery-limit` for quorum queues.
+DELIVERY_LIMIT = 20
+#: Seconds a consumer that lost its connection takes to reconnect (a client library's
+#: automatic-recovery interval: the Java client's default is 5 s).
+RECONNECT = 5.0
+
+
+@dataclass(slots=True)
+class Message:
+    """One message in a queue: what the gateway published, and how often it was delivered."""
+
+    delivery: Delivery
+    count: int = 0  # deliveries so far (x-delivery-count + 1 once delivered)
+
+
+@dataclass(slots=True)
+class Queue:
+    """A system's queue: messages ready to deliver, and how many the consumer holds unacked."""
+
+    ready: deque[Message] = field(default_factory=deque)
+    unacked: int = 0
+    consumer: bool = True  # False from a refused delivery until the consumer reconnects
+
+
+class AmqpChannel(WebhookDispatcher):
+    """The broker channel (a `seatrial.world.ports.Channel`): publishing is the webhook
+    channel's (the ledger's `emit`, the faults' plan, the signature), since the gateway
+    publishes what the sources would post; carrying is the broker's, a queue per source
+    consumed with a prefetch window, redelivered at once on a nack, dead-lettered at the
+    delivery limit or on a reject."""
+
+    def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
+                 receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
+                 cores: dict[str, Any] | None = None) -> None:
+        super().__init__(env, faults, ledger, receiver, signing, dialects, cores)
+        self.queues = {source: Queue() for source in signing.secrets}
+
+    def send(self, delivery: Delivery) -> None:
+        """The gateway publishes `delivery` to its source's exchange: queued once it arrives."""
+        self.env.timeout(delivery.delay).callbacks.append(
+            lambda _e: self._enqueue(delivery))
+
+    def _enqueue(self, delivery: Delivery) -> None:
+        source = delivery.event.source
+        self.queues[source].ready.append(Message(delivery))
+        self._pump(source)
+
+    def _pump(self, source: str) -> None:
+        """Deliver from the head of `source`'s queue while the prefetch window has room."""
+        queue = self.queues[source]
+        while queue.consumer and queue.ready and queue.unacked < PREFETCH:
+            self._consume(source, queue, queue.ready.popleft())
+
+    def _consume(self, source: str, queue: Queue, message: Message) -> None:
+        event = message.delivery.event
+        message.count += 1
+        queue.unacked += 1
+        self.deliveries += 1
+        data: dict[str, object] = {"attempt": message.count}
+        if message.count > 1:
+            data["redelivered"] = True
+        self.ledger.record(self.env.now, "deliver", source, event.event_id, event.order_id,
+                           data)
+        self.receiver.deliver(self._webhook(message.delivery),
+                              lambda outcome, detail: self._settle(source, queue, message,
+                                                                   outcome, detail))
+
+    def _settle(self, source: str, queue: Queue, message: Message, outcome: str,
+                detail: str | None) -> None:
+        """The consumer's answer: ack, nack (requeued, or dead-lettered at the limit), reject
+        (dead-lettered); a SUT that was down took nothing, and its message waits."""
+        self.outcomes += 1
+        event, now = message.delivery.event, self.env.now
+        queue.unacked -= 1
+        data: dict[str, object] = {"attempt": message.count}
+        if detail is not None:
+            data["error"] = detail
+        self.ledger.record(now, outcome, source, event.event_id, event.order_id, data)
+        if outcome == "nack" and detail == DOWN:
+            message.count -= 1
+            queue.ready.appendleft(message)
+            if queue.consumer:
+                queue.consumer = False
+                self.env.timeout(RECONNECT).callbacks.append(
+                    lambda _e: self._reconnect(source, queue))
+            return
+        if outcome == "reject" or (outcome == "nack" and message.count >= DELIVERY_LIMIT):
+            reason = "rejected" if outcome == "reject" else "delivery limit reached"
+            self.ledger.record(now, "dead-letter", source, event.event_id, event.order_id,
+                               {"deliveries": message.count, "reason": reason})
+        elif outcome == "nack":
+            queue.ready.appendleft(message)
+        self._pump(source)
+
+    def _reconnect(self, source: str, queue: Queue) -> None:
+        queue.consumer = True
+        self._pump(source)

@@ -1,0 +1,177 @@
+"""The broker channel in virtual time (seatrial.world.amqp): a queue per system consumed with
+a prefetch window, nacks redelivered at once, dead-lettering at the delivery limit or on a
+reject; scenarios on it, the reference holding and naive caught; bad input refused."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import get_args
+
+import pytest
+import simpy
+from click.testing import CliRunner
+
+from seatrial.catalogue import catalogue
+from seatrial.cli import main
+from seatrial.faults import FaultLayer
+from seatrial.ledger import KINDS, Ledger
+from seatrial.model.envelope import Event, to_datetime
+from seatrial.run import judge, play, run_scenario
+from seatrial.scenario import Channel, Scenario
+from seatrial.scenario_yaml import ScenarioError, load_scenario_file
+from seatrial.simulators.dialect import dialect
+from seatrial.targets import resolve
+from seatrial.world import CHANNELS, World
+from seatrial.world.amqp import DELIVERY_LIMIT, PREFETCH, RECONNECT, AmqpChannel
+from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.host import DOWN
+from seatrial.world.ports import Signing
+
+
+class Held:
+    """A consumer that answers when the test says: each delivery's event id and its answer."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[str, object]] = []
+
+    def deliver(self, webhook, on_result) -> None:
+        self.held.append((webhook.event.event_id, on_result))
+
+
+def channel(receiver) -> tuple[simpy.Environment, Ledger, AmqpChannel]:
+    env, ledger = simpy.Environment(), Ledger()
+    faults = FaultLayer(Scenario(name="x"), 3600.0, lambda name: random.Random(name))
+    made = AmqpChannel(env, faults, ledger, receiver, Signing({"tms": "whsec_AAAA"}, lambda: 1e9),
+                       {"tms": dialect("tms")})
+    return env, ledger, made
+
+
+def publish(made: AmqpChannel, count: int) -> None:
+    for n in range(count):
+        made.publish(Event(f"evt_{n}", "shipment.status", "tms", n, to_datetime(0),
+                           to_datetime(0), "ACT", "corr", order_id="ord_1"))
+
+
+def kinds(ledger: Ledger, ref: str) -> list[tuple[str, dict]]:
+    return [(e.kind, e.data) for e in ledger.entries if e.ref == ref and e.kind != "emit"]
+
+
+def test_the_consumer_holds_at_most_the_prefetch_window_unacked():
+    held = Held()
+    env, _ledger, made = channel(held)
+    publish(made, PREFETCH + 5)
+    env.run()
+    assert len(held.held) == PREFETCH
+    _, answer = held.held[0]
+    answer("ack", None)  # one acked: one more delivered from the queue
+    assert len(held.held) == PREFETCH + 1
+    assert made.deliveries == PREFETCH + 1 and made.outcomes == 1
+
+
+class Answering:
+    """A consumer that gives every delivery the same answer at once."""
+
+    def __init__(self, outcome: str, detail: str | None) -> None:
+        self.answer = outcome, detail
+
+    def deliver(self, _webhook, on_result) -> None:
+        on_result(*self.answer)
+
+
+def played(answer: Answering) -> Ledger:
+    env, ledger, made = channel(answer)
+    publish(made, 1)
+    env.run()
+    return ledger
+
+
+def test_a_nack_is_redelivered_at_once_until_the_delivery_limit_dead_letters_it():
+    ledger = played(Answering("nack", "RuntimeError: boom"))
+    seen = kinds(ledger, "evt_0")
+    delivered = [data for kind, data in seen if kind == "deliver"]
+    assert len(delivered) == DELIVERY_LIMIT
+    assert delivered[0] == {"attempt": 1}
+    assert delivered[1] == {"attempt": 2, "redelivered": True}
+    assert len({e.time for e in ledger.entries if e.kind == "deliver"}) == 1  # no back-off
+    assert seen[-1] == ("dead-letter", {"deliveries": DELIVERY_LIMIT,
+                                        "reason": "delivery limit reached"})
+
+
+def test_a_reject_dead_letters_the_message_at_once():
+    ledger = played(Answering("reject", "401: refused by authenticate()"))
+    assert [kind for kind, _ in kinds(ledger, "evt_0")] == ["deliver", "reject", "dead-letter"]
+
+
+def test_a_consumer_that_is_down_takes_nothing_and_its_queue_waits_for_it_to_reconnect():
+    class Down:
+        def __init__(self):
+            self.up_at = 12.0
+            self.env = None
+
+        def deliver(self, _webhook, on_result):
+            on_result("ack", None) if self.env.now >= self.up_at else on_result("nack", DOWN)
+
+    down = Down()
+    env, ledger, made = channel(down)
+    down.env = env
+    publish(made, 3)
+    env.run()
+    for n in range(3):
+        seen = kinds(ledger, f"evt_{n}")
+        assert seen[-1] == ("ack", {"attempt": 1})  # refused deliveries are not counted
+    refused = [e.time for e in ledger.entries if e.kind == "nack"]
+    assert len(refused) == len(set(refused))  # one probe at a time, each a reconnect apart
+    assert all(b - a == pytest.approx(RECONNECT) for a, b in itertools.pairwise(refused))
+
+
+def test_every_channel_a_scenario_names_opens_one_and_webhooks_stay_the_default():
+    assert set(CHANNELS) == set(get_args(Channel))
+    assert Scenario(name="x").channel == "webhooks"
+    assert type(World(Scenario(name="x")).channel) is WebhookDispatcher
+    assert type(World(Scenario(name="x", channel="amqp")).channel) is AmqpChannel
+    assert "dead-letter" in KINDS
+
+
+@pytest.mark.parametrize("name", ["happy-path", "poison-in-busy-stream", "sut-crash-restart"])
+def test_the_reference_holds_gate_scenarios_on_the_broker(name):
+    scenario = catalogue()[name].model_copy(update={"channel": "amqp"})
+    result = run_scenario(scenario, resolve("reference"))
+    assert result.passed, result.violations[:3]
+
+
+def test_naive_is_caught_on_the_broker_and_a_poison_message_it_nacks_is_dead_lettered():
+    scenario = catalogue()["poison-in-busy-stream"].model_copy(update={"channel": "amqp"})
+    world, end = play(scenario, resolve("naive"))
+    result = judge(world, end, "naive", 0.0)
+    assert not result.passed
+    assert "poison-isolated" in {v["invariant"] for v in result.violations}
+    poisoned = {e.ref for e in world.ledger.entries if e.data.get("fault") == "poison"}
+    dead = {e.ref: e.data for e in world.ledger.entries if e.kind == "dead-letter"}
+    assert poisoned & set(dead)
+    assert {data["deliveries"] for data in dead.values()} == {DELIVERY_LIMIT}
+
+
+def test_a_scenario_file_on_amqp_with_a_vendor_dialect_or_a_webhook_only_fault_is_refused(
+        tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nchannel: amqp\ndialects: {tms: x12}\n")
+    with pytest.raises(ScenarioError, match="the tms speaks x12, whose events are not published"):
+        load_scenario_file(path)
+    path.write_text("name: s\nchannel: amqp\nfaults:\n"
+                    "  - {kind: forged, channel: erp.webhooks, probability: 0.1}\n")
+    with pytest.raises(ScenarioError, match="a forged fault acts on webhooks only"):
+        load_scenario_file(path)
+
+
+def test_the_channel_flag_refuses_what_cannot_travel_on_it_with_exit_2():
+    result = CliRunner().invoke(main, ["run", "--target", "reference", "--channel", "amqp",
+                                       "forged-webhooks"])
+    assert result.exit_code == 2
+    assert "--channel amqp: scenario forged-webhooks" in result.output
+    assert "or drop --channel amqp" in result.output
+    unknown = CliRunner().invoke(main, ["run", "--target", "reference", "--channel", "kafka"])
+    assert unknown.exit_code == 2 and "'--channel'" in unknown.output
+    live = CliRunner().invoke(main, ["run", "--target", "http://127.0.0.1:9", "--channel",
+                                     "amqp", "happy-path"])
+    assert live.exit_code == 2 and "runs in process only" in live.output
