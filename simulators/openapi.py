@@ -76,6 +76,16 @@ OPTIONAL_SETTINGS = {
                                  "canonical when absent)",
     "SEATRIAL_SUT_URL": "the base URL at which Seatrial reaches the SUT, its webhooks under "
                         "/webhooks/ (optional)",
+    # the TMS's SFTP mailbox, sent only when the TMS speaks x12 (then all six are needed)
+    "SEATRIAL_TMS_SFTP_HOST": "where the TMS's SFTP mailbox listens, 127.0.0.1 (only when the "
+                              "TMS speaks x12)",
+    "SEATRIAL_TMS_SFTP_PORT": "the mailbox's port, a decimal string (only with x12)",
+    "SEATRIAL_TMS_SFTP_USERNAME": "the mailbox's user name for this run (only with x12)",
+    "SEATRIAL_TMS_SFTP_PASSWORD": "the mailbox's password for this run (only with x12)",
+    "SEATRIAL_TMS_SFTP_KEY_PATH": "the path of this run's private key for the mailbox, "
+                                  "OpenSSH format (only with x12)",
+    "SEATRIAL_TMS_SFTP_KNOWN_HOSTS": "the known_hosts line of the mailbox's host key (only "
+                                     "with x12)",
 }
 
 
@@ -98,6 +108,8 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
         return string(doc, pattern=SECRET)
     if name.endswith("_URL"):
         return string(doc, pattern=BASE_URL)
+    if name.endswith("_SFTP_PORT"):
+        return string(doc, pattern="^[0-9]{1,5}$")
     if name.endswith("_DIALECT"):  # one of the system's dialects (seatrial sut checks it)
         system = name.removeprefix("SEATRIAL_").removesuffix("_DIALECT").lower()
         return {"type": "string", "enum": list(dialects(system)), "description": doc}

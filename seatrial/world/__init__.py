@@ -66,6 +66,9 @@ class World:
       default `secrets` (drawn from the seed) on the virtual clock.
     - `network`: builds the transport the API calls travel on (by default in-process as is).
     - `env`: the SimPy clock, for a caller that drives it (live mode's `LiveClock`).
+    - `mailbox`: builds the folders of a system whose dialect's events are files (x12's TMS)
+      from its name; by default the dialect keeps them in memory (live: the real folders the
+      SFTP mailbox serves, seatrial.live.mailbox).
 
     With `record`, the world keeps every event it publishes in `recording`
     (seatrial.eventlog)."""
@@ -74,7 +77,8 @@ class World:
                  factory: Callable[[], SyncImplementation] | None = None, *,
                  receiver: Attach | None = None, drive: Drive | None = None,
                  signing: Signing | None = None, network: Network = InProcessTransport,
-                 env: simpy.Environment | None = None, record: bool = False) -> None:
+                 env: simpy.Environment | None = None, record: bool = False,
+                 mailbox: Callable[[str], Any] | None = None) -> None:
         if factory is not None and receiver is not None:
             raise TypeError("World takes a factory (an in-process SUT) or a receiver, not both")
         self.scenario = scenario
@@ -99,7 +103,8 @@ class World:
                                      self._validate, self.stream("lastmile.checks"))
         spoken = {system: dialect(system, getattr(scenario.dialects, system))
                   for system in SYSTEMS}
-        routers = {system: spoken[system].router(core)
+        routers = {system: spoken[system].router(core, None if mailbox is None or spoken[
+            system].post_event is None else mailbox(system))
                    for system, core in (("erp", self.erp), ("tms", self.tms),
                                         ("lastmile", self.lastmile))}
         self.transport = network(env, routers, self.faults, self.ledger)
