@@ -15,8 +15,8 @@ a client never lists a half-written file under its final name.
 `async with Mailbox(root, credentials) as mailbox:` listens; leaving the block closes the
 listener and every open session, whatever ended the block.
 
-In a live run the folders are the TMS's own (`Folders`: the x12 trading partner keeps its files
-in them) and every operation of a client on a file goes through an `Exchange` first
+In a live run the folders are the TMS's own (seatrial.live.folders: the x12 trading partner
+keeps its files in them) and every operation of a client on a file goes through an `Exchange` first
 (seatrial.live.mailbox_face: the world's transport, so the ledger records it and the faults
 reach it as they reach an API call): a list, a download, an upload landing under its final
 name in `inbound/` (closed, or renamed into place from a temporary name), a rename in
@@ -30,13 +30,10 @@ import contextlib
 import os
 import secrets
 import warnings
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-
-from seatrial.simulators.domain import Conflict, Invalid, NotFound
-from seatrial.simulators.tms.dialects.x12.mailbox import Mailbox as Folders
 
 with warnings.catch_warnings():
     # asyncssh 2.24 still imports cryptography's DSA classes, which warn on import; the warning
@@ -315,62 +312,3 @@ def _hidden(name: str) -> bool:
 def _unlink(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-
-
-class Folder(MutableMapping[str, bytes]):
-    """One folder on disk as the x12 trading partner keeps files: by name, read whole,
-    written in place (`OnDisk.rename` and so `write_atomically` are atomic)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def _file(self, name: str) -> Path:
-        if not name or "/" in name or name in (".", ".."):
-            raise KeyError(name)
-        return self.path / name
-
-    def __getitem__(self, name: str) -> bytes:
-        try:
-            return self._file(name).read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            raise KeyError(name) from None
-
-    def __setitem__(self, name: str, content: bytes) -> None:
-        self._file(name).write_bytes(content)
-
-    def __delitem__(self, name: str) -> None:
-        try:
-            self._file(name).unlink()
-        except FileNotFoundError:
-            raise KeyError(name) from None
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in os.listdir(self.path)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(os.listdir(self.path)))
-
-    def __len__(self) -> int:
-        return len(os.listdir(self.path))
-
-
-class OnDisk(Folders):
-    """The x12 TMS's mailbox in real folders under `root` (made here): what the live SFTP
-    mailbox serves. A rename is the file system's, atomic, so the TMS's own writes
-    (`write_atomically`: a temporary dot-name, then a rename) appear whole."""
-
-    def __init__(self, root: Path) -> None:
-        for name in FOLDERS:
-            (root / name).mkdir(parents=True, exist_ok=True)
-        super().__init__({name: Folder(root / name) for name in FOLDERS})
-        self.root = root
-
-    def rename(self, folder: str, name: str, to: str) -> None:
-        files = self.folder(folder)
-        if not to or "/" in to or to in (".", ".."):
-            raise Invalid("to", "a file name: not empty, no '/', neither '.' nor '..'")
-        if name not in files:
-            raise NotFound("file", f"{folder}/{name}")
-        if to in files:
-            raise Conflict(f"{folder}/{to} exists already; delete it or choose another name")
-        os.rename(self.root / folder / name, self.root / folder / to)

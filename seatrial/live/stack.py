@@ -27,8 +27,9 @@ from starlette.routing import Route
 
 from seatrial.ledger import Ledger
 from seatrial.live.clock import LOOKAHEAD, LiveClock
+from seatrial.live.folders import OnDisk
 from seatrial.live.limits import SERVER_LIMITS
-from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials, OnDisk
+from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials
 from seatrial.live.mailbox_face import MailboxFace
 from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
