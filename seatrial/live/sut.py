@@ -111,9 +111,20 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise SettingsError(f"{SUT_URL}={url!r}: give the http(s) base URL at which Seatrial "
                             "reaches this SUT, e.g. http://127.0.0.1:9000, or leave it out")
     parsed[SUT_URL] = url
+    for part in SFTP_PARTS:  # optional: present, each must be well formed
+        name = sftp_setting("tms", part)
+        if name in raw and not (isinstance(raw[name], str) and raw[name]):
+            raise SettingsError(f"{name}: give a non-empty string (docs/live-protocol.md), or "
+                                "leave it out")
+        if part == "PORT" and name in raw and not _port(raw[name]):
+            raise SettingsError(f"{name}={raw[name]!r}: give the mailbox's port, 1-65535")
     parsed[MAILBOXES] = {system: _login(raw, system) for system in SYSTEMS
                          if dialect(system, parsed[dialect_setting(system)]).post_event}
     return parsed
+
+
+def _port(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 5 and 0 < int(value) < 65536
 
 
 #: Not a setting: the parsed settings' SFTP logins, by system (`_login`).
@@ -129,15 +140,7 @@ def _login(raw: Mapping[str, Any], system: str) -> Login:
             f"missing setting(s) {', '.join(missing)}: the {system} speaks "
             f"{raw.get(dialect_setting(system))}, whose files travel through an SFTP mailbox; "
             "docs/live-protocol.md says what each one is")
-    for name in names.values():
-        if not isinstance(raw[name], str):
-            raise SettingsError(f"{name}: give a string, not {type(raw[name]).__name__}")
     port = raw[names["PORT"]]
-    if not (port.isdigit() and 0 < int(port) < 65536):
-        raise SettingsError(f"{names['PORT']}={port!r}: give the mailbox's port, 1-65535")
-    if not Path(raw[names["KEY_PATH"]]).is_file():
-        raise SettingsError(f"{names['KEY_PATH']}={raw[names['KEY_PATH']]!r}: no such file; "
-                            "give the path of the run's private key (OpenSSH format)")
     return Login(raw[names["HOST"]], int(port), raw[names["USERNAME"]],
                  raw[names["PASSWORD"]], raw[names["KEY_PATH"]], raw[names["KNOWN_HOSTS"]])
 
