@@ -7,12 +7,15 @@ it stands for, answered with a 997 in `outbound/`), a wrong password is refused,
 mailbox, its folders and its key are gone when the stack stops. These need real sockets but
 judge nothing on the wall clock, so they run with the in-process tests. Then the whole thing:
 `seatrial sut reference` holds a small x12 scenario live over SFTP and naive is caught
-(wall_clock).
+(wall_clock, about 95 s each on two shared cores), and an interrupted x12 run leaves no mailbox
+listening and no key behind (slow).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -20,13 +23,22 @@ from pathlib import Path
 
 import pytest
 from machine import required
-from test_live import RELAXED
+from suts import SEATRIAL, with_control
+from test_live import (
+    RELAXED,
+    assert_nothing_left,
+    marked_processes,
+    run_cli,
+    settings_seen,
+    sut_command,
+)
 from test_x12_dialect import _tender
 
 from seatrial.catalogue import catalogue
 from seatrial.live.settings import SFTP_PARTS, sftp_setting
 from seatrial.live.stack import SimulatorStack, running
 from seatrial.live.sut import SettingsError, parse_settings
+from seatrial.scenario_yaml import dump_scenario
 from seatrial.world.drives import Idle
 
 X12 = catalogue()["x12-happy-path"]
@@ -121,3 +133,38 @@ def test_seatrial_sut_refuses_x12_settings_without_the_mailbox_login():
             parse_settings(without)
         with pytest.raises(SettingsError, match="SEATRIAL_TMS_SFTP_PORT='x': give"):
             parse_settings({**settings, sftp_setting("tms", "PORT"): "x"})
+
+
+@pytest.mark.wall_clock
+@pytest.mark.parametrize(("sut", "status"), [("reference", 0), ("naive", 1)])
+def test_an_x12_run_live_over_sftp_holds_the_reference_and_catches_naive(tmp_path, sut, status):
+    scenario = tmp_path / "x12-small.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    report = tmp_path / "run.json"
+    done = run_cli(str(scenario), "--target-cmd", f"{SEATRIAL} sut {sut}", "--time-scale",
+                   "2400", "--json", str(report), timeout=600)
+    assert done.returncode == status, done.stdout[-3000:] + done.stderr[-3000:]
+    run, = json.loads(report.read_text())["runs"]
+    assert run["passed"] is (status == 0) and run["messages"] > 100, run
+
+
+@pytest.mark.slow
+@pytest.mark.wall_clock
+def test_an_interrupted_x12_run_leaves_no_mailbox_behind(tmp_path):
+    mark = f"x12-int-{os.getpid()}"
+    command = sut_command(tmp_path, mark, f"exec {SEATRIAL} sut reference")
+    run = subprocess.Popen([SEATRIAL, "run", "x12-happy-path", "--time-scale", "600",
+                            "--target-cmd", command], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=with_control())
+    deadline = time.monotonic() + 30
+    while not marked_processes(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3)  # mid-run: the SUT polling the mailbox
+    seen = settings_seen(tmp_path / "env.txt")
+    assert port_open(int(seen["SEATRIAL_TMS_SFTP_PORT"]))
+    run.send_signal(signal.SIGINT)
+    _out, err = run.communicate(timeout=30)
+    assert run.returncode == 130, err
+    assert_nothing_left(mark, tmp_path / "env.txt")
+    assert not port_open(int(seen["SEATRIAL_TMS_SFTP_PORT"]))
+    assert not Path(seen["SEATRIAL_TMS_SFTP_KEY_PATH"]).parent.parent.exists()
