@@ -16,8 +16,8 @@ a client never lists a half-written file under its final name.
 listener and every open session, whatever ended the block.
 
 In a live run the folders are the TMS's own (seatrial.live.folders: the x12 trading partner
-keeps its files in them) and every operation of a client on a file goes through an `Exchange` first
-(seatrial.live.mailbox_face: the world's transport, so the ledger records it and the faults
+keeps its files in them) and every operation of a client on a file goes through an `Exchange`
+first (seatrial.live.mailbox_face: the world's transport, so the ledger records it and the faults
 reach it as they reach an API call): a list, a download, an upload landing under its final
 name in `inbound/` (closed, or renamed into place from a temporary name), a rename in
 `outbound/`, a delete. `outbound/` is the TMS's: a client writes only `inbound/`.
@@ -30,7 +30,7 @@ import contextlib
 import os
 import secrets
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -133,7 +133,8 @@ class _RootedSFTP(asyncssh.SFTPServer):
     operations on files go through it (see the module's docstring)."""
 
     def __init__(self, chan: asyncssh.SSHServerChannel, root: Path,
-                 exchange: Exchange | None = None, touch: object = None):
+                 exchange: Exchange | None = None,
+                 touch: Callable[[], None] | None = None):
         self.root = os.path.realpath(root).encode()
         self.exchange = exchange
         self.touch = touch
@@ -156,7 +157,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
         return place[0], place[1]
 
     def _touched(self) -> None:
-        if callable(self.touch):
+        if self.touch is not None:
             self.touch()
 
     async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
@@ -260,7 +261,7 @@ class Mailbox:
     #: what a client's operations on files go through (None: the folders are served as
     #: they are) and what is told of every request (quiescence watches it)
     exchange: Exchange | None = None
-    touch: object = None
+    touch: Callable[[], None] | None = None
     _acceptor: asyncssh.SSHAcceptor | None = field(default=None, init=False, repr=False)
     _sessions: set = field(default_factory=set, init=False, repr=False)
 
