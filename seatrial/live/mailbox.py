@@ -161,7 +161,6 @@ class _RootedSFTP(asyncssh.SFTPServer):
             self.touch()
 
     async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
-        self._touched()
         place = self._place(path)
         if self.exchange is not None and place is not None and place[1] is None:
             await self.exchange.list(place[0])
@@ -169,11 +168,11 @@ class _RootedSFTP(asyncssh.SFTPServer):
             yield name
 
     async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
-        self._touched()
         if self.exchange is None:
             return super().open(path, pflags, attrs)
         folder, name = self._file(path)
         if pflags & WRITING:
+            self._touched()
             if folder != "inbound":
                 raise asyncssh.SFTPPermissionDenied(
                     f"{folder}/ is the TMS's to write; put your files in inbound/")
@@ -184,11 +183,12 @@ class _RootedSFTP(asyncssh.SFTPServer):
         return super().open(path, pflags, attrs)
 
     async def close(self, file_obj: object) -> None:
-        self._touched()
         super().close(file_obj)
         upload = self.uploads.pop(id(file_obj), None)
-        if upload is not None and self.exchange is not None and not _hidden(upload[1]):
-            await self._land(*upload, upload[1])
+        if upload is not None:
+            self._touched()
+            if self.exchange is not None and not _hidden(upload[1]):
+                await self._land(*upload, upload[1])
 
     async def _land(self, folder: str, name: str, final: str) -> None:
         """`folder`/`name`, uploaded, handed over as `final` (the TMS then takes it away)."""
@@ -259,7 +259,8 @@ class Mailbox:
     credentials: MailboxCredentials
     port: int = 0
     #: what a client's operations on files go through (None: the folders are served as
-    #: they are) and what is told of every request (quiescence watches it)
+    #: they are) and what is told of every one that changes a file (quiescence watches it: a
+    #: client that only looks, polling a folder, has settled)
     exchange: Exchange | None = None
     touch: Callable[[], None] | None = None
     _acceptor: asyncssh.SSHAcceptor | None = field(default=None, init=False, repr=False)
