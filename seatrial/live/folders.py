@@ -1,11 +1,13 @@
 """The x12 TMS's mailbox in real folders: what the live SFTP mailbox (seatrial.live.mailbox)
 serves, injected into the world (`World(mailbox=...)`) so that the trading partner writes its
-files there and takes the SUT's from there, in live time."""
+files there and takes the SUT's from there, in live time. Every write is told to `touch`
+(the stack's activity): a file the TMS writes is traffic for quiescence, as a webhook
+delivery is, so a live run does not end before the SUT has had its look at it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 
 from seatrial.live.mailbox import FOLDERS
@@ -17,8 +19,9 @@ class Folder(MutableMapping[str, bytes]):
     """One folder on disk as the x12 trading partner keeps files: by name, read whole,
     written in place (`OnDisk.rename` and so `write_atomically` are atomic)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, touch: Callable[[], None] = lambda: None) -> None:
         self.path = path
+        self.touch = touch
 
     def _file(self, name: str) -> Path:
         if not name or "/" in name or name in (".", ".."):
@@ -33,6 +36,7 @@ class Folder(MutableMapping[str, bytes]):
 
     def __setitem__(self, name: str, content: bytes) -> None:
         self._file(name).write_bytes(content)
+        self.touch()
 
     def __delitem__(self, name: str) -> None:
         try:
@@ -55,11 +59,12 @@ class OnDisk(Folders):
     mailbox serves. A rename is the file system's, atomic, so the TMS's own writes
     (`write_atomically`: a temporary dot-name, then a rename) appear whole."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, touch: Callable[[], None] = lambda: None) -> None:
         for name in FOLDERS:
             (root / name).mkdir(parents=True, exist_ok=True)
-        super().__init__({name: Folder(root / name) for name in FOLDERS})
+        super().__init__({name: Folder(root / name, touch) for name in FOLDERS})
         self.root = root
+        self.touch = touch
 
     def rename(self, folder: str, name: str, to: str) -> None:
         files = self.folder(folder)
@@ -70,3 +75,4 @@ class OnDisk(Folders):
         if to in files:
             raise Conflict(f"{folder}/{to} exists already; delete it or choose another name")
         os.rename(self.root / folder / name, self.root / folder / to)
+        self.touch()

@@ -99,6 +99,7 @@ class SimulatorStack:
                                     connection_grace=LOOKAHEAD * scale)
         from seatrial.simulators.dialect import dialect
 
+        self.activity = Activity()
         filed = [system for system in SYSTEMS
                  if dialect(system, getattr(scenario.dialects, system)).post_event is not None]
         self.files: Path | None = None
@@ -107,12 +108,12 @@ class SimulatorStack:
         if filed:
             self.files = Path(tempfile.mkdtemp(prefix="seatrial-mailbox-"))
             weakref.finalize(self, shutil.rmtree, self.files, ignore_errors=True)
-            folders = {system: OnDisk(self.files / system / "files") for system in filed}
+            folders = {system: OnDisk(self.files / system / "files", self.activity.touch)
+                       for system in filed}
         self._folders = folders
         self.world = World(scenario, receiver=lambda _env, _network, ledger: receiver(
             clock, ledger), drive=drive, signing=Signing(self.secrets, time.time),
             network=network, env=clock.env, mailbox=folders.__getitem__ if folders else None)
-        self.activity = Activity()
         self.logins: dict[str, dict[str, str]] = {}  # per mailbox, the SFTP settings' values
         self.endpoints: dict[str, ApiEndpoint] = {}
         self.urls: dict[str, str] = {}
