@@ -593,8 +593,10 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
 def sut(name: str, port: int, host: str, state_dir: Path | None, delay: str) -> None:
     """Serve TARGET (reference, naive, a faulty-* name, or package.module:attribute) as an
     HTTP sync implementation that speaks the live protocol (docs/live-protocol.md): the same
-    handler code as in-process, hosted over httpx and a Starlette app instead of virtual time.
-    For example `seatrial run happy-path --target-cmd "seatrial sut reference"`."""
+    handler code as in-process, hosted over httpx and a Starlette app instead of virtual time;
+    with the TMS in x12, its `io.mailbox` calls go over SFTP to the mailbox the
+    SEATRIAL_TMS_SFTP_* settings name. For example `seatrial run happy-path --target-cmd
+    "seatrial sut reference"`."""
     import uvicorn
 
     from seatrial.live.limits import SERVER_LIMITS
@@ -667,7 +669,8 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
     """Serve the three simulators of SCENARIO (catalogue name or file; default happy-path)
     alone, live, for exploring them by hand or developing a SUT against them: prints the
     settings and a ready bearer token per system as export lines, then serves until Ctrl-C or
-    SIGTERM. Nothing is judged (docs/live-protocol.md)."""
+    SIGTERM; with the TMS in x12, its SFTP mailbox too, with the login and an sftp command
+    line. Nothing is judged (docs/live-protocol.md)."""
     from seatrial.live.serve import (
         ServeError,
         ServeOptions,

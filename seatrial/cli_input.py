@@ -189,19 +189,9 @@ def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:
 
 def served_live(scenarios: list[Scenario]) -> list[Scenario]:
     """The scenarios, if a live run can speak each one's dialects; else an input error naming
-    the first that cannot and the fix. The x12 dialect's events are files in an SFTP mailbox
-    the live face does not serve yet (issue 20, part 2): in process it runs."""
-    from seatrial.model.envelope import SYSTEMS
-    from seatrial.simulators.dialect import dialect
-
-    for scenario in scenarios:
-        for system in SYSTEMS:
-            name = getattr(scenario.dialects, system)
-            if dialect(system, name).post_event is not None:
-                raise InputError(
-                    f"scenario {scenario.name}: the {system} dialect {name!r} runs in process "
-                    "only (its mailbox is not served live yet); drop --target/--target-cmd to "
-                    f"run it in process, or give --dialect {system}=canonical")
+    the first that cannot and the fix. A dialect whose events are files (x12) is served live
+    through an SFTP mailbox on a loopback port (seatrial.live.mailbox); its SUT reaches it,
+    so nothing is refused yet: the hook stays for a dialect a live run cannot speak."""
     return scenarios
 
 

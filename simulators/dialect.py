@@ -77,8 +77,10 @@ class Dialect:
     def table(self) -> Endpoints:
         return Endpoints(self.system, self.endpoints)
 
-    def router(self, core: Any) -> Router:
-        """The system's API over `core` in this dialect: what both faces dispatch to."""
+    def router(self, core: Any, mailbox: Any = None) -> Router:
+        """The system's API over `core` in this dialect: what both faces dispatch to.
+        `mailbox`: for a dialect whose events are files (`post_event`), the folders it keeps
+        them in (live: real ones the SFTP mailbox serves); None: its own, in memory."""
         return Router(self.table, core, self.errors)
 
     @property

@@ -76,6 +76,16 @@ OPTIONAL_SETTINGS = {
                                  "canonical when absent)",
     "SEATRIAL_SUT_URL": "the base URL at which Seatrial reaches the SUT, its webhooks under "
                         "/webhooks/ (optional)",
+    # the TMS's SFTP mailbox, sent only when the TMS speaks x12 (then all six are needed)
+    "SEATRIAL_TMS_SFTP_HOST": "where the TMS's SFTP mailbox listens, 127.0.0.1 (only when the "
+                              "TMS speaks x12)",
+    "SEATRIAL_TMS_SFTP_PORT": "the mailbox's port, a decimal string (only with x12)",
+    "SEATRIAL_TMS_SFTP_USERNAME": "the mailbox's user name for this run (only with x12)",
+    "SEATRIAL_TMS_SFTP_PASSWORD": "the mailbox's password for this run (only with x12)",
+    "SEATRIAL_TMS_SFTP_KEY_PATH": "the path of this run's private key for the mailbox, "
+                                  "OpenSSH format (only with x12)",
+    "SEATRIAL_TMS_SFTP_KNOWN_HOSTS": "the known_hosts line of the mailbox's host key (only "
+                                     "with x12)",
 }
 
 
@@ -98,10 +108,22 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
         return string(doc, pattern=SECRET)
     if name.endswith("_URL"):
         return string(doc, pattern=BASE_URL)
+    if name.endswith("_SFTP_PORT"):
+        return string(doc, pattern="^(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]"
+                                   "{2}|655[0-2][0-9]|6553[0-5])$")
     if name.endswith("_DIALECT"):  # one of the system's dialects (seatrial sut checks it)
         system = name.removeprefix("SEATRIAL_").removesuffix("_DIALECT").lower()
         return {"type": "string", "enum": list(dialects(system)), "description": doc}
     return string(doc, minLength=1)
+
+
+def _mailbox_needed() -> dict[str, Any]:
+    """A TMS whose dialect's events are files (x12) needs its SFTP mailbox's settings, all
+    six."""
+    filed = [name for name, made in dialects("tms").items() if made.post_event is not None]
+    return {"if": {"properties": {"SEATRIAL_TMS_DIALECT": {"enum": filed}},
+                   "required": ["SEATRIAL_TMS_DIALECT"]},
+            "then": {"required": [name for name in OPTIONAL_SETTINGS if "_SFTP_" in name]}}
 
 
 def _sut_schemas() -> dict[str, dict[str, Any]]:
@@ -136,11 +158,11 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
         "ChargeLine": CHARGE_LINE,
         "ProofOfDelivery": POD,
         **PAYLOAD_SCHEMAS,
-        "Settings": obj({name: _setting(name, doc)
-                         for name, doc in {**SETTINGS, **OPTIONAL_SETTINGS}.items()},
-                         list(SETTINGS), description="The settings of a new run: the names of "
-                                                     "the environment variables of a started "
-                                                     "SUT."),
+        "Settings": {**obj({name: _setting(name, doc)
+                            for name, doc in {**SETTINGS, **OPTIONAL_SETTINGS}.items()},
+                           list(SETTINGS), description="The settings of a new run: the names "
+                           "of the environment variables of a started SUT; the TMS's SFTP "
+                           "mailbox's when it speaks x12."), **_mailbox_needed()},
     }
     for source, types in EVENT_TYPES.items():
         payloads = [*(ref(name) for name in types.values()),

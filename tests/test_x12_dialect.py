@@ -3,19 +3,17 @@
 The partner on its own (a 204 creates one shipment per B204, a cancellation cancels, a
 malformed 204 is rejected in a 997 naming the segment and element, a retransmitted interchange
 is dropped, files are written atomically), and the gate suite with `dialects: {tms: x12}`:
-the reference, speaking EDI through its `tms_x12` connector, holds; naive is caught. A live
-run in the dialect is refused (exit 2) until the mailbox is served live."""
+the reference, speaking EDI through its `tms_x12` connector, holds; naive is caught. Live,
+over the SFTP mailbox: tests/test_x12_live.py."""
 
 from __future__ import annotations
 
 from random import Random
 
 import pytest
-from click.testing import CliRunner
 from test_x12_golden import pyx12_read
 
 from seatrial.catalogue import gate_suite
-from seatrial.cli import main
 from seatrial.cli_input import spoken
 from seatrial.faults.layer import FaultLayer
 from seatrial.run import play, run_scenario
@@ -229,14 +227,3 @@ def test_reference_holds_every_gate_scenario_in_x12(name, seed):
 @pytest.mark.parametrize("name", [s.name for s in gate_suite()])
 def test_naive_is_caught_on_every_gate_scenario_in_x12(name):
     assert run_scenario(in_x12(name, 1), resolve("naive")).violations
-
-
-@pytest.mark.parametrize("flags", [
-    ["happy-path", "--target", "http://127.0.0.1:9", "--dialect", "tms=x12"],
-    ["scenarios/x12-happy-path.yaml", "--target-cmd", "true"],
-])
-def test_a_live_run_in_x12_exits_2_naming_the_fix(flags):
-    result = CliRunner().invoke(main, ["run", *flags])
-    assert result.exit_code == 2, result.output
-    assert "the tms dialect 'x12' runs in process only" in result.output
-    assert "--dialect tms=canonical" in result.output

@@ -43,6 +43,7 @@ class LiveClock:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
         self._held: float | None = None  # the simulated time it stands at while held
+        self._stopped = False
         self.lag = HarnessLag(scale)
 
     def start(self) -> None:
@@ -85,8 +86,19 @@ class LiveClock:
     def wall_seconds(self, sim_seconds: float) -> float:
         return sim_seconds / self.scale
 
+    def stop(self) -> None:
+        """No timer from now on: the stack is stopped (its folders gone), and a late request
+        of its own (one answered while its servers shut down) must not set the world going
+        again."""
+        self._stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
+
     def kick(self) -> None:
         """Play what is due and set the timer for the next scheduled event."""
+        if self._stopped:
+            return
         self.sync()
         at = time.monotonic() + MAX_NAP
         if self._held is None:  # held, nothing is due before `release` kicks again

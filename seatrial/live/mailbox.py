@@ -14,16 +14,26 @@ a client never lists a half-written file under its final name.
 
 `async with Mailbox(root, credentials) as mailbox:` listens; leaving the block closes the
 listener and every open session, whatever ended the block.
+
+In a live run the folders are the TMS's own (seatrial.live.folders: the x12 trading partner
+keeps its files in them) and every operation of a client on a file goes through an `Exchange`
+first (seatrial.live.mailbox_face: the world's transport, so the ledger records it and the faults
+reach it as they reach an API call): a list, a download, an upload landing under its final
+name in `inbound/` (closed, or renamed into place from a temporary name), a rename in
+`outbound/`, a delete. `outbound/` is the TMS's: a client writes only `inbound/`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import warnings
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 with warnings.catch_warnings():
     # asyncssh 2.24 still imports cryptography's DSA classes, which warn on import; the warning
@@ -99,12 +109,132 @@ class _Gatekeeper(asyncssh.SSHServer):
                 and key.public_data == self.credentials.client_key.public_data)
 
 
-class _RootedSFTP(asyncssh.SFTPServer):
-    """asyncssh's SFTP server held inside the mailbox root."""
+class Exchange(Protocol):
+    """What a client's operation on a mailbox file means to the system behind it, asked
+    before (or, for an upload, once it has landed): each raises an `asyncssh.SFTPError` to
+    refuse. `rename` and `delete` do the operation; `put` takes the landed file."""
 
-    def __init__(self, chan: asyncssh.SSHServerChannel, root: Path):
+    async def list(self, folder: str) -> None: ...
+
+    async def get(self, folder: str, name: str) -> None: ...
+
+    async def put(self, folder: str, name: str, content: bytes) -> None: ...
+
+    async def rename(self, folder: str, name: str, to: str) -> None: ...
+
+    async def delete(self, folder: str, name: str) -> None: ...
+
+
+WRITING = (asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC | asyncssh.FXF_APPEND)
+
+
+class _RootedSFTP(asyncssh.SFTPServer):
+    """asyncssh's SFTP server held inside the mailbox root; with an `exchange`, a client's
+    operations on files go through it (see the module's docstring)."""
+
+    def __init__(self, chan: asyncssh.SSHServerChannel, root: Path,
+                 exchange: Exchange | None = None,
+                 touch: Callable[[], None] | None = None):
         self.root = os.path.realpath(root).encode()
+        self.exchange = exchange
+        self.touch = touch
+        self.uploads: dict[int, tuple[str, str]] = {}  # id(file) -> (folder, name)
         super().__init__(chan, chroot=self.root)
+
+    def _place(self, path: bytes) -> tuple[str, str | None] | None:
+        """(folder, file name or None for the folder itself), or None: the root, or deeper."""
+        parts = os.path.relpath(os.path.realpath(self.map_path(path)), self.root).split(b"/")
+        if parts[0] not in (f.encode() for f in FOLDERS) or len(parts) > 2:
+            return None
+        return parts[0].decode(), parts[1].decode() if len(parts) == 2 else None
+
+    def _file(self, path: bytes) -> tuple[str, str]:
+        place = self._place(path)
+        if place is None or place[1] is None:
+            raise asyncssh.SFTPPermissionDenied(
+                "files live in inbound/ (yours to write) and outbound/ (the TMS's), one level "
+                "down")
+        return place[0], place[1]
+
+    def _touched(self) -> None:
+        if self.touch is not None:
+            self.touch()
+
+    async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
+        place = self._place(path)
+        if self.exchange is not None and place is not None and place[1] is None:
+            await self.exchange.list(place[0])
+        async for name in super().scandir(path):
+            yield name
+
+    async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        if self.exchange is None:
+            return super().open(path, pflags, attrs)
+        folder, name = self._file(path)
+        if pflags & WRITING:
+            self._touched()
+            if folder != "inbound":
+                raise asyncssh.SFTPPermissionDenied(
+                    f"{folder}/ is the TMS's to write; put your files in inbound/")
+            opened = super().open(path, pflags, attrs)
+            self.uploads[id(opened)] = folder, name
+            return opened
+        await self.exchange.get(folder, name)
+        return super().open(path, pflags, attrs)
+
+    async def close(self, file_obj: object) -> None:
+        super().close(file_obj)
+        upload = self.uploads.pop(id(file_obj), None)
+        if upload is not None:
+            self._touched()
+            if self.exchange is not None and not _hidden(upload[1]):
+                await self._land(*upload, upload[1])
+
+    async def _land(self, folder: str, name: str, final: str) -> None:
+        """`folder`/`name`, uploaded, handed over as `final` (the TMS then takes it away)."""
+        path = self.root.decode() + f"/{folder}/{name}"
+        try:
+            content = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise asyncssh.SFTPNoSuchFile(f"{folder}/{name} is gone") from None
+        try:
+            await self.exchange.put(folder, final, content)
+        except asyncssh.SFTPError:
+            if name == final:  # refused: not delivered (a rename from a temporary name may
+                _unlink(path)  # be tried again)
+            raise
+        if name != final:
+            _unlink(path)
+
+    async def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._touched()
+        if self.exchange is None:
+            return super().rename(oldpath, newpath)
+        (folder, name), (to_folder, to) = self._file(oldpath), self._file(newpath)
+        if folder != to_folder:
+            raise asyncssh.SFTPPermissionDenied("rename within one folder")
+        if folder == "inbound" and not _hidden(to):
+            if os.path.lexists(self.root.decode() + f"/{folder}/{to}"):
+                raise asyncssh.SFTPFailure(f"409 {folder}/{to} exists already")
+            return await self._land(folder, name, to)
+        if folder == "inbound":
+            return super().rename(oldpath, newpath)
+        await self.exchange.rename(folder, name, to)
+
+    async def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        await self.rename(oldpath, newpath)
+
+    async def remove(self, path: bytes) -> None:
+        self._touched()
+        if self.exchange is None:
+            return super().remove(path)
+        folder, name = self._file(path)
+        if folder == "inbound" and _hidden(name):
+            return super().remove(path)  # the client's own temporary file
+        await self.exchange.delete(folder, name)
+
+    def mkdir(self, path: bytes, attrs: asyncssh.SFTPAttrs) -> None:
+        raise asyncssh.SFTPPermissionDenied("the mailbox has inbound/ and outbound/ only")
 
     def map_path(self, path: bytes) -> bytes:
         mapped = super().map_path(path)
@@ -128,6 +258,11 @@ class Mailbox:
     root: Path
     credentials: MailboxCredentials
     port: int = 0
+    #: what a client's operations on files go through (None: the folders are served as
+    #: they are) and what is told of every one that changes a file (quiescence watches it: a
+    #: client that only looks, polling a folder, has settled)
+    exchange: Exchange | None = None
+    touch: Callable[[], None] | None = None
     _acceptor: asyncssh.SSHAcceptor | None = field(default=None, init=False, repr=False)
     _sessions: set = field(default_factory=set, init=False, repr=False)
 
@@ -137,7 +272,8 @@ class Mailbox:
         self._acceptor = await asyncssh.create_server(
             lambda: _Gatekeeper(self.credentials, self._sessions), LOOPBACK, self.port,
             server_host_keys=[self.credentials.host_key],
-            sftp_factory=lambda chan: _RootedSFTP(chan, self.root), allow_scp=False,
+            sftp_factory=lambda chan: _RootedSFTP(chan, self.root, self.exchange, self.touch),
+            allow_scp=False,
             kbdint_auth=False, agent_forwarding=False, x11_forwarding=False,
             allow_pty=False)
         self.port = self._acceptor.sockets[0].getsockname()[1]
@@ -169,3 +305,12 @@ class Mailbox:
         temporary.write_bytes(data)
         os.replace(temporary, final)
         return final
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -130,6 +130,21 @@ def export_lines(stack: SimulatorStack, tokens: dict[str, str]) -> list[str]:
     return lines
 
 
+def mailbox_lines(stack: SimulatorStack) -> list[str]:
+    """Where each SFTP mailbox listens (x12's TMS: its files), with a login to paste: the run's
+    key (or its password, $SEATRIAL_<SYSTEM>_SFTP_PASSWORD), the host key checked."""
+    lines = []
+    for system, login in stack.logins.items():
+        assert stack.files is not None
+        known = stack.files / system / "known_hosts"
+        lines += [f"# {system} SFTP mailbox (inbound/ for your files, outbound/ for its own) at "
+                  f"{login['HOST']}:{login['PORT']}, user {login['USERNAME']}; try:",
+                  f"#   sftp -P {login['PORT']} -i {shlex.quote(login['KEY_PATH'])} -o "
+                  f"UserKnownHostsFile={shlex.quote(str(known))} -o StrictHostKeyChecking=yes "
+                  f"{login['USERNAME']}@{login['HOST']}"]
+    return lines
+
+
 def issue_tokens(stack: SimulatorStack) -> dict[str, str]:
     """A token per system from the stack's own issuer, as /oauth/token would grant it."""
     return {system: stack.tokens.issue(system) for system in SYSTEMS}
@@ -197,7 +212,8 @@ async def _serve(scenario: Scenario, options: ServeOptions, sockets: dict[str, s
               *provider_states,
               *export_lines(stack, issue_tokens(stack)),
               '# try: curl -H "Authorization: Bearer $SEATRIAL_ERP_TOKEN" '
-              '"$SEATRIAL_ERP_URL/orders/SO-000001"'])
+              '"$SEATRIAL_ERP_URL/orders/SO-000001"',
+              *mailbox_lines(stack)])
         stack.clock.start()
         driver = asyncio.create_task(stack.clock.drive(world.horizon))
         await stop.wait()  # past the horizon the world is still, but the APIs still answer

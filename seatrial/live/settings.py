@@ -18,13 +18,26 @@ def dialect_setting(system: str) -> str:
     return f"SEATRIAL_{system.upper()}_DIALECT"
 
 
+#: The SFTP mailbox of a system whose dialect's events are files (x12's TMS), each setting's
+#: name after SEATRIAL_<SYSTEM>_SFTP_: where it listens, the run's login (a user name with a
+#: password, or the private key in the file at KEY_PATH) and the known_hosts line of its
+#: host key. Given only when the system speaks such a dialect.
+SFTP_PARTS = ("HOST", "PORT", "USERNAME", "PASSWORD", "KEY_PATH", "KNOWN_HOSTS")
+
+
+def sftp_setting(system: str, part: str) -> str:
+    return f"SEATRIAL_{system.upper()}_SFTP_{part}"
+
+
 SETTINGS = (*map(url_setting, SYSTEMS), "SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_SECRET",
             *map(secret_setting, SYSTEMS), "SEATRIAL_TIME_SCALE")
 #: The base URL at which Seatrial reaches the SUT (its webhooks at <url>/webhooks/<system>).
 SUT_URL = "SEATRIAL_SUT_URL"
 #: Settings a SUT may go without (an older harness did not send them): the dialect each system
-#: speaks (`canonical` when absent) and the SUT's own base URL.
-OPTIONAL_SETTINGS = (*map(dialect_setting, SYSTEMS), SUT_URL)
+#: speaks (`canonical` when absent) and the SUT's own base URL; and the SFTP mailbox's, given
+#: only when the TMS speaks x12 (then a SUT needs them all).
+OPTIONAL_SETTINGS = (*map(dialect_setting, SYSTEMS), SUT_URL,
+                     *(sftp_setting("tms", part) for part in SFTP_PARTS))
 
 #: The AMQP URL of a run's broker, with the run's credentials and virtual host
 #: (seatrial.live.broker).
@@ -41,14 +54,18 @@ LOAD_SECRET = "SEATRIAL_LOAD_SECRET"
 
 def sut_settings(urls: dict[str, str], client_id: str, client_secret: str,
                  secrets: dict[str, str], scale: str,
-                 dialects: dict[str, str] | None = None) -> dict[str, str]:
+                 dialects: dict[str, str] | None = None,
+                 mailboxes: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """The settings by name, as a live run, `seatrial serve` and the contract tests tell a SUT
-    (the SUT's own URL is added by whoever knows where it is: `with_sut_url`)."""
+    (the SUT's own URL is added by whoever knows where it is: `with_sut_url`); `mailboxes`:
+    per system with an SFTP mailbox, its settings by part (SFTP_PARTS)."""
     return {**{url_setting(s): urls[s] for s in SYSTEMS},
             "SEATRIAL_CLIENT_ID": client_id, "SEATRIAL_CLIENT_SECRET": client_secret,
             **{secret_setting(s): secrets[s] for s in SYSTEMS},
             "SEATRIAL_TIME_SCALE": scale,
-            **{dialect_setting(s): (dialects or {}).get(s, CANONICAL) for s in SYSTEMS}}
+            **{dialect_setting(s): (dialects or {}).get(s, CANONICAL) for s in SYSTEMS},
+            **{sftp_setting(s, part): value for s, login in (mailboxes or {}).items()
+               for part, value in login.items()}}
 
 
 def with_sut_url(settings: dict[str, str], url: str) -> dict[str, str]:

@@ -11,10 +11,14 @@ import contextlib
 import functools
 import logging
 import secrets
+import shutil
 import socket
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 import simpy
@@ -23,7 +27,10 @@ from starlette.routing import Route
 
 from seatrial.ledger import Ledger
 from seatrial.live.clock import LOOKAHEAD, LiveClock
+from seatrial.live.folders import OnDisk
 from seatrial.live.limits import SERVER_LIMITS
+from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials
+from seatrial.live.mailbox_face import MailboxFace
 from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
 from seatrial.live.tokens import TokenIssuer
@@ -68,7 +75,13 @@ class SimulatorStack:
     with) are random: whoever knows a scenario and its seed cannot call a long-running stack.
     `seeded_credentials` draws them from the seed instead (the world's webhook secrets, a
     `live.tokens` stream), for reproducible demos. Either way the world's in-process secrets
-    (`world.secrets`) stay as they are; live, the channel signs with `self.secrets`."""
+    (`world.secrets`) stay as they are; live, the channel signs with `self.secrets`.
+
+    A system whose dialect's events are files (x12's TMS) keeps them in real folders under a
+    temporary directory of the stack's, served by an SFTP mailbox on a loopback port with a
+    login of its own, always random (a password and a key pair: seatrial.live.mailbox); its
+    settings tell the SUT where and how to log in. `stop` closes it and removes the
+    directory (and so the client's key)."""
 
     def __init__(self, scenario: Scenario, scale: float, host: str = "127.0.0.1",
                  seeded_credentials: bool = False, receiver: LiveAttach = accept_all,
@@ -84,10 +97,24 @@ class SimulatorStack:
         # the wall clock; a request on the same keep-alive connection is sent after it arrives
         network = functools.partial(InProcessTransport, grace=ROUND_TRIP * scale,
                                     connection_grace=LOOKAHEAD * scale)
+        from seatrial.simulators.dialect import dialect
+
+        self.activity = Activity()
+        filed = [system for system in SYSTEMS
+                 if dialect(system, getattr(scenario.dialects, system)).post_event is not None]
+        self.files: Path | None = None
+        self.mailboxes: dict[str, Mailbox] = {}  # listening (`start`)
+        folders: dict[str, OnDisk] = {}
+        if filed:
+            self.files = Path(tempfile.mkdtemp(prefix="seatrial-mailbox-"))
+            weakref.finalize(self, shutil.rmtree, self.files, ignore_errors=True)
+            folders = {system: OnDisk(self.files / system / "files", self.activity.touch)
+                       for system in filed}
+        self._folders = folders
         self.world = World(scenario, receiver=lambda _env, _network, ledger: receiver(
             clock, ledger), drive=drive, signing=Signing(self.secrets, time.time),
-            network=network, env=clock.env)
-        self.activity = Activity()
+            network=network, env=clock.env, mailbox=folders.__getitem__ if folders else None)
+        self.logins: dict[str, dict[str, str]] = {}  # per mailbox, the SFTP settings' values
         self.endpoints: dict[str, ApiEndpoint] = {}
         self.urls: dict[str, str] = {}
         self._servers: list[uvicorn.Server] = []
@@ -100,7 +127,7 @@ class SimulatorStack:
         scenario = self.world.scenario
         return sut_settings(self.urls, self.tokens.client_id, self.tokens.client_secret,
                             self.secrets, f"{self.clock.scale:g}",
-                            {s: getattr(scenario.dialects, s) for s in SYSTEMS})
+                            {s: getattr(scenario.dialects, s) for s in SYSTEMS}, self.logins)
 
     async def start(self, sockets: dict[str, socket.socket] | None = None,
                     routes: Sequence[Route] = ()) -> None:
@@ -131,6 +158,27 @@ class SimulatorStack:
             if any(task.done() for task in self._serving):
                 await asyncio.gather(*self._serving)  # raises what stopped a server
             await asyncio.sleep(0.01)
+        for system, folders in self._folders.items():
+            await self._open_mailbox(system, folders)
+
+    async def _open_mailbox(self, system: str, folders: OnDisk) -> None:
+        """`system`'s SFTP mailbox listening on a loopback port with a login of its own, each
+        client's operation going through the world's transport (seatrial.live.mailbox_face),
+        and its settings in `logins`."""
+        credentials = MailboxCredentials.generate()
+        mailbox = Mailbox(folders.root, credentials, exchange=MailboxFace(
+            system, self.world.transport, self.clock, self.activity),
+            touch=self.activity.touch)
+        self.mailboxes[system] = mailbox
+        await mailbox.__aenter__()
+        assert self.files is not None
+        key = credentials.write_client_key(self.files / system / "client_key")
+        (self.files / system / "known_hosts").write_text(
+            credentials.known_hosts_line(mailbox.port))  # for OpenSSH's -o UserKnownHostsFile
+        self.logins[system] = {
+            "HOST": LOOPBACK, "PORT": str(mailbox.port), "USERNAME": credentials.username,
+            "PASSWORD": credentials.password, "KEY_PATH": str(key),
+            "KNOWN_HOSTS": credentials.known_hosts_line(mailbox.port).strip()}
 
     @property
     def refused(self) -> dict[str, int]:
@@ -156,7 +204,14 @@ class SimulatorStack:
     async def stop(self) -> None:
         for server in self._servers:
             server.should_exit = True
-        await asyncio.gather(*self._serving, return_exceptions=True)
+        try:
+            await asyncio.gather(*self._serving, return_exceptions=True)
+        finally:
+            for mailbox in self.mailboxes.values():
+                await mailbox.__aexit__(None, None, None)
+            self.clock.stop()
+            if self.files is not None:
+                shutil.rmtree(self.files, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -172,6 +227,7 @@ def running(stack: SimulatorStack) -> Iterator[SimulatorStack]:
             await stack.start()
         except BaseException as error:
             failure.append(error)
+            await stack.stop()
             ready.set()
             return
         stack.clock.start()

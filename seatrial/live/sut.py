@@ -38,12 +38,15 @@ from seatrial.live.problems import problem
 from seatrial.live.settings import (
     CONTROL_SECRET,
     SETTINGS,
+    SFTP_PARTS,
     SUT_URL,
     SYSTEMS,
     dialect_setting,
     secret_setting,
+    sftp_setting,
     url_setting,
 )
+from seatrial.live.sftp_client import Login, SftpMailbox
 from seatrial.live.store import SqliteStore
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.model.wire import CANONICAL
@@ -53,7 +56,7 @@ from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seco
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
-from seatrial.simulators.dialect import dialects
+from seatrial.simulators.dialect import dialect, dialects
 from seatrial.transport.retry_after import retry_after_headers
 
 MIN_CALL_TIMEOUT = 0.25  # wall seconds: a loaded loopback answers within this, or it is lost
@@ -108,7 +111,38 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise SettingsError(f"{SUT_URL}={url!r}: give the http(s) base URL at which Seatrial "
                             "reaches this SUT, e.g. http://127.0.0.1:9000, or leave it out")
     parsed[SUT_URL] = url
+    for part in SFTP_PARTS:  # optional: present, each must be well formed
+        name = sftp_setting("tms", part)
+        if name in raw and not (isinstance(raw[name], str) and raw[name]):
+            raise SettingsError(f"{name}: give a non-empty string (docs/live-protocol.md), or "
+                                "leave it out")
+        if part == "PORT" and name in raw and not _port(raw[name]):
+            raise SettingsError(f"{name}={raw[name]!r}: give the mailbox's port, 1-65535")
+    parsed[MAILBOXES] = {system: _login(raw, system) for system in SYSTEMS
+                         if dialect(system, parsed[dialect_setting(system)]).post_event}
     return parsed
+
+
+def _port(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 5 and 0 < int(value) < 65536
+
+
+#: Not a setting: the parsed settings' SFTP logins, by system (`_login`).
+MAILBOXES = "mailboxes"
+
+
+def _login(raw: Mapping[str, Any], system: str) -> Login:
+    """The SFTP mailbox login of `system`, whose dialect's events are files (x12's TMS)."""
+    names = {part: sftp_setting(system, part) for part in SFTP_PARTS}
+    missing = [name for name in names.values() if raw.get(name) in (None, "")]
+    if missing:
+        raise SettingsError(
+            f"missing setting(s) {', '.join(missing)}: the {system} speaks "
+            f"{raw.get(dialect_setting(system))}, whose files travel through an SFTP mailbox; "
+            "docs/live-protocol.md says what each one is")
+    port = raw[names["PORT"]]
+    return Login(raw[names["HOST"]], int(port), raw[names["USERNAME"]],
+                 raw[names["PASSWORD"]], raw[names["KEY_PATH"]], raw[names["KNOWN_HOSTS"]])
 
 
 def _time_scale(value: Any) -> float:
@@ -221,6 +255,9 @@ class HttpFace:
         self._untold: dict[str, int] = {}  # per system, 429s arrived whose handler is not told
         self._token_locks: dict[str, asyncio.Lock] = {}
         self._anchor = (0.0, time.monotonic())  # (simulated seconds, when we learned it)
+        #: per system whose files travel through an SFTP mailbox (x12's TMS), its client: its
+        #: mailbox Calls go there (seatrial.live.sftp_client)
+        self.mailboxes: dict[str, SftpMailbox] = {}
 
     @property
     def scale(self) -> float:
@@ -237,6 +274,10 @@ class HttpFace:
         self._tokens.clear()
         self._paused.clear()
         self._untold.clear()
+        for old in self.mailboxes.values():  # the previous run's connections
+            asyncio.get_running_loop().create_task(old.close())
+        self.mailboxes = {system: SftpMailbox(system, login)
+                          for system, login in settings[MAILBOXES].items()}
         if self.store is None:
             self.store = (SqliteStore(self.state_dir / "store.sqlite3") if self.state_dir
                           else DurableStore())
@@ -303,6 +344,10 @@ class HttpFace:
         asyncio.get_running_loop().create_task(self._send(call, resume, time.monotonic()))
 
     async def _send(self, call: Call, resume: Resume, issued: float) -> None:
+        mailbox = self.mailboxes.get(call.system)
+        if mailbox is not None and mailbox.matches(call):
+            await self._send_file(mailbox, call, resume)
+            return
         base = self.settings.get(url_setting(call.system))
         if base is None:
             resume(None, ConnectError(f"unknown system {call.system!r}; use io.erp, io.tms or "
@@ -329,6 +374,20 @@ class HttpFace:
             outcome = self._response(answer), None
         self._told(untold)
         resume(*outcome)
+
+    async def _send_file(self, mailbox: SftpMailbox, call: Call, resume: Resume) -> None:
+        """A mailbox Call over SFTP (seatrial.live.sftp_client), answered as in process."""
+        timeout = max(call.timeout / self.scale, MIN_CALL_TIMEOUT)
+        try:
+            answer = await mailbox.send(call, timeout)
+        except Exception as error:  # ConnectError, RequestTimeout
+            resume(None, error)
+            return
+        resume(answer, None)
+
+    async def close_mailboxes(self) -> None:
+        for mailbox in self.mailboxes.values():
+            await mailbox.close()
 
     def _response(self, answer: httpx.Response) -> SdkResponse:
         self.learn_time(answer.headers.get("x-seatrial-sim-time"))
@@ -447,6 +506,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
                            base_url=f"http://127.0.0.1:{environ.get('PORT', '80')}")
         yield
         await face.client.aclose()
+        await face.close_mailboxes()
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "configured": face.sut is not None})

@@ -73,6 +73,9 @@ class World:
       scenario names (`CHANNELS`: webhooks, or a broker's queues in virtual time).
     - `network`: builds the transport the API calls travel on (by default in-process as is).
     - `env`: the SimPy clock, for a caller that drives it (live mode's `LiveClock`).
+    - `mailbox`: builds the folders of a system whose dialect's events are files (x12's TMS)
+      from its name; by default the dialect keeps them in memory (live: the real folders the
+      SFTP mailbox serves, seatrial.live.mailbox).
 
     With `record`, the world keeps every event it publishes in `recording`
     (seatrial.eventlog)."""
@@ -82,7 +85,8 @@ class World:
                  receiver: Attach | None = None, drive: Drive | None = None,
                  signing: Signing | None = None, network: Network = InProcessTransport,
                  channel: OpenChannel | None = None,
-                 env: simpy.Environment | None = None, record: bool = False) -> None:
+                 env: simpy.Environment | None = None, record: bool = False,
+                 mailbox: Callable[[str], Any] | None = None) -> None:
         if factory is not None and receiver is not None:
             raise TypeError("World takes a factory (an in-process SUT) or a receiver, not both")
         self.scenario = scenario
@@ -107,7 +111,8 @@ class World:
                                      self._validate, self.stream("lastmile.checks"))
         spoken = {system: dialect(system, getattr(scenario.dialects, system))
                   for system in SYSTEMS}
-        routers = {system: spoken[system].router(core)
+        routers = {system: spoken[system].router(core, None if mailbox is None or spoken[
+            system].post_event is None else mailbox(system))
                    for system, core in (("erp", self.erp), ("tms", self.tms),
                                         ("lastmile", self.lastmile))}
         self.transport = network(env, routers, self.faults, self.ledger)

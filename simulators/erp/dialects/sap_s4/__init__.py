@@ -50,7 +50,7 @@ class ODataDialect(Dialect):
     """A dialect whose handlers need Gateway state beside the core (sessions, ETags): its
     router serves a `Gateway` over the core (`router.core.erp` is the core)."""
 
-    def router(self, core: Any) -> Router:
+    def router(self, core: Any, mailbox: Any = None) -> Router:
         return Router(self.table, Gateway(core), self.errors)
 
 

@@ -26,10 +26,11 @@ from seatrial.simulators.tms.dialects.x12.partner import TradingPartner
 
 @dataclass(frozen=True, eq=False)
 class X12Dialect(Dialect):
-    """Its router serves a `TradingPartner` over the core (`router.core.tms` is the core)."""
+    """Its router serves a `TradingPartner` over the core (`router.core.tms` is the core),
+    keeping its files in `mailbox` (live: the SFTP mailbox's real folders) or in memory."""
 
-    def router(self, core: Any) -> Router:
-        return Router(self.table, TradingPartner(core), self.errors)
+    def router(self, core: Any, mailbox: Any = None) -> Router:
+        return Router(self.table, TradingPartner(core, mailbox), self.errors)
 
 
 def _post(event: Event, partner: TradingPartner) -> str:

@@ -46,9 +46,9 @@ CANCELLATION = "/edi/load-tenders/{tender_id}/cancellation"
 
 
 class TradingPartner:
-    def __init__(self, tms: TmsCore) -> None:
+    def __init__(self, tms: TmsCore, mailbox: Mailbox | None = None) -> None:
         self.tms = tms
-        self.mailbox = Mailbox()
+        self.mailbox = Mailbox() if mailbox is None else mailbox
         self.numbers = ControlNumbers()
         self.received = ReceivedInterchanges()
         self.shipments: dict[str, str] = {}  # B204 -> the TMS's shipment id

@@ -1,0 +1,160 @@
+"""The SDK's mailbox calls over SFTP: what `seatrial sut` does with `io.mailbox`'s Calls when it
+runs live (the same handler yields them in virtual time, seatrial.sdk.mailbox).
+
+Each Call is the plain data the in-process mailbox takes (GET /mailbox/<folder>, GET, PUT,
+DELETE /mailbox/<folder>/<name>, POST .../rename); here it becomes the SFTP operation a partner
+makes, with asyncssh's client over one connection (made on first use with the run's login,
+the server's host key checked against its known_hosts line, made again after a loss), and its
+outcome the answer the handler would have had in process: 200 with `{"files": [...]}` (sorted,
+as in process), the file's bytes, 201 or 200 with `{"name", "folder"}`. An upload is written
+under a temporary name beginning with a dot and renamed into place, so the TMS never takes a
+half-written file. An SFTP error whose message begins with an HTTP status (as the mailbox's
+face words a refusal, seatrial.live.mailbox_face) is answered with that status; no connection
+is a `ConnectError`, no answer in time a `RequestTimeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from seatrial.live.mailbox import asyncssh
+from seatrial.sdk.mailbox import FOLDERS, MEDIA_TYPE
+from seatrial.sdk.messages import Call, ConnectError, RequestTimeout
+from seatrial.sdk.messages import Response as SdkResponse
+
+PATH = re.compile(r"/mailbox/(?P<folder>[^/]+)(?:/(?P<name>[^/]+)(?P<rename>/rename)?)?")
+STATUS = re.compile(r"([1-5][0-9]{2}) ")
+JSON = {"content-type": "application/json"}
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where the mailbox listens and the run's login (docs/live-protocol.md)."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    key_path: str
+    known_hosts: str
+
+
+class SftpMailbox:
+    """One system's mailbox over SFTP, for the Calls `matches` says are its."""
+
+    def __init__(self, system: str, login: Login) -> None:
+        self.system = system
+        self.login = login
+        self._connection: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+        self._lock = asyncio.Lock()
+
+    def matches(self, call: Call) -> bool:
+        return call.system == self.system and call.path.startswith("/mailbox/")
+
+    async def send(self, call: Call, timeout: float) -> SdkResponse:
+        """The Call's answer; raises ConnectError or RequestTimeout as an HTTP call would."""
+        try:
+            return await asyncio.wait_for(self._send(call), timeout)
+        except TimeoutError:
+            raise RequestTimeout(f"the {self.system} mailbox did not answer within "
+                                 f"{timeout:g}s (wall)") from None
+        except (OSError, asyncssh.Error) as error:  # the connection, not an SFTP status
+            await self._forget()
+            raise ConnectError(f"the {self.system} mailbox at {self.login.host}:"
+                               f"{self.login.port}: {type(error).__name__}: {error}") from None
+
+    async def _send(self, call: Call) -> SdkResponse:
+        found = PATH.fullmatch(call.path)
+        if found is None or found["folder"] not in FOLDERS:
+            return _problem(404, f"no mailbox path {call.path}: /mailbox/{{inbound,outbound}}"
+                                 "[/<name>[/rename]]")
+        folder, name = found["folder"], found["name"]
+        sftp = await self._client()
+        try:
+            return await self._operate(sftp, call.method, folder, name, bool(found["rename"]),
+                                       call)
+        except asyncssh.SFTPConnectionLost:
+            await self._forget()
+            raise
+        except asyncssh.SFTPError as error:
+            return _answer(error)
+
+    async def _operate(self, sftp: asyncssh.SFTPClient, method: str, folder: str,
+                       name: str | None, rename: bool, call: Call) -> SdkResponse:
+        if name is None and method == "GET":
+            names = await sftp.listdir(folder)
+            return SdkResponse(200, {"files": sorted(n for n in names
+                                                     if n not in (".", ".."))}, dict(JSON))
+        if name is None:
+            return _problem(405, f"{method} {call.path}: a folder is only listed (GET)")
+        path = f"{folder}/{name}"
+        if rename and method == "POST":
+            to = call.json.get("to") if isinstance(call.json, dict) else None
+            if not isinstance(to, str):
+                return _problem(422, "rename takes {\"to\": \"<new name>\"}")
+            await sftp.rename(path, f"{folder}/{to}")
+            return _stored(200, folder, to)
+        if method == "GET":
+            async with sftp.open(path, "rb") as handle:
+                content = await handle.read()
+            return SdkResponse.raw(200, content, {"content-type": MEDIA_TYPE})
+        if method == "PUT":
+            temporary = f"{folder}/.{name}.part"
+            async with sftp.open(temporary, "wb") as handle:
+                await handle.write(call.content or b"")
+            await sftp.rename(temporary, path)
+            return _stored(201, folder, name)
+        if method == "DELETE":
+            await sftp.remove(path)
+            return _stored(200, folder, name)
+        return _problem(405, f"{method} {call.path}: a file is got, put, renamed or deleted")
+
+    async def _client(self) -> asyncssh.SFTPClient:
+        async with self._lock:
+            if self._sftp is None:
+                login = self.login
+                self._connection = await asyncssh.connect(
+                    login.host, login.port, username=login.username, password=login.password,
+                    client_keys=[login.key_path],
+                    known_hosts=asyncssh.import_known_hosts(login.known_hosts),
+                    agent_path=None, config=None, preferred_auth="publickey,password")
+                self._sftp = await self._connection.start_sftp_client()
+            return self._sftp
+
+    async def _forget(self) -> None:
+        connection, self._connection, self._sftp = self._connection, None, None
+        if connection is not None:
+            connection.close()
+
+    async def close(self) -> None:
+        connection = self._connection
+        await self._forget()
+        if connection is not None:
+            await connection.wait_closed()
+
+
+def _stored(status: int, folder: str, name: str) -> SdkResponse:
+    return SdkResponse(status, {"name": name, "folder": folder}, dict(JSON))
+
+
+def _problem(status: int, detail: str) -> SdkResponse:
+    return SdkResponse(status, {"type": "about:blank", "status": status, "detail": detail},
+                       {"content-type": "application/problem+json"})
+
+
+def _answer(error: Any) -> SdkResponse:
+    """An SFTP error as the answer it stands for: the status its message begins with, else
+    404 for no such file, 403 for permission denied, 500 for anything else."""
+    reason = str(getattr(error, "reason", "") or error)
+    found = STATUS.match(reason)
+    if found is not None:
+        status, detail = int(found[1]), reason[found.end():]
+    else:
+        status = {asyncssh.FX_NO_SUCH_FILE: 404, asyncssh.FX_PERMISSION_DENIED: 403}.get(
+            getattr(error, "code", None), 500)
+        detail = reason
+    return _problem(status, detail)
