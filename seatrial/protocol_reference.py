@@ -11,8 +11,9 @@ are, so they cannot drift from the simulators and the scenario files.
 Its generated parts (seatrial.doc_blocks) are `api erp`, `api tms`, `api lastmile`, `events`,
 `schema-v2`, `local-time`, `status-mapping`, `late-commits`, `pace-ceilings` and `checklist`;
 tests/test_protocol_reference.py fails while one is stale. `pace-ceilings` also stands in
-docs/scenarios.md and docs/live-protocol.md, which say why a scenario sets a slower pace (the
-same command refreshes them).
+docs/scenarios.md and docs/live-protocol.md, which say why a scenario sets a slower pace, and
+docs/scenarios.md holds `invariant-names` and `catalogue-count` (the same command refreshes
+them).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from seatrial.model.vocabulary import (
     V2_FIELDS,
 )
 from seatrial.sdk.messages import DEFAULT_TIMEOUT
-from seatrial.simulators.dialect import dialect
+from seatrial.simulators.dialect import dialect, dialects
 from seatrial.simulators.events import BY_SOURCE
 from seatrial.simulators.events import SCHEMAS as EVENT_SCHEMAS
 
@@ -51,7 +52,8 @@ def refresh(page: str) -> str:
 
 
 def wanted() -> list[str]:
-    return [*(f"api {system}" for system in SYSTEMS), *PARTS]
+    """The parts the guide holds (the others stand only in docs/scenarios.md: `ELSEWHERE`)."""
+    return [*(f"api {system}" for system in SYSTEMS), *(p for p in PARTS if p not in ELSEWHERE)]
 
 
 def render(key: str) -> str:
@@ -176,9 +178,31 @@ def checklist() -> str:
     return "\n".join(lines) + "\n"
 
 
+def invariant_names() -> str:
+    """Every name `expect.invariants` may list: the general invariants, then each dialect's
+    own, with the dialect that judges it."""
+    general = ", ".join(f"`{module.NAME}`" for module in INVARIANTS)
+    own = ", ".join(f"`{name}` (where the {system} speaks {spoken.name})"
+                    for system in SYSTEMS for spoken in dialects(system).values()
+                    for name in (module.NAME for module in spoken.invariants))
+    return f"{general}; a dialect's own: {own or 'none'}.\n"
+
+
+def catalogue_count() -> str:
+    """How many scenarios ship, how many are the gate suite, and the others by name."""
+    shipped = catalogue()
+    gate = [name for name, scenario in shipped.items() if scenario.gate]
+    others = ", ".join(f"`{name}`" for name, scenario in shipped.items() if not scenario.gate)
+    return (f"{len(shipped)} scenarios, {len(gate)} of them in the gate suite; the others: "
+            f"{others}.\n")
+
+
 PARTS = {"events": events, "schema-v2": schema_v2, "local-time": local_time,
          "status-mapping": status_mapping, "late-commits": late_commits,
-         "pace-ceilings": pace_ceilings, "checklist": checklist}
+         "pace-ceilings": pace_ceilings, "checklist": checklist,
+         "invariant-names": invariant_names, "catalogue-count": catalogue_count}
+#: parts of docs/scenarios.md that the guide does not repeat
+ELSEWHERE = ("invariant-names", "catalogue-count")
 
 
 def _erp(status: str | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seatrial.catalogue import catalogue
+from seatrial.catalogue import catalogue, gate_suite
 from seatrial.doc_blocks import keys
 from seatrial.faults.layer import BASELINE_API_LATENCY
 from seatrial.model.vocabulary import LASTMILE_TO_ERP, TMS_STATUS_CODES, TMS_TO_ERP
@@ -34,12 +34,23 @@ def test_the_guide_says_what_the_code_says():
     assert refresh(page) == page, f"docs/protocol-guide.md is stale: run `make docs` ({WRITE})"
 
 
-@pytest.mark.parametrize("name", ["scenarios.md", "live-protocol.md"])
-def test_the_pages_beside_it_say_the_same_pace_ceilings(name):
-    # they say why a scenario sets a slower pace; the ceilings themselves come from its file
+@pytest.mark.parametrize(("name", "parts"), [
+    ("scenarios.md", ["invariant-names", "pace-ceilings", "catalogue-count"]),
+    ("live-protocol.md", ["pace-ceilings"])])
+def test_the_pages_beside_it_say_what_the_code_says(name, parts):
+    # the pace ceilings (why a scenario sets a slower pace: its file), the invariants a
+    # scenario may name (the judge's and the dialects'), how many scenarios ship
     page = (GUIDE.parent / name).read_text(encoding="utf-8")
-    assert keys(page) == ["pace-ceilings"]
+    assert keys(page) == parts
     assert refresh(page) == page, f"docs/{name} is stale: run `make docs`"
+
+
+def test_the_names_and_counts_it_generates_are_the_codes():
+    names = render("invariant-names")
+    assert "`stages-converge`" in names and "`x12-acknowledged` (where the tms speaks x12)" in names
+    count = render("catalogue-count")
+    assert count.startswith(f"{len(catalogue())} scenarios, {len(gate_suite())} of them")
+    assert "`x12-rejected-tenders`" in count and "`happy-path`" not in count
 
 
 def test_a_late_commit_is_bounded_by_its_latency_faults_cap():
