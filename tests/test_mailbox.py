@@ -20,7 +20,7 @@ from pathlib import Path
 
 import paramiko
 import pytest
-from machine import required
+import sftp_batch
 
 from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials
 
@@ -64,29 +64,10 @@ def port_open(port: int) -> bool:
 
 def openssh_sftp(mailbox: Mailbox, tmp_path: Path, commands: str, *, key: Path | None = None,
                  password: str | None = None) -> subprocess.CompletedProcess:
-    """`sftp -b` with either a key file or a password (given through SSH_ASKPASS: batch mode
-    alone allows no password, so BatchMode is set back to no ahead of -b)."""
-    sftp = required("sftp", "apt-get install openssh-client (.ci/run does)")
-    known = tmp_path / "known_hosts"
-    known.write_text(mailbox.credentials.known_hosts_line(mailbox.port))
-    batch = tmp_path / "batch"
-    batch.write_text(commands)
-    options = ["-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes",
-               "-o", "NumberOfPasswordPrompts=1", "-o", "IdentitiesOnly=yes"]
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    if key is not None:
-        options += ["-o", "PreferredAuthentications=publickey", "-i", str(key)]
-    else:
-        askpass = tmp_path / "askpass"
-        askpass.write_text('#!/bin/sh\nprintf "%s\\n" "$MAILBOX_PASSWORD"\n')
-        askpass.chmod(0o700)
-        options = ["-o", "BatchMode=no", *options, "-o", "PreferredAuthentications=password"]
-        env |= {"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force",
-                "DISPLAY": "none", "MAILBOX_PASSWORD": password or ""}
-    return subprocess.run(
-        [sftp, *options, "-b", str(batch), "-P", str(mailbox.port),
-         f"{mailbox.credentials.username}@{LOOPBACK}"],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
+    return sftp_batch.openssh_sftp(
+        LOOPBACK, mailbox.port, mailbox.credentials.username,
+        mailbox.credentials.known_hosts_line(mailbox.port), tmp_path, commands, key=key,
+        password=password)
 
 
 @pytest.mark.parametrize("login", ["key", "password"])

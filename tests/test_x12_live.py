@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from machine import required
+import sftp_batch
 from suts import SEATRIAL, with_control
 from test_live import (
     RELAXED,
@@ -55,29 +55,10 @@ def login(stack: SimulatorStack) -> dict[str, str]:
 
 def openssh_sftp(given: dict[str, str], tmp_path: Path, commands: str, *,
                  password: str | None = None) -> subprocess.CompletedProcess:
-    """`sftp -b` with the run's key, or with `password` through SSH_ASKPASS (batch mode alone
-    allows no password, so BatchMode is set back to no ahead of -b)."""
-    sftp = required("sftp", "apt-get install openssh-client (.ci/run does)")
-    known = tmp_path / "known_hosts"
-    known.write_text(given["KNOWN_HOSTS"] + "\n")
-    batch = tmp_path / "batch"
-    batch.write_text(commands)
-    options = ["-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes",
-               "-o", "NumberOfPasswordPrompts=1", "-o", "IdentitiesOnly=yes"]
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    if password is None:
-        options += ["-o", "PreferredAuthentications=publickey", "-i", given["KEY_PATH"]]
-    else:
-        askpass = tmp_path / "askpass"
-        askpass.write_text('#!/bin/sh\nprintf "%s\\n" "$MAILBOX_PASSWORD"\n')
-        askpass.chmod(0o700)
-        options = ["-o", "BatchMode=no", *options, "-o", "PreferredAuthentications=password"]
-        env |= {"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force",
-                "DISPLAY": "none", "MAILBOX_PASSWORD": password}
-    return subprocess.run(
-        [sftp, *options, "-b", str(batch), "-P", given["PORT"],
-         f"{given['USERNAME']}@{given['HOST']}"],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
+    """With the run's key, or with `password`."""
+    return sftp_batch.openssh_sftp(
+        given["HOST"], given["PORT"], given["USERNAME"], given["KNOWN_HOSTS"], tmp_path,
+        commands, key=None if password is not None else given["KEY_PATH"], password=password)
 
 
 def port_open(port: int) -> bool:
