@@ -40,4 +40,5 @@ SHIPPED = {
     "faulty-x12-no-997": "seatrial.sync_implementations.faulty_x12:SendsNo997",
     "faulty-x12-rejection-is-final":
         "seatrial.sync_implementations.faulty_x12:TakesRejectionAsFinal",
+    "faulty-x12-poller-dies": "seatrial.sync_implementations.faulty_x12:PollerDiesWhenRefused",
 }

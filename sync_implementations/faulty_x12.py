@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seatrial.sdk import Handler, Mailbox
 from seatrial.sync_implementations.connectors import CONNECTORS, Connectors
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 from seatrial.sync_implementations.reference import ReferenceSync
@@ -106,3 +107,22 @@ class TakesRejectionAsFinal(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_RejectionIsFinal)
+
+
+class _LooksOnce(TmsX12):
+    def look(self) -> Handler:
+        listing = yield self.io.mailbox.list("outbound")  # an error ends the poller's loop
+        return Mailbox.names(listing)
+
+
+class PollerDiesWhenRefused(ReferenceSync):
+    """Lists the mailbox once per look, as a cron-style poller does, with no retry: the first
+    refused connection ends the polling loop, and nothing starts it again while the process
+    lives (its flag still says it runs)."""
+
+    name = "faulty-x12-poller-dies"
+    defect = "its mailbox poller dies on the first refused connection and is never restarted"
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_LooksOnce)

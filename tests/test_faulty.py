@@ -45,6 +45,7 @@ CAUGHT = {
     "faulty-x12-first-set-only": "x12-batched-interchange",
     "faulty-x12-no-997": "x12-happy-path",
     "faulty-x12-rejection-is-final": "x12-rejected-tenders",
+    "faulty-x12-poller-dies": "x12-mailbox-down",
 }
 
 

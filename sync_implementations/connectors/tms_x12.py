@@ -142,8 +142,7 @@ class TmsX12(Tms):
         events they carry keep their ids, which the business logic dedupes by)."""
         while next(self.io.store.keys(OPEN), None):
             yield self.io.sleep(POLL_EVERY)
-            listing = yield from self.send(self.io.mailbox.list("outbound"))
-            names = [name for name in Mailbox.names(listing) if not name.startswith(HIDDEN)]
+            names = [name for name in (yield from self.look()) if not name.startswith(HIDDEN)]
             done, taken, events, acks = [], [], [], []
             for name in names:
                 got = yield from self.send(self.io.mailbox.get("outbound", name),
@@ -177,6 +176,12 @@ class TmsX12(Tms):
             for name in done:
                 yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
         self.collecting = False
+
+    def look(self) -> Handler:
+        """The names in `outbound/`: the list sent again until the mailbox answers (it may
+        refuse connections for a while: a partner's server down, a network cut)."""
+        listing = yield from self.send(self.io.mailbox.list("outbound"))
+        return Mailbox.names(listing)
 
     def unreadable(self, name: str) -> bool:
         """Whether to delete `name`, a file that is no whole interchange: False, it is left
