@@ -107,14 +107,18 @@ function openJournal() {
   if (!dir) return;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'guide-third-journal.jsonl');
+  let tornTail = false;
   if (fs.existsSync(file)) {
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const text = fs.readFileSync(file, 'utf8');
+    tornTail = text.length > 0 && !text.endsWith('\n');
+    const lines = text.split('\n');
     for (const l of lines) {
       if (!l) continue;
       try { apply(JSON.parse(l)); } catch (_) { /* a torn last line */ }
     }
   }
   journalFd = fs.openSync(file, 'a');
+  if (tornTail) fs.writeSync(journalFd, '\n'); // end a line a crash cut short
 }
 
 // ---------------------------------------------------------------- outbound HTTP
