@@ -29,7 +29,7 @@ from seatrial.simulators.schema import DATE_TIME, nullable, obj, ref, string
 
 
 class ShipmentStatus(NamedTuple):
-    """An X12 214 milestone: status and reason code, the carrier (None before a tender is
+    """An X12 214 milestone: status and reason code, the carrier (null before a tender is
     accepted), and on estimates the ETA (ISO 8601)."""
 
     status_code: str
