@@ -36,22 +36,20 @@ ACKNOWLEDGMENT = "FA"  # GS01 of a group of 997s
 def check(obs: Observation) -> Iterator[Violation]:
     received: dict[tuple[str, int], Entry] = {}  # (GS01, GS06) -> the first read of it
     acknowledged: dict[tuple[str, int], float] = {}  # -> when the first 997 for it landed
-    puts: dict[str, Entry] = {}
-    for entry in obs.ledger.entries:
-        if entry.system != "tms":
-            continue
+    puts = {entry.ref: entry for entry in obs.of_kind("request")
+            if entry.system == "tms" and entry.data.get("method") == "PUT"}
+    for entry in obs.of_kind("response"):
         data = entry.data
-        if entry.kind == "request" and data.get("method") == "PUT":
-            puts[entry.ref] = entry
-        elif entry.kind == "response" and data.get("delivered", True) and \
-                200 <= data.get("status", 0) < 300:
-            if (put := puts.pop(entry.ref, None)) is not None:
-                for key in _acknowledges(put.data.get("content")):
-                    acknowledged.setdefault(key, entry.time)
-            else:
-                for group in getattr(_interchange(data.get("content")), "groups", ()):
-                    if group.functional_id != ACKNOWLEDGMENT:
-                        received.setdefault((group.functional_id, group.control_number), entry)
+        if entry.system != "tms" or not data.get("delivered", True) or \
+                not 200 <= data.get("status", 0) < 300:
+            continue
+        if (put := puts.get(entry.ref)) is not None:
+            for key in _acknowledges(put.data.get("content")):
+                acknowledged.setdefault(key, entry.time)
+        else:
+            for group in getattr(_interchange(data.get("content")), "groups", ()):
+                if group.functional_id != ACKNOWLEDGMENT:
+                    received.setdefault((group.functional_id, group.control_number), entry)
     for (functional_id, number), read in received.items():
         deadline = obs.recovery_deadline(read.time)
         if deadline > obs.end_time:
