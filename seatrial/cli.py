@@ -331,11 +331,13 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
     in-process, or live over HTTP (--target http://... or --target-cmd), and judge every run.
 
     The summary table goes to stdout, then (with more than one run) the scorecard of targets x
-    scenarios, then any drift tables; a progress bar goes to stderr. A failing run prints its
-    violations with their evidence chains (docs/reports.md). Live runs go one at a time unless
-    --jobs says otherwise (a live verdict is judged on the wall clock, and runs side by side
-    share the CPU): with --jobs N, N at a time, each in a process of its own with its own
-    simulators, SUT (--target-cmd) and clock. A running SUT (--target URL) takes one run at a
+    scenarios, then any drift tables; progress goes to stderr: a bar on a terminal (none
+    elsewhere), and live runs print a line as each starts (one at a time) or ends (--jobs).
+    Reports are written when every run has ended. A failing run prints its violations with
+    their evidence chains (docs/reports.md). Live runs go one at a time unless --jobs says
+    otherwise (a live verdict is judged on the wall clock, and runs side by side share the
+    CPU): with --jobs N, N at a time, each in a process of its own with its own simulators,
+    SUT (--target-cmd) and clock. A running SUT (--target URL) takes one run at a
     time unless its GET /health says it can take more (docs/live-protocol.md#runs-side-by-side);
     else --jobs over 1 exits 2."""
     target, target_cmd, seed, seeds = _flags_win(
@@ -825,7 +827,8 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
             try:
                 with sigterm_as_interrupt():
                     played = _execute([(plan[index], target) for index in order], jobs,
-                                      console, "live runs", partial(pooled, options, read, log))
+                                      console, "live runs", partial(pooled, options, read, log),
+                                      _verdict_line)
                 outcomes = [played[order.index(index)] for index in range(len(plan))]
             except Interrupted:
                 console.print("interrupted: every SUT and simulator is stopped")
@@ -841,6 +844,15 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
         return _retried(outcomes, plan, retries, options, read, log, target, console)
     except LiveTargetError as error:
         raise InputError(str(error)) from None
+
+
+def _verdict_line(outcome: Outcome) -> str:
+    """One live run's verdict as it ends, in a batch side by side."""
+    result = outcome[0]
+    pace = f" at {result.live['pace']['scale']:g}x" if result.live else ""
+    violated = f" ({', '.join(result.violated())})" if result.violations else ""
+    return (f"{result.scenario} seed {result.seed}: {result.outcome}{violated}, "
+            f"{result.wall_seconds:.0f} wall s{pace}")
 
 
 def _live_once(options: LiveOptions, read: Callable[[World], DriftReport | None],
@@ -966,31 +978,39 @@ def _run_observed(pacts: Pacts | None, scenario: Scenario, target: str) -> Outco
 
 def _execute(pairs: list[tuple[Scenario, A]], jobs: int, console: Console,
              description: str, worker: Callable[[Scenario, A], T] = _run_one,
-             ) -> list[T]:
+             tell: Callable[[T], str] | None = None) -> list[T]:
     """Run each (scenario, target) pair with a progress bar; results come back in plan order
-    (a target is an in-process target's name, or a live one). Ctrl-C stops at once (queued
-    runs cancelled, running ones ended) and raises `Interrupted` with the finished ones; a run
-    that cannot be judged (`RunAborted`) stops the batch too."""
+    (a target is an in-process target's name, or a live one). With `tell`, a line for each
+    run as it ends, above the bar: what a long batch shows where no terminal draws the bar
+    (stderr to a file or a CI log). Ctrl-C stops at once (queued runs cancelled, running ones
+    ended) and raises `Interrupted` with the finished ones; a run that cannot be judged
+    (`RunAborted`) stops the batch too."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     finished: dict[int, T] = {}
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=len(pairs))
+
+        def ended(index: int) -> None:
+            progress.advance(task)
+            if tell is not None:
+                progress.console.print(f"[{len(finished)}/{len(pairs)} ended] "
+                                       f"{tell(finished[index])}", highlight=False)
+
         try:
             if jobs == 1 or len(pairs) == 1:
                 for index, (scenario, target) in enumerate(pairs):
                     finished[index] = worker(scenario, target)
-                    progress.advance(task)
+                    ended(index)
             else:
-                _in_pool(pairs, min(jobs, len(pairs)), worker, finished,
-                         lambda: progress.advance(task))
+                _in_pool(pairs, min(jobs, len(pairs)), worker, finished, ended)
         except KeyboardInterrupt:
             raise Interrupted([finished[index] for index in sorted(finished)]) from None
     return [finished[index] for index in range(len(pairs))]
 
 
 def _in_pool(pairs: list[tuple[Scenario, A]], jobs: int, worker: Callable[[Scenario, A], T],
-             finished: dict[int, T], advance: Callable[[], None]) -> None:
+             finished: dict[int, T], ended: Callable[[int], None]) -> None:
     """The runs on `jobs` processes, into `finished` by plan index. The workers ignore Ctrl-C
     (the terminal sends it to them too): this process decides, cancels what is queued and ends
     what is running (SIGTERM) instead of letting every queued run play out, and waits until
@@ -1000,8 +1020,9 @@ def _in_pool(pairs: list[tuple[Scenario, A]], jobs: int, worker: Callable[[Scena
         futures = {pool.submit(worker, scenario, target): index
                    for index, (scenario, target) in enumerate(pairs)}
         for future in as_completed(futures):
-            finished[futures[future]] = future.result()
-            advance()
+            index = futures[future]
+            finished[index] = future.result()
+            ended(index)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         children = multiprocessing.active_children()

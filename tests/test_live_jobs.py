@@ -68,6 +68,8 @@ def test_two_live_runs_side_by_side_each_with_its_own_sut(tmp_path):
     assert "2 at a time" in done.stderr
     runs = json.loads(report.read_text())["runs"]
     assert [run["scenario"] for run in runs] == list(PLAN)
+    for run in runs:  # each verdict told as its run ends, for a log with no progress bar
+        assert f"ended] {run['scenario']} seed {run['seed']}: passed" in done.stderr
     assert all(run["passed"] and run["messages"] > 0 for run in runs)
     assert all(run["drift"]["requests"] > 0 for run in runs)  # read in the worker, sent back
     given = seen(tmp_path)
