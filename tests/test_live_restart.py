@@ -13,7 +13,11 @@ from suts import SEATRIAL
 
 from seatrial.catalogue import catalogue
 from seatrial.faults.kinds.crash import Crash
+from seatrial.ledger import Ledger
 from seatrial.live.clock import LiveClock
+from seatrial.live.http_client import BoundedClient
+from seatrial.live.process import SutProcess
+from seatrial.live.remote import RemoteSut
 from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, play_live
 from seatrial.run import judge
 
@@ -66,3 +70,26 @@ def test_a_sut_that_does_not_come_back_after_a_crash_stops_the_run(tmp_path):
     with pytest.raises(LiveTargetError, match=r"(?s)restarting after a crash fault.*exited with "
                                               r"code 3.*no second boot"):
         play_live(SCENARIO, LiveTarget(command=f"sh {script}"), LiveOptions(scale=PACE))
+
+
+def test_a_restart_due_while_the_run_ends_starts_no_sut(tmp_path):
+    """The run's teardown closes the remote SUT before it stops the process: a crash fault's
+    restart falling due in between (a delivery's answer kicks the clock) must not start a SUT
+    that nothing would stop any more (seen after a SIGTERM to `seatrial run --jobs 2`)."""
+    async def ending() -> SutProcess:
+        clock = LiveClock(simpy.Environment(), scale=3600.0)
+        process = SutProcess("sleep 60", tmp_path / "sut.log")
+        remote = RemoteSut("http://127.0.0.1:9", clock, BoundedClient(timeout=1.0), process,
+                           Ledger())
+        clock.start()
+        remote.crash(restart_after=1.0)  # due a wall millisecond from now
+        await remote.close()
+        await asyncio.sleep(0.05)
+        clock.kick()  # what an answer arriving during the teardown does
+        await asyncio.sleep(0.05)
+        return process
+
+    process = asyncio.run(ending())
+    started = process.proc
+    process.stop()
+    assert started is None

@@ -51,6 +51,7 @@ class RemoteSut:
         self.cost = CostMeter(time.monotonic, judged=False)
         self.lag = clock.lag  # how late the harness itself played (seatrial.lag)
         self._tasks: set[asyncio.Task] = set()
+        self._closed = False  # the run is ending: no restart may start a SUT any more
 
     def start(self) -> None:
         """Nothing to start: the SUT runs on its own (or its `process` is launched later)."""
@@ -115,7 +116,10 @@ class RemoteSut:
     def _restart(self) -> None:
         """Simulated time stands still until the SUT answers GET /health again, then moves on
         by the boot's real length (seatrial.live.clock): a restart is charged as it would be
-        in service, not times the pace."""
+        in service, not times the pace. None once the run is ending (`close`): a SUT started
+        then would outlive it."""
+        if self._closed:
+            return
         self.clock.hold()
         task = asyncio.get_running_loop().create_task(self._boot())
         self._tasks.add(task)
@@ -132,6 +136,9 @@ class RemoteSut:
             self.clock.release(time.monotonic() - began)
 
     async def close(self) -> None:
+        """No more restarts, and any under way cancelled: before the SUT is stopped, or a
+        restart due meanwhile would start one that nothing stops."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -176,9 +176,9 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
                 raise LiveTargetError(str(error)) from None
         yield LiveSession(stack.world, stack, remote)
     finally:
+        await remote.close()  # first: a crash fault's restart must not start one after the stop
         if process is not None:
             process.stop()
-        await remote.close()
         await client.aclose()
         await stack.stop()
         for path in sorted(workdir.rglob("*"), reverse=True):
