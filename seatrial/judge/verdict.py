@@ -30,6 +30,18 @@ def selected_invariants(scenario: Scenario) -> list[str]:
     return [n for n in names if n in wanted]
 
 
+def checks(obs: Observation) -> tuple[list[dict], dict, dict]:
+    """Every check the scenario selects, the KPIs and the timeline over `obs`: (violations,
+    kpis, chart). All of judging but the ledger's digest, which is a fingerprint, not a check:
+    what bench/checks.py times against its target."""
+    checked = selected_invariants(obs.scenario)
+    violations = [violation.to_json(obs.describe)
+                  for module in judged(obs.scenario) if module.NAME in checked
+                  for violation in module.check(obs)]
+    flows = obs.shared(measure)
+    return violations, measure_kpis(obs, flows), timeline(obs, flows)
+
+
 def verdict(obs: Observation, label: str, started: float, messages: int,
             replay: dict[str, int] | None = None) -> RunResult:
     """Judge what a run left behind: `obs`, played against `label` from `started` (a
@@ -38,12 +50,7 @@ def verdict(obs: Observation, label: str, started: float, messages: int,
     scenario = obs.scenario
     checked = selected_invariants(scenario)
     with paused_gc():  # judging builds indexes over the same large history
-        violations = [violation.to_json(obs.describe)
-                      for module in judged(scenario) if module.NAME in checked
-                      for violation in module.check(obs)]
-        flows = obs.shared(measure)
-        kpis = measure_kpis(obs, flows)
-        chart = timeline(obs, flows)
+        violations, kpis, chart = checks(obs)
         digest = obs.ledger.digest()
     violations, inconclusive = sort_out(violations, obs.lag, scenario, obs.end_time)
     live = None if obs.lag is None else {"lag": obs.lag.summary(lag_bound(scenario))}
