@@ -4,7 +4,9 @@ The live stack starts the mailbox on a loopback port with a login of its own and
 the SUT in its settings; OpenSSH's `sftp` logs in with the run's key, an upload in `inbound/`
 reaches the TMS through the world's transport (recorded in the ledger as the in-process call
 it stands for, answered with a 997 in `outbound/`), a wrong password is refused, and the
-mailbox, its folders and its key are gone when the stack stops. These need real sockets but
+mailbox, its folders and its key are gone when the stack stops; paramiko, as a Python SUT
+would use it, logs in with the run's settings alone (the key file or the password), tenders
+and downloads the 997. These need real sockets but
 judge nothing on the wall clock, so they run with the in-process tests. Then the whole thing:
 `seatrial sut reference` holds a small x12 scenario live over SFTP and naive is caught
 (wall_clock, about 95 s each on two shared cores), and an interrupted x12 run leaves no mailbox
@@ -21,6 +23,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import paramiko
 import pytest
 import sftp_batch
 from suts import SEATRIAL, with_control
@@ -101,6 +104,43 @@ rename inbound/.000000001.x12.part inbound/000000001.x12
         assert port_open(port) and files is not None and files.is_dir()
     assert not port_open(port)
     assert not files.exists()  # the folders and the key with them
+
+
+@pytest.mark.parametrize("with_", ["key", "password"])
+def test_paramiko_logs_in_to_the_live_mailbox_with_the_runs_settings(tmp_path, with_):
+    """paramiko, as a Python SUT would use it, given only the six settings: it checks the
+    server against the known_hosts line, logs in with the key file or the password, tenders
+    with a 204 (temporary name, then rename) and downloads the TMS's 997."""
+    stack = SimulatorStack(X12, 60.0, drive=Idle())
+    with running(stack):
+        given = login(stack)
+        known = tmp_path / "known_hosts"
+        known.write_text(given["KNOWN_HOSTS"] + "\n")
+        client = paramiko.SSHClient()
+        client.load_host_keys(str(known))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        how = ({"key_filename": given["KEY_PATH"]} if with_ == "key"
+               else {"password": given["PASSWORD"]})
+        client.connect(given["HOST"], int(given["PORT"]), given["USERNAME"], allow_agent=False,
+                       look_for_keys=False, timeout=30, **how)
+        try:
+            with client.open_sftp() as sftp:
+                assert sorted(sftp.listdir("/")) == ["inbound", "outbound"]
+                with sftp.open("inbound/.000000001.x12.part", "w") as remote:
+                    remote.write(_tender("SO-000001-1"))
+                sftp.rename("inbound/.000000001.x12.part", "inbound/000000001.x12")
+                deadline = time.monotonic() + 10
+                while not sftp.listdir("outbound") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                answers = sftp.listdir("outbound")
+                assert len(answers) == 1
+                with sftp.open(f"outbound/{answers[0]}") as remote:
+                    ack = remote.read()
+        finally:
+            client.close()
+        assert b"ST*997*" in ack and b"AK5*A" in ack
+        shipments = stack.call(lambda: [s.order_id for s in stack.world.tms.shipments.values()])
+        assert shipments == ["SO-000001"]
 
 
 def test_seatrial_sut_refuses_x12_settings_without_the_mailbox_login():
