@@ -144,6 +144,13 @@ def test_a_late_990_lands_past_its_tenders_respond_by_and_the_reference_takes_it
     assert held.passed, [v["message"] for v in held.violations[:5]]
 
 
+def test_a_990_on_time_is_no_trace_of_the_late_990_fault():
+    scenario = load_scenario(LATE_990.replace("late_by: 30m", "late_by: 30m, probability: 0"),
+                             "late-990.yaml")
+    world, _end = play(scenario, resolve("reference"))
+    assert unreached(scenario, world.ledger.entries, world.horizon) == list(scenario.faults)
+
+
 def test_a_retransmitted_interchange_is_dropped():
     router, _ = _router()
     content = _tender("shipment-SO-000001")

@@ -110,11 +110,11 @@ class TmsX12(Tms):
         return tender.get("resent", 0) < RESENDS
 
     def expired(self, tender: dict[str, Any]) -> bool:
-        """Whether a tender its 990 has not answered yet is given up: never while the order
-        stands. Its respond-by passing (G62 64) makes a 990 late, not void: the TMS is the one
-        partner the load goes to, and runs its own carrier waterfall on the tender, so a 990
-        after it still books a carrier on that tender (B102 names it). Giving the tender up
-        leaves that load unknown to the ERP; tendering it anew books a second."""
+        """Whether a tender its 990 has not answered yet is given up: never. Its respond-by
+        passing (G62 64) makes a 990 late, not void: the TMS is the one partner the load goes
+        to, and runs its own carrier waterfall on the tender, so a 990 after it still books a
+        carrier on that tender (B102 names it). Giving the tender up leaves that load unknown
+        to the ERP; tendering it anew books a second."""
         return False
 
     def cancel_shipment(self, shipment_id: str, reason: str | None, key: str | None,

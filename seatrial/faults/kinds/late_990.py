@@ -10,6 +10,7 @@ anew books a second. Only the `x12` TMS writes 990s."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
@@ -18,7 +19,7 @@ from seatrial.faults.base import Fault, Kind
 from seatrial.faults.outbound import OutboundFileEffect
 from seatrial.model.envelope import EPOCH
 from seatrial.scenario_fields import HOUR, MINUTE, Duration, Probability
-from seatrial.x12.envelope import TransactionSet, parse_interchange
+from seatrial.x12.envelope import Interchange, TransactionSet, parse_interchange
 from seatrial.x12.errors import X12Error
 from seatrial.x12.load_tender import FUNCTIONAL_ID as TENDERS
 from seatrial.x12.load_tender import read_load_tender
@@ -50,10 +51,10 @@ class Late990Effect(OutboundFileEffect):
     __slots__ = ()
 
     def act(self, now: float, name: str, content: bytes) -> None:
-        tender_id = _answered(content)
-        if tender_id is None:
+        answered = _answers(_interchange(content))
+        if not answered:
             return  # no 990 in it: a 214, a 210 or a 997 comes on time
-        due = self.partner.respond_by.get(tender_id, now) + self.fault.late_by
+        due = self.partner.respond_by.get(answered[0], now) + self.fault.late_by
         if due <= now:
             return  # late enough already (a long waterfall)
         self.partner.mailbox.delete("outbound", name)  # at the instant it was written
@@ -63,38 +64,42 @@ class Late990Effect(OutboundFileEffect):
         self.systems.at(due, late)
 
 
-def _answered(content: bytes) -> str | None:
-    """The tender a file of the TMS's 990s answers (B102), or None if it carries none."""
-    return next(iter(_answers(content)), None)
+def _interchange(content: bytes) -> Interchange | None:
+    """The file's interchange; None if it is none (poison, or a file read mid-write)."""
+    try:
+        return parse_interchange(content)
+    except X12Error:
+        return None
 
 
-def _answers(content: bytes) -> list[str]:
-    """The tenders (B102) the 990s in a file answer."""
+def _sets(interchange: Interchange | None, functional_id: str) -> list[TransactionSet]:
+    """The transaction sets of the interchange's groups of one functional kind."""
+    return [] if interchange is None else [
+        transaction for group in interchange.groups if group.functional_id == functional_id
+        for transaction in group.transactions]
+
+
+def _answers(interchange: Interchange | None) -> list[str]:
+    """The tenders (B102) the 990s in an interchange answer."""
     return [read_tender_response(transaction).shipment_id
-            for transaction in _sets(content, RESPONSES)]
+            for transaction in _sets(interchange, RESPONSES)]
 
 
-def _asked(content: bytes) -> Iterator[tuple[str, float]]:
-    """Each tender (B204) in a file of 204s with the time its 990 is asked by (G62 64), in
-    simulated seconds."""
-    for transaction in _sets(content, TENDERS):
+def _asked(interchange: Interchange | None) -> Iterator[tuple[str, float]]:
+    """Each tender (B204) in an interchange of 204s with the time its 990 is asked by (G62
+    64)."""
+    for transaction in _sets(interchange, TENDERS):
         try:
             tender = read_load_tender(transaction)
         except X12Error:
             continue  # a malformed 204: the TMS rejected it, nothing to answer
         if tender.respond_by is not None:
-            yield tender.shipment_id, (tender.respond_by - EPOCH).total_seconds()
+            yield tender.shipment_id, _simulated(tender.respond_by)
 
 
-def _sets(content: bytes, functional_id: str) -> list[TransactionSet]:
-    """The transaction sets of a file's groups of one functional kind; none if it is no
-    interchange (poison, or a file read mid-write)."""
-    try:
-        interchange = parse_interchange(content)
-    except X12Error:
-        return []
-    return [transaction for group in interchange.groups
-            if group.functional_id == functional_id for transaction in group.transactions]
+def _simulated(moment: datetime) -> float:
+    """A moment in simulated seconds; a naive one (ISA09/10) is UTC."""
+    return (moment.replace(tzinfo=moment.tzinfo or UTC) - EPOCH).total_seconds()
 
 
 def explore(space: Space) -> SearchStrategy[Late990]:
@@ -105,17 +110,26 @@ def explore(space: Space) -> SearchStrategy[Late990]:
 
 
 def reached(fault: Late990, trace: Trace) -> bool:
-    """The SUT read a 990 past the respond-by its tender asked for: a GET of the TMS's mailbox
-    answered, in the fault's window, with a 990 for a B204 whose 204 asked for it earlier."""
+    """The SUT read, in the fault's window, a 990 the TMS wrote (ISA09/10) before the
+    respond-by its tender asked for, `late_by` or more past that time: only a held file is
+    both (a waterfall that ran long writes its 990 late, and the SUT looks every minute)."""
     start, end = trace.window(fault)
     asked = dict(pair for entry in trace.by_kind["request"] if entry.system == "tms"
                  and isinstance(content := entry.data.get("content"), str)
-                 for pair in _asked(content.encode()))
-    return any(start <= entry.time < end and entry.system == "tms"
-               and isinstance(content := entry.data.get("content"), str)
-               and any(tender_id in asked and entry.time > asked[tender_id]
-                       for tender_id in _answers(content.encode()))
-               for entry in trace.by_kind["response"])
+                 for pair in _asked(_interchange(content.encode())))
+    for entry in trace.by_kind["response"]:
+        if not (start <= entry.time < end and entry.system == "tms"
+                and isinstance(content := entry.data.get("content"), str)):
+            continue
+        interchange = _interchange(content.encode())
+        if interchange is None:
+            continue
+        written = _simulated(interchange.prepared)
+        for tender_id in _answers(interchange):
+            respond_by = asked.get(tender_id)
+            if respond_by is not None and written <= respond_by <= entry.time - fault.late_by:
+                return True
+    return False
 
 
 KIND = Kind(model=Late990, effect=Late990Effect, explore=explore, reached=reached,
