@@ -144,6 +144,18 @@ def test_a_late_990_lands_past_its_tenders_respond_by_and_the_reference_takes_it
     assert held.passed, [v["message"] for v in held.violations[:5]]
 
 
+@pytest.mark.parametrize("first", ["late_990", "batched_interchange"])
+def test_file_faults_take_a_file_in_turn_and_one_taken_is_not_there_for_the_next(first):
+    # both take a file from outbound/ as it is written: the one listed second once found it
+    # gone and stopped the run (NotFound)
+    faults = {"late_990": "  - {kind: late_990, late_by: 30m}",
+              "batched_interchange": "  - {kind: batched_interchange, probability: 0.5}"}
+    listed = [faults.pop(first), *faults.values()]
+    text = LATE_990.replace("  - {kind: late_990, late_by: 30m}", "\n".join(listed))
+    held = run_scenario(load_scenario(text, "late-and-batched.yaml"), resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
+
+
 def test_a_990_on_time_is_no_trace_of_the_late_990_fault():
     scenario = load_scenario(LATE_990.replace("late_by: 30m", "late_by: 30m, probability: 0"),
                              "late-990.yaml")
