@@ -104,14 +104,29 @@ def freight_invoice(event: Event, tender_id: str, carrier: str | None
                           references=references(event, event.shipment_id))
 
 
+def in_schema_1(payload: Any) -> Any:
+    """An event's payload in schema 1.0, whichever the TMS sent it in: X12 has one shape for
+    each fact, so a `schema_drift` to 2.0 (vocabulary.V2_FIELDS: statuses reshaped, every
+    other payload, a freight statement's, under `data`) changes nothing in the files."""
+    if not isinstance(payload, dict):
+        return payload
+    if isinstance(payload.get("data"), dict):
+        return payload["data"]
+    if not isinstance(payload.get("status"), dict):
+        return payload
+    carrier = payload.get("carrier")
+    v1 = {"status_code": payload["status"].get("code"),
+          "reason_code": payload["status"].get("reason"),
+          "carrier": carrier.get("name") if isinstance(carrier, dict) else None}
+    if "estimatedArrival" in payload:
+        v1["eta"] = payload["estimatedArrival"]
+    return v1
+
+
 def _status_fields(payload: Any) -> tuple[Any, Any, Any]:
-    """Status code, reason and carrier, from a schema 1.0 or 2.0 payload."""
+    """Status code, reason and carrier (schema 1.0: `in_schema_1`)."""
     if not isinstance(payload, dict):
         return None, None, None
-    if isinstance(payload.get("status"), dict):  # schema 2.0 (vocabulary.V2_FIELDS)
-        carrier = payload.get("carrier")
-        return (payload["status"].get("code"), payload["status"].get("reason"),
-                carrier.get("name") if isinstance(carrier, dict) else None)
     return payload.get("status_code"), payload.get("reason_code"), payload.get("carrier")
 
 
