@@ -145,7 +145,7 @@ class TradingPartner:
 
     def post(self, event: Event) -> str:
         """The event as a file in `outbound/`: its name."""
-        event = event._replace(payload=documents.in_schema_1(event.payload))
+        event = event._replace(payload=documents.in_schema_1(event))
         tender_id = self.tender_ids.get(event.shipment_id or "", "")
         made: Sequence[Document] | None
         if event.type == ShipmentStatus.TYPE and _status(event) == "XB":
