@@ -41,4 +41,6 @@ SHIPPED = {
     "faulty-x12-rejection-is-final":
         "seatrial.sync_implementations.faulty_x12:TakesRejectionAsFinal",
     "faulty-x12-poller-dies": "seatrial.sync_implementations.faulty_x12:PollerDiesWhenRefused",
+    "faulty-x12-gives-up-late-tenders":
+        "seatrial.sync_implementations.faulty_x12:GivesUpLateTenders",
 }

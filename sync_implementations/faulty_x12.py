@@ -5,6 +5,7 @@ line what is wrong and `exists_for` names the invariant meant to catch it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from seatrial.sdk import Handler, Mailbox
@@ -126,3 +127,24 @@ class PollerDiesWhenRefused(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_LooksOnce)
+
+
+class _TenderExpires(TmsX12):
+    def expired(self, tender: dict[str, Any]) -> bool:
+        return "respond_by" in tender and \
+            self.io.now >= datetime.fromisoformat(tender["respond_by"])
+
+
+class GivesUpLateTenders(ReferenceSync):
+    """Holds the TMS to the respond-by its 204 asked for, as a shipper's routing guide holds a
+    carrier: no 990 by then, and the tender is expired, the order parked for an operator to
+    tender again. The TMS's late 990 books a carrier all the same, and nothing takes it: the
+    load moves, and the ERP never hears of its shipment."""
+
+    name = "faulty-x12-gives-up-late-tenders"
+    defect = ("parks the order when no 990 comes by the tender's respond-by: the late 990's "
+              "booked load never reaches the ERP")
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_TenderExpires)

@@ -46,6 +46,7 @@ CAUGHT = {
     "faulty-x12-no-997": "x12-happy-path",
     "faulty-x12-rejection-is-final": "x12-rejected-tenders",
     "faulty-x12-poller-dies": "x12-mailbox-down",
+    "faulty-x12-gives-up-late-tenders": "x12-late-990",
 }
 
 

@@ -8,6 +8,7 @@ over the SFTP mailbox: tests/test_x12_live.py."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from random import Random
 
 import pytest
@@ -16,8 +17,9 @@ from test_x12_golden import pyx12_read
 from seatrial.catalogue import gate_suite
 from seatrial.cli_input import spoken
 from seatrial.faults.layer import FaultLayer
+from seatrial.faults.reach import unreached
 from seatrial.run import play, run_scenario
-from seatrial.scenario_yaml import load_scenario_file
+from seatrial.scenario_yaml import load_scenario, load_scenario_file
 from seatrial.sdk import Mailbox, Response
 from seatrial.simulators.api import Router
 from seatrial.simulators.dialect import dialect
@@ -26,14 +28,26 @@ from seatrial.simulators.tms.core import TmsCore
 from seatrial.simulators.tms.dialects.x12.partner import SHIPPER, TMS
 from seatrial.targets import resolve
 from seatrial.x12.acknowledgment import Acceptance, FunctionalAcknowledgment
-from seatrial.x12.common import Entity, Reference
+from seatrial.x12.common import DateTime, Entity, Reference
 from seatrial.x12.control import ControlNumbers
 from seatrial.x12.documents import compose, read_document
 from seatrial.x12.envelope import parse_interchange, render_interchange
 from seatrial.x12.golden import PREPARED
-from seatrial.x12.load_tender import LoadTender, Purpose, Stop
+from seatrial.x12.load_tender import LoadTender, Purpose, Stop, responding_by
+from seatrial.x12.tender_response import TenderResponse
 
 SEEDS = (1, 2, 3, 4, 5)
+#: every tender's 990s held half an hour past its respond-by, in a short release wave
+LATE_990 = """
+name: late-990
+seed: 2
+duration: 30m
+dialects: {tms: x12}
+workload: {orders_per_hour: 60}
+faults:
+  - {kind: late_990, late_by: 30m}
+expect: {converge_within: 4h}
+"""
 #: quick ones for the default run; the whole gate on five seeds is `slow`
 QUICK = ("happy-path", "cancellation-races", "carrier-local-time", "tms-outage")
 
@@ -56,12 +70,13 @@ def _router() -> tuple[Router, list]:
 
 
 def _tender(tender_id: str, purpose: Purpose = Purpose.ORIGINAL, number: int = 1,
-            unloading: bool = True) -> bytes:
+            unloading: bool = True, dates: tuple[DateTime, ...] = ()) -> bytes:
     place = Entity("ST", "SHIP TO", street=("5 Market St", "Dock 2"), city="Leeds",
                    postal_code="LS1 4AP", country="GB")
     stops = (Stop(1, "LD"), *((Stop(2, "UL", place=place),) if unloading else ()))
     tender = LoadTender("", tender_id, "PP", purpose, stops,
-                        (Reference("SO-000001", "PO"), Reference("corr-SO-000001", "CR")))
+                        (Reference("SO-000001", "PO"), Reference("corr-SO-000001", "CR")),
+                        dates)
     return render_interchange(compose([tender], sender=SHIPPER, receiver=TMS,
                                       prepared=PREPARED, numbers=ControlNumbers(number)))
 
@@ -71,13 +86,17 @@ def _put(router: Router, name: str, content: bytes):
                            headers={"content-type": "application/edi-x12"}, content=content)
 
 
+def _documents(content: bytes) -> list:
+    interchange = parse_interchange(content)
+    return [read_document(t) for g in interchange.groups for t in g.transactions]
+
+
 def _outbound(router: Router) -> list:
     """The documents in outbound/, in file order."""
     files = router.dispatch("GET", "/mailbox/outbound").body["files"]
     found = []
     for name in files:
-        interchange = parse_interchange(router.dispatch("GET", f"/mailbox/outbound/{name}").body)
-        found += [read_document(t) for g in interchange.groups for t in g.transactions]
+        found += _documents(router.dispatch("GET", f"/mailbox/outbound/{name}").body)
     return found
 
 
@@ -97,6 +116,60 @@ def test_a_204_creates_one_shipment_per_tender_and_is_acknowledged():
     assert [type(a) for a in acks] == [FunctionalAcknowledgment] * 2
     assert all(a.acceptance is Acceptance.ACCEPTED for a in acks)
     assert router.dispatch("GET", "/mailbox/inbound").body == {"files": []}  # taken
+
+
+def test_a_tender_asks_its_990_by_a_time_the_partner_reads_in_utc():
+    router, _ = _router()
+    asked = datetime(2026, 1, 5, 9, 30, 45, tzinfo=timezone(timedelta(hours=1)))
+    tender = _tender("shipment-SO-000001", dates=(responding_by(asked),))
+    assert b"G62*64*20260105*1*0830*UT~" in tender  # 08:30 UTC, to the minute
+    _put(router, "a.x12", tender)
+    assert router.core.respond_by == {"shipment-SO-000001": 2.5 * 3600}  # EPOCH is 06:00 UTC
+    _put(router, "b.x12", _tender("shipment-SO-000002", number=2))
+    assert "shipment-SO-000002" not in router.core.respond_by  # it asked no time
+
+
+def test_a_late_990_lands_past_its_tenders_respond_by_and_the_reference_takes_it():
+    scenario = load_scenario(LATE_990, "late-990.yaml")
+    world, _end = play(scenario, resolve("reference"))
+    respond_by = world.served("tms").respond_by
+    read = [(entry.time, document.shipment_id) for entry in world.ledger.entries
+            if entry.kind == "response" and entry.system == "tms"
+            and str(entry.data.get("content", "")).startswith("ISA")
+            for document in _documents(entry.data["content"].encode())
+            if isinstance(document, TenderResponse)]
+    assert read and all(when >= respond_by[tender] + 30 * 60 for when, tender in read)
+    assert unreached(scenario, world.ledger.entries, world.horizon) == []
+    held = run_scenario(scenario, resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
+
+
+@pytest.mark.parametrize("first", ["late_990", "batched_interchange"])
+def test_file_faults_take_a_file_in_turn_and_one_taken_is_not_there_for_the_next(first):
+    # both take a file from outbound/ as it is written: the one listed second once found it
+    # gone and stopped the run (NotFound)
+    faults = {"late_990": "  - {kind: late_990, late_by: 30m}",
+              "batched_interchange": "  - {kind: batched_interchange, probability: 0.5}"}
+    listed = [faults.pop(first), *faults.values()]
+    text = LATE_990.replace("  - {kind: late_990, late_by: 30m}", "\n".join(listed))
+    held = run_scenario(load_scenario(text, "late-and-batched.yaml"), resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
+
+
+def test_a_990_on_time_is_no_trace_of_the_late_990_fault():
+    scenario = load_scenario(LATE_990.replace("late_by: 30m", "late_by: 30m, probability: 0"),
+                             "late-990.yaml")
+    world, _end = play(scenario, resolve("reference"))
+    assert unreached(scenario, world.ledger.entries, world.horizon) == list(scenario.faults)
+
+
+def test_the_tms_events_in_schema_2_make_the_same_files():
+    # found by seatrial explore: a 990's XB in schema 2.0 went out as a 214 (the tender never
+    # answered: converge), a freight statement's as an unreadable 214 (charges-reconcile)
+    text = LATE_990.replace("{kind: late_990, late_by: 30m}",
+                            "{kind: schema_drift, channel: tms.webhooks, mode: v2}")
+    held = run_scenario(load_scenario(text, "x12-in-v2.yaml"), resolve("reference"))
+    assert held.passed, [v["message"] for v in held.violations[:5]]
 
 
 def test_a_retransmitted_interchange_is_dropped():

@@ -1,6 +1,8 @@
 """What the file faults share: an effect on the files a TMS trading partner writes to its
 mailbox's outbound/ (the `x12` dialect's `TradingPartner.watchers`), each file drawn with the
-fault's `probability` while the fault is active. A kind says what it does to a drawn file."""
+fault's `probability` while the fault is active. A kind says what it does to a drawn file. The
+faults see a file in the order the scenario lists them; one an earlier fault took away (held
+for a batch, or for later) is not there for the later ones."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ class OutboundFileEffect(Effect[Any]):
         self.partner.watchers.append(self._written)
 
     def _written(self, name: str, content: bytes) -> None:
+        if name not in self.partner.mailbox.folder("outbound"):
+            return  # a fault listed before this one took it as it was written (holds it)
         now = self.clock()
         if self.active(now) and self.rng.random() < self.fault.probability:
             self.act(now, name, content)

@@ -10,6 +10,7 @@ totals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from enum import Enum
 
@@ -36,6 +37,9 @@ SET_ID = "204"
 FUNCTIONAL_ID = "SM"
 SEGMENTS = ("B2", "B2A", "L11", "G62", *PARTY_SEGMENTS, "S5", "L3")
 PAYMENT_METHODS = ("PP", "CC", "TP", "DE", "PC", "PO", "NC", "NR")
+#: G6201 date qualifier 64 and G6203 time qualifier 1: must respond by (the tender's deadline
+#: for its 990)
+MUST_RESPOND_BY, MUST_RESPOND_BY_TIME = "64", "1"
 
 
 class Purpose(Enum):
@@ -75,6 +79,22 @@ class LoadTender:
     dates: tuple[DateTime, ...] = ()
     parties: tuple[Entity, ...] = ()
     totals: Totals | None = None
+
+    @property
+    def respond_by(self) -> datetime | None:
+        """When the tender asks its 990 by (G62 64), in UTC: G6205 `UT` as Seatrial writes
+        it, and a time without a code is read so too; None if it asks no time."""
+        given = next((d for d in self.dates if d.qualifier == MUST_RESPOND_BY), None)
+        if given is None:
+            return None
+        return datetime.combine(given.day, given.time or time(), UTC)
+
+
+def responding_by(moment: datetime) -> DateTime:
+    """The G62 asking for a tender's 990 by `moment` (aware), in UTC to the minute."""
+    moment = moment.astimezone(UTC)
+    return DateTime(MUST_RESPOND_BY, moment.date(), MUST_RESPOND_BY_TIME,
+                    moment.time().replace(second=0, microsecond=0), "UT")
 
 
 def read_load_tender(transaction: TransactionSet) -> LoadTender:

@@ -4,8 +4,10 @@
   the business logic gives, so a tender sent again is the same tender), L11 PO the order, L11
   CR the correlation id, the ship-to as the unloading stop (S5 UL) with its N1/N3/N4. The
   shipment's id is the TMS's to give: it comes back in the 990 accepting the tender (N9 CN),
-  and `create_shipment` waits for it, polling the durable store the collector fills. A 997
-  rejecting the 204 parks it. A cancellation is a 204 with B2A01 01 and the same B204.
+  and `create_shipment` waits for it, polling the durable store the collector fills. The 204
+  asks for an answer within `RESPOND_BY` (G62 64, must respond by); a 990 after it is late,
+  not void, and is taken (`expired`). A 997 rejecting the 204 sends it again, and parks it
+  after `RESENDS` times. A cancellation is a 204 with B2A01 01 and the same B204.
 - Collecting: one background task per process (`_collect_all`) lists `outbound/` every
   `POLL_EVERY` seconds while any tender is open (the files a partner leaves are not pushed:
   polling is how SFTP partners learn of them), skips files still being written (a dot-name,
@@ -33,10 +35,12 @@ SHIPPER = x12.envelope.Party("ZZ", "SEATRIALSHIP")  # us, as the trading partner
 TMS = x12.envelope.Party("ZZ", "SEATRIALTMS")
 POLL_EVERY = 60.0
 HOUR = 3600.0
+RESPOND_BY = 2 * HOUR  # asked of the TMS in each 204 (G62 64), as the partners agreed
 RESENDS = 12  # a rejected 204 goes again this many times (`resends`)
 HIDDEN = "."  # a name beginning so is a file still being written
 COUNTER = "x12/isa13"
-TENDER = "x12/tender/"  # + B204: {"order", "shipment": the TMS's id once accepted, "sent"}
+TENDER = "x12/tender/"  # + B204: {"order", "shipment": the TMS's id once accepted, "sent",
+#                          "respond_by": the last 204's G62 64, ISO 8601}
 SENT = "x12/sent/"  # + our ISA13: the B204 it carried
 OPEN = "x12/open/"  # + B204, while its 210 or cancellation has not come
 TAKEN = "x12/taken/"  # + "<sender>/<ISA13>": an interchange collected
@@ -71,6 +75,10 @@ class TmsX12(Tms):
             store.put(OPEN + tender_id, True)
         self._collect()
         while (tender := store.get(TENDER + tender_id))["shipment"] is None:
+            if self.expired(tender):
+                store.delete(OPEN + tender_id)
+                raise Parked(f"no 990 for {tender_id} by its respond-by, "
+                             f"{tender['respond_by']}: the tender expired")
             if tender.get("rejected"):
                 if not self.resends(tender):
                     store.delete(OPEN + tender_id)
@@ -80,12 +88,15 @@ class TmsX12(Tms):
                 store.put(TENDER + tender_id, {**tender, "rejected": None, "sent": False,
                                                "resent": tender.get("resent", 0) + 1})
             elif not tender.get("sent"):  # not known to have landed: it goes (again)
-                yield from self._send([x12.load_tender.LoadTender(
+                document = x12.load_tender.LoadTender(
                     "", tender_id, "PP", x12.load_tender.Purpose.ORIGINAL,
                     (x12.load_tender.Stop(1, "LD"),
                      x12.load_tender.Stop(2, "UL", place=_place(order.ship_to))),
-                    _references(order_id, corr))], tender_id)
-                store.put(TENDER + tender_id, {**store.get(TENDER + tender_id), "sent": True})
+                    _references(order_id, corr), (x12.load_tender.responding_by(
+                        self.io.now + timedelta(seconds=RESPOND_BY)),))
+                yield from self._send([document], tender_id)
+                store.put(TENDER + tender_id, {**store.get(TENDER + tender_id), "sent": True,
+                                               "respond_by": document.respond_by.isoformat()})
             else:
                 yield self.io.sleep(POLL_EVERY)
         return tender["shipment"]
@@ -97,6 +108,14 @@ class TmsX12(Tms):
         list out of date), mended on its side; one that is ours fails every time, and then
         it is an operator's (parked)."""
         return tender.get("resent", 0) < RESENDS
+
+    def expired(self, tender: dict[str, Any]) -> bool:
+        """Whether a tender its 990 has not answered yet is given up: never. Its respond-by
+        passing (G62 64) makes a 990 late, not void: the TMS is the one partner the load goes
+        to, and runs its own carrier waterfall on the tender, so a 990 after it still books a
+        carrier on that tender (B102 names it). Giving the tender up leaves that load unknown
+        to the ERP; tendering it anew books a second."""
+        return False
 
     def cancel_shipment(self, shipment_id: str, reason: str | None, key: str | None,
                         corr: str | None) -> Handler:

@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from seatrial.model.envelope import Event
+from seatrial.model.vocabulary import V2_FIELDS
+from seatrial.simulators.tms.events import ShipmentStatus as ShipmentStatusEvent
 from seatrial.x12.common import Reference
 from seatrial.x12.freight_invoice import Charge, FreightInvoice
 from seatrial.x12.shipment_status import ShipmentStatus, Status, StatusLine
@@ -104,14 +106,31 @@ def freight_invoice(event: Event, tender_id: str, carrier: str | None
                           references=references(event, event.shipment_id))
 
 
+def in_schema_1(event: Event) -> Any:
+    """The event's payload in schema 1.0, whichever the TMS sent it in: X12 has one shape for
+    each fact, so a `schema_drift` to 2.0 changes nothing in the files. 2.0 moves the fields
+    as `vocabulary.V2_FIELDS` says: a status's to their paths, every other payload (a freight
+    statement's) under `data`."""
+    payload = event.payload
+    if not event.schema_version.startswith("2.") or not isinstance(payload, dict):
+        return payload
+    if event.type != ShipmentStatusEvent.TYPE:
+        data = payload.get("data")
+        return data if isinstance(data, dict) else payload  # not 2.0's shape: as it came
+    v1 = {}
+    for field, path in V2_FIELDS["tms"].items():
+        found: Any = payload
+        for part in path.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        if found is not None:
+            v1[field] = found
+    return v1
+
+
 def _status_fields(payload: Any) -> tuple[Any, Any, Any]:
-    """Status code, reason and carrier, from a schema 1.0 or 2.0 payload."""
+    """Status code, reason and carrier (schema 1.0: `in_schema_1`)."""
     if not isinstance(payload, dict):
         return None, None, None
-    if isinstance(payload.get("status"), dict):  # schema 2.0 (vocabulary.V2_FIELDS)
-        carrier = payload.get("carrier")
-        return (payload["status"].get("code"), payload["status"].get("reason"),
-                carrier.get("name") if isinstance(carrier, dict) else None)
     return payload.get("status_code"), payload.get("reason_code"), payload.get("carrier")
 
 

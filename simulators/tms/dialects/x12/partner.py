@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from seatrial.model.envelope import Event, to_datetime
+from seatrial.model.envelope import EPOCH, Event, to_datetime
 from seatrial.simulators.api import Inner, Reply
 from seatrial.simulators.domain import Conflict
 from seatrial.simulators.tms.core import TmsCore
@@ -53,6 +53,9 @@ class TradingPartner:
         self.received = ReceivedInterchanges()
         self.shipments: dict[str, str] = {}  # B204 -> the TMS's shipment id
         self.tender_ids: dict[str, str] = {}  # the TMS's shipment id -> B204
+        #: B204 -> the time its 204 asked to be answered by (G62 64, must respond by), in
+        #: simulated seconds, for the tenders that said: what the dialect's faults read
+        self.respond_by: dict[str, float] = {}
         #: what the dialect's faults watch: each file the TMS has written to `outbound/`
         #: (its name and content), as it is written
         self.watchers: list[Callable[[str, bytes], None]] = []
@@ -134,12 +137,15 @@ class TradingPartner:
                                             _reference(tender, "CR"), tender_id)
         self.shipments[tender_id] = shipment.id
         self.tender_ids[shipment.id] = tender_id
+        if tender.respond_by is not None:
+            self.respond_by[tender_id] = (tender.respond_by - EPOCH).total_seconds()
         return Reply(201, {"id": shipment.id})
 
     # --- files the TMS writes ----------------------------------------------------------------
 
     def post(self, event: Event) -> str:
         """The event as a file in `outbound/`: its name."""
+        event = event._replace(payload=documents.in_schema_1(event))
         tender_id = self.tender_ids.get(event.shipment_id or "", "")
         made: Sequence[Document] | None
         if event.type == ShipmentStatus.TYPE and _status(event) == "XB":
