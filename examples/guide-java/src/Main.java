@@ -73,6 +73,8 @@ public final class Main {
     private static final Object acceptLock = new Object();
 
     public static void main(String[] args) throws Exception {
+        // answer without Nagle's delay (the JDK server otherwise leaves it on)
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         String port = System.getenv().getOrDefault("PORT", "8080");
         log = new Log(port);
         AtomicInteger n = new AtomicInteger();

@@ -40,6 +40,7 @@ final class Sync {
         }
     }
 
+    static final boolean DEBUG = System.getenv("GUIDE_JAVA_DEBUG") != null;
     private final Store store;
     private final Api api;
     private final ExecutorService workers;
@@ -143,6 +144,7 @@ final class Sync {
         if (e.corr == null || e.corr.isEmpty()) e.corr = o.corr != null ? o.corr : "corr-" + e.orderId;
         if (o.corr == null && "erp".equals(e.source)) store.set(o, "corr", e.corr);
         if (e.type == null) throw new Api.Parked("malformed: no type");
+        if (!typeBelongsTo(e.type, e.source)) throw new Api.Parked("event type " + e.type + " from source " + e.source);
         switch (e.type) {
             case "order.released": onReleased(e, o); break;
             case "order.changed": onChanged(e, o); break;
@@ -151,6 +153,18 @@ final class Sync {
             case "shipment.charges_finalized": onCharges(e, o); break;
             case "task.updated": onTaskUpdated(e, o); break;
             default: throw new Api.Parked("unknown event type " + e.type);
+        }
+    }
+
+    private static boolean typeBelongsTo(String type, String source) {
+        switch (type) {
+            case "order.released":
+            case "order.changed":
+            case "order.cancelled": return "erp".equals(source);
+            case "shipment.status":
+            case "shipment.charges_finalized": return "tms".equals(source);
+            case "task.updated": return "lastmile".equals(source);
+            default: return true; // unknown types are parked below
         }
     }
 
@@ -233,7 +247,12 @@ final class Sync {
     }
 
     private void onReleased(Ev e, Store.Order o) throws Api.Parked, InterruptedException {
-        if (o.shipmentId != null) return;
+        if (o.shipmentId != null) {
+            // already created (a duplicate, a drift copy, or this event resumed after a restart):
+            // finish the PLN write if it never got its answer
+            if (o.rank < rank("PLN") && !o.cancelled) writeStatus(e, o, "PLN");
+            return;
+        }
         String key = "shipment-" + o.id;
         String scoped = "tms:" + key;
         if (!store.hasBody(scoped)) {
@@ -284,6 +303,7 @@ final class Sync {
         });
         HttpLite.Resp r = api.call(Api.Sys.ERP, "POST", orderPath(o.id) + "/logistics-status", e.corr, key, body, 1, e.seq, null);
         if (r.status / 100 != 2) throw finalError("write " + status, r);
+        if (DEBUG) log.info("write " + status + " " + o.id + " -> " + r.status + " rank " + o.rank);
         if (rk > o.rank) store.set(o, "rank", rk);
     }
 
