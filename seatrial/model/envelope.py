@@ -23,6 +23,11 @@ def to_datetime(sim_seconds: float) -> datetime:
     return datetime.fromtimestamp(_EPOCH_TS + sim_seconds, UTC)
 
 
+def to_sim_seconds(moment: datetime) -> float:
+    """`to_datetime`'s inverse; a naive moment (an X12 date and time without a zone) is UTC."""
+    return (moment.replace(tzinfo=moment.tzinfo or UTC) - EPOCH).total_seconds()
+
+
 #: The one pattern of every moment `rfc3339` writes.
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$"
 

@@ -10,14 +10,13 @@ anew books a second. Only the `x12` TMS writes 990s."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
 from seatrial.faults.base import Fault, Kind
 from seatrial.faults.outbound import OutboundFileEffect
-from seatrial.model.envelope import EPOCH
+from seatrial.model.envelope import to_sim_seconds
 from seatrial.scenario_fields import HOUR, MINUTE, Duration, Probability
 from seatrial.x12.envelope import Interchange, TransactionSet, parse_interchange
 from seatrial.x12.errors import X12Error
@@ -94,12 +93,7 @@ def _asked(interchange: Interchange | None) -> Iterator[tuple[str, float]]:
         except X12Error:
             continue  # a malformed 204: the TMS rejected it, nothing to answer
         if tender.respond_by is not None:
-            yield tender.shipment_id, _simulated(tender.respond_by)
-
-
-def _simulated(moment: datetime) -> float:
-    """A moment in simulated seconds; a naive one (ISA09/10) is UTC."""
-    return (moment.replace(tzinfo=moment.tzinfo or UTC) - EPOCH).total_seconds()
+            yield tender.shipment_id, to_sim_seconds(tender.respond_by)
 
 
 def explore(space: Space) -> SearchStrategy[Late990]:
@@ -124,7 +118,7 @@ def reached(fault: Late990, trace: Trace) -> bool:
         interchange = _interchange(content.encode())
         if interchange is None:
             continue
-        written = _simulated(interchange.prepared)
+        written = to_sim_seconds(interchange.prepared)
         for tender_id in _answers(interchange):
             respond_by = asked.get(tender_id)
             if respond_by is not None and written <= respond_by <= entry.time - fault.late_by:

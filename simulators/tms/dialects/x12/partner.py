@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from seatrial.model.envelope import EPOCH, Event, to_datetime
+from seatrial.model.envelope import Event, to_datetime, to_sim_seconds
 from seatrial.simulators.api import Inner, Reply
 from seatrial.simulators.domain import Conflict
 from seatrial.simulators.tms.core import TmsCore
@@ -138,7 +138,7 @@ class TradingPartner:
         self.shipments[tender_id] = shipment.id
         self.tender_ids[shipment.id] = tender_id
         if tender.respond_by is not None:
-            self.respond_by[tender_id] = (tender.respond_by - EPOCH).total_seconds()
+            self.respond_by[tender_id] = to_sim_seconds(tender.respond_by)
         return Reply(201, {"id": shipment.id})
 
     # --- files the TMS writes ----------------------------------------------------------------
