@@ -43,4 +43,17 @@ SHIPPED = {
     "faulty-x12-poller-dies": "seatrial.sync_implementations.faulty_x12:PollerDiesWhenRefused",
     "faulty-x12-gives-up-late-tenders":
         "seatrial.sync_implementations.faulty_x12:GivesUpLateTenders",
+    "faulty-sap-keeps-its-token": "seatrial.sync_implementations.faulty_sap_s4:KeepsItsToken",
+    "faulty-sap-trusts-its-etag": "seatrial.sync_implementations.faulty_sap_s4:TrustsItsEtag",
+    "faulty-sap-trusts-the-batch": "seatrial.sync_implementations.faulty_sap_s4:TrustsTheBatch",
+    "faulty-sap-gives-up-on-locks": "seatrial.sync_implementations.faulty_sap_s4:GivesUpOnLocks",
+    "faulty-sap-not-found-is-gone":
+        "seatrial.sync_implementations.faulty_sap_s4:TakesNotFoundAsGone",
+    "faulty-onfleet-refusal-is-final":
+        "seatrial.sync_implementations.faulty_onfleet:TakesRefusalAsFinal",
+    "faulty-onfleet-misses-disabled-webhooks":
+        "seatrial.sync_implementations.faulty_onfleet:MissesDisabledWebhooks",
+    "faulty-onfleet-reads-nothing-back":
+        "seatrial.sync_implementations.faulty_onfleet:ReadsNothingBack",
+    "faulty-onfleet-hammers": "seatrial.sync_implementations.faulty_onfleet:HammersOnfleet",
 }

@@ -7,8 +7,9 @@ again, waits for an order a thin event announced before it was readable, registe
 webhook again when its validation failed or Onfleet disabled it (and reads back the tasks
 whose events it missed), and honours the organisation's 429. It must hold every invariant
 under each fault (no false positive); each faulty variant leaves exactly one of those
-recoveries out, in its connector, and must be caught by its fault's scenario and by no other
-dialect scenario (`test_each_dialect_scenario_catches_its_own_faulty_implementation_only`).
+recoveries out, in its connector (the shipped `faulty-sap-*` and `faulty-onfleet-*`), and must be
+caught by its fault's scenario and by no other dialect scenario
+(`test_each_dialect_scenario_catches_its_own_faulty_implementation_only`).
 """
 
 from __future__ import annotations
@@ -22,139 +23,21 @@ from seatrial.judge.verdict import verdict
 from seatrial.run import observe
 from seatrial.scenario import Scenario
 from seatrial.scenario_yaml import ScenarioError, load_scenario
-from seatrial.sync_implementations.connectors import Connector, Parked, odata_batch
-from seatrial.sync_implementations.connectors.erp_sap_s4 import SERVICE, SapErp
-from seatrial.sync_implementations.connectors.lastmile_onfleet import TRIGGERS, OnfleetLastMile
+from seatrial.sync_implementations.faulty_onfleet import (
+    HammersOnfleet,
+    MissesDisabledWebhooks,
+    ReadsNothingBack,
+    TakesRefusalAsFinal,
+)
+from seatrial.sync_implementations.faulty_sap_s4 import (
+    GivesUpOnLocks,
+    KeepsItsToken,
+    TakesNotFoundAsGone,
+    TrustsItsEtag,
+    TrustsTheBatch,
+)
 from seatrial.sync_implementations.reference import ReferenceSync
 from seatrial.world import World
-
-
-def faulty(name: str, system: str, connector: type[Connector]) -> type[ReferenceSync]:
-    """The reference with `system` spoken by `connector` (a dialect's, one recovery left out)
-    where it speaks that dialect; elsewhere the reference as it is."""
-
-    class Variant(ReferenceSync):
-        def links(self, io):
-            made = super().links(io)
-            spoken = getattr(made, system)
-            if type(spoken) in connector.__bases__:  # the dialect's own: one recovery out
-                made = made._replace(**{system: connector(io, spoken.send, spoken.take)})
-                self.connected = io, made
-            return made
-
-    Variant.name = name
-    return Variant
-
-
-class TokenKept(SapErp):
-    """Fetches one CSRF token, never another: a write refused 403 is given up."""
-
-    def _fetch(self, corr):
-        if self.io.store.get("faulty/fetched"):
-            raise ValueError("CSRF token refused, and this one never fetches another")
-        self.io.store.put("faulty/fetched", True)
-        return (yield from super()._fetch(corr))
-
-
-class EtagTrusted(SapErp):
-    """Writes once with the ETag it read: a write refused 412 (its ETag stale) is given up,
-    never read again."""
-
-    def _exchange(self, call, recheck):
-        answer = yield from super()._exchange(call, recheck)
-        if answer.status_code == 412:
-            raise Parked(f"{call.method} {call.path}: ETag stale, and this one never reads "
-                         "again")
-        return answer
-
-
-class NotFoundIsGone(SapErp):
-    """Takes a 404 for an order an event announced as "no such order"."""
-
-    readable_within = 0.0
-
-
-class BatchTrusted(SapErp):
-    """Takes a `$batch`'s 202 Accepted for the write's success, never reading its changeset's
-    answer (so it knows no new ETag, and reads the order again before its next write): a
-    changeset that failed, as a whole (409) or on a stale ETag (412), is a write lost."""
-
-    def _exchange(self, call, recheck):
-        if not self.batched or call.params:
-            return (yield from super()._exchange(call, recheck))
-        content, kind = odata_batch.changeset(call, SERVICE)
-        answer = yield from self.send(self.io.erp.request(
-            "POST", f"{SERVICE}/$batch", content=content,
-            headers={**self._headers(), "content-type": kind},
-            idempotency_key=call.idempotency_key, correlation_id=call.correlation_id),
-            accept=(403,), recheck=recheck)
-        self.io.store.delete(f"sap-s4/etag/{call.path.split(chr(39))[1]}")
-        return answer
-
-
-class LockFinal(SapErp):
-    """Reads each changeset's answer, but takes a changeset refused as a whole (409: the
-    document is being processed by another user) for a final refusal: that write is given up."""
-
-    def _exchange(self, call, recheck):
-        answer = yield from super()._exchange(call, recheck)
-        if answer.status_code == 409:
-            raise Parked(f"{call.method} {call.path}: 409, and this one never sends it again")
-        return answer
-
-
-class RefusalFinal(OnfleetLastMile):
-    """Takes a registration refused for its validation as the URL's final answer for that
-    trigger: it never registers it again, and that trigger's events are never heard of."""
-
-    def _register(self, url, name, number):
-        if self.io.store.get(f"faulty/refused/{number}"):
-            return
-        answer = yield from self.send(self.io.lastmile.request("POST", "/api/v2/webhooks", json={
-            "url": url, "name": f"sync {name}", "trigger": number}), accept=(400,))
-        if not answer.ok:
-            self.io.store.put(f"faulty/refused/{number}", True)
-
-
-class DisabledUnnoticed(OnfleetLastMile):
-    """Takes a listed webhook for a live one: a webhook Onfleet disabled is never registered
-    anew, and its trigger's events are never heard of again."""
-
-    def keep_webhooks(self):
-        url = self.io.webhook_url("lastmile")
-        listed = (yield from self.send(self.io.lastmile.request("GET", "/api/v2/webhooks"))).json()
-        present = {hook.get("trigger") for hook in listed if hook.get("url") == url}
-        for number, name in TRIGGERS.items():
-            if number not in present:
-                yield from self._register(url, name, number)
-
-
-class NothingReadBack(OnfleetLastMile):
-    """Registers a disabled webhook anew, but reads nothing back: the events sent while it was
-    disabled stay missed."""
-
-    def _read_back(self):
-        yield from ()
-
-
-class HammersOnfleet(ReferenceSync):
-    """Retries the platform's 429 at once, whatever Retry-After says."""
-
-    name = "hammers-onfleet"
-
-    def throttle(self, system, response, backoff, io):
-        if system != "lastmile":
-            super().throttle(system, response, backoff, io)
-
-
-KeepsItsToken = faulty("keeps-its-token", "erp", TokenKept)
-TrustsItsEtag = faulty("trusts-its-etag", "erp", EtagTrusted)
-TrustsTheBatch = faulty("trusts-the-batch", "erp", BatchTrusted)
-GivesUpOnLocks = faulty("gives-up-on-locks", "erp", LockFinal)
-TakesNotFoundAsGone = faulty("takes-not-found-as-gone", "erp", NotFoundIsGone)
-TakesRefusalAsFinal = faulty("takes-refusal-as-final", "lastmile", RefusalFinal)
-ReadsNothingBack = faulty("reads-nothing-back", "lastmile", NothingReadBack)
-MissesDisabledWebhooks = faulty("misses-disabled-webhooks", "lastmile", DisabledUnnoticed)
 
 
 def scenario(*faults: str, dialects: str = "{erp: sap-s4}", orders: int = 30,
@@ -273,7 +156,7 @@ def test_each_onfleet_fault_holds_for_the_reference_and_catches_its_faulty_one(k
 
 # --- the catalogue's scenarios in the dialects --------------------------------------------------
 
-SHIPPED = {"sap-batch-failures": (ReferenceSync, GivesUpOnLocks),
+CATALOGUED = {"sap-batch-failures": (ReferenceSync, GivesUpOnLocks),
            "onfleet-webhook-auto-disable": (ReferenceSync, MissesDisabledWebhooks),
            "sap-csrf-expiry": (ReferenceSync, KeepsItsToken),
            "sap-etag-conflicts": (ReferenceSync, TrustsItsEtag),
@@ -286,36 +169,36 @@ SEEDS = 3
 def test_every_dialect_fault_kind_has_its_scenario_in_the_catalogue():
     # the x12 faults' faulty implementations are shipped: tests/test_faulty.py runs them
     edi = {name for name in catalogue() if name.startswith("x12-")}
-    carried = {fault.kind for name in (*SHIPPED, *edi) for fault in catalogue()[name].faults
+    carried = {fault.kind for name in (*CATALOGUED, *edi) for fault in catalogue()[name].faults
                if fault.needs is not None}  # x12-mailbox-down carries a general outage too
     assert carried == {name for name, kind in KINDS.items() if kind.model.needs is not None}
     assert {kind for kind in carried if KINDS[kind].model.needs[1] != "x12"} == \
         set(CASES) | set(ONFLEET_CASES)
     assert {name for name in catalogue() if name.startswith(("sap-", "onfleet-"))} == \
-        set(SHIPPED)
+        set(CATALOGUED)
 
 
 #: make test plays each scenario's own seed; the 2 after are a sweep (slow)
 @pytest.mark.parametrize(("name", "offset"), [
     pytest.param(name, i, marks=[pytest.mark.slow] if i else [])
-    for name in sorted(SHIPPED) for i in range(SEEDS)])
+    for name in sorted(CATALOGUED) for i in range(SEEDS)])
 def test_each_dialect_scenario_holds_for_its_reference_and_its_fault_reaches_it(name, offset):
     made = catalogue()[name]
     made = made.with_seed(made.seed + offset)
-    world, result = judged(SHIPPED[name][0], made)
+    world, result = judged(CATALOGUED[name][0], made)
     assert not result.violations, [v["message"] for v in result.violations[:3]]
     assert unreached(made, world.ledger.entries, world.horizon) == []
 
 
 #: which dialect scenarios catch each faulty variant: its own only, but for the one that never
 #: reads a changeset's answer, which misses a stale ETag's 412 in it as well as a lock's 409
-CAUGHT_BY = {faulty: {name} for name, (_reference, faulty) in SHIPPED.items()} | {
+CAUGHT_BY = {faulty: {name} for name, (_reference, faulty) in CATALOGUED.items()} | {
     TrustsTheBatch: {"sap-batch-failures", "sap-etag-conflicts"}}
 
 
 @pytest.mark.parametrize("faulty", list(CAUGHT_BY), ids=lambda faulty: faulty.name)
 def test_each_dialect_scenario_catches_its_own_faulty_implementation_only(faulty):
-    caught = {name for name in SHIPPED if judged(faulty, catalogue()[name])[1].violations}
+    caught = {name for name in CATALOGUED if judged(faulty, catalogue()[name])[1].violations}
     assert caught == CAUGHT_BY[faulty]
 
 

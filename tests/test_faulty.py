@@ -47,6 +47,15 @@ CAUGHT = {
     "faulty-x12-rejection-is-final": "x12-rejected-tenders",
     "faulty-x12-poller-dies": "x12-mailbox-down",
     "faulty-x12-gives-up-late-tenders": "x12-late-990",
+    "faulty-sap-keeps-its-token": "sap-csrf-expiry",
+    "faulty-sap-trusts-its-etag": "sap-etag-conflicts",
+    "faulty-sap-trusts-the-batch": "sap-batch-failures",
+    "faulty-sap-gives-up-on-locks": "sap-batch-failures",
+    "faulty-sap-not-found-is-gone": "sap-thin-events",
+    "faulty-onfleet-refusal-is-final": "onfleet-webhook-validation",
+    "faulty-onfleet-misses-disabled-webhooks": "onfleet-webhook-auto-disable",
+    "faulty-onfleet-reads-nothing-back": "onfleet-webhook-auto-disable",
+    "faulty-onfleet-hammers": "onfleet-org-rate-limit",
 }
 
 

@@ -50,8 +50,8 @@ from seatrial.contracts.expectations import (
 )
 from seatrial.model.envelope import EPOCH
 from seatrial.model.vocabulary import ERP_LIFECYCLE, ERP_RETURNED
-from seatrial.sdk import IO
-from seatrial.sync_implementations.connectors import Links, SapErp
+from seatrial.sync_implementations.connectors import Connectors, speaking
+from seatrial.sync_implementations.connectors.erp_sap_s4 import SapErp
 from seatrial.sync_implementations.reference import ReferenceSync
 
 
@@ -62,12 +62,8 @@ class _OneWriteEach(SapErp):
 class WritesOneByOne(ReferenceSync):
     """The reference, its SAP writes one request each rather than `$batch` changesets."""
 
-    def links(self, io: IO) -> Links:
-        made = super().links(io)
-        if type(made.erp) is SapErp:
-            made = made._replace(erp=_OneWriteEach(io, made.erp.send, made.erp.take))
-            self.connected = io, made
-        return made
+    def connectors(self) -> Connectors:
+        return speaking("erp", "sap-s4", _OneWriteEach)
 
 SERVICE = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 ORDER_PATH = f"{SERVICE}/A_SalesOrder('{ORDER}')"

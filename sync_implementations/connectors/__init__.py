@@ -30,7 +30,7 @@ from seatrial.sync_implementations.connectors.tms import Tms
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 
 __all__ = ["CONNECTORS", "Connector", "Connectors", "Links", "Order", "Parked", "Recheck",
-           "Send", "Take", "links"]
+           "Send", "Take", "links", "speaking"]
 
 #: system -> dialect -> its connector
 Connectors = dict[str, dict[str, type[Connector]]]
@@ -39,6 +39,12 @@ CONNECTORS: Connectors = {
     "tms": {"canonical": Tms, "x12": TmsX12},
     "lastmile": {"canonical": LastMile, "onfleet": OnfleetLastMile},
 }
+
+
+def speaking(system: str, dialect: str, connector: type[Connector]) -> Connectors:
+    """The built-in connectors, with `connector` speaking to `system` in `dialect`: how an
+    implementation changes one wire and keeps the rest (its `connectors()`)."""
+    return {**CONNECTORS, system: {**CONNECTORS[system], dialect: connector}}
 
 
 class Links(NamedTuple):
