@@ -125,6 +125,10 @@ def derived(event: Event, tag: str, **changes: Any) -> Event:
     return event._replace(event_id=f"{event.event_id}-{tag}", **changes)
 
 
+#: a validation request passed on: the answer's status (None: none came) and body
+Answer = Callable[[], tuple[int | None, str]]
+
+
 class Webhooks(Protocol):
     """What the webhook dispatcher lets a fault do beyond one event's delivery."""
 
@@ -202,6 +206,13 @@ class Effect(Generic[F]):
         it reaches the SUT's edge: why it fails there, never reaching the SUT; None: it goes
         through."""
         return None
+
+    def on_validation(self, now: float, through: Answer) -> tuple[int | None, str]:
+        """A webhook registration's validation request at `now`, on its way from the platform
+        to the SUT's endpoint and back: the answer the platform gets. `through` passes it on
+        (to the SUT, or the next fault on the way); a fault that does not touch it returns
+        what `through` answers."""
+        return through()
 
     def on_webhooks(self, webhooks: Webhooks) -> None:
         """Once, as the webhook dispatcher is built (at simulated time zero)."""

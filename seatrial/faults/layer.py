@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from seatrial.faults.base import CallPlan, Delivery, DeliveryPlan, Effect, Note
+from seatrial.faults.base import Answer, CallPlan, Delivery, DeliveryPlan, Effect, Note
 from seatrial.faults.kinds import KINDS
 from seatrial.model.envelope import SYSTEMS, Event
 from seatrial.simulators.dialect import dialect
@@ -95,6 +96,14 @@ class FaultLayer:
             if effect.active(now) and (failure := effect.on_attempt(now)) is not None:
                 return failure
         return None
+
+    def validation(self, now: float, through: Answer) -> tuple[int | None, str]:
+        """A webhook registration's validation request at `now`, passed on by every fault on
+        its way (`Effect.on_validation`, the last fault outermost) and then by `through`."""
+        answer = through
+        for effect in self.effects:
+            answer = partial(effect.on_validation, now, answer)
+        return answer()
 
     def plan_call(self, system: str, now: float) -> CallPlan:
         plan = CallPlan(self._api_base[system].uniform(*BASELINE_API_LATENCY))

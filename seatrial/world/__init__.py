@@ -143,8 +143,9 @@ class World:
 
     def _validate(self, url: str, check: str) -> tuple[int | None, str]:
         """A last-mile webhook registration's validation request: the receiver's (built after
-        the cores, which the network it needs serves)."""
-        return self.receiver.validate("lastmile", url, check)
+        the cores, which the network it needs serves), through the faults on its way."""
+        return self.faults.validation(
+            self.env.now, lambda: self.receiver.validate("lastmile", url, check))
 
     def served(self, system: str) -> Any:
         """What `system`'s API serves in its dialect (`seatrial.faults.base.Systems`, for a

@@ -6,11 +6,12 @@ again. Only the `onfleet` last-mile platform validates webhooks."""
 
 from __future__ import annotations
 
+import random
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from seatrial.faults.base import Effect, Fault, Kind, Systems
+from seatrial.faults.base import Answer, Effect, Fault, Kind
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -32,25 +33,23 @@ class WebhookValidationFails(Fault):
 
 
 class WebhookValidationFailsEffect(Effect[WebhookValidationFails]):
-    """Sits on the way between the platform and the SUT's endpoint: the platform's core calls
-    its validation port as always (`LastMileCore.validate`, which the world gave it), and
-    this effect's stands in front of the world's."""
+    """Sits on the way between the platform and the SUT's endpoint (`on_validation`): the
+    platform's core asks its validation port as always, and the request passes here."""
 
-    __slots__ = ("clock", "left", "through")
+    __slots__ = ("left",)
 
-    def on_systems(self, systems: Systems) -> None:
-        platform = systems.served("lastmile")
-        self.clock, self.through, self.left = platform.clock, platform.validate, \
-            self.fault.times
-        platform.validate = self.validate
+    def __init__(self, fault: WebhookValidationFails, horizon: float,
+                 rng: random.Random) -> None:
+        super().__init__(fault, horizon, rng)
+        self.left = fault.times  # the validation requests still to fail
 
-    def validate(self, url: str, check: str) -> tuple[int | None, str]:
-        if self.left <= 0 or self.clock() < self.start:
-            return self.through(url, check)
+    def on_validation(self, now: float, through: Answer) -> tuple[int | None, str]:
+        if self.left <= 0 or now < self.start:
+            return through()
         self.left -= 1
         if self.fault.mode == "timeout":
             return None, "the validation request timed out (webhook_validation_fails)"
-        status, body = self.through(url, check)
+        status, body = through()
         return status, body[::-1] + "~"  # the answer, mangled on its way back
 
 
