@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seatrial import __version__, targets
 from seatrial.judge.invariants import NAMES
 from seatrial.judge.result import RunResult
+
+if TYPE_CHECKING:
+    from seatrial.scenario import Scenario
 
 REFERENCE = "reference"
 
@@ -34,6 +37,15 @@ class Implementation:
     name: str
     defect: str | None = None
     exists_for: str | None = None  # the invariant that exists to catch this defect
+    needs: tuple[str, str] | None = None  # (system, dialect) its defect lives in
+
+    def meets(self, scenarios: Iterable[Scenario]) -> bool:
+        """Whether any of `scenarios` can meet its defect: one where the system it `needs`
+        speaks that dialect (any, when it needs none)."""
+        if self.needs is None:
+            return True
+        system, dialect = self.needs
+        return any(getattr(scenario.dialects, system) == dialect for scenario in scenarios)
 
     @property
     def is_reference(self) -> bool:
@@ -57,6 +69,14 @@ def choose(only: Iterable[str] = ()) -> list[str]:
         raise CalibrationError(f"--only {', '.join(unknown)}: no shipped implementation of that "
                                f"name; known: {', '.join(every)}")
     return [name for name in every if name in wanted] if wanted else every
+
+
+def unmet(implementations: Iterable[Implementation],
+          scenarios: Sequence[Scenario]) -> list[Implementation]:
+    """The implementations whose defect none of `scenarios` can meet (`Implementation.meets`):
+    a calibration leaves them out and says so, since they would escape through no fault of
+    the checks (an X12 collector's defect where every TMS speaks Seatrial's own API)."""
+    return [impl for impl in implementations if not impl.meets(scenarios)]
 
 
 def violation_counts(result: RunResult) -> dict[str, int]:
@@ -127,6 +147,8 @@ class Calibration:
     scenarios: list[str]
     seeds: dict[str, list[int]]  # scenario -> the seeds it ran with
     rows: list[Row]
+    #: implementations not run: none of the scenarios speaks the dialect their defect needs
+    left_out: list[Implementation] = field(default_factory=list)
 
     @property
     def reference(self) -> Row | None:
@@ -178,11 +200,15 @@ class Calibration:
                                "escaped": self.escaped,
                                "missed_as_meant": self.missed_as_meant},
             "false_positives": self.false_positives,
+            "left_out": [{"name": impl.name, "needs": dict(zip(("system", "dialect"),
+                                                                impl.needs or (), strict=True))}
+                         for impl in self.left_out],
         }
 
 
 def build(implementations: Sequence[Implementation], scenarios: Sequence[str],
-          results: Iterable[RunResult]) -> Calibration:
+          results: Iterable[RunResult],
+          left_out: Sequence[Implementation] = ()) -> Calibration:
     """Group results (matched to implementations by `RunResult.target`) into the matrix.
     Results for implementations or scenarios not listed are ignored."""
     rows = {impl.name: Row(impl, list(scenarios)) for impl in implementations}
@@ -194,4 +220,4 @@ def build(implementations: Sequence[Implementation], scenarios: Sequence[str],
         rows[result.target].runs.append(result)
         if result.seed not in seeds[result.scenario]:
             seeds[result.scenario].append(result.seed)
-    return Calibration(list(scenarios), seeds, list(rows.values()))
+    return Calibration(list(scenarios), seeds, list(rows.values()), list(left_out))

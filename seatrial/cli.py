@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seatrial import __version__
-from seatrial.calibrate import CalibrationError, Implementation, choose
+from seatrial.calibrate import CalibrationError, Implementation, choose, unmet
 from seatrial.calibrate import build as build_calibration
 from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import (
@@ -538,17 +538,30 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     below, or - when every seed held), the mutation score (faulty implementations caught, with
     at least one violation in at least one run, out of all of them, naming any that escaped
     and any caught only by another invariant than the one it exists for),
-    the false positives (every reference run with a violation) and a one-line verdict."""
+    the false positives (every reference run with a violation) and a one-line verdict.
+
+    A faulty implementation whose defect lives in a vendor dialect's connector (the faulty-x12-*,
+    faulty-sap-* and faulty-onfleet-* ones) takes part only where some scenario speaks that
+    dialect (its own scenarios, or --dialect); elsewhere it is listed as left out."""
     check_writable("--json", json_path)
     check_writable("--html", html_path)
     try:
         names = choose(only)
-        implementations = [Implementation(name, target.defect, target.exists_for)
+        implementations = [Implementation(name, target.defect, target.exists_for, target.needs)
                            for name, target in ((name, resolve(name)) for name in names)]
     except (CalibrationError, TargetError) as error:
         raise InputError(str(error)) from None
     chosen = carried(spoken(_distinct(_load(scenarios) if scenarios else gate_suite()),
                             dialects), channel)
+    left_out = unmet(implementations, chosen)
+    named = [impl for impl in left_out if impl.name in only]
+    if named:
+        impl = named[0]
+        system, dialect = impl.needs or ("", "")
+        raise InputError(f"--only {impl.name}: its defect needs the {system} speaking "
+                         f"{dialect}, and none of the scenarios does; add --dialect "
+                         f"{system}={dialect}, or name a scenario in that dialect")
+    implementations = [impl for impl in implementations if impl not in left_out]
     plan = seeded(chosen, seed, seeds, CALIBRATION_SEEDS)
 
     pairs = [(scenario, impl.name) for impl in implementations for scenario in plan]
@@ -560,7 +573,8 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
         click.echo(f"interrupted after {len(stop.finished)} of {len(pairs)} runs; nothing "
                    "written (a partial matrix is not a calibration)", err=True)
         sys.exit(INTERRUPTED)
-    calibration = build_calibration(implementations, [s.name for s in chosen], results)
+    calibration = build_calibration(implementations, [s.name for s in chosen], results,
+                                    left_out)
     render_matrix(_wide_console(), calibration)
     document = calibration.to_json()
     _write_reports(("--json", json_path, lambda: _json_text(document)),

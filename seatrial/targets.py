@@ -32,6 +32,13 @@ class Target:
         """The invariant that exists to catch a shipped faulty implementation's defect."""
         return getattr(self.factory, "exists_for", None)
 
+    @property
+    def needs(self) -> tuple[str, str] | None:
+        """(system, dialect) a shipped faulty implementation's defect lives in (its connector
+        for that vendor's wire), so that only a scenario where that system speaks that dialect
+        can meet it; None: any scenario can."""
+        return getattr(self.factory, "needs", None)
+
 
 URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 

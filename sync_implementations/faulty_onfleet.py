@@ -29,6 +29,7 @@ class TakesRefusalAsFinal(ReferenceSync):
     name = "faulty-onfleet-refusal-is-final"
     defect = "never registers a webhook again after Onfleet refused its validation once"
     exists_for = "stages-converge"
+    needs = ("lastmile", "onfleet")
 
     def connectors(self) -> Connectors:
         return speaking("lastmile", "onfleet", _RefusalFinal)
@@ -51,6 +52,7 @@ class MissesDisabledWebhooks(ReferenceSync):
     name = "faulty-onfleet-misses-disabled-webhooks"
     defect = "never notices a webhook Onfleet disabled: that trigger's events stop for good"
     exists_for = "stages-converge"
+    needs = ("lastmile", "onfleet")
 
     def connectors(self) -> Connectors:
         return speaking("lastmile", "onfleet", _DisabledUnnoticed)
@@ -68,6 +70,7 @@ class ReadsNothingBack(ReferenceSync):
     name = "faulty-onfleet-reads-nothing-back"
     defect = "re-registers a disabled webhook but never reads back the tasks whose events it missed"
     exists_for = "stages-converge"
+    needs = ("lastmile", "onfleet")
 
     def connectors(self) -> Connectors:
         return speaking("lastmile", "onfleet", _NothingReadBack)
@@ -80,6 +83,7 @@ class HammersOnfleet(ReferenceSync):
     name = "faulty-onfleet-hammers"
     defect = "retries Onfleet's 429 at once, ignoring Retry-After"
     exists_for = "rate-limit-respected"
+    needs = ("lastmile", "onfleet")
 
     def throttle(self, system: str, response: Response, backoff: float, io: IO) -> None:
         if system != "lastmile":

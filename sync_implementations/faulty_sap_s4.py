@@ -29,6 +29,7 @@ class KeepsItsToken(ReferenceSync):
     name = "faulty-sap-keeps-its-token"
     defect = "fetches one CSRF token and never another: after the session ends every write is lost"
     exists_for = "converge"
+    needs = ("erp", "sap-s4")
 
     def connectors(self) -> Connectors:
         return speaking("erp", "sap-s4", _TokenKept)
@@ -49,6 +50,7 @@ class TrustsItsEtag(ReferenceSync):
     name = "faulty-sap-trusts-its-etag"
     defect = "gives a write up on 412 Precondition Failed instead of reading the order again"
     exists_for = "converge"
+    needs = ("erp", "sap-s4")
 
     def connectors(self) -> Connectors:
         return speaking("erp", "sap-s4", _EtagTrusted)
@@ -75,6 +77,7 @@ class TrustsTheBatch(ReferenceSync):
     name = "faulty-sap-trusts-the-batch"
     defect = "takes a $batch's 202 for success without reading its changeset's answer"
     exists_for = "stages-converge"
+    needs = ("erp", "sap-s4")
 
     def connectors(self) -> Connectors:
         return speaking("erp", "sap-s4", _BatchTrusted)
@@ -95,6 +98,7 @@ class GivesUpOnLocks(ReferenceSync):
     name = "faulty-sap-gives-up-on-locks"
     defect = "gives a write up when its $batch changeset fails as a whole (409), never resends"
     exists_for = "converge"
+    needs = ("erp", "sap-s4")
 
     def connectors(self) -> Connectors:
         return speaking("erp", "sap-s4", _LockFinal)
@@ -111,6 +115,7 @@ class TakesNotFoundAsGone(ReferenceSync):
     name = "faulty-sap-not-found-is-gone"
     defect = "takes a 404 for an order an event announced as no such order, never reads again"
     exists_for = "shipment-per-order"
+    needs = ("erp", "sap-s4")
 
     def connectors(self) -> Connectors:
         return speaking("erp", "sap-s4", _NotFoundIsGone)

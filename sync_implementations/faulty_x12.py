@@ -33,6 +33,7 @@ class StopsAtDuplicateInterchange(ReferenceSync):
     defect = ("stops collecting at a retransmitted interchange (an ISA13 taken before): every "
               "file listed after it waits for good")
     exists_for = "converge"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_StopsAtCopy)
@@ -51,6 +52,7 @@ class DeletesUnreadableFile(ReferenceSync):
     defect = ("deletes a file that does not parse as an interchange: one listed mid-write is "
               "lost, with every event it carries")
     exists_for = "converge"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_DeletesUnreadable)
@@ -70,6 +72,7 @@ class ReadsFirstSetOnly(ReferenceSync):
     defect = ("reads only the first transaction set of each group: the other 214s of a "
               "batched interchange are lost")
     exists_for = "converge"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_FirstSetOnly)
@@ -88,6 +91,7 @@ class SendsNo997(ReferenceSync):
     name = "faulty-x12-no-997"
     defect = "never acknowledges the TMS's interchanges with a 997"
     exists_for = "x12-acknowledged"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_NoAcknowledgments)
@@ -105,6 +109,7 @@ class TakesRejectionAsFinal(ReferenceSync):
     name = "faulty-x12-rejection-is-final"
     defect = "parks a tender at the first 997 rejection: a glitch at the partner loses the order"
     exists_for = "shipment-per-order"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_RejectionIsFinal)
@@ -124,6 +129,7 @@ class PollerDiesWhenRefused(ReferenceSync):
     name = "faulty-x12-poller-dies"
     defect = "its mailbox poller dies on the first refused connection and is never restarted"
     exists_for = "converge"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_LooksOnce)
@@ -145,6 +151,7 @@ class GivesUpLateTenders(ReferenceSync):
     defect = ("parks the order when no 990 comes by the tender's respond-by: the late 990's "
               "booked load never reaches the ERP")
     exists_for = "converge"
+    needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_TenderExpires)

@@ -13,7 +13,9 @@ from seatrial.calibrate import (
     choose,
     run_json,
     shipped,
+    unmet,
 )
+from seatrial.catalogue import catalogue
 from seatrial.cli import main
 from seatrial.judge.result import RunResult, slim
 
@@ -211,3 +213,37 @@ def test_bad_input_exits_2_with_a_message(args, message):
     assert outcome.exit_code == 2
     assert message in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_an_implementation_meets_only_scenarios_in_the_dialect_its_defect_needs():
+    collector = Implementation("faulty-collector", "loses files", "converge", ("tms", "x12"))
+    canonical, in_x12 = catalogue()["happy-path"], catalogue()["x12-happy-path"]
+    assert unmet([REFERENCE, collector], [canonical]) == [collector]
+    assert unmet([REFERENCE, collector], [canonical, in_x12]) == []
+    document = build([REFERENCE], ["happy-path"], [result("reference", "happy-path", 1)],
+                     [collector]).to_json()
+    assert document["left_out"] == [{"name": "faulty-collector",
+                                     "needs": {"system": "tms", "dialect": "x12"}}]
+
+
+def test_calibrate_leaves_out_the_dialect_faulty_ones_where_no_scenario_speaks_theirs(tmp_path):
+    scenario = tmp_path / "quiet.yaml"
+    scenario.write_text(QUIET)
+    report = tmp_path / "r.json"
+    outcome = invoke("calibrate", str(scenario), "--seed", "3", "--json", str(report))
+    document = json.loads(report.read_text())
+    needing = {name for name in shipped() if targets.resolve(name).needs}
+    assert {"faulty-x12-no-997", "faulty-sap-keeps-its-token",
+            "faulty-onfleet-hammers"} <= needing
+    assert {impl["name"] for impl in document["left_out"]} == needing
+    assert not needing & {impl["name"] for impl in document["implementations"]}
+    assert not needing & set(document["mutation_score"]["escaped"])
+    assert "left out faulty-x12-no-997: its defect needs the tms speaking x12" in \
+        " ".join(outcome.output.split())
+
+
+def test_naming_an_implementation_no_scenario_can_meet_exits_2():
+    outcome = invoke("calibrate", "happy-path", "--seed", "1", "--only", "faulty-x12-no-997")
+    assert outcome.exit_code == 2
+    assert "--only faulty-x12-no-997: its defect needs the tms speaking x12" in outcome.output
+    assert "--dialect tms=x12" in outcome.output

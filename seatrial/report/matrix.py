@@ -70,6 +70,13 @@ def render(console: Console, calibration: Calibration) -> None:
                           f"{escape(row.implementation.exists_for or '')}, the invariant it "
                           "exists for")
 
+    for impl in calibration.left_out:
+        system, dialect = impl.needs or ("", "")
+        console.print(f"  [yellow]left out[/] {escape(impl.name)}: its defect needs the "
+                      f"{system} speaking {dialect}, and no scenario here does (add --dialect "
+                      f"{system}={dialect}, or calibrate it on its own scenarios)",
+                      highlight=False)
+
     if calibration.reference is None:
         console.print("[bold]False positives[/]: reference not run (see --only)")
     elif not calibration.false_positives:
