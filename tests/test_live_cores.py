@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -22,9 +23,10 @@ from suts import SEATRIAL
 from seatrial.catalogue import catalogue
 from seatrial.judge.inconclusive import lag_sentence
 from seatrial.lag import CORES
+from seatrial.live import cores
 from seatrial.live.clock import LiveClock
-from seatrial.live.cores import Reading, read
-from seatrial.live.runner import LiveOptions, LiveTarget, play_live
+from seatrial.live.cores import CoreWatch, Reading, read
+from seatrial.live.runner import LiveOptions, LiveTarget, play_live, quiescent
 from seatrial.run import judge
 
 SCHEDSTAT = Path("/proc/self/schedstat").exists()
@@ -45,6 +47,47 @@ def test_a_wait_counts_only_as_far_as_others_ran():
     assert Reading(1.5, 1.8, 12.5).waited_for_others(before) == pytest.approx(0.8)
     # a kernel without the statistics says nothing
     assert Reading(1.5, None, None).waited_for_others(before) == 0.0
+
+
+def test_a_core_watch_tells_how_long_the_sut_waited_since_a_moment(monkeypatch):
+    # two readings of no wait, then one in which it waited 30 ms while others ran
+    readings = iter([Reading(0.0, 0.0, 0.0), Reading(0.01, 0.0, 0.05),
+                     Reading(0.02, 0.03, 0.15)])
+    last = [Reading(0.0, 0.0, 0.0)]
+
+    def read_next(_main):
+        last[0] = next(readings, last[0])
+        return last[0]
+
+    monkeypatch.setattr(cores, "sut_processes", lambda _process: SimpleNamespace(pid=7))
+    monkeypatch.setattr(cores, "read", read_next)
+    clock = SimpleNamespace(scale=1.0, sim_now=lambda: 0.0,
+                            lag=SimpleNamespace(note=lambda *_args: None))
+    watch = CoreWatch(clock, None, 1.0)
+
+    async def watched(seconds: float) -> tuple[float, float]:
+        began = asyncio.get_running_loop().time()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watch.watch(), seconds)
+        return began, asyncio.get_running_loop().time()
+
+    assert watch.waited_since(0.0) == 0.0
+    began, ended = asyncio.run(watched(0.4))
+    assert watch.waited_since(began) == pytest.approx(0.03)
+    assert watch.waited_since(ended) == 0.0  # nothing since the last reading
+
+
+def test_a_quiet_stretch_counts_only_the_time_the_sut_was_not_kept_off_the_cores():
+    now = time.monotonic()
+    session = SimpleNamespace(
+        world=SimpleNamespace(env=SimpleNamespace(peek=lambda: 10.0), horizon=5.0),
+        remote=SimpleNamespace(inflight=0, last=now - 3.0),
+        stack=SimpleNamespace(activity=SimpleNamespace(open=0, last=now - 3.0)))
+    assert quiescent(session, 2.0)  # no traffic for 3 s: settled
+    # ...unless the SUT waited for a core for 1.5 of them: it may have work it took and could
+    # not do yet (the x12 reference's last 210, not looked at when such a run ended)
+    assert not quiescent(session, 2.0, lambda since: 1.5 if since <= now - 3.0 else 0.0)
+    assert quiescent(session, 2.0, lambda _since: 0.5)  # 2.5 s of its own: settled
 
 
 @contextlib.contextmanager

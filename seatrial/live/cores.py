@@ -19,6 +19,7 @@ was kept off the cores is inconclusive, as one where the harness was late.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import os
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from seatrial.live.process import SutProcess
 
 #: wall seconds between two readings of the SUT's counters during a run
 EVERY = 0.05
+#: readings kept for `CoreWatch.waited_since`: five minutes' worth
+KEPT = int(300 / EVERY)
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal (not idle, not iowait)
 
@@ -136,6 +139,18 @@ class CoreWatch:
         self.clock, self.process = clock, process
         self.window = max(window, EVERY)
         self._recent: collections.deque[tuple[float, float]] = collections.deque()
+        #: (the loop's clock, `time.monotonic`; the SUT's waits so far) at each reading, for
+        #: `waited_since`: the last `KEPT` of them
+        self._waits: collections.deque[tuple[float, float]] = collections.deque(maxlen=KEPT)
+
+    def waited_since(self, since: float) -> float:
+        """Wall seconds the SUT waited for a core while others ran since `since` (the loop's
+        clock), as far as the readings kept reach back: the part of a quiet stretch in which
+        it could not have been working (seatrial.live.runner.quiescent)."""
+        if not self._waits:
+            return 0.0
+        before = bisect.bisect_right(self._waits, since, key=lambda wait: wait[0]) - 1
+        return self._waits[-1][1] - self._waits[max(before, 0)][1]
 
     async def watch(self) -> None:
         """Until cancelled. A restarted SUT (a crash fault) is a new process: read afresh."""
@@ -151,6 +166,7 @@ class CoreWatch:
             if main.pid == pid and last is not None:
                 waited = now.waited_for_others(last)
                 at = loop.time()
+                self._waits.append((at, (self._waits[-1][1] if self._waits else 0.0) + waited))
                 self._recent.append((at, waited))
                 total += waited
                 while self._recent and self._recent[0][0] < at - self.window:

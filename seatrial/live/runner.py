@@ -213,19 +213,27 @@ async def _warm_up(scenario: Scenario, log: EventLog | None, target: LiveTarget,
     return choose(measured, scenario, ceiling)
 
 
-def quiescent(session: LiveSession, quiet: float) -> bool:
+def quiescent(session: LiveSession, quiet: float,
+              waited_since: Callable[[float], float] = lambda _since: 0.0) -> bool:
     """Nothing scheduled before the horizon, nothing in flight either way, and no traffic for
-    `quiet` wall seconds."""
+    `quiet` wall seconds of the SUT's own: a stretch in which it waited for a core while others
+    ran (`waited_since`, `CoreWatch.waited_since` for a SUT Seatrial started) does not count.
+    A SUT kept off the cores may still have work it took (a delivery it answered, a file it
+    has not looked at yet): ending the run then would judge it on work it had no time to do,
+    a violation that does not depend on time and is not its own."""
     world, remote, activity = session.world, session.remote, session.stack.activity
-    return (world.env.peek() >= world.horizon and remote.inflight == 0 and activity.open == 0
-            and time.monotonic() - max(remote.last, activity.last) >= quiet)
+    if world.env.peek() < world.horizon or remote.inflight or activity.open:
+        return False
+    last = max(remote.last, activity.last)
+    return time.monotonic() - last - waited_since(last) >= quiet
 
 
 async def _play(session: LiveSession, options: LiveOptions) -> float:
     """Drive the world until quiescence, the drain deadline or the horizon."""
     world, clock = session.world, session.stack.clock
     driver = asyncio.create_task(clock.drive(world.horizon))
-    cores = _watch_cores(session)
+    watch = _core_watch(session)
+    cores = None if watch is None else asyncio.create_task(watch.watch())
     deadline = math.inf
     try:
         while not driver.done():
@@ -236,7 +244,9 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
                 continue  # the release wave is still on
             if options.drain is not None and deadline == math.inf:
                 deadline = time.monotonic() + options.drain
-            if quiescent(session, options.quiet) or time.monotonic() >= deadline:
+            settled = quiescent(session, options.quiet) if watch is None else \
+                quiescent(session, options.quiet, watch.waited_since)
+            if settled or time.monotonic() >= deadline:
                 break
     finally:
         for task in (driver, cores):
@@ -248,12 +258,11 @@ async def _play(session: LiveSession, options: LiveOptions) -> float:
     return clock.sync()
 
 
-def _watch_cores(session: LiveSession) -> asyncio.Task | None:
+def _core_watch(session: LiveSession) -> CoreWatch | None:
     """A SUT Seatrial started is watched for waits for a core (seatrial.live.cores) over the
     tightest time limit judged; nothing to watch without one, or for a SUT not ours."""
     limit = tightest_limit(session.world.scenario)
     process = session.remote.process
     if limit is None or process is None:
         return None
-    watch = CoreWatch(session.stack.clock, process, limit[1] / session.stack.clock.scale)
-    return asyncio.create_task(watch.watch())
+    return CoreWatch(session.stack.clock, process, limit[1] / session.stack.clock.scale)
