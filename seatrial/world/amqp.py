@@ -48,6 +48,21 @@ DELIVERY_LIMIT = 20
 RECONNECT = 5.0
 
 
+def exchange_name(system: str) -> str:
+    """The topic exchange `system`'s events are published to (routing key: the event type)."""
+    return f"seatrial.{system}"
+
+
+def queue_name(system: str) -> str:
+    """The quorum queue bound to `system`'s exchange with `#`: what the SUT consumes."""
+    return f"seatrial.{system}.events"
+
+
+def dead_letter_name(system: str) -> str:
+    """The dead-letter exchange of `system`'s queue, and the queue bound to it."""
+    return f"seatrial.{system}.dead"
+
+
 @dataclass(slots=True)
 class Message:
     """One message in a queue: what the gateway published, and how often it was delivered."""

@@ -1,0 +1,158 @@
+"""The amqp channel live (seatrial.live.amqp_channel): a run's events published to a real
+RabbitMQ in the documented topology, consumed by the SUT through the consumer-facing proxy,
+every delivery and answer in the ledger as the in-process channel records them.
+
+- a stock AMQP client (aio-pika, none of Seatrial's consumer code) consumes a run's events
+  with the run's credentials from the queues the settings name: the canonical envelope with
+  the CloudEvents and Standard Webhooks headers; its ack, nack with requeue and reject are in
+  the ledger, and the rejected message comes back from the dead-letter queue as `dead-letter`;
+- `seatrial run --channel amqp --target-cmd "seatrial sut reference"` holds happy-path, every
+  delivery acked, and leaves no broker, process or folder behind;
+- naive is caught over the broker where a repeat shows without any deadline: duplicated
+  messages.
+
+Marked wall_clock (live runs, a broker's boot). Where no rabbitmq-server is installed they
+are skipped, saying how to install it, and fail where CI is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+
+import aio_pika
+import pytest
+from suts import SEATRIAL, with_control
+from test_live import SMALL, run_cli
+from test_rabbitmq import installed, spawned_in
+
+from seatrial.catalogue import catalogue
+from seatrial.live.amqp_channel import BrokerRun
+from seatrial.live.broker import Broker, runs_broker
+from seatrial.live.settings import AMQP_URL, amqp_queue_setting, secret_setting
+from seatrial.live.stack import SimulatorStack
+from seatrial.model.envelope import EPOCH, Event
+from seatrial.scenario_yaml import dump_scenario
+from seatrial.sdk.webhooks import Webhook, verify
+from seatrial.world.drives import Idle
+
+pytestmark = pytest.mark.wall_clock
+
+PACE = "2400"  # as tests/test_dialect_gate_live.py: slow enough for the SUT on 2 busy cores
+
+
+@pytest.fixture(scope="module")
+def rabbitmq() -> Iterator[Broker]:
+    installed()
+    with runs_broker(None) as broker:
+        yield broker
+
+
+def event(n: int) -> Event:
+    when = EPOCH + timedelta(hours=1)
+    return Event(f"evt_erp_{n:07d}", "order.released", "erp", n, when, when, "ACT",
+                 f"corr-SO-{n:06d}", f"SO-{n:06d}", payload={"order_id": f"SO-{n:06d}"})
+
+
+async def consume_a_run(host: Broker) -> tuple[list[tuple[str, str, dict]], list, dict]:
+    """Three events published by a run's channel, consumed with aio-pika from the settings
+    the SUT gets: the first acked, the second nacked with requeue then acked, the third
+    rejected; what the client received, the ledger, and the settings."""
+    scenario = catalogue()["happy-path"].model_copy(update={"channel": "amqp", "faults": ()})
+    async with BrokerRun(host) as link:
+        stack = SimulatorStack(scenario, 1.0, drive=Idle(), channel=link.opener)
+        settings = {**await link.attach(), secret_setting("erp"): stack.secrets["erp"]}
+        stack.clock.start()
+        for n in (1, 2, 3):
+            stack.world.channel.publish(event(n))
+        stack.clock.kick()
+        received = []
+        connection = await aio_pika.connect(settings[AMQP_URL])
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(settings[amqp_queue_setting("erp")])
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    body = json.loads(message.body)
+                    received.append((body["event_id"], message.routing_key,
+                                     dict(message.headers)))
+                    if body["event_id"] == "evt_erp_0000002" and not message.redelivered:
+                        await message.nack(requeue=True)
+                    elif body["event_id"] == "evt_erp_0000003":
+                        await message.reject(requeue=False)
+                    else:
+                        await message.ack()
+                    if len(received) == 4:
+                        break
+        for _ in range(100):  # the dead letter comes back to the harness
+            if any(e.kind == "dead-letter" for e in stack.world.ledger.entries):
+                break
+            await asyncio.sleep(0.1)
+        ledger = list(stack.world.ledger.entries)
+        await stack.stop()
+    return received, ledger, settings
+
+
+def test_a_stock_client_consumes_a_runs_events_with_its_credentials(rabbitmq):
+    received, ledger, settings = asyncio.run(consume_a_run(rabbitmq))
+    assert settings[AMQP_URL].startswith("amqp://seatrial:")
+    assert settings[AMQP_URL].rpartition("/")[2].startswith("seatrial-")  # the run's vhost
+    assert sorted(ref for ref, _, _ in received) == [  # in the order their latencies allow
+        "evt_erp_0000001", "evt_erp_0000002", "evt_erp_0000002", "evt_erp_0000003"]
+    ref, routing_key, headers = next(got for got in received if got[0] == "evt_erp_0000001")
+    assert routing_key == "order.released"
+    assert headers["cloudEvents:id"] == ref and headers["cloudEvents:type"] == "order.released"
+    assert headers["cloudEvents:specversion"] == "1.0"
+    body = json.dumps(event(1).to_json(), separators=(",", ":")).encode()
+    assert verify(Webhook.received(event(1), body, headers),
+                  settings[secret_setting("erp")], EPOCH.now(EPOCH.tzinfo))
+    story = [(e.kind, e.ref, e.data.get("attempt"), bool(e.data.get("redelivered")))
+             for e in ledger if e.kind in ("deliver", "ack", "nack", "reject", "dead-letter")]
+    assert [s for s in story if s[1] == "evt_erp_0000002"] == [
+        ("deliver", "evt_erp_0000002", 1, False), ("nack", "evt_erp_0000002", 1, False),
+        ("deliver", "evt_erp_0000002", 2, True), ("ack", "evt_erp_0000002", 2, False)]
+    assert [s for s in story if s[1] == "evt_erp_0000003"] == [
+        ("deliver", "evt_erp_0000003", 1, False), ("reject", "evt_erp_0000003", 1, False),
+        ("dead-letter", "evt_erp_0000003", None, False)]
+    dead, = (e for e in ledger if e.kind == "dead-letter")
+    assert dead.data == {"deliveries": 1, "reason": "rejected"}
+    assert ("ack", "evt_erp_0000001", 1, False) in story
+
+
+def test_reference_holds_happy_path_live_over_amqp_and_leaves_nothing(tmp_path):
+    installed()
+    scenario = tmp_path / "happy-path.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    report = tmp_path / "run.json"
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    done = subprocess.run([SEATRIAL, "run", str(scenario), "--channel", "amqp", "--target-cmd",
+                           f"{SEATRIAL} sut reference", "--time-scale", PACE, "--json",
+                           str(report)], capture_output=True, text=True, timeout=900,
+                          env={**with_control(), "TMPDIR": str(folder)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run, = json.loads(report.read_text())["runs"]
+    amqp = run["live"]["amqp"]
+    assert run["passed"] and amqp["published"] > 50, amqp
+    assert amqp["deliver"] == amqp["ack"] == amqp["published"], amqp
+    assert not list(folder.glob("seatrial-broker-*")) and not spawned_in(folder)
+
+
+def test_naive_is_caught_live_over_amqp_by_duplicated_messages(tmp_path):
+    installed()
+    duplicates = tuple(fault.model_copy(update={"probability": 0.3})
+                       for fault in catalogue()["duplicate-webhooks"].faults
+                       if fault.kind == "duplicate")
+    scenario = tmp_path / "duplicate-messages.yaml"
+    scenario.write_text(dump_scenario(SMALL.model_copy(update={
+        "name": "duplicate-messages", "faults": duplicates, "channel": "amqp"})))
+    report = tmp_path / "run.json"
+    done = run_cli(str(scenario), "--target-cmd", f"{SEATRIAL} sut naive", "--time-scale", PACE,
+                   "--json", str(report), timeout=900)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    run, = json.loads(report.read_text())["runs"]
+    assert {"effect-once", "shipment-per-order"} <= set(run["violated"]), run["violated"]
+    assert run["live"]["amqp"]["published"] > run["kpis"]["orders"], run["live"]
