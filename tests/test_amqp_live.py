@@ -9,7 +9,8 @@ every delivery and answer in the ledger as the in-process channel records them.
 - `seatrial run --channel amqp --target-cmd "seatrial sut reference"` holds happy-path, every
   delivery acked, and leaves no broker, process or folder behind;
 - naive is caught over the broker where a repeat shows without any deadline: duplicated
-  messages.
+  messages;
+- Ctrl-C or SIGTERM mid-run leaves no broker, SUT or proxy behind.
 
 Marked wall_clock (live runs, a broker's boot). Where no rabbitmq-server is installed they
 are skipped, saying how to install it, and fail where CI is set.
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -31,9 +34,10 @@ from test_rabbitmq import installed, spawned_in
 
 from seatrial.catalogue import catalogue
 from seatrial.live.amqp_channel import BrokerRun
-from seatrial.live.broker import Broker, runs_broker
-from seatrial.live.settings import AMQP_URL, amqp_queue_setting, secret_setting
-from seatrial.live.stack import SimulatorStack
+from seatrial.live.broker import Broker, listening, runs_broker
+from seatrial.live.settings import AMQP_URL, amqp_queue_setting, amqp_settings, secret_setting
+from seatrial.live.stack import SimulatorStack, running
+from seatrial.live.sut import SettingsError, parse_settings
 from seatrial.model.envelope import EPOCH, Event
 from seatrial.scenario_yaml import dump_scenario
 from seatrial.sdk.webhooks import Webhook, verify
@@ -156,3 +160,56 @@ def test_naive_is_caught_live_over_amqp_by_duplicated_messages(tmp_path):
     run, = json.loads(report.read_text())["runs"]
     assert {"effect-once", "shipment-per-order"} <= set(run["violated"]), run["violated"]
     assert run["live"]["amqp"]["published"] > run["kpis"]["orders"], run["live"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_leaves_no_broker_proxy_or_sut(tmp_path, sig):
+    """Ctrl-C or SIGTERM in the middle of a run over amqp: exit 130, and the broker Seatrial
+    started (beam, epmd, folder), the SUT and the run's proxy port are all gone."""
+    installed()
+    scenario = tmp_path / "happy-path.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    told = tmp_path / "amqp-url"
+    command = f"echo \"$SEATRIAL_AMQP_URL\" > {told}; exec {SEATRIAL} sut reference"
+    with subprocess.Popen([SEATRIAL, "run", str(scenario), "--channel", "amqp", "--target-cmd",
+                           command, "--time-scale", "600"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env={**with_control(), "TMPDIR": str(folder)}) as proc:
+        try:
+            deadline = time.monotonic() + 180
+            while not (told.exists() and told.read_text().strip()):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                time.sleep(0.2)
+            time.sleep(3)  # the SUT consumes
+            family = spawned_in(folder)
+            assert {"beam.smp", "epmd"} <= {process.name() for process in family}
+            proc.send_signal(sig)
+            assert proc.wait(120) == 130, proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert not [process for process in family if process.is_running()]
+    assert not list(folder.glob("seatrial-broker-*"))
+    proxy_port = int(told.read_text().strip().rpartition(":")[2].split("/")[0])
+    assert not listening(proxy_port)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({AMQP_URL: "http://127.0.0.1:5672/"}, "SEATRIAL_AMQP_URL: give the broker's amqp://"),
+    ({amqp_queue_setting("tms"): ""}, "missing setting(s) SEATRIAL_TMS_AMQP_QUEUE"),
+])
+def test_seatrial_sut_refuses_amqp_settings_it_cannot_consume_with(change, says):
+    stack = SimulatorStack(SMALL, 60.0, drive=Idle())
+    with running(stack):
+        settings = {**stack.settings, **amqp_settings(
+            "amqp://seatrial:pw@127.0.0.1:5672/seatrial-0", {s: f"seatrial.{s}.events"
+                                                            for s in ("erp", "tms", "lastmile")})}
+        parsed = parse_settings(settings)
+        assert parsed[AMQP_URL] == settings[AMQP_URL] and parsed["queues"]["tms"] == (
+            "seatrial.tms.events")
+        assert parse_settings(stack.settings)[AMQP_URL] is None  # webhooks
+        with pytest.raises(SettingsError) as refused:
+            parse_settings({**settings, **change})
+        assert says in str(refused.value)
