@@ -230,7 +230,6 @@ class BrokerRun:
     them, closes the gateway's connection and deletes the virtual host."""
 
     def __init__(self, host: Broker) -> None:
-        self.host = host
         self.channel: BrokerChannel | None = None  # the world's, once `opener` made it
         self._vhost = UserBroker(host.url, host.management_url)
         self._stack = contextlib.AsyncExitStack()
