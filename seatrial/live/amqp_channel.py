@@ -41,7 +41,7 @@ from seatrial.live.clock import LiveClock
 from seatrial.live.settings import amqp_settings
 from seatrial.model.envelope import SYSTEMS, Event, rfc3339, to_datetime
 from seatrial.simulators.dialect import Dialect
-from seatrial.world.amqp import DELIVERY_LIMIT, dead_letter_name, exchange_name, queue_name
+from seatrial.world.amqp import DELIVERY_LIMIT, topology
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.ports import OpenChannel, Receiver, Signing
 
@@ -71,15 +71,16 @@ async def declare(channel: AbstractChannel) -> dict[str, AbstractExchange]:
     """The documented topology on `channel`'s virtual host; each system's exchange."""
     exchanges = {}
     for system in SYSTEMS:
-        dead = await channel.declare_exchange(dead_letter_name(system),
-                                              aio_pika.ExchangeType.FANOUT, durable=True)
-        parked = await channel.declare_queue(dead_letter_name(system), durable=True)
+        names = topology(system)
+        dead = await channel.declare_exchange(names.dead, aio_pika.ExchangeType.FANOUT,
+                                              durable=True)
+        parked = await channel.declare_queue(names.dead, durable=True)
         await parked.bind(dead)
-        exchange = await channel.declare_exchange(exchange_name(system),
-                                                  aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(queue_name(system), durable=True, arguments={
+        exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC,
+                                                  durable=True)
+        queue = await channel.declare_queue(names.queue, durable=True, arguments={
             "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": dead_letter_name(system)})
+            "x-dead-letter-exchange": names.dead})
         await queue.bind(exchange, "#")
         exchanges[system] = exchange
     return exchanges
@@ -268,11 +269,11 @@ class BrokerRun:
             AmqpProxy((parts.hostname or "127.0.0.1", parts.port or 5672), channel.seen))
         self._stack.push_async_callback(channel.close)  # first out: nothing recorded after
         for system in SYSTEMS:
-            parked = await self._gateway.get_queue(dead_letter_name(system), ensure=False)
+            parked = await self._gateway.get_queue(topology(system).dead, ensure=False)
             await parked.consume(channel.dead_lettered)
         netloc = f"{parts.netloc.rpartition('@')[0]}@{proxy.host}:{proxy.port}"
         return amqp_settings(parts._replace(netloc=netloc).geturl(),
-                             {system: queue_name(system) for system in SYSTEMS})
+                             {system: topology(system).queue for system in SYSTEMS})
 
     def mute(self) -> None:
         """The run is over: what the broker and the SUT do from now on is not recorded."""

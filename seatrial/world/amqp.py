@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -48,19 +48,19 @@ DELIVERY_LIMIT = 20
 RECONNECT = 5.0
 
 
-def exchange_name(system: str) -> str:
-    """The topic exchange `system`'s events are published to (routing key: the event type)."""
-    return f"seatrial.{system}"
+class Topology(NamedTuple):
+    """A system's part of the broker's topology, by name: the topic exchange its events are
+    published to (routing key: the event type), the quorum queue bound to it with `#` (what
+    the SUT consumes), and the dead-letter exchange of that queue, with the queue bound to it
+    (the same name)."""
+
+    exchange: str
+    queue: str
+    dead: str
 
 
-def queue_name(system: str) -> str:
-    """The quorum queue bound to `system`'s exchange with `#`: what the SUT consumes."""
-    return f"seatrial.{system}.events"
-
-
-def dead_letter_name(system: str) -> str:
-    """The dead-letter exchange of `system`'s queue, and the queue bound to it."""
-    return f"seatrial.{system}.dead"
+def topology(system: str) -> Topology:
+    return Topology(f"seatrial.{system}", f"seatrial.{system}.events", f"seatrial.{system}.dead")
 
 
 @dataclass(slots=True)
