@@ -28,7 +28,7 @@ from datetime import timedelta
 
 import aio_pika
 import pytest
-from suts import SEATRIAL, with_control
+from suts import SEATRIAL, started, with_control
 from test_live import SMALL, run_cli
 from test_rabbitmq import installed, spawned_in
 
@@ -213,3 +213,19 @@ def test_seatrial_sut_refuses_amqp_settings_it_cannot_consume_with(change, says)
         with pytest.raises(SettingsError) as refused:
             parse_settings({**settings, **change})
         assert says in str(refused.value)
+
+
+def test_a_running_sut_is_configured_to_consume_the_runs_queues(tmp_path):
+    """--target URL: `seatrial sut reference` already running takes the AMQP URL and queues in
+    its configure body, consumes them, and holds happy-path."""
+    installed()
+    scenario = tmp_path / "happy-path.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    report = tmp_path / "run.json"
+    for url in started("reference"):
+        done = run_cli(str(scenario), "--channel", "amqp", "--target", url, "--time-scale",
+                       PACE, "--json", str(report), timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run, = json.loads(report.read_text())["runs"]
+    amqp = run["live"]["amqp"]
+    assert run["passed"] and amqp["deliver"] == amqp["ack"] == amqp["published"] > 50, amqp
