@@ -294,7 +294,7 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @dialect_option
 @channel_option
 @broker_url_option("live runs on the amqp channel each create a virtual host of their own on "
-                   "it and delete it after (default: a RabbitMQ started once for them all)")
+                   "it and delete it after; without it, one RabbitMQ is started for them all")
 @broker_management_option
 @json_option
 @junit_option

@@ -229,3 +229,21 @@ def test_a_running_sut_is_configured_to_consume_the_runs_queues(tmp_path):
     run, = json.loads(report.read_text())["runs"]
     amqp = run["live"]["amqp"]
     assert run["passed"] and amqp["deliver"] == amqp["ack"] == amqp["published"] > 50, amqp
+
+
+def test_a_crash_over_amqp_has_what_the_sut_held_requeued_and_redelivered(tmp_path):
+    """sut-crash-restart (30 minutes of orders): the SUT process is killed holding messages
+    unacked; the broker requeues them (`nack`, connection reset, in the ledger) and delivers
+    them again to the restarted SUT, which acks every message once: the reference holds."""
+    installed()
+    crash = catalogue()["sut-crash-restart"]
+    scenario = tmp_path / "sut-crash-restart.yaml"
+    scenario.write_text(dump_scenario(crash.model_copy(update={
+        "channel": "amqp", "duration": 1800.0, "expect": SMALL.expect})))
+    report = tmp_path / "run.json"
+    done = run_cli(str(scenario), "--target-cmd", f"{SEATRIAL} sut reference", "--time-scale",
+                   PACE, "--json", str(report), timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    amqp = json.loads(report.read_text())["runs"][0]["live"]["amqp"]
+    assert amqp["ack"] == amqp["published"] and amqp["reject"] == amqp["dead-letter"] == 0, amqp
+    assert amqp["deliver"] == amqp["published"] + amqp["nack"], amqp
