@@ -10,6 +10,8 @@ every delivery and answer in the ledger as the in-process channel records them.
   delivery acked, and leaves no broker, process or folder behind;
 - naive is caught over the broker where a repeat shows without any deadline: duplicated
   messages;
+- a crash fault: what the SUT held is requeued and delivered again; a poison message nacked
+  forever is dead-lettered at the queue's delivery limit;
 - Ctrl-C or SIGTERM mid-run leaves no broker, SUT or proxy behind.
 
 Marked wall_clock (live runs, a broker's boot). Where no rabbitmq-server is installed they
@@ -35,12 +37,15 @@ from test_rabbitmq import installed, spawned_in
 from seatrial.catalogue import catalogue
 from seatrial.live.amqp_channel import BrokerRun
 from seatrial.live.broker import Broker, listening, runs_broker
+from seatrial.live.runner import LiveOptions, LiveTarget, play_live
 from seatrial.live.settings import AMQP_URL, amqp_queue_setting, amqp_settings, secret_setting
 from seatrial.live.stack import SimulatorStack, running
 from seatrial.live.sut import SettingsError, parse_settings
 from seatrial.model.envelope import EPOCH, Event
+from seatrial.run import judge
 from seatrial.scenario_yaml import dump_scenario
 from seatrial.sdk.webhooks import Webhook, verify
+from seatrial.world.amqp import DELIVERY_LIMIT
 from seatrial.world.drives import Idle
 
 pytestmark = pytest.mark.wall_clock
@@ -247,3 +252,24 @@ def test_a_crash_over_amqp_has_what_the_sut_held_requeued_and_redelivered(tmp_pa
     amqp = json.loads(report.read_text())["runs"][0]["live"]["amqp"]
     assert amqp["ack"] == amqp["published"] and amqp["reject"] == amqp["dead-letter"] == 0, amqp
     assert amqp["deliver"] == amqp["published"] + amqp["nack"], amqp
+
+
+def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(rabbitmq):
+    """naive raises on poison, so `seatrial sut` nacks it with requeue, again and again: the
+    quorum queue's x-delivery-limit dead-letters it, and the ledger has each nack, each
+    redelivery and the dead letter with its reason, as in process (poison-isolated sees the
+    nacks). RabbitMQ 3.10 dead-letters a message returned more than 20 times."""
+    poison = catalogue()["poison-in-busy-stream"]
+    faults = tuple(fault.model_copy(update={"probability": 0.05}) if fault.kind == "poison"
+                   else fault for fault in poison.faults)
+    scenario = poison.model_copy(update={"channel": "amqp", "duration": 1800.0,
+                                         "expect": SMALL.expect, "faults": faults})
+    world, end, _pace = play_live(scenario, LiveTarget(command=f"{SEATRIAL} sut naive"),
+                                  LiveOptions(scale=float(PACE), broker=rabbitmq))
+    dead = [entry for entry in world.ledger.entries if entry.kind == "dead-letter"]
+    assert dead and {entry.data["reason"] for entry in dead} == {"delivery limit reached"}
+    assert all(entry.data["deliveries"] > DELIVERY_LIMIT for entry in dead), dead
+    nacked = {entry.ref for entry in world.ledger.entries if entry.kind == "nack"}
+    assert {entry.ref for entry in dead} <= nacked
+    result = judge(world, end, "naive", 0.0)
+    assert "poison-isolated" in result.violated()
