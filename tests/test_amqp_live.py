@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import aio_pika
+import httpx
 import pytest
 from suts import SEATRIAL, started, with_control
 from test_live import SMALL, run_cli
@@ -273,3 +274,38 @@ def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(
     assert {entry.ref for entry in dead} <= nacked
     result = judge(world, end, "naive", 0.0)
     assert "poison-isolated" in result.violated()
+
+
+def test_a_run_on_a_broker_of_yours_makes_its_virtual_host_and_deletes_it(tmp_path, rabbitmq):
+    """--broker-url: no broker is started; the run makes a virtual host of its own on the
+    user's broker through its management API, holds happy-path on it, and deletes it."""
+    scenario = tmp_path / "happy-path.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    base = rabbitmq.url.rpartition("/")[0]
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    done = subprocess.run([SEATRIAL, "run", str(scenario), "--channel", "amqp", "--target-cmd",
+                           f"{SEATRIAL} sut reference", "--time-scale", PACE, "--broker-url",
+                           base, "--broker-management-url", rabbitmq.management_url],
+                          capture_output=True, text=True, timeout=900,
+                          env={**with_control(), "TMPDIR": str(folder)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert not list(folder.glob("seatrial-broker-*"))  # none started
+    user, password = "seatrial", base.split(":")[2].split("@")[0]
+    vhosts = httpx.get(f"{rabbitmq.management_url}/api/vhosts", auth=(user, password)).json()
+    assert [vhost["name"] for vhost in vhosts] == ["seatrial"]  # the broker's own, only
+
+
+def test_a_sut_that_fails_to_start_leaves_no_broker_behind(tmp_path):
+    """The failure path: the SUT exits at once; exit 2 with its output, and the broker
+    Seatrial started for the run is stopped and its folder removed."""
+    installed()
+    scenario = tmp_path / "happy-path.yaml"
+    scenario.write_text(dump_scenario(SMALL))
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    done = subprocess.run([SEATRIAL, "run", str(scenario), "--channel", "amqp", "--target-cmd",
+                           "echo listening nowhere; exit 3"], capture_output=True, text=True,
+                          timeout=300, env={**with_control(), "TMPDIR": str(folder)})
+    assert done.returncode == 2 and "listening nowhere" in done.stderr, done.stderr[-3000:]
+    assert not list(folder.glob("seatrial-broker-*")) and not spawned_in(folder)
