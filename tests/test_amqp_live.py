@@ -7,7 +7,10 @@ every delivery and answer in the ledger as the in-process channel records them.
   the CloudEvents and Standard Webhooks headers; its ack, nack with requeue and reject are in
   the ledger, and the rejected message comes back from the dead-letter queue as `dead-letter`;
 - `seatrial run --channel amqp --target-cmd "seatrial sut reference"` holds happy-path, every
-  delivery acked, and leaves no broker, process or folder behind;
+  delivery acked, and leaves no broker, process or folder behind; so does a `seatrial sut`
+  already running (`--target URL`, configured with the AMQP settings), and a run on a broker
+  of the user's (`--broker-url`: its virtual host made and deleted); a SUT that fails to start
+  leaves no broker either;
 - naive is caught over the broker where a repeat shows without any deadline: duplicated
   messages;
 - a crash fault: what the SUT held is requeued and delivered again; a poison message nacked
