@@ -31,6 +31,8 @@ from seatrial.catalogue import catalogue, find, gate_suite
 from seatrial.cli_input import (
     FILE,
     InputError,
+    broker_management_option,
+    broker_url_option,
     carried,
     channel_option,
     check_writable,
@@ -291,6 +293,9 @@ INCONCLUSIVE_HELP = ("inconclusive: no violation, but a check that depends on ti
 @seeds_option()
 @dialect_option
 @channel_option
+@broker_url_option("live runs on the amqp channel each create a virtual host of their own on "
+                   "it and delete it after; without it, one RabbitMQ is started for them all")
+@broker_management_option
 @json_option
 @junit_option
 @jobs_option("one per CPU in-process; live, 1: one run at a time, since runs side by side "
@@ -323,6 +328,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         time_scale: float | str | None, retries: int, drain: float | None,
         health_timeout: float, seed: int | None,
         seeds: int | None, dialects: tuple[str, ...], channel: str | None,
+        broker_url: str | None, broker_management_url: str | None,
         json_path: Path | None, junit_path: Path | None, jobs: int | None,
         verbose: bool, with_drift: bool, pacts_dir: Path | None, shard: str | None,
         html_path: Path | None, thresholds: tuple[str, ...],
@@ -374,7 +380,8 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
         elif sut is not None:
             options = _live_options(time_scale, drain, health_timeout)
             outcomes = _execute_live(served_live(plan), sut, options, console, pacts,
-                                     jobs=jobs or 1, retries=retries)
+                                     jobs=jobs or 1, retries=retries,
+                                     broker=(broker_url, broker_management_url))
         else:
             outcomes = _execute([(scenario, target) for scenario in plan],
                                 jobs or os.cpu_count() or 1, console,
@@ -738,14 +745,9 @@ def serve(scenario: str, seed: int | None, time_scale: float | None, host: str, 
      2: "no rabbitmq-server installed (the message says how to get one), a broker that did "
         "not boot (its last output is shown), or a --broker-url that cannot be used (the "
         "message names the fix)"}))
-@click.option("--broker-url", metavar="URL",
-              help="Use the RabbitMQ at amqp://USER:PASSWORD@HOST:PORT instead of starting "
-                   "one: a virtual host of this invocation's own is created on it and deleted "
-                   "on the way out (needs its management plugin and a user tagged "
-                   "administrator; docs/broker.md).")
-@click.option("--broker-management-url", metavar="URL",
-              help="--broker-url's management API (default: the same host, port 15672; https "
-                   "and 15671 for amqps).")
+@broker_url_option("a virtual host of this invocation's own is created on it and deleted on "
+                   "the way out")
+@broker_management_option
 @click.option("--management", is_flag=True,
               help="Serve the started broker's management UI and API on a loopback port too "
                    "(slower to boot and to stop).")
@@ -820,11 +822,23 @@ def fuzz_sut(target: str, examples: int, seed: int) -> None:
 
 def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions,
                   console: Console, pacts: Pacts | None, log: EventLog | None = None,
-                  jobs: int = 1, retries: int = 0) -> list[Outcome]:
+                  jobs: int = 1, retries: int = 0,
+                  broker: tuple[str | None, str | None] = (None, None)) -> list[Outcome]:
     """Live runs, `jobs` at a time: one after another in this process, or side by side each
     in a worker process of its own (seatrial.live.parallel). Played, then judged by the same
     `judge` as in-process, with the ledger read for drift in between; inconclusive ones played
-    again up to `retries` times (_retried)."""
+    again up to `retries` times (_retried). Runs on the amqp channel share one broker, started
+    here (or the one at `broker`'s URL, with its management API's), each with a virtual host
+    of its own."""
+    from seatrial.live.broker import BrokerError, runs_broker
+
+    if options.broker is None and any(scenario.channel == "amqp" for scenario in plan):
+        try:
+            with sigterm_as_interrupt(), runs_broker(*broker) as host:
+                return _execute_live(plan, target, replace(options, broker=host), console,
+                                     pacts, log, jobs, retries)
+        except BrokerError as error:
+            raise InputError(str(error)) from None
     jobs = min(jobs, len(plan))
     read = partial(_drift_of, pacts)
     try:

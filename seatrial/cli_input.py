@@ -167,8 +167,24 @@ def spoken(scenarios: list[Scenario], given: tuple[str, ...]) -> list[Scenario]:
 channel_option = click.option(
     "--channel", type=click.Choice(get_args(Channel)), default=None,
     help="Carry the events to the SUT on this channel in every run, whatever the scenario's "
-         "`channel:` says: webhooks, or amqp, a message broker's queues modelled in virtual "
-         "time (in-process only; docs/broker.md#the-amqp-channel).")
+         "`channel:` says: webhooks, or amqp, a message broker's queues (modelled in virtual "
+         "time in process; live, a real RabbitMQ: docs/broker.md#the-amqp-channel).")
+
+
+def broker_url_option(what: str) -> Callable[[F], F]:
+    """--broker-url: a RabbitMQ of the user's instead of one Seatrial starts; `what` says what
+    is made on it."""
+    return click.option(
+        "--broker-url", metavar="URL",
+        help=f"Use the RabbitMQ at amqp://USER:PASSWORD@HOST:PORT instead of starting one: "
+             f"{what} (needs its management plugin and a user tagged administrator; "
+             "docs/broker.md).")
+
+
+broker_management_option = click.option(
+    "--broker-management-url", metavar="URL",
+    help="--broker-url's management API (default: the same host, port 15672; https and 15671 "
+         "for amqps).")
 
 
 def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:

@@ -86,7 +86,16 @@ OPTIONAL_SETTINGS = {
                                   "OpenSSH format (only with x12)",
     "SEATRIAL_TMS_SFTP_KNOWN_HOSTS": "the known_hosts line of the mailbox's host key (only "
                                      "with x12)",
+    # the run's broker, sent only when the events travel on the amqp channel (then all four)
+    "SEATRIAL_AMQP_URL": "amqp://USER:PASSWORD@HOST:PORT/VHOST the SUT consumes its events "
+                         "from, with the run's credentials (only on the amqp channel)",
+    "SEATRIAL_ERP_AMQP_QUEUE": "the queue of the ERP's events (only on the amqp channel)",
+    "SEATRIAL_TMS_AMQP_QUEUE": "the queue of the TMS's events (only on the amqp channel)",
+    "SEATRIAL_LASTMILE_AMQP_QUEUE": "the queue of the last-mile events (only on the amqp "
+                                    "channel)",
 }
+# An AMQP URL (RabbitMQ's URI spec), with a host.
+AMQP_URL = "^amqps?://[^/?#\\x00-\\x20\\x7f]+[^\\x00-\\x20\\x7f]*$"
 
 
 # A decimal string as `seatrial run` writes the scale (3600, 0.5, 1e+06), and one that is zero.
@@ -106,6 +115,8 @@ def _setting(name: str, doc: str) -> dict[str, Any]:
                                      "environment)"}
     if name.endswith("_WEBHOOK_SECRET"):
         return string(doc, pattern=SECRET)
+    if name == "SEATRIAL_AMQP_URL":
+        return string(doc, pattern=AMQP_URL)
     if name.endswith("_URL"):
         return string(doc, pattern=BASE_URL)
     if name.endswith("_SFTP_PORT"):
@@ -162,7 +173,10 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
                             for name, doc in {**SETTINGS, **OPTIONAL_SETTINGS}.items()},
                            list(SETTINGS), description="The settings of a new run: the names "
                            "of the environment variables of a started SUT; the TMS's SFTP "
-                           "mailbox's when it speaks x12."), **_mailbox_needed()},
+                           "mailbox's when it speaks x12; the broker's on the amqp channel."),
+                     **_mailbox_needed(),
+                     "dependentRequired": {"SEATRIAL_AMQP_URL": [
+                         name for name in OPTIONAL_SETTINGS if name.endswith("_AMQP_QUEUE")]}},
     }
     for source, types in EVENT_TYPES.items():
         payloads = [*(ref(name) for name in types.values()),

@@ -173,5 +173,6 @@ def test_the_channel_flag_refuses_what_cannot_travel_on_it_with_exit_2():
     unknown = CliRunner().invoke(main, ["run", "--target", "reference", "--channel", "kafka"])
     assert unknown.exit_code == 2 and "'--channel'" in unknown.output
     live = CliRunner().invoke(main, ["run", "--target", "http://127.0.0.1:9", "--channel",
-                                     "amqp", "happy-path"])
-    assert live.exit_code == 2 and "runs in process only" in live.output
+                                     "amqp", "--broker-url", "http://127.0.0.1:5672",
+                                     "happy-path"])  # live runs on amqp: tests/test_amqp_live.py
+    assert live.exit_code == 2 and "give amqp://USER:PASSWORD@HOST:PORT" in live.output

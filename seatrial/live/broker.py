@@ -346,3 +346,15 @@ def open_broker(url: str | None, management_url: str | None = None, *,
     if url is None:
         return LocalBroker(management=management)
     return UserBroker(url, management_url)
+
+
+def runs_broker(url: str | None, management_url: str | None = None,
+                ) -> AbstractContextManager[Broker]:
+    """The broker live runs on the amqp channel make their virtual hosts on (each its own,
+    seatrial.live.amqp_channel), entered once per invocation: one started here, with the
+    management API through which a run makes its virtual host; or the one at `url`, checked
+    now, on which each run makes and deletes its own."""
+    if url is None:
+        return LocalBroker(management=True)
+    UserBroker(url, management_url)  # a URL that cannot be one is an error before any run
+    return contextlib.nullcontext(Broker(url, "", management_url))

@@ -22,6 +22,7 @@ import httpx
 
 from seatrial.eventlog.format import EventLog
 from seatrial.judge.result import RunResult
+from seatrial.live.amqp_channel import BrokerChannel
 from seatrial.live.runner import LiveOptions, LiveTarget, LiveTargetError, play_live
 from seatrial.run import judge
 from seatrial.scenario import Scenario
@@ -44,7 +45,10 @@ def run_live(options: LiveOptions, read: Callable[[World], R], log: EventLog | N
     started = time.perf_counter()
     world, end, pace = play_live(scenario, target, options, log, say)
     result = judge(world, end, target.label, started)
-    return replace(result, live={**(result.live or {}), "pace": pace.to_json()}), read(world)
+    live = {**(result.live or {}), "pace": pace.to_json()}
+    if isinstance(world.channel, BrokerChannel):
+        live["amqp"] = world.channel.summary()
+    return replace(result, live=live), read(world)
 
 
 def longest_first(plan: list[Scenario], options: LiveOptions) -> list[int]:

@@ -19,6 +19,8 @@ from seatrial.eventlog.format import EventLog
 from seatrial.faults.kinds.crash import Crash
 from seatrial.gc_pause import young_gc_only
 from seatrial.live import control, warmup
+from seatrial.live.amqp_channel import BrokerChannel, BrokerRun
+from seatrial.live.broker import Broker, BrokerError
 from seatrial.live.cores import CoreWatch
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.pace import Pace, choose, surge, tightest_limit, warmup_scale
@@ -68,6 +70,9 @@ class LiveOptions:
     quiet: float = 2.0  # wall seconds without traffic that count as quiescent
     health_timeout: float = 30.0
     host: str = "127.0.0.1"
+    #: the invocation's broker, on which each run on the amqp channel makes a virtual host of
+    #: its own (seatrial.live.amqp_channel); None when no run needs one
+    broker: Broker | None = None
 
     def pace(self, scenario: Scenario) -> float:
         """The pace a run plays at, or with `auto` the fastest a warm-up may choose."""
@@ -80,12 +85,6 @@ class LiveOptions:
 
 def check_live(scenario: Scenario, target: LiveTarget) -> None:
     """What a live target cannot do, said before anything starts."""
-    if scenario.channel != "webhooks":
-        raise LiveTargetError(
-            f"scenario {scenario.name!r} carries its events on {scenario.channel}, which runs in "
-            "process only (a live SUT consuming from a real broker is not built yet: "
-            "docs/broker.md#the-amqp-channel); drop --target/--target-cmd to run it in "
-            "process, or give --channel webhooks")
     if target.command is None and any(isinstance(f, Crash) for f in scenario.faults):
         raise LiveTargetError(
             f"scenario {scenario.name!r} has a crash fault: Seatrial can only crash and restart "
@@ -131,6 +130,8 @@ class LiveSession:
     world: World
     stack: SimulatorStack
     remote: RemoteSut
+    #: the world's channel on a real broker (the amqp channel), else None: webhooks
+    broker: BrokerChannel | None = None
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +143,28 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
 
     A command Seatrial starts gets a fresh random control secret in its environment, so no
     other process can reconfigure it mid-run; a running SUT (`target.url`) is configured with
-    the secret in Seatrial's own environment ($SEATRIAL_CONTROL_SECRET)."""
+    the secret in Seatrial's own environment ($SEATRIAL_CONTROL_SECRET).
+
+    On the amqp channel the run gets a virtual host of its own on `options.broker`, its
+    events published there, and the SUT the settings to consume them through the proxy
+    (seatrial.live.amqp_channel); the virtual host is deleted on exit, after the SUT stops."""
+    async with contextlib.AsyncExitStack() as stack:
+        link = None
+        if scenario.channel == "amqp":
+            if options.broker is None:
+                raise LiveTargetError(f"scenario {scenario.name!r} carries its events on amqp, "
+                                      "and no broker was opened for this run")
+            try:
+                link = await stack.enter_async_context(BrokerRun(options.broker))
+            except BrokerError as error:
+                raise LiveTargetError(str(error)) from None
+        yield await stack.enter_async_context(_served(scenario, drive, target, options, link))
+
+
+@contextlib.asynccontextmanager
+async def _served(scenario: Scenario, drive: Drive | None, target: LiveTarget,
+                  options: LiveOptions, link: BrokerRun | None) -> AsyncIterator[LiveSession]:
+    """`live_session`'s simulators and SUT, the events on `link` if not webhooks."""
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
     if target.command is not None:
@@ -154,12 +176,15 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
     client = BoundedClient(timeout=10.0)
     stack = SimulatorStack(scenario, options.pace(scenario), options.host, drive=drive,
                            receiver=lambda clock, ledger: RemoteSut(
-                               url, clock, client, process, ledger, options.health_timeout))
+                               url, clock, client, process, ledger, options.health_timeout),
+                           channel=None if link is None else link.opener)
     remote = stack.world.receiver
     assert isinstance(remote, RemoteSut)
     try:
         await stack.start()
         settings = with_sut_url(stack.settings, url)
+        if link is not None:
+            settings.update(await link.attach())
         if process is not None:
             state = workdir / "state"
             state.mkdir()
@@ -174,9 +199,11 @@ async def live_session(scenario: Scenario, drive: Drive | None, target: LiveTarg
                 await configure_from_loop(url, settings, control.from_env())
             except SutUnavailable as error:
                 raise LiveTargetError(str(error)) from None
-        yield LiveSession(stack.world, stack, remote)
+        yield LiveSession(stack.world, stack, remote, None if link is None else link.channel)
     finally:
         await remote.close()  # first: a crash fault's restart must not start one after the stop
+        if link is not None:  # before the SUT stops: its connection closing is not the run's
+            link.mute()
         if process is not None:
             process.stop()
         await client.aclose()
@@ -222,9 +249,11 @@ def quiescent(session: LiveSession, quiet: float,
     has not looked at yet): ending the run then would judge it on work it had no time to do,
     a violation that does not depend on time and is not its own."""
     world, remote, activity = session.world, session.remote, session.stack.activity
-    if world.env.peek() < world.horizon or remote.inflight or activity.open:
+    broker = session.broker  # on the amqp channel: every message acked or dead-lettered
+    if world.env.peek() < world.horizon or remote.inflight or activity.open or \
+            (broker is not None and broker.open):
         return False
-    last = max(remote.last, activity.last)
+    last = max(remote.last, activity.last, -math.inf if broker is None else broker.last)
     return time.monotonic() - last - waited_since(last) >= quiet
 
 

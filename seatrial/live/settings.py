@@ -33,15 +33,25 @@ SETTINGS = (*map(url_setting, SYSTEMS), "SEATRIAL_CLIENT_ID", "SEATRIAL_CLIENT_S
             *map(secret_setting, SYSTEMS), "SEATRIAL_TIME_SCALE")
 #: The base URL at which Seatrial reaches the SUT (its webhooks at <url>/webhooks/<system>).
 SUT_URL = "SEATRIAL_SUT_URL"
+#: The AMQP URL of a run's broker, with the run's credentials and virtual host
+#: (seatrial.live.broker); in a live run on the amqp channel, the consumer-facing proxy's
+#: (seatrial.live.amqp_proxy).
+AMQP_URL = "SEATRIAL_AMQP_URL"
+
+
+def amqp_queue_setting(system: str) -> str:
+    return f"SEATRIAL_{system.upper()}_AMQP_QUEUE"
+
+
 #: Settings a SUT may go without (an older harness did not send them): the dialect each system
 #: speaks (`canonical` when absent) and the SUT's own base URL; and the SFTP mailbox's, given
-#: only when the TMS speaks x12 (then a SUT needs them all).
+#: only when the TMS speaks x12 (then a SUT needs them all); and the broker's, given only when
+#: the run's events travel on the amqp channel (then a SUT consumes its queues instead of
+#: taking webhooks).
 OPTIONAL_SETTINGS = (*map(dialect_setting, SYSTEMS), SUT_URL,
-                     *(sftp_setting("tms", part) for part in SFTP_PARTS))
+                     *(sftp_setting("tms", part) for part in SFTP_PARTS),
+                     AMQP_URL, *map(amqp_queue_setting, SYSTEMS))
 
-#: The AMQP URL of a run's broker, with the run's credentials and virtual host
-#: (seatrial.live.broker).
-AMQP_URL = "SEATRIAL_AMQP_URL"
 
 # Not settings (never in a configure body): the secrets of the control endpoints, sent as
 # `Authorization: Bearer <secret>` on every request that changes state (seatrial.live.control).
@@ -71,3 +81,9 @@ def sut_settings(urls: dict[str, str], client_id: str, client_secret: str,
 def with_sut_url(settings: dict[str, str], url: str) -> dict[str, str]:
     """`settings` for the SUT Seatrial reaches at `url`."""
     return {**settings, SUT_URL: url.rstrip("/")}
+
+
+def amqp_settings(url: str, queues: dict[str, str]) -> dict[str, str]:
+    """The settings of a run on the amqp channel: the AMQP URL the SUT logs in with and the
+    queue each system's events are in (docs/live-protocol.md#the-amqp-channel)."""
+    return {AMQP_URL: url, **{amqp_queue_setting(s): queues[s] for s in SYSTEMS}}

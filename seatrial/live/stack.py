@@ -37,7 +37,7 @@ from seatrial.live.tokens import TokenIssuer
 from seatrial.scenario import Scenario
 from seatrial.transport.inprocess import InProcessTransport
 from seatrial.world import World, seed_stream, webhook_secret, webhook_secrets
-from seatrial.world.ports import Drive, Receiver, Signing, accept_all
+from seatrial.world.ports import Drive, OpenChannel, Receiver, Signing, accept_all
 
 T = TypeVar("T")
 ROUND_TRIP = 0.25  # wall seconds a loopback request may be on the wire on a loaded machine
@@ -81,11 +81,15 @@ class SimulatorStack:
     temporary directory of the stack's, served by an SFTP mailbox on a loopback port with a
     login of its own, always random (a password and a key pair: seatrial.live.mailbox); its
     settings tell the SUT where and how to log in. `stop` closes it and removes the
-    directory (and so the client's key)."""
+    directory (and so the client's key).
+
+    `channel` opens the world's channel on the stack's clock (a live run on the amqp channel:
+    seatrial.live.amqp_channel); by default the one the scenario names, in process."""
 
     def __init__(self, scenario: Scenario, scale: float, host: str = "127.0.0.1",
                  seeded_credentials: bool = False, receiver: LiveAttach = accept_all,
-                 drive: Drive | None = None) -> None:
+                 drive: Drive | None = None,
+                 channel: Callable[[LiveClock], OpenChannel] | None = None) -> None:
         self.host = host
         self.clock = clock = LiveClock(simpy.Environment(), scale)
         rng = (seed_stream(scenario.seed, "live.tokens") if seeded_credentials
@@ -113,7 +117,8 @@ class SimulatorStack:
         self._folders = folders
         self.world = World(scenario, receiver=lambda _env, _network, ledger: receiver(
             clock, ledger), drive=drive, signing=Signing(self.secrets, time.time),
-            network=network, env=clock.env, mailbox=folders.__getitem__ if folders else None)
+            network=network, env=clock.env, mailbox=folders.__getitem__ if folders else None,
+            channel=None if channel is None else channel(clock))
         self.logins: dict[str, dict[str, str]] = {}  # per mailbox, the SFTP settings' values
         self.endpoints: dict[str, ApiEndpoint] = {}
         self.urls: dict[str, str] = {}

@@ -32,15 +32,18 @@ from seatrial.cost import CostMeter
 from seatrial.hosting import Done, Resume, describe, receive, spawn
 from seatrial.input_limits import Refused, parse_json
 from seatrial.live import control
+from seatrial.live.amqp_consumer import Consumer
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.limits import Limits
 from seatrial.live.problems import problem
 from seatrial.live.settings import (
+    AMQP_URL,
     CONTROL_SECRET,
     SETTINGS,
     SFTP_PARTS,
     SUT_URL,
     SYSTEMS,
+    amqp_queue_setting,
     dialect_setting,
     secret_setting,
     sftp_setting,
@@ -120,7 +123,31 @@ def parse_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
             raise SettingsError(f"{name}={raw[name]!r}: give the mailbox's port, 1-65535")
     parsed[MAILBOXES] = {system: _login(raw, system) for system in SYSTEMS
                          if dialect(system, parsed[dialect_setting(system)]).post_event}
+    parsed[AMQP_URL], parsed[QUEUES] = _broker(raw)
     return parsed
+
+
+#: Not a setting: the parsed settings' queue of each system's events, on the amqp channel.
+QUEUES = "queues"
+AMQP = re.compile(r"amqps?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*")
+
+
+def _broker(raw: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
+    """The AMQP URL and each system's queue, on the amqp channel; (None, {}) on webhooks."""
+    url = raw.get(AMQP_URL)
+    if AMQP_URL not in raw:
+        return None, {}
+    if not (isinstance(url, str) and AMQP.fullmatch(url)):
+        raise SettingsError(f"{AMQP_URL}: give the broker's amqp://USER:PASSWORD@HOST:PORT/VHOST "
+                            "URL (docs/live-protocol.md#the-amqp-channel), or leave it out")
+    queues = {system: raw.get(amqp_queue_setting(system)) for system in SYSTEMS}
+    missing = [amqp_queue_setting(s) for s, name in queues.items()
+               if not (isinstance(name, str) and name)]
+    if missing:
+        raise SettingsError(f"missing setting(s) {', '.join(missing)}: with {AMQP_URL} the "
+                            "events travel on the broker, each system's in its queue "
+                            "(docs/live-protocol.md#the-amqp-channel)")
+    return url, queues
 
 
 def _port(value: str) -> bool:
@@ -232,9 +259,11 @@ class HttpFace:
     """The `Face` and `Runtime` of a sync implementation served over HTTP."""
 
     def __init__(self, factory: Callable[[], SyncImplementation],
-                 state_dir: Path | None) -> None:
+                 state_dir: Path | None, delay: float = 0.0) -> None:
+        """`delay`: wall seconds before each event is handled (slow on purpose)."""
         self.factory = factory
         self.state_dir = state_dir
+        self.delay = delay
         self.generation = 0
         self.cost = CostMeter()  # the trampoline charges it; the harness measures live itself
         self.client = BoundedClient(timeout=30.0)
@@ -258,6 +287,8 @@ class HttpFace:
         #: per system whose files travel through an SFTP mailbox (x12's TMS), its client: its
         #: mailbox Calls go there (seatrial.live.sftp_client)
         self.mailboxes: dict[str, SftpMailbox] = {}
+        #: on the amqp channel, what consumes the run's queues (seatrial.live.amqp_consumer)
+        self.consumer: Consumer | None = None
 
     @property
     def scale(self) -> float:
@@ -278,6 +309,11 @@ class HttpFace:
             asyncio.get_running_loop().create_task(old.close())
         self.mailboxes = {system: SftpMailbox(system, login)
                           for system, login in settings[MAILBOXES].items()}
+        if self.consumer is not None:  # the previous run's
+            asyncio.get_running_loop().create_task(self.consumer.close())
+            self.consumer = None
+        if settings[AMQP_URL] is not None:
+            self.consumer = Consumer(settings[AMQP_URL], settings[QUEUES], self.take)
         if self.store is None:
             self.store = (SqliteStore(self.state_dir / "store.sqlite3") if self.state_dir
                           else DurableStore())
@@ -294,6 +330,8 @@ class HttpFace:
         started = self.sut.start(self.io)
         if started is not None:
             self.spawn(started)
+        if self.consumer is not None:
+            self.consumer.start()
 
     # Runtime
     def now(self) -> float:
@@ -313,6 +351,22 @@ class HttpFace:
 
         self.background += 1
         spawn(self, task, ended)
+
+    async def take(self, source: str, body: bytes,
+                   headers: dict[str, str]) -> tuple[str, str | None]:
+        """One event of `source`'s as it arrived (a webhook's body and header fields, or a
+        message's body and headers), handled as in process (after `delay`): the handler's
+        answer, ack, nack or reject, and why. ValueError: a canonical body that is not an
+        event envelope (a vendor's unreadable body is parked, as in process)."""
+        read = payloads.reader(source, self.io.dialects[source])  # a vendor's body, if any
+        event = parse_event(body) if read is None else payloads.readable(read, source, body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.learn_time(headers.get("x-seatrial-sim-time"))
+        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+        receive(self, self.sut, self.io, Webhook.received(event, body, headers),
+                lambda outcome, detail: answered.done() or answered.set_result((outcome, detail)))
+        return await answered
 
     def _background_done(self, error: BaseException | None) -> None:
         if error is not None:
@@ -385,9 +439,13 @@ class HttpFace:
             return
         resume(answer, None)
 
-    async def close_mailboxes(self) -> None:
+    async def close(self) -> None:
+        """The service stops: its client, its mailbox connections and its consumer."""
+        await self.client.aclose()
         for mailbox in self.mailboxes.values():
             await mailbox.close()
+        if self.consumer is not None:
+            await self.consumer.close()
 
     def _response(self, answer: httpx.Response) -> SdkResponse:
         self.learn_time(answer.headers.get("x-seatrial-sim-time"))
@@ -496,7 +554,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
     default $SEATRIAL_CONTROL_SECRET from `environ`, else a random one nobody knows, in
     `app.state.control_secret`); every request is held to the input limits
     (seatrial.live.limits)."""
-    face = HttpFace(factory, state_dir)
+    face = HttpFace(factory, state_dir, delay)
     secret = secret or control.from_env(CONTROL_SECRET, environ) or control.new_secret()
 
     @contextlib.asynccontextmanager
@@ -505,8 +563,7 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
             face.configure(parse_settings(environ), fresh=False,
                            base_url=f"http://127.0.0.1:{environ.get('PORT', '80')}")
         yield
-        await face.client.aclose()
-        await face.close_mailboxes()
+        await face.close()
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "configured": face.sut is not None})
@@ -533,23 +590,11 @@ def sut_app(factory: Callable[[], SyncImplementation], environ: Mapping[str, str
                             f"POST /webhooks/{{erp,tms,lastmile}}, not /webhooks/{source}")
         if face.sut is None:
             return problem(503, "Not configured", "POST /seatrial/configure first")
-        body = await request.body()
-        read = payloads.reader(source, face.io.dialects[source])
-        if read is not None:  # a vendor's body, read as in process (an unreadable one parked)
-            event = payloads.readable(read, source, body)
-        else:
-            try:
-                event = parse_event(body)
-            except ValueError as error:
-                return problem(400, "Malformed event", str(error), field="body")
-        if delay:
-            await asyncio.sleep(delay)
-        face.learn_time(request.headers.get("x-seatrial-sim-time"))
-        headers = dict(request.headers)
-        answered: asyncio.Future = asyncio.get_running_loop().create_future()
-        receive(face, face.sut, face.io, Webhook.received(event, body, headers),
-                lambda outcome, detail: answered.done() or answered.set_result((outcome, detail)))
-        outcome, detail = await answered
+        try:
+            outcome, detail = await face.take(source, await request.body(),
+                                              dict(request.headers))
+        except ValueError as error:
+            return problem(400, "Malformed event", str(error), field="body")
         if outcome == "ack":
             return Response(status_code=204)
         if outcome == "reject":

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -46,6 +46,21 @@ DELIVERY_LIMIT = 20
 #: Seconds a consumer that lost its connection takes to reconnect (a client library's
 #: automatic-recovery interval: the Java client's default is 5 s).
 RECONNECT = 5.0
+
+
+class Topology(NamedTuple):
+    """A system's part of the broker's topology, by name: the topic exchange its events are
+    published to (routing key: the event type), the quorum queue bound to it with `#` (what
+    the SUT consumes), and the dead-letter exchange of that queue, with the queue bound to it
+    (the same name)."""
+
+    exchange: str
+    queue: str
+    dead: str
+
+
+def topology(system: str) -> Topology:
+    return Topology(f"seatrial.{system}", f"seatrial.{system}.events", f"seatrial.{system}.dead")
 
 
 @dataclass(slots=True)

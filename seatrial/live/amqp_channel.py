@@ -1,0 +1,281 @@
+"""The AMQP channel live: a run's events published to a real RabbitMQ, the SUT consuming them
+through the consumer-facing proxy (seatrial.live.amqp_proxy), every delivery and answer in the
+ledger as the in-process channel (seatrial.world.amqp) records them.
+
+A run gets a virtual host of its own on the invocation's broker (seatrial.live.broker), and on
+it the documented topology (docs/broker.md#the-amqp-channel): per system, a topic exchange
+`seatrial.<system>`, bound with `#` to a quorum queue `seatrial.<system>.events` with
+`x-delivery-limit` and a dead-letter exchange `seatrial.<system>.dead`, bound to a queue of
+that name. The event gateway (`BrokerChannel`, the world's channel) publishes each delivery
+the webhook channel would have made (the same faults, the same Standard Webhooks signature,
+as message headers) when it falls due, on the live clock's event loop: one connection with
+publisher confirms, each publish a task of its own, so the clock never waits for the broker.
+
+What the broker does next is the broker's: the proxy tells the channel each `basic.deliver` and
+each answer, recorded as `deliver` (with `redelivered`), `ack`, `nack`, `reject`; a message the
+broker dead-letters (rejected, nacked without requeue, or past its delivery limit) is read from
+the dead-letter queue as it arrives and recorded as `dead-letter`. So every invariant applies
+unchanged. The dead-letter queues are the harness's: it consumes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aio_pika
+import simpy
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+
+from seatrial.faults import Delivery, FaultLayer
+from seatrial.ledger import Ledger
+from seatrial.live.amqp_proxy import AmqpProxy, Seen
+from seatrial.live.broker import Broker, UserBroker
+from seatrial.live.clock import LiveClock
+from seatrial.live.settings import amqp_settings
+from seatrial.model.envelope import SYSTEMS, Event, rfc3339, to_datetime
+from seatrial.simulators.dialect import Dialect
+from seatrial.world.amqp import DELIVERY_LIMIT, topology
+from seatrial.world.dispatcher import WebhookDispatcher
+from seatrial.world.ports import OpenChannel, Receiver, Signing
+
+#: What each answer the proxy saw is in the ledger: (kind, error), as the in-process channel
+#: records a consumer's answers (a reject with requeue comes back, as a nack's does).
+ANSWERS = {
+    ("ack", False): ("ack", None),
+    ("nack", True): ("nack", "basic.nack, requeued"),
+    ("nack", False): ("nack", "basic.nack without requeue: dead-lettered"),
+    ("reject", False): ("reject", "basic.reject: refused by the SUT, dead-lettered"),
+    ("reject", True): ("nack", "basic.reject with requeue"),
+    ("lost", False): ("nack", "connection reset: the SUT's channel closed holding it unacked"),
+}
+#: RabbitMQ's x-death reasons, as the in-process channel says them.
+DEATH_REASONS = {"rejected": "rejected", "delivery_limit": "delivery limit reached"}
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A message the gateway published: its event, and how often the broker delivered it."""
+
+    event: Event
+    deliveries: int = 0
+
+
+async def declare(channel: AbstractChannel) -> dict[str, AbstractExchange]:
+    """The documented topology on `channel`'s virtual host; each system's exchange."""
+    exchanges = {}
+    for system in SYSTEMS:
+        names = topology(system)
+        dead = await channel.declare_exchange(names.dead, aio_pika.ExchangeType.FANOUT,
+                                              durable=True)
+        parked = await channel.declare_queue(names.dead, durable=True)
+        await parked.bind(dead)
+        exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC,
+                                                  durable=True)
+        queue = await channel.declare_queue(names.queue, durable=True, arguments={
+            "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": names.dead})
+        await queue.bind(exchange, "#")
+        exchanges[system] = exchange
+    return exchanges
+
+
+class BrokerChannel(WebhookDispatcher):
+    """The world's channel live (a `seatrial.world.ports.Channel`): publishing is the webhook
+    channel's (the ledger's `emit`, the faults' plan, the signature); carrying is the real
+    broker's. `exchanges` are the run's, declared (`declare`) on a channel with publisher
+    confirms; `clock` times what the proxy and the dead-letter queues report."""
+
+    def __init__(self, exchanges: dict[str, AbstractExchange], clock: LiveClock,
+                 env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
+                 receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
+                 cores: dict[str, Any] | None = None) -> None:
+        super().__init__(env, faults, ledger, receiver, signing, dialects, cores)
+        self.exchanges = exchanges
+        self.clock = clock
+        self.messages: dict[str, Tracked] = {}  # by message id
+        self.open = 0  # published, neither acked nor dead-lettered yet
+        self.last = 0.0  # wall (monotonic) time of the last thing seen
+        self.muted = False  # the run is over: what the broker does now is not the run's
+        #: what crossed the broker, by ledger kind (and `published`), for the run's report
+        self.counts: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+        #: messages to publish, in the order they fell due, and the one task publishing them
+        self._outbox: asyncio.Queue[tuple[str, str, aio_pika.Message]] = asyncio.Queue()
+        self._publisher: asyncio.Task | None = None
+
+    def send(self, delivery: Delivery) -> None:
+        """The gateway publishes `delivery` once it is due."""
+        self.env.timeout(delivery.delay).callbacks.append(lambda _e: self._publish(delivery))
+
+    def _publish(self, delivery: Delivery) -> None:
+        event = delivery.event
+        webhook = self._webhook(delivery)
+        message_id = f"{event.event_id}#{next(self._ids)}"
+        self.messages[message_id] = Tracked(event)
+        self.open += 1
+        self.counts["published"] += 1
+        headers: dict[str, Any] = {
+            **webhook.headers,
+            # CloudEvents' AMQP binding (binary mode): the attributes as application properties
+            "cloudEvents:specversion": "1.0", "cloudEvents:id": event.event_id,
+            "cloudEvents:source": event.source, "cloudEvents:type": event.type,
+            "cloudEvents:time": rfc3339(event.event_time),
+            "x-seatrial-sim-time": rfc3339(to_datetime(self.env.now))}
+        if event.order_id is not None:
+            headers["cloudEvents:subject"] = event.order_id
+        message = aio_pika.Message(
+            webhook.body, headers=headers, content_type="application/json",
+            message_id=message_id, correlation_id=event.correlation_id, type=event.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        self._outbox.put_nowait((message_id, event.source, message))
+        if self._publisher is None:
+            self._publisher = asyncio.get_running_loop().create_task(self._publish_all())
+
+    async def _publish_all(self) -> None:
+        """Publish the outbox in order, each confirmed before the next (publishes of their
+        own, side by side, reach the broker in no set order: aio-pika's path to its channel
+        lock has suspensions of its own)."""
+        while True:
+            message_id, source, message = await self._outbox.get()
+            try:
+                await self.exchanges[source].publish(message, routing_key=message.type or "")
+            except Exception as error:  # not confirmed: the SUT will never see it
+                if self.muted:
+                    continue
+                tracked = self.messages.pop(message_id)
+                self.open -= 1
+                event = tracked.event
+                self.ledger.record(self.clock.sync(), "drop", event.source, event.event_id,
+                                   event.order_id, {"reason": "the broker did not confirm the "
+                                                              f"publish ({type(error).__name__}"
+                                                              f": {error})"})
+
+    def seen(self, seen: Seen) -> None:
+        """What the proxy saw cross between the broker and the SUT (its `Observer`)."""
+        tracked = self.messages.get(seen.message_id or "")
+        if self.muted or tracked is None:
+            return  # not the gateway's message (one the SUT published itself)
+        now = self.clock.sync()
+        self.last = time.monotonic()
+        event = tracked.event
+        if seen.kind == "deliver":
+            tracked.deliveries += 1
+            self.deliveries += 1
+            self.counts["deliver"] += 1
+            data: dict[str, object] = {"attempt": tracked.deliveries}
+            if seen.redelivered or tracked.deliveries > 1:
+                data["redelivered"] = True
+            self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id,
+                               data)
+            return
+        self.outcomes += 1
+        kind, error = ANSWERS[seen.kind, seen.requeue]
+        self.counts[kind] += 1
+        data = {"attempt": tracked.deliveries}
+        if error is not None:
+            data["error"] = error
+        self.ledger.record(now, kind, event.source, event.event_id, event.order_id, data)
+        if kind == "ack":
+            self._settled(seen.message_id)
+
+    async def dead_lettered(self, message: AbstractIncomingMessage) -> None:
+        """A message the broker dead-lettered, read from a dead-letter queue."""
+        await message.ack()
+        tracked = self.messages.get(message.message_id or "")
+        if self.muted or tracked is None:
+            return
+        deaths = (message.headers or {}).get("x-death") or [{}]
+        reason = deaths[0].get("reason", "unknown")
+        reason = DEATH_REASONS.get(str(reason), str(reason))
+        event = tracked.event
+        self.last = time.monotonic()
+        self.counts["dead-letter"] += 1
+        self.ledger.record(self.clock.sync(), "dead-letter", event.source, event.event_id,
+                           event.order_id, {"deliveries": tracked.deliveries, "reason": reason})
+        self._settled(message.message_id)
+
+    def _settled(self, message_id: str) -> None:
+        del self.messages[message_id]
+        self.open -= 1
+
+    def summary(self) -> dict[str, int]:
+        """For the run's report (`live.amqp`): messages published, and deliveries, acks,
+        nacks, rejects and dead letters recorded."""
+        return {kind: self.counts[kind] for kind in
+                ("published", "deliver", "ack", "nack", "reject", "dead-letter")}
+
+    async def close(self) -> None:
+        """Nothing more is recorded, and publishes still waiting are dropped."""
+        self.muted = True
+        if self._publisher is not None:
+            self._publisher.cancel()
+            await asyncio.gather(self._publisher, return_exceptions=True)
+
+
+class BrokerRun:
+    """One live run's part of the invocation's broker (`host`): `async with BrokerRun(host) as
+    run:` makes a virtual host of its own with the topology declared; `opener(clock)` is the
+    world's channel on it; once the world is built, `attach()` starts the proxy the SUT logs in
+    through and the dead-letter readers, and returns the SUT's settings. Leaving it stops
+    them, closes the gateway's connection and deletes the virtual host."""
+
+    def __init__(self, host: Broker) -> None:
+        self.channel: BrokerChannel | None = None  # the world's, once `opener` made it
+        self._vhost = UserBroker(host.url, host.management_url)
+        self._stack = contextlib.AsyncExitStack()
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._gateway: AbstractChannel | None = None
+        self.broker: Broker | None = None
+
+    async def __aenter__(self) -> BrokerRun:
+        try:
+            self.broker = await asyncio.to_thread(self._vhost.__enter__)
+            self._stack.push_async_callback(asyncio.to_thread, self._vhost.__exit__,
+                                            None, None, None)
+            connection = await aio_pika.connect(self.broker.url)
+            self._stack.push_async_callback(connection.close)
+            self._gateway = await connection.channel(publisher_confirms=True)
+            self._exchanges = await declare(self._gateway)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    def opener(self, clock: LiveClock) -> OpenChannel:
+        def made(*parts: Any) -> BrokerChannel:
+            self.channel = BrokerChannel(self._exchanges, clock, *parts)
+            return self.channel
+        return made
+
+    async def attach(self) -> dict[str, str]:
+        """The proxy and the dead-letter readers for the world's channel; the SUT's settings
+        (the AMQP URL through the proxy, with the run's credentials and virtual host, and the
+        queue names)."""
+        assert self.channel is not None and self._gateway is not None and self.broker
+        channel = self.channel
+        parts = urlsplit(self.broker.url)
+        proxy = await self._stack.enter_async_context(
+            AmqpProxy((parts.hostname or "127.0.0.1", parts.port or 5672), channel.seen))
+        self._stack.push_async_callback(channel.close)  # first out: nothing recorded after
+        for system in SYSTEMS:
+            parked = await self._gateway.get_queue(topology(system).dead, ensure=False)
+            await parked.consume(channel.dead_lettered)
+        netloc = f"{parts.netloc.rpartition('@')[0]}@{proxy.host}:{proxy.port}"
+        return amqp_settings(parts._replace(netloc=netloc).geturl(),
+                             {system: topology(system).queue for system in SYSTEMS})
+
+    def mute(self) -> None:
+        """The run is over: what the broker and the SUT do from now on is not recorded."""
+        if self.channel is not None:
+            self.channel.muted = True
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._stack.aclose()
+
