@@ -171,7 +171,10 @@ def test_naive_is_caught_live_over_amqp_by_duplicated_messages(tmp_path):
     assert run["live"]["amqp"]["published"] > run["kpis"]["orders"], run["live"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+#: make test interrupts with Ctrl-C; SIGTERM is `slow`, as are the longer runs below (each a
+#: whole scenario live over the broker, 100 to 180 s on two shared cores)
+@pytest.mark.parametrize("sig", [signal.SIGINT,
+                                 pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_an_interrupted_run_leaves_no_broker_proxy_or_sut(tmp_path, sig):
     """Ctrl-C or SIGTERM in the middle of a run over amqp: exit 130, and the broker Seatrial
     started (beam, epmd, folder), the SUT and the run's proxy port are all gone."""
@@ -224,6 +227,7 @@ def test_seatrial_sut_refuses_amqp_settings_it_cannot_consume_with(change, says)
         assert says in str(refused.value)
 
 
+@pytest.mark.slow
 def test_a_running_sut_is_configured_to_consume_the_runs_queues(tmp_path):
     """--target URL: `seatrial sut reference` already running takes the AMQP URL and queues in
     its configure body, consumes them, and holds happy-path."""
@@ -240,6 +244,7 @@ def test_a_running_sut_is_configured_to_consume_the_runs_queues(tmp_path):
     assert run["passed"] and amqp["deliver"] == amqp["ack"] == amqp["published"] > 50, amqp
 
 
+@pytest.mark.slow
 def test_a_crash_over_amqp_has_what_the_sut_held_requeued_and_redelivered(tmp_path):
     """sut-crash-restart (30 minutes of orders): the SUT process is killed holding messages
     unacked; the broker requeues them (`nack`, connection reset, in the ledger) and delivers
@@ -258,6 +263,7 @@ def test_a_crash_over_amqp_has_what_the_sut_held_requeued_and_redelivered(tmp_pa
     assert amqp["deliver"] == amqp["published"] + amqp["nack"], amqp
 
 
+@pytest.mark.slow
 def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(rabbitmq):
     """naive raises on poison, so `seatrial sut` nacks it with requeue, again and again: the
     quorum queue's x-delivery-limit dead-letters it, and the ledger has each nack, each
@@ -279,6 +285,7 @@ def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(
     assert "poison-isolated" in result.violated()
 
 
+@pytest.mark.slow
 def test_a_run_on_a_broker_of_yours_makes_its_virtual_host_and_deletes_it(tmp_path, rabbitmq):
     """--broker-url: no broker is started; the run makes a virtual host of its own on the
     user's broker through its management API, holds happy-path on it, and deletes it."""
