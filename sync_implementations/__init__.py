@@ -43,4 +43,5 @@ SHIPPED = {
     "faulty-x12-poller-dies": "seatrial.sync_implementations.faulty_x12:PollerDiesWhenRefused",
     "faulty-x12-gives-up-late-tenders":
         "seatrial.sync_implementations.faulty_x12:GivesUpLateTenders",
+    "faulty-x12-keeps-its-key": "seatrial.sync_implementations.faulty_x12:KeepsItsKey",
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from seatrial.sdk import Handler, Mailbox
+from seatrial.sdk import Credential, Handler, Mailbox
 from seatrial.sync_implementations.connectors import CONNECTORS, Connectors
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 from seatrial.sync_implementations.reference import ReferenceSync
@@ -148,3 +148,22 @@ class GivesUpLateTenders(ReferenceSync):
 
     def connectors(self) -> Connectors:
         return _with_tms_x12(_TenderExpires)
+
+
+class _KeepsItsKey(TmsX12):
+    def relogin(self, refused: Credential | None) -> Credential | None:
+        return refused  # the key was read at start, as the settings were: it cannot change
+
+
+class KeepsItsKey(ReferenceSync):
+    """Reads the mailbox's credential once, at start, as it reads its other settings, and
+    logs in with it for as long as it runs: when the partner rotates its password and key, the
+    mailbox refuses it for good, its poller dies and its tenders are parked."""
+
+    name = "faulty-x12-keeps-its-key"
+    defect = ("keeps the mailbox credential it read at start: after the partner rotates its "
+              "key, every look and every tender is refused")
+    exists_for = "converge"
+
+    def connectors(self) -> Connectors:
+        return _with_tms_x12(_KeepsItsKey)
