@@ -87,6 +87,9 @@ class MailboxCredentials:
         return f"[{LOOPBACK}]:{port} {public}\n"
 
 
+Credential = tuple[str, str, str] | None  # what a session logged in with (`_Gatekeeper`)
+
+
 def _exported(key: asyncssh.SSHKey) -> str:
     return key.export_private_key("openssh").decode()
 
@@ -102,7 +105,7 @@ class LiveLogin:
         self.credentials = credentials
         self.first_password = credentials.password
         self.key_path = key_path
-        self.key = _exported(credentials.client_key)  # as its file holds it (written once)
+        self.key = _exported(credentials.client_key)  # as its file holds it
         if key_path is not None:
             self._write_key()
 
@@ -121,7 +124,12 @@ class LiveLogin:
         return self.credentials.username, self.first_password, self.key
 
     def accepts(self, login: object) -> bool:
-        username, password, key = login  # type: ignore[misc]
+        """Whether `login` (user name, password, key) is current: the user name, and the
+        current password or key."""
+        if not (isinstance(login, tuple) and len(login) == 3
+                and all(isinstance(part, str) for part in login)):
+            return False
+        username, password, key = login
         current = self.credentials
         return username == current.username and (
             (bool(password) and secrets.compare_digest(password.encode(),
@@ -143,7 +151,7 @@ class _Gatekeeper(asyncssh.SSHServer):
     def __init__(self, login: LiveLogin, sessions: set):
         self.login, self.sessions = login, sessions
         self.connection: asyncssh.SSHServerConnection | None = None
-        self.credential: tuple[str, str, str] | None = None
+        self.credential: Credential = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.connection = conn
@@ -176,9 +184,6 @@ class _Gatekeeper(asyncssh.SSHServer):
         if valid:
             self.credential = (username, "", self.login.key)
         return valid
-
-
-Credential = tuple[str, str, str] | None  # what a session logged in with (`_Gatekeeper`)
 
 
 class Exchange(Protocol):

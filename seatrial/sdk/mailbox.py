@@ -38,6 +38,12 @@ class Credential(NamedTuple):
     key: str
 
 
+def credential(value: object) -> bool:
+    """Whether `value` is a credential: three strings (user name, password, key)."""
+    return (isinstance(value, tuple) and len(value) == 3
+            and all(isinstance(part, str) for part in value))
+
+
 class Mailbox:
     __slots__ = ("_api", "_read")
 
@@ -52,7 +58,14 @@ class Mailbox:
         return self._read()
 
     def _carrying(self, call: Call, login: Credential | None) -> Call:
-        return call._replace(login=self._read() if login is None else login)
+        """`call` with `login` (None: the credential as it is now); raises here, in the
+        handler, for a login that is no credential."""
+        if login is None:
+            return call._replace(login=self._read())
+        if not credential(login):
+            raise TypeError(f"login={login!r}: give the Credential io.mailbox.login() read "
+                            "(user name, password, key: three strings)")
+        return call._replace(login=Credential(*login))
 
     def list(self, folder: str, *, login: Credential | None = None) -> Call:
         """The folder's file names: read them from the answer with `names`."""

@@ -46,6 +46,8 @@ class Login:
     def accepts(self, login: Any) -> bool:
         """Whether a call carrying `login` (user name, password, key) gets in: the user name,
         and the current password or the current key."""
+        if not (isinstance(login, tuple) and len(login) == 3):
+            return False
         username, password, key = login
         return username == USERNAME and (password == self.password or key == self.key)
 
