@@ -79,6 +79,9 @@ class ApiRequest:
     correlation_id: str | None
     headers: Mapping[str, str] = field(default_factory=dict)
     content: bytes | None = None
+    #: the credential a mailbox call carries (an SFTP login, `Call.login`; None: none, as on
+    #: every HTTP request, whose bearer token is checked before it gets here)
+    login: Any = None
 
 
 Handler = Callable[[ApiRequest], Reply]
@@ -400,9 +403,10 @@ class Router:
                  body: Any = None, headers: dict[str, str] | None = None,
                  body_json: bytes | str | None = None,
                  found: tuple[Endpoint, dict[str, str]] | None = None,
-                 content: bytes | None = None) -> Reply:
+                 content: bytes | None = None, login: Any = None) -> Reply:
         """`headers` are all the request's header fields (lower-case names) and `content` its
-        raw body when it was not taken as JSON (see `ApiRequest`). `body_json` is
+        raw body when it was not taken as JSON (see `ApiRequest`); `login` the credential a
+        mailbox call carries. `body_json` is
         `canonical(body)` if the caller wrote it already (the in-process transport does, when
         the call is sent); `found` is `match(method, path)`, likewise."""
         found = found or self.match(method, path)
@@ -422,7 +426,7 @@ class Router:
         headers = headers or {}
         request = ApiRequest(method, path, params, query or {}, body,
                              headers.get("idempotency-key"), headers.get("x-correlation-id"),
-                             headers, content)
+                             headers, content, login)
         handle = endpoint.handle
         try:
             if body is not None and body_json is None:

@@ -43,6 +43,7 @@ SHIPPED = {
     "faulty-x12-poller-dies": "seatrial.sync_implementations.faulty_x12:PollerDiesWhenRefused",
     "faulty-x12-gives-up-late-tenders":
         "seatrial.sync_implementations.faulty_x12:GivesUpLateTenders",
+    "faulty-x12-keeps-its-key": "seatrial.sync_implementations.faulty_x12:KeepsItsKey",
     "faulty-sap-keeps-its-token": "seatrial.sync_implementations.faulty_sap_s4:KeepsItsToken",
     "faulty-sap-trusts-its-etag": "seatrial.sync_implementations.faulty_sap_s4:TrustsItsEtag",
     "faulty-sap-trusts-the-batch": "seatrial.sync_implementations.faulty_sap_s4:TrustsTheBatch",

@@ -8,15 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from seatrial.sdk import Handler, Mailbox
-from seatrial.sync_implementations.connectors import CONNECTORS, Connectors
+from seatrial.sdk import Credential, Handler, Mailbox
+from seatrial.sync_implementations.connectors import Connectors, speaking
 from seatrial.sync_implementations.connectors.tms_x12 import TmsX12
 from seatrial.sync_implementations.reference import ReferenceSync
-
-
-def _with_tms_x12(connector: type[TmsX12]) -> Connectors:
-    """The reference's connectors, with `connector` collecting the X12 TMS's files."""
-    return {**CONNECTORS, "tms": {**CONNECTORS["tms"], "x12": connector}}
 
 
 class _StopsAtCopy(TmsX12):
@@ -36,7 +31,7 @@ class StopsAtDuplicateInterchange(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_StopsAtCopy)
+        return speaking("tms", "x12", _StopsAtCopy)
 
 
 class _DeletesUnreadable(TmsX12):
@@ -55,7 +50,7 @@ class DeletesUnreadableFile(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_DeletesUnreadable)
+        return speaking("tms", "x12", _DeletesUnreadable)
 
 
 class _FirstSetOnly(TmsX12):
@@ -75,7 +70,7 @@ class ReadsFirstSetOnly(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_FirstSetOnly)
+        return speaking("tms", "x12", _FirstSetOnly)
 
 
 class _NoAcknowledgments(TmsX12):
@@ -94,7 +89,7 @@ class SendsNo997(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_NoAcknowledgments)
+        return speaking("tms", "x12", _NoAcknowledgments)
 
 
 class _RejectionIsFinal(TmsX12):
@@ -112,7 +107,7 @@ class TakesRejectionAsFinal(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_RejectionIsFinal)
+        return speaking("tms", "x12", _RejectionIsFinal)
 
 
 class _LooksOnce(TmsX12):
@@ -132,7 +127,7 @@ class PollerDiesWhenRefused(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_LooksOnce)
+        return speaking("tms", "x12", _LooksOnce)
 
 
 class _TenderExpires(TmsX12):
@@ -154,4 +149,24 @@ class GivesUpLateTenders(ReferenceSync):
     needs = ("tms", "x12")
 
     def connectors(self) -> Connectors:
-        return _with_tms_x12(_TenderExpires)
+        return speaking("tms", "x12", _TenderExpires)
+
+
+class _KeepsItsKey(TmsX12):
+    def relogin(self, refused: Credential | None) -> Credential | None:
+        return refused  # the key was read at start, as the settings were: it cannot change
+
+
+class KeepsItsKey(ReferenceSync):
+    """Reads the mailbox's credential once, at start, as it reads its other settings, and
+    logs in with it for as long as it runs: when the partner rotates its password and key, the
+    mailbox refuses it for good, its poller dies and its tenders are parked."""
+
+    name = "faulty-x12-keeps-its-key"
+    defect = ("keeps the mailbox credential it read at start: after the partner rotates its "
+              "key, every look and every tender is refused")
+    exists_for = "converge"
+    needs = ("tms", "x12")
+
+    def connectors(self) -> Connectors:
+        return speaking("tms", "x12", _KeepsItsKey)

@@ -47,6 +47,7 @@ CAUGHT = {
     "faulty-x12-rejection-is-final": "x12-rejected-tenders",
     "faulty-x12-poller-dies": "x12-mailbox-down",
     "faulty-x12-gives-up-late-tenders": "x12-late-990",
+    "faulty-x12-keeps-its-key": "x12-credentials-rotated",
     "faulty-sap-keeps-its-token": "sap-csrf-expiry",
     "faulty-sap-trusts-its-etag": "sap-etag-conflicts",
     "faulty-sap-trusts-the-batch": "sap-batch-failures",

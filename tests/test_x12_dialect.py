@@ -18,9 +18,9 @@ from seatrial.catalogue import gate_suite
 from seatrial.cli_input import spoken
 from seatrial.faults.layer import FaultLayer
 from seatrial.faults.reach import unreached
-from seatrial.run import play, run_scenario
+from seatrial.run import judge, play, run_scenario
 from seatrial.scenario_yaml import load_scenario, load_scenario_file
-from seatrial.sdk import Mailbox, Response
+from seatrial.sdk import Credential, Mailbox, Response
 from seatrial.simulators.api import Router
 from seatrial.simulators.dialect import dialect
 from seatrial.simulators.events import EventSource
@@ -300,3 +300,55 @@ def test_reference_holds_every_gate_scenario_in_x12(name, seed):
 @pytest.mark.parametrize("name", [s.name for s in gate_suite()])
 def test_naive_is_caught_on_every_gate_scenario_in_x12(name):
     assert run_scenario(in_x12(name, 1), resolve("naive")).violations
+
+
+def test_the_sdk_mailbox_calls_carry_the_login_given_or_the_one_read_then():
+    read = [Credential("seatrial", "pw", "key 1")]
+    mailbox = Mailbox("tms", lambda: read[-1])
+    assert mailbox.login() == read[-1]
+    assert mailbox.list("outbound").login == Credential("seatrial", "pw", "key 1")
+    held = mailbox.login()
+    read.append(Credential("seatrial", "pw", "key 2"))
+    assert mailbox.get("outbound", "a.x12", login=held).login == held  # the one it holds
+    assert mailbox.delete("outbound", "a.x12").login.key == "key 2"  # read as it is built
+    assert Mailbox("tms").put("inbound", "a.x12", b"ISA").login is None  # no mailbox
+
+
+def test_the_in_process_mailbox_refuses_a_stale_login_403_and_does_nothing():
+    router, _ = _router()
+    login = router.core.mailbox.login
+    old = login.given()
+    assert router.dispatch("GET", "/mailbox/outbound", login=old).status == 200
+    login.rotate()
+    new = login.given()
+    assert new[1] == old[1] and new[2] != old[2]  # no new password is given, a new key is
+    refused = router.dispatch("PUT", "/mailbox/inbound/a.x12", content=_tender("SO-1"),
+                              headers={"content-type": "application/edi-x12"}, login=old)
+    assert refused.status == 403 and "login refused" in refused.body["detail"]
+    assert router.core.tms.shipments == {} and router.core.mailbox.listing("inbound") == []
+    # the old password alone is refused too; the key given now gets in
+    assert router.dispatch("GET", "/mailbox/outbound", login=(old[0], old[1], "")).status == 403
+    taken = router.dispatch("PUT", "/mailbox/inbound/a.x12", content=_tender("SO-1"),
+                            headers={"content-type": "application/edi-x12"}, login=new)
+    assert taken.status == 201 and len(router.core.tms.shipments) == 1
+
+
+def test_the_reference_reads_its_key_again_after_a_rotation_and_keeps_its_key_is_caught():
+    scenario = load_scenario_file("scenarios/x12-credentials-rotated.yaml")
+    world, end = play(scenario, resolve("reference"))
+    refused = [e.time for e in world.ledger.entries
+               if e.kind == "response" and e.system == "tms" and e.data.get("status") == 403]
+    assert refused and min(refused) >= scenario.faults[0].at
+    assert unreached(scenario, world.ledger.entries, world.horizon) == []
+    assert judge(world, end, "reference", 0.0).passed
+    caught = run_scenario(scenario, resolve("faulty-x12-keeps-its-key"))
+    assert "converge" in caught.violated()
+    assert run_scenario(load_scenario_file("scenarios/x12-happy-path.yaml"),
+                        resolve("faulty-x12-keeps-its-key")).passed
+
+
+def test_a_login_that_is_no_credential_is_refused_where_the_call_is_built():
+    with pytest.raises(TypeError, match="login='key': give the Credential"):
+        Mailbox("tms").list("outbound", login="key")
+    router, _ = _router()
+    assert router.dispatch("GET", "/mailbox/outbound", login="key").status == 403

@@ -10,8 +10,9 @@ import os
 from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 
-from seatrial.live.mailbox import FOLDERS
+from seatrial.live.mailbox import FOLDERS, LiveLogin
 from seatrial.simulators.domain import Conflict, Invalid, NotFound
+from seatrial.simulators.tms.dialects.x12.mailbox import Login
 from seatrial.simulators.tms.dialects.x12.mailbox import Mailbox as Folders
 
 
@@ -59,10 +60,14 @@ class OnDisk(Folders):
     mailbox serves. A rename is the file system's, atomic, so the TMS's own writes
     (`write_atomically`: a temporary dot-name, then a rename) appear whole."""
 
-    def __init__(self, root: Path, touch: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, root: Path, touch: Callable[[], None] = lambda: None,
+                 login: LiveLogin | None = None) -> None:
+        """`login`: who may use the mailbox (the SFTP mailbox's, `LiveLogin`); None: the
+        in-process kind."""
         for name in FOLDERS:
             (root / name).mkdir(parents=True, exist_ok=True)
-        super().__init__({name: Folder(root / name, touch) for name in FOLDERS})
+        super().__init__({name: Folder(root / name, touch) for name in FOLDERS},
+                         Login() if login is None else login)
         self.root = root
         self.touch = touch
 

@@ -12,6 +12,12 @@ symbolic link that would lead out is refused, and no link can be made. Writes by
 own side go through `write_atomically`: a temporary name in the same folder, then a rename, so
 a client never lists a half-written file under its final name.
 
+The login can change while the mailbox runs (`LiveLogin.rotate`, the `credentials_rotated`
+fault): a new password and client key, the new private key written over the client's key
+file (a temporary file renamed into place, mode 0600); from then on a login with the old
+ones is refused, and so is every operation of a session that logged in with them (the
+exchange is told each session's credential, and the trading partner refuses it 403).
+
 `async with Mailbox(root, credentials) as mailbox:` listens; leaving the block closes the
 listener and every open session, whatever ended the block.
 
@@ -70,18 +76,82 @@ class MailboxCredentials:
         path.write_bytes(self.client_key.export_private_key("openssh"))
         return path
 
+    def rotated(self) -> MailboxCredentials:
+        """A new password and client key, for the same user name and server."""
+        return MailboxCredentials(self.username, secrets.token_urlsafe(24),
+                                  asyncssh.generate_private_key(KEY_ALGORITHM), self.host_key)
+
     def known_hosts_line(self, port: int) -> str:
         """The known_hosts line a client verifies the server's host key with."""
         public = self.host_key.export_public_key("openssh").decode().strip()
         return f"[{LOOPBACK}]:{port} {public}\n"
 
 
-class _Gatekeeper(asyncssh.SSHServer):
-    """Password or public key, for the one user name; nothing else."""
+Credential = tuple[str, str, str] | None  # what a session logged in with (`_Gatekeeper`)
 
-    def __init__(self, credentials: MailboxCredentials, sessions: set):
-        self.credentials, self.sessions = credentials, sessions
+
+def _exported(key: asyncssh.SSHKey) -> str:
+    return key.export_private_key("openssh").decode()
+
+
+class LiveLogin:
+    """Who may use the mailbox now (`credentials`) and what a client is given: its key file
+    at `key_path` (None: none is written) and the password it was told at start. As the x12
+    trading partner's in-process `Login` (seatrial.simulators.tms.dialects.x12.mailbox), it
+    says whether a credential (user name, password, private key as its file holds it) is
+    current, and `rotate` changes the password and the key."""
+
+    def __init__(self, credentials: MailboxCredentials, key_path: Path | None = None) -> None:
+        self.credentials = credentials
+        self.first_password = credentials.password
+        self.key_path = key_path
+        self.key = _exported(credentials.client_key)  # as its file holds it
+        if key_path is not None:
+            self._write_key()
+
+    def _write_key(self) -> None:
+        """The private key over `key_path`, whole at once: a temporary file beside it, mode
+        0600 from its creation, renamed into place."""
+        assert self.key_path is not None
+        temporary = self.key_path.with_name(f".{self.key_path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(self.key)
+        os.replace(temporary, self.key_path)
+
+    def given(self) -> tuple[str, str, str]:
+        """(user name, password, key) as a client reads them now."""
+        return self.credentials.username, self.first_password, self.key
+
+    def accepts(self, login: object) -> bool:
+        """Whether `login` (user name, password, key) is current: the user name, and the
+        current password or key."""
+        if not (isinstance(login, tuple) and len(login) == 3
+                and all(isinstance(part, str) for part in login)):
+            return False
+        username, password, key = login
+        current = self.credentials
+        return username == current.username and (
+            (bool(password) and secrets.compare_digest(password.encode(),
+                                                      current.password.encode()))
+            or (bool(key) and secrets.compare_digest(key.encode(), self.key.encode())))
+
+    def rotate(self) -> None:
+        """A new password and key; the new key written where the client reads it."""
+        self.credentials = self.credentials.rotated()
+        self.key = _exported(self.credentials.client_key)
+        if self.key_path is not None:
+            self._write_key()
+
+
+class _Gatekeeper(asyncssh.SSHServer):
+    """Password or public key, for the one user name, as `login` takes them now; nothing else.
+    What a session logged in with is its `credential` (user name, password, private key)."""
+
+    def __init__(self, login: LiveLogin, sessions: set):
+        self.login, self.sessions = login, sessions
         self.connection: asyncssh.SSHServerConnection | None = None
+        self.credential: Credential = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.connection = conn
@@ -97,32 +167,42 @@ class _Gatekeeper(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        return (secrets.compare_digest(username, self.credentials.username)
-                and secrets.compare_digest(password.encode(),
-                                           self.credentials.password.encode()))
+        current = self.login.credentials
+        valid = (secrets.compare_digest(username, current.username)
+                 and secrets.compare_digest(password.encode(), current.password.encode()))
+        if valid:
+            self.credential = (username, password, "")
+        return valid
 
     def public_key_auth_supported(self) -> bool:
         return True
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
-        return (username == self.credentials.username
-                and key.public_data == self.credentials.client_key.public_data)
+        current = self.login.credentials
+        valid = (username == current.username
+                 and key.public_data == current.client_key.public_data)
+        if valid:
+            self.credential = (username, "", self.login.key)
+        return valid
 
 
 class Exchange(Protocol):
     """What a client's operation on a mailbox file means to the system behind it, asked
     before (or, for an upload, once it has landed): each raises an `asyncssh.SFTPError` to
-    refuse. `rename` and `delete` do the operation; `put` takes the landed file."""
+    refuse. `rename` and `delete` do the operation; `put` takes the landed file. `login` is
+    what the client's session logged in with."""
 
-    async def list(self, folder: str) -> None: ...
+    async def list(self, folder: str, *, login: Credential = None) -> None: ...
 
-    async def get(self, folder: str, name: str) -> None: ...
+    async def get(self, folder: str, name: str, *, login: Credential = None) -> None: ...
 
-    async def put(self, folder: str, name: str, content: bytes) -> None: ...
+    async def put(self, folder: str, name: str, content: bytes, *,
+                  login: Credential = None) -> None: ...
 
-    async def rename(self, folder: str, name: str, to: str) -> None: ...
+    async def rename(self, folder: str, name: str, to: str, *,
+                     login: Credential = None) -> None: ...
 
-    async def delete(self, folder: str, name: str) -> None: ...
+    async def delete(self, folder: str, name: str, *, login: Credential = None) -> None: ...
 
 
 WRITING = (asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC | asyncssh.FXF_APPEND)
@@ -140,6 +220,8 @@ class _RootedSFTP(asyncssh.SFTPServer):
         self.touch = touch
         self.uploads: dict[int, tuple[str, str]] = {}  # id(file) -> (folder, name)
         super().__init__(chan, chroot=self.root)
+        owner = self.connection.get_owner()
+        self.login: Credential = owner.credential if isinstance(owner, _Gatekeeper) else None
 
     def _place(self, path: bytes) -> tuple[str, str | None] | None:
         """(folder, file name or None for the folder itself), or None: the root, or deeper."""
@@ -163,7 +245,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
     async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
         place = self._place(path)
         if self.exchange is not None and place is not None and place[1] is None:
-            await self.exchange.list(place[0])
+            await self.exchange.list(place[0], login=self.login)
         async for name in super().scandir(path):
             yield name
 
@@ -179,7 +261,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
             opened = super().open(path, pflags, attrs)
             self.uploads[id(opened)] = folder, name
             return opened
-        await self.exchange.get(folder, name)
+        await self.exchange.get(folder, name, login=self.login)
         return super().open(path, pflags, attrs)
 
     async def close(self, file_obj: object) -> None:
@@ -198,7 +280,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
         except FileNotFoundError:
             raise asyncssh.SFTPNoSuchFile(f"{folder}/{name} is gone") from None
         try:
-            await self.exchange.put(folder, final, content)
+            await self.exchange.put(folder, final, content, login=self.login)
         except asyncssh.SFTPError:
             if name == final:  # refused: not delivered (a rename from a temporary name may
                 _unlink(path)  # be tried again)
@@ -219,7 +301,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
             return await self._land(folder, name, to)
         if folder == "inbound":
             return super().rename(oldpath, newpath)
-        await self.exchange.rename(folder, name, to)
+        await self.exchange.rename(folder, name, to, login=self.login)
 
     async def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
         await self.rename(oldpath, newpath)
@@ -231,7 +313,7 @@ class _RootedSFTP(asyncssh.SFTPServer):
         folder, name = self._file(path)
         if folder == "inbound" and _hidden(name):
             return super().remove(path)  # the client's own temporary file
-        await self.exchange.delete(folder, name)
+        await self.exchange.delete(folder, name, login=self.login)
 
     def mkdir(self, path: bytes, attrs: asyncssh.SFTPAttrs) -> None:
         raise asyncssh.SFTPPermissionDenied("the mailbox has inbound/ and outbound/ only")
@@ -263,14 +345,17 @@ class Mailbox:
     #: client that only looks, polling a folder, has settled)
     exchange: Exchange | None = None
     touch: Callable[[], None] | None = None
+    #: who may log in, as it changes (None: `credentials`, never rotated)
+    login: LiveLogin | None = None
     _acceptor: asyncssh.SSHAcceptor | None = field(default=None, init=False, repr=False)
     _sessions: set = field(default_factory=set, init=False, repr=False)
 
     async def __aenter__(self) -> Mailbox:
         for folder in FOLDERS:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+        login = self.login or LiveLogin(self.credentials)
         self._acceptor = await asyncssh.create_server(
-            lambda: _Gatekeeper(self.credentials, self._sessions), LOOPBACK, self.port,
+            lambda: _Gatekeeper(login, self._sessions), LOOPBACK, self.port,
             server_host_keys=[self.credentials.host_key],
             sftp_factory=lambda chan: _RootedSFTP(chan, self.root, self.exchange, self.touch),
             allow_scp=False,

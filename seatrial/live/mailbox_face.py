@@ -8,7 +8,9 @@ calls `seatrial.sdk.mailbox` makes in virtual time (GET /mailbox/outbound, PUT
 check never knows which face it was. An answer that is no success becomes an SFTP error whose
 message begins with its HTTP status ("503 ..."; the SDK's SFTP client reads it back,
 seatrial.live.sftp_client); a refused connection (an outage's) is a lost connection; a hung
-or lost answer is a failure saying so.
+or lost answer is a failure saying so. Each call carries the credential the client's session
+logged in with, so a session whose login was rotated away is refused 403 (the trading
+partner's mailbox says so, and the ledger records it) as an in-process call with it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncio
 from typing import Any
 
 from seatrial.live.clock import LiveClock
-from seatrial.live.mailbox import asyncssh
+from seatrial.live.mailbox import Credential, asyncssh
 from seatrial.live.simulator_app import Activity
 from seatrial.sdk.mailbox import MEDIA_TYPE
 from seatrial.sdk.messages import DEFAULT_TIMEOUT, Call, ConnectError
@@ -37,24 +39,28 @@ class MailboxFace:
         self.clock = clock
         self.activity = activity
 
-    async def list(self, folder: str) -> None:
-        await self._call("GET", f"/mailbox/{folder}")
+    async def list(self, folder: str, *, login: Credential = None) -> None:
+        await self._call("GET", f"/mailbox/{folder}", login=login)
 
-    async def get(self, folder: str, name: str) -> None:
-        await self._call("GET", _file(folder, name))
+    async def get(self, folder: str, name: str, *, login: Credential = None) -> None:
+        await self._call("GET", _file(folder, name), login=login)
 
-    async def put(self, folder: str, name: str, content: bytes) -> None:
+    async def put(self, folder: str, name: str, content: bytes, *,
+                  login: Credential = None) -> None:
         await self._call("PUT", _file(folder, name), content=content,
-                         headers=(("content-type", MEDIA_TYPE),))
+                         headers=(("content-type", MEDIA_TYPE),), login=login)
 
-    async def rename(self, folder: str, name: str, to: str) -> None:
-        await self._call("POST", _file(folder, name) + "/rename", json={"to": to})
+    async def rename(self, folder: str, name: str, to: str, *,
+                     login: Credential = None) -> None:
+        await self._call("POST", _file(folder, name) + "/rename", json={"to": to},
+                         login=login)
 
-    async def delete(self, folder: str, name: str) -> None:
-        await self._call("DELETE", _file(folder, name))
+    async def delete(self, folder: str, name: str, *, login: Credential = None) -> None:
+        await self._call("DELETE", _file(folder, name), login=login)
 
     async def _call(self, method: str, path: str, *, content: bytes | None = None,
-                    json: Any = None, headers: tuple[tuple[str, str], ...] = ()) -> None:
+                    json: Any = None, headers: tuple[tuple[str, str], ...] = (),
+                    login: Credential = None) -> None:
         # only what changes a file is traffic for quiescence: a SUT that polls a folder (as
         # the x12 connector does while a tender of its own is open, which one cancelled after
         # departure stays for ever) and finds nothing to collect has settled, as a sleeping
@@ -65,7 +71,7 @@ class MailboxFace:
         try:
             response, error = await self._send(Call(
                 self.system, method, path, json, None, None, None, DEFAULT_TIMEOUT, headers,
-                content))
+                content, login))
         finally:
             self.activity.open -= counted
             if counted:

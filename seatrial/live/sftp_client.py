@@ -4,13 +4,16 @@ runs live (the same handler yields them in virtual time, seatrial.sdk.mailbox).
 Each Call is the plain data the in-process mailbox takes (GET /mailbox/<folder>, GET, PUT,
 DELETE /mailbox/<folder>/<name>, POST .../rename); here it becomes the SFTP operation a partner
 makes, with asyncssh's client over one connection (made on first use with the run's login,
-the server's host key checked against its known_hosts line, made again after a loss), and its
+the server's host key checked against its known_hosts line, made again after a loss, and made
+anew when a Call carries another credential than the one it logged in with: the handler's
+login, `io.mailbox.login()`, whose key is read from the key file), and its
 outcome the answer the handler would have had in process: 200 with `{"files": [...]}` (sorted,
 as in process), the file's bytes, 201 or 200 with `{"name", "folder"}`. An upload is written
 under a temporary name beginning with a dot and renamed into place, so the TMS never takes a
 half-written file. An SFTP error whose message begins with an HTTP status (as the mailbox's
 face words a refusal, seatrial.live.mailbox_face) is answered with that status; no connection
-is a `ConnectError`, no answer in time a `RequestTimeout`.
+is a `ConnectError`, no answer in time a `RequestTimeout`; a login refused is answered 403, as
+the mailbox refuses an operation with a stale credential.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from seatrial.live.mailbox import asyncssh
-from seatrial.sdk.mailbox import FOLDERS, MEDIA_TYPE
+from seatrial.sdk.mailbox import FOLDERS, MEDIA_TYPE, Credential
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout
 from seatrial.sdk.messages import Response as SdkResponse
 
@@ -50,7 +54,17 @@ class SftpMailbox:
         self.login = login
         self._connection: asyncssh.SSHClientConnection | None = None
         self._sftp: asyncssh.SFTPClient | None = None
+        self._credential: Credential | None = None  # what the connection logged in with
         self._lock = asyncio.Lock()
+
+    def credential(self) -> Credential:
+        """The login as the settings and the key file say now (the file read again; one that
+        cannot be read gives no key, and the password is tried alone)."""
+        try:
+            key = Path(self.login.key_path).read_text()
+        except (OSError, UnicodeDecodeError):
+            key = ""
+        return Credential(self.login.username, self.login.password, key)
 
     def matches(self, call: Call) -> bool:
         return call.system == self.system and call.path.startswith("/mailbox/")
@@ -73,7 +87,10 @@ class SftpMailbox:
             return _problem(404, f"no mailbox path {call.path}: /mailbox/{{inbound,outbound}}"
                                  "[/<name>[/rename]]")
         folder, name = found["folder"], found["name"]
-        sftp = await self._client()
+        try:
+            sftp = await self._client(call.login or self.credential())
+        except asyncssh.PermissionDenied as refused:
+            return _problem(403, f"login refused: {refused.reason}")
         try:
             return await self._operate(sftp, call.method, folder, name, bool(found["rename"]),
                                        call)
@@ -113,20 +130,27 @@ class SftpMailbox:
             return _stored(200, folder, name)
         return _problem(405, f"{method} {call.path}: a file is got, put, renamed or deleted")
 
-    async def _client(self) -> asyncssh.SFTPClient:
+    async def _client(self, credential: Credential) -> asyncssh.SFTPClient:
+        """The connection logged in with `credential`: the one open if it did, else a new
+        one (the old one closed)."""
         async with self._lock:
+            if self._sftp is not None and self._credential != credential:
+                await self._forget()
             if self._sftp is None:
                 login = self.login
+                keys = [asyncssh.import_private_key(credential.key)] if credential.key else []
                 self._connection = await asyncssh.connect(
-                    login.host, login.port, username=login.username, password=login.password,
-                    client_keys=[login.key_path],
+                    login.host, login.port, username=credential.username,
+                    password=credential.password or None, client_keys=keys,
                     known_hosts=asyncssh.import_known_hosts(login.known_hosts),
                     agent_path=None, config=None, preferred_auth="publickey,password")
+                self._credential = credential
                 self._sftp = await self._connection.start_sftp_client()
             return self._sftp
 
     async def _forget(self) -> None:
         connection, self._connection, self._sftp = self._connection, None, None
+        self._credential = None
         if connection is not None:
             connection.close()
 

@@ -29,7 +29,7 @@ from seatrial.ledger import Ledger
 from seatrial.live.clock import LOOKAHEAD, LiveClock
 from seatrial.live.folders import OnDisk
 from seatrial.live.limits import SERVER_LIMITS
-from seatrial.live.mailbox import LOOPBACK, Mailbox, MailboxCredentials
+from seatrial.live.mailbox import LOOPBACK, LiveLogin, Mailbox, MailboxCredentials
 from seatrial.live.mailbox_face import MailboxFace
 from seatrial.live.settings import SYSTEMS, sut_settings
 from seatrial.live.simulator_app import Activity, ApiEndpoint, simulator_app
@@ -59,6 +59,11 @@ def listen(host: str, port: int = 0) -> socket.socket:
     sock.listen(1024)
     sock.setblocking(False)
     return sock
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 #: Builds a live world's receiver from the stack's clock and the world's ledger.
@@ -112,7 +117,13 @@ class SimulatorStack:
         if filed:
             self.files = Path(tempfile.mkdtemp(prefix="seatrial-mailbox-"))
             weakref.finalize(self, shutil.rmtree, self.files, ignore_errors=True)
-            folders = {system: OnDisk(self.files / system / "files", self.activity.touch)
+            # each mailbox's login, made now (the world's mailbox takes only it, and the
+            # `credentials_rotated` fault rotates it), its client key written beside the files
+            self._mailbox_logins = {system: LiveLogin(
+                MailboxCredentials.generate(), _made(self.files / system) / "client_key")
+                for system in filed}
+            folders = {system: OnDisk(self.files / system / "files", self.activity.touch,
+                                      self._mailbox_logins[system])
                        for system in filed}
         self._folders = folders
         self.world = World(scenario, receiver=lambda _env, _network, ledger: receiver(
@@ -170,14 +181,15 @@ class SimulatorStack:
         """`system`'s SFTP mailbox listening on a loopback port with a login of its own, each
         client's operation going through the world's transport (seatrial.live.mailbox_face),
         and its settings in `logins`."""
-        credentials = MailboxCredentials.generate()
+        login = self._mailbox_logins[system]
+        credentials = login.credentials
         mailbox = Mailbox(folders.root, credentials, exchange=MailboxFace(
             system, self.world.transport, self.clock, self.activity),
-            touch=self.activity.touch)
+            touch=self.activity.touch, login=login)
         self.mailboxes[system] = mailbox
         await mailbox.__aenter__()
-        assert self.files is not None
-        key = credentials.write_client_key(self.files / system / "client_key")
+        assert self.files is not None and login.key_path is not None
+        key = login.key_path
         (self.files / system / "known_hosts").write_text(
             credentials.known_hosts_line(mailbox.port))  # for OpenSSH's -o UserKnownHostsFile
         self.logins[system] = {

@@ -55,6 +55,7 @@ from seatrial.model.envelope import EPOCH, Event
 from seatrial.model.wire import CANONICAL
 from seatrial.sdk import payloads
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
+from seatrial.sdk.mailbox import Credential
 from seatrial.sdk.messages import Call, ConnectError, RequestTimeout, retry_seconds
 from seatrial.sdk.messages import Response as SdkResponse
 from seatrial.sdk.store import DurableStore
@@ -334,6 +335,12 @@ class HttpFace:
             self.consumer.start()
 
     # Runtime
+    def mailbox_login(self, system: str) -> Credential | None:
+        """The mailbox's credential as its settings and key file say now (the key file read
+        again: a partner that rotates its key writes the new one there)."""
+        mailbox = self.mailboxes.get(system)
+        return None if mailbox is None else mailbox.credential()
+
     def now(self) -> float:
         sim, seen = self._anchor
         return sim + (time.monotonic() - seen) * (self.scale if self.settings else 0.0)

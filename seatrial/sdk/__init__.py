@@ -17,7 +17,7 @@ from seatrial.model import vocabulary
 from seatrial.model.envelope import Event
 from seatrial.sdk.cookies import Cookies
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
-from seatrial.sdk.mailbox import Mailbox
+from seatrial.sdk.mailbox import Credential, Mailbox
 from seatrial.sdk.messages import (
     Call,
     ConnectError,
@@ -35,6 +35,7 @@ __all__ = [
     "Call",
     "ConnectError",
     "Cookies",
+    "Credential",
     "DurableStore",
     "Event",
     "HTTPStatusError",

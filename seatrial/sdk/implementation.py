@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from seatrial.model.envelope import SYSTEMS, Event, to_datetime
 from seatrial.model.wire import CANONICAL
-from seatrial.sdk.mailbox import Mailbox
+from seatrial.sdk.mailbox import Credential, Mailbox
 from seatrial.sdk.messages import ApiClient, Call, Sleep, sleep_error
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import TOLERANCE, Webhook, verify
@@ -29,6 +29,9 @@ class Runtime(Protocol):
 
     def spawn(self, task: Handler) -> None: ...
 
+    def mailbox_login(self, system: str) -> Credential | None:
+        """`system`'s mailbox credential as it is now; None: it has no mailbox."""
+
 
 class IO:
     """Everything a handler may touch: the three APIs, the TMS's EDI mailbox (`mailbox`, in
@@ -41,7 +44,7 @@ class IO:
         self.erp = ApiClient("erp")
         self.tms = ApiClient("tms")
         self.lastmile = ApiClient("lastmile")
-        self.mailbox = Mailbox("tms")
+        self.mailbox = Mailbox("tms", lambda: runtime.mailbox_login("tms"))
         self.store = store
         self.random = rng  # seeded by the scenario: use it for jitter, never the global random
         self.secrets = secrets  # webhook signing secret per source system ("whsec_...")

@@ -25,7 +25,9 @@ class Call(NamedTuple):
     """One API request, as plain immutable data: yield it, get a `Response` back.
 
     `headers` are the call's own header fields, names lower-case, in the order given; `content`
-    is a raw body (bytes), never together with `json`."""
+    is a raw body (bytes), never together with `json`. `login` is the credential a mailbox
+    call logs in with (`seatrial.sdk.mailbox.Credential`; None on an API call): never
+    recorded, as a password is not."""
 
     system: str
     method: str
@@ -37,6 +39,7 @@ class Call(NamedTuple):
     timeout: float = DEFAULT_TIMEOUT
     headers: tuple[tuple[str, str], ...] = ()
     content: bytes | None = None
+    login: Any = None
 
 
 class Sleep(NamedTuple):

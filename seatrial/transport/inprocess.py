@@ -207,7 +207,7 @@ class InProcessTransport:
             headers["x-correlation-id"] = call.correlation_id
         reply = self.routers[call.system].dispatch(call.method, call.path, call.params,
                                                    call.json, headers, body_json, found,
-                                                   call.content)
+                                                   call.content, call.login)
         response, raw = _response(reply)
         if resume is None:
             data: dict[str, Any] = {"status": reply.status, "body": response.body,

@@ -119,8 +119,13 @@ class World:
         if factory is not None:
             secrets, rng = self.secrets, self.stream("sut")
             names = {system: made.name for system, made in spoken.items()}
+            # a mailbox's login as the SUT reads it (`io.mailbox.login()`): the world's own
+            filed = {system: routers[system].core.mailbox.login for system in SYSTEMS
+                     if spoken[system].post_event is not None}
+            logins = lambda system: None if system not in filed else filed[  # noqa: E731
+                system].given()
             receiver = lambda env, transport, ledger: SutHost(  # noqa: E731
-                env, factory, transport, ledger, rng, secrets, names)
+                env, factory, transport, ledger, rng, secrets, names, logins)
         self.receiver = (receiver or accept_all)(env, self.transport, self.ledger)
         self.channel: Channel = (channel or CHANNELS[scenario.channel])(
             env, self.faults, self.ledger, self.receiver,

@@ -19,6 +19,7 @@ from seatrial.hosting import Done, Result, Resume, describe, receive, spawn
 from seatrial.ledger import Ledger
 from seatrial.model.envelope import to_datetime
 from seatrial.sdk.implementation import IO, Handler, SyncImplementation
+from seatrial.sdk.mailbox import Credential
 from seatrial.sdk.messages import Call
 from seatrial.sdk.store import DurableStore
 from seatrial.sdk.webhooks import Webhook
@@ -40,9 +41,14 @@ def record_crash(ledger: Ledger, now: float, generation: int, restart_after: flo
 class SutHost:
     def __init__(self, env: simpy.Environment, factory: Callable[[], SyncImplementation],
                  transport: InProcessTransport, ledger: Ledger, rng: random.Random,
-                 secrets: dict[str, str], dialects: dict[str, str] | None = None) -> None:
-        """`dialects`: the dialect each system speaks (`io.dialects`)."""
+                 secrets: dict[str, str], dialects: dict[str, str] | None = None,
+                 logins: Callable[[str], tuple[str, str, str] | None] = lambda _s: None
+                 ) -> None:
+        """`dialects`: the dialect each system speaks (`io.dialects`); `logins`: the
+        credential of a system's mailbox as it is now (user name, password, key), None for a
+        system without one (`io.mailbox.login()`)."""
         self.env = env
+        self.logins = logins
         self.factory = factory
         self.transport = transport
         self.ledger = ledger
@@ -102,6 +108,10 @@ class SutHost:
 
     def signing_now(self) -> datetime:
         return to_datetime(self.env.now)  # in-process, webhooks are signed on the virtual clock
+
+    def mailbox_login(self, system: str) -> Credential | None:
+        login = self.logins(system)
+        return None if login is None else Credential(*login)
 
     def spawn(self, task: Handler, done: Done | None = None,
               origin: str = "spawned with io.spawn") -> None:

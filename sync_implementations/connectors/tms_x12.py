@@ -17,6 +17,11 @@
   214s and 210s to the business logic as the events they report, and deletes the files. An
   interchange is taken once: its (sender, ISA13) is remembered durably, and a copy of it (a
   retransmission) is deleted unread.
+- Logging in: the mailbox's credential is read once (`io.mailbox.login()`: live, the key
+  file) and every file call carries it; a call refused 403 for it (the partner rotated its
+  password and key) reads it again (`relogin`: the key file holds the new key) and goes
+  again with it, so nothing is lost: the TMS's files wait in `outbound/`, and a refused 204
+  was never taken.
 - Control numbers: one durable counter gives each interchange its ISA13 and each of its
   groups and sets their GS06 and ST02 (one number per document), so none repeats, across
   crashes too.
@@ -24,10 +29,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from seatrial.sdk import Event, Handler, Mailbox, x12
+from seatrial.sdk import Call, Credential, Event, Handler, Mailbox, x12
 from seatrial.sync_implementations.connectors.base import Order, Parked
 from seatrial.sync_implementations.connectors.tms import Tms
 
@@ -55,6 +61,29 @@ class TmsX12(Tms):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.collecting = False  # process memory: a crash ends the collector
+        self.login: Credential | None = None  # process memory: read at first use
+
+    def _file(self, make: Callable[..., Call], *args: Any, accept: tuple[int, ...] = ()
+              ) -> Handler:
+        """The mailbox call `make(*args, login=...)` with the credential held, through
+        `send`; refused for it (403), the credential read again and the call made anew. A 403
+        to a credential read again unchanged is a refusal no login mends: Parked."""
+        if self.login is None:
+            self.login = self.io.mailbox.login()
+        while True:
+            held = self.login
+            answer = yield from self.send(make(*args, login=held), accept=(*accept, 403))
+            if answer.status_code != 403:
+                return answer
+            self.login = self.relogin(held)
+            if self.login == held:
+                raise Parked(f"the mailbox refused our login ({answer.json().get('detail')}), "
+                             "and the credential read again is the same")
+
+    def relogin(self, refused: Credential | None) -> Credential | None:
+        """The credential to log in with after `refused` was refused: the mailbox's as it is
+        now (live: the key file read again, where the partner's new key is written)."""
+        return self.io.mailbox.login()
 
     def start(self) -> Handler | None:
         """The collector again, if a tender is open (a crash ended it)."""
@@ -144,8 +173,8 @@ class TmsX12(Tms):
         interchange = x12.documents.compose(
             documents, sender=SHIPPER, receiver=TMS, prepared=_minute(self.io.now),
             numbers=x12.control.ControlNumbers(number))
-        yield from self.send(self.io.mailbox.put(
-            "inbound", f"{number:09d}.x12", x12.envelope.render_interchange(interchange)))
+        yield from self._file(self.io.mailbox.put, "inbound", f"{number:09d}.x12",
+                              x12.envelope.render_interchange(interchange))
 
     # --- collecting ----------------------------------------------------------------------------
 
@@ -164,8 +193,8 @@ class TmsX12(Tms):
             names = [name for name in (yield from self.look()) if not name.startswith(HIDDEN)]
             done, taken, events, acks = [], [], [], []
             for name in names:
-                got = yield from self.send(self.io.mailbox.get("outbound", name),
-                                           accept=(404,))
+                got = yield from self._file(self.io.mailbox.get, "outbound", name,
+                                            accept=(404,))
                 if not got.ok:
                     continue
                 try:
@@ -193,13 +222,14 @@ class TmsX12(Tms):
             for key in taken:
                 self.io.store.put(key, True)
             for name in done:
-                yield from self.send(self.io.mailbox.delete("outbound", name), accept=(404,))
+                yield from self._file(self.io.mailbox.delete, "outbound", name,
+                                      accept=(404,))
         self.collecting = False
 
     def look(self) -> Handler:
         """The names in `outbound/`: the list sent again until the mailbox answers (it may
         refuse connections for a while: a partner's server down, a network cut)."""
-        listing = yield from self.send(self.io.mailbox.list("outbound"))
+        listing = yield from self._file(self.io.mailbox.list, "outbound")
         return Mailbox.names(listing)
 
     def unreadable(self, name: str) -> bool:

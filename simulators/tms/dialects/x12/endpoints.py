@@ -6,13 +6,17 @@ The SUT writes only `inbound/`, and a file there is taken the moment it is put u
 name: an in-process put is whole at once, so there is nothing to rename into place (a name
 beginning with a dot is a file still being written, never taken; the SUT renames only in
 `outbound/`, where it may mark what it has collected). The TMS collects what lands in
-`inbound/`; the SUT collects, and deletes, what it finds in `outbound/`."""
+`inbound/`; the SUT collects, and deletes, what it finds in `outbound/`.
+
+Each call carries the credential the SUT logged in with (`ApiRequest.login`); one the
+mailbox no longer takes (its login rotated) is refused 403 before anything is done, as the
+SFTP face words a denied permission."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from seatrial.simulators.api import ApiRequest, Endpoint, Reply
+from seatrial.simulators.api import ApiRequest, Endpoint, Reply, problem
 from seatrial.simulators.domain import Invalid, NotFound
 from seatrial.simulators.schema import obj, string
 from seatrial.simulators.tms.core import TmsCore
@@ -38,17 +42,36 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+LOGIN_REFUSED = 403
+
+
+def refused(partner: TradingPartner, request: ApiRequest) -> Reply | None:
+    """403 for a call whose credential the mailbox no longer takes (None: it gets in; a call
+    carrying none is the HTTP face's, whose bearer token let it in)."""
+    if request.login is None or partner.mailbox.login.accepts(request.login):
+        return None
+    return problem(LOGIN_REFUSED, "login-refused", "Permission denied",
+                   "login refused: the mailbox's password and key have changed; log in with "
+                   "the key its file holds now")
+
+
 def list_files(partner: TradingPartner, request: ApiRequest) -> Reply:
+    if (refusal := refused(partner, request)) is not None:
+        return refusal
     return Reply(200, {"files": partner.mailbox.listing(request.params["folder"])})
 
 
 def get_file(partner: TradingPartner, request: ApiRequest) -> Reply:
+    if (refusal := refused(partner, request)) is not None:
+        return refusal
     params = request.params
     return Reply(200, partner.mailbox.read(params["folder"], params["name"]),
                  {"content-type": X12_MEDIA})
 
 
 def put_file(partner: TradingPartner, request: ApiRequest) -> Reply:
+    if (refusal := refused(partner, request)) is not None:
+        return refusal
     folder, name = request.params["folder"], request.params["name"]
     if folder != "inbound":
         raise Invalid("folder", "the SUT writes only inbound/ (outbound/ is the TMS's)")
@@ -60,6 +83,8 @@ def put_file(partner: TradingPartner, request: ApiRequest) -> Reply:
 
 
 def rename_file(partner: TradingPartner, request: ApiRequest) -> Reply:
+    if (refusal := refused(partner, request)) is not None:
+        return refusal
     folder, name = request.params["folder"], request.params["name"]
     to = request.body.get("to") if isinstance(request.body, dict) else None
     if not isinstance(to, str):
@@ -72,6 +97,8 @@ def rename_file(partner: TradingPartner, request: ApiRequest) -> Reply:
 
 
 def delete_file(partner: TradingPartner, request: ApiRequest) -> Reply:
+    if (refusal := refused(partner, request)) is not None:
+        return refusal
     params = request.params
     partner.mailbox.delete(params["folder"], params["name"])
     return Reply(200, {"name": params["name"], "folder": params["folder"]})

@@ -10,6 +10,7 @@ fault's (`TradingPartner.write_in_halves`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from seatrial.simulators.domain import Conflict, Invalid, NotFound
 
@@ -17,10 +18,50 @@ FOLDERS = ("inbound", "outbound")
 HIDDEN = "."  # a name beginning so is a file still being written (as the live mailbox names it)
 
 
+USERNAME = "seatrial"
+
+
+class Login:
+    """The mailbox's login in virtual time: one user name, a password and a key, none of them
+    secret (nothing outside the run can reach an in-process mailbox), so none drawn at random:
+    the n-th credential of a run is named after n. What the SUT reads (`given`) is the
+    password it was given at start, as a process's settings stay, and the key as it is now,
+    as its file holds it."""
+
+    def __init__(self) -> None:
+        self.generation = 1
+        self.password = self.first_password = self._password()
+        self.key = self._key()
+
+    def _password(self) -> str:
+        return f"in-process password {self.generation}"
+
+    def _key(self) -> str:
+        return f"in-process key {self.generation}"
+
+    def given(self) -> tuple[str, str, str]:
+        """(user name, password, key) as the SUT reads them now."""
+        return USERNAME, self.first_password, self.key
+
+    def accepts(self, login: Any) -> bool:
+        """Whether a call carrying `login` (user name, password, key) gets in: the user name,
+        and the current password or the current key."""
+        if not (isinstance(login, tuple) and len(login) == 3):
+            return False
+        username, password, key = login
+        return username == USERNAME and (password == self.password or key == self.key)
+
+    def rotate(self) -> None:
+        """A new password and a new key; the old ones are refused from now on."""
+        self.generation += 1
+        self.password, self.key = self._password(), self._key()
+
+
 @dataclass
 class Mailbox:
     folders: dict[str, dict[str, bytes]] = field(
         default_factory=lambda: {folder: {} for folder in FOLDERS})
+    login: Any = field(default_factory=Login)  # who may use it (`Login`, or the live one)
 
     def folder(self, name: str) -> dict[str, bytes]:
         if name not in self.folders:
