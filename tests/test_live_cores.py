@@ -82,7 +82,7 @@ def test_a_quiet_stretch_counts_only_the_time_the_sut_was_not_kept_off_the_cores
     session = SimpleNamespace(
         world=SimpleNamespace(env=SimpleNamespace(peek=lambda: 10.0), horizon=5.0),
         remote=SimpleNamespace(inflight=0, last=now - 3.0),
-        stack=SimpleNamespace(activity=SimpleNamespace(open=0, last=now - 3.0)))
+        stack=SimpleNamespace(activity=SimpleNamespace(open=0, last=now - 3.0)), broker=None)
     assert quiescent(session, 2.0)  # no traffic for 3 s: settled
     # ...unless the SUT waited for a core for 1.5 of them: it may have work it took and could
     # not do yet (the x12 reference's last 210, not looked at when such a run ended)
