@@ -35,8 +35,8 @@ class Target:
     @property
     def needs(self) -> tuple[str, str] | None:
         """(system, dialect) a shipped faulty implementation's defect lives in (its connector
-        for that vendor's wire), so that only a scenario where that system speaks that dialect
-        can meet it; None: any scenario can."""
+        for that vendor's wire, or what only that wire carries), so that only a scenario where
+        that system speaks that dialect can meet it; None: any scenario can."""
         return getattr(self.factory, "needs", None)
 
 

@@ -212,6 +212,9 @@ class LatestChangeWins(ReferenceSync):
     defect = ("applies the address in each order.changed as it arrives: an older change that "
               "arrives late overwrites a newer address")
     exists_for = "converge"
+    #: an event that carries the address: SAP's business events are thin (keys only), so
+    #: in sap-s4 every implementation reads the order back and this defect cannot show
+    needs = ("erp", "canonical")
 
     def current_address(self, event: Event, payload: dict[str, Any], io: IO) -> Handler:
         yield from ()
