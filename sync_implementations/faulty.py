@@ -179,6 +179,8 @@ class SchemaV1Only(ReferenceSync):
     name = "faulty-schema-v1-only"
     defect = "ignores schema_version: every 2.0 payload is parked as malformed"
     exists_for = "converge"
+    #: the last mile's schema 2.0 is the canonical envelope's: Onfleet's payloads have none
+    needs = ("lastmile", "canonical")
 
     def upgrade(self, event: Event) -> Any:
         return event.payload  # schema_version has always been 1.0
