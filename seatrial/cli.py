@@ -547,9 +547,10 @@ def calibrate(scenarios: tuple[str, ...], seed: int | None, seeds: int | None,
     and any caught only by another invariant than the one it exists for),
     the false positives (every reference run with a violation) and a one-line verdict.
 
-    A faulty implementation whose defect lives in a vendor dialect's connector (the faulty-x12-*,
-    faulty-sap-* and faulty-onfleet-* ones) takes part only where some scenario speaks that
-    dialect (its own scenarios, or --dialect); elsewhere it is listed as left out."""
+    A faulty implementation whose defect lives in one dialect's wire (the faulty-x12-*,
+    faulty-sap-* and faulty-onfleet-* ones; faulty-latest-change-wins and faulty-schema-v1-only
+    need the canonical one) takes part only where some scenario speaks that dialect (its own
+    scenarios, or --dialect); elsewhere it is listed as left out."""
     check_writable("--json", json_path)
     check_writable("--html", html_path)
     try:
