@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from seatrial.live.limits import SERVER_LIMITS
-from seatrial.live.runner import free_port
+from seatrial.live.ports import for_a_command
 from seatrial.live.settings import CONTROL_SECRET
 
 SEATRIAL = str(Path(sys.executable).with_name("seatrial"))
@@ -36,7 +36,7 @@ def started(name: str) -> Iterator[str]:
     """`seatrial sut NAME` running, unconfigured, as a user starts it (with the control secret
     CONTROL); stopped afterwards. Yields its base URL once it accepts connections (use with
     `yield from` in a fixture)."""
-    port = free_port()
+    port = for_a_command()
     server = subprocess.Popen([SEATRIAL, "sut", name, "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env=with_control())
@@ -87,7 +87,7 @@ def request_head(method: str, path: str, *headers: str) -> bytes:
 def serving(app: object) -> Iterator[str]:
     """`app` on uvicorn on a free loopback port, as `seatrial sut` and the load service
     serve it (SERVER_LIMITS), on a thread; its base URL."""
-    port = free_port()
+    port = for_a_command()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="critical", **SERVER_LIMITS))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -33,7 +33,8 @@ from test_live import FAST, SMALL
 from seatrial.catalogue import catalogue
 from seatrial.live import control, tokens
 from seatrial.live.limits import BODY_LIMIT, FIELD_LIMIT, HEAD_LIMIT
-from seatrial.live.runner import LiveOptions, LiveTarget, free_port, live_session
+from seatrial.live.ports import for_a_command
+from seatrial.live.runner import LiveOptions, LiveTarget, live_session
 from seatrial.live.settings import CONTROL_SECRET, LOAD_SECRET, SETTINGS, SYSTEMS
 from seatrial.live.simulator_app import REFUSED_RECORDED
 from seatrial.live.stack import SimulatorStack, running
@@ -153,7 +154,7 @@ def test_each_started_sut_gets_its_own_random_control_secret(tmp_path):
 
 @pytest.mark.wall_clock
 def test_seatrial_sut_makes_up_a_secret_says_it_once_and_wants_it():
-    port = free_port()
+    port = for_a_command()
     environment = {k: v for k, v in with_control().items() if k != CONTROL_SECRET}
     server = subprocess.Popen([SEATRIAL, "sut", "reference", "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -232,7 +233,7 @@ def test_the_control_secret_is_not_a_setting():
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
 @pytest.mark.wall_clock
 def test_the_node_example_refuses_configure_without_its_secret():
-    port = free_port()
+    port = for_a_command()
     server = subprocess.Popen([NODE, str(NODE_SERVER)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL,
                               env={"PATH": "/usr/bin:/bin", "PORT": str(port),

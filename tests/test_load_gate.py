@@ -20,7 +20,7 @@ import pytest
 from suts import SEATRIAL
 
 from seatrial.judge.invariants import NAMES
-from seatrial.live.runner import free_port
+from seatrial.live.ports import for_a_command
 
 pytestmark = pytest.mark.wall_clock
 
@@ -31,7 +31,7 @@ REDUCED = ["--baseline", "7200", "--time-scale", "14400"]
 def stock(*args: str) -> list[str]:
     """The stock Locust CLI with two worker processes; its own master port, so that two such
     runs can go at once."""
-    port = str(free_port())
+    port = str(for_a_command())
     return [sys.executable, "-m", "locust", "-f", str(PROFILE), "--headless", "--processes",
             "2", "--only-summary", "--master-bind-port", port, "--master-port", port, *args]
 

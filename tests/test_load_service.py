@@ -20,7 +20,7 @@ import psutil
 import pytest
 from suts import SEATRIAL
 
-from seatrial.live.runner import free_port
+from seatrial.live.ports import for_a_command
 from seatrial.live.settings import LOAD_SECRET
 from seatrial.load.plan import LoadProfile, LoadRun
 from seatrial.scenario_yaml import dump_scenario
@@ -132,7 +132,7 @@ def test_a_refused_run_leaves_no_forked_worker_behind() -> None:
     the master ends them; they used to wait a minute for it, and a rerun then logged their
     reports as "from unrecognized worker"."""
     profile = Path(__file__).parents[1] / "loadtests" / "normal_day.py"
-    port = str(free_port())  # in every worker's command line too: they are forks
+    port = str(for_a_command())  # in every worker's command line too: they are forks
     result = subprocess.run([sys.executable, "-m", "locust", "-f", str(profile), "--headless",
                              "--processes", "2", "--master-bind-port", port, "--master-port",
                              port, "--target-cmd", REFERENCE, "--run-time", "10s"],

@@ -34,6 +34,7 @@ from machine import required
 from seatrial.cli import main
 from seatrial.live import broker as broker_module
 from seatrial.live.broker import Broker, BrokerError, LocalBroker, UserBroker, listening
+from seatrial.live.ports import for_a_command
 from seatrial.live.settings import AMQP_URL
 
 INSTALL = "apt-get install rabbitmq-server (.ci/run does); macOS: brew install rabbitmq"
@@ -146,7 +147,7 @@ def test_a_user_broker_that_cannot_be_used_says_what_to_fix(rabbitmq):
     wrong = base.replace("@", "x@", 1)
     with pytest.raises(BrokerError, match="refused user 'seatrial': check the user and pass"):
         UserBroker(wrong, running.management_url).__enter__()
-    closed = broker_module.free_port()
+    closed = for_a_command()
     with pytest.raises(BrokerError, match="rabbitmq-plugins enable rabbitmq_management"):
         UserBroker(base, f"http://127.0.0.1:{closed}").__enter__()
     with pytest.raises(BrokerError, match="no AMQP login") as caught:

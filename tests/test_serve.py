@@ -16,7 +16,7 @@ import httpx
 import pytest
 from suts import SEATRIAL, started, with_control
 
-from seatrial.live.runner import free_port
+from seatrial.live.ports import for_a_command
 from seatrial.live.settings import SETTINGS, SYSTEMS, url_setting
 
 pytestmark = pytest.mark.wall_clock
@@ -92,7 +92,7 @@ def test_serve_answers_real_calls_then_stops_on_ctrl_c():
 
 
 def test_serve_binds_the_ports_asked_for_and_stops_on_sigterm():
-    ports = [free_port() for _ in SYSTEMS]
+    ports = [for_a_command() for _ in SYSTEMS]
     flags = [arg for system, port in zip(SYSTEMS, ports, strict=True)
              for arg in (f"--{system}-port", str(port))]
     with serving("--seed", "3", *flags) as (proc, env, _lines):

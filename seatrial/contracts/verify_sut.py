@@ -34,9 +34,9 @@ from seatrial.contracts.verify import Verification, contract_stack, run_verifier
 from seatrial.contracts.webhook_pacts import SIGNED_AS, VALID, write_webhook_pacts
 from seatrial.faults.kinds.forged import Forged
 from seatrial.live import control
+from seatrial.live.ports import for_a_command
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import DELIVERY_TIMEOUT, SutUnavailable, configure
-from seatrial.live.runner import free_port
 from seatrial.live.settings import CONTROL_SECRET
 from seatrial.simulators.canonical import signed_headers
 
@@ -171,7 +171,7 @@ def started(command: str, health_timeout: float) -> Iterator[tuple[str, str]]:
     """`command` running on a free $PORT until the block exits (`--target-cmd`), as
     `seatrial run` starts one, with a fresh control secret in its environment; its base URL
     and that secret. SutUnavailable if it does not come up healthy."""
-    url = f"http://127.0.0.1:{(port := free_port())}"
+    url = f"http://127.0.0.1:{(port := for_a_command())}"
     secret = control.new_secret()
     with tempfile.TemporaryDirectory(prefix="seatrial-verify-sut-") as workdir:
         process = SutProcess(command, Path(workdir) / "sut.log")

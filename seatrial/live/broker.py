@@ -45,6 +45,8 @@ import aio_pika
 import httpx
 import psutil
 
+from seatrial.live.ports import for_a_command
+
 LOOPBACK = "127.0.0.1"
 USERNAME = "seatrial"
 VHOST = "seatrial"  # the local broker's one virtual host; a user's broker gets seatrial-<random>
@@ -83,14 +85,6 @@ def find_server() -> str:
     if found is None:
         raise BrokerError(f"no rabbitmq-server found: {INSTALL}")
     return found
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now (the kernel's pick; taken again by the broker a
-    moment later, a race no other user of this machine's ports is likely to win)."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def orphan_guard() -> list[str]:
@@ -174,7 +168,10 @@ class LocalBroker:
 
     def _boot(self, server: str, epmd: str, folder: Path) -> Broker:
         password = secrets.token_urlsafe(18)
-        amqp_port, dist_port, epmd_port = free_port(), free_port(), free_port()
+        ports: list[int] = []
+        for _ in range(4):  # AMQP, Erlang distribution, epmd, management: four distinct
+            ports.append(for_a_command(LOOPBACK, taken=ports))
+        amqp_port, dist_port, epmd_port, management_port = ports
         home = folder / "home"
         home.mkdir()
         cookie = home / ".erlang.cookie"
@@ -187,7 +184,6 @@ class LocalBroker:
                   f"default_vhost = {VHOST}"]
         management_url = None
         if self.management:
-            management_port = free_port()
             config += [f"management.tcp.ip = {LOOPBACK}",
                        f"management.tcp.port = {management_port}"]
             management_url = f"http://{LOOPBACK}:{management_port}"

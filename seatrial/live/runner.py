@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import math
 import signal
-import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -24,6 +23,7 @@ from seatrial.live.broker import Broker, BrokerError
 from seatrial.live.cores import CoreWatch
 from seatrial.live.http_client import BoundedClient
 from seatrial.live.pace import Pace, choose, surge, tightest_limit, warmup_scale
+from seatrial.live.ports import for_a_command
 from seatrial.live.process import SutProcess, TargetStartError
 from seatrial.live.remote import RemoteSut, SutUnavailable, configure_from_loop
 from seatrial.live.settings import CONTROL_SECRET, with_sut_url
@@ -116,13 +116,6 @@ async def _interruptible(run: Coroutine[Any, Any, tuple[World, float, Pace]],
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on now, for a command that binds it itself."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class LiveSession:
     """A world served live with its SUT attached: what a live run and a load test share."""
@@ -168,7 +161,7 @@ async def _served(scenario: Scenario, drive: Drive | None, target: LiveTarget,
     workdir = Path(tempfile.mkdtemp(prefix="seatrial-live-"))
     process: SutProcess | None = None
     if target.command is not None:
-        port = free_port(options.host)
+        port = for_a_command(options.host)
         url = f"http://{options.host}:{port}"
         process = SutProcess(target.command, workdir / "sut.log")
     else:
