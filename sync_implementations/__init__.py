@@ -46,6 +46,8 @@ SHIPPED = {
     "faulty-x12-keeps-its-key": "seatrial.sync_implementations.faulty_x12:KeepsItsKey",
     "faulty-sap-keeps-its-token": "seatrial.sync_implementations.faulty_sap_s4:KeepsItsToken",
     "faulty-sap-trusts-its-etag": "seatrial.sync_implementations.faulty_sap_s4:TrustsItsEtag",
+    "faulty-sap-reads-again-once":
+        "seatrial.sync_implementations.faulty_sap_s4:ReadsAgainOnce",
     "faulty-sap-trusts-the-batch": "seatrial.sync_implementations.faulty_sap_s4:TrustsTheBatch",
     "faulty-sap-gives-up-on-locks": "seatrial.sync_implementations.faulty_sap_s4:GivesUpOnLocks",
     "faulty-sap-not-found-is-gone":

@@ -56,6 +56,33 @@ class TrustsItsEtag(ReferenceSync):
         return speaking("erp", "sap-s4", _EtagTrusted)
 
 
+class _ReadsAgainOnce(SapErp):
+    def _exchange(self, call: Call, recheck: Any) -> Handler:
+        answer = yield from super()._exchange(call, recheck)
+        stale = f"faulty/stale/{call.path}"
+        if answer.status_code == 412:
+            if self.io.store.get(stale):
+                raise Parked(f"{call.method} {call.path}: ETag stale again, and this one gives up")
+            self.io.store.put(stale, True)
+        elif answer.ok:
+            self.io.store.delete(stale)
+        return answer
+
+
+class ReadsAgainOnce(ReferenceSync):
+    """Reads the order again after a 412, but only once for a write: where other users keep
+    changing an order, the second ETag goes stale too and the write is given up. One conflict
+    at a time (an address change racing a status write) never shows it."""
+
+    name = "faulty-sap-reads-again-once"
+    defect = "reads an order again after one 412, gives the write up on a second"
+    exists_for = "converge"
+    needs = ("erp", "sap-s4")
+
+    def connectors(self) -> Connectors:
+        return speaking("erp", "sap-s4", _ReadsAgainOnce)
+
+
 class _BatchTrusted(SapErp):
     def _exchange(self, call: Call, recheck: Any) -> Handler:
         if not self.batched or call.params:

@@ -50,6 +50,7 @@ CAUGHT = {
     "faulty-x12-keeps-its-key": "x12-credentials-rotated",
     "faulty-sap-keeps-its-token": "sap-csrf-expiry",
     "faulty-sap-trusts-its-etag": "sap-etag-conflicts",
+    "faulty-sap-reads-again-once": "sap-etag-conflicts",
     "faulty-sap-trusts-the-batch": "sap-batch-failures",
     "faulty-sap-gives-up-on-locks": "sap-batch-failures",
     "faulty-sap-not-found-is-gone": "sap-thin-events",
