@@ -242,6 +242,28 @@ def test_a_batch_changeset_that_fails_changes_nothing(router, world, order):
     assert erp.orders[order].status == "PCK" and erp.freight_by_order[order] == 10.0
 
 
+def test_a_failed_changeset_undoes_each_order_it_wrote_and_only_those(router, world):
+    first, second, third = list(world.erp.orders)[:3]
+    headers = session(router)
+    erp = world.erp
+    kept = post_batch(router, headers, _batch(_changeset(
+        _request("POST", f"A_SalesOrder('{third}')/to_PricingElement",
+                 {"ConditionAmount": "7.00", "YY1_FreightStatement_PEL": "ST-3"}))))
+    assert "HTTP/1.1 201 Created" in kept.body.decode()
+    before = {o: (erp.orders[o].status, erp.freight_by_order.get(o)) for o in (first, second)}
+    failed = post_batch(router, headers, _batch(_changeset(
+        _request("PATCH", f"A_SalesOrder('{first}')", {"YY1_LogisticsStatus_SDH": "PCK"},
+                 If_Match="*"),
+        _request("POST", f"A_SalesOrder('{second}')/to_PricingElement",
+                 {"ConditionAmount": "10.00", "YY1_FreightStatement_PEL": "ST-2"}),
+        _request("PATCH", f"A_SalesOrder('{first}')", {"YY1_LogisticsStatus_SDH": "NOPE"},
+                 If_Match="*"))))
+    assert "HTTP/1.1 400 Bad Request" in failed.body.decode()
+    assert {o: (erp.orders[o].status, erp.freight_by_order.get(o))
+            for o in (first, second)} == before
+    assert erp.freight_by_order[third] == 7.0  # written before the changeset: kept
+
+
 def test_a_batch_needs_the_csrf_token_too(router, order):
     reply = post_batch(router, {}, _batch(_changeset(_request(
         "PATCH", f"A_SalesOrder('{order}')", {"YY1_LogisticsStatus_SDH": "PCK"},
