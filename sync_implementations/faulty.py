@@ -316,6 +316,9 @@ class DedupeByScanning(ReferenceSync):
         io.store.put(table, taken)
         return False
 
+    def taken(self, event: Event, io: IO) -> bool:
+        return self.dedupe_key(event) in io.store.get(f"seen-list/{event.type}", [])
+
 
 class RetryAfterSecondsOnly(ReferenceSync):
     """Reads `Retry-After` itself, as a hand-rolled client often does: an integer number of

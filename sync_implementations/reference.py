@@ -105,7 +105,7 @@ class ReferenceSync(SyncImplementation):
         source = self.links(io).of(webhook.event.source)
         if source is None:  # no system of ours signed it
             return False
-        if source.undated and f"seen/{self.dedupe_key(webhook.event)}" in io.store:
+        if source.undated and self.taken(webhook.event, io):
             return False
         return source.authentic(webhook)
 
@@ -126,11 +126,16 @@ class ReferenceSync(SyncImplementation):
 
     def already_seen(self, event: Event, io: IO) -> bool:
         """Dedupe: a durable record per event taken, looked up by key."""
-        seen = f"seen/{self.dedupe_key(event)}"
-        if seen in io.store:
+        if self.taken(event, io):
             return True
-        io.store.put(seen, True)
+        io.store.put(f"seen/{self.dedupe_key(event)}", True)
         return False
+
+    def taken(self, event: Event, io: IO) -> bool:
+        """Whether an event of this one's key was taken before: the dedupe record, which the
+        replay check of an undated signature reads too (one record, so a dedupe of another
+        shape keeps refusing replays)."""
+        return f"seen/{self.dedupe_key(event)}" in io.store
 
     def _wake(self, order_id: str, io: IO) -> None:
         if order_id not in self.working:
