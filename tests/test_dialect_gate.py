@@ -6,6 +6,8 @@ on every one. And `--dialect` itself: a bad value is an input error naming the f
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +15,10 @@ from click.testing import CliRunner
 from seatrial.catalogue import gate_suite
 from seatrial.cli import main
 from seatrial.cli_input import spoken
+from seatrial.judge import invariants
+from seatrial.model.envelope import SYSTEMS
 from seatrial.run import run_scenario
+from seatrial.simulators.dialect import dialects
 from seatrial.targets import resolve
 
 DIALECTS = ("erp=sap-s4", "lastmile=onfleet")
@@ -82,3 +87,14 @@ def test_onfleet_replays_are_refused_by_the_reference_and_caught_in_one_that_tru
     assert "signed-only" in trusting.violated()
     replays = [v for v in trusting.violations if "stale timestamp" in v["message"]]
     assert replays, [v["message"] for v in trusting.violations[:5]]
+
+
+def test_no_invariant_module_names_a_dialect_or_a_channel():
+    """The checks read canonical operations: one judged in a dialect or over a broker is the
+    same check (a dialect's own invariants live in its folder, `Dialect.invariants`)."""
+    names = {name for system in SYSTEMS for name in dialects(system)} - {"canonical"}
+    words = {*names, *(name.replace("-", "_") for name in names), "sap", "amqp", "dialect"}
+    folder = Path(invariants.__file__).parent
+    named = {(module.name, word) for module in folder.glob("*.py") if module.name != "__init__.py"
+             for word in words if re.search(rf"\b{re.escape(word)}", module.read_text().lower())}
+    assert named == set()
