@@ -306,18 +306,16 @@ class DedupeByScanning(ReferenceSync):
               "costs more than the last, and a peak day runs ever slower")
     exists_for = "cost-flat"
 
-    def already_seen(self, event: Event, io: IO) -> bool:
+    def taken(self, event: Event, io: IO, *, take: bool = False) -> bool:
         table = f"seen-list/{event.type}"
-        taken = io.store.get(table, [])
+        listed = io.store.get(table, [])
         key = self.dedupe_key(event)
-        if key in taken:
+        if key in listed:
             return True
-        taken.append(key)
-        io.store.put(table, taken)
+        if take:
+            listed.append(key)
+            io.store.put(table, listed)
         return False
-
-    def taken(self, event: Event, io: IO) -> bool:
-        return self.dedupe_key(event) in io.store.get(f"seen-list/{event.type}", [])
 
 
 class RetryAfterSecondsOnly(ReferenceSync):

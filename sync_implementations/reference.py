@@ -113,7 +113,7 @@ class ReferenceSync(SyncImplementation):
         return event.event_id
 
     def on_event(self, event: Event, io: IO) -> None:
-        if self.already_seen(event, io):
+        if self.taken(event, io, take=True):
             return
         if event.order_id is None:
             io.store.put(f"parked/{event.event_id}", "no order id in the envelope")
@@ -124,18 +124,17 @@ class ReferenceSync(SyncImplementation):
         io.store.put(inbox, [*io.store.get(inbox, []), event])
         self._wake(event.order_id, io)
 
-    def already_seen(self, event: Event, io: IO) -> bool:
-        """Dedupe: a durable record per event taken, looked up by key."""
-        if self.taken(event, io):
+    def taken(self, event: Event, io: IO, *, take: bool = False) -> bool:
+        """Dedupe: whether an event of this one's key was taken before, by a durable record
+        per event looked up by key (`take`: and record this one as taken). The replay check of
+        an undated signature reads the same record: a dedupe of another shape keeps refusing
+        replays."""
+        seen = f"seen/{self.dedupe_key(event)}"
+        if seen in io.store:
             return True
-        io.store.put(f"seen/{self.dedupe_key(event)}", True)
+        if take:
+            io.store.put(seen, True)
         return False
-
-    def taken(self, event: Event, io: IO) -> bool:
-        """Whether an event of this one's key was taken before: the dedupe record, which the
-        replay check of an undated signature reads too (one record, so a dedupe of another
-        shape keeps refusing replays)."""
-        return f"seen/{self.dedupe_key(event)}" in io.store
 
     def _wake(self, order_id: str, io: IO) -> None:
         if order_id not in self.working:
