@@ -467,16 +467,15 @@ def _run(router: Router, part: batch.Part, inherited: dict[str, str]) -> Reply:
     return router.dispatch(part.method, path, query_, body, {**inherited, **part.headers})
 
 
-def _orders(router: Router, part: batch.Part) -> list[str]:
-    """The order a batch part concerns, as the ledger records it (none for a part that names
+def _order(router: Router, part: batch.Part) -> str | None:
+    """The order a batch part concerns, as the ledger records it (None for a part that names
     none, or whose body is not JSON: it is refused before it writes)."""
     path, query_ = _target(part)
     try:
         body = _json(part)
     except orjson.JSONDecodeError:
-        return []
-    _operation, subject = router.meaning(router.match(part.method, path), body, query_)
-    return [subject["order_id"]] if "order_id" in subject else []
+        return None
+    return router.meaning(router.match(part.method, path), body, query_)[1].get("order_id")
 
 
 def _answer(reply: Reply) -> batch.Answer:
@@ -489,7 +488,7 @@ def _answer(reply: Reply) -> batch.Answer:
 def _changeset(gateway: Gateway, router: Router, part: list[batch.Part],
                inherited: dict[str, str]) -> tuple[Reply | None, list[Reply]]:
     """(the failure that answers for the whole changeset, or None; what each part answered)."""
-    restore = gateway.savepoint({order for inner in part for order in _orders(router, inner)})
+    restore = gateway.savepoint({_order(router, inner) for inner in part} - {None})
     done: list[Reply] = []
     for inner in part:
         reply = _run(router, inner, inherited)
