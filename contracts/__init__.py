@@ -1,6 +1,6 @@
 """The contract files Seatrial ships: the canonical pacts (pacts/, with the webhook senders' in
-pacts/sut/ and the vendor dialects' in pacts/dialects/), the OpenAPI documents (openapi/) and
-the broker channel's AsyncAPI document (asyncapi/).
+pacts/sut/, the vendor dialects' in pacts/dialects/ and the broker channel's in pacts/amqp/),
+the OpenAPI documents (openapi/) and the broker channel's AsyncAPI document (asyncapi/).
 This folder installs as the package `seatrial.contract_files`, its files as package data (the
 code is `seatrial.contracts`).
 
@@ -35,6 +35,11 @@ def sut_pacts() -> Path:
 def dialect_pacts() -> Path:
     """The pacts of a sync implementation speaking the vendor dialects (docs/dialects.md)."""
     return pacts() / "dialects"
+
+
+def amqp_pacts() -> Path:
+    """The pacts of a sync implementation consuming the broker channel (docs/contracts.md)."""
+    return pacts() / "amqp"
 
 
 def openapi() -> Path:
