@@ -83,8 +83,10 @@ pacts: setup
 # docs/catalogue.md's numbers from the scenario files, docs/protocol-guide.md's tables from the
 # simulators, the vocabulary and the scenario files (its table of live pace ceilings also in
 # docs/scenarios.md and docs/live-protocol.md); tests/test_cli_reference.py,
-# test_catalogue_reference.py and test_protocol_reference.py fail while one is stale.
+# test_catalogue_reference.py and test_protocol_reference.py fail while one is stale; and the
+# broker channel's AsyncAPI document, contracts/asyncapi/ (tests/test_asyncapi.py).
 docs: setup
+	$(BIN)/python -m seatrial.contracts.asyncapi contracts/asyncapi
 	$(BIN)/python -m seatrial.cli_reference docs/cli.md
 	$(BIN)/python -m seatrial.catalogue_reference docs/catalogue.md
 	$(BIN)/python -m seatrial.protocol_reference docs/protocol-guide.md

@@ -1,5 +1,6 @@
 """The contract files Seatrial ships: the canonical pacts (pacts/, with the webhook senders' in
-pacts/sut/ and the vendor dialects' in pacts/dialects/) and the OpenAPI documents (openapi/).
+pacts/sut/, the vendor dialects' in pacts/dialects/ and the broker channel's in pacts/amqp/),
+the OpenAPI documents (openapi/) and the broker channel's AsyncAPI document (asyncapi/).
 This folder installs as the package `seatrial.contract_files`, its files as package data (the
 code is `seatrial.contracts`).
 
@@ -36,6 +37,16 @@ def dialect_pacts() -> Path:
     return pacts() / "dialects"
 
 
+def amqp_pacts() -> Path:
+    """The pacts of a sync implementation consuming the broker channel (docs/contracts.md)."""
+    return pacts() / "amqp"
+
+
 def openapi() -> Path:
     """The OpenAPI documents of the three simulated systems' APIs and of the SUT's endpoints."""
     return directory() / "openapi"
+
+
+def asyncapi() -> Path:
+    """The AsyncAPI document of the broker channel: what a SUT consumes from RabbitMQ."""
+    return directory() / "asyncapi"

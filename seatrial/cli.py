@@ -1174,10 +1174,12 @@ def verify_sut_command(target: str | None, target_cmd: str | None, health_timeou
               help="Broker: the simulators' branch, for pending and WIP pacts.")
 @click.option("--provider-name", "names", multiple=True, metavar="FACE=NAME",
               help="Your pacts call a simulator's face NAME: FACE is erp-api, erp-webhooks, "
-                   "tms-api, tms-webhooks, lastmile-api or lastmile-webhooks, or one in a "
+                   "tms-api, tms-webhooks, lastmile-api or lastmile-webhooks, one in a "
                    "vendor dialect: erp-sap-s4-api, erp-sap-s4-webhooks, lastmile-onfleet-api "
-                   "or lastmile-onfleet-webhooks (repeatable; the names seatrial-erp-api, "
-                   "seatrial-lastmile-onfleet-api etc. always work).")
+                   "or lastmile-onfleet-webhooks, or a system's messages on the broker "
+                   "channel: erp-amqp, tms-amqp or lastmile-amqp (repeatable; the names "
+                   "seatrial-erp-api, seatrial-lastmile-onfleet-api, seatrial-tms-amqp etc. "
+                   "always work).")
 def verify_simulators_command(pacts: Path | None, broker_url: str | None,
                               broker_token: str | None, selectors: tuple[str, ...],
                               include_pending: bool, include_wip_since: str | None,
@@ -1185,8 +1187,9 @@ def verify_simulators_command(pacts: Path | None, broker_url: str | None,
     """Verify the simulators against the pacts your sync implementation publishes, from a
     directory or a broker: proof the simulation behaves as your implementation expects. Any
     consumer name; providers are matched by name, the canonical
-    seatrial-{erp,tms,lastmile}-{api,webhooks} (in a vendor dialect seatrial-erp-sap-s4-api,
-    seatrial-lastmile-onfleet-webhooks, ...) or yours with --provider-name. Interactions the
+    seatrial-{erp,tms,lastmile}-{api,webhooks,amqp} (amqp: the messages on the broker channel;
+    in a vendor dialect seatrial-erp-sap-s4-api, seatrial-lastmile-onfleet-webhooks, ...) or
+    yours with --provider-name. Interactions the
     simulators cannot verify (unknown provider states, listed with the known ones; endpoints
     they do not serve; unmapped providers) are left out and listed with the reason."""
     import tempfile

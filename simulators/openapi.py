@@ -22,7 +22,7 @@ from seatrial.model.envelope import CLASSIFIERS
 from seatrial.simulators.canonical import DOC_VERSION, JSON, OPENAPI_VERSION
 from seatrial.simulators.canonical import JSON_SCHEMA as DIALECT
 from seatrial.simulators.dialect import SYSTEMS, dialect, dialects
-from seatrial.simulators.events import BY_SOURCE
+from seatrial.simulators.events import BY_SOURCE, TypedEvent
 from seatrial.simulators.events import SCHEMAS as PAYLOAD_SCHEMAS
 from seatrial.simulators.schema import (
     ADDRESS,
@@ -107,6 +107,25 @@ BASE_URL = "^https?://[^/?#\\x00-\\x20\\x7f]+[^\\x00-\\x20\\x7f]*$"
 SECRET = "^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
+#: The headers of every delivery, by component name: the Standard Webhooks signature and the
+#: simulated time. A webhook carries them as HTTP headers, the broker channel as message headers
+#: (seatrial.contracts.asyncapi).
+DELIVERY_HEADERS: dict[str, dict[str, Any]] = {
+    "WebhookId": {"name": "webhook-id", "required": True, "schema": {"type": "string"},
+                  "description": "the event id (the same on duplicates and redeliveries)"},
+    "WebhookTimestamp": {"name": "webhook-timestamp", "required": True,
+                         "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                         "description": "when it was sent: Unix seconds, wall clock"},
+    "WebhookSignature": {"name": "webhook-signature", "required": False,
+                         "schema": {"type": "string", "pattern": "^v1,"},
+                         "description": "'v1,' + base64 HMAC-SHA256; several space-separated "
+                                        "signatures are allowed. Absent on some forged "
+                                        "deliveries: refuse those (401)."},
+    "SimTime": {"name": "x-seatrial-sim-time", "required": True, "schema": DATE_TIME,
+                "description": "simulated time of the delivery"},
+}
+
+
 def _setting(name: str, doc: str) -> dict[str, Any]:
     if name == "SEATRIAL_TIME_SCALE":
         return {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
@@ -179,22 +198,34 @@ def _sut_schemas() -> dict[str, dict[str, Any]]:
                          name for name in OPTIONAL_SETTINGS if name.endswith("_AMQP_QUEUE")]}},
     }
     for source, types in EVENT_TYPES.items():
-        payloads = [*(ref(name) for name in types.values()),
-                    *(ref(name) for name in V2_PAYLOADS[source])]
-        payloads.append({"type": "object", "description": "anything else: unknown codes, "
-                         "poison (fields missing or of the wrong type); validate, park and "
-                         "acknowledge"})
         schemas[EVENT_SCHEMAS[source]] = {
             "$ref": "#/components/schemas/EventEnvelope",
             "description": f"An event from the {_TITLES[source]}: "
                            + "; ".join(f"{t} (payload {p})" for t, p in types.items()),
-            "properties": {
-                "source": {"const": source},
-                "type": {"type": "string", "enum": list(types)},
-                "payload": {"anyOf": payloads},
-            },
+            "properties": narrowed(source, BY_SOURCE[source]),
         }
     return schemas
+
+
+def event_schemas() -> dict[str, dict[str, Any]]:
+    """The component schemas an event envelope's schema refers to, by name: the envelope,
+    each payload (schema 1.0 and 2.0) and what they refer to; the broker channel's AsyncAPI
+    document (seatrial.contracts.asyncapi) shares them with this one."""
+    return {name: schema for name, schema in _sut_schemas().items()
+            if name not in ("Settings", *EVENT_SCHEMAS.values())}
+
+
+def narrowed(source: str, types: Sequence[type[TypedEvent]]) -> dict[str, Any]:
+    """The envelope's properties narrowed to events of `types` from `source`: their payloads in
+    schema 1.0 and 2.0, or anything else (a SUT must park what it cannot read, not refuse it)."""
+    payloads = [*(ref(cls.SCHEMA) for cls in types),
+                *(ref(name) for name in dict.fromkeys(cls.SCHEMA_V2 for cls in types))]
+    payloads.append({"type": "object", "description": "anything else: unknown codes, "
+                     "poison (fields missing or of the wrong type); validate, park and "
+                     "acknowledge"})
+    return {"source": {"const": source},
+            "type": {"type": "string", "enum": [cls.TYPE for cls in types]},
+            "payload": {"anyOf": payloads}}
 
 
 def _delivery(source: str, operation_id: str) -> dict[str, Any]:
@@ -278,7 +309,6 @@ def _build_sut_spec() -> dict[str, Any]:
     for source in SYSTEMS:
         paths[f"/webhooks/{source}"] = {"post": _delivery(source, f"receive_{source}_event"),
                                         "get": _validation(source)}
-    header = {"in": "header", "schema": {"type": "string"}}
     return {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": DIALECT,
@@ -302,26 +332,8 @@ def _build_sut_spec() -> dict[str, Any]:
                 "description": "the SUT's control secret: SEATRIAL_CONTROL_SECRET in its "
                                "environment (Seatrial sets it for a command it starts), or "
                                "the one `seatrial sut` prints"}},
-            "parameters": {
-                "WebhookId": {**header, "name": "webhook-id", "required": True,
-                              "description": "the event id (the same on duplicates and "
-                                             "redeliveries)"},
-                "WebhookTimestamp": {"in": "header", "name": "webhook-timestamp",
-                                     "required": True,
-                                     "schema": {"type": "string", "pattern": "^[0-9]+$"},
-                                     "description": "when it was sent: Unix seconds, wall "
-                                                    "clock"},
-                "WebhookSignature": {"in": "header", "name": "webhook-signature",
-                                     "required": False,
-                                     "schema": {"type": "string", "pattern": "^v1,"},
-                                     "description": "'v1,' + base64 HMAC-SHA256; several "
-                                                    "space-separated signatures are allowed. "
-                                                    "Absent on some forged deliveries: refuse "
-                                                    "those (401)."},
-                "SimTime": {"in": "header", "name": "x-seatrial-sim-time", "required": True,
-                            "schema": DATE_TIME,
-                            "description": "simulated time of the delivery"},
-            },
+            "parameters": {name: {"in": "header", **header}
+                           for name, header in DELIVERY_HEADERS.items()},
         },
     }
 

@@ -120,6 +120,7 @@ def test_the_wheel_installs_seatrial_alone_and_works_outside_the_repository(tmp_
     shipped = {"seatrial/scenarios/happy-path.yaml", "seatrial/loadtests/black_friday.py",
                "seatrial/simulators/erp/core.py", "seatrial/sync_implementations/reference.py",
                "seatrial/contract_files/openapi/sut-webhooks.json",
+               "seatrial/contract_files/asyncapi/broker.json",
                "seatrial/contract_files/pacts/seatrial-sync-seatrial-erp-api.json",
                "seatrial/contract_files/pacts/sut/"
                "seatrial-erp-webhooks-seatrial-sync-webhooks.json"}

@@ -29,6 +29,8 @@ SUT_PROVIDER = "seatrial-sync-webhooks"
 # systems canonical), its pacts only for the system it changes: contracts/pacts/dialects/.
 DIALECTS: dict[str, str] = {"lastmile": "onfleet", "erp": "sap-s4"}
 DIALECT_PACT_DIR = contract_files.dialect_pacts()
+# The broker channel's message pacts (amqp_pacts).
+AMQP_PACT_DIR = contract_files.amqp_pacts()
 
 
 def _named(system: str, dialect: str) -> str:
@@ -42,3 +44,9 @@ def api_provider(system: str, dialect: str = CANONICAL) -> str:
 
 def webhook_provider(system: str, dialect: str = CANONICAL) -> str:
     return f"seatrial-{_named(system, dialect)}-webhooks"
+
+
+def amqp_provider(system: str) -> str:
+    """seatrial-tms-amqp: a system's messages on the broker channel (canonical only: a vendor
+    dialect's events never travel on it)."""
+    return f"seatrial-{system}-amqp"

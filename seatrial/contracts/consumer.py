@@ -15,7 +15,8 @@ systems' pacts are written (the others are the canonical ones, played along unch
     python -m seatrial.contracts.consumer [DIRECTORY]    # `make pacts`: into contracts/pacts
 
 (which also writes the webhook senders' pacts with the sync implementation into DIRECTORY/sut,
-`webhook_pacts`, and the pacts of each vendor dialect, `DIALECTS`, into DIRECTORY/dialects).
+`webhook_pacts`, the pacts of each vendor dialect, `DIALECTS`, into DIRECTORY/dialects, and the
+broker channel's message pacts, `amqp_pacts`, into DIRECTORY/amqp).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pact.pact import PactServer
 from starlette.testclient import TestClient
 
 from seatrial.contracts import (
+    AMQP_PACT_DIR,
     CONSUMER,
     DIALECT_PACT_DIR,
     DIALECTS,
@@ -47,6 +49,7 @@ from seatrial.contracts import (
     sap_s4,
     webhook_provider,
 )
+from seatrial.contracts.amqp_pacts import write_amqp_pacts
 from seatrial.contracts.expectations import (
     API,
     CLIENT_ID,
@@ -251,5 +254,6 @@ if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else PACT_DIR
     write_pacts(target)
     write_webhook_pacts(target / SUT_PACT_DIR.name)  # the sync implementation as provider
+    write_amqp_pacts(target / AMQP_PACT_DIR.name)  # the same messages on the broker channel
     for system, spoken in DIALECTS.items():
         write_pacts(target / DIALECT_PACT_DIR.name, dialects={system: spoken})

@@ -5,7 +5,9 @@ scenario's result.
 The pacts may come from any consumer. Providers are matched by name: a simulator answers to its
 canonical names (`seatrial-erp-api`, `seatrial-erp-webhooks`, ...), and to any name mapped onto
 one of its faces with `--provider-name FACE=NAME` (FACE: `erp-api`, `erp-webhooks`, ...). A
-system's API and its webhooks are separate faces (HTTP and message verification run apart).
+system's API and its webhooks are separate faces (HTTP and message verification run apart), and
+so are its messages on the broker channel (`erp-amqp`, named `seatrial-erp-amqp`: the same
+events, as the live gateway publishes them, with their AMQP metadata; amqp_pacts).
 Each vendor dialect a system speaks is a face of its own (`lastmile-onfleet-api`,
 `erp-sap-s4-webhooks`, ... named `seatrial-lastmile-onfleet-api` and so on): its pacts are
 verified against the simulator speaking that dialect.
@@ -29,7 +31,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from seatrial.contracts import api_provider, webhook_provider
+from seatrial.contracts import amqp_provider, api_provider, webhook_provider
+from seatrial.contracts.amqp_pacts import verify_amqp
 from seatrial.contracts.provider_states import STATES, known_states, named
 from seatrial.contracts.verify import (
     Broker,
@@ -43,12 +46,14 @@ from seatrial.model.wire import CANONICAL as CANONICAL_DIALECT
 from seatrial.simulators.dialect import dialects
 from seatrial.simulators.openapi import api_spec
 
-API, WEBHOOKS = "api", "webhooks"
+API, WEBHOOKS, AMQP = "api", "webhooks", "amqp"
+#: What each kind of face verifies: HTTP interactions, or messages (a webhook's or a broker's).
+CARRIES = {API: API, WEBHOOKS: WEBHOOKS, AMQP: WEBHOOKS}
 
 
 class Face(NamedTuple):
     system: str
-    kind: str  # API or WEBHOOKS
+    kind: str  # API, WEBHOOKS or AMQP
     dialect: str
 
 
@@ -56,10 +61,13 @@ def _face_name(system: str, dialect: str, kind: str) -> str:
     return f"{system}-{kind}" if dialect == CANONICAL_DIALECT else f"{system}-{dialect}-{kind}"
 
 
+# Only canonical events travel on the broker channel: a vendor dialect's have no amqp face.
 FACES = {_face_name(system, dialect, kind): Face(system, kind, dialect)
          for system in SYSTEMS for dialect in dialects(system) for kind in (API, WEBHOOKS)}
-CANONICAL = {(api_provider if face.kind == API else webhook_provider)(face.system,
-                                                                      face.dialect): name
+FACES.update({f"{system}-{AMQP}": Face(system, AMQP, CANONICAL_DIALECT) for system in SYSTEMS})
+PROVIDERS = {API: api_provider, WEBHOOKS: webhook_provider,
+             AMQP: lambda system, _dialect: amqp_provider(system)}
+CANONICAL = {PROVIDERS[face.kind](face.system, face.dialect): name
              for name, face in FACES.items()}
 V4_KINDS = {"Synchronous/HTTP": API, "Asynchronous/Messages": WEBHOOKS}
 SENDING = [name for name, state in STATES.items() if state.sends is not None]
@@ -225,7 +233,7 @@ def verify_directory(directory: Path, names: dict[str, str], work: Path) -> Repo
             counts[(face, provider)] = (counts.get((face, provider), 0)
                                         + sum(map(len, containers.values())))
     outcomes = [Outcome(Run(face, provider, count),
-                        _verify(face, work / FACES[face].kind, provider))
+                        _verify(face, work / CARRIES[FACES[face].kind], provider))
                 for (face, provider), count in sorted(counts.items())]
     return Report(str(directory), outcomes, skipped)
 
@@ -262,6 +270,8 @@ def _load_failures(output: str) -> list[str]:
 
 def _verify(face: str, source: Source, provider: str) -> Verification:
     system, kind, dialect = FACES[face]
+    if kind == AMQP:
+        return verify_amqp(system, source, provider)
     verify = verify_api if kind == API else verify_webhooks
     return verify(system, source, provider, dialect)
 
@@ -309,9 +319,9 @@ def _unsupported(interaction: dict[str, Any], kind: str | None, provider: str,
     if kind is None:
         return (f"a {interaction.get('type')} interaction: the simulators have HTTP APIs and "
                 "asynchronous webhooks only")
-    if kind != face_kind:
+    if kind != CARRIES[face_kind]:
         what = "an HTTP interaction" if kind == API else "a message"
-        return (f"{what}, but {provider!r} is the {face} face; a system's API and its webhooks "
+        return (f"{what}, but {provider!r} is the {face} face; a system's API and its messages "
                 f"are separate providers (--provider-name {system}-{kind}=NAME)")
     states = _states(interaction)
     unknown = [state for state in states if named(state) is None]

@@ -111,12 +111,20 @@ def verify_api(system: str, pacts: Source = PACT_DIR, provider: str | None = Non
         return run_verifier(verifier, provider, pacts, states.failures)
 
 
-class Outbox(AcceptAll):
-    """Stands where the sync implementation would: keeps what the dispatcher delivers."""
+def as_webhook(webhook: Webhook) -> Message:
+    """A delivery as the webhook channel carries it: its body, its headers as metadata."""
+    return Message(contents=webhook.body, metadata=dict(webhook.headers),
+                   content_type="application/json")
 
-    def __init__(self) -> None:
+
+class Outbox(AcceptAll):
+    """Stands where the sync implementation would: keeps what the dispatcher delivers, and
+    gives each as the message its channel carries (`carried`: by default a webhook)."""
+
+    def __init__(self, carried: Callable[[Webhook], Message] = as_webhook) -> None:
         super().__init__()
         self.webhooks: list[Webhook] = []
+        self.carried = carried
 
     def deliver(self, webhook: Webhook, on_result: Callable[[str, str | None], None]) -> None:
         self.webhooks.append(webhook)
@@ -126,9 +134,7 @@ class Outbox(AcceptAll):
         """The message for one interaction: the latest event of the kind its last provider state
         stands for, as delivered. Whatever the states sent is then spent."""
         states = (metadata or {}).get("providerStates") or [{"name": ""}]
-        webhook = self.sent(name, states[-1]["name"])
-        return Message(contents=webhook.body, metadata=dict(webhook.headers),
-                       content_type="application/json")
+        return self.carried(self.sent(name, states[-1]["name"]))
 
     def sent(self, name: str, state: str) -> Webhook:
         """The delivery of the latest event of the kind provider state `state` stands for

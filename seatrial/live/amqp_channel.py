@@ -40,6 +40,7 @@ from seatrial.live.broker import Broker, UserBroker
 from seatrial.live.clock import LiveClock
 from seatrial.live.settings import amqp_settings
 from seatrial.model.envelope import SYSTEMS, Event, rfc3339, to_datetime
+from seatrial.sdk.webhooks import Webhook
 from seatrial.simulators.dialect import Dialect
 from seatrial.world.amqp import DELIVERY_LIMIT, topology
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -57,6 +58,47 @@ ANSWERS = {
 }
 #: RabbitMQ's x-death reasons, as the in-process channel says them.
 DEATH_REASONS = {"rejected": "rejected", "delivery_limit": "delivery limit reached"}
+
+
+#: The binding of each system's queue to its exchange: every routing key.
+BOUND_WITH = "#"
+#: Every gateway message's body is the canonical envelope, and it survives a broker restart.
+CONTENT_TYPE = "application/json"
+DELIVERY_MODE = aio_pika.DeliveryMode.PERSISTENT
+
+
+def queue_arguments(system: str) -> dict[str, Any]:
+    """The arguments of `system`'s queue (`declare`): a quorum queue, so that a poison message
+    is dead-lettered at the delivery limit instead of blocking it, into its dead-letter
+    exchange."""
+    return {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": topology(system).dead}
+
+
+def gateway_message(webhook: Webhook, message_id: str, now: float) -> aio_pika.Message:
+    """What the gateway publishes for `webhook` at simulated time `now` (docs/broker.md's
+    messages): the webhook's body and Standard Webhooks headers, so one consumer handler takes
+    both channels; the CloudEvents attributes after its AMQP binding's binary mode, as
+    application properties, so a CloudEvents consumer reads the event without the body; a
+    persistent message whose type is the event type (contracts/asyncapi/broker.json describes
+    it; tests/test_asyncapi.py checks what this makes against that)."""
+    event = webhook.event
+    headers: dict[str, Any] = {
+        **webhook.headers,
+        "cloudEvents:specversion": "1.0", "cloudEvents:id": event.event_id,
+        "cloudEvents:source": event.source, "cloudEvents:type": event.type,
+        "cloudEvents:time": rfc3339(event.event_time),
+        "x-seatrial-sim-time": rfc3339(to_datetime(now))}
+    if event.order_id is not None:
+        headers["cloudEvents:subject"] = event.order_id
+    return aio_pika.Message(
+        webhook.body, headers=headers, content_type=CONTENT_TYPE, message_id=message_id,
+        correlation_id=event.correlation_id, type=event.type, delivery_mode=DELIVERY_MODE)
+
+
+def routing_key(message: aio_pika.Message) -> str:
+    """A gateway message's routing key on its source's exchange: the event type."""
+    return message.type or ""
 
 
 @dataclass(slots=True)
@@ -78,10 +120,9 @@ async def declare(channel: AbstractChannel) -> dict[str, AbstractExchange]:
         await parked.bind(dead)
         exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC,
                                                   durable=True)
-        queue = await channel.declare_queue(names.queue, durable=True, arguments={
-            "x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": names.dead})
-        await queue.bind(exchange, "#")
+        queue = await channel.declare_queue(names.queue, durable=True,
+                                            arguments=queue_arguments(system))
+        await queue.bind(exchange, BOUND_WITH)
         exchanges[system] = exchange
     return exchanges
 
@@ -116,24 +157,11 @@ class BrokerChannel(WebhookDispatcher):
 
     def _publish(self, delivery: Delivery) -> None:
         event = delivery.event
-        webhook = self._webhook(delivery)
         message_id = f"{event.event_id}#{next(self._ids)}"
         self.messages[message_id] = Tracked(event)
         self.open += 1
         self.counts["published"] += 1
-        headers: dict[str, Any] = {
-            **webhook.headers,
-            # CloudEvents' AMQP binding (binary mode): the attributes as application properties
-            "cloudEvents:specversion": "1.0", "cloudEvents:id": event.event_id,
-            "cloudEvents:source": event.source, "cloudEvents:type": event.type,
-            "cloudEvents:time": rfc3339(event.event_time),
-            "x-seatrial-sim-time": rfc3339(to_datetime(self.env.now))}
-        if event.order_id is not None:
-            headers["cloudEvents:subject"] = event.order_id
-        message = aio_pika.Message(
-            webhook.body, headers=headers, content_type="application/json",
-            message_id=message_id, correlation_id=event.correlation_id, type=event.type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        message = gateway_message(self._webhook(delivery), message_id, self.env.now)
         self._outbox.put_nowait((message_id, event.source, message))
         if self._publisher is None:
             self._publisher = asyncio.get_running_loop().create_task(self._publish_all())
@@ -145,7 +173,7 @@ class BrokerChannel(WebhookDispatcher):
         while True:
             message_id, source, message = await self._outbox.get()
             try:
-                await self.exchanges[source].publish(message, routing_key=message.type or "")
+                await self.exchanges[source].publish(message, routing_key=routing_key(message))
             except Exception as error:  # not confirmed: the SUT will never see it
                 if self.muted:
                     continue
