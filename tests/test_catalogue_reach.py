@@ -135,7 +135,7 @@ duration: 20m
 channel: amqp
 workload: {orders_per_hour: 120}
 faults:
-  - {kind: connection_closed, at: AT, heartbeat: 30s}
+  - {kind: connection_closed, at: AT, for: 15m, every: 3m}
 """
 
 
@@ -145,7 +145,7 @@ def every_broker_kind(at: str) -> Scenario:
 
 def test_every_kind_leaves_a_trace_where_it_acts() -> None:
     scenario = every_kind(at="0s", replay="4h", crash="10m")
-    broker = every_broker_kind(at="5m")
+    broker = every_broker_kind(at="2m")
     # every kind but a vendor dialect's (their trace: tests/test_dialect_faults.py)
     assert {fault.kind for fault in (*scenario.faults, *broker.faults)} == {
         name for name in FAULT_KINDS if KINDS[name].model.needs is None}
