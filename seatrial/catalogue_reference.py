@@ -73,6 +73,8 @@ def facts(scenario: Scenario) -> str:
     complete = scenario.model_dump(**{**SHOWN, "exclude_defaults": False})
     settings = [f"`duration: {complete['duration']}` (the release wave)",
                 f"`seed: {scenario.seed}`"]
+    if "channel" in shown:  # the broker's own faults travel on amqp only
+        settings.append(f"`channel: {shown['channel']}`")
     for part in ("workload", "expect", "live", "dialects"):
         if shown.get(part):
             settings.append(f"{part} {_pairs(shown[part])}")

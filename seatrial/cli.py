@@ -379,7 +379,7 @@ def run(scenarios: tuple[str, ...], target: str | None, target_cmd: str | None,
             outcomes = [_record(plan, sut, target, record_path)]
         elif sut is not None:
             options = _live_options(time_scale, drain, health_timeout)
-            outcomes = _execute_live(served_live(plan), sut, options, console, pacts,
+            outcomes = _execute_live(plan, sut, options, console, pacts,
                                      jobs=jobs or 1, retries=retries,
                                      broker=(broker_url, broker_management_url))
         else:
@@ -833,6 +833,7 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     of its own."""
     from seatrial.live.broker import BrokerError, runs_broker
 
+    served_live(plan)
     if options.broker is None and any(scenario.channel == "amqp" for scenario in plan):
         try:
             with sigterm_as_interrupt(), runs_broker(*broker) as host:

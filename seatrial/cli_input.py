@@ -204,10 +204,17 @@ def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:
 
 
 def served_live(scenarios: list[Scenario]) -> list[Scenario]:
-    """The scenarios, if a live run can speak each one's dialects; else an input error naming
-    the first that cannot and the fix. A dialect whose events are files (x12) is served live
-    through an SFTP mailbox on a loopback port (seatrial.live.mailbox); its SUT reaches it,
-    so nothing is refused yet: the hook stays for a dialect a live run cannot speak."""
+    """The scenarios, if a live run can play each one's faults (`Fault.live`); else an input
+    error naming the first fault that cannot and the fix. Every dialect is served live (x12's
+    mailbox through an SFTP server on a loopback port, seatrial.live.mailbox)."""
+    for scenario in scenarios:
+        for index, fault in enumerate(scenario.faults):
+            if not fault.live:
+                raise InputError(
+                    f"scenario {scenario.name}: faults.{index}.kind: a {fault.kind} fault acts "
+                    "on the broker's in-process model only, not on a live run's RabbitMQ "
+                    "(docs/broker.md); run the scenario in process (--target reference, or "
+                    "your package.module:attribute), or remove the fault")
     return scenarios
 
 

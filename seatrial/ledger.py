@@ -24,6 +24,8 @@ KINDS = {
     "drop": "the source did not send an event: its subscription is disabled",
     "dead-letter": "the broker moved a message to its dead-letter queue: rejected, or delivered "
                    "its delivery limit of times without an ack (channel amqp)",
+    "requeue": "the broker put a message back in its queue unanswered: the SUT's consumer "
+               "connection closed holding it (channel amqp), delivered again once it reconnects",
     "request": "the SUT called a system's API",
     "response": "the system answered (delivered says whether the SUT received it)",
     "error": "the SUT saw a transport error (timeout, refused connection)",

@@ -253,10 +253,9 @@ def dialect_problems(faults: tuple[Any, ...], dialects: Dialects) -> list[Proble
 def channel_problems(channel: str, faults: tuple[Any, ...], dialects: Dialects) -> list[Problem]:
     """What cannot travel on `channel`: a system whose dialect publishes no other way (a
     vendor's webhooks, an EDI mailbox; a broker carries Seatrial's canonical events only), and
-    faults of a kind that does not exist there (`Fault.channels`)."""
-    if channel == "webhooks":
-        return []
-    problems: list[Problem] = [
+    faults of a kind that does not exist there (`Fault.channels`: a broker's own on webhooks,
+    a webhook provider's on a broker)."""
+    problems: list[Problem] = [] if channel == "webhooks" else [
         (("channel",), f"the {system} speaks {getattr(dialects, system)}, whose events are not "
                        f"published to a broker; set `dialects: {{{system}: {CANONICAL}}}`, or "
                        f"`channel: webhooks`")
@@ -264,6 +263,6 @@ def channel_problems(channel: str, faults: tuple[Any, ...], dialects: Dialects) 
     problems += [(("faults", index, "kind"),
                   f"a {fault.kind} fault acts on {' or '.join(sorted(fault.channels))} only, and "
                   f"this scenario's events travel on {channel}; remove the fault, or set "
-                  "`channel: webhooks`")
+                  f"`channel: {min(fault.channels)}`")
                  for index, fault in enumerate(faults) if channel not in fault.channels]
     return problems

@@ -176,3 +176,70 @@ def test_the_channel_flag_refuses_what_cannot_travel_on_it_with_exit_2():
                                      "amqp", "--broker-url", "http://127.0.0.1:5672",
                                      "happy-path"])  # live runs on amqp: tests/test_amqp_live.py
     assert live.exit_code == 2 and "give amqp://USER:PASSWORD@HOST:PORT" in live.output
+
+
+def test_a_closed_connection_loses_the_answers_then_requeues_what_was_held_unacked():
+    """The way back dies at 10 s and the broker closes the connection 60 s later: an ack the
+    SUT sends meanwhile never arrives, so that message is requeued with the others it held and
+    delivered again, flagged redelivered, once the consumer has reconnected; an answer to a
+    delivery on the closed connection is lost too."""
+    held = Held()
+    env, ledger, made = channel(held)
+    publish(made, 3)
+    made.close_connection(10.0, 60.0)
+    env.run(until=20.0)
+    first = [ref for ref, _ in held.held]
+    assert sorted(first) == ["evt_0", "evt_1", "evt_2"]
+    held.held[0][1]("ack", None)  # made while the way back is dead
+    env.run(until=70.0 + RECONNECT - 0.001)
+    assert len(held.held) == 3  # closed at 70 s, not reconnected yet
+    assert [(e.kind, e.time) for e in ledger.entries if e.kind == "requeue"] == [
+        ("requeue", 70.0)] * 3
+    env.run(until=100.0)
+    again = held.held[3:]
+    assert [ref for ref, _ in again] == first  # in the order first delivered
+    held.held[1][1]("ack", None)  # an answer on the closed connection
+    for _ref, answer in again:
+        answer("ack", None)
+    for n in range(3):
+        seen = kinds(ledger, f"evt_{n}")
+        assert ("deliver", {"attempt": 2, "redelivered": True}) in seen
+        assert seen[-1] == ("ack", {"attempt": 2})
+        assert ("ack", {"attempt": 1}) not in seen  # no first answer ever reached the broker
+    lost = [(e.ref, e.data["lost"]) for e in ledger.entries if e.kind == "fault"]
+    assert lost == [(first[0], "ack"), (first[1], "ack")]
+    env.run(until=1000.0)
+    assert len(held.held) == 6  # nothing more: the answers settled every message
+
+
+def test_the_reference_takes_a_message_whose_ack_was_lost_delivered_again_and_holds():
+    scenario = catalogue()["broker-connection-closed"]
+    fault = scenario.faults[0].model_copy(update={"for_": 40 * 60.0})
+    world, end = play(scenario.model_copy(update={"duration": 3600.0, "faults": (fault,)}),
+                      resolve("reference"))
+    lost = {e.ref for e in world.ledger.entries if e.data.get("lost") == "ack"}
+    again = {e.ref for e in world.ledger.entries
+             if e.kind == "deliver" and e.data.get("redelivered")}
+    assert lost and lost <= again
+    result = judge(world, end, "reference", 0.0)
+    assert result.passed, result.violations[:3]
+
+
+def test_a_broker_fault_on_the_webhook_channel_is_refused_naming_the_fix(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nfaults:\n  - {kind: connection_closed, at: 1h}\n")
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.kind: a connection_closed fault acts "
+                       r"on amqp only.*set `channel: amqp`"):
+        load_scenario_file(path)
+    result = CliRunner().invoke(main, ["run", "--target", "reference", "--channel", "webhooks",
+                                       "scenarios/broker-connection-closed.yaml"])
+    assert result.exit_code == 2
+    assert "--channel webhooks: scenario broker-connection-closed: faults.0.kind" in result.output
+
+
+def test_a_live_run_with_a_broker_fault_is_refused_with_exit_2_before_anything_starts():
+    result = CliRunner().invoke(main, ["run", "--target-cmd", "false",
+                                       "scenarios/broker-connection-closed.yaml"])
+    assert result.exit_code == 2
+    assert ("scenario broker-connection-closed: faults.0.kind: a connection_closed fault acts "
+            "on the broker's in-process model only") in result.output

@@ -127,19 +127,37 @@ def every_kind(at: str, replay: str, crash: str) -> Scenario:
     return load_scenario(text, "every-kind.yaml")
 
 
+# The broker's own kinds, on the amqp channel: the same busy morning, the same fortnight later.
+EVERY_BROKER_KIND = """
+name: every-broker-kind
+seed: 5
+duration: 20m
+channel: amqp
+workload: {orders_per_hour: 120}
+faults:
+  - {kind: connection_closed, at: AT, for: 15m, every: 3m}
+"""
+
+
+def every_broker_kind(at: str) -> Scenario:
+    return load_scenario(EVERY_BROKER_KIND.replace("AT", at), "every-broker-kind.yaml")
+
+
 def test_every_kind_leaves_a_trace_where_it_acts() -> None:
     scenario = every_kind(at="0s", replay="4h", crash="10m")
+    broker = every_broker_kind(at="2m")
     # every kind but a vendor dialect's (their trace: tests/test_dialect_faults.py)
-    assert {fault.kind for fault in scenario.faults} == {
+    assert {fault.kind for fault in (*scenario.faults, *broker.faults)} == {
         name for name in FAULT_KINDS if KINDS[name].model.needs is None}
-    world, _end = play(scenario, resolve("reference"))
-    assert unreached(scenario, world.ledger.entries, world.horizon) == []
+    for played in (scenario, broker):
+        world, _end = play(played, resolve("reference"))
+        assert unreached(played, world.ledger.entries, world.horizon) == []
 
 
 def test_every_kind_is_named_idle_where_nothing_happens() -> None:
-    scenario = every_kind(at="13d", replay="13d", crash="13d")
-    world, _end = play(scenario, resolve("reference"))
-    assert unreached(scenario, world.ledger.entries, world.horizon) == list(scenario.faults)
+    for scenario in (every_kind(at="13d", replay="13d", crash="13d"), every_broker_kind("13d")):
+        world, _end = play(scenario, resolve("reference"))
+        assert unreached(scenario, world.ledger.entries, world.horizon) == list(scenario.faults)
 
 
 

@@ -39,13 +39,14 @@ VENDORS = Dialects(erp="sap-s4", tms="x12", lastmile="onfleet")
 @cache
 def explored(examples: int = 300) -> set[str]:
     """The kinds of the faults in the first scenarios `seatrial explore` generates, in
-    Seatrial's own dialects and in the vendors'."""
+    Seatrial's own dialects and in the vendors', and on the broker."""
     seen: set[str] = set()
-    for dialects in (Dialects(), VENDORS):
+    for dialects, channel in ((Dialects(), "webhooks"), (VENDORS, "webhooks"),
+                              (Dialects(), "amqp")):
 
-        @settings(database=None, max_examples=examples, phases=[Phase.generate],
+        @settings(database=None, max_examples=examples, phases=[Phase.generate], deadline=None,
                   derandomize=True, suppress_health_check=list(HealthCheck))
-        @given(scenarios(dialects))
+        @given(scenarios(dialects, channel))
         def generate(scenario: Scenario) -> None:
             seen.update(fault.kind for fault in scenario.faults)
 

@@ -7,7 +7,9 @@ the simplest story: no faults, fewer orders, a shorter day, the first (mildest) 
 
 A fault kind only one vendor dialect has (`Fault.needs`: CSRF expiry in SAP's Gateway) is drawn
 only for scenarios whose system speaks that dialect (`scenarios(dialects)`): elsewhere it
-could not act, and the scenario would be refused.
+could not act, and the scenario would be refused. So is a kind that acts on one channel only
+(`Fault.channels`: a broker's connection closed), for scenarios on that channel
+(`scenarios(dialects, channel)`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 from seatrial.faults.base import Fault
 from seatrial.faults.kinds import KINDS
-from seatrial.scenario import Dialects, Expectations, Scenario, Workload
+from seatrial.scenario import Channel, Dialects, Expectations, Scenario, Workload
 from seatrial.scenario_fields import HOUR, MINUTE
 
 MAX_FAULTS = 6
@@ -67,21 +69,24 @@ def _window(duration: float) -> st.SearchStrategy[float]:
     return st.integers(0, int(duration // (15 * MINUTE)) - 1).map(lambda q: q * 15 * MINUTE)
 
 
-def faults(duration: float, dialects: Dialects = CANONICAL) -> st.SearchStrategy:
-    """One fault of any kind that can act in `dialects`, drawn by its kind's strategy, within
-    the day."""
+def faults(duration: float, dialects: Dialects = CANONICAL,
+           channel: Channel = "webhooks") -> st.SearchStrategy:
+    """One fault of any kind that can act in `dialects` on `channel`, drawn by its kind's
+    strategy, within the day."""
     space = Space.of(duration)
     return st.one_of(*(kind.explore(space) for kind in EXPLORED
-                       if dialects.speak(kind.model.needs)))
+                       if dialects.speak(kind.model.needs) and channel in kind.model.channels))
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, dialects: Dialects = CANONICAL) -> Scenario:
-    """A small day of orders under a handful of faults, its systems speaking `dialects`."""
+def scenarios(draw: st.DrawFn, dialects: Dialects = CANONICAL,
+              channel: Channel = "webhooks") -> Scenario:
+    """A small day of orders under a handful of faults, its systems speaking `dialects`, its
+    events travelling on `channel`."""
     duration = draw(st.sampled_from(DURATIONS))
     # the faults first: Hypothesis's shrink passes go left to right, so the costly runs of a
     # shrink go to removing faults before trimming the workload
-    faulted = tuple(draw(st.lists(faults(duration, dialects), max_size=MAX_FAULTS)))
+    faulted = tuple(draw(st.lists(faults(duration, dialects, channel), max_size=MAX_FAULTS)))
     workload = Workload(
         orders_per_hour=draw(st.integers(1, 60)),
         lines_per_order=(1, draw(st.integers(1, 5))),
@@ -97,7 +102,7 @@ def scenarios(draw: st.DrawFn, dialects: Dialects = CANONICAL) -> Scenario:
     return Scenario(
         name="explored", seed=draw(st.integers(0, 2**16)), duration=duration,
         description="Found by seatrial explore.", workload=workload,
-        faults=faulted, dialects=dialects,
+        faults=faulted, dialects=dialects, channel=channel,
         expect=Expectations(converge_within=converge_within(faulted)))
 
 

@@ -4,8 +4,8 @@ kind does while it is active, through the hooks the fault layer and the world ca
 `Kind`; this module is the contract between those modules and the rest of Seatrial.
 
 The kinds never import the world: the world hands their hooks what they may touch
-(`Webhooks`, `Sut`, `Systems`), and the simulators' cores never see a fault at all. A kind
-that only one vendor dialect has (a CSRF token's expiry in SAP's Gateway) says so (`needs`):
+(`Webhooks`, `Broker`, `Sut`, `Systems`), and the simulators' cores never see a fault at all.
+A kind that only one vendor dialect has (a CSRF token's expiry in SAP's Gateway) says so (`needs`):
 a scenario is refused unless that system speaks that dialect, and the kind acts through the
 hooks that dialect's own state offers (`Systems.served`), never through the core.
 """
@@ -44,6 +44,10 @@ class Fault(ScenarioModel):
     #: a broker redelivers on its own terms, not on a webhook provider's schedule. A scenario
     #: with a fault on a channel it cannot act on is refused (`seatrial.scenario`)
     channels: ClassVar[frozenset[str]] = frozenset({"webhooks", "amqp"})
+    #: whether a live run can play a kind: the broker's own act on its in-process model only
+    #: (live, the broker is a real RabbitMQ that nothing steers yet), and a live run with one
+    #: is refused (`seatrial.cli_input.served_live`) rather than run without it
+    live: ClassVar[bool] = True
 
     at: Duration = 0.0
     for_: Duration | None = Field(None, alias="for")
@@ -159,6 +163,17 @@ class Sut(Protocol):
         """Crash it at simulated time `at`, and restart it `restart_after` later."""
 
 
+class Broker(Protocol):
+    """What the broker channel (`channel: amqp`, in process) lets a fault do to the broker
+    and the SUT's consumer connection."""
+
+    def close_connection(self, at: float, unnoticed: float) -> None:
+        """The way back of the SUT's consumer connection dies at simulated time `at`: the
+        broker still delivers, the SUT's answers are lost; the broker notices `unnoticed`
+        later and closes it, every message the SUT held unacked (as far as the broker knows)
+        is requeued, and the consumer reconnects."""
+
+
 class Systems(Protocol):
     """What the world lets a fault do to the systems behind their dialects."""
 
@@ -220,6 +235,11 @@ class Effect(Generic[F]):
     def on_sut(self, sut: Sut) -> None:
         """Once, as the world is built, after the sync implementation (at simulated time
         zero)."""
+
+    def on_broker(self, broker: Broker) -> None:
+        """Once, as the broker channel is built (`channel: amqp` in process, at simulated time
+        zero): a broker's fault takes hold of the broker. Only a kind that acts on amqp alone
+        (`Fault.channels`) overrides it."""
 
     def on_systems(self, systems: Systems) -> None:
         """Once, as the world is built, after the sync implementation (at simulated time

@@ -198,7 +198,7 @@ class Observation:
             return f"{when} ... {data['count']} more message(s) of this order, to {until}, " \
                    "left out here"
         if entry.kind in ("emit", "deliver", "ack", "nack", "reject", "abandon", "drop",
-                          "dead-letter", "fault"):
+                          "dead-letter", "requeue", "fault"):
             emitted = self.emits.get(entry.ref)
             what = emitted.data["type"] if emitted else "event"
             code = emitted.data.get("code") if emitted else None
@@ -211,6 +211,9 @@ class Observation:
             if entry.kind == "dead-letter":
                 return (f"{when} broker dead-lettered {label} after {data['deliveries']} "
                         f"deliveries ({data['reason']})")
+            if entry.kind == "requeue":
+                return (f"{when} broker requeued {label} unanswered after attempt "
+                        f"{data['attempt']} ({data['reason']})")
             extra = f": {data['error']}" if entry.kind in ("nack", "reject") else ""
             if "forged" in data:
                 extra += f" (forged: {data['forged']})"

@@ -17,7 +17,8 @@ from seatrial.judge.observation import Observation
 
 BUCKETS = 120
 OPENS = frozenset({"deliver", "request"})
-CLOSES = frozenset({"ack", "nack", "reject", "error"})  # and a response the SUT received
+#: and a response the SUT received; a broker's `requeue` ends a delivery the SUT never answered
+CLOSES = frozenset({"ack", "nack", "reject", "requeue", "error"})
 
 
 def timeline(obs: Observation, flows: Flows) -> dict[str, Any]:

@@ -20,6 +20,13 @@ without an ack is dead-lettered (a quorum queue's `x-delivery-limit`, counted in
 While the SUT is down nothing consumes: the messages it held unacked when it crashed are
 requeued, redelivered; a delivery it could not take (refused: no consumer) is put back
 uncounted, and its queue waits until the consumer could have reconnected (`RECONNECT`).
+
+A `connection_closed` fault (`seatrial.faults.base.Broker`) breaks the way back of the SUT's
+one consumer connection, all three queues' consumers on it: the broker still delivers and the
+SUT handles, but its answers never arrive (a `fault` note each, `lost`); once the broker has
+heard nothing for its heartbeat timeout it closes the connection and requeues every message
+it delivered and saw no answer to (`requeue`), delivered again, flagged redelivered, once the
+consumer has reconnected.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any, NamedTuple
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
+from seatrial.faults.kinds.connection_closed import CLOSED
 from seatrial.ledger import Ledger
 from seatrial.simulators.dialect import Dialect
 from seatrial.world.dispatcher import WebhookDispatcher
@@ -63,9 +71,10 @@ def topology(system: str) -> Topology:
     return Topology(f"seatrial.{system}", f"seatrial.{system}.events", f"seatrial.{system}.dead")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Message:
-    """One message in a queue: what the gateway published, and how often it was delivered."""
+    """One message in a queue: what the gateway published, and how often it was delivered.
+    Compared by identity: the copies of an event are messages of their own."""
 
     delivery: Delivery
     count: int = 0  # deliveries so far (x-delivery-count + 1 once delivered)
@@ -73,11 +82,13 @@ class Message:
 
 @dataclass(slots=True)
 class Queue:
-    """A system's queue: messages ready to deliver, and how many the consumer holds unacked."""
+    """A system's queue: messages ready to deliver, and those the consumer holds unacked (in
+    the order they were delivered)."""
 
     ready: deque[Message] = field(default_factory=deque)
-    unacked: int = 0
-    consumer: bool = True  # False from a refused delivery until the consumer reconnects
+    held: dict[Message, None] = field(default_factory=dict)
+    consumer: bool = True  # False from a refused delivery or a closed connection, until...
+    connects: int = 0  # ...the latest reconnect scheduled: an earlier one is superseded
 
 
 class AmqpChannel(WebhookDispatcher):
@@ -85,13 +96,20 @@ class AmqpChannel(WebhookDispatcher):
     channel's (the ledger's `emit`, the faults' plan, the signature), since the gateway
     publishes what the sources would post; carrying is the broker's, a queue per source
     consumed with a prefetch window, redelivered at once on a nack, dead-lettered at the
-    delivery limit or on a reject."""
+    delivery limit or on a reject. Also what the faults' `on_broker` hooks get
+    (`seatrial.faults.base.Broker`): the SUT's consumer connection, to close."""
 
     def __init__(self, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
                  receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
                  cores: dict[str, Any] | None = None) -> None:
         super().__init__(env, faults, ledger, receiver, signing, dialects, cores)
         self.queues = {source: Queue() for source in signing.secrets}
+        #: the consumer connection's number: an answer to a delivery made on an older one
+        #: never reaches the broker
+        self.connection = 0
+        self.dead = False  # the SUT's answers go nowhere, and the broker has not noticed yet
+        for effect in faults.effects:
+            effect.on_broker(self)
 
     def send(self, delivery: Delivery) -> None:
         """The gateway publishes `delivery` to its source's exchange: queued once it arrives."""
@@ -106,30 +124,37 @@ class AmqpChannel(WebhookDispatcher):
     def _pump(self, source: str) -> None:
         """Deliver from the head of `source`'s queue while the prefetch window has room."""
         queue = self.queues[source]
-        while queue.consumer and queue.ready and queue.unacked < PREFETCH:
+        while queue.consumer and queue.ready and len(queue.held) < PREFETCH:
             self._consume(source, queue, queue.ready.popleft())
 
     def _consume(self, source: str, queue: Queue, message: Message) -> None:
         event = message.delivery.event
         message.count += 1
-        queue.unacked += 1
-        self.deliveries += 1
+        queue.held[message] = None
         data: dict[str, object] = {"attempt": message.count}
         if message.count > 1:
             data["redelivered"] = True
         self.ledger.record(self.env.now, "deliver", source, event.event_id, event.order_id,
                            data)
+        self.deliveries += 1
+        connection = self.connection
         self.receiver.deliver(self._webhook(message.delivery),
-                              lambda outcome, detail: self._settle(source, queue, message,
-                                                                   outcome, detail))
+                              lambda outcome, detail: self._settle(
+                                  source, queue, message, outcome, detail, connection))
 
     def _settle(self, source: str, queue: Queue, message: Message, outcome: str,
-                detail: str | None) -> None:
+                detail: str | None, connection: int) -> None:
         """The consumer's answer: ack, nack (requeued, or dead-lettered at the limit), reject
-        (dead-lettered); a SUT that was down took nothing, and its message waits."""
+        (dead-lettered); a SUT that was down took nothing, and its message waits. An answer on
+        a connection that died never reaches the broker: it is a `fault` note, and the
+        message stays held until the broker requeues it (or was already)."""
         self.outcomes += 1
         event, now = message.delivery.event, self.env.now
-        queue.unacked -= 1
+        if self.dead or connection != self.connection:
+            self.ledger.record(now, "fault", source, event.event_id, event.order_id, {
+                "fault": "connection_closed", "lost": outcome, "attempt": message.count})
+            return
+        del queue.held[message]
         data: dict[str, object] = {"attempt": message.count}
         if detail is not None:
             data["error"] = detail
@@ -138,9 +163,7 @@ class AmqpChannel(WebhookDispatcher):
             message.count -= 1
             queue.ready.appendleft(message)
             if queue.consumer:
-                queue.consumer = False
-                self.env.timeout(RECONNECT).callbacks.append(
-                    lambda _e: self._reconnect(source, queue))
+                self._disconnect(source, queue)
             return
         if outcome == "reject" or (outcome == "nack" and message.count >= DELIVERY_LIMIT):
             reason = "rejected" if outcome == "reject" else "delivery limit reached"
@@ -150,6 +173,40 @@ class AmqpChannel(WebhookDispatcher):
             queue.ready.appendleft(message)
         self._pump(source)
 
-    def _reconnect(self, source: str, queue: Queue) -> None:
-        queue.consumer = True
-        self._pump(source)
+    def _disconnect(self, source: str, queue: Queue) -> None:
+        """No consumer on `source`'s queue until a client library would have reconnected."""
+        queue.consumer = False
+        queue.connects += 1
+        connects = queue.connects
+        self.env.timeout(RECONNECT).callbacks.append(
+            lambda _e: self._reconnect(source, queue, connects))
+
+    def _reconnect(self, source: str, queue: Queue, connects: int) -> None:
+        if connects == queue.connects:
+            queue.consumer = True
+            self._pump(source)
+
+    # --- seatrial.faults.base.Broker ---------------------------------------------------------
+
+    def close_connection(self, at: float, unnoticed: float) -> None:
+        self.env.timeout(at - self.env.now).callbacks.append(lambda _e: self._die(unnoticed))
+
+    def _die(self, unnoticed: float) -> None:
+        self.dead = True
+        self.env.timeout(unnoticed).callbacks.append(lambda _e: self._close())
+
+    def _close(self) -> None:
+        """The broker closes the dead connection: each queue's held messages go back to its
+        head, in the order they were delivered, and its consumer reconnects."""
+        self.dead = False
+        self.connection += 1
+        now = self.env.now
+        for source, queue in self.queues.items():
+            held = list(queue.held)
+            queue.held.clear()
+            for message in held:
+                event = message.delivery.event
+                self.ledger.record(now, "requeue", source, event.event_id, event.order_id, {
+                    "attempt": message.count, "reason": CLOSED})
+            queue.ready.extendleft(reversed(held))
+            self._disconnect(source, queue)
