@@ -59,4 +59,6 @@ SHIPPED = {
     "faulty-onfleet-reads-nothing-back":
         "seatrial.sync_implementations.faulty_onfleet:ReadsNothingBack",
     "faulty-onfleet-hammers": "seatrial.sync_implementations.faulty_onfleet:HammersOnfleet",
+    "faulty-requeue-forever": "seatrial.sync_implementations.faulty_amqp:RequeuesPoison",
+    "faulty-ack-before-durable": "seatrial.sync_implementations.faulty_amqp:AcksBeforeDurable",
 }

@@ -29,6 +29,7 @@ from typing import Any
 from seatrial.sdk import (
     IO,
     Call,
+    DurableStore,
     Event,
     Handler,
     Response,
@@ -75,8 +76,9 @@ class ReferenceSync(SyncImplementation):
     def start(self, io: IO) -> Handler | None:
         """Resume every order with work left, and give each system what it needs from a
         booting implementation (Onfleet: its webhooks registered and enabled)."""
-        for key in list(io.store.keys("inbox/")):
-            if io.store.get(key):
+        inboxes = self.inboxes(io)
+        for key in list(inboxes.keys("inbox/")):
+            if inboxes.get(key):
                 self._wake(key.removeprefix("inbox/"), io)
         booting = [task for connector in self.links(io) if (task := connector.start())]
         return _in_turn(booting) if booting else None
@@ -120,9 +122,14 @@ class ReferenceSync(SyncImplementation):
             return
         if event.type == "order.cancelled":  # jumps the queue: stops invoicing at once
             io.store.put(f"cancelled/{event.order_id}", True)
-        inbox = f"inbox/{event.order_id}"
-        io.store.put(inbox, [*io.store.get(inbox, []), event])
+        inbox, inboxes = f"inbox/{event.order_id}", self.inboxes(io)
+        inboxes.put(inbox, [*inboxes.get(inbox, []), event])
         self._wake(event.order_id, io)
+
+    def inboxes(self, io: IO) -> DurableStore:
+        """Where a received event waits for its order's worker: the durable store, so that an
+        event answered 2xx or acked (the source will never send it again) survives a crash."""
+        return io.store
 
     def taken(self, event: Event, io: IO, *, take: bool = False) -> bool:
         """Dedupe: whether an event of this one's key was taken before, by a durable record
@@ -142,14 +149,14 @@ class ReferenceSync(SyncImplementation):
             io.spawn(self._work(order_id, io))
 
     def _work(self, order_id: str, io: IO) -> Handler:
-        inbox = f"inbox/{order_id}"
-        while pending := io.store.get(inbox):
+        inbox, inboxes = f"inbox/{order_id}", self.inboxes(io)
+        while pending := inboxes.get(inbox):
             event = pending[0]
             try:
                 yield from self._apply(event, io)
             except Parked as reason:
                 self.park(event, str(reason), io)
-            io.store.put(inbox, io.store.get(inbox)[1:])
+            inboxes.put(inbox, inboxes.get(inbox)[1:])
         self.working.discard(order_id)
 
     def park(self, event: Event, reason: str, io: IO) -> None:
@@ -169,13 +176,17 @@ class ReferenceSync(SyncImplementation):
         handler = HANDLERS.get(event.type)
         if handler is None:
             raise Parked(f"unknown event type {event.type!r}")
-        thin = event.source == "erp" and self.links(io).erp.thin
-        payload = {} if thin else self.payload(event)  # thin: the key only, read it back
+        payload = self.readable(event, io)
         if "retracted_event_id" in payload:
             yield from self.retracted(event, state, io)
         else:
             yield from getattr(self, handler)(event, payload, state, io)
         io.store.put(key, state)  # only a fully applied event changes the durable state
+
+    def readable(self, event: Event, io: IO) -> dict[str, Any]:
+        """The payload to apply; {} for a thin event (the key only: the order is read back)."""
+        thin = event.source == "erp" and self.links(io).erp.thin
+        return {} if thin else self.payload(event)
 
     def payload(self, event: Event) -> dict[str, Any]:
         """The v1 payload, whichever schema the source sent; Parked if it is malformed."""

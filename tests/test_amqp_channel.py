@@ -133,7 +133,8 @@ def test_every_channel_a_scenario_names_opens_one_and_webhooks_stay_the_default(
     assert "dead-letter" in KINDS
 
 
-@pytest.mark.parametrize("name", ["happy-path", "poison-in-busy-stream", "sut-crash-restart"])
+@pytest.mark.parametrize("name", ["happy-path", "poison-in-busy-stream", "sut-crash-restart",
+                                  "sut-crash-mid-backlog"])
 def test_the_reference_holds_gate_scenarios_on_the_broker(name):
     scenario = catalogue()[name].model_copy(update={"channel": "amqp"})
     result = run_scenario(scenario, resolve("reference"))
@@ -150,6 +151,25 @@ def test_naive_is_caught_on_the_broker_and_a_poison_message_it_nacks_is_dead_let
     dead = {e.ref: e.data for e in world.ledger.entries if e.kind == "dead-letter"}
     assert poisoned & set(dead)
     assert {data["deliveries"] for data in dead.values()} == {DELIVERY_LIMIT}
+
+
+@pytest.mark.parametrize(("name", "scenario_name"), [
+    ("faulty-requeue-forever", "poison-in-busy-stream"),
+    ("faulty-ack-before-durable", "sut-crash-mid-backlog")])
+def test_a_faulty_consumer_is_caught_on_the_broker_by_the_invariant_it_exists_for(
+        name, scenario_name):
+    """sync_implementations/faulty_amqp.py: a poison message nacked with requeue comes back at
+    once until the delivery limit dead-letters it; an acked event lost with the process never
+    comes back."""
+    scenario = catalogue()[scenario_name].model_copy(update={"channel": "amqp"})
+    target = resolve(name)
+    world, end = play(scenario, target)
+    assert target.exists_for in judge(world, end, name, 0.0).violated()
+    poisoned = {e.ref for e in world.ledger.entries if e.data.get("fault") == "poison"}
+    dead = {e.ref: e.data["deliveries"] for e in world.ledger.entries if e.kind == "dead-letter"}
+    # only what it could not read (a poison message may still be readable: an unknown code)
+    assert set(dead) <= poisoned
+    assert set(dead.values()) == ({DELIVERY_LIMIT} if name == "faulty-requeue-forever" else set())
 
 
 def test_a_scenario_file_on_amqp_with_a_vendor_dialect_or_a_webhook_only_fault_is_refused(

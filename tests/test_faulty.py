@@ -58,6 +58,8 @@ CAUGHT = {
     "faulty-onfleet-misses-disabled-webhooks": "onfleet-webhook-auto-disable",
     "faulty-onfleet-reads-nothing-back": "onfleet-webhook-auto-disable",
     "faulty-onfleet-hammers": "onfleet-org-rate-limit",
+    "faulty-requeue-forever": "poison-in-busy-stream",
+    "faulty-ack-before-durable": "sut-crash-mid-backlog",
 }
 
 

@@ -25,6 +25,7 @@ CAUGHT_BY = {
     "late-confirmations": {"terminal-sticky", "status-monotonic"},
     "cancellation-races": {"cancel-compensates", "shipment-per-order"},
     "sut-crash-restart": {"converge", "effect-once"},
+    "sut-crash-mid-backlog": {"shipment-per-order", "effect-once"},
     "backlog-replay": {"effect-once", "shipment-per-order", "invoice-once"},
     "erp-hang-and-refuse": {"converge", "effect-once"},
     "business-exceptions": {"terminal-sticky", "invoice-after-POD", "converge"},
