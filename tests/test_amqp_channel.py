@@ -232,6 +232,53 @@ def test_a_closed_connection_loses_the_answers_then_requeues_what_was_held_unack
     assert len(held.held) == 6  # nothing more: the answers settled every message
 
 
+def test_a_broker_down_requeues_what_was_held_and_holds_publishes_until_it_is_back():
+    """Down from 10 s to 110 s: the three messages the SUT held go back to their queue at once
+    (an answer made meanwhile is lost), nothing is delivered, what the sources send is held by
+    the gateway; at 110 s it is published, and RECONNECT later the consumer takes the
+    requeued messages first, then the held ones, in the order sent."""
+    held = Held()
+    env, ledger, made = channel(held)
+    publish(made, 3)
+    made.go_down(10.0, 110.0)
+    env.run(until=20.0)
+    first = [ref for ref, _ in held.held]
+    assert [(e.ref, e.data) for e in ledger.entries if e.kind == "requeue"] == [
+        (ref, {"attempt": 1, "reason": "broker down"}) for ref in first]
+    held.held[0][1]("ack", None)  # made after the node went: lost
+    for n in (3, 4):
+        made.publish(Event(f"evt_{n}", "shipment.status", "tms", n, to_datetime(0),
+                           to_datetime(0), "ACT", "corr", order_id="ord_1"))
+    env.run(until=110.0 + RECONNECT - 0.001)
+    assert len(held.held) == 3  # back at 110 s, the consumer not yet reconnected
+    notes = {e.ref: e.data for e in ledger.entries if e.kind == "fault"}
+    assert notes.pop(first[0]) == {"fault": "broker_down", "lost": "ack", "attempt": 1}
+    assert sorted(notes) == ["evt_3", "evt_4"]
+    assert all(data["held"].startswith("held by the gateway") for data in notes.values())
+    env.run(until=200.0)
+    again = [ref for ref, _ in held.held[3:]]
+    assert again[:3] == first and sorted(again[3:]) == ["evt_3", "evt_4"]
+    assert [e.time for e in ledger.entries if e.kind == "deliver"][3:] == [115.0] * 5
+    assert ("deliver", {"attempt": 2, "redelivered": True}) in kinds(ledger, first[0])
+
+
+def test_a_connection_that_died_before_the_broker_went_down_is_not_closed_after():
+    """The way back dies at 10 s (noticed 60 s later), but the broker goes down at 20 s and
+    drops it first: the new connection, from 25 s after the node is back, is not closed."""
+    held = Held()
+    env, ledger, made = channel(held)
+    publish(made, 1)
+    made.close_connection(10.0, 60.0)
+    made.go_down(20.0, 30.0)
+    env.run(until=40.0)
+    assert len(held.held) == 2  # delivered again at 35 s, on the new connection
+    env.run(until=200.0)
+    assert len(held.held) == 2
+    assert [e.data["reason"] for e in ledger.entries if e.kind == "requeue"] == ["broker down"]
+    held.held[1][1]("ack", None)
+    assert kinds(ledger, "evt_0")[-1] == ("ack", {"attempt": 2})
+
+
 def test_the_reference_takes_a_message_whose_ack_was_lost_delivered_again_and_holds():
     scenario = catalogue()["broker-connection-closed"]
     fault = scenario.faults[0].model_copy(update={"for_": 40 * 60.0})

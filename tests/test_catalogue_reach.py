@@ -136,6 +136,7 @@ channel: amqp
 workload: {orders_per_hour: 120}
 faults:
   - {kind: connection_closed, at: AT, for: 15m, every: 3m}
+  - {kind: broker_down, at: AT, for: 2m}
 """
 
 

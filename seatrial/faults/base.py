@@ -173,6 +173,12 @@ class Broker(Protocol):
         later and closes it, every message the SUT held unacked (as far as the broker knows)
         is requeued, and the consumer reconnects."""
 
+    def go_down(self, at: float, until: float) -> None:
+        """The broker is down from simulated time `at` to `until`: the SUT's consumer
+        connection drops (what it held unacked goes back to its queue, its answers in flight
+        are lost), nothing is delivered, and the gateway holds what it would publish; at
+        `until` the gateway publishes what it held, in order, and the consumer reconnects."""
+
 
 class Systems(Protocol):
     """What the world lets a fault do to the systems behind their dialects."""

@@ -27,6 +27,12 @@ SUT handles, but its answers never arrive (a `fault` note each, `lost`); once th
 heard nothing for its heartbeat timeout it closes the connection and requeues every message
 it delivered and saw no answer to (`requeue`), delivered again, flagged redelivered, once the
 consumer has reconnected.
+
+A `broker_down` fault stops the broker itself for a window: the SUT's connection drops (what it
+held goes back to its queue, `requeue`; answers in flight are lost), nothing is delivered, and
+the gateway holds what it would publish (a `fault` note each, `held`); at the window's end it
+publishes what it held, in order, and the consumer reconnects `RECONNECT` later to the burst.
+The queues are durable: what waited in them waits on.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from typing import Any, NamedTuple
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
+from seatrial.faults.kinds import broker_down
 from seatrial.faults.kinds.connection_closed import CLOSED
 from seatrial.ledger import Ledger
 from seatrial.simulators.dialect import Dialect
@@ -108,6 +115,10 @@ class AmqpChannel(WebhookDispatcher):
         #: never reaches the broker
         self.connection = 0
         self.dead = False  # the SUT's answers go nowhere, and the broker has not noticed yet
+        #: the fault that ended the latest connection, named in the notes of answers it lost
+        self.lost_by = "connection_closed"
+        self.down = 0  # broker_down windows in progress: no delivery, no publish
+        self.unpublished: deque[Delivery] = deque()  # what the gateway holds while it is down
         for effect in faults.effects:
             effect.on_broker(self)
 
@@ -117,14 +128,19 @@ class AmqpChannel(WebhookDispatcher):
             lambda _e: self._enqueue(delivery))
 
     def _enqueue(self, delivery: Delivery) -> None:
-        source = delivery.event.source
+        source, event = delivery.event.source, delivery.event
+        if self.down:
+            self.unpublished.append(delivery)
+            self.ledger.record(self.env.now, "fault", source, event.event_id, event.order_id,
+                               {"fault": "broker_down", "held": broker_down.HELD})
+            return
         self.queues[source].ready.append(Message(delivery))
         self._pump(source)
 
     def _pump(self, source: str) -> None:
         """Deliver from the head of `source`'s queue while the prefetch window has room."""
         queue = self.queues[source]
-        while queue.consumer and queue.ready and len(queue.held) < PREFETCH:
+        while queue.consumer and not self.down and queue.ready and len(queue.held) < PREFETCH:
             self._consume(source, queue, queue.ready.popleft())
 
     def _consume(self, source: str, queue: Queue, message: Message) -> None:
@@ -152,7 +168,7 @@ class AmqpChannel(WebhookDispatcher):
         event, now = message.delivery.event, self.env.now
         if self.dead or connection != self.connection:
             self.ledger.record(now, "fault", source, event.event_id, event.order_id, {
-                "fault": "connection_closed", "lost": outcome, "attempt": message.count})
+                "fault": self.lost_by, "lost": outcome, "attempt": message.count})
             return
         del queue.held[message]
         data: dict[str, object] = {"attempt": message.count}
@@ -192,12 +208,23 @@ class AmqpChannel(WebhookDispatcher):
         self.env.timeout(at - self.env.now).callbacks.append(lambda _e: self._die(unnoticed))
 
     def _die(self, unnoticed: float) -> None:
-        self.dead = True
-        self.env.timeout(unnoticed).callbacks.append(lambda _e: self._close())
+        if self.down:
+            return  # no connection to die
+        self.dead, self.lost_by = True, "connection_closed"
+        dying = self.connection
+        self.env.timeout(unnoticed).callbacks.append(lambda _e: self._close(dying))
 
-    def _close(self) -> None:
-        """The broker closes the dead connection: each queue's held messages go back to its
-        head, in the order they were delivered, and its consumer reconnects."""
+    def _close(self, dying: int) -> None:
+        """The broker closes the dead connection (unless the broker's going down already
+        dropped it), and its consumer reconnects."""
+        if dying == self.connection:
+            self._drop(CLOSED)
+            for source, queue in self.queues.items():
+                self._disconnect(source, queue)
+
+    def _drop(self, reason: str) -> None:
+        """The SUT's connection is gone: each queue's held messages go back to its head, in
+        the order they were delivered; an answer to one made on it never arrives."""
         self.dead = False
         self.connection += 1
         now = self.env.now
@@ -207,6 +234,30 @@ class AmqpChannel(WebhookDispatcher):
             for message in held:
                 event = message.delivery.event
                 self.ledger.record(now, "requeue", source, event.event_id, event.order_id, {
-                    "attempt": message.count, "reason": CLOSED})
+                    "attempt": message.count, "reason": reason})
             queue.ready.extendleft(reversed(held))
+
+    def go_down(self, at: float, until: float) -> None:
+        self.env.timeout(at - self.env.now).callbacks.append(lambda _e: self._stop())
+        self.env.timeout(until - self.env.now).callbacks.append(lambda _e: self._restart())
+
+    def _stop(self) -> None:
+        self.down += 1
+        if self.down == 1:
+            self.lost_by = "broker_down"
+            self._drop(broker_down.DOWN)
+            for queue in self.queues.values():
+                queue.consumer = False
+                queue.connects += 1  # a reconnect under way finds no broker
+
+    def _restart(self) -> None:
+        """Back up: the gateway publishes what it held, in order, and each queue's consumer
+        reconnects (`RECONNECT` later) to the backlog."""
+        self.down -= 1
+        if self.down:
+            return
+        for source, queue in self.queues.items():
             self._disconnect(source, queue)
+        unpublished, self.unpublished = self.unpublished, deque()
+        for delivery in unpublished:
+            self._enqueue(delivery)
