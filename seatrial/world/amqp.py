@@ -140,7 +140,7 @@ class AmqpChannel(WebhookDispatcher):
     def _pump(self, source: str) -> None:
         """Deliver from the head of `source`'s queue while the prefetch window has room."""
         queue = self.queues[source]
-        while queue.consumer and not self.down and queue.ready and len(queue.held) < PREFETCH:
+        while queue.consumer and queue.ready and len(queue.held) < PREFETCH:
             self._consume(source, queue, queue.ready.popleft())
 
     def _consume(self, source: str, queue: Queue, message: Message) -> None:
