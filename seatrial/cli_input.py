@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 import click
 
 from seatrial.durations import parse_duration
-from seatrial.live.pace import FLOOR, SHARE
+from seatrial.live.pace import FLOOR, MAX_LOAD, SHARE
 from seatrial.live.process import GRACE
 from seatrial.live.runner import DEFAULT_SCALE, LiveTarget
 from seatrial.scenario import Channel, channel_problems
@@ -290,8 +290,9 @@ def time_scale_option(auto: bool = True) -> Callable[[F], F]:
     if auto:
         text = ("Live: simulated seconds per wall second, or `auto` (the default): a warm-up of "
                 "a few wall seconds times the SUT and picks the fastest pace at which its p99 "
-                f"takes at most {SHARE:.0%} of the tightest time limit the scenario judges, "
-                f"between {FLOOR:g} and the scenario's live.time_scale (else "
+                f"takes at most {SHARE:.0%} of the tightest time limit the scenario judges "
+                f"and its load at most {MAX_LOAD:g}, between {FLOOR:g} and the scenario's "
+                "live.time_scale (else "
                 f"{DEFAULT_SCALE:g}); docs/live-protocol.md#the-pace.")
     else:
         text = ("Simulated seconds per wall second (default: the scenario's live.time_scale, "

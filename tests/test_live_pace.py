@@ -11,7 +11,7 @@ import pytest
 from suts import SEATRIAL
 
 from seatrial.catalogue import catalogue
-from seatrial.live.pace import FLOOR, SHARE, Warmup, choose, surge, tightest_limit
+from seatrial.live.pace import FLOOR, MAX_LOAD, SHARE, Warmup, choose, surge, tightest_limit
 from seatrial.live.runner import DEFAULT_SCALE
 from seatrial.scenario_yaml import dump_scenario
 
@@ -45,14 +45,26 @@ def test_the_floor_holds_unless_the_ceiling_is_lower():
 
 
 def test_a_busy_sut_is_slowed_by_its_queue():
-    # 10 ms a delivery alone would allow 7500x; a quarter of an order in flight at 600x is a
+    # 50 ms a delivery alone would allow 1500x; a quarter of an order in flight at 600x is a
     # load of 0.2 (L = rho / (1 - rho)), and the queue it grows at pace P (rho = 0.2 P / 600)
-    # is what limits it: 75 s / (0.01 + 75 x 0.2 / 600)
-    idle, busy = choose(warmup(0.01), HAPPY, 1e6), choose(warmup(0.01, busy=0.25), HAPPY, 1e6)
-    assert idle.scale == 7500
-    assert busy.scale == 2100 and busy.warmup["fastest"] == 2100  # 2142 read plainly
+    # is what limits it: 75 s / (0.05 + 75 x 0.2 / 600)
+    idle, busy = choose(warmup(0.05), HAPPY, 1e6), choose(warmup(0.05, busy=0.25), HAPPY, 1e6)
+    assert idle.scale == 1500 and idle.warmup["bound"] == "limit"
+    assert busy.scale == 1000 and busy.warmup["fastest"] == 1000
+    assert busy.warmup["bound"] == "limit"
     rho = 0.2 * busy.scale / 600
-    assert 0.01 / (1 - rho) * busy.scale <= SHARE * 300  # its p99, queued, fits the share
+    assert rho < MAX_LOAD
+    assert 0.05 / (1 - rho) * busy.scale <= SHARE * 300  # its p99, queued, fits the share
+
+
+def test_the_pace_brings_the_sut_to_half_its_capacity_at_most():
+    # 10 ms a delivery: the limit's share alone allows 2142x, where the load would be 0.71;
+    # half a load is reached at 0.5 x 600 / 0.2 = 1500x
+    chosen = choose(warmup(0.01, busy=0.25), HAPPY, 1e6)
+    assert chosen.scale == 1500 and chosen.warmup["bound"] == "load"
+    assert chosen.warmup["max_load"] == MAX_LOAD == 0.5
+    assert "a load of at most 0.5 with expect.slo.order_to_shipment_p95 300s allows 1500x" \
+        in chosen.describe()
 
 
 def test_orders_in_flight_are_not_a_load_over_one():
@@ -60,10 +72,10 @@ def test_orders_in_flight_are_not_a_load_over_one():
     # not 2 (which would read as saturated and give a third of the pace)
     burst = warmup(0.0376, busy=1.9)
     assert burst.load == pytest.approx(1.9 / 2.9)
-    limit = 2700 * SHARE
-    assert choose(burst, HAPPY.model_copy(update={"expect": HAPPY.expect.model_copy(
-        update={"slo": {"order_to_shipment_p95": 2700.0}})}), 900.0).scale == 870
-    assert limit / (0.0376 + limit * burst.load / 600) < 900
+    relaxed = HAPPY.model_copy(update={"expect": HAPPY.expect.model_copy(
+        update={"slo": {"order_to_shipment_p95": 2700.0}})})
+    assert choose(burst, relaxed, 900.0).scale == 450  # 0.5 x 600 / (2/3); a load of 2: 150
+    assert choose(burst, relaxed, 1e6).warmup["bound"] == "load"  # the limit alone: 870x
 
 
 def test_the_sut_cpu_time_is_its_load_when_known():
@@ -74,7 +86,7 @@ def test_the_sut_cpu_time_is_its_load_when_known():
                    cpu=0.03 * measured.wall)
     assert known.load == pytest.approx(0.03)
     assert choose(known, HAPPY, 1e6).scale == 5400  # 75 / (0.01 + 75 x 0.03 / 600): 5454
-    assert choose(measured, HAPPY, 1e6).scale == 2100
+    assert choose(measured, HAPPY, 1e6).scale == 1500  # half a load: 0.5 x 600 / 0.2
 
 
 def test_a_surge_past_the_warm_up_slows_the_pace():
@@ -88,7 +100,8 @@ def test_a_surge_past_the_warm_up_slows_the_pace():
     assert surge(work, 2400.0, 300.0) == surge(work, 2400.0, 2400.0)
     measured = warmup(0.01, busy=0.25)
     surged = Warmup(measured.scale, measured.wall, measured.round_trips, (), 250, surge=10.0)
-    assert choose(surged, HAPPY, 1e6).scale == 280  # 75 / (0.01 + 75 x 0.2 x 10 / 600): 288
+    # 75 / (0.01 + 75 x 0.2 x 10 / 600) is 288, where the load would be 0.96: half is 150x
+    assert choose(surged, HAPPY, 1e6).scale == 150
 
 
 def test_the_slower_of_round_trips_and_orders_counts():
