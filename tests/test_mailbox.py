@@ -264,3 +264,52 @@ def test_each_run_has_its_own_credentials_and_the_key_file_is_private(tmp_path):
     assert key.stat().st_mode & 0o777 == 0o600
     assert key.read_bytes().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
     assert first.known_hosts_line(2222).startswith(f"[{LOOPBACK}]:2222 ssh-ed25519 ")
+
+
+# ------------------------------------------------------------------------ the SDK's client
+
+
+class SlowLists:
+    """An exchange whose list answers after a while, counting the lists in flight at once."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait, self.in_flight, self.most = wait, 0, 0
+
+    async def list(self, folder: str, *, login: object = None) -> None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(self.wait)
+        finally:
+            self.in_flight -= 1
+
+    async def get(self, folder: str, name: str, *, login: object = None) -> None:
+        return None
+
+
+def test_calls_made_at_once_are_answered_at_once_as_in_process(tmp_path, credentials):
+    """An SFTP server answers one session's requests in turn: on one connection, a slow answer
+    would queue every Call behind it (a lost answer waited out, a simulated latency), which in
+    process are answered side by side. Each Call in flight has a connection of its own."""
+    from seatrial.live.sftp_client import SESSIONS, Login, SftpMailbox
+    from seatrial.sdk.messages import Call
+
+    async def play() -> tuple[list[int], int, int]:
+        slow = SlowLists(0.2)
+        async with Mailbox(tmp_path / "box", credentials, exchange=slow) as mailbox:
+            key = credentials.write_client_key(tmp_path / "key")
+            client = SftpMailbox("tms", Login(LOOPBACK, mailbox.port, credentials.username,
+                                              credentials.password, str(key),
+                                              credentials.known_hosts_line(mailbox.port)))
+            look = Call("tms", "GET", "/mailbox/outbound")
+            try:
+                answers = await asyncio.gather(*(client.send(look, 30.0) for _ in range(4)))
+                again = await client.send(look, 30.0)  # an idle connection is used again
+                return [a.status_code for a in [*answers, again]], slow.most, len(client._open)
+            finally:
+                await client.close()
+
+    statuses, most, connections = asyncio.run(play())
+    assert statuses == [200] * 5
+    assert most == 4 <= SESSIONS
+    assert connections == 4

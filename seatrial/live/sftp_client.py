@@ -3,23 +3,32 @@ runs live (the same handler yields them in virtual time, seatrial.sdk.mailbox).
 
 Each Call is the plain data the in-process mailbox takes (GET /mailbox/<folder>, GET, PUT,
 DELETE /mailbox/<folder>/<name>, POST .../rename); here it becomes the SFTP operation a partner
-makes, with asyncssh's client over one connection (made on first use with the run's login,
-the server's host key checked against its known_hosts line, made again after a loss, and made
-anew when a Call carries another credential than the one it logged in with: the handler's
-login, `io.mailbox.login()`, whose key is read from the key file), and its
-outcome the answer the handler would have had in process: 200 with `{"files": [...]}` (sorted,
-as in process), the file's bytes, 201 or 200 with `{"name", "folder"}`. An upload is written
-under a temporary name beginning with a dot and renamed into place, so the TMS never takes a
-half-written file. An SFTP error whose message begins with an HTTP status (as the mailbox's
-face words a refusal, seatrial.live.mailbox_face) is answered with that status; no connection
-is a `ConnectError`, no answer in time a `RequestTimeout`; a login refused is answered 403, as
-the mailbox refuses an operation with a stale credential.
+makes, with asyncssh's client, and its outcome the answer the handler would have had in
+process: 200 with `{"files": [...]}` (sorted, as in process), the file's bytes, 201 or 200
+with `{"name", "folder"}`. An upload is written under a temporary name of its own beginning
+with a dot and renamed into place, so the TMS never takes a half-written file.
+
+Calls made at once go on connections of their own, as in process they are answered at once:
+an SFTP server answers one session's requests one after another (asyncssh's and OpenSSH's
+alike), so on one connection a slow answer (a simulated latency, a lost answer waited out)
+would hold up every other Call behind it, a queue in simulated time the SUT never asked for.
+So a Call takes an idle connection, or makes one (with the run's login, the server's host key
+checked against its known_hosts line), up to `SESSIONS` at once, and gives it back when
+answered; a connection that failed is closed, and one logged in with another credential than
+the Call carries (the handler's login, `io.mailbox.login()`, whose key is read from the key
+file) is closed rather than reused.
+
+An SFTP error whose message begins with an HTTP status (as the mailbox's face words a refusal,
+seatrial.live.mailbox_face) is answered with that status; no connection is a `ConnectError`,
+no answer in time a `RequestTimeout`; a login refused is answered 403, as the mailbox refuses
+an operation with a stale credential.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,16 +55,26 @@ class Login:
     known_hosts: str
 
 
+#: Connections to one mailbox at most; a Call beyond them waits for one to be given back.
+SESSIONS = 16
+
+
+@dataclass(eq=False)
+class _Session:
+    credential: Credential  # what it logged in with
+    connection: asyncssh.SSHClientConnection
+    sftp: asyncssh.SFTPClient
+
+
 class SftpMailbox:
     """One system's mailbox over SFTP, for the Calls `matches` says are its."""
 
     def __init__(self, system: str, login: Login) -> None:
         self.system = system
         self.login = login
-        self._connection: asyncssh.SSHClientConnection | None = None
-        self._sftp: asyncssh.SFTPClient | None = None
-        self._credential: Credential | None = None  # what the connection logged in with
-        self._lock = asyncio.Lock()
+        self._idle: list[_Session] = []
+        self._open: set[_Session] = set()  # idle or in use: what `close` ends
+        self._slots = asyncio.Semaphore(SESSIONS)
 
     def credential(self) -> Credential:
         """The login as the settings and the key file say now (the file read again; one that
@@ -77,7 +96,6 @@ class SftpMailbox:
             raise RequestTimeout(f"the {self.system} mailbox did not answer within "
                                  f"{timeout:g}s (wall)") from None
         except (OSError, asyncssh.Error) as error:  # the connection, not an SFTP status
-            await self._forget()
             raise ConnectError(f"the {self.system} mailbox at {self.login.host}:"
                                f"{self.login.port}: {type(error).__name__}: {error}") from None
 
@@ -86,19 +104,26 @@ class SftpMailbox:
         if found is None or found["folder"] not in FOLDERS:
             return _problem(404, f"no mailbox path {call.path}: /mailbox/{{inbound,outbound}}"
                                  "[/<name>[/rename]]")
-        folder, name = found["folder"], found["name"]
-        try:
-            sftp = await self._client(call.login or self.credential())
-        except asyncssh.PermissionDenied as refused:
-            return _problem(403, f"login refused: {refused.reason}")
-        try:
-            return await self._operate(sftp, call.method, folder, name, bool(found["rename"]),
-                                       call)
-        except asyncssh.SFTPConnectionLost:
-            await self._forget()
-            raise
-        except asyncssh.SFTPError as error:
-            return _answer(error)
+        async with self._slots:
+            try:
+                session = await self._take(call.login or self.credential())
+            except asyncssh.PermissionDenied as refused:
+                return _problem(403, f"login refused: {refused.reason}")
+            reusable = False
+            try:
+                answer = await self._operate(session.sftp, call.method, found["folder"],
+                                             found["name"], bool(found["rename"]), call)
+                reusable = True
+            except asyncssh.SFTPConnectionLost:
+                raise
+            except asyncssh.SFTPError as error:
+                answer, reusable = _answer(error), True
+            finally:  # timed out (cancelled) or lost: requests of its may be under way
+                if reusable:
+                    self._idle.append(session)
+                else:
+                    self._close(session)
+            return answer
 
     async def _operate(self, sftp: asyncssh.SFTPClient, method: str, folder: str,
                        name: str | None, rename: bool, call: Call) -> SdkResponse:
@@ -120,7 +145,7 @@ class SftpMailbox:
                 content = await handle.read()
             return SdkResponse.raw(200, content, {"content-type": MEDIA_TYPE})
         if method == "PUT":
-            temporary = f"{folder}/.{name}.part"
+            temporary = f"{folder}/.{name}.{secrets.token_hex(4)}.part"  # a retry's own
             async with sftp.open(temporary, "wb") as handle:
                 await handle.write(call.content or b"")
             await sftp.rename(temporary, path)
@@ -130,35 +155,39 @@ class SftpMailbox:
             return _stored(200, folder, name)
         return _problem(405, f"{method} {call.path}: a file is got, put, renamed or deleted")
 
-    async def _client(self, credential: Credential) -> asyncssh.SFTPClient:
-        """The connection logged in with `credential`: the one open if it did, else a new
-        one (the old one closed)."""
-        async with self._lock:
-            if self._sftp is not None and self._credential != credential:
-                await self._forget()
-            if self._sftp is None:
-                login = self.login
-                keys = [asyncssh.import_private_key(credential.key)] if credential.key else []
-                self._connection = await asyncssh.connect(
-                    login.host, login.port, username=credential.username,
-                    password=credential.password or None, client_keys=keys,
-                    known_hosts=asyncssh.import_known_hosts(login.known_hosts),
-                    agent_path=None, config=None, preferred_auth="publickey,password")
-                self._credential = credential
-                self._sftp = await self._connection.start_sftp_client()
-            return self._sftp
-
-    async def _forget(self) -> None:
-        connection, self._connection, self._sftp = self._connection, None, None
-        self._credential = None
-        if connection is not None:
+    async def _take(self, credential: Credential) -> _Session:
+        """An idle connection logged in with `credential`, else a new one (idle ones logged in
+        with another are closed: that login was rotated away)."""
+        while self._idle:
+            session = self._idle.pop()
+            if session.credential == credential:
+                return session
+            self._close(session)
+        login = self.login
+        keys = [asyncssh.import_private_key(credential.key)] if credential.key else []
+        connection = await asyncssh.connect(
+            login.host, login.port, username=credential.username,
+            password=credential.password or None, client_keys=keys,
+            known_hosts=asyncssh.import_known_hosts(login.known_hosts),
+            agent_path=None, config=None, preferred_auth="publickey,password")
+        try:
+            session = _Session(credential, connection, await connection.start_sftp_client())
+        except BaseException:
             connection.close()
+            raise
+        self._open.add(session)
+        return session
+
+    def _close(self, session: _Session) -> None:
+        self._open.discard(session)
+        session.connection.close()
 
     async def close(self) -> None:
-        connection = self._connection
-        await self._forget()
-        if connection is not None:
-            await connection.wait_closed()
+        sessions, self._idle = list(self._open), []
+        for session in sessions:
+            self._close(session)
+        await asyncio.gather(*(session.connection.wait_closed() for session in sessions),
+                             return_exceptions=True)
 
 
 def _stored(status: int, folder: str, name: str) -> SdkResponse:
