@@ -207,18 +207,19 @@ def choose(warmup: Warmup, scenario: Scenario, ceiling: float) -> Pace:
     limit = tightest_limit(scenario)
     p99, pressure = warmup.p99, warmup.load * warmup.surge / warmup.scale  # rho per 1x
     if limit is None or not p99:
-        fastest = math.inf
+        fastest, bound = math.inf, None
     else:
         budget = SHARE * limit[1]
         by_limit = budget / (p99 + budget * pressure)
         by_load = MAX_LOAD / pressure if pressure else math.inf
-        fastest = _round_down(min(by_limit, by_load))
+        fastest, bound = _round_down(min(by_limit, by_load)), \
+            "load" if by_load < by_limit else "limit"
     scale = float(min(ceiling, max(FLOOR, fastest)))
     return Pace(scale, "auto", {
         **warmup.figures(), "limit": limit[0] if limit else None,
         "limit_seconds": limit[1] if limit else None, "share": SHARE, "max_load": MAX_LOAD,
         "fastest": _rounded(fastest),
-        "bound": None if fastest == math.inf else "load" if by_load < by_limit else "limit",
+        "bound": bound,
         "floor": FLOOR, "ceiling": ceiling})
 
 

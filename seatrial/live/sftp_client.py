@@ -27,8 +27,8 @@ an operation with a stale credential.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class SftpMailbox:
         self._idle: list[_Session] = []
         self._open: set[_Session] = set()  # idle or in use: what `close` ends
         self._slots = asyncio.Semaphore(SESSIONS)
+        self._uploads = itertools.count()  # each upload's temporary name its own
 
     def credential(self) -> Credential:
         """The login as the settings and the key file say now (the file read again; one that
@@ -145,7 +146,7 @@ class SftpMailbox:
                 content = await handle.read()
             return SdkResponse.raw(200, content, {"content-type": MEDIA_TYPE})
         if method == "PUT":
-            temporary = f"{folder}/.{name}.{secrets.token_hex(4)}.part"  # a retry's own
+            temporary = f"{folder}/.{name}.{next(self._uploads)}.part"  # a retry's own
             async with sftp.open(temporary, "wb") as handle:
                 await handle.write(call.content or b"")
             await sftp.rename(temporary, path)
