@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from seatrial.catalogue import catalogue
 from seatrial.cli import main
-from seatrial.faults import FaultLayer
+from seatrial.faults import Delivery, FaultLayer
+from seatrial.faults.kinds import queue_length_limit
 from seatrial.ledger import KINDS, Ledger
 from seatrial.model.envelope import Event, to_datetime
 from seatrial.run import judge, play, run_scenario
@@ -23,7 +24,13 @@ from seatrial.scenario_yaml import ScenarioError, load_scenario_file
 from seatrial.simulators.dialect import dialect
 from seatrial.targets import resolve
 from seatrial.world import CHANNELS, World
-from seatrial.world.amqp import DELIVERY_LIMIT, PREFETCH, RECONNECT, AmqpChannel
+from seatrial.world.amqp import (
+    DELIVERY_LIMIT,
+    PREFETCH,
+    PUBLISH_RETRY,
+    RECONNECT,
+    AmqpChannel,
+)
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.host import DOWN
 from seatrial.world.ports import Signing
@@ -260,6 +267,84 @@ def test_a_broker_down_requeues_what_was_held_and_holds_publishes_until_it_is_ba
     assert again[:3] == first and sorted(again[3:]) == ["evt_3", "evt_4"]
     assert [e.time for e in ledger.entries if e.kind == "deliver"][3:] == [115.0] * 5
     assert ("deliver", {"attempt": 2, "redelivered": True}) in kinds(ledger, first[0])
+
+
+def sent(made: AmqpChannel, numbers: range) -> None:
+    """The gateway publishes these events now, in order (no webhook fault, no latency)."""
+    for n in numbers:
+        made.send(Delivery(0.0, Event(f"evt_{n}", "shipment.status", "tms", n, to_datetime(0),
+                                      to_datetime(0), "ACT", "corr", order_id="ord_1")))
+
+
+def refused(ledger: Ledger) -> list[str]:
+    return [e.ref for e in ledger.entries if e.kind == "fault"]
+
+
+def ready(made: AmqpChannel) -> list[str]:
+    return [message.delivery.event.event_id for message in made.queues["tms"].ready]
+
+
+def test_a_queue_over_its_cap_refuses_publishes_until_it_is_down_to_four_fifths():
+    """A cap of 10 from 0 s, as RabbitMQ 3.10's quorum queue keeps it: with the prefetch window
+    full, 11 wait (the 11th puts it over, and blocks it) and the next four are refused, held by
+    the gateway in order. The queue takes publishes again once 8 wait, and the gateway's next
+    try, PUBLISH_RETRY after the first refusal, publishes until it is over again; what is left
+    goes at the try after."""
+    held = Held()
+    env, ledger, made = channel(held)
+    made.limit_length("tms", 10, 0.0, 3600.0)
+    env.run(until=1.0)  # the cap is in force
+    sent(made, range(PREFETCH + 15))
+    env.run(until=2.0)
+    assert len(held.held) == PREFETCH and len(ready(made)) == 11
+    assert refused(ledger) == [f"evt_{n}" for n in range(PREFETCH + 11, PREFETCH + 15)]
+    assert all(e.data == {"fault": "queue_length_limit", "held": queue_length_limit.REFUSED}
+               for e in ledger.entries if e.kind == "fault")
+    for _, answer in held.held[:2]:
+        answer("ack", None)  # 9 wait: still blocked
+    assert made.queues["tms"].blocked
+    held.held[2][1]("ack", None)  # 8 wait: four fifths of the cap, unblocked
+    assert not made.queues["tms"].blocked
+    env.run(until=1.0 + PUBLISH_RETRY - 0.001)
+    assert len(ready(made)) == 8
+    env.run(until=1.0 + PUBLISH_RETRY + 0.001)  # three taken, over the cap again at 11
+    assert len(ready(made)) == 11 and len(made.queues["tms"].refused) == 1
+    for _, answer in held.held[3:6]:
+        answer("ack", None)
+    env.run(until=1.0 + 2 * PUBLISH_RETRY + 0.001)
+    assert ready(made)[-1] == f"evt_{PREFETCH + 14}" and not made.queues["tms"].refused
+    assert [ref for ref, _ in held.held] + ready(made) == [
+        f"evt_{n}" for n in range(PREFETCH + 15)]  # in the order published
+    assert len(refused(ledger)) == 4  # a message refused again is not noted again
+
+
+def test_a_publish_waits_behind_what_was_refused_and_the_cap_ends_with_its_window():
+    """The gateway keeps a queue's order: a publish while it holds refused messages is held
+    behind them even once the queue takes publishes again; when the window ends the queue is
+    unblocked at once, and after it nothing is refused."""
+    held = Held()
+    env, ledger, made = channel(held)
+    made.limit_length("tms", 1, 10.0, 100.0)
+    sent(made, range(PREFETCH + 2))  # at 0 s, before the cap: two wait in the queue
+    env.run(until=50.0)
+    assert made.queues["tms"].blocked  # weighed when the cap came: over it
+    sent(made, range(PREFETCH + 2, PREFETCH + 3))  # refused
+    env.run(until=51.0)
+    for _, answer in held.held[:2]:
+        answer("ack", None)  # the queue empties: unblocked
+    sent(made, range(PREFETCH + 3, PREFETCH + 4))  # unblocked, but held behind the refused one
+    env.run(until=52.0)
+    assert refused(ledger) == [f"evt_{PREFETCH + 2}", f"evt_{PREFETCH + 3}"]
+    env.run(until=56.0)  # the next try publishes both; the second puts it over the cap
+    assert ready(made) == [f"evt_{PREFETCH + 2}", f"evt_{PREFETCH + 3}"]
+    sent(made, range(PREFETCH + 4, PREFETCH + 5))  # refused: blocked
+    env.run(until=99.0)
+    assert ready(made) == [f"evt_{PREFETCH + 2}", f"evt_{PREFETCH + 3}"]
+    env.run(until=150.0)  # the cap has gone: the held one goes at the next try
+    assert ready(made)[-1] == f"evt_{PREFETCH + 4}"
+    sent(made, range(PREFETCH + 5, PREFETCH + 8))
+    env.run(until=300.0)
+    assert len(refused(ledger)) == 3 and len(ready(made)) == 6
 
 
 def test_a_connection_that_died_before_the_broker_went_down_is_not_closed_after():

@@ -30,6 +30,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
@@ -39,6 +40,9 @@ from test_live import SMALL, run_cli
 from test_rabbitmq import installed, spawned_in
 
 from seatrial.catalogue import catalogue
+from seatrial.faults import Delivery
+from seatrial.faults.kinds import queue_length_limit
+from seatrial.faults.kinds.queue_length_limit import QueueLengthLimit
 from seatrial.live.amqp_channel import BrokerRun
 from seatrial.live.broker import Broker, listening, runs_broker
 from seatrial.live.runner import LiveOptions, LiveTarget, play_live
@@ -133,6 +137,71 @@ def test_a_stock_client_consumes_a_runs_events_with_its_credentials(rabbitmq):
     dead, = (e for e in ledger if e.kind == "dead-letter")
     assert dead.data == {"deliveries": 1, "reason": "rejected"}
     assert ("ack", "evt_erp_0000001", 1, False) in story
+
+
+async def capped_run(host: Broker) -> tuple[list[str], list, bool]:
+    """Ten ERP events published at once to a queue capped at 3 ready messages from 0 s
+    (`queue_length_limit`), nobody consuming: RabbitMQ takes four (the fourth puts it over the
+    cap) and refuses the fifth, which the gateway holds with the five behind it. Then a stock
+    client consumes, and the gateway's next tries publish the rest, in order. What the client
+    received, the ledger, and whether the policy was gone after the window."""
+    cap = QueueLengthLimit(system="erp", max_length=3, for_=120.0)
+    scenario = catalogue()["happy-path"].model_copy(update={"channel": "amqp",
+                                                            "faults": (cap,)})
+    async with BrokerRun(host) as link:
+        stack = SimulatorStack(scenario, 60.0, drive=Idle(), channel=link.opener)
+        settings = await link.attach()
+        channel = stack.world.channel
+        stack.clock.start()
+        stack.clock.kick()
+        while not await policies(link.broker):  # the window opens at 0 s: the policy is set
+            await asyncio.sleep(0.05)
+        for n in range(1, 11):
+            channel.send(Delivery(0.0, event(n)))
+        stack.clock.kick()
+        for _ in range(100):
+            if sum(e.kind == "fault" for e in stack.world.ledger.entries) == 6:
+                break
+            await asyncio.sleep(0.1)
+        received = []
+        connection = await aio_pika.connect(settings[AMQP_URL])
+        async with connection:
+            queue = await (await connection.channel()).get_queue(
+                settings[amqp_queue_setting("erp")])
+            async with asyncio.timeout(60), queue.iterator() as messages:
+                async for message in messages:
+                    received.append(json.loads(message.body)["event_id"])
+                    await message.ack()
+                    if len(received) == 10:
+                        break
+        while stack.clock.sim_now() < 130.0:  # past the window: the policy is lifted
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        lifted = not await policies(link.broker)
+        ledger = list(stack.world.ledger.entries)
+        await stack.stop()
+    return received, ledger, lifted
+
+
+async def policies(broker: Broker) -> list[dict]:
+    """The policies on `broker`'s virtual host, from its management API."""
+    parts = urlsplit(broker.url)
+    async with httpx.AsyncClient(auth=(parts.username or "", parts.password or "")) as client:
+        answer = await client.get(f"{broker.management_url}/api/policies/{parts.path[1:]}")
+    answer.raise_for_status()
+    return answer.json()
+
+
+def test_a_capped_queue_refuses_and_the_gateway_publishes_again_in_order(rabbitmq):
+    received, ledger, lifted = asyncio.run(capped_run(rabbitmq))
+    assert received == [event(n).event_id for n in range(1, 11)]
+    held = [e.ref for e in ledger if e.kind == "fault"]
+    assert held == [event(n).event_id for n in range(5, 11)]
+    assert all(e.data == {"fault": "queue_length_limit", "held": queue_length_limit.REFUSED}
+               for e in ledger if e.kind == "fault")
+    assert lifted
+    assert {(e.kind, e.ref) for e in ledger if e.kind in ("deliver", "ack")} == {
+        (kind, event(n).event_id) for kind in ("deliver", "ack") for n in range(1, 11)}
 
 
 def test_reference_holds_happy_path_live_over_amqp_and_leaves_nothing(tmp_path):

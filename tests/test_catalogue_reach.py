@@ -137,6 +137,9 @@ workload: {orders_per_hour: 120}
 faults:
   - {kind: connection_closed, at: AT, for: 15m, every: 3m}
   - {kind: broker_down, at: AT, for: 2m}
+  # the SUT down past the node's restart: the ERP's queue fills over its cap meanwhile
+  - {kind: crash, at: AT, restart_after: 10m}
+  - {kind: queue_length_limit, system: erp, at: AT, max_length: 1}
 """
 
 

@@ -44,9 +44,10 @@ class Fault(ScenarioModel):
     #: a broker redelivers on its own terms, not on a webhook provider's schedule. A scenario
     #: with a fault on a channel it cannot act on is refused (`seatrial.scenario`)
     channels: ClassVar[frozenset[str]] = frozenset({"webhooks", "amqp"})
-    #: whether a live run can play a kind: the broker's own act on its in-process model only
-    #: (live, the broker is a real RabbitMQ that nothing steers yet), and a live run with one
-    #: is refused (`seatrial.cli_input.served_live`) rather than run without it
+    #: whether a live run can play a kind: most of the broker's own act on its in-process model
+    #: only (live, the broker is a real RabbitMQ; only a queue's length policy is steered),
+    #: and a live run with one is refused (`seatrial.cli_input.served_live`) rather than run
+    #: without it
     live: ClassVar[bool] = True
 
     at: Duration = 0.0
@@ -178,6 +179,11 @@ class Broker(Protocol):
         connection drops (what it held unacked goes back to its queue, its answers in flight
         are lost), nothing is delivered, and the gateway holds what it would publish; at
         `until` the gateway publishes what it held, in order, and the consumer reconnects."""
+
+    def limit_length(self, system: str, max_length: int, at: float, until: float) -> None:
+        """From simulated time `at` to `until`, `system`'s queue holds at most `max_length`
+        ready messages: the broker refuses a publish beyond it (reject-publish), and the
+        gateway holds that message and those after it, in order, and publishes them again."""
 
 
 class Systems(Protocol):

@@ -16,6 +16,13 @@ each answer, recorded as `deliver` (with `redelivered`), `ack`, `nack`, `reject`
 broker dead-letters (rejected, nacked without requeue, or past its delivery limit) is read from
 the dead-letter queue as it arrives and recorded as `dead-letter`. So every invariant applies
 unchanged. The dead-letter queues are the harness's: it consumes them.
+
+Of the broker's own faults, `queue_length_limit` acts live: its window sets and lifts an
+operator's policy on the queue (`max-length`, `overflow: reject-publish`) through the
+management API, and RabbitMQ itself refuses what goes over. The gateway publishes each
+system's messages in order, on a task of its own, so a publish the broker refuses (a
+publisher-confirm nack) is tried again every `PUBLISH_RETRY` simulated seconds, holding up
+that system's later messages only, as in process.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +42,7 @@ import simpy
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from seatrial.faults import Delivery, FaultLayer
+from seatrial.faults.kinds import queue_length_limit
 from seatrial.ledger import Ledger
 from seatrial.live.amqp_proxy import AmqpProxy, Seen
 from seatrial.live.broker import Broker, UserBroker
@@ -42,7 +51,7 @@ from seatrial.live.settings import amqp_settings
 from seatrial.model.envelope import SYSTEMS, Event, rfc3339, to_datetime
 from seatrial.sdk.webhooks import Webhook
 from seatrial.simulators.dialect import Dialect
-from seatrial.world.amqp import DELIVERY_LIMIT, topology
+from seatrial.world.amqp import DELIVERY_LIMIT, PUBLISH_RETRY, switched, topology
 from seatrial.world.dispatcher import WebhookDispatcher
 from seatrial.world.ports import OpenChannel, Receiver, Signing
 
@@ -102,6 +111,16 @@ def routing_key(message: aio_pika.Message) -> str:
 
 
 @dataclass(slots=True)
+class Outbox:
+    """A system's messages the gateway has yet to publish (message id, message), in the order
+    they fell due; those of them it holds since the broker refused one; set when one comes."""
+
+    waiting: deque[tuple[str, aio_pika.Message]] = field(default_factory=deque)
+    held: set[str] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
 class Tracked:
     """A message the gateway published: its event, and how often the broker delivered it."""
 
@@ -127,19 +146,27 @@ async def declare(channel: AbstractChannel) -> dict[str, AbstractExchange]:
     return exchanges
 
 
+#: Sets (an int) or lifts (None) the cap on a queue of the run's virtual host, by its name.
+Cap = Callable[[str, int | None], None]
+
+
 class BrokerChannel(WebhookDispatcher):
     """The world's channel live (a `seatrial.world.ports.Channel`): publishing is the webhook
     channel's (the ledger's `emit`, the faults' plan, the signature); carrying is the real
     broker's. `exchanges` are the run's, declared (`declare`) on a channel with publisher
-    confirms; `clock` times what the proxy and the dead-letter queues report."""
+    confirms; `clock` times what the proxy and the dead-letter queues report; `cap` is the
+    queues' length policy, for the faults' `on_broker` hooks (`seatrial.faults.base.Broker`:
+    of its hooks only `limit_length` acts live, since the other broker faults' kinds refuse a
+    live run)."""
 
-    def __init__(self, exchanges: dict[str, AbstractExchange], clock: LiveClock,
+    def __init__(self, exchanges: dict[str, AbstractExchange], clock: LiveClock, cap: Cap,
                  env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
                  receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
                  cores: dict[str, Any] | None = None) -> None:
         super().__init__(env, faults, ledger, receiver, signing, dialects, cores)
         self.exchanges = exchanges
         self.clock = clock
+        self.cap = cap
         self.messages: dict[str, Tracked] = {}  # by message id
         self.open = 0  # published, neither acked nor dead-lettered yet
         self.last = 0.0  # wall (monotonic) time of the last thing seen
@@ -147,9 +174,13 @@ class BrokerChannel(WebhookDispatcher):
         #: what crossed the broker, by ledger kind (and `published`), for the run's report
         self.counts: Counter[str] = Counter()
         self._ids = itertools.count(1)
-        #: messages to publish, in the order they fell due, and the one task publishing them
-        self._outbox: asyncio.Queue[tuple[str, str, aio_pika.Message]] = asyncio.Queue()
-        self._publisher: asyncio.Task | None = None
+        #: per system, the messages to publish, each system's published by a task of its own
+        self._outboxes: dict[str, Outbox] = {}
+        self._publishers: list[asyncio.Task] = []
+        self._caps: defaultdict[str, list[int]] = defaultdict(list)  # queue_length_limit's
+        self._capping: dict[str, asyncio.Task] = {}  # each queue's latest policy change
+        for effect in faults.effects:
+            effect.on_broker(self)
 
     def send(self, delivery: Delivery) -> None:
         """The gateway publishes `delivery` once it is due."""
@@ -162,28 +193,88 @@ class BrokerChannel(WebhookDispatcher):
         self.open += 1
         self.counts["published"] += 1
         message = gateway_message(self._webhook(delivery), message_id, self.env.now)
-        self._outbox.put_nowait((message_id, event.source, message))
-        if self._publisher is None:
-            self._publisher = asyncio.get_running_loop().create_task(self._publish_all())
+        outbox = self._outboxes.get(event.source)
+        if outbox is None:
+            outbox = self._outboxes[event.source] = Outbox()
+            self._publishers.append(asyncio.get_running_loop().create_task(
+                self._publish_all(event.source, outbox)))
+        outbox.waiting.append((message_id, message))
+        if outbox.held:  # behind a message the broker refused
+            self._hold(outbox, message_id)
+        outbox.wake.set()
 
-    async def _publish_all(self) -> None:
-        """Publish the outbox in order, each confirmed before the next (publishes of their
-        own, side by side, reach the broker in no set order: aio-pika's path to its channel
-        lock has suspensions of its own)."""
+    async def _publish_all(self, source: str, outbox: Outbox) -> None:
+        """Publish `source`'s messages in order, each confirmed before the next (publishes of
+        their own, side by side, reach the broker in no set order: aio-pika's path to its
+        channel lock has suspensions of its own). One the broker refuses is tried again
+        `PUBLISH_RETRY` later, and held with every one behind it."""
         while True:
-            message_id, source, message = await self._outbox.get()
+            while not outbox.waiting:
+                outbox.wake.clear()
+                await outbox.wake.wait()
+            message_id, message = outbox.waiting[0]
             try:
                 await self.exchanges[source].publish(message, routing_key=routing_key(message))
+            except aio_pika.exceptions.DeliveryError:  # nacked: the queue is over its cap
+                for waiting, _ in outbox.waiting:
+                    self._hold(outbox, waiting)
+                await self._later(PUBLISH_RETRY)
+                continue
             except Exception as error:  # not confirmed: the SUT will never see it
-                if self.muted:
-                    continue
-                tracked = self.messages.pop(message_id)
-                self.open -= 1
-                event = tracked.event
-                self.ledger.record(self.clock.sync(), "drop", event.source, event.event_id,
-                                   event.order_id, {"reason": "the broker did not confirm the "
-                                                              f"publish ({type(error).__name__}"
-                                                              f": {error})"})
+                self._dropped(message_id, error)
+            outbox.waiting.popleft()
+            outbox.held.discard(message_id)
+
+    def _hold(self, outbox: Outbox, message_id: str) -> None:
+        """`message_id` is held by the gateway since the broker refused it or one before it:
+        a `fault` note, once."""
+        if self.muted or message_id in outbox.held:
+            return
+        outbox.held.add(message_id)
+        event = self.messages[message_id].event
+        self.ledger.record(self.clock.sync(), "fault", event.source, event.event_id,
+                           event.order_id, {"fault": "queue_length_limit",
+                                            "held": queue_length_limit.REFUSED})
+
+    def _dropped(self, message_id: str, error: Exception) -> None:
+        if self.muted:
+            return
+        tracked = self.messages.pop(message_id)
+        self.open -= 1
+        event = tracked.event
+        self.ledger.record(self.clock.sync(), "drop", event.source, event.event_id,
+                           event.order_id, {"reason": "the broker did not confirm the publish "
+                                                      f"({type(error).__name__}: {error})"})
+
+    async def _later(self, seconds: float) -> None:
+        """Until `seconds` of simulated time have passed."""
+        due = asyncio.get_running_loop().create_future()
+        self.clock.sync()
+        self.env.timeout(seconds).callbacks.append(
+            lambda _e: due.done() or due.set_result(None))
+        self.clock.kick()
+        await due
+
+    # --- seatrial.faults.base.Broker, live -----------------------------------------------------
+
+    def limit_length(self, system: str, max_length: int, at: float, until: float) -> None:
+        caps = self._caps[system]
+
+        def cap(on: bool) -> None:
+            if on:
+                caps.append(max_length)
+            else:
+                caps.remove(max_length)
+            previous = self._capping.get(system)
+            self._capping[system] = asyncio.get_running_loop().create_task(
+                self._recap(previous, topology(system).queue, min(caps, default=None)))
+        switched(self.env, at, until, cap)
+
+    async def _recap(self, previous: asyncio.Task | None, queue: str, cap: int | None) -> None:
+        """The queue's policy set to `cap`, after the change before it."""
+        if previous is not None:
+            await previous
+        await asyncio.to_thread(self.cap, queue, cap)
 
     def seen(self, seen: Seen) -> None:
         """What the proxy saw cross between the broker and the SUT (its `Observer`)."""
@@ -240,11 +331,14 @@ class BrokerChannel(WebhookDispatcher):
                 ("published", "deliver", "ack", "nack", "reject", "dead-letter")}
 
     async def close(self) -> None:
-        """Nothing more is recorded, and publishes still waiting are dropped."""
+        """Nothing more is recorded, and publishes still waiting are dropped; a policy the
+        management API refused is the error it raised."""
         self.muted = True
-        if self._publisher is not None:
-            self._publisher.cancel()
-            await asyncio.gather(self._publisher, return_exceptions=True)
+        for publisher in self._publishers:
+            publisher.cancel()
+        await asyncio.gather(*self._publishers, return_exceptions=True)
+        for capping in self._capping.values():
+            await capping
 
 
 class BrokerRun:
@@ -278,7 +372,7 @@ class BrokerRun:
 
     def opener(self, clock: LiveClock) -> OpenChannel:
         def made(*parts: Any) -> BrokerChannel:
-            self.channel = BrokerChannel(self._exchanges, clock, *parts)
+            self.channel = BrokerChannel(self._exchanges, clock, self._vhost.cap, *parts)
             return self.channel
         return made
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -60,6 +61,7 @@ STOP_GRACE = 30.0  # wall seconds a stopping broker has to flush and exit before
 #: What a failed AMQP login raises: refused or reset (OSError), timed out, or refused by the broker.
 LOGIN_ERRORS = (TimeoutError, OSError, aio_pika.exceptions.AMQPError)
 MANAGEMENT_PORTS = {"amqp": ("http", 15672), "amqps": ("https", 15671)}  # RabbitMQ's defaults
+CAP_POLICY = "seatrial-cap-"  # + the queue's name: a queue_length_limit fault's policy
 
 
 class BrokerError(Exception):
@@ -292,6 +294,19 @@ class UserBroker:
             if exc is None:
                 raise BrokerError(message) from None
             exc.add_note(message)
+
+    def cap(self, queue: str, max_length: int | None) -> None:
+        """Cap `queue` of the run's virtual host at `max_length` ready messages, refusing
+        publishes beyond (`overflow: reject-publish`), as an operator's policy does; None lifts
+        the cap (the `queue_length_limit` fault, docs/broker.md)."""
+        path = (f"/api/policies/{quote(self.vhost, safe='')}/"
+                f"{quote(CAP_POLICY + queue, safe='')}")
+        if max_length is None:
+            self._call("DELETE", path)
+            return
+        self._call("PUT", path, {"pattern": f"^{re.escape(queue)}$", "apply-to": "queues",
+                                 "definition": {"max-length": max_length,
+                                                "overflow": "reject-publish"}})
 
     def _call(self, method: str, path: str, body: dict | None = None) -> None:
         """One management API call; what it answered, turned into what to fix."""

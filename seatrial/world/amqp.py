@@ -33,18 +33,25 @@ held goes back to its queue, `requeue`; answers in flight are lost), nothing is 
 the gateway holds what it would publish (a `fault` note each, `held`); at the window's end it
 publishes what it held, in order, and the consumer reconnects `RECONNECT` later to the burst.
 The queues are durable: what waited in them waits on.
+
+A `queue_length_limit` fault caps a system's queue at so many ready messages (unacked ones do
+not count), with `reject-publish` overflow, as a RabbitMQ quorum queue applies it: once more
+than the cap are ready the queue blocks its publishers, until at most `LOW_LIMIT` of the cap
+are. The gateway holds a refused message and every later one for that queue, in order (a
+`fault` note each, `refused`), and tries again every `PUBLISH_RETRY` seconds.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import simpy
 
 from seatrial.faults import Delivery, FaultLayer
-from seatrial.faults.kinds import broker_down
+from seatrial.faults.kinds import broker_down, queue_length_limit
 from seatrial.faults.kinds.connection_closed import CLOSED
 from seatrial.ledger import Ledger
 from seatrial.simulators.dialect import Dialect
@@ -61,6 +68,13 @@ DELIVERY_LIMIT = 20
 #: Seconds a consumer that lost its connection takes to reconnect (a client library's
 #: automatic-recovery interval: the Java client's default is 5 s).
 RECONNECT = 5.0
+#: Seconds between an event gateway's tries to publish what a full queue refused (a publisher's
+#: back-off after a publisher-confirm nack).
+PUBLISH_RETRY = 5.0
+#: The share of its cap a blocked queue must fall to before it takes publishes again (RabbitMQ's
+#: quorum queues, rabbit_fifo's `?LOW_LIMIT`; measured on 3.10.8: a cap of 10 took 11, then
+#: refused until 8 were ready).
+LOW_LIMIT = 0.8
 
 
 class Topology(NamedTuple):
@@ -96,6 +110,24 @@ class Queue:
     held: dict[Message, None] = field(default_factory=dict)
     consumer: bool = True  # False from a refused delivery or a closed connection, until...
     connects: int = 0  # ...the latest reconnect scheduled: an earlier one is superseded
+    limits: list[int] = field(default_factory=list)  # queue_length_limit caps in force
+    blocked: bool = False  # over its cap: publishes are refused
+    #: what the gateway holds for this queue since it was refused, in order, and whether a try
+    #: to publish it again is scheduled
+    refused: deque[Delivery] = field(default_factory=deque)
+    retrying: bool = False
+
+    def weigh(self) -> None:
+        """Block publishers once more than the cap are ready; let them on again once at most
+        `LOW_LIMIT` of it are, or once no cap is in force (rabbit_fifo's `evaluate_limit`)."""
+        if not self.limits:
+            self.blocked = False
+            return
+        cap = min(self.limits)
+        if len(self.ready) > cap:
+            self.blocked = True
+        elif len(self.ready) <= int(cap * LOW_LIMIT):
+            self.blocked = False
 
 
 class AmqpChannel(WebhookDispatcher):
@@ -134,14 +166,42 @@ class AmqpChannel(WebhookDispatcher):
             self.ledger.record(self.env.now, "fault", source, event.event_id, event.order_id,
                                {"fault": "broker_down", "held": broker_down.HELD})
             return
-        self.queues[source].ready.append(Message(delivery))
+        queue = self.queues[source]
+        if queue.refused or queue.blocked:  # the gateway publishes a queue's messages in order
+            self._refuse(source, queue, delivery)
+            return
+        queue.ready.append(Message(delivery))
         self._pump(source)
+
+    def _refuse(self, source: str, queue: Queue, delivery: Delivery) -> None:
+        queue.refused.append(delivery)
+        event = delivery.event
+        self.ledger.record(self.env.now, "fault", source, event.event_id, event.order_id,
+                           {"fault": "queue_length_limit", "held": queue_length_limit.REFUSED})
+        self._try_again(source, queue)
+
+    def _try_again(self, source: str, queue: Queue) -> None:
+        if not queue.retrying:
+            queue.retrying = True
+            self.env.timeout(PUBLISH_RETRY).callbacks.append(
+                lambda _e: self._publish_again(source, queue))
+
+    def _publish_again(self, source: str, queue: Queue) -> None:
+        """The gateway's next try: what it holds for `source`'s queue, in order, until the queue
+        blocks again (none while the broker is down); the rest at the try after."""
+        queue.retrying = False
+        while queue.refused and not self.down and not queue.blocked:
+            queue.ready.append(Message(queue.refused.popleft()))
+            self._pump(source)
+        if queue.refused:
+            self._try_again(source, queue)
 
     def _pump(self, source: str) -> None:
         """Deliver from the head of `source`'s queue while the prefetch window has room."""
         queue = self.queues[source]
         while queue.consumer and queue.ready and len(queue.held) < PREFETCH:
             self._consume(source, queue, queue.ready.popleft())
+        queue.weigh()
 
     def _consume(self, source: str, queue: Queue, message: Message) -> None:
         event = message.delivery.event
@@ -261,3 +321,23 @@ class AmqpChannel(WebhookDispatcher):
         unpublished, self.unpublished = self.unpublished, deque()
         for delivery in unpublished:
             self._enqueue(delivery)
+
+    def limit_length(self, system: str, max_length: int, at: float, until: float) -> None:
+        queue = self.queues[system]
+
+        def cap(on: bool) -> None:
+            if on:
+                queue.limits.append(max_length)
+            else:
+                queue.limits.remove(max_length)
+            queue.weigh()
+        switched(self.env, at, until, cap)
+
+
+def switched(env: simpy.Environment, at: float, until: float,
+             switch: Callable[[bool], None]) -> None:
+    """`switch(True)` at simulated time `at`, `switch(False)` at `until` (if the run gets
+    there): a fault's window over something the broker keeps, in process or live."""
+    env.timeout(at - env.now).callbacks.append(lambda _e: switch(True))
+    if until < float("inf"):
+        env.timeout(until - env.now).callbacks.append(lambda _e: switch(False))
