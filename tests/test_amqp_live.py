@@ -333,6 +333,36 @@ def test_a_crash_over_amqp_has_what_the_sut_held_requeued_and_redelivered(tmp_pa
 
 
 @pytest.mark.slow
+def test_a_closed_connection_live_has_its_lost_acks_requeued_and_the_reference_holds(rabbitmq):
+    """broker-connection-closed shortened to an hour, closing twice, each time ten minutes
+    after the way back died: the proxy cuts the way back of the SUT's connection (its acks are
+    lost: `fault` notes), then closes it, so RabbitMQ requeues what it held (`requeue`, reason
+    `connection closed`) and delivers it again to the consumer once it has reconnected (simulated
+    time standing still meanwhile), flagged redelivered; the reference takes each once. A
+    consumer that does not consume again after its reconnect (`seatrial sut`'s did not, while
+    it named its queues without declaring them) leaves the rest of the run undelivered."""
+    closed = catalogue()["broker-connection-closed"]
+    fault = closed.faults[0].model_copy(update={"at": 600.0, "for_": 2400.0,
+                                                "heartbeat": 600.0})
+    scenario = closed.model_copy(update={"duration": 3600.0, "expect": SMALL.expect,
+                                         "faults": (fault,)})
+    world, end, _pace = play_live(scenario, LiveTarget(command=f"{SEATRIAL} sut reference"),
+                                  LiveOptions(scale=float(PACE), broker=rabbitmq))
+    entries = world.ledger.entries
+    lost = {e.ref for e in entries if e.kind == "fault" and e.data.get("lost") == "ack"}
+    requeued = [e for e in entries if e.kind == "requeue"]
+    assert lost and requeued, "the connection closed while the SUT held nothing"
+    assert {e.data["reason"] for e in requeued} == {"connection closed"}
+    assert lost <= {e.ref for e in requeued}
+    again = {e.ref for e in entries if e.kind == "deliver" and e.data.get("redelivered")}
+    assert {e.ref for e in requeued} <= again
+    assert sum(e.kind == "ack" for e in entries) == sum(e.kind == "emit" for e in entries), (
+        "every event acked once the consumer was back")
+    result = judge(world, end, "reference", 0.0)
+    assert result.passed, result.violations[:3]
+
+
+@pytest.mark.slow
 def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(rabbitmq):
     """naive raises on poison, so `seatrial sut` nacks it with requeue, again and again: the
     quorum queue's x-delivery-limit dead-letters it, and the ledger has each nack, each

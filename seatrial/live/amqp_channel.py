@@ -19,7 +19,10 @@ unchanged. The dead-letter queues are the harness's: it consumes them.
 
 Of the broker's own faults, `queue_length_limit` acts live: its window sets and lifts an
 operator's policy on the queue (`max-length`, `overflow: reject-publish`) through the
-management API, and RabbitMQ itself refuses what goes over. The gateway publishes each
+management API, and RabbitMQ itself refuses what goes over. So does `connection_closed`: the
+proxy cuts the way back of the SUT's connections (its answers are lost), then closes them, so
+RabbitMQ requeues what they held; simulated time stands still until the SUT's consumers are
+back, as for a crash fault's restart. The gateway publishes each
 system's messages in order, on a task of its own, so a publish the broker refuses (a
 publisher-confirm nack) is tried again every `PUBLISH_RETRY` simulated seconds, holding up
 that system's later messages only, as in process.
@@ -43,6 +46,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMess
 
 from seatrial.faults import Delivery, FaultLayer
 from seatrial.faults.kinds import queue_length_limit
+from seatrial.faults.kinds.connection_closed import CLOSED
 from seatrial.ledger import Ledger
 from seatrial.live.amqp_proxy import AmqpProxy, Seen
 from seatrial.live.broker import Broker, UserBroker
@@ -65,6 +69,10 @@ ANSWERS = {
     ("reject", True): ("nack", "basic.reject with requeue"),
     ("lost", False): ("nack", "connection reset: the SUT's channel closed holding it unacked"),
 }
+#: Wall seconds a SUT has to reconnect its consumers after a `connection_closed` fault closed
+#: its connection, simulated time standing still meanwhile (aio-pika's robust connection
+#: waits 5 s before it reconnects).
+RECONNECT_TIMEOUT = 30.0
 #: RabbitMQ's x-death reasons, as the in-process channel says them.
 DEATH_REASONS = {"rejected": "rejected", "delivery_limit": "delivery limit reached"}
 
@@ -154,19 +162,20 @@ class BrokerChannel(WebhookDispatcher):
     """The world's channel live (a `seatrial.world.ports.Channel`): publishing is the webhook
     channel's (the ledger's `emit`, the faults' plan, the signature); carrying is the real
     broker's. `exchanges` are the run's, declared (`declare`) on a channel with publisher
-    confirms; `clock` times what the proxy and the dead-letter queues report; `cap` is the
-    queues' length policy, for the faults' `on_broker` hooks (`seatrial.faults.base.Broker`:
-    of its hooks only `limit_length` acts live, since the other broker faults' kinds refuse a
-    live run)."""
+    confirms; `clock` times what the proxy and the dead-letter queues report. The faults'
+    `on_broker` hooks (`seatrial.faults.base.Broker`) act through `cap`, the queues' length
+    policy (`limit_length`), and `proxy`, the SUT's way to the broker (`close_connection`);
+    `go_down` has no live face, and its kind refuses a live run."""
 
     def __init__(self, exchanges: dict[str, AbstractExchange], clock: LiveClock, cap: Cap,
-                 env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
+                 proxy: AmqpProxy, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
                  receiver: Receiver, signing: Signing, dialects: dict[str, Dialect],
                  cores: dict[str, Any] | None = None) -> None:
         super().__init__(env, faults, ledger, receiver, signing, dialects, cores)
         self.exchanges = exchanges
         self.clock = clock
         self.cap = cap
+        self.proxy = proxy
         self.messages: dict[str, Tracked] = {}  # by message id
         self.open = 0  # published, neither acked nor dead-lettered yet
         self.last = 0.0  # wall (monotonic) time of the last thing seen
@@ -179,6 +188,7 @@ class BrokerChannel(WebhookDispatcher):
         self._publishers: list[asyncio.Task] = []
         self._caps: defaultdict[str, list[int]] = defaultdict(list)  # queue_length_limit's
         self._capping: dict[str, asyncio.Task] = {}  # each queue's latest policy change
+        self._reconnects: set[asyncio.Task] = set()  # connection_closed's, under way
         for effect in faults.effects:
             effect.on_broker(self)
 
@@ -257,6 +267,33 @@ class BrokerChannel(WebhookDispatcher):
 
     # --- seatrial.faults.base.Broker, live -----------------------------------------------------
 
+    def close_connection(self, at: float, unnoticed: float) -> None:
+        self.env.timeout(at - self.env.now).callbacks.append(lambda _e: self._sever(unnoticed))
+
+    def _sever(self, unnoticed: float) -> None:
+        consumers = self.proxy.sever()
+        self.env.timeout(unnoticed).callbacks.append(lambda _e: self._close(consumers))
+
+    def _close(self, consumers: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._reconnected(consumers))
+        self._reconnects.add(task)
+        task.add_done_callback(self._reconnects.discard)
+
+    async def _reconnected(self, consumers: int) -> None:
+        """The broker closes the severed connections (it requeues what they held); simulated
+        time stands still until the SUT's `consumers` are back, then moves on by the
+        reconnect's real length, as for a crash fault's restart (seatrial.live.clock): a
+        client library's reconnect interval is wall time, which the pace would multiply."""
+        began = time.monotonic()
+        self.clock.hold()
+        self.proxy.close_severed(CLOSED)
+        try:
+            await asyncio.wait_for(self.proxy.consuming(consumers), RECONNECT_TIMEOUT)
+        except TimeoutError:
+            pass  # a SUT that does not reconnect: its queues back up, and the checks see it
+        finally:
+            self.clock.release(time.monotonic() - began)
+
     def limit_length(self, system: str, max_length: int, at: float, until: float) -> None:
         caps = self._caps[system]
 
@@ -294,8 +331,16 @@ class BrokerChannel(WebhookDispatcher):
             self.ledger.record(now, "deliver", event.source, event.event_id, event.order_id,
                                data)
             return
-        self.outcomes += 1
+        if seen.reason is not None:  # a fault closed its connection: the broker requeues it
+            self.ledger.record(now, "requeue", event.source, event.event_id, event.order_id,
+                               {"attempt": tracked.deliveries, "reason": seen.reason})
+            return
         kind, error = ANSWERS[seen.kind, seen.requeue]
+        if seen.severed:  # made on a connection whose way back is cut: the broker never hears
+            self.ledger.record(now, "fault", event.source, event.event_id, event.order_id, {
+                "fault": "connection_closed", "lost": kind, "attempt": tracked.deliveries})
+            return
+        self.outcomes += 1
         self.counts[kind] += 1
         data = {"attempt": tracked.deliveries}
         if error is not None:
@@ -334,9 +379,9 @@ class BrokerChannel(WebhookDispatcher):
         """Nothing more is recorded, and publishes still waiting are dropped; a policy the
         management API refused is the error it raised."""
         self.muted = True
-        for publisher in self._publishers:
-            publisher.cancel()
-        await asyncio.gather(*self._publishers, return_exceptions=True)
+        for task in (*self._publishers, *self._reconnects):
+            task.cancel()
+        await asyncio.gather(*self._publishers, *self._reconnects, return_exceptions=True)
         for capping in self._capping.values():
             await capping
 
@@ -355,12 +400,17 @@ class BrokerRun:
         self._exchanges: dict[str, AbstractExchange] = {}
         self._gateway: AbstractChannel | None = None
         self.broker: Broker | None = None
+        #: the proxy the SUT logs in through, listening once `attach`ed
+        self._proxy: AmqpProxy | None = None
 
     async def __aenter__(self) -> BrokerRun:
         try:
             self.broker = await asyncio.to_thread(self._vhost.__enter__)
             self._stack.push_async_callback(asyncio.to_thread, self._vhost.__exit__,
                                             None, None, None)
+            parts = urlsplit(self.broker.url)
+            self._proxy = AmqpProxy((parts.hostname or "127.0.0.1", parts.port or 5672),
+                                    self._seen)
             connection = await aio_pika.connect(self.broker.url)
             self._stack.push_async_callback(connection.close)
             self._gateway = await connection.channel(publisher_confirms=True)
@@ -372,19 +422,26 @@ class BrokerRun:
 
     def opener(self, clock: LiveClock) -> OpenChannel:
         def made(*parts: Any) -> BrokerChannel:
-            self.channel = BrokerChannel(self._exchanges, clock, self._vhost.cap, *parts)
+            assert self._proxy is not None
+            self.channel = BrokerChannel(self._exchanges, clock, self._vhost.cap, self._proxy,
+                                         *parts)
             return self.channel
         return made
+
+    def _seen(self, seen: Seen) -> None:
+        """The proxy's observer: what it sees is the world's channel's to record."""
+        if self.channel is not None:
+            self.channel.seen(seen)
 
     async def attach(self) -> dict[str, str]:
         """The proxy and the dead-letter readers for the world's channel; the SUT's settings
         (the AMQP URL through the proxy, with the run's credentials and virtual host, and the
         queue names)."""
         assert self.channel is not None and self._gateway is not None and self.broker
+        assert self._proxy is not None
         channel = self.channel
         parts = urlsplit(self.broker.url)
-        proxy = await self._stack.enter_async_context(
-            AmqpProxy((parts.hostname or "127.0.0.1", parts.port or 5672), channel.seen))
+        proxy = await self._stack.enter_async_context(self._proxy)
         self._stack.push_async_callback(channel.close)  # first out: nothing recorded after
         for system in SYSTEMS:
             parked = await self._gateway.get_queue(topology(system).dead, ensure=False)

@@ -55,7 +55,10 @@ class Consumer:
         for source, name in self.queues.items():
             channel = await self._connection.channel()
             await channel.set_qos(prefetch_count=PREFETCH)
-            queue = await channel.get_queue(name, ensure=False)
+            # declared (passively), not merely named: a robust channel restores the consumers
+            # of the queues it declared only, so after a reconnect a queue got with
+            # `ensure=False` would be consumed by nobody
+            queue = await channel.get_queue(name)
             await queue.consume(lambda message, source=source: self._handle(source, message))
 
     async def _handle(self, source: str, message: AbstractIncomingMessage) -> None:

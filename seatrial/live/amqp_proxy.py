@@ -11,7 +11,15 @@ through unchanged, each way, and the frames are read on the side (pamqp unmarsha
 - from the SUT, each `basic.ack` / `basic.nack` / `basic.reject`: the delivery tag (all those
   up to it with `multiple`; every outstanding one for tag 0) and `requeue`;
 - a channel or connection that closes while it holds messages unacknowledged: the broker
-  requeues them, and each is seen as `lost`.
+  requeues them, and each is seen as `lost`;
+- from the broker, each `basic.consume-ok`: a consumer the SUT has started.
+
+The proxy also plays the `connection_closed` fault: `sever` cuts the way back of every SUT
+connection open at the time (what the SUT sends is read but no longer passed on, so its
+answers are seen with `severed` and never reach the broker), and `close_severed` closes them,
+as the broker does once its heartbeat timeout has passed: the broker requeues what they held
+(seen as `lost`, with the fault's reason), and the SUT's client reconnects; `consuming` waits
+for its consumers to be back.
 
 Each is told to the `Observer` as a `Seen`, on the proxy's event loop, in the order the frames
 crossed. Only the few method frames that matter are unmarshalled; content bodies are skipped
@@ -37,6 +45,7 @@ METHOD_ID = struct.Struct(">HH")  # class id, method id
 DELIVERS = {(60, 60), (60, 71)}  # basic.deliver, basic.get-ok
 ANSWERS = {(60, 80), (60, 90), (60, 120)}  # basic.ack, basic.reject, basic.nack
 CHANNEL_CLOSE = {(20, 40), (20, 41)}  # channel.close, channel.close-ok (either side)
+CONSUME_OK = (60, 21)  # basic.consume-ok
 CHUNK = 65536
 
 
@@ -51,6 +60,8 @@ class Seen:
     message_id: str | None
     redelivered: bool = False
     requeue: bool = False
+    severed: bool = False  # an answer on a severed connection: the broker never has it
+    reason: str | None = None  # why a `lost` message's connection was closed, if a fault did
 
 
 Observer = Callable[[Seen], None]
@@ -85,12 +96,19 @@ class _Frames:
 
 
 class _Connection:
-    """One SUT connection's deliveries outstanding, per channel: delivery tag -> message id."""
+    """One SUT connection's deliveries outstanding, per channel: delivery tag -> message id;
+    its consumers started, whether its way back is cut (`severed`) and, once a fault closed it,
+    the fault's reason."""
 
-    def __init__(self, observe: Observer) -> None:
+    def __init__(self, observe: Observer, started: Callable[[], None]) -> None:
         self.observe = observe
+        self.started = started
         self.outstanding: dict[int, dict[int, str | None]] = {}
         self.awaiting: dict[int, tuple[int, bool]] = {}  # channel -> (tag, redelivered)
+        self.consumers = 0
+        self.severed = False
+        self.closed_by: str | None = None
+        self.writers: tuple[asyncio.StreamWriter, ...] = ()
 
     def from_broker(self, kind: int, channel: int, data: bytes) -> None:
         if kind == FRAME_HEADER:
@@ -110,13 +128,17 @@ class _Connection:
             self.awaiting[channel] = (method.delivery_tag, bool(method.redelivered))
         elif ids in CHANNEL_CLOSE:
             self.lose(channel)
+        elif ids == CONSUME_OK:
+            self.consumers += 1
+            self.started()
 
     def from_sut(self, kind: int, channel: int, data: bytes) -> None:
         if kind != FRAME_METHOD:
             return
         ids = METHOD_ID.unpack_from(data, FRAME_HEAD.size)
         if ids in CHANNEL_CLOSE:
-            self.lose(channel)
+            if not self.severed:  # else the broker never hears of it: the close requeues
+                self.lose(channel)
             return
         if ids not in ANSWERS:
             return
@@ -134,14 +156,17 @@ class _Connection:
         else:
             tags = [tag] if tag in held else []
         for settled in tags:
-            self.observe(Seen(outcome, held.pop(settled), requeue=requeue))
+            if self.severed:  # lost on the way: the broker still counts it as held
+                self.observe(Seen(outcome, held[settled], requeue=requeue, severed=True))
+            else:
+                self.observe(Seen(outcome, held.pop(settled), requeue=requeue))
 
     def lose(self, channel: int | None = None) -> None:
         """`channel` (or every channel) closed: what it held is requeued by the broker."""
         channels = list(self.outstanding) if channel is None else [channel]
         for number in channels:
             for message_id in self.outstanding.pop(number, {}).values():
-                self.observe(Seen("lost", message_id))
+                self.observe(Seen("lost", message_id, reason=self.closed_by))
             self.awaiting.pop(number, None)
 
 
@@ -159,6 +184,31 @@ class AmqpProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._connections: set[_Connection] = set()
+        self._started = asyncio.Event()  # set at each consumer started
+
+    def sever(self) -> int:
+        """Cut the way back of every SUT connection open now; how many consumers they had."""
+        cut = [connection for connection in self._connections if not connection.severed]
+        for connection in cut:
+            connection.severed = True
+        return sum(connection.consumers for connection in cut)
+
+    def close_severed(self, reason: str) -> None:
+        """Close the severed connections, each way, as the broker does once it notices: what
+        they held is requeued, seen as `lost` with `reason`."""
+        for connection in self._connections:
+            if connection.severed and connection.closed_by is None:
+                connection.closed_by = reason
+                for writer in connection.writers:
+                    writer.close()
+
+    async def consuming(self, consumers: int) -> None:
+        """Until the open connections that are not severed have `consumers` consumers."""
+        while sum(connection.consumers for connection in self._connections
+                  if not connection.severed) < consumers:
+            self._started.clear()
+            await self._started.wait()
 
     async def __aenter__(self) -> AmqpProxy:
         self._server = await asyncio.start_server(self._serve, self.host, 0)
@@ -181,21 +231,25 @@ class AmqpProxy:
         task = asyncio.current_task()
         self._tasks.add(task)
         self._writers.add(sut_writer)
-        connection = _Connection(self.observe)
+        connection = _Connection(self.observe, self._started.set)
+        self._connections.add(connection)
         try:
             try:
                 broker_reader, broker_writer = await asyncio.open_connection(*self.upstream)
             except OSError:
                 return  # the SUT sees its connection closed, as if the broker refused it
             self._writers.add(broker_writer)
+            connection.writers = (sut_writer, broker_writer)
             try:
                 await _first_done(
-                    _pump(sut_reader, broker_writer, _Frames(connection.from_sut, True)),
+                    _pump(sut_reader, broker_writer, _Frames(connection.from_sut, True),
+                          lambda: not connection.severed),
                     _pump(broker_reader, sut_writer, _Frames(connection.from_broker, False)))
             finally:
                 self._writers.discard(broker_writer)
                 broker_writer.close()
         finally:
+            self._connections.discard(connection)
             connection.lose()
             self._writers.discard(sut_writer)
             sut_writer.close()
@@ -203,11 +257,13 @@ class AmqpProxy:
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                frames: _Frames) -> None:
-    """Bytes from `reader` to `writer` as they come, each chunk read for frames once sent."""
+                frames: _Frames, passing: Callable[[], bool] = lambda: True) -> None:
+    """Bytes from `reader` to `writer` as they come, while `passing`, each chunk read for
+    frames once sent (or dropped)."""
     with contextlib.suppress(ConnectionError):
         while data := await reader.read(CHUNK):
-            writer.write(data)
+            if passing():
+                writer.write(data)
             frames.feed(data)
             await writer.drain()
 

@@ -7,7 +7,9 @@ connection and requeues every message it saw no ack for; the SUT's client reconn
 seconds later and they are delivered again, flagged redelivered. A message whose effect the SUT
 had done, and whose ack was lost, comes back: only a SUT that dedupes by event id applies it
 once. The broker's model does it (`seatrial.faults.base.Broker`, seatrial/world/amqp.py); a
-webhook channel has no connection to close, so the kind exists on amqp only.
+webhook channel has no connection to close, so the kind exists on amqp only. Live, the SUT's
+connections go through Seatrial's proxy (seatrial.live.amqp_proxy), which cuts their way back
+and later closes them, and RabbitMQ itself requeues what they held.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ class ConnectionClosed(Fault):
 
     #: a webhook channel holds no connection open to the SUT
     channels: ClassVar[frozenset[str]] = frozenset({"amqp"})
-    live: ClassVar[bool] = False
     kind: Literal["connection_closed"] = "connection_closed"
     heartbeat: Duration = Field(HEARTBEAT, le=10 * MINUTE)
     every: Duration | None = Field(None, gt=0)
