@@ -52,7 +52,6 @@ from seatrial.cli_input import (
     seed_option,
     seeded,
     seeds_option,
-    served_live,
     spoken,
     target_cmd_option,
     target_option,
@@ -833,7 +832,6 @@ def _execute_live(plan: list[Scenario], target: LiveTarget, options: LiveOptions
     of its own."""
     from seatrial.live.broker import BrokerError, runs_broker
 
-    served_live(plan)
     if options.broker is None and any(scenario.channel == "amqp" for scenario in plan):
         try:
             with sigterm_as_interrupt(), runs_broker(*broker) as host:

@@ -203,21 +203,6 @@ def carried(scenarios: list[Scenario], channel: str | None) -> list[Scenario]:
     return chosen
 
 
-def served_live(scenarios: list[Scenario]) -> list[Scenario]:
-    """The scenarios, if a live run can play each one's faults (`Fault.live`); else an input
-    error naming the first fault that cannot and the fix. Every dialect is served live (x12's
-    mailbox through an SFTP server on a loopback port, seatrial.live.mailbox)."""
-    for scenario in scenarios:
-        for index, fault in enumerate(scenario.faults):
-            if not fault.live:
-                raise InputError(
-                    f"scenario {scenario.name}: faults.{index}.kind: a {fault.kind} fault acts "
-                    "on the broker's in-process model only, not on a live run's RabbitMQ "
-                    "(docs/broker.md); run the scenario in process (--target reference, or "
-                    "your package.module:attribute), or remove the fault")
-    return scenarios
-
-
 def chosen_dialects(given: tuple[str, ...]) -> dict[str, str]:
     """system -> dialect, from every --dialect SYSTEM=NAME; an input error names the flag and
     the systems or dialects there are."""

@@ -387,11 +387,3 @@ def test_a_broker_fault_on_the_webhook_channel_is_refused_naming_the_fix(tmp_pat
                                        "scenarios/broker-connection-closed.yaml"])
     assert result.exit_code == 2
     assert "--channel webhooks: scenario broker-connection-closed: faults.0.kind" in result.output
-
-
-def test_a_live_run_with_a_broker_fault_is_refused_with_exit_2_before_anything_starts():
-    result = CliRunner().invoke(main, ["run", "--target-cmd", "false",
-                                       "scenarios/broker-down.yaml"])
-    assert result.exit_code == 2
-    assert ("scenario broker-down: faults.0.kind: a broker_down fault acts "
-            "on the broker's in-process model only") in result.output

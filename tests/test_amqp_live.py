@@ -363,6 +363,31 @@ def test_a_closed_connection_live_has_its_lost_acks_requeued_and_the_reference_h
 
 
 @pytest.mark.slow
+def test_a_broker_down_live_holds_the_gateways_publishes_and_the_reference_holds(rabbitmq):
+    """broker-down shortened to an hour, the node down for 10 minutes from minute 20: the
+    proxy closes the SUT's connection and refuses it meanwhile, the gateway holds what the
+    sources send (`fault` notes, `held`), and at the window's end publishes it; once the SUT
+    has reconnected (simulated time standing still meanwhile) every held event is delivered
+    and acked, and the reference holds."""
+    down = catalogue()["broker-down"]
+    faults = (down.faults[0].model_copy(update={"at": 1200.0, "for_": 600.0}),
+              *down.faults[1:])
+    scenario = down.model_copy(update={"duration": 3600.0, "expect": SMALL.expect,
+                                       "faults": faults})
+    world, end, _pace = play_live(scenario, LiveTarget(command=f"{SEATRIAL} sut reference"),
+                                  LiveOptions(scale=float(PACE), broker=rabbitmq))
+    entries = world.ledger.entries
+    held = {e.ref for e in entries if e.kind == "fault" and e.data.get("held")}
+    assert held, "nothing was published while the node was down"
+    assert all(1200.0 <= e.time <= 1800.0 for e in entries
+               if e.kind == "fault" and e.data.get("held"))
+    acked = {e.ref: e.time for e in entries if e.kind == "ack"}
+    assert held <= set(acked) and min(acked[ref] for ref in held) >= 1800.0
+    result = judge(world, end, "reference", 0.0)
+    assert result.passed, result.violations[:3]
+
+
+@pytest.mark.slow
 def test_a_poison_message_nacked_forever_is_dead_lettered_at_the_delivery_limit(rabbitmq):
     """naive raises on poison, so `seatrial sut` nacks it with requeue, again and again: the
     quorum queue's x-delivery-limit dead-letters it, and the ledger has each nack, each

@@ -44,12 +44,6 @@ class Fault(ScenarioModel):
     #: a broker redelivers on its own terms, not on a webhook provider's schedule. A scenario
     #: with a fault on a channel it cannot act on is refused (`seatrial.scenario`)
     channels: ClassVar[frozenset[str]] = frozenset({"webhooks", "amqp"})
-    #: whether a live run can play a kind: most of the broker's own act on its in-process model
-    #: only (live, the broker is a real RabbitMQ; only a queue's length policy is steered),
-    #: and a live run with one is refused (`seatrial.cli_input.served_live`) rather than run
-    #: without it
-    live: ClassVar[bool] = True
-
     at: Duration = 0.0
     for_: Duration | None = Field(None, alias="for")
 

@@ -22,7 +22,10 @@ operator's policy on the queue (`max-length`, `overflow: reject-publish`) throug
 management API, and RabbitMQ itself refuses what goes over. So does `connection_closed`: the
 proxy cuts the way back of the SUT's connections (its answers are lost), then closes them, so
 RabbitMQ requeues what they held; simulated time stands still until the SUT's consumers are
-back, as for a crash fault's restart. The gateway publishes each
+back, as for a crash fault's restart. And `broker_down`: the proxy closes the SUT's
+connections and refuses new ones for the window, RabbitMQ requeues what they held, and the
+gateway holds its publishes until the window ends (the node itself stays up: it carries the
+invocation's other runs). The gateway publishes each
 system's messages in order, on a task of its own, so a publish the broker refuses (a
 publisher-confirm nack) is tried again every `PUBLISH_RETRY` simulated seconds, holding up
 that system's later messages only, as in process.
@@ -35,7 +38,7 @@ import contextlib
 import itertools
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +48,7 @@ import simpy
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from seatrial.faults import Delivery, FaultLayer
-from seatrial.faults.kinds import queue_length_limit
+from seatrial.faults.kinds import broker_down, queue_length_limit
 from seatrial.faults.kinds.connection_closed import CLOSED
 from seatrial.ledger import Ledger
 from seatrial.live.amqp_proxy import AmqpProxy, Seen
@@ -164,8 +167,9 @@ class BrokerChannel(WebhookDispatcher):
     broker's. `exchanges` are the run's, declared (`declare`) on a channel with publisher
     confirms; `clock` times what the proxy and the dead-letter queues report. The faults'
     `on_broker` hooks (`seatrial.faults.base.Broker`) act through `cap`, the queues' length
-    policy (`limit_length`), and `proxy`, the SUT's way to the broker (`close_connection`);
-    `go_down` has no live face, and its kind refuses a live run."""
+    policy (`limit_length`), and `proxy`, the SUT's way to the broker (`close_connection`,
+    and `go_down` with the gateway holding its publishes: the broker itself stays up, shared
+    by the invocation's runs)."""
 
     def __init__(self, exchanges: dict[str, AbstractExchange], clock: LiveClock, cap: Cap,
                  proxy: AmqpProxy, env: simpy.Environment, faults: FaultLayer, ledger: Ledger,
@@ -188,7 +192,11 @@ class BrokerChannel(WebhookDispatcher):
         self._publishers: list[asyncio.Task] = []
         self._caps: defaultdict[str, list[int]] = defaultdict(list)  # queue_length_limit's
         self._capping: dict[str, asyncio.Task] = {}  # each queue's latest policy change
-        self._reconnects: set[asyncio.Task] = set()  # connection_closed's, under way
+        self._reconnects: set[asyncio.Task] = set()  # after a connection_closed, a broker_down
+        self._downs = 0  # broker_down windows in progress
+        self._consumers_before = 0  # the SUT's consumers when the latest one began
+        self._up = asyncio.Event()  # set while the gateway may publish
+        self._up.set()
         for effect in faults.effects:
             effect.on_broker(self)
 
@@ -211,6 +219,8 @@ class BrokerChannel(WebhookDispatcher):
         outbox.waiting.append((message_id, message))
         if outbox.held:  # behind a message the broker refused
             self._hold(outbox, message_id)
+        if self._downs:
+            self._held_down(message_id)
         outbox.wake.set()
 
     async def _publish_all(self, source: str, outbox: Outbox) -> None:
@@ -222,6 +232,7 @@ class BrokerChannel(WebhookDispatcher):
             while not outbox.waiting:
                 outbox.wake.clear()
                 await outbox.wake.wait()
+            await self._up.wait()
             message_id, message = outbox.waiting[0]
             try:
                 await self.exchanges[source].publish(message, routing_key=routing_key(message))
@@ -275,18 +286,46 @@ class BrokerChannel(WebhookDispatcher):
         self.env.timeout(unnoticed).callbacks.append(lambda _e: self._close(consumers))
 
     def _close(self, consumers: int) -> None:
-        task = asyncio.get_running_loop().create_task(self._reconnected(consumers))
+        self._background(self._reconnected(consumers, CLOSED))
+
+    def go_down(self, at: float, until: float) -> None:
+        def switch(down: bool) -> None:
+            self._downs += 1 if down else -1
+            if down and self._downs == 1:
+                self._up.clear()
+                self._consumers_before = self.proxy.go_down(broker_down.DOWN)
+                for outbox in self._outboxes.values():
+                    for message_id, _ in outbox.waiting:
+                        self._held_down(message_id)
+            elif not self._downs:
+                self.proxy.come_up()
+                self._up.set()
+                self._background(self._reconnected(self._consumers_before))
+        switched(self.env, at, until, switch)
+
+    def _held_down(self, message_id: str) -> None:
+        """What the gateway cannot publish while the broker is down: a `fault` note."""
+        if self.muted:
+            return
+        event = self.messages[message_id].event
+        self.ledger.record(self.clock.sync(), "fault", event.source, event.event_id,
+                           event.order_id, {"fault": "broker_down", "held": broker_down.HELD})
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._reconnects.add(task)
         task.add_done_callback(self._reconnects.discard)
 
-    async def _reconnected(self, consumers: int) -> None:
-        """The broker closes the severed connections (it requeues what they held); simulated
-        time stands still until the SUT's `consumers` are back, then moves on by the
-        reconnect's real length, as for a crash fault's restart (seatrial.live.clock): a
-        client library's reconnect interval is wall time, which the pace would multiply."""
+    async def _reconnected(self, consumers: int, closing: str | None = None) -> None:
+        """With `closing`, the broker closes the severed connections for that reason (it
+        requeues what they held). Simulated time stands still until the SUT's `consumers` are
+        back, then moves on by the reconnect's real length, as for a crash fault's restart
+        (seatrial.live.clock): a client library's reconnect interval is wall time, which the
+        pace would multiply."""
         began = time.monotonic()
         self.clock.hold()
-        self.proxy.close_severed(CLOSED)
+        if closing is not None:
+            self.proxy.close_severed(closing)
         try:
             await asyncio.wait_for(self.proxy.consuming(consumers), RECONNECT_TIMEOUT)
         except TimeoutError:

@@ -19,7 +19,8 @@ connection open at the time (what the SUT sends is read but no longer passed on,
 answers are seen with `severed` and never reach the broker), and `close_severed` closes them,
 as the broker does once its heartbeat timeout has passed: the broker requeues what they held
 (seen as `lost`, with the fault's reason), and the SUT's client reconnects; `consuming` waits
-for its consumers to be back.
+for its consumers to be back. And the `broker_down` fault: `go_down` closes every SUT
+connection and refuses new ones, as a node that stopped does, until `come_up`.
 
 Each is told to the `Observer` as a `Seen`, on the proxy's event loop, in the order the frames
 crossed. Only the few method frames that matter are unmarshalled; content bodies are skipped
@@ -161,6 +162,13 @@ class _Connection:
             else:
                 self.observe(Seen(outcome, held.pop(settled), requeue=requeue))
 
+    def close(self, reason: str) -> None:
+        """Closed each way by a fault (once): what it held is requeued, seen with `reason`."""
+        if self.closed_by is None:
+            self.closed_by = reason
+            for writer in self.writers:
+                writer.close()
+
     def lose(self, channel: int | None = None) -> None:
         """`channel` (or every channel) closed: what it held is requeued by the broker."""
         channels = list(self.outstanding) if channel is None else [channel]
@@ -186,6 +194,20 @@ class AmqpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._connections: set[_Connection] = set()
         self._started = asyncio.Event()  # set at each consumer started
+        self._down = False  # broker_down: every connection refused
+
+    def go_down(self, reason: str) -> int:
+        """Close every SUT connection (what they held is seen as `lost` with `reason`) and
+        refuse new ones until `come_up`; how many consumers they had."""
+        self._down = True
+        consumers = sum(connection.consumers for connection in self._connections
+                        if not connection.severed)
+        for connection in self._connections:
+            connection.close(reason)
+        return consumers
+
+    def come_up(self) -> None:
+        self._down = False
 
     def sever(self) -> int:
         """Cut the way back of every SUT connection open now; how many consumers they had."""
@@ -198,10 +220,8 @@ class AmqpProxy:
         """Close the severed connections, each way, as the broker does once it notices: what
         they held is requeued, seen as `lost` with `reason`."""
         for connection in self._connections:
-            if connection.severed and connection.closed_by is None:
-                connection.closed_by = reason
-                for writer in connection.writers:
-                    writer.close()
+            if connection.severed:
+                connection.close(reason)
 
     async def consuming(self, consumers: int) -> None:
         """Until the open connections that are not severed have `consumers` consumers."""
@@ -228,6 +248,9 @@ class AmqpProxy:
 
     async def _serve(self, sut_reader: asyncio.StreamReader,
                      sut_writer: asyncio.StreamWriter) -> None:
+        if self._down:  # a stopped node: the SUT's client sees its connection closed
+            sut_writer.close()
+            return
         task = asyncio.current_task()
         self._tasks.add(task)
         self._writers.add(sut_writer)

@@ -10,7 +10,10 @@ confirms failed; it retries), so the SUT's client, reconnecting a few seconds la
 window's worth of events from every system at once, the changes and cancellations of one
 order arriving beside each other on separate queues. The broker's model does it
 (`seatrial.faults.base.Broker`, seatrial/world/amqp.py); on webhooks the same failure is a
-source's outage (`outage`), so this kind exists on amqp only.
+source's outage (`outage`), so this kind exists on amqp only. Live, the node Seatrial runs
+carries the invocation's other runs too, so it is not stopped: the proxy the SUT logs in
+through closes its connections and refuses new ones for the window (RabbitMQ requeues what
+they held), and the gateway holds its publishes (seatrial.live.amqp_channel).
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ class BrokerDown(Fault):
 
     #: a webhook channel has no broker; a source's own outage is `outage`
     channels: ClassVar[frozenset[str]] = frozenset({"amqp"})
-    live: ClassVar[bool] = False
     kind: Literal["broker_down"] = "broker_down"
     for_: Duration = Field(alias="for", gt=0)
 
