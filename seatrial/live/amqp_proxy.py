@@ -200,8 +200,7 @@ class AmqpProxy:
         """Close every SUT connection (what they held is seen as `lost` with `reason`) and
         refuse new ones until `come_up`; how many consumers they had."""
         self._down = True
-        consumers = sum(connection.consumers for connection in self._connections
-                        if not connection.severed)
+        consumers = self._consumers()
         for connection in self._connections:
             connection.close(reason)
         return consumers
@@ -224,11 +223,15 @@ class AmqpProxy:
                 connection.close(reason)
 
     async def consuming(self, consumers: int) -> None:
-        """Until the open connections that are not severed have `consumers` consumers."""
-        while sum(connection.consumers for connection in self._connections
-                  if not connection.severed) < consumers:
+        """Until the SUT's connections, those neither severed nor closed, have `consumers`
+        consumers."""
+        while self._consumers() < consumers:
             self._started.clear()
             await self._started.wait()
+
+    def _consumers(self) -> int:
+        return sum(connection.consumers for connection in self._connections
+                   if not connection.severed and connection.closed_by is None)
 
     async def __aenter__(self) -> AmqpProxy:
         self._server = await asyncio.start_server(self._serve, self.host, 0)
